@@ -1,0 +1,1 @@
+"""Shared pure-Python pieces of rvm-edge (no rclpy import anywhere in this package)."""

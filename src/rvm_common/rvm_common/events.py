@@ -1,0 +1,89 @@
+"""The event contract between rvm-edge cores, ROS topics and Reverb channels.
+
+Every outbound payload is a JSON object built by :func:`make_event`; it carries
+``type``, ``version``, ``event_id``, ``rvm_id``, ``timestamp`` and (added by the
+bridge for durable events) ``seq``.  The JSON Schemas in ``docs/schemas/`` are
+the machine-readable form of this module; keep them in step.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+# Reverb channels and events (MyRVM design).
+CHANNEL_STATUS = 'rvm-status'
+CHANNEL_DETECTIONS = 'detection-results'
+CHANNEL_TIMEZONE = 'timezone-updates'
+
+EVENT_STATUS_UPDATED = 'status-updated'
+EVENT_HEALTH_UPDATED = 'health-updated'
+EVENT_DETECTION_COMPLETED = 'detection-completed'
+EVENT_PROCESSING_UPDATED = 'processing-updated'
+EVENT_SESSION_COMPLETED = 'session-completed'
+EVENT_TIMEZONE_SYNCED = 'timezone-synced'
+EVENT_MANUAL_SYNC = 'manual-sync'          # inbound, server -> edge
+EVENT_COMMAND = 'command'                  # inbound, server -> edge (per-machine channel)
+
+# ROS topics (relative; placed by namespace/remapping).  std_msgs/String topics carry JSON.
+TOPIC_IMAGE = 'image_raw'
+TOPIC_CAMERA_INFO = 'camera_info'
+TOPIC_CAMERA_STATUS = 'camera/status'
+TOPIC_DETECTIONS = 'detections'
+TOPIC_ANNOTATED = 'detections/annotated'
+TOPIC_LABEL_MASK = 'detections/label_mask'
+TOPIC_VERDICT = 'items/verdict'
+TOPIC_PROCESSING = 'items/processing'
+TOPIC_SESSION = 'items/session'
+TOPIC_DETECTOR_STATUS = 'detector/status'
+TOPIC_RVM_STATUS = 'rvm/status'
+TOPIC_HEALTH = 'rvm/health'
+TOPIC_BRIDGE_STATUS = 'bridge/status'
+TOPIC_TIMEZONE = 'timezone/synced'
+TOPIC_COMMAND = 'rvm/command'              # inbound commands from the server, as JSON
+TOPIC_MANUAL_SYNC = 'timezone/manual_sync'  # inbound manual-sync requests, as JSON
+
+#: Seed outbound map: ROS topic -> (channel, event, delivery class).
+OUTBOUND_DEFAULTS: tuple[tuple[str, str, str, str], ...] = (
+    (TOPIC_RVM_STATUS, CHANNEL_STATUS, EVENT_STATUS_UPDATED, 'latest'),
+    (TOPIC_HEALTH, CHANNEL_STATUS, EVENT_HEALTH_UPDATED, 'latest'),
+    (TOPIC_VERDICT, CHANNEL_DETECTIONS, EVENT_DETECTION_COMPLETED, 'durable'),
+    (TOPIC_PROCESSING, CHANNEL_DETECTIONS, EVENT_PROCESSING_UPDATED, 'latest'),
+    (TOPIC_SESSION, CHANNEL_DETECTIONS, EVENT_SESSION_COMPLETED, 'durable'),
+    (TOPIC_TIMEZONE, CHANNEL_TIMEZONE, EVENT_TIMEZONE_SYNCED, 'latest'),
+)
+
+#: Reject reasons of an item verdict.
+REJECT_REASONS = ('low_confidence', 'category_not_accepted', 'multiple_objects',
+                  'size_out_of_range', 'no_mask')
+
+#: RVM states published by the health node.
+RVM_STATES = ('online', 'idle', 'processing', 'maintenance', 'error', 'offline')
+
+
+def utc_iso(ts: float | None = None) -> str:
+    """ISO 8601 UTC with milliseconds and a ``Z`` suffix."""
+    moment = datetime.now(timezone.utc) if ts is None else datetime.fromtimestamp(ts, timezone.utc)
+    return moment.isoformat(timespec='milliseconds').replace('+00:00', 'Z')
+
+
+def make_event(event_type: str, fields: dict[str, Any], *, rvm_id: str = '',
+               timestamp: float | None = None, event_id: str | None = None) -> dict[str, Any]:
+    """An outbound event payload: the common envelope followed by ``fields``."""
+    event: dict[str, Any] = {
+        'type': event_type,
+        'version': SCHEMA_VERSION,
+        'event_id': event_id or str(uuid.uuid4()),
+        'rvm_id': rvm_id,
+        'timestamp': utc_iso(timestamp),
+    }
+    event.update(fields)
+    return event
+
+
+def dumps(payload: Any) -> str:
+    """Compact, deterministic JSON used on topics and on the wire."""
+    return json.dumps(payload, separators=(',', ':'), ensure_ascii=False, allow_nan=False)

@@ -1,0 +1,20 @@
+from setuptools import find_packages, setup
+
+package_name = 'rvm_common'
+
+setup(
+    name=package_name,
+    version='0.1.0',
+    packages=find_packages(exclude=['test']),
+    data_files=[
+        ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
+        ('share/' + package_name, ['package.xml']),
+    ],
+    install_requires=['setuptools', 'numpy', 'pyyaml'],
+    zip_safe=True,
+    maintainer='rvm-edge maintainers',
+    maintainer_email='edge@myrvm.example',
+    description='Shared pure-Python pieces of rvm-edge (event schema, image conversion, parameters).',
+    license='Apache-2.0',
+    tests_require=['pytest'],
+)

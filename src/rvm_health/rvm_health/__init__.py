@@ -1,0 +1,1 @@
+"""Resource and pipeline health, the RVM status state machine, alerts and /diagnostics."""

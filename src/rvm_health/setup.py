@@ -1,0 +1,25 @@
+from setuptools import find_packages, setup
+
+package_name = 'rvm_health'
+
+setup(
+    name=package_name,
+    version='0.1.0',
+    packages=find_packages(exclude=['test']),
+    data_files=[
+        ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
+        ('share/' + package_name, ['package.xml']),
+    ],
+    install_requires=['setuptools'],
+    zip_safe=True,
+    maintainer='rvm-edge maintainers',
+    maintainer_email='edge@myrvm.example',
+    description='Resource and pipeline health, the RVM status state machine, alerts and /diagnostics.',
+    license='Apache-2.0',
+    tests_require=['pytest'],
+    entry_points={
+        'console_scripts': [
+            'health_node = rvm_health.health_node:main',
+        ],
+    },
+)
