@@ -1,0 +1,1 @@
+"""Launch files, parameters, rviz config and the standalone runner of rvm-edge."""
