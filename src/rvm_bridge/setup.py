@@ -17,6 +17,8 @@ setup(
     description='Bridge between ROS topics and Laravel Reverb / Pusher protocol v7 channels, with a durable outbox.',
     license='Apache-2.0',
     tests_require=['pytest'],
+    # setuptools >= 72 drops tests_require; colcon also reads the 'test' extra to pick pytest.
+    extras_require={'test': ['pytest']},
     entry_points={
         'console_scripts': [
             'bridge_node = rvm_bridge.bridge_node:main',

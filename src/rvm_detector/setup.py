@@ -17,6 +17,8 @@ setup(
     description='YOLO11 segmentation with SAM2 mask refinement and one verdict per inserted item.',
     license='Apache-2.0',
     tests_require=['pytest'],
+    # setuptools >= 72 drops tests_require; colcon also reads the 'test' extra to pick pytest.
+    extras_require={'test': ['pytest']},
     entry_points={
         'console_scripts': [
             'detector_node = rvm_detector.detector_node:main',

@@ -17,6 +17,8 @@ setup(
     description='Resource and pipeline health, the RVM status state machine, alerts and /diagnostics.',
     license='Apache-2.0',
     tests_require=['pytest'],
+    # setuptools >= 72 drops tests_require; colcon also reads the 'test' extra to pick pytest.
+    extras_require={'test': ['pytest']},
     entry_points={
         'console_scripts': [
             'health_node = rvm_health.health_node:main',
