@@ -1,0 +1,204 @@
+"""``rvm-edge``: the standalone, ROS-free pipeline (camera -> detector -> health -> bridge).
+
+Composes the same cores the ROS nodes wrap, in one process, wired by an in-process
+topic bus (:class:`TopicBus`) that uses the ROS topic names of ``rvm_common.events``.
+
+    rvm-edge run                              # bundled sample, embedded defaults, offline outbox
+    rvm-edge run --source video.mp4 --bridge-host 127.0.0.1 --bridge-port 6001 ...
+    rvm-edge run --dashboard                  # also start local Soketi + the live dashboard
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import queue
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from rvm_common import events
+from rvm_common.params import ConfigError
+from rvm_bringup.run_config import REPO_ROOT, RunnerConfigs, build_configs
+from rvm_bringup.item_report import ItemReport
+
+LOG = logging.getLogger('rvm_edge')
+Handler = Callable[[str, dict], None]
+
+
+class TopicBus:
+    """In-process stand-in for ROS topics: ``emit(topic, payload)`` calls every subscriber."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[str, list[Handler]] = {}
+        self._wildcard: list[Handler] = []
+        self.counts: dict[str, int] = {}
+
+    def subscribe(self, topic: str | None, handler: Handler) -> None:
+        """Call ``handler(topic, payload)`` for ``topic`` (None: every topic)."""
+        if topic is None:
+            self._wildcard.append(handler)
+        else:
+            self._subscribers.setdefault(topic, []).append(handler)
+
+    def emit(self, topic: str, payload: dict) -> None:
+        self.counts[topic] = self.counts.get(topic, 0) + 1
+        for handler in self._subscribers.get(topic, []) + self._wildcard:
+            handler(topic, payload)
+
+    def emit_all(self, pairs) -> None:
+        for topic, payload in pairs:
+            self.emit(topic, payload)
+
+
+class Pipeline:
+    """The four cores wired together; :meth:`run` processes the source to its end."""
+
+    def __init__(self, configs: RunnerConfigs, *, out=sys.stdout, status_period: float = 1.0):
+        from rvm_bridge.bridge_core import BridgeCore
+        from rvm_camera.camera_core import CameraCore
+        from rvm_detector.detector_core import DetectorCore
+        from rvm_health.health_core import HealthCore
+
+        self.configs = configs
+        self.bus = TopicBus()
+        self.report = ItemReport(out)
+        self.camera = CameraCore(configs.camera)
+        self.detector = DetectorCore(configs.detector)
+        self.health = HealthCore(configs.health)
+        self.bridge = BridgeCore(configs.bridge, on_inbound=self._inbound)
+        self.status_period = status_period
+        self._inbound_queue: queue.SimpleQueue = queue.SimpleQueue()
+        bridged = {topic for topic, *_ in events.OUTBOUND_DEFAULTS}
+        for topic in bridged:
+            self.bus.subscribe(topic, lambda t, p: self.bridge.publish(t, p))
+        self.bus.subscribe(None, lambda t, p: self.health.observe(t, p, time.monotonic()))
+        self.bus.subscribe(events.TOPIC_VERDICT, lambda t, p: self.report.verdict(p))
+        self.bus.subscribe(events.TOPIC_SESSION, lambda t, p: self.report.session(p))
+        self.bus.subscribe(events.TOPIC_RVM_STATUS, lambda t, p: self.report.status(p))
+        self.bus.subscribe(events.TOPIC_TIMEZONE, lambda t, p: self.report.timezone(p))
+
+    def _inbound(self, topic: str, payload: dict) -> None:
+        # Called from the bridge's thread: only queue; the main loop drains it.
+        self._inbound_queue.put((topic, payload))
+
+    def _drain_inbound(self, now: float) -> None:
+        while not self._inbound_queue.empty():
+            topic, payload = self._inbound_queue.get_nowait()
+            self.bus.emit(topic, payload)
+            if topic == events.TOPIC_COMMAND:
+                self.bus.emit_all(self.detector.command(payload))
+
+    def _publish_status(self, now: float) -> None:
+        self.bus.emit(events.TOPIC_CAMERA_STATUS, self.camera.status())
+        self.bus.emit(events.TOPIC_DETECTOR_STATUS, self.detector.status())
+        self.bus.emit(events.TOPIC_BRIDGE_STATUS, self.bridge.status())
+        self.bus.emit_all(self.health.update(now))
+
+    def run(self, *, max_frames: int = 0, flush_timeout: float = 10.0,
+            keep_running: Callable[[], bool] = lambda: True) -> dict[str, Any]:
+        """Process the source until it ends (or ``max_frames``); return a summary dict."""
+        self.detector.load()
+        self.bridge.start()
+        self.camera.open()
+        frames = 0
+        next_status = 0.0
+        started = time.monotonic()
+        try:
+            while keep_running():
+                now = time.monotonic()
+                self._drain_inbound(now)
+                if now >= next_status:
+                    self._publish_status(now)
+                    next_status = now + self.status_period
+                frame = self.camera.read()
+                if frame is None:
+                    if self.camera.finished:
+                        break
+                    self.bus.emit_all(self.detector.tick(now))
+                    time.sleep(0.005)
+                    continue
+                result = self.detector.process(frame.image, frame.stamp_ns, time.monotonic())
+                self.bus.emit_all(result.events)
+                self.bus.emit_all(self.detector.tick(time.monotonic()))
+                frames += 1
+                if max_frames and frames >= max_frames:
+                    break
+        finally:
+            now = time.monotonic()
+            self.bus.emit_all(self.detector.command({'command': 'end_session'}))
+            self._drain_inbound(now)
+            self._publish_status(now)
+            delivered = self.bridge.flush(flush_timeout)
+            self.bridge.stop(timeout=5.0)
+            self.camera.close()
+        summary = {
+            'frames': frames,
+            'seconds': round(time.monotonic() - started, 2),
+            'verdicts': self.bus.counts.get(events.TOPIC_VERDICT, 0),
+            'events': dict(sorted(self.bus.counts.items())),
+            'bridge': self.bridge.status(),
+            'delivered': delivered,
+        }
+        self.report.summary(summary)
+        return summary
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='rvm-edge', description=__doc__.split('\n\n')[0])
+    sub = parser.add_subparsers(dest='command', required=True)
+    run = sub.add_parser('run', help='run the standalone pipeline on a source')
+    run.add_argument('--source', help='camera source (default: the bundled sample video)')
+    run.add_argument('--params', type=Path,
+                     help='ROS 2 params YAML (default: config/rvm_edge.params.yaml)')
+    run.add_argument('--model', help='YOLO11-seg weights, local path (default: bundled model)')
+    run.add_argument('--device', help='auto | cpu | cuda:N')
+    run.add_argument('--rvm-id', help='machine id (channel templates and payloads)')
+    run.add_argument('--bridge-host', help='Reverb/Pusher host (empty: offline outbox only)')
+    run.add_argument('--bridge-port', type=int)
+    run.add_argument('--app-key', help='Pusher/Reverb app key')
+    run.add_argument('--app-id', help='Pusher/Reverb app id (HTTP transport)')
+    run.add_argument('--outbox', type=Path, help='SQLite outbox path')
+    run.add_argument('--max-frames', type=int, default=0, help='stop after N frames (0: all)')
+    run.add_argument('--realtime', action='store_true',
+                     help='pace file sources at their fps instead of as fast as possible')
+    run.add_argument('--dashboard', action='store_true',
+                     help='start a local Soketi + the live dashboard and stream to it')
+    run.add_argument('--linger', type=float, default=0.0,
+                     help='with --dashboard: keep serving N seconds after the run (Ctrl-C ends)')
+    run.add_argument('-v', '--verbose', action='store_true')
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point of ``rvm-edge``."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    stack = None
+    try:
+        if args.dashboard:
+            from rvm_bringup.demo_stack import DemoStack
+            stack = DemoStack(REPO_ROOT)
+            endpoints = stack.start()
+            print(f'dashboard: {endpoints.dashboard_url}', flush=True)
+            args = endpoints.apply_to_args(args)
+        configs = build_configs(args)
+        pipeline = Pipeline(configs)
+        summary = pipeline.run(max_frames=args.max_frames)
+        if stack is not None and args.linger > 0:
+            print(f'serving the dashboard for {args.linger:.0f} s more (Ctrl-C to stop)', flush=True)
+            time.sleep(args.linger)
+    except (ConfigError, FileNotFoundError) as exc:
+        print(f'rvm-edge: {exc}', file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if stack is not None:
+            stack.stop()
+    return 0 if summary['frames'] > 0 else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
