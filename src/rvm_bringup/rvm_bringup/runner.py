@@ -167,12 +167,24 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument('--linger', type=float, default=0.0,
                      help='with --dashboard: keep serving N seconds after the run (Ctrl-C ends)')
     run.add_argument('-v', '--verbose', action='store_true')
+    params = sub.add_parser('params', help='print (or --write) config/rvm_edge.params.yaml')
+    params.add_argument('--write', action='store_true', help='overwrite the shipped params YAML')
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point of ``rvm-edge``."""
     args = _parser().parse_args(argv)
+    if args.command == 'params':
+        from rvm_bringup.params_yaml import render_params_yaml
+        from rvm_bringup.run_config import DEFAULT_PARAMS
+        text = render_params_yaml()
+        if args.write:
+            DEFAULT_PARAMS.write_text(text, encoding='utf-8')
+            print(f'wrote {DEFAULT_PARAMS}')
+        else:
+            print(text, end='')
+        return 0
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     stack = None
