@@ -1,0 +1,404 @@
+// MyRVM reference dashboard: subscribes to the rvm-edge channels on a Reverb/Pusher server with
+// pusher-js and renders every event. No build step; pusher-js is vendored into vendor/ by
+// scripts/setup. Event payloads are described by docs/schemas/*.json.
+(function () {
+  'use strict';
+
+  const PUBLIC_CHANNELS = ['rvm-status', 'detection-results', 'timezone-updates'];
+  const PRIVATE_CHANNEL = (rvmId) => `private-rvm.${rvmId}`;
+  const MAX_VERDICTS = 40;
+  const MAX_ROWS = 20;
+  const MAX_SEEN = 5000;
+  const MAX_LOG = 40;
+  const SETTINGS_KEYS = ['host', 'port', 'key', 'tls', 'auth', 'token', 'rvm', 'sync'];
+
+  // Everything the page has seen; exposed read-only as window.rvmDashboard for tests and debugging.
+  const model = {
+    connection: 'initialized', socketId: null, reconnects: 0, connectedOnce: false,
+    events: 0, duplicates: 0, malformed: 0, seen: new Map(), lastSeq: {},
+    machines: {}, health: {}, verdicts: [], processing: new Map(), sessions: [], timezone: null,
+    received: [],
+  };
+  window.rvmDashboard = model;
+  let pusher = null;
+  let settings = {};
+
+  // ---- small DOM helpers (all network text goes through textContent, never innerHTML) ----------
+  const $ = (id) => document.getElementById(id);
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null) continue;
+      if (k === 'class') node.className = v;
+      else if (k === 'text') node.textContent = v;
+      else if (k.startsWith('data-')) node.setAttribute(k, v);
+      else node[k] = v;
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+  const num = (v, digits = 1) => (typeof v === 'number' && isFinite(v) ? v.toFixed(digits) : '–');
+  const count = (v) => (Number.isInteger(v) ? String(v) : num(v, 2));
+  const clockTime = (iso) => {
+    const t = Date.parse(iso);
+    return isNaN(t) ? '–' : new Date(t).toLocaleTimeString([], { hour12: false });
+  };
+  function figure(label, value, extra) {
+    return el('div', { class: 'figure' }, el('span', { class: 'label', text: label }),
+      el('span', { class: 'value', text: value }), extra || null);
+  }
+  function meter(percent) {
+    const p = Math.max(0, Math.min(100, Number(percent) || 0));
+    const bar = el('span', { class: 'meter' + (p >= 90 ? ' hot' : p >= 75 ? ' warm' : '') });
+    const fill = el('span', { class: 'fill' });
+    fill.style.width = `${p}%`;
+    bar.append(fill);
+    return bar;
+  }
+
+  function log(text, level) {
+    const list = $('log');
+    const time = new Date().toLocaleTimeString([], { hour12: false });
+    list.prepend(el('li', { class: level || 'info' }, el('time', { text: time }), text));
+    while (list.children.length > MAX_LOG) list.lastChild.remove();
+  }
+
+  // ---- settings: URL query > saved (localStorage, never the token) > form -----------------------
+  function readSettings() {
+    const saved = JSON.parse(localStorage.getItem('rvm-dashboard') || '{}');
+    const query = new URLSearchParams(location.search);
+    const out = {};
+    for (const k of SETTINGS_KEYS) out[k] = query.has(k) ? query.get(k) : (saved[k] || '');
+    if (query.has('token')) {            // do not leave a bearer token in the address bar / history
+      query.delete('token');
+      history.replaceState(null, '', `${location.pathname}${query.toString() ? '?' + query : ''}`);
+    }
+    out.tls = ['1', 'true', 'on'].includes(String(out.tls).toLowerCase());
+    return out;
+  }
+  function fillForm(s) {
+    const form = $('settings-form');
+    for (const k of SETTINGS_KEYS) {
+      if (k === 'tls') form.elements.tls.checked = !!s.tls;
+      else form.elements[k].value = s[k] || '';
+    }
+  }
+  function formSettings() {
+    const form = $('settings-form');
+    const s = {};
+    for (const k of SETTINGS_KEYS) s[k] = k === 'tls' ? form.elements.tls.checked : form.elements[k].value.trim();
+    const { token, ...keep } = s;
+    localStorage.setItem('rvm-dashboard', JSON.stringify(keep));
+    return s;
+  }
+
+  // ---- connection -------------------------------------------------------------------------------
+  function setConnection(current) {
+    model.connection = current;
+    $('conn').dataset.state = current;
+    $('conn-state').textContent = current;
+    $('conn-reconnects').textContent = model.reconnects;
+    $('conn-socket').textContent = model.socketId ? `socket ${model.socketId}` : '';
+  }
+
+  function connect(s) {
+    disconnect();
+    settings = s;
+    const error = $('settings-error');
+    error.hidden = true;
+    if (!s.key || !s.host) {
+      error.textContent = 'Host and app key are needed to connect.';
+      error.hidden = false;
+      $('settings').hidden = false;
+      return;
+    }
+    const port = Number(s.port) || (s.tls ? 443 : 80);
+    const headers = s.token ? { Authorization: `Bearer ${s.token}` } : {};
+    const endpoint = s.auth || '/api/v2/broadcasting/auth';
+    pusher = new Pusher(s.key, {
+      cluster: 'local', wsHost: s.host, wsPort: port, wssPort: port, forceTLS: !!s.tls,
+      enabledTransports: s.tls ? ['wss'] : ['ws'], disableStats: true,
+      channelAuthorization: { endpoint, transport: 'ajax', headers },
+    });
+    model.reconnects = 0;
+    model.connectedOnce = false;
+    pusher.connection.bind('state_change', ({ previous, current }) => {
+      if (current === 'connected') {
+        model.socketId = pusher.connection.socket_id;
+        if (model.connectedOnce) model.reconnects += 1;
+        model.connectedOnce = true;
+      }
+      log(`connection ${previous} → ${current}`, current === 'connected' ? 'ok' : current === 'connecting' ? 'info' : 'warn');
+      setConnection(current);
+    });
+    pusher.connection.bind('error', (err) => {
+      const e = (err && (err.error || err)) || {};
+      const detail = (e.data && (e.data.message || e.data.code)) || e.type || 'error';
+      log(`connection error: ${detail}`, 'error');
+    });
+    const channels = PUBLIC_CHANNELS.slice();
+    if (s.rvm) channels.push(PRIVATE_CHANNEL(s.rvm));
+    for (const name of channels) {
+      const channel = pusher.subscribe(name);
+      channel.bind_global((event, data) => onEvent(name, event, data));
+    }
+    log(`connecting to ${s.tls ? 'wss' : 'ws'}://${s.host}:${port} (${channels.join(', ')})`);
+  }
+
+  function disconnect() {
+    if (pusher) {
+      pusher.disconnect();
+      pusher = null;
+      model.socketId = null;
+      setConnection('disconnected');
+    }
+  }
+
+  // ---- events -----------------------------------------------------------------------------------
+  function parseData(data) {
+    if (typeof data !== 'string') return data;
+    try { return JSON.parse(data); } catch (e) { return undefined; }
+  }
+
+  function onEvent(channel, event, raw) {
+    if (event.startsWith('pusher:') || event.startsWith('pusher_internal:')) {
+      if (event === 'pusher:subscription_succeeded') log(`subscribed to ${channel}`, 'ok');
+      if (event === 'pusher:subscription_error') {
+        const status = raw && (raw.status || raw.type);
+        log(`subscription to ${channel} refused${status ? ` (${status})` : ''}`, 'error');
+      }
+      return;
+    }
+    const name = event.replace(/^client-/, '');
+    const data = parseData(raw);
+    if (!data || typeof data !== 'object' || Array.isArray(data)) {
+      model.malformed += 1;
+      log(`ignored malformed ${event} on ${channel}`, 'warn');
+      return;
+    }
+    if (data.event_id) {
+      if (model.seen.has(data.event_id)) {
+        model.duplicates += 1;
+        $('count-duplicates').textContent = model.duplicates;
+        return;
+      }
+      model.seen.set(data.event_id, true);
+      if (model.seen.size > MAX_SEEN) model.seen.delete(model.seen.keys().next().value);
+    }
+    model.events += 1;
+    model.received.push({ channel, event: name, data, displayed_at_ms: Date.now() });
+    if (model.received.length > 500) model.received.shift();
+    $('count-events').textContent = model.events;
+    checkSeq(data);
+    const handler = HANDLERS[name];
+    if (handler) handler(data, channel);
+    else log(`event ${event} on ${channel}`);
+  }
+
+  function checkSeq(data) {
+    if (typeof data.seq !== 'number' || !data.rvm_id) return;
+    const last = model.lastSeq[data.rvm_id];
+    if (last !== undefined && data.seq > last + 1) log(`${data.rvm_id}: seq gap ${last} → ${data.seq}`, 'warn');
+    if (last === undefined || data.seq > last) model.lastSeq[data.rvm_id] = data.seq;
+  }
+
+  const machineId = (d) => d.rvm_id || 'unknown';
+
+  function renderMachines() {
+    const box = $('machines');
+    box.replaceChildren();
+    for (const [id, st] of Object.entries(model.machines)) {
+      const alerts = (st.alerts || []).slice(-5).reverse();
+      box.append(el('article', { class: 'machine', 'data-rvm': id },
+        el('div', { class: 'machine-head' },
+          el('span', { class: 'rvm-id', text: id }),
+          el('span', { class: `state state-${st.state}`, id: `state-${id}`, text: st.state || '?' })),
+        el('p', { class: 'muted', text: `since ${clockTime(st.since)}${st.previous_state ? ` · was ${st.previous_state}` : ''}` }),
+        (st.reasons || []).length ? el('p', { class: 'reasons', text: st.reasons.join(' · ') }) : null,
+        alerts.length ? el('ul', { class: 'alerts' }, alerts.map((a) =>
+          el('li', { class: `alert ${a.level}` }, el('b', { text: a.kind }), ` ${a.message} `,
+            el('span', { class: 'muted', text: clockTime(a.since) })))) : el('p', { class: 'muted', text: 'no alerts' })));
+    }
+  }
+
+  function renderHealth() {
+    const box = $('health');
+    box.replaceChildren();
+    for (const [id, h] of Object.entries(model.health)) {
+      const cpu = h.cpu || {}, mem = h.memory || {}, pipe = h.pipeline || {};
+      const temps = Object.entries(h.temperatures || {});
+      const extra = Object.entries(pipe).filter(([k]) => !['camera_fps', 'detector_fps', 'bridge_state'].includes(k));
+      box.append(el('article', { class: 'health', 'data-rvm': id },
+        Object.keys(model.health).length > 1 ? el('h3', { text: id }) : null,
+        el('div', { class: 'figures-grid' },
+          figure('CPU', `${num(cpu.percent)} %`, meter(cpu.percent)),
+          figure('Memory', `${num(mem.percent)} %`, meter(mem.percent)),
+          figure('Load 1 min', num(cpu.load_1m, 2)),
+          figure('Memory used', `${num(mem.used_mb, 0)} / ${num(mem.total_mb, 0)} MB`),
+          figure('Camera', `${num(pipe.camera_fps)} fps`),
+          figure('Detector', `${num(pipe.detector_fps)} fps`),
+          figure('Bridge', pipe.bridge_state || '–'),
+          figure('Uptime', `${num((h.uptime_s || 0) / 60, 1)} min`),
+          ...(h.disk || []).map((d) => figure(`Disk ${d.path}`, `${num(d.percent)} % · ${num(d.free_gb)} GB free`, meter(d.percent))),
+          ...temps.map(([zone, c]) => figure(zone, `${num(c)} °C`)),
+          h.gpu ? figure('GPU', Object.entries(h.gpu).map(([k, v]) => `${k} ${typeof v === 'number' ? num(v) : v}`).join(' · ')) : null,
+          ...extra.map(([k, v]) => figure(k.replace(/_/g, ' '), typeof v === 'number' ? count(v) : String(v)))),
+        el('p', { class: 'muted', text: `updated ${clockTime(h.timestamp)}` })));
+    }
+  }
+
+  function drawVerdict(canvas, d) {
+    const ctx = canvas.getContext('2d');
+    const fw = (d.frame && d.frame.width) || 640, fh = (d.frame && d.frame.height) || 480;
+    const s = Math.min(canvas.width / fw, canvas.height / fh);
+    ctx.fillStyle = '#1d2733';
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.save();
+    ctx.scale(s, s);
+    const color = d.accepted ? '#2fbf71' : '#e5484d';
+    const mask = d.mask && Array.isArray(d.mask.polygon) ? d.mask.polygon : [];
+    if (mask.length >= 3) {
+      ctx.beginPath();
+      mask.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+      ctx.closePath();
+      ctx.fillStyle = d.accepted ? 'rgba(47,191,113,0.35)' : 'rgba(229,72,77,0.35)';
+      ctx.fill();
+      ctx.lineWidth = 2 / s;
+      ctx.strokeStyle = color;
+      ctx.stroke();
+    }
+    const b = d.bbox || {};
+    if ([b.x1, b.y1, b.x2, b.y2].every((v) => typeof v === 'number')) {
+      ctx.setLineDash([6 / s, 4 / s]);
+      ctx.lineWidth = 1.5 / s;
+      ctx.strokeStyle = '#f5f7fa';
+      ctx.strokeRect(b.x1, b.y1, b.x2 - b.x1, b.y2 - b.y1);
+    }
+    ctx.restore();
+  }
+
+  function onVerdict(d) {
+    const latency = Date.now() - Date.parse(d.capture_time);
+    model.verdicts.unshift({ ...d, latency_ms: latency });
+    if (model.verdicts.length > MAX_VERDICTS) model.verdicts.pop();
+    const list = $('verdicts');
+    list.querySelector('.empty')?.remove();
+    const canvas = el('canvas', { width: 160, height: 120, class: 'shape' });
+    drawVerdict(canvas, d);
+    const t = d.timings_ms || {};
+    list.prepend(el('li', { class: `verdict ${d.accepted ? 'accepted' : 'rejected'}`, 'data-event-id': d.event_id,
+      'data-item-id': d.item_id, 'data-category': d.category },
+      canvas,
+      el('div', { class: 'verdict-body' },
+        el('div', { class: 'verdict-head' },
+          el('span', { class: 'category', text: d.category || '?' }),
+          el('span', { class: `badge ${d.accepted ? 'ok' : 'bad'}`, text: d.accepted ? 'accepted' : 'rejected' })),
+        el('p', { class: 'verdict-line' }, `${d.class_name || ''} · confidence `,
+          el('b', { text: `${num((d.confidence || 0) * 100, 1)} %` }),
+          d.reason ? el('span', { class: 'reason', text: ` · ${String(d.reason).replace(/_/g, ' ')}` }) : null,
+          d.truncated ? el('span', { class: 'muted', text: ' · truncated' }) : null),
+        el('p', { class: 'muted' },
+          el('span', { class: 'latency', text: isNaN(latency) ? 'latency –' : `latency ${latency} ms` }),
+          ` capture→display · inference ${num(t.inference)} ms · item ${d.item_id} · ${clockTime(d.capture_time)}`,
+          typeof d.seq === 'number' ? ` · seq ${d.seq}` : ''))));
+    while (list.children.length > MAX_VERDICTS) list.lastChild.remove();
+    const accepted = model.verdicts.filter((v) => v.accepted).length;
+    $('verdict-count').textContent = `${model.verdicts.length} shown · ${accepted} accepted`;
+  }
+
+  function onProcessing(d) {
+    model.processing.delete(d.item_id);
+    model.processing.set(d.item_id, d);
+    if (model.processing.size > MAX_ROWS) model.processing.delete(model.processing.keys().next().value);
+    const rows = [...model.processing.values()].reverse().map((p) => el('tr', { 'data-item-id': p.item_id },
+      el('td', { text: p.item_id }), el('td', {}, el('span', { class: `status status-${p.status}`, text: p.status })),
+      el('td', { class: 'muted', text: p.detail || '' })));
+    $('processing').replaceChildren(...rows);
+  }
+
+  function onSession(d) {
+    model.sessions.unshift(d);
+    if (model.sessions.length > MAX_ROWS) model.sessions.pop();
+    const rows = model.sessions.map((s) => el('tr', { 'data-session-id': s.session_id },
+      el('td', { text: s.session_id }), el('td', { text: `${clockTime(s.ended_at)} (${String(s.reason).replace(/_/g, ' ')})` }),
+      el('td', { text: s.accepted }), el('td', { text: s.rejected }),
+      el('td', { class: 'muted', text: Object.entries(s.counts || {}).map(([c, n]) => `${c} ${n}`).join(', ') || '–' })));
+    $('sessions').replaceChildren(...rows);
+  }
+
+  function onTimezone(d) {
+    model.timezone = d;
+    $('tz-name').textContent = d.timezone || '–';
+    $('tz-offset').textContent = d.utc_offset || '–';
+    $('tz-local').textContent = d.local_time ? d.local_time.replace('T', ' ') : '–';
+    $('tz-server').textContent = d.server_time ? d.server_time.replace('T', ' ') : '–';
+    $('tz-clock').textContent = typeof d.clock_offset_ms === 'number' ? `${num(d.clock_offset_ms, 0)} ms` : '–';
+    const status = $('tz-status');
+    status.textContent = `${d.status} (${d.trigger}) at ${clockTime(d.timestamp)}${d.error ? ` · ${d.error}` : ''}`;
+    status.className = d.status === 'synced' ? 'ok' : 'bad';
+    if (d.trigger === 'manual') $('sync-message').textContent = `machine ${machineId(d)} synced`;
+  }
+
+  const HANDLERS = {
+    'status-updated': (d) => { model.machines[machineId(d)] = d; renderMachines(); },
+    'health-updated': (d) => { model.health[machineId(d)] = d; renderHealth(); },
+    'detection-completed': onVerdict,
+    'processing-updated': onProcessing,
+    'session-completed': onSession,
+    'timezone-synced': onTimezone,
+    'manual-sync': (d) => {
+      $('sync-message').textContent = `manual sync requested${d.requested_by ? ` by ${d.requested_by}` : ''}, waiting for the machine…`;
+      log('manual-sync sent to the machines', 'ok');
+    },
+    command: (d, channel) => log(`command ${d.command} on ${channel}`),
+  };
+
+  // ---- manual sync ------------------------------------------------------------------------------
+  function requestId() {
+    return (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+  }
+
+  async function manualSync() {
+    const message = $('sync-message');
+    const body = { requested_by: 'dashboard', request_id: requestId() };
+    if (settings.sync) {
+      message.textContent = 'requesting…';
+      try {
+        const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
+        if (settings.token) headers.Authorization = `Bearer ${settings.token}`;
+        const resp = await fetch(settings.sync, { method: 'POST', headers, body: JSON.stringify(body) });
+        if (!resp.ok) throw new Error(`HTTP ${resp.status}`);
+        message.textContent = 'requested, waiting for the machine…';
+      } catch (err) {
+        message.textContent = `manual sync failed: ${err.message}`;
+        log(`manual sync request failed: ${err.message}`, 'error');
+      }
+      return;
+    }
+    const channel = pusher && settings.rvm && pusher.channel(PRIVATE_CHANNEL(settings.rvm));
+    if (channel && channel.subscribed && channel.trigger('client-manual-sync', body)) {
+      message.textContent = 'client event sent, waiting for the machine…';
+    } else {
+      message.textContent = 'set a manual-sync URL, or a machine id whose private channel allows client events';
+    }
+  }
+
+  // ---- wiring -----------------------------------------------------------------------------------
+  document.addEventListener('DOMContentLoaded', () => {
+    const initial = readSettings();
+    fillForm(initial);
+    $('toggle-settings').addEventListener('click', () => { $('settings').hidden = !$('settings').hidden; });
+    $('settings-form').addEventListener('submit', (e) => { e.preventDefault(); connect(formSettings()); });
+    $('disconnect').addEventListener('click', disconnect);
+    $('manual-sync').addEventListener('click', manualSync);
+    if (typeof Pusher === 'undefined') {
+      log('pusher-js missing: run scripts/setup (vendors it into dashboard/vendor/)', 'error');
+      return;
+    }
+    if (initial.key && initial.host) connect(initial);
+    else $('settings').hidden = false;
+  });
+}());

@@ -1,0 +1,256 @@
+"""The `--dashboard` demo: a local Soketi, the static dashboard and the Laravel-side endpoints.
+
+:class:`DemoStack` plays the MyRVM server on one machine so a new user sees items appear in
+a browser: it starts Soketi (in place of Laravel Reverb), serves ``dashboard/`` over HTTP and
+answers the two calls Laravel would answer:
+
+* ``POST /api/v2/broadcasting/auth`` - private/presence channel authorization, like
+  ``Broadcast::routes(['prefix' => 'api/v2', 'middleware' => ['auth:sanctum']])``: a Bearer
+  token is required (401 otherwise), only ``private-rvm.{rvm_id}`` of the demo machine is
+  allowed (403 otherwise), the signature is made with the official ``pusher`` SDK;
+* ``POST /demo/manual-sync`` - what an operator's "sync now" does on the server: trigger
+  ``manual-sync`` on ``timezone-updates`` through the Pusher HTTP API (Bearer token required).
+
+``DemoStack(root).start()`` returns :class:`DemoEndpoints` with the dashboard URL and the
+settings the bridge must use; ``stop()`` ends everything.  Loopback only.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import mimetypes
+import secrets
+import threading
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from rvm_common.events import CHANNEL_TIMEZONE, EVENT_MANUAL_SYNC
+
+from .soketi import SoketiServer
+
+LOG = logging.getLogger(__name__)
+AUTH_PATH = '/api/v2/broadcasting/auth'
+MANUAL_SYNC_PATH = '/demo/manual-sync'
+PUSHER_JS = Path('node_modules') / 'pusher-js' / 'dist' / 'web' / 'pusher.min.js'
+MAX_BODY = 16 * 1024
+MANUAL_SYNC_FIELDS = ('timezone', 'requested_by', 'request_id')
+
+
+class DemoStackError(RuntimeError):
+    """The demo stack cannot start (missing dashboard, pusher-js or Soketi)."""
+
+
+@dataclass(frozen=True)
+class DemoEndpoints:
+    """Where the running demo lives, and what the bridge must be configured with."""
+
+    dashboard_url: str          # open this in a browser (settings in the query, token included)
+    http_base: str              # http://127.0.0.1:<port> serving dashboard/ and the endpoints
+    auth_endpoint: str          # Laravel-like channel authorization (Bearer token)
+    manual_sync_url: str        # POST here to trigger manual-sync through the Pusher HTTP API
+    host: str                   # Soketi (plays Reverb)
+    port: int
+    app_id: str
+    key: str
+    secret: str
+    token: str = field(repr=False)   # Bearer token accepted by the demo endpoints
+    rvm_id: str = 'rvm-demo'
+
+    def bridge_settings(self) -> dict[str, Any]:
+        """The bridge's connection settings for this stack (plain HTTP/WS on loopback)."""
+        return {'host': self.host, 'port': self.port, 'tls': False, 'app_id': self.app_id,
+                'key': self.key, 'secret': self.secret, 'auth_endpoint': self.auth_endpoint,
+                'token': self.token, 'rvm_id': self.rvm_id}
+
+
+class DemoStack:
+    """Soketi + dashboard + Laravel-like endpoints for a local demo (see the module doc)."""
+
+    def __init__(self, root: Path, http_port: int = 0, *, rvm_id: str = 'rvm-demo',
+                 token: str | None = None, host: str = '127.0.0.1',
+                 soketi: SoketiServer | None = None) -> None:
+        self.root = Path(root)
+        self.dashboard_dir = self.root / 'dashboard'
+        self.http_port = http_port
+        self.host = host
+        self.rvm_id = rvm_id
+        self.token = token or secrets.token_urlsafe(24)
+        self.soketi = soketi
+        self._own_soketi = soketi is None
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.endpoints: DemoEndpoints | None = None
+
+    def pusher_js_path(self) -> Path:
+        """The vendored pusher-js (dashboard/vendor/), else the one in node_modules."""
+        for path in (self.dashboard_dir / 'vendor' / 'pusher.min.js', self.root / PUSHER_JS):
+            if path.is_file():
+                return path
+        raise DemoStackError(f'pusher-js not found (dashboard/vendor/pusher.min.js or {PUSHER_JS}): '
+                             'run scripts/setup')
+
+    def start(self) -> DemoEndpoints:
+        """Start Soketi and the HTTP server; idempotent."""
+        if self.endpoints is not None:
+            return self.endpoints
+        if not (self.dashboard_dir / 'index.html').is_file():
+            raise DemoStackError(f'no dashboard at {self.dashboard_dir}')
+        self.pusher_js_path()
+        if self.soketi is None:
+            self.soketi = SoketiServer(host=self.host, client_messages=True, root=self.root)
+        if not self.soketi.running:
+            self.soketi.start()
+        try:
+            self._server = ThreadingHTTPServer((self.host, self.http_port), _handler_class(self))
+        except OSError:
+            self.stop()
+            raise
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name='demo-http', daemon=True)
+        self._thread.start()
+        base = f'http://{self.host}:{self._server.server_address[1]}'
+        query = urlencode({'host': self.soketi.host, 'port': self.soketi.port, 'key': self.soketi.key,
+                           'tls': 0, 'auth': base + AUTH_PATH, 'sync': base + MANUAL_SYNC_PATH,
+                           'rvm': self.rvm_id, 'token': self.token})
+        self.endpoints = DemoEndpoints(
+            dashboard_url=f'{base}/?{query}', http_base=base, auth_endpoint=base + AUTH_PATH,
+            manual_sync_url=base + MANUAL_SYNC_PATH, host=self.soketi.host, port=self.soketi.port,
+            app_id=self.soketi.app_id, key=self.soketi.key, secret=self.soketi.secret,
+            token=self.token, rvm_id=self.rvm_id)
+        LOG.info('dashboard at %s/ (Soketi on %s:%d)', base, self.soketi.host, self.soketi.port)
+        return self.endpoints
+
+    def stop(self) -> None:
+        """Stop the HTTP server and (when this stack started it) Soketi."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+        if self.soketi is not None and self._own_soketi:
+            self.soketi.stop()
+        self.endpoints = None
+
+    def __enter__(self) -> DemoEndpoints:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- the Laravel side ----------------------------------------------------------------------
+    def private_channel(self) -> str:
+        """The per-machine private channel the demo token may subscribe to."""
+        return f'private-rvm.{self.rvm_id}'
+
+    def token_ok(self, header: str | None) -> bool:
+        """True when ``header`` is ``Bearer <the demo token>``."""
+        scheme, _, value = (header or '').partition(' ')
+        return scheme.lower() == 'bearer' and secrets.compare_digest(value.strip(), self.token)
+
+    def authorize(self, channel: str, socket_id: str) -> tuple[int, dict[str, Any]]:
+        """(HTTP status, JSON body) of a channel authorization, as Laravel answers it."""
+        if not channel or not socket_id:
+            return HTTPStatus.UNPROCESSABLE_ENTITY, {'message': 'socket_id and channel_name are required.'}
+        if channel != self.private_channel() and channel != f'presence-rvm.{self.rvm_id}':
+            return HTTPStatus.FORBIDDEN, {'message': 'This action is unauthorized.'}
+        custom = {'user_id': 'demo-operator', 'user_info': {'name': 'Demo operator'}} \
+            if channel.startswith('presence-') else None
+        try:
+            return HTTPStatus.OK, self.soketi.pusher_client().authenticate(channel, socket_id, custom)
+        except ValueError as exc:      # the SDK rejects malformed socket ids / channel names
+            return HTTPStatus.UNPROCESSABLE_ENTITY, {'message': str(exc)}
+
+    def manual_sync(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Trigger ``manual-sync`` on ``timezone-updates`` through the Pusher HTTP API."""
+        data = {k: body[k] for k in MANUAL_SYNC_FIELDS if isinstance(body.get(k), str) and body[k]}
+        try:
+            self.soketi.pusher_client().trigger(CHANNEL_TIMEZONE, EVENT_MANUAL_SYNC, data)
+        except Exception as exc:       # server down, refused: tell the caller, keep serving
+            LOG.warning('manual-sync trigger failed: %s', exc)
+            return HTTPStatus.BAD_GATEWAY, {'message': f'trigger failed: {exc}'}
+        return HTTPStatus.ACCEPTED, {'channel': CHANNEL_TIMEZONE, 'event': EVENT_MANUAL_SYNC, 'data': data}
+
+
+def _handler_class(stack: DemoStack) -> type[BaseHTTPRequestHandler]:
+    class Handler(_DemoHandler):
+        demo = stack
+    return Handler
+
+
+class _DemoHandler(BaseHTTPRequestHandler):
+    """Static files of dashboard/ plus the two POST endpoints of the demo."""
+
+    demo: DemoStack
+    server_version = 'rvm-edge-demo'
+
+    def log_message(self, fmt: str, *args: Any) -> None:
+        LOG.debug('%s %s', self.address_string(), fmt % args)
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header('Content-Type', content_type)
+        self.send_header('Content-Length', str(len(body)))
+        self.send_header('Cache-Control', 'no-store')
+        self.end_headers()
+        if self.command != 'HEAD':
+            self.wfile.write(body)
+
+    def _json(self, status: int, payload: dict[str, Any]) -> None:
+        self._send(status, json.dumps(payload).encode(), 'application/json')
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+        path = urlsplit(self.path).path
+        if path == '/':
+            path = '/index.html'
+        if path == '/vendor/pusher.min.js':
+            file = self.demo.pusher_js_path()
+        else:
+            base = self.demo.dashboard_dir.resolve()
+            file = (base / path.lstrip('/')).resolve()
+            if base not in file.parents or not file.is_file():
+                self._json(HTTPStatus.NOT_FOUND, {'message': 'Not Found'})
+                return
+        ctype = mimetypes.guess_type(file.name)[0] or 'application/octet-stream'
+        if ctype.startswith('text/') or ctype.endswith('javascript'):
+            ctype += '; charset=utf-8'
+        self._send(HTTPStatus.OK, file.read_bytes(), ctype)
+
+    do_HEAD = do_GET
+
+    def _body(self) -> dict[str, Any] | None:
+        length = int(self.headers.get('Content-Length') or 0)
+        if length > MAX_BODY:
+            return None
+        raw = self.rfile.read(length).decode('utf-8', errors='replace') if length else ''
+        if 'json' in (self.headers.get('Content-Type') or ''):
+            try:
+                body = json.loads(raw or '{}')
+            except ValueError:
+                return None
+            return body if isinstance(body, dict) else None
+        return {k: v[-1] for k, v in parse_qs(raw).items()}
+
+    def do_POST(self) -> None:  # noqa: N802
+        path = urlsplit(self.path).path
+        if path not in (AUTH_PATH, MANUAL_SYNC_PATH):
+            self._json(HTTPStatus.NOT_FOUND, {'message': 'Not Found'})
+            return
+        if not self.demo.token_ok(self.headers.get('Authorization')):
+            self._json(HTTPStatus.UNAUTHORIZED, {'message': 'Unauthenticated.'})
+            return
+        body = self._body()
+        if body is None:
+            self._json(HTTPStatus.BAD_REQUEST, {'message': 'Malformed or oversized body.'})
+            return
+        if path == AUTH_PATH:
+            status, payload = self.demo.authorize(str(body.get('channel_name', '')),
+                                                  str(body.get('socket_id', '')))
+        else:
+            status, payload = self.demo.manual_sync(body)
+        self._json(status, payload)
