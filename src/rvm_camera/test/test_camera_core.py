@@ -1,0 +1,201 @@
+"""CameraCore: failure handling, backoff, stall, corrupt frames, rate control, pacing, loop."""
+import json
+import logging
+
+import numpy as np
+import pytest
+
+from fakes import FakeClock, LiveFake, MediaFake, image
+from rvm_camera.camera_config import CameraConfig
+from rvm_camera.camera_core import CameraCore, valid_image
+from rvm_camera.sources.base import SourceError
+from rvm_common.events import TOPIC_CAMERA_STATUS, dumps
+
+
+def make_core(source, clock, **overrides):
+    config = CameraConfig(**{'source': 'fake', 'fps': 0.0, **overrides})
+    return CameraCore(config, clock, sleep=clock.sleep, wall_clock_ns=clock.wall_ns,
+                      source_factory=lambda cfg: source)
+
+
+def run_until(core, clock, t_end, max_reads=100_000):
+    frames = []
+    for _ in range(max_reads):
+        if clock.t >= t_end or core.finished:
+            break
+        frame = core.read()
+        if frame is not None:
+            frames.append(frame)
+    return frames
+
+
+def test_device_missing_at_start_retries_with_capped_backoff_then_resumes(caplog):
+    clock = FakeClock(0.0)
+    src = LiveFake(clock, plugged=lambda t: t >= 20.0)
+    core = make_core(src, clock, reconnect_initial_s=0.5, reconnect_max_s=4.0)
+    with caplog.at_level(logging.WARNING, logger='rvm_camera'):
+        assert core.open() is False
+        assert core.state == 'reconnecting'
+        assert 'missing' in core.status()['reason']
+        frames = run_until(core, clock, 30.0)
+    retries = [r for r in caplog.records if 'retry' in r.getMessage()]
+    delays = [float(r.getMessage().rsplit(' in ', 1)[1].split()[0]) for r in retries]
+    assert delays[:5] == [0.5, 1.0, 2.0, 4.0, 4.0]          # doubled, then capped
+    assert all(r.exc_info is None for r in caplog.records)   # one line each, no traceback
+    assert core.state == 'online' and frames
+    assert core.status()['reconnects'] == 1
+    assert frames[0].seq == 1 and clock.t >= 20.0
+
+
+def test_unplug_mid_run_goes_reconnecting_and_resumes_when_device_returns():
+    clock = FakeClock(0.0)
+    src = LiveFake(clock, plugged=lambda t: not (5.0 <= t < 9.0))
+    core = make_core(src, clock, reconnect_initial_s=0.5, reconnect_max_s=2.0)
+    core.open()
+    before = run_until(core, clock, 4.9)
+    assert core.state == 'online' and len(before) > 100
+    before += run_until(core, clock, 5.2)
+    status = core.status()
+    assert status['state'] == 'reconnecting' and 'unplugged' in status['reason']
+    after = run_until(core, clock, 15.0)
+    assert core.state == 'online' and after
+    assert after[0].seq == before[-1].seq + 1                # sequence continues
+    states = [p['state'] for topic, p in core.take_events() if topic == TOPIC_CAMERA_STATUS]
+    assert states == ['online', 'reconnecting', 'online']
+    assert core.status()['failures'] >= 1 and core.status()['reconnects'] == 1
+
+
+def test_stall_without_frames_triggers_reconnect_after_timeout():
+    clock = FakeClock(0.0)
+    src = LiveFake(clock, stalled=lambda t: 2.0 <= t < 12.0)
+    core = make_core(src, clock, stall_timeout_s=3.0, reconnect_initial_s=1.0)
+    core.open()
+    run_until(core, clock, 4.9)
+    assert core.state == 'online'                            # not yet 3 s without frames
+    run_until(core, clock, 5.2)
+    assert core.state == 'reconnecting' and core.status()['reason'].startswith('stalled')
+    frames = run_until(core, clock, 20.0)
+    assert core.state == 'online' and frames and src.opens >= 2
+
+
+def test_gives_up_after_max_reconnects():
+    clock = FakeClock(0.0)
+    core = make_core(LiveFake(clock, plugged=lambda t: False), clock, max_reconnects=3,
+                     reconnect_initial_s=0.1)
+    core.open()
+    run_until(core, clock, 100.0)
+    status = core.status()
+    assert core.finished and status['state'] == 'offline'
+    assert 'gave up after 4 attempts' in status['reason'] and status['failures'] == 4
+
+
+def test_fatal_error_goes_offline_without_retrying():
+    clock = FakeClock(0.0)
+
+    def factory(cfg):
+        raise SourceError('gst pipeline must end in appsink', fatal=True)
+    core = CameraCore(CameraConfig(source='x'), clock, sleep=clock.sleep, source_factory=factory)
+    assert core.open() is False
+    assert core.finished and core.state == 'offline'
+    assert core.read() is None and 'appsink' in core.status()['reason']
+
+
+def test_corrupt_frames_are_counted_and_a_streak_reopens_the_source():
+    bad = [None, np.zeros((0, 4, 3), np.uint8), np.zeros((4, 4, 3), np.float32),
+           np.zeros((4, 4), np.uint8), np.zeros((4, 4, 4), np.uint8)]
+    clock = FakeClock(0.0)
+    src = LiveFake(clock, frames=lambda i: bad[i - 1] if i <= len(bad) else image(i))
+    core = make_core(src, clock, max_consecutive_corrupt=100)
+    core.open()
+    frames = run_until(core, clock, 1.0)
+    assert core.status()['frames_corrupt'] == len(bad)
+    assert frames and all(valid_image(f.image) is None for f in frames)
+
+    clock = FakeClock(0.0)
+    src = LiveFake(clock, frames=lambda i: None if i <= 10 else image(i))
+    core = make_core(src, clock, max_consecutive_corrupt=5, reconnect_initial_s=0.1)
+    core.open()
+    run_until(core, clock, 2.0)
+    assert core.status()['failures'] == 2 and 'decoder errors' in json.dumps(core.take_events())
+    assert core.state == 'online' and src.opens == 3
+
+
+def test_unexpected_backend_exception_is_a_failure_not_a_crash():
+    clock = FakeClock(0.0)
+    src = LiveFake(clock, frames=lambda i: RuntimeError('driver bug') if i == 3 else image(i))
+    core = make_core(src, clock, reconnect_initial_s=0.1)
+    core.open()
+    frames = run_until(core, clock, 1.0)
+    assert core.status()['failures'] == 1 and frames[-1].seq > 3
+
+
+@pytest.mark.parametrize('target, expected', [(10.0, 10), (20.0, 20), (60.0, 30), (0.0, 30)])
+def test_rate_control_publishes_target_fps_never_faster_than_source(target, expected):
+    clock = FakeClock(0.0)
+    core = make_core(LiveFake(clock, period=1 / 30), clock, fps=target)
+    core.open()
+    frames = run_until(core, clock, 10.0)
+    status = core.status()
+    assert abs(len(frames) / 10.0 - expected) <= 1.0
+    assert status['frames_published'] == len(frames)
+    assert status['frames_read'] == status['frames_published'] + status['frames_dropped']
+    assert abs(status['fps'] - expected) <= 1.5
+
+
+def test_realtime_media_is_paced_and_batch_is_not():
+    clock = FakeClock(0.0)
+    core = make_core(MediaFake(90, fps=30.0), clock, fps=15.0, realtime=True)
+    core.open()
+    frames = run_until(core, clock, 1e9)
+    assert len(frames) == 45 and core.finished and core.state == 'offline'
+    assert 2.9 <= clock.slept <= 3.0                         # 90 frames at 30 fps = 3 s
+    stamps = [f.stamp_ns for f in frames]
+    assert stamps == sorted(stamps)
+
+    clock = FakeClock(0.0)
+    core = make_core(MediaFake(90, fps=30.0), clock, fps=0.0, realtime=False)
+    core.open()
+    frames = run_until(core, clock, 1e9)
+    assert len(frames) == 90 and clock.slept == 0.0
+    deltas = {b.stamp_ns - a.stamp_ns for a, b in zip(frames, frames[1:])}
+    assert deltas <= {33_333_333, 33_333_334}                # stamps follow media time
+
+
+def test_loop_restarts_media_with_increasing_stamps_and_empty_media_ends():
+    clock = FakeClock(0.0)
+    src = MediaFake(5, fps=10.0)
+    core = make_core(src, clock, loop=True, realtime=False)
+    core.open()
+    frames = [f for f in (core.read() for _ in range(40)) if f is not None]
+    assert src.rewinds >= 2 and len(frames) > 10 and not core.finished
+    stamps = [f.stamp_ns for f in frames]
+    assert all(b > a for a, b in zip(stamps, stamps[1:]))
+
+    core = make_core(MediaFake(0), clock, loop=True)
+    core.open()
+    for _ in range(5):
+        core.read()
+    assert core.finished and 'end after 0 frames' in core.status()['reason']
+
+
+def test_corrupt_media_frames_are_skipped_not_fatal():
+    clock = FakeClock(0.0)
+    core = make_core(MediaFake(10, corrupt=(2, 3, 4, 5, 6)), clock, realtime=False,
+                     max_consecutive_corrupt=2)
+    core.open()
+    frames = run_until(core, clock, 1e9)
+    assert len(frames) == 5 and core.status()['frames_corrupt'] == 5
+    assert core.status()['failures'] == 0
+
+
+def test_status_is_json_and_close_finishes():
+    clock = FakeClock(0.0)
+    core = make_core(LiveFake(clock), clock, frame_id='cam_a')
+    core.open()
+    frame = run_until(core, clock, 0.5)[0]
+    assert frame.frame_id == 'cam_a' and frame.image.shape == (6, 8, 3)
+    status = core.status()
+    assert json.loads(dumps(status))['type'] == 'camera-status'
+    assert status['width'] == 8 and status['height'] == 6 and status['state'] == 'online'
+    core.close()
+    assert core.finished and core.status()['reason'] == 'closed' and core.read() is None
