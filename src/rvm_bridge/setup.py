@@ -9,7 +9,10 @@ setup(
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),
+        ('share/' + package_name + '/config', ['rvm_bridge/config/channel_map.yaml']),
     ],
+    package_data={package_name: ['config/*.yaml']},
+    include_package_data=True,
     install_requires=['setuptools'],
     zip_safe=True,
     maintainer='rvm-edge maintainers',

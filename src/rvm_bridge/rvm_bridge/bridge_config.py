@@ -1,0 +1,98 @@
+"""Parameters of the bridge (one frozen dataclass; ROS parameters and runner YAML alike).
+
+Secrets are never parameters: the app secret and the Bearer token are read
+from the environment variables *named* here (or the token from a file).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from rvm_common.params import ConfigError, param
+
+
+@dataclass(frozen=True)
+class BridgeConfig:
+    """Connection, channel map, outbox, payload limit and timezone-sync settings of the bridge."""
+
+    host: str = param('', "Reverb/Pusher host; '' = offline: events go to the outbox and outbox_log only")
+    port: int = param(8080, 'Reverb/Pusher port (WebSocket and HTTP events API)')
+    tls: bool = param(True, 'Use wss:// and https:// (certificate verification always on)')
+    ca_bundle: str = param('', "PEM CA bundle for TLS verification; '' = system/SDK default")
+    origin: str = param('', "Origin header of the WebSocket handshake; '' = none")
+    app_key: str = param('', 'Pusher/Reverb app key (public)')
+    app_id: str = param('', 'Pusher/Reverb app id (needed by transport http)')
+    app_secret_env: str = param('RVM_BRIDGE_APP_SECRET',
+                                'Name of the env var holding the app secret (transport http signing)')
+    auth_endpoint: str = param('/api/v2/broadcasting/auth',
+                               'Channel auth endpoint (path on api_base, or a full URL)')
+    auth_token_env: str = param('RVM_BRIDGE_TOKEN', 'Name of the env var holding the Bearer token')
+    auth_token_file: str = param('', "File holding the Bearer token (used when the env var is empty)")
+    api_base: str = param('', "Base URL of the MyRVM API (auth endpoint, server time); '' = none")
+    rvm_id: str = param('rvm-1', 'Machine id: envelope rvm_id and {rvm_id} in channel names', read_only=True)
+    channel_map_file: str = param('', "Channel map YAML; '' = the bundled rvm_bridge/config/channel_map.yaml")
+    transport: str = param('http', 'Default transport of routes that name none',
+                           choices=('http', 'client-event'))
+    outbox_path: str = param('~/.rvm_edge/bridge_outbox.sqlite3', 'SQLite (WAL) durable outbox file')
+    outbox_log: str = param('', "JSON-lines log of every published event; '' = none")
+    outbox_max_rows: int = param(100_000, 'Outbox bound: queued durable events (0 = unbounded)')
+    outbox_max_mb: int = param(200, 'Outbox bound: queued payload megabytes (0 = unbounded)')
+    outbox_max_age_s: float = param(604800.0, 'Outbox bound: older events go to dead_letter (0 = keep)')
+    outbox_policy: str = param('drop_oldest', 'When full: move the oldest to dead_letter, or refuse the new one',
+                               choices=('drop_oldest', 'reject_new'))
+    max_payload_bytes: int = param(10_000, 'Max bytes of one wire message / HTTP request incl. envelope')
+    http_timeout_s: float = param(5.0, 'Timeout of every HTTP call (events API, time source)')
+    http_batch_size: int = param(10, 'Max events per batch_events request (Pusher/Reverb allow 10)')
+    client_events_per_s: float = param(10.0, 'Client-event rate limit per connection (token bucket)')
+    confirm_timeout_s: float = param(5.0, 'Ping/pong round trip that confirms written client events')
+    retry_min_s: float = param(1.0, 'First retry delay after a failed send')
+    retry_max_s: float = param(30.0, 'Cap of the exponential retry delay (jittered)')
+    time_endpoint: str = param('', "URL whose HTTP Date is the server time; '' = api_base")
+    timezone: str = param('', "IANA timezone when the server sends none; '' = UTC")
+    timezone_sync_on_start: bool = param(True, 'Sync time/timezone when the bridge starts')
+    allow_system_clock_change: bool = param(False, 'Let timezone sync set the system timezone/clock (timedatectl)')
+    status_period_s: float = param(5.0, 'Period of bridge/status (0 = only on request)')
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` for values that cannot work."""
+        if not (0 <= self.port <= 65535):
+            raise ConfigError(f'port: {self.port} is not a TCP port')
+        if self.max_payload_bytes < 512:
+            raise ConfigError(f'max_payload_bytes: {self.max_payload_bytes} is too small (>= 512)')
+        if not (1 <= self.http_batch_size <= 10):
+            raise ConfigError(f'http_batch_size: {self.http_batch_size} must be 1..10')
+        if self.client_events_per_s <= 0:
+            raise ConfigError('client_events_per_s must be > 0')
+        if self.retry_min_s <= 0 or self.retry_max_s < self.retry_min_s:
+            raise ConfigError('retry_min_s must be > 0 and <= retry_max_s')
+        if self.host and not self.app_key:
+            raise ConfigError('app_key is required when host is set')
+
+    @property
+    def online(self) -> bool:
+        return bool(self.host)
+
+    def resolved_outbox_path(self) -> str:
+        return str(Path(self.outbox_path).expanduser()) if self.outbox_path != ':memory:' else self.outbox_path
+
+    def time_url(self) -> str:
+        return self.time_endpoint or self.api_base
+
+    def auth_url(self) -> str:
+        if self.auth_endpoint.startswith(('http://', 'https://')) or not self.api_base:
+            return self.auth_endpoint if self.auth_endpoint.startswith('http') else ''
+        return self.api_base.rstrip('/') + '/' + self.auth_endpoint.lstrip('/')
+
+    def app_secret(self) -> str:
+        return os.environ.get(self.app_secret_env, '') if self.app_secret_env else ''
+
+    def auth_token(self) -> str:
+        """The Bearer token (env var first, then the file); '' when none. Never log it."""
+        token = os.environ.get(self.auth_token_env, '') if self.auth_token_env else ''
+        if not token and self.auth_token_file:
+            try:
+                token = Path(self.auth_token_file).expanduser().read_text(encoding='utf-8').strip()
+            except OSError as exc:
+                raise ConfigError(f'auth_token_file {self.auth_token_file}: {exc.strerror}') from exc
+        return token

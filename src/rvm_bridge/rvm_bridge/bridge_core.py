@@ -1,0 +1,279 @@
+"""BridgeCore: ROS-side events -> Reverb (durable outbox / latest store), and Reverb -> ROS.
+
+``publish(topic, payload)`` maps the topic through the channel map, fits the
+payload under the size limit, and either writes it to the SQLite outbox
+(``durable``, before any send) or replaces the pending one of its kind
+(``latest``); it never touches the network.  A sender thread delivers; a
+Pusher connection (when inbound channels or client-event routes need one)
+receives ``manual-sync`` and commands.  Inbound events and bridge products
+(timezone-synced, bridge status) reach the graph via ``on_inbound(topic, payload)``.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Callable
+
+from rvm_bridge.bridge_config import BridgeConfig
+from rvm_bridge.channel_map import ChannelMap, Route, load_channel_map
+from rvm_bridge.delivery import Sender
+from rvm_bridge.inbound_dispatch import InboundDispatcher
+from rvm_bridge.outbox import Outbox
+from rvm_bridge.payload_limit import fit_payload
+from rvm_bridge.timezone_sync import TimezoneSync
+from rvm_bridge.transport_http import HttpTransport, WireEvent
+from rvm_common.events import (TOPIC_BRIDGE_STATUS, TOPIC_COMMAND, TOPIC_MANUAL_SYNC, TOPIC_TIMEZONE, dumps,
+                               make_event)
+from rvm_common.params import ConfigError
+
+__all__ = ['BridgeConfig', 'BridgeCore']
+
+LOG = logging.getLogger(__name__)
+
+InboundCallback = Callable[[str, dict[str, Any]], None]
+
+
+class BridgeCore:
+    """The bridge without ROS: channel map, outbox, sender, connection, inbound, timezone sync."""
+
+    def __init__(self, config: BridgeConfig, on_inbound: InboundCallback = lambda topic, payload: None, *,
+                 connection_factory: Callable[..., Any] | None = None,
+                 timezone_sync: TimezoneSync | None = None) -> None:
+        config.validate()
+        self.config = config
+        self._emit = on_inbound
+        self.channel_map: ChannelMap = load_channel_map(config.channel_map_file, rvm_id=config.rvm_id,
+                                                        default_transport=config.transport)
+        self.outbox = Outbox(config.resolved_outbox_path(), max_rows=config.outbox_max_rows,
+                             max_bytes=config.outbox_max_mb * 1_000_000, max_age_s=config.outbox_max_age_s,
+                             policy=config.outbox_policy)
+        self._log_lock = threading.Lock()
+        self._log_file = None
+        if config.outbox_log:
+            Path(config.outbox_log).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            self._log_file = open(Path(config.outbox_log).expanduser(), 'a', encoding='utf-8')
+        self.timezone = timezone_sync or TimezoneSync(
+            url=config.time_url(), timezone_name=config.timezone, timeout_s=config.http_timeout_s,
+            rvm_id=config.rvm_id, allow_system_change=config.allow_system_clock_change)
+        self.connection = None
+        transports: dict[str, Any] = {}
+        self.state = 'offline'
+        if config.online:
+            if any(r.transport == 'http' for r in self.channel_map.routes.values()):
+                secret = config.app_secret()
+                if not (config.app_id and secret):
+                    raise ConfigError(f'transport http needs app_id and the app secret in ${config.app_secret_env}')
+                transports['http'] = HttpTransport(
+                    host=config.host, port=config.port, tls=config.tls, app_id=config.app_id,
+                    key=config.app_key, secret=secret, ca_bundle=config.ca_bundle,
+                    timeout_s=config.http_timeout_s, max_batch=config.http_batch_size,
+                    max_request_bytes=config.max_payload_bytes)
+            if self.channel_map.channels_needing_socket():
+                from rvm_bridge.socket_link import make_connection, make_client_transport
+                factory = connection_factory or make_connection
+                self.connection = factory(config, self._on_socket_event, self._on_state_change)
+                if any(r.transport == 'client-event' for r in self.channel_map.routes.values()):
+                    transports['client-event'] = make_client_transport(self.connection, config)
+            self.state = 'starting'
+        self.sender = Sender(self.outbox, transports, retry_min_s=config.retry_min_s,
+                             retry_max_s=config.retry_max_s, batch_size=config.http_batch_size,
+                             ready=self._transport_ready)
+        self.inbound = InboundDispatcher(self.channel_map, self._on_inbound_kind)
+        self._self_published: OrderedDict[str, None] = OrderedDict()
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._stop = threading.Event()
+        self.reconnects = 0
+        self._connected_once = False
+        self.last_error = ''
+        self.counters = {'published': 0, 'unmapped': 0, 'truncated': 0, 'compacted': 0, 'oversized': 0,
+                         'rejected': 0}
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the sender, the connection and the job thread (timezone sync, status); non-blocking."""
+        self.sender.start()
+        if self.connection is not None:
+            self.connection.start()
+            for channel in self.channel_map.channels_needing_socket():
+                self.connection.subscribe(channel)
+        job = threading.Thread(target=self._job_loop, name='rvm-bridge-jobs', daemon=True)
+        job.start()
+        self._threads.append(job)
+        if self.config.timezone_sync_on_start:
+            self._jobs.put(('sync', 'startup', None))
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop threads and the connection; undelivered durable events stay in the outbox."""
+        self._stop.set()
+        self._jobs.put(('stop', None, None))
+        self.sender.stop(timeout)
+        if self.connection is not None:
+            try:
+                self.connection.stop()
+            except Exception:  # noqa: BLE001 - stopping must not raise
+                LOG.exception('connection stop failed')
+        for t in self._threads:
+            t.join(timeout)
+        with self._log_lock:
+            if self._log_file:
+                self._log_file.close()
+                self._log_file = None
+        self.outbox.close()
+
+    def flush(self, timeout: float) -> bool:
+        """True when every durable (and latest) event was delivered within ``timeout``.
+
+        Offline (no host) nothing is ever delivered: returns True at once when
+        everything is safely in the outbox/log, as nothing more can happen.
+        """
+        if not self.config.online:
+            return True
+        return self.sender.flush(timeout)
+
+    # -- outbound ----------------------------------------------------------------------------------
+    def publish(self, topic: str, payload: dict[str, Any]) -> None:
+        """Queue one event for ``topic``; never blocks on the network, never raises on bad payloads."""
+        route = self.channel_map.route(topic)
+        if route is None:
+            self.counters['unmapped'] += 1
+            LOG.debug('no route for topic %s; ignored', topic)
+            return
+        if not isinstance(payload, dict):
+            self.counters['rejected'] += 1
+            LOG.error('payload for %s is not a JSON object (%s); ignored', topic, type(payload).__name__)
+            return
+        event_id = str(payload.get('event_id', ''))
+        if event_id and event_id in self._self_published:
+            return  # our own timezone-synced echoed back by the graph: already queued
+        payload = dict(payload)
+        self.counters['published'] += 1
+        if route.delivery == 'durable':
+            self.outbox.append(route.channel, route.wire_event, route.transport, payload,
+                               encode=lambda p: self._fit(route, p))
+        else:
+            text = self._fit(route, payload)
+            if text is not None:
+                self.sender.put_latest(route.transport, WireEvent(None, route.channel, route.wire_event, text))
+        self._log(route, payload)
+        self.sender.wake()
+
+    def _fit(self, route: Route, payload: dict[str, Any]) -> str | None:
+        fit = fit_payload(route.channel, route.wire_event, payload, self.config.max_payload_bytes)
+        if fit.text is None:
+            self.counters['oversized'] += 1
+            LOG.error('%s %s: cannot fit under %d bytes even truncated; dead-lettered',
+                      route.channel, route.event, self.config.max_payload_bytes)
+        elif fit.truncated:
+            self.counters['truncated'] += 1
+            LOG.warning('%s %s (event %s) truncated to %d bytes (limit %d)', route.channel, route.event,
+                        payload.get('event_id'), fit.size, self.config.max_payload_bytes)
+        elif fit.compacted:
+            self.counters['compacted'] += 1
+        return fit.text
+
+    def _log(self, route: Route, payload: dict[str, Any]) -> None:
+        if self._log_file is None:
+            return
+        line = dumps({'channel': route.channel, 'event': route.wire_event, 'delivery': route.delivery,
+                      'transport': route.transport, 'data': payload})
+        with self._log_lock:
+            if self._log_file:
+                self._log_file.write(line + '\n')
+                self._log_file.flush()
+
+    def _transport_ready(self, kind: str) -> bool:
+        if kind == 'client-event':
+            return self.connection is not None and self.connection.state_name() == 'connected'
+        return True
+
+    # -- inbound -----------------------------------------------------------------------------------
+    def _on_socket_event(self, channel: str, event: str, data: Any) -> None:
+        """Called on the connection's thread: validate, dispatch, never block on the network."""
+        self.inbound.dispatch(channel, event, data)
+
+    def _on_inbound_kind(self, kind: str, payload: dict[str, Any]) -> None:
+        if kind == 'manual-sync':
+            self._emit(TOPIC_MANUAL_SYNC, payload)
+            self._jobs.put(('sync', 'manual', payload.get('timezone')))
+        elif kind == 'command':
+            self._emit(TOPIC_COMMAND, payload)
+
+    def request_sync(self, trigger: str = 'manual', timezone_name: str | None = None) -> None:
+        """Queue a timezone sync (as a ``manual-sync`` would)."""
+        self._jobs.put(('sync', trigger, timezone_name))
+
+    def _on_state_change(self, previous: Any, current: Any, reason: str = '') -> None:
+        name = getattr(current, 'value', str(current)).lower()
+        if name == 'connected':
+            if self._connected_once:
+                self.reconnects += 1
+            self._connected_once = True
+            self.sender.wake()
+        if reason and name in ('unavailable', 'failed', 'disconnected'):
+            self.last_error = f'connection {name}: {reason}'
+        self.state = name
+        self._jobs.put(('status', None, None))
+
+    def _job_loop(self) -> None:
+        period = self.config.status_period_s
+        next_status = time.monotonic() + period if period > 0 else float('inf')
+        while not self._stop.is_set():
+            try:
+                job, arg, extra = self._jobs.get(timeout=max(0.05, min(1.0, next_status - time.monotonic())))
+            except queue.Empty:
+                job = None
+            try:
+                if job == 'sync':
+                    self._sync(arg, extra)
+                elif job == 'status':
+                    self._emit(TOPIC_BRIDGE_STATUS, self.status())
+                if time.monotonic() >= next_status:
+                    self._emit(TOPIC_BRIDGE_STATUS, self.status())
+                    next_status = time.monotonic() + period
+            except Exception:  # noqa: BLE001 - a failing callback must not end the job thread
+                LOG.exception('bridge job %s failed', job)
+
+    def _sync(self, trigger: str, timezone_name: str | None) -> None:
+        payload = self.timezone.sync(trigger=trigger, requested_timezone=timezone_name)
+        self.publish(TOPIC_TIMEZONE, payload)
+        # the graph may feed our own product back to publish(): remember it to skip the echo
+        self._self_published[payload['event_id']] = None
+        while len(self._self_published) > 64:
+            self._self_published.popitem(last=False)
+        self._emit(TOPIC_TIMEZONE, payload)
+
+    # -- monitoring --------------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        """JSON-able state for bridge/status and /diagnostics (also emitted periodically)."""
+        sender = self.sender.stats()
+        conn = self.connection.stats() if self.connection is not None else None
+        state = self.state
+        if self.config.online and self.connection is None:
+            state = 'degraded' if sender['last_error'] and self.outbox.depth() else 'online'
+        tz = self.timezone.last
+        return make_event('bridge-status', {
+            'state': state,
+            'host': self.config.host,
+            'reconnects': self.reconnects,
+            'last_error': self.last_error or sender['last_error'],
+            'outbox_depth': self.outbox.depth(),
+            'outbox_bytes': self.outbox.size_bytes(),
+            'outbox_oldest_age_s': round(self.outbox.oldest_age(), 3),
+            'outbox': self.outbox.stats(),
+            'latest_pending': sender['latest_pending'],
+            'sent': sender['sent'],
+            'latest_sent': sender['latest_sent'],
+            'dead_lettered': sender['dead_lettered'] + self.outbox.counters['dropped_overflow'],
+            'latency_ms': sender['latency_ms'],
+            'published': dict(self.counters),
+            'inbound': self.inbound.stats(),
+            'connection': conn,
+            'clock_offset_ms': tz.clock_offset_ms if tz else None,
+            'timezone': tz.timezone if tz else None,
+        }, rvm_id=self.config.rvm_id)
+

@@ -1,0 +1,112 @@
+"""Inbound events (server -> edge): accept, validate, dispatch; count and ignore the rest.
+
+One handler per event kind in an explicit table (``manual-sync``, ``command``).
+``data`` arrives as a JSON string (HTTP-triggered events) or an object (client
+events).  Unknown channels/events and malformed payloads are counted and
+logged, never raised to the connection thread.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any, Callable
+
+from rvm_bridge.channel_map import ChannelMap
+
+LOG = logging.getLogger(__name__)
+
+#: Commands the edge understands (others are counted as malformed).
+COMMANDS = ('maintenance_on', 'maintenance_off', 'end_session', 'start_session', 'restart_bridge',
+            'sync_time', 'reboot')
+
+
+class InboundError(ValueError):
+    """An inbound payload that does not match its event's schema."""
+
+
+def read_inbound_json(data: Any) -> Any:
+    """Decode ``data`` when it is a JSON string; objects pass through."""
+    if isinstance(data, (str, bytes)):
+        text = data.decode('utf-8', 'replace') if isinstance(data, bytes) else data
+        if not text.strip():
+            return {}
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise InboundError(f'data is not JSON: {exc}') from exc
+    return data
+
+
+def _optional_str(payload: dict[str, Any], key: str, max_len: int = 200) -> None:
+    value = payload.get(key)
+    if value is not None and (not isinstance(value, str) or len(value) > max_len):
+        raise InboundError(f'"{key}" must be a string of at most {max_len} characters')
+
+
+def validate_manual_sync(payload: Any) -> dict[str, Any]:
+    """``{timezone?: str, requested_by?: str, ...}``."""
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, dict):
+        raise InboundError('manual-sync data must be a JSON object')
+    _optional_str(payload, 'timezone', 64)
+    _optional_str(payload, 'requested_by')
+    return payload
+
+
+def validate_command(payload: Any) -> dict[str, Any]:
+    """``{command: one of COMMANDS, ...}``."""
+    if not isinstance(payload, dict):
+        raise InboundError('command data must be a JSON object')
+    command = payload.get('command')
+    if command not in COMMANDS:
+        raise InboundError(f'unknown command {command!r} (known: {", ".join(COMMANDS)})')
+    return payload
+
+
+VALIDATORS: dict[str, Callable[[Any], dict[str, Any]]] = {
+    'manual-sync': validate_manual_sync,
+    'command': validate_command,
+}
+
+
+class InboundDispatcher:
+    """Routes (channel, event, data) from the socket to ``handler(kind, payload)``."""
+
+    def __init__(self, channel_map: ChannelMap, handler: Callable[[str, dict[str, Any]], None]) -> None:
+        self.channel_map = channel_map
+        self.handler = handler
+        self._lock = threading.Lock()
+        self.counters = {'accepted': 0, 'unknown': 0, 'malformed': 0, 'handler_errors': 0}
+
+    def _count(self, key: str) -> None:
+        with self._lock:
+            self.counters[key] += 1
+
+    def dispatch(self, channel: str, event: str, data: Any) -> bool:
+        """True when the event was accepted and handed to the handler."""
+        if not isinstance(event, str) or event.startswith(('pusher:', 'pusher_internal:')):
+            return False
+        kind = self.channel_map.inbound_kind(str(channel), event)
+        if kind is None:
+            self._count('unknown')
+            LOG.info('inbound %s on %s is not in the channel map; ignored', event, channel)
+            return False
+        try:
+            payload = VALIDATORS[kind](read_inbound_json(data))
+        except InboundError as exc:
+            self._count('malformed')
+            LOG.warning('inbound %s on %s ignored: %s', event, channel, exc)
+            return False
+        self._count('accepted')
+        try:
+            self.handler(kind, payload)
+        except Exception:  # noqa: BLE001 - never break the socket thread
+            self._count('handler_errors')
+            LOG.exception('inbound handler for %s failed', kind)
+        return True
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self.counters)

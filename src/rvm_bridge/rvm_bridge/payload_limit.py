@@ -1,0 +1,164 @@
+"""Fit an event under the server's message-size limit (Reverb: 10,000 bytes by default).
+
+The size that counts is the whole wire message, Pusher envelope included:
+``{"name":..,"channels":[..],"data":"<escaped JSON>"}`` for the HTTP API and
+``{"event":..,"channel":..,"data":"<escaped JSON>"}`` for a WebSocket frame;
+:func:`wire_size` takes the larger.  :func:`fit_payload` tries, in order:
+the payload as is; a compact form (floats rounded, polygons simplified to
+fewer points); then heavy fields dropped with ``"truncated": true``; finally
+the bare envelope.  It never raises on odd payloads and never returns text
+over the limit (None when even the bare envelope does not fit).
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from rvm_common.events import dumps
+
+#: Fields that identify the event; never dropped.
+PROTECTED = ('type', 'version', 'event_id', 'rvm_id', 'timestamp', 'seq', 'item_id', 'session_id',
+             'category', 'class_name', 'confidence', 'accepted', 'reason', 'status', 'state', 'truncated')
+#: Dotted paths dropped first, in this order, before any other large field.
+HEAVY_FIELDS = ('mask.polygon', 'mask', 'timings_ms', 'detail', 'alerts', 'disk', 'temperatures', 'gpu',
+                'pipeline', 'counts')
+#: Extra bytes reserved for what a server may add around the data (socket_id, user_id, ...).
+ENVELOPE_MARGIN = 96
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The wire JSON of the data (or None) and which steps were needed."""
+
+    text: str | None
+    size: int
+    compacted: bool
+    truncated: bool
+
+
+def wire_size(channel: str, event: str, data_text: str) -> int:
+    """Bytes of the larger of the HTTP-API and WebSocket envelopes carrying ``data_text``."""
+    http = dumps({'name': event, 'channels': [channel], 'data': data_text})
+    ws = dumps({'event': event, 'channel': channel, 'data': data_text})
+    return max(len(http.encode('utf-8')), len(ws.encode('utf-8'))) + ENVELOPE_MARGIN
+
+
+def _round_floats(value: Any, digits: int) -> Any:
+    if isinstance(value, float):
+        return round(value, digits) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _round_floats(v, digits) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_round_floats(v, digits) for v in value]
+    return value
+
+
+def _is_polygon(value: Any) -> bool:
+    return (isinstance(value, list) and len(value) > 3
+            and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in value))
+
+
+def simplify_polygon(points: list[Any], max_points: int) -> list[Any]:
+    """Keep at most ``max_points`` of a polygon, choosing the points that matter most.
+
+    Iterative Ramer-Douglas-Peucker ranking: vertices are added in order of
+    their distance from the current simplified outline, so corners survive.
+    """
+    n = len(points)
+    if n <= max_points or max_points < 3:
+        return list(points[:max(max_points, 0)]) if n > max_points else list(points)
+    try:
+        pts = [(float(p[0]), float(p[1])) for p in points]
+    except (TypeError, ValueError):
+        return list(points[::max(1, math.ceil(n / max_points))])[:max_points]
+    if n > 512:  # pre-decimate huge outlines uniformly; ranking below is O(n * max_points)
+        step = n / 512
+        points = [points[int(i * step)] for i in range(512)]
+        pts = [pts[int(i * step)] for i in range(512)]
+        n = 512
+    keep = {0, n - 1}
+    # also the point farthest from point 0, so a closed ring has a base triangle
+    far = max(range(n), key=lambda i: (pts[i][0] - pts[0][0]) ** 2 + (pts[i][1] - pts[0][1]) ** 2)
+    keep.add(far)
+    while len(keep) < max_points:
+        best, best_d = None, -1.0
+        ordered = sorted(keep)
+        for a, b in zip(ordered, ordered[1:]):
+            (ax, ay), (bx, by) = pts[a], pts[b]
+            dx, dy = bx - ax, by - ay
+            norm = math.hypot(dx, dy) or 1.0
+            for i in range(a + 1, b):
+                d = abs(dy * (pts[i][0] - ax) - dx * (pts[i][1] - ay)) / norm
+                if d > best_d:
+                    best, best_d = i, d
+        if best is None:
+            break
+        keep.add(best)
+    return [points[i] for i in sorted(keep)]
+
+
+def _simplify_all(value: Any, max_points: int) -> Any:
+    if _is_polygon(value):
+        return simplify_polygon(value, max_points)
+    if isinstance(value, dict):
+        return {k: _simplify_all(v, max_points) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_simplify_all(v, max_points) for v in value]
+    return value
+
+
+def _drop(payload: dict[str, Any], dotted: str) -> bool:
+    parts = dotted.split('.')
+    node: Any = payload
+    for part in parts[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict) and parts[-1] in node and node[parts[-1]] is not None:
+        del node[parts[-1]]
+        return True
+    return False
+
+
+def fit_payload(channel: str, event: str, payload: dict[str, Any], limit: int, *,
+                float_digits: int = 2, polygon_steps: tuple[int, ...] = (32, 16, 8)) -> FitResult:
+    """Return wire JSON of ``payload`` (possibly compacted/truncated) whose envelope fits ``limit``."""
+    def attempt(p: Any) -> tuple[str | None, int]:
+        try:
+            text = dumps(p)
+        except (TypeError, ValueError):
+            text = json.dumps(p, separators=(',', ':'), ensure_ascii=False, default=str)
+        size = wire_size(channel, event, text)
+        return (text if size <= limit else None), size
+
+    text, size = attempt(payload)
+    if text is not None:
+        return FitResult(text, size, False, False)
+    work = _round_floats(copy.deepcopy(payload), float_digits)
+    text, size = attempt(work)
+    for max_points in polygon_steps:
+        if text is not None:
+            return FitResult(text, size, True, False)
+        work = _simplify_all(work, max_points)
+        text, size = attempt(work)
+    if text is not None:
+        return FitResult(text, size, True, False)
+    work['truncated'] = True
+    for dotted in HEAVY_FIELDS:
+        if _drop(work, dotted):
+            text, size = attempt(work)
+            if text is not None:
+                return FitResult(text, size, True, True)
+    # then the largest remaining unprotected top-level fields
+    others = sorted((k for k in work if k not in PROTECTED),
+                    key=lambda k: len(json.dumps(work[k], default=str)), reverse=True)
+    for key in others:
+        del work[key]
+        text, size = attempt(work)
+        if text is not None:
+            return FitResult(text, size, True, True)
+    bare = {k: work[k] for k in ('type', 'version', 'event_id', 'rvm_id', 'timestamp', 'seq') if k in work}
+    bare['truncated'] = True
+    text, size = attempt(bare)
+    return FitResult(text, size, True, True)

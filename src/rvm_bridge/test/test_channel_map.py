@@ -1,0 +1,64 @@
+"""Channel map: bundled defaults equal the seed, templating, validation errors."""
+import pytest
+
+from rvm_bridge.channel_map import ChannelMapError, load_channel_map, parse_channel_map
+from rvm_common import events
+
+
+def test_bundled_map_equals_outbound_defaults():
+    cmap = load_channel_map(rvm_id='rvm-7')
+    got = {(r.topic, r.channel, r.event, r.delivery) for r in cmap.routes.values()}
+    assert got == set(events.OUTBOUND_DEFAULTS)
+    assert all(r.transport == 'http' for r in cmap.routes.values())
+
+
+def test_bundled_inbound_templated_with_rvm_id():
+    cmap = load_channel_map(rvm_id='rvm-7')
+    assert cmap.inbound_kind('timezone-updates', 'manual-sync') == 'manual-sync'
+    assert cmap.inbound_kind('private-rvm.rvm-7', 'command') == 'command'
+    assert cmap.inbound_kind('private-rvm.rvm-7', 'client-manual-sync') == 'manual-sync'
+    assert cmap.inbound_kind('private-rvm.rvm-8', 'command') is None
+    assert cmap.inbound_kind('timezone-updates', 'command') is None
+    assert 'private-rvm.rvm-7' in cmap.channels_needing_socket()
+
+
+def test_client_event_route_gets_prefix_and_needs_private_channel():
+    data = {'outbound': [{'topic': 'items/verdict', 'channel': 'private-rvm.{rvm_id}',
+                          'event': 'detection-completed', 'transport': 'client-event'}]}
+    cmap = parse_channel_map(data, rvm_id='a')
+    route = cmap.route('/items/verdict')
+    assert route.channel == 'private-rvm.a' and route.wire_event == 'client-detection-completed'
+    assert route.delivery == 'durable'
+    data['outbound'][0]['channel'] = 'rvm-status'
+    with pytest.raises(ChannelMapError, match='private- or presence-'):
+        parse_channel_map(data, rvm_id='a')
+
+
+@pytest.mark.parametrize('entry, message', [
+    ({'topic': 't', 'channel': 'c', 'event': 'e', 'delivery': 'maybe'}, 'delivery'),
+    ({'topic': 't', 'channel': 'c', 'event': 'e', 'transport': 'smoke'}, 'transport'),
+    ({'topic': 't', 'channel': 'bad channel', 'event': 'e'}, 'not a valid Pusher channel'),
+    ({'topic': 't', 'channel': 'c.{machine}', 'event': 'e'}, 'bad template'),
+    ({'topic': 't', 'event': 'e'}, '"channel" must be'),
+    ({'topic': 't', 'channel': 'c', 'event': 'e', 'colour': 'red'}, 'unknown field'),
+])
+def test_validation_names_entry_and_field(entry, message):
+    with pytest.raises(ChannelMapError, match=message) as info:
+        parse_channel_map({'outbound': [entry]}, rvm_id='a', source='m.yaml')
+    assert 'm.yaml: outbound[0]' in str(info.value)
+
+
+def test_duplicate_topic_and_unknown_inbound_event():
+    with pytest.raises(ChannelMapError, match='mapped twice'):
+        parse_channel_map({'outbound': [{'topic': 't', 'channel': 'c', 'event': 'e'}] * 2}, rvm_id='a')
+    with pytest.raises(ChannelMapError, match='inbound event'):
+        parse_channel_map({'inbound': [{'channel': 'c', 'events': ['reboot-now']}]}, rvm_id='a')
+
+
+def test_missing_and_broken_files(tmp_path):
+    with pytest.raises(ChannelMapError, match='cannot read'):
+        load_channel_map(tmp_path / 'nope.yaml', rvm_id='a')
+    bad = tmp_path / 'bad.yaml'
+    bad.write_text('outbound: [\n')
+    with pytest.raises(ChannelMapError, match='not valid YAML'):
+        load_channel_map(bad, rvm_id='a')
