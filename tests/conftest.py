@@ -1,0 +1,57 @@
+"""Shared fixtures of the cross-package tests: real peers (Soketi, pusher-js) and fault injection.
+
+Keep this file small and generic; topic-specific fixtures live next to their tests.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))   # `import support.*` from any subfolder
+
+from rvm_bringup.soketi import SoketiServer  # noqa: E402
+from support.peers import PusherListener  # noqa: E402
+from support.tcp_proxy import TcpProxy  # noqa: E402
+
+
+@pytest.fixture
+def soketi(tmp_path):
+    """A fresh Soketi server (app id 1001, client events enabled) on a free loopback port."""
+    server = SoketiServer(log_path=tmp_path / 'soketi.log').start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pusher_listener():
+    """Factory: ``pusher_listener(server_or_host_port_key, channels, **kw)`` -> PusherListener.
+
+    Pass a SoketiServer (or an object with host/port/key); every listener is closed at teardown.
+    """
+    listeners: list[PusherListener] = []
+
+    def make(server, channels=(), **kwargs) -> PusherListener:
+        listener = PusherListener(server.host, server.port, server.key, list(channels), **kwargs)
+        listeners.append(listener)
+        return listener
+
+    yield make
+    for listener in listeners:
+        listener.close()
+
+
+@pytest.fixture
+def tcp_proxy():
+    """Factory: ``tcp_proxy(target_port)`` -> a started TcpProxy, closed at teardown."""
+    proxies: list[TcpProxy] = []
+
+    def make(target_port: int) -> TcpProxy:
+        proxy = TcpProxy(target_port).start()
+        proxies.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in proxies:
+        proxy.close()
