@@ -160,3 +160,19 @@ def test_inbound_payloads():
                        ({}, events.EVENT_COMMAND), ({'command': 'DROP TABLE'}, events.EVENT_COMMAND)):
         with pytest.raises(SchemaViolation):
             validate_event(bad, event)
+
+
+def test_health_core_events_validate():
+    """status-updated / health-updated as the real health core builds them (with a maintenance alert)."""
+    from rvm_health.health_config import HealthConfig
+    from rvm_health.health_core import HealthCore
+
+    core = HealthCore(HealthConfig(rvm_id='rvm-001'))
+    emitted = core.update(100.0)
+    core.observe(events.TOPIC_COMMAND, {'command': 'maintenance_on'}, 101.0)
+    emitted += core.update(105.0)
+    kinds = {payload['type'] for _, payload in emitted}
+    assert kinds == {events.EVENT_STATUS_UPDATED, events.EVENT_HEALTH_UPDATED}
+    assert any(p.get('state') == 'maintenance' for _, p in emitted if p['type'] == events.EVENT_STATUS_UPDATED)
+    for _, payload in emitted:
+        validate_event(json.loads(dumps(payload)))
