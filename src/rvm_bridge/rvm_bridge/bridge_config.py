@@ -52,7 +52,9 @@ class BridgeConfig:
     timezone: str = param('', "IANA timezone when the server sends none; '' = UTC")
     timezone_sync_on_start: bool = param(True, 'Sync time/timezone when the bridge starts')
     allow_system_clock_change: bool = param(False, 'Let timezone sync set the system timezone/clock (timedatectl)')
-    status_period_s: float = param(5.0, 'Period of bridge/status (0 = only on request)')
+    status_period_s: float = param(5.0, 'Period of bridge/status and /diagnostics (0 = only on request)')
+    qos_depth: int = param(50, 'ROS node only: history depth of subscriptions/publishers')
+    qos_reliable: bool = param(True, 'ROS node only: RELIABLE (true) or BEST_EFFORT subscriptions')
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` for values that cannot work."""

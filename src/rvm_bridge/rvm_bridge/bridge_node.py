@@ -1,0 +1,109 @@
+"""rclpy adapter of :class:`rvm_bridge.bridge_core.BridgeCore` (ROS 2 Humble).
+
+Subscribes to every topic of the channel map (std_msgs/String JSON) and hands
+the payload to the core, which only writes to its outbox / latest store - no
+callback waits on the network.  Publishes inbound events (``rvm/command``,
+``timezone/manual_sync``), ``timezone/synced``, ``bridge/status`` and
+``/diagnostics``.  Secrets come from environment variables only.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from typing import Any
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from std_msgs.msg import String
+
+from rvm_bridge.bridge_config import BridgeConfig
+from rvm_bridge.bridge_core import BridgeCore
+from rvm_bridge.diagnostics import bridge_diagnostic, to_diagnostic_array
+from rvm_common import events
+from rvm_common.image_conv import MessageFactory
+from rvm_common.params import declare_parameters
+
+#: Topics this node publishes (inbound events and bridge products).
+OUTPUT_TOPICS = (events.TOPIC_COMMAND, events.TOPIC_MANUAL_SYNC, events.TOPIC_TIMEZONE,
+                 events.TOPIC_BRIDGE_STATUS)
+
+
+def rclpy_factory() -> MessageFactory:
+    """A MessageFactory resolving 'pkg/msg/Type' to rclpy message classes."""
+    def resolve(type_name: str) -> type:
+        package, _, name = type_name.split('/')
+        return getattr(importlib.import_module(f'{package}.msg'), name)
+    return MessageFactory(resolve=resolve, byte_array=lambda flat: flat.tobytes())
+
+
+class BridgeNode(Node):
+    """ROS topics <-> Laravel Reverb (Pusher protocol v7), with a durable outbox."""
+
+    def __init__(self) -> None:
+        super().__init__('bridge_node')
+        self.config: BridgeConfig = declare_parameters(self, BridgeConfig)
+        qos = QoSProfile(depth=self.config.qos_depth, reliability=(
+            ReliabilityPolicy.RELIABLE if self.config.qos_reliable else ReliabilityPolicy.BEST_EFFORT))
+        self.factory = rclpy_factory()
+        self.output_publishers = {topic: self.create_publisher(String, topic, qos) for topic in OUTPUT_TOPICS}
+        self.diagnostics_publisher = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.core = BridgeCore(self.config, on_inbound=self.on_core_output)
+        self.bridge_subscriptions = [
+            self.create_subscription(String, topic, lambda msg, t=topic: self.on_message(t, msg), qos)
+            for topic in sorted(self.core.channel_map.routes)]
+        if self.config.status_period_s > 0:
+            self.diagnostics_timer = self.create_timer(self.config.status_period_s, self.on_diagnostics)
+        self.core.start()
+        self.get_logger().info(
+            f'bridge to {self.config.host or "(offline: outbox only)"}:{self.config.port}, '
+            f'{len(self.core.channel_map.routes)} outbound route(s), outbox {self.config.resolved_outbox_path()}')
+
+    def on_message(self, topic: str, msg: String) -> None:
+        try:
+            payload = json.loads(msg.data)
+        except ValueError as exc:
+            self.get_logger().warning(f'{topic}: not JSON ({exc}); ignored', throttle_duration_sec=10.0)
+            return
+        self.core.publish(topic, payload)
+
+    def on_core_output(self, topic: str, payload: dict[str, Any]) -> None:
+        """Called from the core's threads: publish inbound events / bridge products as JSON."""
+        publisher = self.output_publishers.get(topic)
+        if publisher is not None:
+            publisher.publish(String(data=events.dumps(payload)))
+
+    def on_diagnostics(self) -> None:
+        status = self.core.status()
+        stamp_ns = self.get_clock().now().nanoseconds
+        self.diagnostics_publisher.publish(
+            to_diagnostic_array(self.factory, [bridge_diagnostic(status)], stamp_ns))
+
+    def shutdown(self) -> None:
+        """Try to deliver what is queued (briefly), then stop; the rest stays in the outbox."""
+        self.core.flush(2.0)
+        self.core.stop(timeout=5.0)
+
+
+def main(args=None) -> None:
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = BridgeNode()
+        rclpy.spin(node)
+    except KeyboardInterrupt:
+        pass
+    except ExternalShutdownException:
+        sys.exit(1)
+    finally:
+        if node is not None:
+            node.shutdown()
+            node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()
