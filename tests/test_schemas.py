@@ -124,6 +124,7 @@ BROKEN = {
                                                         'area_fraction': 0.1}),
     'mask dropped without truncated': lambda: without(built(VERDICT), 'mask'),
     'truncated false': lambda: built(VERDICT, truncated=False),
+    'mask without polygon, not truncated': lambda: without(built(VERDICT), 'mask', 'polygon'),
     'capture_time not a time': lambda: built(VERDICT, capture_time='yesterday'),
     'frame width 0': lambda: built(VERDICT, frame={'width': 0, 'height': 480}),
     'unknown processing status': lambda: built(events.EVENT_PROCESSING_UPDATED, status='done'),
@@ -176,3 +177,18 @@ def test_health_core_events_validate():
     assert any(p.get('state') == 'maintenance' for _, p in emitted if p['type'] == events.EVENT_STATUS_UPDATED)
     for _, payload in emitted:
         validate_event(json.loads(dumps(payload)))
+
+
+@pytest.mark.parametrize('limit', [10_000, 2_000, 700, 400])
+def test_bridge_payload_limit_output_validates(limit):
+    """What the bridge's payload limit makes of an oversized verdict still matches the schema."""
+    from rvm_bridge.payload_limit import fit_payload
+
+    payload = built(VERDICT, seq=7)
+    payload['mask']['polygon'] = [[100.123456 + i, 200.654321 + (i % 9)] for i in range(64)]
+    fitted = fit_payload(events.CHANNEL_DETECTIONS, VERDICT, payload, limit)
+    assert fitted.text is not None
+    wire = json.loads(fitted.text)
+    validate_event(wire)
+    assert wire.get('truncated', False) == fitted.truncated
+    assert fitted.truncated == (limit < 1_000)
