@@ -6,6 +6,8 @@ setup(
     name=package_name,
     version='0.1.0',
     packages=find_packages(exclude=['test']),
+    # the bundled default model (rvm-train) and its metrics JSON
+    package_data={package_name: ['models/*.pt', 'models/*.json']},
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),
@@ -22,6 +24,8 @@ setup(
     entry_points={
         'console_scripts': [
             'detector_node = rvm_detector.detector_node:main',
+            'rvm-make-dataset = rvm_detector.dataset:main',
+            'rvm-train = rvm_detector.train:main',
         ],
     },
 )

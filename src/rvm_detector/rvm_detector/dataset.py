@@ -1,0 +1,113 @@
+"""Synthetic RVM segmentation dataset in YOLO-seg format (``rvm-make-dataset``).
+
+Images come from :func:`rvm_camera.synthetic_scene.render_image` (rendered at 640x480 like the camera,
+saved downscaled to ``--imgsz`` wide). Layout::
+
+    OUT/images/{train,val,test}/NNNNNN.jpg
+    OUT/labels/{train,val,test}/NNNNNN.txt   # "<class> x1 y1 x2 y2 ..." normalised 0..1, one item per line
+    OUT/meta/{train,val,test}.jsonl          # per-image flags: hand, glare, clutter, flap, occluded, edge
+    OUT/data.yaml                            # Ultralytics dataset file (path, train, val, test, names)
+    OUT/dataset.json                         # seed, counts, flag totals, generator settings
+
+Splits: ``train`` mixes easy and hard stills (``--train-hard-fraction``); ``val`` and ``test`` are all
+hard (hands, glare, clutter, entry flap, partial occlusion, items cut by the frame edge, harsh optics),
+drawn from disjoint seeds. Every image's generator is seeded from (seed, split, index), so the same
+arguments always give the same dataset.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import yaml
+
+from rvm_camera.synthetic_scene import CLASS_NAMES, render_image
+
+SPLITS = ('train', 'val', 'test')
+_SPLIT_IDS = {'train': 0, 'val': 1, 'test': 2}
+RENDER_SIZE = (640, 480)
+
+
+def label_lines(objects, width, height):
+    """YOLO-seg label lines for scene objects in a ``width`` x ``height`` image (pixel polygons)."""
+    lines = []
+    for obj in objects:
+        pts = np.asarray(obj.polygon, np.float64) / [width, height]
+        pts = np.clip(pts, 0.0, 1.0)
+        coords = ' '.join(f'{v:.6f}' for v in pts.reshape(-1))
+        lines.append(f'{CLASS_NAMES.index(obj.class_name)} {coords}')
+    return lines
+
+
+def render_sample(seed, split, index, hard, imgsz):
+    """Render one dataset sample; returns (image resized to ``imgsz`` wide, label lines, flags)."""
+    rng = np.random.default_rng([seed, _SPLIT_IDS[split], index])
+    width, height = RENDER_SIZE
+    still = render_image(rng, width, height, hard=hard, max_objects=3 if split == 'train' else 2)
+    out_h = int(round(imgsz * height / width))
+    image = cv2.resize(still.image, (imgsz, out_h), interpolation=cv2.INTER_AREA)
+    flags = dict(still.flags, hard=bool(hard))
+    return image, label_lines(still.objects, width, height), flags
+
+
+def write_split(out, split, count, seed, imgsz, hard_fraction):
+    """Write ``count`` samples of one split; returns summed flags."""
+    img_dir, lbl_dir = out / 'images' / split, out / 'labels' / split
+    img_dir.mkdir(parents=True, exist_ok=True)
+    lbl_dir.mkdir(parents=True, exist_ok=True)
+    (out / 'meta').mkdir(exist_ok=True)
+    hard_rng = np.random.default_rng([seed, 99, _SPLIT_IDS[split]])
+    totals = {}
+    with open(out / 'meta' / f'{split}.jsonl', 'w') as meta:
+        for i in range(count):
+            hard = bool(hard_rng.random() < hard_fraction)
+            image, lines, flags = render_sample(seed, split, i, hard, imgsz)
+            name = f'{i:06d}'
+            cv2.imwrite(str(img_dir / f'{name}.jpg'), image, [cv2.IMWRITE_JPEG_QUALITY, 95])
+            (lbl_dir / f'{name}.txt').write_text('\n'.join(lines) + ('\n' if lines else ''))
+            meta.write(json.dumps(dict(flags, image=f'{name}.jpg')) + '\n')
+            for key, value in flags.items():
+                totals[key] = totals.get(key, 0) + int(value)
+    return totals
+
+
+def write_dataset(out, n_train=1600, n_val=160, n_test=240, seed=0, imgsz=320, train_hard_fraction=0.5):
+    """Generate the whole dataset under ``out``; returns the path of data.yaml."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    counts = {'train': n_train, 'val': n_val, 'test': n_test}
+    fractions = {'train': train_hard_fraction, 'val': 1.0, 'test': 1.0}
+    summary = {}
+    for split in SPLITS:
+        summary[split] = {'images': counts[split], 'hard_fraction': fractions[split],
+                          'flags': write_split(out, split, counts[split], seed, imgsz, fractions[split])}
+    data = {'path': str(out.resolve()), 'train': 'images/train', 'val': 'images/val', 'test': 'images/test',
+            'names': dict(enumerate(CLASS_NAMES))}
+    (out / 'data.yaml').write_text(yaml.safe_dump(data, sort_keys=False))
+    info = {'seed': seed, 'imgsz': imgsz, 'render_size': list(RENDER_SIZE), 'splits': summary,
+            'generator': 'rvm_camera.synthetic_scene.render_image'}
+    (out / 'dataset.json').write_text(json.dumps(info, indent=2))
+    return out / 'data.yaml'
+
+
+def main(argv=None):
+    """Console script ``rvm-make-dataset``."""
+    parser = argparse.ArgumentParser(description='Generate the synthetic RVM YOLO-seg dataset.')
+    parser.add_argument('--out', default='var/dataset', help='output folder (default var/dataset)')
+    parser.add_argument('--train', type=int, default=1600, help='train images')
+    parser.add_argument('--val', type=int, default=160, help='validation images (all hard)')
+    parser.add_argument('--test', type=int, default=240, help='held-out test images (all hard)')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--imgsz', type=int, default=320, help='saved image width in px (4:3)')
+    parser.add_argument('--train-hard-fraction', type=float, default=0.5)
+    args = parser.parse_args(argv)
+    path = write_dataset(args.out, args.train, args.val, args.test, args.seed, args.imgsz, args.train_hard_fraction)
+    print(f'dataset written: {path}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
