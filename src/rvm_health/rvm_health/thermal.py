@@ -70,7 +70,7 @@ class ThermalCollector:
             if is_offline_celsius(celsius):
                 unavailable[name] = f'sensor offline ({celsius:g} C)'
                 continue
-            temps[name] = round(celsius, 2)
+            temps[name] = round(celsius, 3)
         # An offline sensor (-256 C) is normal on Jetson (power-gated DLA/GPU): listed, not warned.
         warnings = [f'{zone}: {why}' for zone, why in unavailable.items() if 'offline' not in why]
         ok = bool(temps)
