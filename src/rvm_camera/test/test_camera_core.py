@@ -61,7 +61,8 @@ def test_unplug_mid_run_goes_reconnecting_and_resumes_when_device_returns():
     assert core.state == 'online' and after
     assert after[0].seq == before[-1].seq + 1                # sequence continues
     states = [p['state'] for topic, p in core.take_events() if topic == TOPIC_CAMERA_STATUS]
-    assert states == ['online', 'reconnecting', 'online']
+    changes = [s for i, s in enumerate(states) if i == 0 or states[i - 1] != s]
+    assert changes == ['online', 'reconnecting', 'online']   # reason updates repeat a state
     assert core.status()['failures'] >= 1 and core.status()['reconnects'] == 1
 
 

@@ -78,8 +78,8 @@ class BagSource(FrameSource):
             wanted = '/' + self.requested_topic.lstrip('/')
             chosen = [c for c in reader.connections if c.topic in (self.requested_topic, wanted)]
             if not chosen:
-                reader.close()
                 topics = ', '.join(f'{c.topic} ({c.msgtype})' for c in reader.connections)
+                reader.close()
                 raise SourceError(f'{self.path}: no topic {self.requested_topic!r}; bag has '
                                   f'{topics or "no topics"}', fatal=True)
             if chosen[0].msgtype not in IMAGE_TYPES:
