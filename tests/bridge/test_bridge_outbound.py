@@ -1,0 +1,114 @@
+"""Outbound delivery through a real Soketi to a real pusher-js subscriber."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from bridge.bridge_support import SECRET_ENV, bridge_config, outbound_only_map, verdict
+from rvm_bridge.bridge_core import BridgeCore
+from rvm_common import events
+
+
+@pytest.fixture(autouse=True)
+def app_secret(soketi, monkeypatch):
+    monkeypatch.setenv(SECRET_ENV, soketi.secret)
+
+
+def _default_payloads():
+    mk = events.make_event
+    return {
+        events.TOPIC_RVM_STATUS: mk(events.EVENT_STATUS_UPDATED, {'state': 'idle', 'previous_state': 'online',
+                                                                  'reasons': [], 'alerts': [], 'since': 'x'}),
+        events.TOPIC_HEALTH: mk(events.EVENT_HEALTH_UPDATED, {'cpu': {'percent': 12.5}, 'uptime_s': 3.0}),
+        events.TOPIC_VERDICT: verdict(1),
+        events.TOPIC_PROCESSING: mk(events.EVENT_PROCESSING_UPDATED, {'item_id': 'item-1', 'session_id': 's',
+                                                                      'status': 'completed', 'detail': ''}),
+        events.TOPIC_SESSION: mk(events.EVENT_SESSION_COMPLETED, {'session_id': 's', 'counts': {'pet_bottle': 1},
+                                                                  'accepted': 1, 'rejected': 0, 'total': 1}),
+        events.TOPIC_TIMEZONE: mk(events.EVENT_TIMEZONE_SYNCED, {'timezone': 'Asia/Jakarta',
+                                                                 'utc_offset': '+07:00', 'status': 'synced'}),
+    }
+
+
+def test_every_default_mapping_arrives(soketi, pusher_listener, tmp_path):
+    channels = sorted({channel for _, channel, _, _ in events.OUTBOUND_DEFAULTS})
+    listener = pusher_listener(soketi, channels)
+    for channel in channels:
+        listener.wait_subscribed(channel)
+    core = BridgeCore(bridge_config(soketi, tmp_path))
+    core.start()
+    try:
+        payloads = _default_payloads()
+        for topic, payload in payloads.items():
+            core.publish(topic, payload)
+        assert core.flush(10.0)
+        for topic, channel, event, delivery in events.OUTBOUND_DEFAULTS:
+            sent = payloads[topic]
+            record = listener.wait_event(channel, event, where=lambda d, s=sent: d['event_id'] == s['event_id'])
+            expected = dict(sent, seq=record['data'].get('seq')) if delivery == 'durable' else sent
+            assert record['data'] == expected, topic
+            assert (delivery == 'durable') == isinstance(record['data'].get('seq'), int), topic
+    finally:
+        core.stop()
+
+
+def test_soketi_killed_500_durable_events_all_arrive_in_order(soketi, pusher_listener, tcp_proxy, tmp_path):
+    proxy = tcp_proxy(soketi.port)            # the bridge reaches Soketi through a proxy we can hold
+    listener = pusher_listener(soketi, ['detection-results'])
+    listener.wait_subscribed('detection-results')
+    core = BridgeCore(bridge_config(soketi, tmp_path, port=proxy.port,
+                                    channel_map_file=outbound_only_map(tmp_path)))
+    core.start()
+    try:
+        core.publish(events.TOPIC_VERDICT, verdict(0))
+        listener.wait_event('detection-results', 'detection-completed')
+        soketi.kill()
+        sent = [verdict(i) for i in range(1, 501)]
+        t0 = time.monotonic()
+        for payload in sent:
+            core.publish(events.TOPIC_VERDICT, payload)
+        assert time.monotonic() - t0 < 5.0            # publish never waits for the dead server
+        time.sleep(0.5)
+        status = core.status()
+        assert status['outbox_depth'] >= 490 and status['last_error']
+        proxy.pause()                                  # hold the bridge until the dashboard is back
+        soketi.restart()
+        start = len(listener.records)
+        listener.wait_for(lambda r: r.get('event') == 'pusher:subscription_succeeded', timeout=20, start=start)
+        proxy.resume()
+        assert core.flush(60.0)
+        got = listener.wait_count(lambda r: r.get('event') == 'detection-completed'
+                                  and r['data'].get('n', 0) >= 1, 500, timeout=20)
+    finally:
+        core.stop()
+    data = [r['data'] for r in got]
+    by_id = {}
+    for d in data:
+        by_id.setdefault(d['event_id'], d['seq'])
+        assert by_id[d['event_id']] == d['seq']          # a duplicate is the same event (id and seq)
+    assert set(by_id) == {p['event_id'] for p in sent}  # none lost
+    first_seen = list(dict.fromkeys(d['event_id'] for d in data))
+    assert first_seen == [p['event_id'] for p in sent]  # in order
+    seqs = [by_id[e] for e in first_seen]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 500
+
+
+def test_oversized_verdict_arrives_truncated_under_limit(soketi, pusher_listener, tmp_path):
+    listener = pusher_listener(soketi, ['detection-results'])
+    listener.wait_subscribed('detection-results')
+    core = BridgeCore(bridge_config(soketi, tmp_path, channel_map_file=outbound_only_map(tmp_path)))
+    core.start()
+    try:
+        big = verdict(7, polygon_points=4000, detail='d' * 20_000)
+        assert len(json.dumps(big)) > 50_000
+        core.publish(events.TOPIC_VERDICT, big)
+        assert core.flush(10.0)
+        data = listener.wait_event('detection-results', 'detection-completed')['data']
+    finally:
+        core.stop()
+    assert data['truncated'] is True and data['event_id'] == big['event_id'] and data['item_id'] == 'item-7'
+    wire = json.dumps({'name': 'detection-completed', 'channels': ['detection-results'],
+                       'data': json.dumps(data, separators=(',', ':'))}, separators=(',', ':'))
+    assert len(wire.encode()) <= 10_000
