@@ -371,7 +371,8 @@
         if (settings.token) headers.Authorization = `Bearer ${settings.token}`;
         const resp = await fetch(settings.sync, { method: 'POST', headers, body: JSON.stringify(body) });
         if (!resp.ok) throw new Error(`HTTP ${resp.status}`);
-        message.textContent = 'requested, waiting for the machine…';
+        // the manual-sync event itself may already have arrived and said more
+        if (message.textContent === 'requesting…') message.textContent = 'requested, waiting for the machine…';
       } catch (err) {
         message.textContent = `manual sync failed: ${err.message}`;
         log(`manual sync request failed: ${err.message}`, 'error');
