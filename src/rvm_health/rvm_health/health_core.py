@@ -13,6 +13,7 @@ Composition (runner or rclpy adapter)::
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 from typing import Any, Callable
@@ -41,6 +42,8 @@ class HealthCore:
         self.config = config
         self.rules = rules if rules is not None else load_rules(config.thresholds_file or None)
         self.hardware_id = config.rvm_id or socket.gethostname()
+        # The event envelope needs a non-empty id ([A-Za-z0-9._-]{1,64}): fall back to the host name.
+        self.rvm_id = config.rvm_id or (re.sub(r'[^A-Za-z0-9._-]', '-', socket.gethostname())[:64] or 'rvm')
         self._resources = resources
         self._wall_clock = wall_clock
         self._started_at: float | None = None
@@ -199,7 +202,7 @@ class HealthCore:
         fields = {'state': status.state, 'previous_state': status.previous_state,
                   'reasons': list(status.reasons), 'alerts': self.alerts.as_payload(self._iso),
                   'since': self._iso(status.since)}
-        return events.make_event(events.EVENT_STATUS_UPDATED, fields, rvm_id=self.config.rvm_id,
+        return events.make_event(events.EVENT_STATUS_UPDATED, fields, rvm_id=self.rvm_id,
                                  timestamp=self._iso_ts(now))
 
     def health_payload(self, now: float) -> dict[str, Any]:
@@ -209,7 +212,7 @@ class HealthCore:
         pipeline['items_total'] = self.counters['items']
         pipeline['malformed_messages'] = self.counters['malformed']
         fields = {'state': self.state, **sections, 'pipeline': pipeline}
-        return events.make_event(events.EVENT_HEALTH_UPDATED, fields, rvm_id=self.config.rvm_id,
+        return events.make_event(events.EVENT_HEALTH_UPDATED, fields, rvm_id=self.rvm_id,
                                  timestamp=self._iso_ts(now))
 
     def _iso_ts(self, now: float) -> float:

@@ -199,7 +199,8 @@ class PipelineMonitor:
         """<name>_fps and <name>_offline_s per component, plus outbox_depth."""
         out: dict[str, float | None] = {}
         for name, m in self.components.items():
-            out[f'{name}_fps'] = m.rate(now)
+            # a stale component's rate is not measured here: the state machine reports staleness
+            out[f'{name}_fps'] = None if m.stale(now) else m.rate(now)
             out[f'{name}_offline_s'] = round(m.down_for(now), 3) if m.last_seen is not None else None
         bridge = self.components.get('bridge')
         out['outbox_depth'] = _outbox_depth(bridge.last_payload) if bridge is not None else None
@@ -217,8 +218,8 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _outbox_depth(payload: dict[str, Any]) -> float | None:
+def _outbox_depth(payload: dict[str, Any]) -> int | None:
     value = payload.get('outbox_depth')
     if value is None and isinstance(payload.get('outbox'), dict):
         value = payload['outbox'].get('depth')
-    return float(value) if _is_number(value) else None
+    return max(0, int(value)) if _is_number(value) else None

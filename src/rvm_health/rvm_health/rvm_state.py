@@ -74,7 +74,7 @@ class RvmStatus:
     """Current state, the state before it, why, and since when (monotonic seconds)."""
 
     state: str = 'offline'
-    previous_state: str = 'offline'
+    previous_state: str | None = None   # None until the first transition after start
     reasons: list[str] = field(default_factory=lambda: ['starting'])
     since: float = 0.0
 
@@ -86,6 +86,8 @@ class RvmStateMachine:
         self.status = RvmStatus(since=now)
         self.evaluated = False
 
+    # The first evaluation publishes the state found at start with previous_state None.
+
     def evaluate(self, inputs: StateInputs, now: float) -> bool:
         """Apply the table; True on a change of state or of reasons (and on the first call)."""
         for rule in STATE_RULES:
@@ -96,10 +98,13 @@ class RvmStateMachine:
     def _set(self, state: str, reasons: list[str], now: float) -> bool:
         first, self.evaluated = not self.evaluated, True
         current = self.status
+        if first:
+            self.status = RvmStatus(state, None, reasons, now)
+            return True
         if state != current.state:
             self.status = RvmStatus(state, current.state, reasons, now)
             return True
         if reasons != current.reasons:
             current.reasons = reasons
             return True
-        return first
+        return False

@@ -1,0 +1,94 @@
+"""Pipeline rates (FrequencyStatus style) and staleness when a topic stops."""
+from __future__ import annotations
+
+from rvm_health.health_rules import ComponentSpec
+from rvm_health.pipeline_monitor import ComponentMonitor, PipelineMonitor
+from rvm_health.readings import ERROR, OK, STALE, WARN
+
+CAMERA = ComponentSpec(name='camera', topic='camera/status', state_fields=('state',),
+                       offline_states=('offline', 'reconnecting'), count_fields=('frames_published',),
+                       rate_fields=('fps',), min_hz=5.0, max_hz=30.0, tolerance=0.1, window_s=10.0,
+                       stale_after_s=5.0, required=True)
+VERDICTS = ComponentSpec(name='verdicts', topic='items/verdict', window_s=60.0)
+
+
+def feed(monitor: ComponentMonitor, hz: float, seconds: int, t0: float = 0.0, frames0: int = 0) -> float:
+    """One status per second whose frame counter advances at ``hz``."""
+    for s in range(seconds + 1):
+        monitor.observe({'state': 'online', 'frames_published': frames0 + int(hz * s)}, t0 + s)
+    return t0 + seconds
+
+
+def test_rate_from_the_frame_counter():
+    monitor = ComponentMonitor(CAMERA, 0.0)
+    t = feed(monitor, 15.0, 12)
+    assert monitor.rate(t) == 15.0
+    level, message, values = monitor.diagnostic(t)
+    assert level == OK and values['rate_hz'] == '15.00' and values['min_hz'] == '5'
+
+
+def test_rate_below_min_with_tolerance_warns():
+    monitor = ComponentMonitor(CAMERA, 0.0)
+    t = feed(monitor, 4.6, 12)     # within 10 % of 5 Hz: still OK
+    assert monitor.diagnostic(t)[0] == OK
+    t = feed(monitor, 3.0, 12, t0=t + 1, frames0=1000)
+    level, message, _ = monitor.diagnostic(t)
+    assert level == WARN and message.startswith('frequency too low')
+
+
+def test_rate_above_max_warns():
+    monitor = ComponentMonitor(CAMERA, 0.0)
+    t = feed(monitor, 40.0, 12)
+    assert monitor.diagnostic(t)[1].startswith('frequency too high')
+
+
+def test_counter_reset_after_a_restart_does_not_give_a_negative_rate():
+    monitor = ComponentMonitor(CAMERA, 0.0)
+    t = feed(monitor, 10.0, 5, frames0=5000)
+    t = feed(monitor, 10.0, 3, t0=t + 1, frames0=0)
+    assert monitor.rate(t) == 10.0
+
+
+def test_staleness_when_the_topic_stops():
+    monitor = ComponentMonitor(CAMERA, 0.0)
+    t = feed(monitor, 10.0, 10)
+    assert not monitor.stale(t + 5.0)
+    assert monitor.stale(t + 5.1)
+    level, message, _ = monitor.diagnostic(t + 6)
+    assert level == STALE and 'no status on camera/status for more than 5 s' in message
+    assert monitor.rate(t + 6) == 0.0
+    monitor.observe({'state': 'online', 'frames_published': 999}, t + 7)
+    assert not monitor.stale(t + 7)
+
+
+def test_never_heard_is_stale_after_the_timeout_from_start():
+    monitor = ComponentMonitor(CAMERA, 100.0)
+    assert not monitor.stale(104.0) and monitor.stale(106.0)
+    assert monitor.problem(106.0) == 'camera: no status on camera/status since start'
+
+
+def test_offline_state_is_an_error_for_a_required_component():
+    monitor = ComponentMonitor(CAMERA, 0.0)
+    monitor.observe({'state': 'offline', 'reason': 'cannot open /dev/video0'}, 1.0)
+    level, message, values = monitor.diagnostic(2.0)
+    assert level == ERROR and message == 'camera: offline (cannot open /dev/video0)'
+    assert monitor.down_for(4.0) == 3.0
+    monitor.observe({'state': 'online'}, 5.0)
+    assert monitor.down_for(6.0) == 0.0
+
+
+def test_arrival_rate_for_components_without_counters():
+    monitor = ComponentMonitor(VERDICTS, 0.0)
+    for t in range(0, 60, 2):
+        monitor.observe({'item_id': str(t)}, float(t))
+    assert monitor.rate(60.0) == 0.5
+    assert not monitor.stale(10_000.0)  # items come when people come
+
+
+def test_error_after_hold_and_unheard_components_in_the_grace_period():
+    pipeline = PipelineMonitor((CAMERA,), 0.0)
+    assert pipeline.problems(1.0, include_unheard=False) == []
+    pipeline.observe('camera/status', {'state': 'reconnecting'}, 10.0)
+    assert pipeline.problems(11.0, hold_s=3.0) == []
+    assert pipeline.problems(13.0, hold_s=3.0) == ['camera: reconnecting']
+    assert pipeline.observe('unknown/topic', {}, 13.0) is False
