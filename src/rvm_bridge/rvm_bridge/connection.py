@@ -1,0 +1,502 @@
+"""PusherConnection: a self-healing Pusher protocol v7 client (Laravel Reverb, Soketi, Pusher).
+
+One reader thread owns the socket: it connects, feeds received text to the
+sans-I/O :class:`~rvm_bridge.pusher_protocol.PusherSession`, runs its timers
+(activity ping, pong timeout, handshake timeout) and reconnects by close-code
+class with capped, jittered backoff.  A second thread signs private/presence
+subscriptions at the auth endpoint (HTTP, with timeouts), so auth never blocks
+ping handling.  After every reconnect each channel is subscribed again and
+re-authorized with the NEW socket id.  Callers on other threads may
+``subscribe``, ``send_client_event`` and ``confirm`` (a ping/pong round trip:
+the server has read everything written before it).
+
+Callbacks: ``on_event(channel, event, data)`` for application events (``data``
+decoded when it is a JSON string) and ``on_state_change(previous, current, reason)``
+with :class:`~rvm_bridge.connection_state.ConnectionState` values.  Both run on
+the reader thread and must not block.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from typing import Any, Callable
+
+from rvm_bridge import pusher_protocol as proto
+from rvm_bridge.backoff import Backoff
+from rvm_bridge.channel_auth import (AuthConfigError, AuthError, AuthRejected, ChannelAuth,
+                                     ChannelAuthorizer, token_provider)
+from rvm_bridge.connection_settings import ConnectionSettings
+from rvm_bridge.connection_state import ConnectionState, ConnectionStateMachine, Timeline
+from rvm_bridge.pusher_protocol import CloseAction
+
+__all__ = ['PusherConnection', 'ConnectionSettings', 'ConnectionState']
+
+LOG = logging.getLogger(__name__)
+S = ConnectionState
+
+EventCallback = Callable[[str, str, Any], None]
+StateCallback = Callable[[ConnectionState, ConnectionState, str], None]
+Authorize = Callable[[str, str], ChannelAuth]
+
+
+class _Channel:
+    """Desired subscription and where it stands on the current socket."""
+
+    __slots__ = ('name', 'state', 'retry_at', 'backoff', 'quick', 'last_error')
+
+    def __init__(self, name: str, settings: ConnectionSettings) -> None:
+        self.name = name
+        self.state = 'pending'          # pending | authorizing | auth_wait | subscribing | subscribed | failed
+        self.retry_at = 0.0
+        self.backoff = Backoff(settings.auth_retry_s, settings.auth_retry_max_s)   # refusals: slow
+        self.quick = Backoff(settings.reconnect_min_s, settings.reconnect_max_s)    # endpoint down
+        self.last_error = ''
+
+
+class PusherConnection:
+    """Pusher v7 client connection with reconnection, re-authorization and ping/pong confirmation."""
+
+    def __init__(self, config: Any, on_event: EventCallback | None = None,
+                 on_state_change: StateCallback | None = None, *, auth: Authorize | None = None,
+                 transport_factory: Callable[[], Any] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.settings = config if isinstance(config, ConnectionSettings) else ConnectionSettings.from_config(config)
+        self.settings.validate()
+        self._on_event = on_event or (lambda channel, event, data: None)
+        self._clock = clock
+        self.timeline = Timeline(self.settings.timeline_size)
+        self._machine = ConnectionStateMachine(self.timeline)
+        if on_state_change is not None:
+            self._machine.add_listener(on_state_change)
+        self._authorizer: ChannelAuthorizer | None = None
+        if auth is None:
+            self._authorizer = ChannelAuthorizer(
+                self.settings.auth_url, token_provider(self.settings.auth_token_env, self.settings.auth_token_file),
+                timeout_s=self.settings.http_timeout_s, ca_bundle=self.settings.ca_bundle)
+            auth = self._authorizer.authorize
+        self._authorize = auth
+        self._transport_factory = transport_factory or self._websocket_transport
+        self._lock = threading.RLock()
+        self._pong_cond = threading.Condition(self._lock)
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._auth_jobs: queue.Queue = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self._transport: Any = None
+        self._session: proto.PusherSession | None = None
+        self._generation = 0
+        self._channels: dict[str, _Channel] = {}
+        self._backoff = Backoff(self.settings.reconnect_min_s, self.settings.reconnect_max_s)
+        self.counters = {'connects': 0, 'reconnects': 0, 'frames_in': 0, 'frames_out': 0, 'malformed': 0,
+                         'server_errors': 0, 'client_events': 0, 'callback_errors': 0, 'pong_timeouts': 0}
+        self.last_error = ''
+        self.last_close_code: int | None = None
+        self.last_pong_latency_ms: float | None = None
+
+    # -- public API ------------------------------------------------------------------------------
+    @property
+    def state(self) -> ConnectionState:
+        """The current :class:`ConnectionState`."""
+        return self._machine.state
+
+    def state_name(self) -> str:
+        """The current state as a lower-case string (``'connected'`` ...)."""
+        return self._machine.state.value
+
+    @property
+    def socket_id(self) -> str | None:
+        """The server's socket id while connected."""
+        session = self._session
+        return session.socket_id if session is not None else None
+
+    @property
+    def url(self) -> str:
+        """The WebSocket URL (no secrets in it: the app key is public)."""
+        return self.settings.ws_url()
+
+    def add_state_listener(self, listener: StateCallback) -> None:
+        """Also call ``listener(previous, current, reason)`` on every state change."""
+        self._machine.add_listener(listener)
+
+    def start(self) -> None:
+        """Start the reader and auth threads; returns at once (connecting happens in the background)."""
+        if self._threads:
+            return
+        for target, name in ((self._run, 'rvm-pusher-socket'), (self._auth_loop, 'rvm-pusher-auth')):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Close the socket and end the threads; state DISCONNECTED."""
+        self._stop.set()
+        self._wake.set()
+        self._auth_jobs.put(None)
+        transport = self._transport
+        if transport is not None and hasattr(transport, 'abort'):
+            transport.abort()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads = []
+        with self._pong_cond:
+            self._pong_cond.notify_all()
+        self._set_state(S.DISCONNECTED, 'stopped')
+        if self._authorizer is not None:
+            self._authorizer.close()
+
+    def subscribe(self, channel: str) -> None:
+        """Keep ``channel`` subscribed (now if connected, and after every reconnect)."""
+        with self._lock:
+            if channel in self._channels:
+                return
+            self._channels[channel] = _Channel(channel, self.settings)
+            if self._session is not None and self._session.connected:
+                self._start_subscription(self._channels[channel], self._clock())
+
+    def unsubscribe(self, channel: str) -> None:
+        """Stop receiving ``channel``."""
+        with self._lock:
+            entry = self._channels.pop(channel, None)
+            connected = self._session is not None and self._session.connected
+        if entry is not None and connected:
+            self._send([proto.unsubscribe_frame(channel)])
+
+    def subscriptions(self) -> dict[str, str]:
+        """Channel -> subscription state."""
+        with self._lock:
+            return {name: ch.state for name, ch in self._channels.items()}
+
+    def send_client_event(self, channel: str, event: str, data: Any) -> bool:
+        """Write a ``client-`` event on a subscribed private/presence channel; False when not possible now."""
+        with self._lock:
+            entry = self._channels.get(channel)
+            if self._machine.state is not S.CONNECTED or entry is None or entry.state != 'subscribed':
+                return False
+        try:
+            frame = proto.client_event_frame(channel, event, data)
+        except (proto.ProtocolError, TypeError, ValueError) as exc:
+            LOG.error('client event %s on %s not sent: %s', event, channel, exc)
+            return False
+        if self._send([frame]):
+            self.counters['client_events'] += 1
+            return True
+        return False
+
+    def confirm(self, timeout: float) -> bool:
+        """Ping and wait for its pong: True when the server has read everything written before."""
+        with self._lock:
+            session = self._session
+            if self._machine.state is not S.CONNECTED or session is None:
+                return False
+            generation = self._generation
+            number = session.ping(self._clock())
+            frames = session.take_outgoing()
+        if not self._send(frames):
+            return False
+        deadline = time.monotonic() + timeout
+        with self._pong_cond:
+            while True:
+                if self._generation != generation or self._stop.is_set():
+                    return False
+                if session.pongs_received >= number:
+                    return True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._pong_cond.wait(remaining)
+
+    def reconnect(self, reason: str = 'requested') -> None:
+        """Drop the current socket (or leave FAILED) and connect again now."""
+        self.timeline.record('retry', reason=reason, delay_s=0.0)
+        self._backoff.reset()
+        self._wake.set()
+        transport = self._transport
+        if transport is not None and hasattr(transport, 'abort'):
+            transport.abort()
+
+    def stats(self) -> dict[str, Any]:
+        """JSON-able counters, state and the recent timeline (for bridge/status and /diagnostics)."""
+        with self._lock:
+            session = self._session
+            return {
+                'state': self._machine.state.value,
+                'url': self.url,
+                'socket_id': session.socket_id if session else None,
+                'activity_timeout_s': session.activity_timeout_s if session and session.connected else None,
+                **self.counters,
+                'pings_sent': session.pings_sent if session else 0,
+                'pongs_received': session.pongs_received if session else 0,
+                'last_pong_latency_ms': self.last_pong_latency_ms,
+                'last_error': self.last_error,
+                'last_close_code': self.last_close_code,
+                'subscriptions': {name: ch.state for name, ch in self._channels.items()},
+                'auth': dict(self._authorizer.counters) if self._authorizer else None,
+                'timeline': self.timeline.entries(last=self.settings.timeline_in_stats),
+            }
+
+    # -- reader thread ---------------------------------------------------------------------------
+    def _websocket_transport(self):
+        from rvm_bridge.transport_ws import WebSocketTransport
+        s = self.settings
+        return WebSocketTransport(origin=s.origin, ca_bundle=s.ca_bundle, connect_timeout_s=s.connect_timeout_s,
+                                  io_timeout_s=s.pong_timeout_s)
+
+    def _set_state(self, state: ConnectionState, reason: str = '') -> None:
+        try:
+            self._machine.set(state, reason)
+        except Exception:  # noqa: BLE001 - InvalidTransition is a bug: log it, keep running
+            LOG.exception('state change to %s failed', state.value)
+
+    def _run(self) -> None:
+        from rvm_bridge.transport_ws import TransportConfigError, TransportUnavailable
+        reason = 'start'
+        while not self._stop.is_set():
+            self._set_state(S.CONNECTING, reason)
+            transport = self._transport_factory()
+            try:
+                transport.connect(self.url)
+            except TransportConfigError as exc:
+                self._refused(f'configuration: {exc}')
+                reason = 'retry after refusal'
+                continue
+            except (TransportUnavailable, OSError) as exc:
+                self._unavailable(str(exc))
+                reason = 'retry'
+                continue
+            action, why, code = self._serve(transport)
+            self._drop_socket(transport)
+            if self._stop.is_set():
+                break
+            self.last_close_code = code
+            self.timeline.record('close', code=code, reason=why, action=action.value)
+            if action is CloseAction.REFUSED:
+                self._refused(why)
+                reason = 'retry after refusal'
+            elif action is CloseAction.RECONNECT_NOW and self._backoff.attempts == 0:
+                self._backoff.attempts = 1     # a second immediate failure backs off
+                reason = f'reconnect now: {why}'
+                self.timeline.record('retry', reason=why, delay_s=0.0)
+            else:
+                self._unavailable(why)
+                reason = 'retry'
+        self._set_state(S.DISCONNECTED, 'stopped')
+
+    def _unavailable(self, why: str) -> None:
+        self.last_error = why
+        delay = self._backoff.next_delay()
+        LOG.warning('Pusher connection unavailable (%s); retrying in %.1f s', why, delay)
+        self._set_state(S.UNAVAILABLE, why)
+        self.timeline.record('retry', reason=why, delay_s=round(delay, 3))
+        self._sleep(delay)
+
+    def _refused(self, why: str) -> None:
+        self.last_error = why
+        LOG.error('Pusher connection refused (%s); not reconnecting unchanged', why)
+        self._set_state(S.FAILED, why)
+        delay = self.settings.refused_retry_s
+        self.timeline.record('retry', reason=why, delay_s=delay if delay > 0 else None)
+        self._sleep(delay if delay > 0 else float('inf'))
+
+    def _sleep(self, seconds: float) -> None:
+        self._wake.clear()
+        self._wake.wait(None if seconds == float('inf') else seconds)
+
+    def _serve(self, transport: Any) -> tuple[CloseAction, str, int | None]:
+        """Run one socket until it closes; returns (action, reason, close code)."""
+        from rvm_bridge.transport_ws import TransportClosed
+        s = self.settings
+        session = proto.PusherSession(activity_timeout_s=s.activity_timeout_s, pong_timeout_s=s.pong_timeout_s,
+                                      handshake_timeout_s=s.handshake_timeout_s)
+        with self._lock:
+            self._generation += 1
+            self._transport = transport
+            self._session = session
+            session.opened(self._clock())
+        while not self._stop.is_set():
+            now = self._clock()
+            self._queue_due_auth(now)
+            deadline = session.next_deadline()
+            wait = 0.25 if deadline is None else min(0.25, max(0.0, deadline - now))
+            try:
+                text = transport.recv(wait)
+            except TransportClosed as exc:
+                return proto.classify_close(exc.code), str(exc), exc.code
+            with self._lock:
+                events = []
+                if text is not None:
+                    self.counters['frames_in'] += 1
+                    events = session.receive(text, self._clock())
+                events += session.poll(self._clock())
+                frames = session.take_outgoing()
+            if frames and not self._send(frames):
+                return CloseAction.BACKOFF, 'send failed', None
+            for event in events:
+                outcome = self._handle(event, session)
+                if outcome is not None:
+                    return outcome
+        return CloseAction.BACKOFF, 'stopped', None
+
+    def _handle(self, event: Any, session: proto.PusherSession) -> tuple[CloseAction, str, int | None] | None:
+        if isinstance(event, proto.ChannelEvent):
+            if not event.event.startswith(('pusher:', 'pusher_internal:')):
+                try:
+                    self._on_event(event.channel, event.event, event.data)
+                except Exception:  # noqa: BLE001 - a handler must not break the socket thread
+                    self.counters['callback_errors'] += 1
+                    LOG.exception('on_event handler failed for %s on %s', event.event, event.channel)
+        elif isinstance(event, proto.PongReceived):
+            if event.latency_s is not None:
+                self.last_pong_latency_ms = round(event.latency_s * 1000.0, 2)
+                self.timeline.record('pong', latency_ms=self.last_pong_latency_ms)
+            with self._pong_cond:
+                self._pong_cond.notify_all()
+        elif isinstance(event, proto.Established):
+            self._established(event)
+        elif isinstance(event, proto.SubscriptionSucceeded):
+            with self._lock:
+                entry = self._channels.get(event.channel)
+                if entry is not None:
+                    entry.state = 'subscribed'
+                    entry.backoff.reset()
+                    entry.quick.reset()
+            self.timeline.record('subscribed', channel=event.channel)
+        elif isinstance(event, proto.SubscriptionFailed):
+            self._subscription_failed(event)
+        elif isinstance(event, proto.ServerError):
+            self.counters['server_errors'] += 1
+            self.last_error = f'pusher:error {event.code}: {event.message}'
+            self.timeline.record('error', code=event.code, message=event.message, action=event.action.value)
+            if event.action is not CloseAction.REPORT:
+                return event.action, self.last_error, event.code
+            LOG.warning('server reported %s', self.last_error)
+        elif isinstance(event, proto.Malformed):
+            self.counters['malformed'] += 1
+            LOG.warning('ignored malformed frame (%s): %s', event.reason, event.excerpt)
+        elif isinstance(event, proto.TimedOut):
+            if event.kind == 'pong':
+                self.counters['pong_timeouts'] += 1
+                return CloseAction.RECONNECT_NOW, 'no pong within the pong timeout', None
+            return CloseAction.BACKOFF, 'no connection_established within the handshake timeout', None
+        return None
+
+    def _established(self, event: proto.Established) -> None:
+        self.counters['connects'] += 1
+        if self.counters['connects'] > 1:
+            self.counters['reconnects'] += 1
+        self._backoff.reset()
+        LOG.info('Pusher connected, socket_id %s, activity timeout %.0f s', event.socket_id,
+                 event.activity_timeout_s)
+        self._set_state(S.CONNECTED, f'socket_id {event.socket_id}')
+        now = self._clock()
+        with self._lock:
+            for entry in self._channels.values():
+                entry.state = 'pending'
+                self._start_subscription(entry, now)
+
+    def _start_subscription(self, entry: _Channel, now: float) -> None:
+        """Subscribe now (public) or queue its authorization (caller holds the lock)."""
+        if not proto.needs_auth(entry.name):
+            entry.state = 'subscribing'
+            self._send([proto.subscribe_frame(entry.name)])
+        elif entry.retry_at > now:
+            entry.state = 'auth_wait'          # a refusal's slow retry survives reconnects
+        else:
+            entry.state = 'authorizing'
+            self._auth_jobs.put((entry.name, self._generation))
+
+    def _queue_due_auth(self, now: float) -> None:
+        with self._lock:
+            if self._session is None or not self._session.connected:
+                return
+            for entry in self._channels.values():
+                if entry.state == 'auth_wait' and entry.retry_at <= now:
+                    entry.state = 'authorizing'
+                    self._auth_jobs.put((entry.name, self._generation))
+
+    def _subscription_failed(self, event: proto.SubscriptionFailed) -> None:
+        why = f'subscription to {event.channel} refused ({event.status}): {event.error}'
+        self.last_error = why
+        LOG.error(why)
+        with self._lock:
+            entry = self._channels.get(event.channel or '')
+            if entry is not None:
+                delay = entry.backoff.next_delay()
+                entry.state = 'auth_wait'
+                entry.retry_at = self._clock() + delay
+                entry.last_error = why
+        self.timeline.record('auth', channel=event.channel, outcome='subscription_error', status=event.status)
+
+    def _drop_socket(self, transport: Any) -> None:
+        try:
+            transport.close()
+        except Exception:  # noqa: BLE001
+            pass
+        with self._pong_cond:
+            self._transport = None
+            self._session = None
+            self._generation += 1
+            for entry in self._channels.values():
+                if entry.state != 'auth_wait':
+                    entry.state = 'pending'
+            self._pong_cond.notify_all()
+
+    def _send(self, frames: list[str]) -> bool:
+        transport = self._transport
+        if transport is None:
+            return False
+        try:
+            for frame in frames:
+                transport.send(frame)
+                self.counters['frames_out'] += 1
+        except Exception as exc:  # noqa: BLE001 - TransportClosed or anything the socket raises
+            LOG.warning('send failed: %s', exc)
+            if hasattr(transport, 'abort'):
+                transport.abort()
+            return False
+        return True
+
+    # -- auth thread -----------------------------------------------------------------------------
+    def _auth_loop(self) -> None:
+        while True:
+            job = self._auth_jobs.get()
+            if job is None or self._stop.is_set():
+                return
+            channel, generation = job
+            with self._lock:
+                entry = self._channels.get(channel)
+                socket_id = self.socket_id
+                if entry is None or generation != self._generation or socket_id is None:
+                    if entry is not None and entry.state == 'authorizing':
+                        entry.state = 'pending'
+                    continue
+            try:
+                signed = self._authorize(socket_id, channel)
+            except AuthError as exc:
+                self._auth_failed(entry, generation, exc)
+                continue
+            except Exception as exc:  # noqa: BLE001 - a custom authorizer's bug must not end the thread
+                LOG.exception('channel authorizer failed')
+                self._auth_failed(entry, generation, AuthError(f'{type(exc).__name__}: {exc}'))
+                continue
+            with self._lock:
+                if generation != self._generation or self._channels.get(channel) is not entry:
+                    continue   # reconnected meanwhile: the signature is for a dead socket id
+                entry.state = 'subscribing'
+            self.timeline.record('auth', channel=channel, outcome='ok')
+            self._send([proto.subscribe_frame(channel, signed.auth, signed.channel_data)])
+
+    def _auth_failed(self, entry: _Channel, generation: int, exc: AuthError) -> None:
+        slow = isinstance(exc, (AuthRejected, AuthConfigError))
+        with self._lock:
+            delay = entry.backoff.next_delay() if slow else entry.quick.next_delay()
+            entry.state = 'auth_wait'
+            entry.retry_at = self._clock() + delay
+            entry.last_error = str(exc)
+        self.last_error = f'auth {entry.name}: {exc}'
+        (LOG.error if slow else LOG.warning)('channel auth failed for %s: %s; retry in %.0f s',
+                                             entry.name, exc, delay)
+        self.timeline.record('auth', channel=entry.name, outcome=type(exc).__name__,
+                             status=getattr(exc, 'status', None), retry_in_s=round(delay, 1))
+
