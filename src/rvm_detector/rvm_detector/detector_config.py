@@ -1,0 +1,52 @@
+"""DetectorConfig: every parameter of the detector node (defaults live here only)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rvm_common.params import param
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """Parameters of the detector core and its ROS adapter."""
+
+    rvm_id: str = param('', 'Machine id put in every event envelope')
+    model_path: str = param('', "YOLO11-seg weights, a LOCAL .pt/.onnx/.engine file ('' = bundled "
+                                "rvm_yolo11n_seg.pt); never downloaded", read_only=True)
+    device: str = param('auto', 'Inference device: auto, cpu or cuda:N (CUDA asked without CUDA = '
+                                'startup error)', read_only=True)
+    half: bool = param(True, 'Half precision on CUDA (ignored on CPU)', read_only=True)
+    imgsz: int = param(320, 'YOLO inference size in px', read_only=True)
+    conf: float = param(0.25, 'YOLO confidence threshold per detection')
+    iou: float = param(0.5, 'YOLO NMS IoU threshold')
+    max_det: int = param(10, 'Maximum detections per frame')
+    classes: list = param([-1], 'Model class ids to keep ([-1] = all classes)')
+    warmup: bool = param(True, 'Run one prediction on a blank frame at start-up', read_only=True)
+    cpu_threads: int = param(0, 'torch CPU threads (0 = all cores; Ultralytics would leave one idle)',
+                             read_only=True)
+    refine: str = param('off', 'SAM2 mask refinement: off, sam2 (every frame with detections) or '
+                               'item (only the frame that makes an item verdict)',
+                        choices=('off', 'sam2', 'item'))
+    sam2_weights: str = param('', 'SAM2/SAM2.1 checkpoint, a LOCAL file named like sam2.1_t.pt '
+                                  '(needed when refine is not off)', read_only=True)
+    sam2_imgsz: int = param(1024, 'SAM2 input size in px (square)', read_only=True)
+    class_map_file: str = param('', "Class map YAML ('' = bundled config/class_map.yaml)",
+                                read_only=True)
+    stable_frames: int = param(5, 'Frames an item must stay still before its verdict')
+    stable_iou: float = param(0.8, 'Box IoU between consecutive frames that counts as still')
+    match_iou: float = param(0.3, 'Box IoU that links a detection to an existing track')
+    leave_frames: int = param(3, 'Empty frames after which the item has left the chamber')
+    min_confidence: float = param(0.5, 'Aggregated confidence below which an item is rejected')
+    min_area_fraction: float = param(0.005, 'Smallest accepted mask area, fraction of the frame')
+    max_area_fraction: float = param(0.6, 'Largest accepted mask area, fraction of the frame')
+    multi_object_conf: float = param(0.4, 'Confidence from which a second object rejects the item')
+    polygon_max_points: int = param(64, 'Most points of the verdict mask polygon')
+    idle_timeout_s: float = param(30.0, 'Seconds without any object that end the session')
+    image_qos_reliability: str = param('best_effort', 'Image subscription reliability',
+                                       choices=('best_effort', 'reliable'), read_only=True)
+    image_qos_depth: int = param(1, 'Image subscription queue depth', read_only=True)
+    process_period_s: float = param(0.01, 'Adapter: how often the worker checks for a new frame',
+                                    read_only=True)
+    status_period_s: float = param(1.0, 'Adapter: detector status publish period')
+    publish_annotated: bool = param(True, 'Publish the annotated image (rviz)')
+    publish_label_mask: bool = param(True, 'Publish the mono8 label mask')

@@ -1,0 +1,192 @@
+"""DetectorCore: YOLO11-seg (+ SAM2) per frame -> detections, item verdicts, session summaries.
+
+Pure Python (no rclpy).  The ROS adapter and the standalone runner feed it frames
+(ideally through a :class:`~rvm_detector.latest_frame.LatestFrame`) and publish the
+``(topic, payload)`` pairs it returns.
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rvm_common.events import SCHEMA_VERSION
+from rvm_detector.class_map import ClassMap, ClassMapError
+from rvm_detector.detection import Detection, FrameDetections
+from rvm_detector.detector_config import DetectorConfig
+from rvm_detector.item_session import Event, ItemPolicy, ItemSession
+from rvm_detector.item_verdict import VerdictPolicy
+from rvm_detector.model_loader import ModelLoadError, YoloSegmenter
+from rvm_detector.sam2_refiner import Sam2Refiner
+
+
+class FrameError(ValueError):
+    """A frame the detector cannot process (wrong shape/dtype, zero size)."""
+
+
+@dataclass
+class DetectorResult:
+    """What one processed frame produced."""
+
+    detections: list[Detection]
+    events: list[Event]
+    timings_ms: dict[str, float]
+    width: int = 0
+    height: int = 0
+    item_state: str = 'empty'
+    item_id: str | None = None
+    refined: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class DetectorCore:
+    """Composes model, optional SAM2 refiner, tracker and item/session logic."""
+
+    def __init__(self, config: DetectorConfig = DetectorConfig(), *, segmenter: YoloSegmenter | None = None,
+                 refiner: Sam2Refiner | None = None, wall_clock=time.time) -> None:
+        self.config = config
+        self.segmenter = segmenter or YoloSegmenter(
+            weights=config.model_path, device=config.device, half=config.half, imgsz=config.imgsz,
+            conf=config.conf, iou=config.iou, max_det=config.max_det, classes=list(config.classes),
+            cpu_threads=config.cpu_threads)
+        if refiner is None and config.refine != 'off':
+            refiner = Sam2Refiner(weights=config.sam2_weights, device=config.device,
+                                  imgsz=config.sam2_imgsz, half=config.half)
+        self.refiner = refiner if config.refine != 'off' else None
+        self.wall_clock = wall_clock
+        self.state = 'created'
+        self.last_error = ''
+        self.class_map: ClassMap | None = None
+        self.session: ItemSession | None = None
+        self.frames_processed = 0
+        self.frames_bad = 0
+        self.frames_dropped = 0
+        self.verdicts = 0
+        self._durations = deque(maxlen=50)
+        self._stamps = deque(maxlen=50)
+        self._last_timings: dict[str, float] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def load(self) -> None:
+        """Load class map, model (+ warm-up) and SAM2; :class:`ModelLoadError` with the reason."""
+        try:
+            self.class_map = ClassMap.load(self.config.class_map_file)
+            self.segmenter.load(warmup=self.config.warmup)
+            if self.refiner is not None:
+                self.refiner.load()
+        except ClassMapError as exc:
+            self._fail(str(exc))
+            raise ModelLoadError(str(exc)) from exc
+        except ModelLoadError as exc:
+            self._fail(str(exc))
+            raise
+        cfg = self.config
+        self.session = ItemSession(
+            self.class_map,
+            ItemPolicy(stable_frames=cfg.stable_frames, stable_iou=cfg.stable_iou, match_iou=cfg.match_iou,
+                       leave_frames=cfg.leave_frames, idle_timeout_s=cfg.idle_timeout_s),
+            VerdictPolicy(min_confidence=cfg.min_confidence, min_area_fraction=cfg.min_area_fraction,
+                          max_area_fraction=cfg.max_area_fraction, multi_object_conf=cfg.multi_object_conf,
+                          polygon_max_points=cfg.polygon_max_points),
+            rvm_id=cfg.rvm_id, model_name=self.segmenter.name, wall_clock=self.wall_clock)
+        self.state = 'ready'
+        self.last_error = ''
+
+    def _fail(self, message: str) -> None:
+        self.state = 'error'
+        self.last_error = message
+
+    # -- per frame -----------------------------------------------------------------------------
+    def process(self, image: np.ndarray, stamp_ns: int, now: float) -> DetectorResult:
+        """Detect, track, maybe refine, and return detections + item/session events for one frame."""
+        if self.session is None:
+            raise ModelLoadError(self.last_error or 'detector is not loaded; call load() first')
+        check_frame(image)
+        start = time.perf_counter()
+        frame: FrameDetections = self.segmenter.predict(image)
+        for det in frame.detections:
+            det.category = self.class_map.category_of(det.class_name)
+        verdict_due = self.session.track(frame.detections)
+        refine_ms = 0.0
+        mode = self.config.refine
+        refined = False
+        if self.refiner is not None and frame.detections and (mode == 'sam2' or verdict_due):
+            t0 = time.perf_counter()
+            self.refiner.refine(image, frame.detections)
+            refine_ms = (time.perf_counter() - t0) * 1000.0
+            refined = True
+        timings = dict(frame.timings_ms, refine=refine_ms)
+        timings['total'] = (time.perf_counter() - start) * 1000.0
+        events = self.session.advance(frame.width, frame.height, now, stamp_ns, timings)
+        timings['total'] = (time.perf_counter() - start) * 1000.0
+        self.frames_processed += 1
+        self.verdicts += sum(1 for topic, _ in events if topic.endswith('verdict'))
+        self._durations.append(timings['total'])
+        self._stamps.append(now)
+        self._last_timings = timings
+        item = self.session.item
+        return DetectorResult(detections=frame.detections, events=events, timings_ms=timings,
+                              width=frame.width, height=frame.height, item_state=self.session.state,
+                              item_id=item.item_id if item else None, refined=refined)
+
+    def note_bad_frame(self, reason: str) -> None:
+        """Count a frame the adapter could not convert (it stays up and reports it)."""
+        self.frames_bad += 1
+        self.last_error = reason
+
+    def note_dropped(self, total_dropped: int) -> None:
+        """Record the adapter's keep-newest drop counter."""
+        self.frames_dropped = int(total_dropped)
+
+    def tick(self, now: float) -> list[Event]:
+        """Idle timeout -> session summary."""
+        return self.session.tick(now) if self.session else []
+
+    def command(self, payload: dict[str, Any]) -> list[Event]:
+        """Inbound commands; ``{"command": "end_session"}`` closes the session. Others are ignored."""
+        if not isinstance(payload, dict) or self.session is None:
+            return []
+        if payload.get('command') == 'end_session':
+            return self.session.end_session('command')
+        return []
+
+    def status(self) -> dict[str, Any]:
+        """JSON-able detector status (published on TOPIC_DETECTOR_STATUS)."""
+        fps = 0.0
+        if len(self._stamps) >= 2 and self._stamps[-1] > self._stamps[0]:
+            fps = (len(self._stamps) - 1) / (self._stamps[-1] - self._stamps[0])
+        session = self.session
+        return {
+            'version': SCHEMA_VERSION,
+            'state': self.state,
+            'last_error': self.last_error,
+            'model': self.segmenter.name,
+            'device': self.segmenter.device,
+            'half': self.segmenter.half,
+            'refine': self.config.refine,
+            'sam2': self.refiner.name if self.refiner else None,
+            'frames_processed': self.frames_processed,
+            'frames_dropped': self.frames_dropped,
+            'frames_bad': self.frames_bad,
+            'fps': round(fps, 2),
+            'latency_ms': round(float(np.mean(self._durations)), 2) if self._durations else None,
+            'last_timings_ms': {k: round(v, 2) for k, v in self._last_timings.items()},
+            'item_state': session.state if session else 'empty',
+            'session_id': session.session_id if session else None,
+            'items_total': session.items_total if session else 0,
+            'items_failed': session.items_failed if session else 0,
+            'verdicts': self.verdicts,
+        }
+
+
+def check_frame(image: Any) -> None:
+    """Raise :class:`FrameError` unless ``image`` is a non-empty HxWx3 uint8 array."""
+    if not isinstance(image, np.ndarray):
+        raise FrameError(f'frame must be a numpy array, got {type(image).__name__}')
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise FrameError(f'frame must be HxWx3 uint8 BGR, got shape {image.shape} {image.dtype}')
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise FrameError(f'frame has zero size {image.shape[1]}x{image.shape[0]}')

@@ -1,0 +1,40 @@
+"""Synthetic detection sequences for the item state machine tests (no model involved)."""
+from __future__ import annotations
+
+import numpy as np
+
+from rvm_detector.detection import Detection
+from rvm_detector.polygon import polygon_area
+
+W, H = 640, 480
+CLASS_IDS = {'pet_bottle': 0, 'aluminium_can': 1, 'glass_bottle': 2, 'other': 3}
+
+
+def det(x1, y1, x2, y2, class_name='pet_bottle', conf=0.9, with_polygon=True) -> Detection:
+    # an octagon inside the box, so the polygon has real area and the mask is not the box
+    cx, cy, rx, ry = (x1 + x2) / 2, (y1 + y2) / 2, (x2 - x1) / 2, (y2 - y1) / 2
+    angles = np.linspace(0, 2 * np.pi, 8, endpoint=False)
+    poly = np.stack([cx + rx * np.cos(angles), cy + ry * np.sin(angles)], 1).astype(np.float32)
+    poly = poly if with_polygon else None
+    return Detection(class_id=CLASS_IDS.get(class_name, 9), class_name=class_name, confidence=conf,
+                     bbox=(float(x1), float(y1), float(x2), float(y2)), polygon=poly,
+                     area_px=polygon_area(poly))
+
+
+def item_frames(class_name='pet_bottle', conf=0.9, size=(120, 200), rest=8, with_polygon=True,
+                extra=None) -> list[list[Detection]]:
+    """Empty, entering from the left (moving), resting, leaving to the right, empty."""
+    w, h = size
+    y1 = (H - h) / 2
+    frames: list[list[Detection]] = [[] for _ in range(3)]
+    for x in (0, 60, 120, 180):                       # entering: moves 60 px a frame
+        frames.append([det(x, y1, x + w, y1 + h, class_name, conf, with_polygon)])
+    for _ in range(rest):                              # resting: still
+        dets = [det(260, y1, 260 + w, y1 + h, class_name, conf, with_polygon)]
+        if extra is not None:
+            dets.append(extra())
+        frames.append(dets)
+    for x in (320, 380, 440, 500):                     # leaving
+        frames.append([det(x, y1, x + w, y1 + h, class_name, conf, with_polygon)])
+    frames += [[] for _ in range(5)]
+    return frames

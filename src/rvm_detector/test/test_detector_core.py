@@ -1,0 +1,125 @@
+import dataclasses
+
+import jsonschema
+import numpy as np
+import pytest
+
+from rvm_common.events import TOPIC_DETECTOR_STATUS, TOPIC_SESSION, TOPIC_VERDICT, dumps
+from rvm_detector.detector_config import DetectorConfig
+from rvm_detector.detector_core import DetectorCore, FrameError
+from rvm_detector.model_loader import ModelLoadError
+from rvm_detector.sam2_refiner import Sam2Refiner
+from rvm_detector.schemas import SCHEMAS_BY_TOPIC
+
+
+def make_core(segmenter, refiner=None, **overrides):
+    cfg = dataclasses.replace(DetectorConfig(), imgsz=160, conf=1e-6, max_det=3, stable_frames=2,
+                              leave_frames=2, min_confidence=0.0, **overrides)
+    core = DetectorCore(cfg, segmenter=segmenter, refiner=refiner)
+    core.load()
+    return core
+
+
+def validate(events):
+    for topic, payload in events:
+        jsonschema.validate(payload, SCHEMAS_BY_TOPIC[topic])
+        dumps(payload)  # strict JSON (no NaN, all serialisable)
+
+
+def test_process_gives_detections_events_and_timings(loaded_segmenter, frame):
+    core = make_core(loaded_segmenter)
+    events = []
+    for i in range(4):
+        res = core.process(frame, stamp_ns=1_700_000_000_000_000_000 + i, now=float(i))
+        events += res.events
+        assert res.detections and all(d.track_id > 0 and d.category for d in res.detections)
+        assert set(res.timings_ms) == {'preprocess', 'inference', 'postprocess', 'refine', 'total'}
+        assert res.timings_ms['total'] >= res.timings_ms['inference'] > 0
+    validate(events)
+    verdicts = [p for t, p in events if t == TOPIC_VERDICT]
+    assert len(verdicts) == 1   # same still frame -> one item, one verdict
+    assert verdicts[0]['model'] == 'random_seg.pt'
+    status = core.status()
+    jsonschema.validate(status, SCHEMAS_BY_TOPIC[TOPIC_DETECTOR_STATUS])
+    assert status['frames_processed'] == 4 and status['verdicts'] == 1 and status['state'] == 'ready'
+    assert status['item_state'] == 'present'
+    out = core.command({'command': 'end_session'})
+    validate(out)
+    assert [t for t, _ in out] == [TOPIC_SESSION] and out[0][1]['total'] == 1
+    assert core.command({'command': 'maintenance_on'}) == []
+    assert core.command('garbage') == []
+
+
+def test_idle_timeout_via_tick(loaded_segmenter, frame):
+    core = make_core(loaded_segmenter, idle_timeout_s=5.0)
+    core.process(frame, 1, now=100.0)
+    assert core.tick(110.0) == []   # item still in the chamber: never idle
+    loaded_segmenter.conf = 1.0     # the real model now finds nothing: the chamber is empty
+    try:
+        for i, now in enumerate((101.0, 102.0, 103.0)):
+            res = core.process(frame, 2 + i, now=now)
+            assert res.detections == []
+    finally:
+        loaded_segmenter.conf = 1e-6
+    assert core.status()['item_state'] == 'empty'
+    assert core.tick(104.9) == []   # last object seen at 100.0
+    (ev,) = core.tick(105.1)
+    assert ev[0] == TOPIC_SESSION and ev[1]['reason'] == 'idle_timeout'
+    assert core.tick(200.0) == []
+
+
+@pytest.mark.parametrize('bad', [
+    np.zeros((0, 10, 3), np.uint8), np.zeros((10, 10), np.uint8), np.zeros((10, 10, 3), np.float32),
+    'not an image'])
+def test_bad_frames_are_clear_errors_and_counted_by_the_adapter(loaded_segmenter, bad):
+    core = make_core(loaded_segmenter)
+    with pytest.raises(FrameError):
+        core.process(bad, 0, 0.0)
+    core.note_bad_frame('truncated image')
+    core.note_dropped(7)
+    st = core.status()
+    assert (st['frames_bad'], st['frames_dropped'], st['last_error']) == (1, 7, 'truncated image')
+
+
+def test_load_errors_are_reported_on_status(tmp_path):
+    core = DetectorCore(DetectorConfig(model_path=str(tmp_path / 'missing.pt'), device='cpu'))
+    with pytest.raises(ModelLoadError, match='not found'):
+        core.load()
+    st = core.status()
+    assert st['state'] == 'error' and 'missing.pt' in st['last_error']
+    with pytest.raises(ModelLoadError, match='missing.pt'):
+        core.process(np.zeros((4, 4, 3), np.uint8), 0, 0.0)
+    bad_map = DetectorCore(DetectorConfig(class_map_file=str(tmp_path / 'nomap.yaml')))
+    with pytest.raises(ModelLoadError, match='class map'):
+        bad_map.load()
+
+
+def test_refine_item_runs_sam2_only_for_the_verdict_frame(loaded_segmenter, sam2_tiny, frame):
+    refiner = Sam2Refiner(device='cpu', imgsz=256, network=sam2_tiny)
+    core = make_core(loaded_segmenter, refiner=refiner, refine='item')
+    flags, verdicts = [], []
+    for i in range(5):
+        res = core.process(frame, i, float(i))
+        flags.append(res.refined)
+        verdicts += [p for t, p in res.events if t == TOPIC_VERDICT]
+    validate([(TOPIC_VERDICT, v) for v in verdicts])
+    assert flags == [False, True, False, False, False]   # stable_frames=2: verdict on frame 2
+    assert refiner.encoder_calls == 1
+    assert verdicts[0]['timings_ms']['refine'] > 0
+
+
+def test_refine_sam2_runs_on_every_frame_with_one_embedding_each(loaded_segmenter, sam2_tiny, frame):
+    refiner = Sam2Refiner(device='cpu', imgsz=256, network=sam2_tiny)
+    core = make_core(loaded_segmenter, refiner=refiner, refine='sam2')
+    for i in range(3):
+        res = core.process(frame, i, float(i))
+        assert res.refined and any(d.refined for d in res.detections)
+        assert all(d.mask.shape == frame.shape[:2] for d in res.detections if d.refined)
+    assert refiner.encoder_calls == 3 and refiner.decoder_calls == 3
+
+
+def test_refine_needs_sam2_weights():
+    core = DetectorCore(DetectorConfig(refine='item', device='cpu'))
+    assert core.refiner is not None
+    with pytest.raises(ModelLoadError):
+        core.load()
