@@ -16,9 +16,11 @@ settings the bridge must use; ``stop()`` ends everything.  Loopback only.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import mimetypes
+import os
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -48,7 +50,7 @@ class DemoStackError(RuntimeError):
 class DemoEndpoints:
     """Where the running demo lives, and what the bridge must be configured with."""
 
-    dashboard_url: str          # open this in a browser (settings in the query, token included)
+    dashboard_url: str = field(repr=False)   # open in a browser: settings in the query, token included
     http_base: str              # http://127.0.0.1:<port> serving dashboard/ and the endpoints
     auth_endpoint: str          # Laravel-like channel authorization (Bearer token)
     manual_sync_url: str        # POST here to trigger manual-sync through the Pusher HTTP API
@@ -56,15 +58,38 @@ class DemoEndpoints:
     port: int
     app_id: str
     key: str
-    secret: str
+    secret: str = field(repr=False)
     token: str = field(repr=False)   # Bearer token accepted by the demo endpoints
     rvm_id: str = 'rvm-demo'
 
     def bridge_settings(self) -> dict[str, Any]:
-        """The bridge's connection settings for this stack (plain HTTP/WS on loopback)."""
+        """BridgeConfig fields for this stack (plain HTTP/WS on loopback); secrets are not among them."""
         return {'host': self.host, 'port': self.port, 'tls': False, 'app_id': self.app_id,
-                'key': self.key, 'secret': self.secret, 'auth_endpoint': self.auth_endpoint,
-                'token': self.token, 'rvm_id': self.rvm_id}
+                'app_key': self.key, 'api_base': self.http_base, 'auth_endpoint': self.auth_endpoint,
+                'rvm_id': self.rvm_id}
+
+    def secret_env(self, secret_env: str = 'RVM_BRIDGE_APP_SECRET',
+                   token_env: str = 'RVM_BRIDGE_TOKEN') -> dict[str, str]:
+        """The environment variables the bridge reads its app secret and Bearer token from."""
+        return {secret_env: self.secret, token_env: self.token}
+
+    def apply_to_args(self, args: argparse.Namespace, *, secret_env: str = 'RVM_BRIDGE_APP_SECRET',
+                      token_env: str = 'RVM_BRIDGE_TOKEN') -> argparse.Namespace:
+        """A copy of the runner's CLI ``args`` pointing the bridge at this stack.
+
+        Sets bridge_host/bridge_port/app_key/app_id/rvm_id and bridge_tls/api_base/auth_endpoint,
+        and puts the app secret and token into this process's environment (``secret_env()``).
+        """
+        out = argparse.Namespace(**vars(args))
+        if getattr(args, 'rvm_id', None) not in (None, self.rvm_id):
+            LOG.warning('--rvm-id %s replaced by the demo machine id %s (pass it to DemoStack(rvm_id=...))',
+                        args.rvm_id, self.rvm_id)
+        settings = self.bridge_settings()
+        out.bridge_host, out.bridge_port = settings['host'], settings['port']
+        out.app_key, out.app_id, out.rvm_id = settings['app_key'], settings['app_id'], settings['rvm_id']
+        out.bridge_tls, out.api_base, out.auth_endpoint = False, settings['api_base'], settings['auth_endpoint']
+        os.environ.update(self.secret_env(secret_env, token_env))
+        return out
 
 
 class DemoStack:
