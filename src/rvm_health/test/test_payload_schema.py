@@ -134,10 +134,13 @@ def test_health_payloads_match_the_schema(emitted):
     assert health[5]['pipeline']['outbox_depth'] == 3 and health[5]['pipeline']['bridge_state'] == 'connected'
 
 
-def test_alert_shape_in_status(emitted):
-    alerts = [a for t, p in emitted if t == events.TOPIC_RVM_STATUS for a in p['alerts']]
-    if alerts:  # the scripted run overheats; this machine's run may not
-        assert alerts[0]['id'] in ('temperature_high', 'temperature_critical')
+def test_scripted_overheat_shows_both_alerts_in_status():
+    config = HealthConfig(rvm_id='rvm-001', health_rate=0.5, sample_period=0.0)
+    statuses = [p for t, p in run_scenario(config, real_resources=False) if t == events.TOPIC_RVM_STATUS]
+    alert_ids = {a['id'] for p in statuses for a in p['alerts']}
+    assert alert_ids == {'temperature_high', 'temperature_critical'}
+    error = next(p for p in statuses if p['state'] == 'error')
+    assert any('99.0 C' in reason for reason in error['reasons'])
 
 
 @pytest.mark.skipif(DOCS is None, reason='docs/schemas not in this source tree (installed package)')
