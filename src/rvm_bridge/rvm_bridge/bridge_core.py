@@ -25,6 +25,7 @@ from rvm_bridge.inbound_dispatch import InboundDispatcher
 from rvm_bridge.outbox import Outbox
 from rvm_bridge.payload_limit import fit_payload
 from rvm_bridge.timezone_sync import TimezoneSync
+from rvm_bridge.transport_client import ClientEventTransport
 from rvm_bridge.transport_http import HttpTransport, WireEvent
 from rvm_common.events import (TOPIC_BRIDGE_STATUS, TOPIC_COMMAND, TOPIC_MANUAL_SYNC, TOPIC_TIMEZONE, dumps,
                                make_event)
@@ -73,11 +74,13 @@ class BridgeCore:
                     timeout_s=config.http_timeout_s, max_batch=config.http_batch_size,
                     max_request_bytes=config.max_payload_bytes)
             if self.channel_map.channels_needing_socket():
-                from rvm_bridge.socket_link import make_connection, make_client_transport
-                factory = connection_factory or make_connection
-                self.connection = factory(config, self._on_socket_event, self._on_state_change)
+                if connection_factory is None:
+                    from rvm_bridge.connection import PusherConnection as connection_factory
+                self.connection = connection_factory(config, self._on_socket_event, self._on_state_change)
                 if any(r.transport == 'client-event' for r in self.channel_map.routes.values()):
-                    transports['client-event'] = make_client_transport(self.connection, config)
+                    transports['client-event'] = ClientEventTransport(
+                        self.connection, rate=config.client_events_per_s,
+                        confirm_timeout_s=config.confirm_timeout_s)
             self.state = 'starting'
         self.sender = Sender(self.outbox, transports, retry_min_s=config.retry_min_s,
                              retry_max_s=config.retry_max_s, batch_size=config.http_batch_size,
