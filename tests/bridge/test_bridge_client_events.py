@@ -1,0 +1,60 @@
+"""Transport client-event: client- events on a private channel over the bridge's own socket."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bridge.bridge_support import SECRET_ENV, bridge_config, verdict
+from bridge.laravel_stub import LaravelStub
+from rvm_bridge.bridge_core import BridgeCore
+from rvm_common import events
+
+TOKEN = 'edge-token-123'
+CHANNEL = 'private-rvm.rvm-test'
+MAP = f"""
+outbound:
+  - {{topic: items/verdict, channel: "private-rvm.{{rvm_id}}", event: detection-completed,
+     transport: client-event, delivery: durable}}
+  - {{topic: rvm/health, channel: "private-rvm.{{rvm_id}}", event: health-updated,
+     transport: client-event, delivery: latest}}
+"""
+
+
+@pytest.fixture
+def setup(soketi, tmp_path, monkeypatch, pusher_listener):
+    laravel = LaravelStub(app_id=soketi.app_id, key=soketi.key, secret=soketi.secret, token=TOKEN).start()
+    monkeypatch.setenv(SECRET_ENV, soketi.secret)
+    monkeypatch.setenv('RVM_BRIDGE_TOKEN', TOKEN)
+    cmap = tmp_path / 'map.yaml'
+    cmap.write_text(MAP)
+    dashboard = pusher_listener(soketi, [CHANNEL], auth_endpoint=laravel.auth_url, token=TOKEN)
+    dashboard.wait_subscribed(CHANNEL)
+    core = BridgeCore(bridge_config(soketi, tmp_path, api_base=laravel.url, channel_map_file=str(cmap)))
+    core.start()
+    yield core, dashboard
+    core.stop()
+    laravel.close()
+
+
+def test_durable_client_events_in_order_within_rate_limit(setup):
+    core, dashboard = setup
+    for i in range(30):
+        core.publish(events.TOPIC_VERDICT, verdict(i))
+    assert core.flush(20.0)
+    got = dashboard.wait_count(lambda r: r.get('event') == 'client-detection-completed', 30, timeout=10)
+    assert [r['data']['n'] for r in got] == list(range(30))
+    assert [r['data']['seq'] for r in got] == list(range(1, 31))
+    span_s = (got[-1]['received_at_ms'] - got[0]['received_at_ms']) / 1000.0
+    assert span_s >= 1.7            # 10 at once, then 10 per second: the last 20 need >= 2 s
+    assert core.status()['outbox_depth'] == 0
+
+
+def test_latest_client_events_coalesce(setup):
+    core, dashboard = setup
+    for i in range(200):
+        core.publish(events.TOPIC_HEALTH, events.make_event(events.EVENT_HEALTH_UPDATED, {'n': i}))
+    assert core.flush(10.0)
+    last = dashboard.wait_event(CHANNEL, 'client-health-updated', where=lambda d: d['n'] == 199)
+    received = [r['data']['n'] for r in dashboard.events(CHANNEL, 'client-health-updated')]
+    assert last and len(received) < 50 and received == sorted(received)
