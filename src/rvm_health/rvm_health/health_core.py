@@ -54,7 +54,7 @@ class HealthCore:
         self.maintenance = False
         self.stopping = False
         self.counters = {'malformed': 0, 'unknown_topic': 0, 'unknown_command': 0, 'items': 0,
-                         'accepted': 0, 'rejected': 0}
+                         'accepted': 0, 'rejected': 0, 'sessions': 0}
         self.last_error = ''
         self._last_item_at: float | None = None
         self._open_items: dict[str, float] = {}
@@ -129,6 +129,9 @@ class HealthCore:
         return None
 
     def _item_event(self, topic: str, payload: dict[str, Any], now: float) -> None:
+        if topic == events.TOPIC_SESSION:
+            self.counters['sessions'] += 1
+            return  # a session summary (often sent on idle timeout) is not item activity
         self._last_item_at = now
         item_id = str(payload.get('item_id', ''))
         if topic == events.TOPIC_VERDICT:

@@ -1,40 +1,11 @@
-"""Shared helpers for rvm_health tests: recorded data paths and a core with scripted resources."""
+"""Fixtures for rvm_health tests."""
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
+from health_test_support import WALL_START, ScriptedCollector, scripted_resources
 
 from rvm_health.health_config import HealthConfig
 from rvm_health.health_core import HealthCore
-from rvm_health.readings import Reading
-from rvm_health.resource_monitor import CollectorSlot, ResourceMonitor
-
-DATA = Path(__file__).resolve().parent / 'data'
-WALL_START = 1_764_000_000.0  # 2025-11-24T16:00:00Z
-
-
-class ScriptedCollector:
-    """A collector whose next reading the test sets (e.g. a temperature)."""
-
-    def __init__(self, name: str, values: dict[str, Any] | None = None) -> None:
-        self.name = name
-        self.values = values or {}
-        self.closed = False
-
-    def sample(self, now: float) -> Reading:
-        return Reading(self.name, dict(self.values))
-
-    def close(self) -> None:
-        self.closed = True
-
-
-def scripted_resources(temperature: float = 45.0) -> tuple[ResourceMonitor, ScriptedCollector]:
-    thermal = ScriptedCollector('thermal', {'temperatures': {'cpu-thermal': temperature}, 'unavailable': {}})
-    disk = ScriptedCollector('disk', {'disks': [{'path': '/', 'percent': 40.0, 'free_gb': 50.0}]})
-    monitor = ResourceMonitor([CollectorSlot(thermal, title='Temperatures'), CollectorSlot(disk, title='Disk')])
-    return monitor, thermal
 
 
 @pytest.fixture
@@ -43,11 +14,3 @@ def core_and_thermal() -> tuple[HealthCore, ScriptedCollector]:
     core = HealthCore(HealthConfig(rvm_id='rvm-test-01', health_rate=0.2, sample_period=0.0),
                       resources=resources, wall_clock=lambda: WALL_START)
     return core, thermal
-
-
-def camera_status(frames: int, state: str = 'online') -> dict[str, Any]:
-    return {'type': 'camera-status', 'state': state, 'frames_published': frames, 'fps': 10.0}
-
-
-def detector_status(frames: int, state: str = 'ready') -> dict[str, Any]:
-    return {'state': state, 'frames_processed': frames, 'fps': 10.0, 'last_error': ''}

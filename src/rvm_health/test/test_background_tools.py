@@ -5,7 +5,7 @@ import stat
 import time
 from pathlib import Path
 
-from conftest import DATA
+from health_test_support import DATA
 
 from rvm_health.nvidia_gpu import NvidiaSmiCollector
 from rvm_health.tegrastats import TegrastatsCollector

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import camera_status, detector_status
+from health_test_support import camera_status, detector_status
 
 from rvm_common import events
 from rvm_common.typestore import humble_typestore, rosbags_factory

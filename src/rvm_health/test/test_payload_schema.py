@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import WALL_START, camera_status, detector_status, scripted_resources
+from health_test_support import WALL_START, camera_status, detector_status, scripted_resources
 from jsonschema import Draft202012Validator, FormatChecker
 
 from rvm_common import events

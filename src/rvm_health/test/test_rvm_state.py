@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import WALL_START, camera_status, detector_status
+from health_test_support import WALL_START, camera_status, detector_status
 
 from rvm_common import events
 from rvm_health.rvm_state import STATE_RULES, RvmStateMachine, StateInputs
@@ -70,6 +70,16 @@ def test_startup_running_idle_processing(core_and_thermal):
     pipe.run(60)
     assert pipe.states() == ['online', 'idle', 'processing', 'online', 'idle']
     assert core.counters['items'] == 1 and core.counters['accepted'] == 1
+
+
+def test_session_summary_is_not_item_activity(core_and_thermal):
+    core, _ = core_and_thermal
+    pipe = Pipeline(core)
+    pipe.run(61)
+    assert pipe.states() == ['online', 'idle']
+    core.observe(events.TOPIC_SESSION, {'session_id': 's1', 'reason': 'idle_timeout'}, pipe.t)
+    pipe.run(1)
+    assert pipe.states() == ['online', 'idle'] and core.counters['sessions'] == 1
 
 
 def test_camera_stopping_gives_error_then_recovery(core_and_thermal):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DATA
+from health_test_support import DATA
 
 from rvm_health.tegrastats import TegrastatsParseError, jetson_gpu_section, parse_tegrastats_line
 

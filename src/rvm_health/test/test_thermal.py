@@ -1,7 +1,7 @@
 """Thermal zones from recorded /sys/class/thermal trees."""
 from __future__ import annotations
 
-from conftest import DATA
+from health_test_support import DATA
 
 from rvm_health.thermal import ThermalCollector
 
