@@ -192,3 +192,14 @@ def test_bridge_payload_limit_output_validates(limit):
     validate_event(wire)
     assert wire.get('truncated', False) == fitted.truncated
     assert fitted.truncated == (limit < 1_000)
+
+
+def test_laravel_guide_links_every_schema_and_names_every_event():
+    from support.schemas import SCHEMA_DIR
+
+    guide = (SCHEMA_DIR.parents[0] / 'laravel.md').read_text(encoding='utf-8')
+    for name in event_names():
+        assert f'(schemas/{name}.json)' in guide, name
+        assert f'`{name}`' in guide, name
+    for channel in (events.CHANNEL_STATUS, events.CHANNEL_DETECTIONS, events.CHANNEL_TIMEZONE):
+        assert f'`{channel}`' in guide
