@@ -101,34 +101,51 @@ class DiskCollector:
 
 
 class ProcessCollector:
-    """RSS of the graph's processes, matched by substrings of their command line."""
+    """RSS of the graph's processes, matched by substrings of their command line.
+
+    The process table is scanned every ``rescan_s`` (a scan reads every
+    /proc/<pid>/cmdline, tens of ms); in between only the matched processes'
+    memory is read.
+    """
 
     name = 'processes'
 
-    def __init__(self, patterns: Sequence[str]) -> None:
+    def __init__(self, patterns: Sequence[str], rescan_s: float = 10.0) -> None:
         self.patterns = [p for p in patterns if p]
+        self.rescan_s = rescan_s
+        self._matched: dict[int, tuple[str, Any]] = {}
+        self._last_scan: float | None = None
+
+    def _scan(self) -> None:
+        matched: dict[int, tuple[str, Any]] = {}
+        for proc in psutil.process_iter(['cmdline', 'name']):
+            try:
+                cmdline = ' '.join(proc.info.get('cmdline') or []) or (proc.info.get('name') or '')
+            except (psutil.Error, OSError):
+                continue
+            pattern = next((p for p in self.patterns if p in cmdline), None)
+            if pattern is not None:
+                matched[proc.pid] = (pattern, proc)
+        self._matched = matched
 
     def sample(self, now: float) -> Reading:
         if psutil is None:
             return Reading.absent(self.name, _NO_PSUTIL)
         if not self.patterns:
             return Reading.absent(self.name, 'no process_patterns configured')
+        if self._last_scan is None or now - self._last_scan >= self.rescan_s or now < self._last_scan:
+            self._scan()
+            self._last_scan = now
         found: dict[str, dict[str, Any]] = {}
-        for proc in psutil.process_iter(['pid', 'name', 'cmdline', 'memory_info']):
+        for pid, (pattern, proc) in list(self._matched.items()):
             try:
-                info = proc.info
-                cmdline = ' '.join(info.get('cmdline') or []) or (info.get('name') or '')
-                mem = info.get('memory_info')
+                rss = proc.memory_info().rss
             except (psutil.Error, OSError):
-                continue  # vanished or not ours to read
-            if mem is None:
+                del self._matched[pid]  # exited (or no longer ours to read)
                 continue
-            for pattern in self.patterns:
-                if pattern in cmdline:
-                    entry = found.setdefault(pattern, {'pattern': pattern, 'pids': [], 'rss_mb': 0.0})
-                    entry['pids'].append(info['pid'])
-                    entry['rss_mb'] = round(entry['rss_mb'] + mb(mem.rss), 1)
-                    break
+            entry = found.setdefault(pattern, {'pattern': pattern, 'pids': [], 'rss_mb': 0.0})
+            entry['pids'].append(pid)
+            entry['rss_mb'] = round(entry['rss_mb'] + mb(rss), 1)
         missing = [p for p in self.patterns if p not in found]
         return Reading(self.name, {'processes': list(found.values()), 'not_running': missing})
 

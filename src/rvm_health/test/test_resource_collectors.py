@@ -41,6 +41,23 @@ def test_process_rss_by_pattern():
     assert reading.values['not_running'] == [MISSING]
 
 
+def test_process_table_is_rescanned_only_every_rescan_s(tmp_path):
+    import subprocess
+    import sys
+    marker = f'rvm-health-test-{tmp_path.name}'
+    collector = ProcessCollector([marker], rescan_s=10.0)
+    assert collector.sample(0.0).values['not_running'] == [marker]
+    child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)', marker])
+    try:
+        assert collector.sample(5.0).values['not_running'] == [marker]    # not rescanned yet
+        found = collector.sample(10.0).values['processes']
+        assert found[0]['pids'] == [child.pid] and found[0]['rss_mb'] > 1
+    finally:
+        child.kill()
+        child.wait()
+    assert collector.sample(11.0).values['not_running'] == [marker]       # exit noticed without a rescan
+
+
 def test_uptime():
     reading = UptimeCollector(started_at=100.0).sample(112.5)
     assert reading.values['node_uptime_s'] == 12.5 and reading.values['system_uptime_s'] > 0
