@@ -148,3 +148,12 @@ def test_flatten_values_for_diagnostic_key_values():
                            'power_mw': {'VDD_IN': 5}, 'gpu': None})
     assert flat == {'disks[/].path': '/', 'disks[/].percent': '4.0', 'cpu': '1, off',
                     'power_mw.VDD_IN': '5', 'gpu': ''}
+
+
+def test_jtop_stats_mapping():
+    from rvm_health.jtop_collector import jtop_stats_section
+    stats = {'time': 'x', 'GPU': 42.0, 'Temp cpu': 51.2, 'Temp gpu': -256, 'Power TOT': 7421,
+             'Power VDD_CPU_GPU_CV': 2210, 'RAM': 0.4}
+    assert jtop_stats_section(stats) == {
+        'source': 'jtop', 'gpu_percent': 42.0, 'temperatures': {'cpu': 51.2}, 'offline_sensors': ['gpu'],
+        'power_mw': {'TOT': 7421, 'VDD_CPU_GPU_CV': 2210}, 'power_total_mw': 7421}
