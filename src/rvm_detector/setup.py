@@ -7,7 +7,7 @@ setup(
     version='0.1.0',
     packages=find_packages(exclude=['test']),
     # the bundled default model (rvm-train) and its metrics JSON
-    package_data={package_name: ['models/*.pt', 'models/*.json']},
+    package_data={package_name: ['models/*.pt', 'models/*.json', 'config/*.yaml']},
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),

@@ -1,10 +1,15 @@
 """Synthetic detection sequences for the item state machine tests (no model involved)."""
 from __future__ import annotations
 
+import jsonschema
 import numpy as np
 
+from rvm_detector.class_map import ClassMap
 from rvm_detector.detection import Detection
+from rvm_detector.item_session import ItemPolicy, ItemSession
+from rvm_detector.item_verdict import VerdictPolicy
 from rvm_detector.polygon import polygon_area
+from rvm_detector.schemas import SCHEMAS_BY_TOPIC
 
 W, H = 640, 480
 CLASS_IDS = {'pet_bottle': 0, 'aluminium_can': 1, 'glass_bottle': 2, 'other': 3}
@@ -38,3 +43,25 @@ def item_frames(class_name='pet_bottle', conf=0.9, size=(120, 200), rest=8, with
         frames.append([det(x, y1, x + w, y1 + h, class_name, conf, with_polygon)])
     frames += [[] for _ in range(5)]
     return frames
+
+
+class Clock:
+    def __init__(self):
+        self.t = 1_800_000_000.0
+
+    def __call__(self):
+        return self.t
+
+
+def run(frames, session=None, start=0.0, fps=10.0):
+    session = session or ItemSession(ClassMap.load(''), ItemPolicy(stable_frames=4, leave_frames=3),
+                                     VerdictPolicy(), rvm_id='rvm-1', model_name='m.pt', wall_clock=Clock())
+    events = []
+    for i, dets in enumerate(frames):
+        now = start + i / fps
+        session.track(dets)
+        events += session.advance(W, H, now, int((1_800_000_000 + now) * 1e9),
+                                  {'inference': 10.0, 'total': 12.0})
+    for topic, payload in events:
+        jsonschema.validate(payload, SCHEMAS_BY_TOPIC[topic])
+    return session, events

@@ -2,35 +2,11 @@ import uuid
 
 import jsonschema
 import pytest
-from item_sequences import H, W, det, item_frames
+from item_sequences import H, W, det, item_frames, run
 
 from rvm_common.events import TOPIC_PROCESSING, TOPIC_SESSION, TOPIC_VERDICT
-from rvm_detector.class_map import ClassMap
-from rvm_detector.item_session import ItemPolicy, ItemSession
-from rvm_detector.item_verdict import VerdictPolicy, vote
+from rvm_detector.item_verdict import vote
 from rvm_detector.schemas import SCHEMAS_BY_TOPIC
-
-
-class Clock:
-    def __init__(self):
-        self.t = 1_800_000_000.0
-
-    def __call__(self):
-        return self.t
-
-
-def run(frames, session=None, start=0.0, fps=10.0):
-    session = session or ItemSession(ClassMap.load(''), ItemPolicy(stable_frames=4, leave_frames=3),
-                                     VerdictPolicy(), rvm_id='rvm-1', model_name='m.pt', wall_clock=Clock())
-    events = []
-    for i, dets in enumerate(frames):
-        now = start + i / fps
-        session.track(dets)
-        events += session.advance(W, H, now, int((1_800_000_000 + now) * 1e9),
-                                  {'inference': 10.0, 'total': 12.0})
-    for topic, payload in events:
-        jsonschema.validate(payload, SCHEMAS_BY_TOPIC[topic])
-    return session, events
 
 
 def of(events, topic):

@@ -1,0 +1,171 @@
+"""rclpy adapter of :class:`rvm_detector.detector_core.DetectorCore` (ROS 2 Humble).
+
+Subscribes ``image_raw`` (QoS from parameters, sensor-data by default) into a
+keep-newest slot; one worker thread runs the core on the newest frame and
+publishes ``detections`` (vision_msgs/Detection2DArray), the annotated image,
+the mono8 label mask and the item/session JSON events (std_msgs/String).
+``rvm/command`` (JSON) reaches :meth:`DetectorCore.command`; ``detector/status``
+is published periodically.  A model that fails to load or a bad frame is logged
+and reported on the status topic; the node stays up.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import threading
+import time
+
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Image
+from std_msgs.msg import String
+from vision_msgs.msg import Detection2DArray
+
+from rvm_common import events
+from rvm_common.image_conv import ImageConversionError, MessageFactory, numpy_to_image
+from rvm_common.params import declare_parameters
+from rvm_detector.annotate import annotate, label_mask
+from rvm_detector.detector_config import DetectorConfig
+from rvm_detector.detector_core import DetectorCore, FrameError
+from rvm_detector.frame_input import image_msg_to_bgr
+from rvm_detector.latest_frame import LatestFrame
+from rvm_detector.model_loader import ModelLoadError
+from rvm_detector.ros_conversions import detections_to_msg
+
+
+def rclpy_factory() -> MessageFactory:
+    """A MessageFactory resolving 'pkg/msg/Type' to rclpy message classes."""
+    def resolve(type_name: str) -> type:
+        package, _, name = type_name.split('/')
+        return getattr(importlib.import_module(f'{package}.msg'), name)
+    return MessageFactory(resolve=resolve, byte_array=lambda flat: flat.tobytes())
+
+
+class DetectorNode(Node):
+    """YOLO11-seg (+SAM2) detector: per-frame detections, one verdict per item."""
+
+    def __init__(self) -> None:
+        super().__init__('detector_node')
+        self.config = declare_parameters(self, DetectorConfig)
+        self.core = DetectorCore(self.config)
+        self.factory = rclpy_factory()
+        self.lock = threading.Lock()       # core calls from the worker, timer and command callbacks
+        self.slot = LatestFrame()
+        image_qos = QoSProfile(
+            history=HistoryPolicy.KEEP_LAST, depth=self.config.image_qos_depth,
+            reliability=(ReliabilityPolicy.RELIABLE if self.config.image_qos_reliability == 'reliable'
+                         else ReliabilityPolicy.BEST_EFFORT))
+        self.pub_detections = self.create_publisher(Detection2DArray, events.TOPIC_DETECTIONS, 10)
+        self.pub_annotated = self.create_publisher(Image, events.TOPIC_ANNOTATED, 2)
+        self.pub_label = self.create_publisher(Image, events.TOPIC_LABEL_MASK, 2)
+        self.pub_events = {topic: self.create_publisher(String, topic, 50)
+                           for topic in (events.TOPIC_VERDICT, events.TOPIC_PROCESSING, events.TOPIC_SESSION)}
+        self.pub_status = self.create_publisher(String, events.TOPIC_DETECTOR_STATUS, 10)
+        try:
+            self.core.load()
+            self.get_logger().info(f'model {self.core.segmenter.path} on {self.core.segmenter.device} '
+                                   f'(refine={self.config.refine})')
+        except ModelLoadError as exc:
+            self.get_logger().error(f'detector not ready: {exc}')
+        self.create_subscription(Image, events.TOPIC_IMAGE, self.on_image, image_qos)
+        self.create_subscription(String, events.TOPIC_COMMAND, self.on_command, 10)
+        self.create_timer(self.config.status_period_s, self.on_timer)
+        self.running = True
+        self.worker = threading.Thread(target=self.work, name='detector-worker', daemon=True)
+        self.worker.start()
+
+    # -- callbacks (never block) -------------------------------------------------------------
+    def on_image(self, msg: Image) -> None:
+        try:
+            frame, stamp_ns, frame_id = image_msg_to_bgr(msg)
+        except ImageConversionError as exc:
+            with self.lock:
+                self.core.note_bad_frame(str(exc))
+            self.get_logger().warning(f'bad image ignored: {exc}', throttle_duration_sec=5.0)
+            return
+        self.slot.put((frame, stamp_ns, frame_id))
+
+    def on_command(self, msg: String) -> None:
+        try:
+            payload = json.loads(msg.data)
+        except ValueError:
+            self.get_logger().warning('command is not JSON; ignored', throttle_duration_sec=5.0)
+            return
+        with self.lock:
+            emitted = self.core.command(payload)
+        self.publish_events(emitted)
+
+    def on_timer(self) -> None:
+        with self.lock:
+            emitted = self.core.tick(time.monotonic())
+            self.core.note_dropped(self.slot.dropped)
+            status = dict(self.core.status(), frames_received=self.slot.received)
+        self.publish_events(emitted)
+        self.pub_status.publish(String(data=events.dumps(status)))
+
+    # -- worker ------------------------------------------------------------------------------
+    def work(self) -> None:
+        while self.running:
+            item = self.slot.take(timeout=max(self.config.process_period_s, 0.01) * 10)
+            if item is None or self.core.state != 'ready':
+                continue
+            frame, stamp_ns, frame_id = item
+            try:
+                with self.lock:
+                    result = self.core.process(frame, stamp_ns, time.monotonic())
+            except FrameError as exc:
+                with self.lock:
+                    self.core.note_bad_frame(str(exc))
+                self.get_logger().warning(f'bad frame ignored: {exc}', throttle_duration_sec=5.0)
+                continue
+            except Exception as exc:  # keep the node up; the status topic shows the error
+                with self.lock:
+                    self.core.note_bad_frame(f'processing failed: {type(exc).__name__}: {exc}')
+                self.get_logger().error(f'processing failed: {exc}', throttle_duration_sec=5.0)
+                continue
+            self.publish_frame(frame, stamp_ns, frame_id, result)
+            self.publish_events(result.events)
+
+    def publish_frame(self, frame, stamp_ns: int, frame_id: str, result) -> None:
+        self.pub_detections.publish(detections_to_msg(self.factory, result.detections, stamp_ns, frame_id))
+        if self.config.publish_annotated:
+            image = annotate(frame, result.detections, result.item_state, (result.item_id or '')[:8])
+            self.pub_annotated.publish(numpy_to_image(self.factory, image, 'bgr8', stamp_ns, frame_id))
+        if self.config.publish_label_mask:
+            mask = label_mask(result.height, result.width, result.detections)
+            self.pub_label.publish(numpy_to_image(self.factory, mask, 'mono8', stamp_ns, frame_id))
+
+    def publish_events(self, emitted) -> None:
+        for topic, payload in emitted:
+            self.pub_events[topic].publish(String(data=events.dumps(payload)))
+            if topic == events.TOPIC_VERDICT:
+                self.get_logger().info(
+                    f"item {payload['item_id'][:8]}: {payload['category']} {payload['confidence']:.2f} "
+                    f"{'accepted' if payload['accepted'] else 'rejected: ' + str(payload['reason'])}")
+
+    def destroy_node(self) -> None:
+        self.running = False
+        self.slot.close()
+        if self.worker.is_alive():
+            self.worker.join(timeout=5.0)
+        super().destroy_node()
+
+
+def main(args=None) -> None:
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = DetectorNode()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()
