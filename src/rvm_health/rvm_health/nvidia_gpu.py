@@ -1,6 +1,7 @@
 """Discrete NVIDIA GPUs through NVML (pynvml) or ``nvidia-smi --query-gpu ... --format=csv``."""
 from __future__ import annotations
 
+import math
 import shutil
 from typing import Any
 
@@ -39,9 +40,10 @@ def parse_nvidia_smi_csv(text: str) -> list[dict[str, Any]]:
                 device[key] = None
             else:
                 try:
-                    device[key] = int(cell) if key == 'index' else float(cell)
+                    number = int(cell) if key == 'index' else float(cell)
                 except ValueError as exc:
                     raise NvidiaSmiParseError(f'{key}: {cell!r} is not a number') from exc
+                device[key] = number if math.isfinite(number) else None
         devices.append(device)
     if not devices:
         raise NvidiaSmiParseError('nvidia-smi printed no GPU')

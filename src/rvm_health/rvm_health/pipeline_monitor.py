@@ -8,6 +8,7 @@ configured with neither, such as item verdicts - the arrival rate of messages.
 """
 from __future__ import annotations
 
+import math
 from collections import deque
 from typing import Any
 
@@ -215,7 +216,8 @@ def _first(payload: dict[str, Any], keys: tuple[str, ...]) -> Any:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A finite int/float (NaN/inf from a buggy publisher would break JSON with allow_nan=False)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _outbox_depth(payload: dict[str, Any]) -> int | None:

@@ -207,3 +207,22 @@ def test_malformed_status_messages_are_counted_not_raised(core_and_thermal, text
     assert error.startswith('camera/status: ')
     assert core.counters['malformed'] == 1
     assert core.observe_raw(events.TOPIC_CAMERA_STATUS, '{"state": "online"}', 1.0) is None
+
+
+def test_hostile_payloads_never_break_the_core_or_its_json(core_and_thermal):
+    import random
+    core, _ = core_and_thermal
+    rng = random.Random(3)
+    weird = [None, True, float('nan'), float('inf'), -1e308, 'x' * 300, [], {}, {'a': [1]}, -5, 2 ** 70]
+    topics = [events.TOPIC_CAMERA_STATUS, events.TOPIC_DETECTOR_STATUS, events.TOPIC_BRIDGE_STATUS,
+              events.TOPIC_VERDICT, events.TOPIC_PROCESSING, events.TOPIC_SESSION, events.TOPIC_COMMAND,
+              'some/other']
+    keys = ['state', 'status', 'frames_published', 'frames_processed', 'fps', 'outbox_depth', 'outbox',
+            'item_id', 'accepted', 'command', 'reason', 'last_error']
+    for step in range(600):
+        payload = {k: rng.choice(weird) for k in rng.sample(keys, 4)}
+        core.observe(rng.choice(topics), payload, step * 0.1)
+        for _, out in core.update(step * 0.1):
+            events.dumps(out)  # raises on NaN/inf or non-JSON values
+    for status in core.diagnostics(60.0):
+        assert all(isinstance(v, str) for v in status['values'].values())
