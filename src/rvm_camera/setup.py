@@ -22,6 +22,8 @@ setup(
     entry_points={
         'console_scripts': [
             'camera_node = rvm_camera.camera_node:main',
+            'rvm-camera-record = rvm_camera.recorder:main',
+            'rvm-make-sample = rvm_camera.make_sample:main',
         ],
     },
 )
