@@ -1,0 +1,154 @@
+"""ROS 2 (Humble) adapter of the camera core: parameters, publishers, a reader thread, status.
+
+Publishes ``image_raw`` (sensor_msgs/Image bgr8), optionally ``image_raw/compressed``
+(CompressedImage JPEG) and ``camera_info`` (CameraInfo from ``camera_info_file``), and the
+camera-status JSON (std_msgs/String) on ``camera/status``.  Frames are read on a thread so a
+blocking device read never stalls the executor; source failures never end the node.
+"""
+from __future__ import annotations
+
+import array
+import importlib
+import logging
+import threading
+from typing import Any
+
+import numpy as np
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+from std_msgs.msg import String
+
+from rvm_camera.camera_config import CameraConfig
+from rvm_camera.camera_core import CameraCore
+from rvm_camera.messages import (CalibrationError, camera_info_message, compressed_message,
+                                 image_message, load_calibration)
+from rvm_common.events import TOPIC_CAMERA_INFO, TOPIC_CAMERA_STATUS, TOPIC_IMAGE, dumps
+from rvm_common.image_conv import MessageFactory
+from rvm_common.params import declare_parameters
+
+
+def _resolve(type_name: str) -> type:
+    package, _, name = type_name.split('/')
+    return getattr(importlib.import_module(f'{package}.msg'), name)
+
+
+def _byte_array(flat: np.ndarray) -> array.array:
+    buf = array.array('B')
+    buf.frombytes(memoryview(np.ascontiguousarray(flat, dtype=np.uint8)))  # one copy, no per-byte check
+    return buf
+
+
+#: MessageFactory building rclpy messages
+RCLPY_FACTORY = MessageFactory(resolve=_resolve, byte_array=_byte_array)
+
+
+class _RosLogHandler(logging.Handler):
+    """Forwards the core's ``logging`` records to the node's rclpy logger."""
+
+    def __init__(self, node: Node):
+        super().__init__()
+        self._logger = node.get_logger()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = self.format(record)
+        if record.levelno >= logging.ERROR:
+            self._logger.error(text)
+        elif record.levelno >= logging.WARNING:
+            self._logger.warning(text)
+        else:
+            self._logger.info(text)
+
+
+class CameraNode(Node):
+    """Publishes frames of one camera source with QoS, status and reconnection."""
+
+    def __init__(self, **node_kwargs: Any) -> None:
+        super().__init__('camera', **node_kwargs)
+        self.config: CameraConfig = declare_parameters(self, CameraConfig)
+        self._log_handler = _RosLogHandler(self)
+        logging.getLogger('rvm_camera').addHandler(self._log_handler)
+        logging.getLogger('rvm_camera').setLevel(logging.INFO)
+        cfg = self.config
+        qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=max(1, cfg.qos_depth),
+                         reliability=(ReliabilityPolicy.RELIABLE if cfg.qos_reliability == 'reliable'
+                                      else ReliabilityPolicy.BEST_EFFORT),
+                         durability=DurabilityPolicy.VOLATILE)
+        self.image_pub = self.create_publisher(Image, TOPIC_IMAGE, qos)
+        self.compressed_pub = (self.create_publisher(CompressedImage, TOPIC_IMAGE + '/compressed',
+                                                     qos) if cfg.publish_compressed else None)
+        self.calibration = None
+        self.info_pub = None
+        if cfg.camera_info_file:
+            try:
+                self.calibration = load_calibration(cfg.camera_info_file)
+                self.info_pub = self.create_publisher(CameraInfo, TOPIC_CAMERA_INFO, qos)
+            except CalibrationError as exc:
+                self.get_logger().error(f'{exc}; not publishing camera_info')
+        self.status_pub = self.create_publisher(String, TOPIC_CAMERA_STATUS, 10)
+        self.core = CameraCore(cfg)
+        self._stop = threading.Event()
+        self.core.open()
+        self._flush_events()
+        self._thread = threading.Thread(target=self._read_loop, name='camera-reader', daemon=True)
+        self._thread.start()
+        self.create_timer(max(0.1, cfg.status_period_s), self._publish_status)
+        self.get_logger().info(f'camera source {self.core.status()["source"]!r}, target '
+                               f'{cfg.fps} fps, QoS {cfg.qos_reliability}/{cfg.qos_depth}')
+
+    def _read_loop(self) -> None:
+        while not self._stop.is_set() and not self.core.finished:
+            try:
+                frame = self.core.read()
+                if frame is not None:
+                    self._publish_frame(frame.image, frame.stamp_ns, frame.frame_id)
+                self._flush_events()
+            except Exception as exc:  # never a crash loop: log once per failure, back off
+                self.get_logger().error(f'camera publish failed: {type(exc).__name__}: {exc}')
+                self._stop.wait(1.0)
+        self._flush_events()
+
+    def _publish_frame(self, image: np.ndarray, stamp_ns: int, frame_id: str) -> None:
+        self.image_pub.publish(image_message(RCLPY_FACTORY, image, stamp_ns, frame_id))
+        if self.compressed_pub is not None:
+            self.compressed_pub.publish(compressed_message(RCLPY_FACTORY, image, stamp_ns, frame_id,
+                                                           self.config.jpeg_quality))
+        if self.info_pub is not None and self.calibration is not None:
+            self.info_pub.publish(camera_info_message(RCLPY_FACTORY, self.calibration, stamp_ns,
+                                                      frame_id, float_array=list))
+
+    def _flush_events(self) -> None:
+        for _topic, payload in self.core.take_events():
+            self.status_pub.publish(String(data=dumps(payload)))
+
+    def _publish_status(self) -> None:
+        self.status_pub.publish(String(data=dumps(self.core.status())))
+
+    def destroy_node(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2.0)
+        self.core.close()
+        logging.getLogger('rvm_camera').removeHandler(self._log_handler)
+        super().destroy_node()
+
+
+def main(args: Any = None) -> None:
+    """Console script ``camera_node``."""
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = CameraNode()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()

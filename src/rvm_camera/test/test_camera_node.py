@@ -1,0 +1,55 @@
+"""The rclpy adapter (runs where ROS 2 Humble is installed) and the rclpy-import boundary."""
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / 'rvm_camera'
+SAMPLE_VIDEO = Path(__file__).resolve().parents[3] / 'data' / 'sample' / 'rvm_sample.mp4'
+
+
+def test_only_the_node_module_imports_rclpy():
+    imports = re.compile(r'^\s*(import|from)\s+(rclpy|sensor_msgs|std_msgs|rcl_interfaces)\b',
+                         re.MULTILINE)
+    offenders = [p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob('*.py')
+                 if imports.search(p.read_text(encoding='utf-8'))]
+    assert offenders == ['camera_node.py']
+
+
+def test_node_publishes_images_and_status():
+    rclpy = pytest.importorskip('rclpy', reason='rclpy not available')
+    from rclpy.parameter import Parameter
+    from rclpy.qos import qos_profile_sensor_data
+    from sensor_msgs.msg import Image
+    from std_msgs.msg import String
+
+    from rvm_camera.camera_node import CameraNode
+
+    rclpy.init()
+    try:
+        probe = rclpy.create_node('camera_probe')
+        images, statuses = [], []
+        probe.create_subscription(Image, 'image_raw', images.append, qos_profile_sensor_data)
+        probe.create_subscription(String, 'camera/status', lambda m: statuses.append(m.data), 10)
+        overrides = [Parameter('source', value=str(SAMPLE_VIDEO)), Parameter('fps', value=10.0),
+                     Parameter('frame_id', value='test_cam'), Parameter('loop', value=True)]
+        node = CameraNode(parameter_overrides=overrides)
+        from rclpy.executors import SingleThreadedExecutor
+        executor = SingleThreadedExecutor()
+        executor.add_node(node)
+        executor.add_node(probe)
+        deadline = time.monotonic() + 10.0
+        while time.monotonic() < deadline and (len(images) < 5 or not statuses):
+            executor.spin_once(timeout_sec=0.1)
+        assert len(images) >= 5
+        assert images[0].encoding == 'bgr8' and images[0].header.frame_id == 'test_cam'
+        assert (images[0].width, images[0].height) == (640, 480)
+        status = json.loads(statuses[-1])
+        assert status['type'] == 'camera-status' and status['state'] == 'online'
+        node.destroy_node()
+        probe.destroy_node()
+    finally:
+        rclpy.try_shutdown()
+
