@@ -18,18 +18,17 @@ the reader thread and must not block.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from typing import Any, Callable
 
 from rvm_bridge import pusher_protocol as proto
 from rvm_bridge.backoff import Backoff
-from rvm_bridge.channel_auth import (AuthConfigError, AuthError, AuthRejected, ChannelAuth,
-                                     ChannelAuthorizer, token_provider)
+from rvm_bridge.channel_auth import ChannelAuth, ChannelAuthorizer, token_provider
 from rvm_bridge.connection_settings import ConnectionSettings
 from rvm_bridge.connection_state import ConnectionState, ConnectionStateMachine, Timeline
 from rvm_bridge.pusher_protocol import CloseAction
+from rvm_bridge.subscriptions import ChannelSubscriptions
 
 __all__ = ['PusherConnection', 'ConnectionSettings', 'ConnectionState']
 
@@ -39,20 +38,6 @@ S = ConnectionState
 EventCallback = Callable[[str, str, Any], None]
 StateCallback = Callable[[ConnectionState, ConnectionState, str], None]
 Authorize = Callable[[str, str], ChannelAuth]
-
-
-class _Channel:
-    """Desired subscription and where it stands on the current socket."""
-
-    __slots__ = ('name', 'state', 'retry_at', 'backoff', 'quick', 'last_error')
-
-    def __init__(self, name: str, settings: ConnectionSettings) -> None:
-        self.name = name
-        self.state = 'pending'          # pending | authorizing | auth_wait | subscribing | subscribed | failed
-        self.retry_at = 0.0
-        self.backoff = Backoff(settings.auth_retry_s, settings.auth_retry_max_s)   # refusals: slow
-        self.quick = Backoff(settings.reconnect_min_s, settings.reconnect_max_s)    # endpoint down
-        self.last_error = ''
 
 
 class PusherConnection:
@@ -76,18 +61,17 @@ class PusherConnection:
                 self.settings.auth_url, token_provider(self.settings.auth_token_env, self.settings.auth_token_file),
                 timeout_s=self.settings.http_timeout_s, ca_bundle=self.settings.ca_bundle)
             auth = self._authorizer.authorize
-        self._authorize = auth
         self._transport_factory = transport_factory or self._websocket_transport
         self._lock = threading.RLock()
         self._pong_cond = threading.Condition(self._lock)
         self._stop = threading.Event()
         self._wake = threading.Event()
-        self._auth_jobs: queue.Queue = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._transport: Any = None
         self._session: proto.PusherSession | None = None
         self._generation = 0
-        self._channels: dict[str, _Channel] = {}
+        self._subs = ChannelSubscriptions(self.settings, auth, self._send, lock=self._lock, timeline=self.timeline,
+                                          clock=clock, report_error=self._report_error)
         self._backoff = Backoff(self.settings.reconnect_min_s, self.settings.reconnect_max_s)
         self.counters = {'connects': 0, 'reconnects': 0, 'frames_in': 0, 'frames_out': 0, 'malformed': 0,
                          'server_errors': 0, 'client_events': 0, 'callback_errors': 0, 'pong_timeouts': 0}
@@ -124,22 +108,22 @@ class PusherConnection:
         """Start the reader and auth threads; returns at once (connecting happens in the background)."""
         if self._threads:
             return
-        for target, name in ((self._run, 'rvm-pusher-socket'), (self._auth_loop, 'rvm-pusher-auth')):
-            thread = threading.Thread(target=target, name=name, daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        self._subs.start()
+        thread = threading.Thread(target=self._run, name='rvm-pusher-socket', daemon=True)
+        thread.start()
+        self._threads.append(thread)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Close the socket and end the threads; state DISCONNECTED."""
         self._stop.set()
         self._wake.set()
-        self._auth_jobs.put(None)
         transport = self._transport
         if transport is not None and hasattr(transport, 'abort'):
             transport.abort()
         for thread in self._threads:
             thread.join(timeout)
         self._threads = []
+        self._subs.stop(timeout)
         with self._pong_cond:
             self._pong_cond.notify_all()
         self._set_state(S.DISCONNECTED, 'stopped')
@@ -148,32 +132,21 @@ class PusherConnection:
 
     def subscribe(self, channel: str) -> None:
         """Keep ``channel`` subscribed (now if connected, and after every reconnect)."""
-        with self._lock:
-            if channel in self._channels:
-                return
-            self._channels[channel] = _Channel(channel, self.settings)
-            if self._session is not None and self._session.connected:
-                self._start_subscription(self._channels[channel], self._clock())
+        self._subs.add(channel)
 
     def unsubscribe(self, channel: str) -> None:
         """Stop receiving ``channel``."""
-        with self._lock:
-            entry = self._channels.pop(channel, None)
-            connected = self._session is not None and self._session.connected
-        if entry is not None and connected:
+        if self._subs.remove(channel) and self._machine.state is S.CONNECTED:
             self._send([proto.unsubscribe_frame(channel)])
 
     def subscriptions(self) -> dict[str, str]:
-        """Channel -> subscription state."""
-        with self._lock:
-            return {name: ch.state for name, ch in self._channels.items()}
+        """Channel -> subscription state (pending, authorizing, auth_wait, subscribing, subscribed)."""
+        return self._subs.states()
 
     def send_client_event(self, channel: str, event: str, data: Any) -> bool:
         """Write a ``client-`` event on a subscribed private/presence channel; False when not possible now."""
-        with self._lock:
-            entry = self._channels.get(channel)
-            if self._machine.state is not S.CONNECTED or entry is None or entry.state != 'subscribed':
-                return False
+        if self._machine.state is not S.CONNECTED or not self._subs.is_subscribed(channel):
+            return False
         try:
             frame = proto.client_event_frame(channel, event, data)
         except (proto.ProtocolError, TypeError, ValueError) as exc:
@@ -231,7 +204,7 @@ class PusherConnection:
                 'last_pong_latency_ms': self.last_pong_latency_ms,
                 'last_error': self.last_error,
                 'last_close_code': self.last_close_code,
-                'subscriptions': {name: ch.state for name, ch in self._channels.items()},
+                'subscriptions': self._subs.states(),
                 'auth': dict(self._authorizer.counters) if self._authorizer else None,
                 'timeline': self.timeline.entries(last=self.settings.timeline_in_stats),
             }
@@ -316,7 +289,7 @@ class PusherConnection:
             session.opened(self._clock())
         while not self._stop.is_set():
             now = self._clock()
-            self._queue_due_auth(now)
+            self._subs.poll(now)
             deadline = session.next_deadline()
             wait = 0.25 if deadline is None else min(0.25, max(0.0, deadline - now))
             try:
@@ -355,15 +328,9 @@ class PusherConnection:
         elif isinstance(event, proto.Established):
             self._established(event)
         elif isinstance(event, proto.SubscriptionSucceeded):
-            with self._lock:
-                entry = self._channels.get(event.channel)
-                if entry is not None:
-                    entry.state = 'subscribed'
-                    entry.backoff.reset()
-                    entry.quick.reset()
-            self.timeline.record('subscribed', channel=event.channel)
+            self._subs.succeeded(event.channel)
         elif isinstance(event, proto.SubscriptionFailed):
-            self._subscription_failed(event)
+            self._subs.failed(event)
         elif isinstance(event, proto.ServerError):
             self.counters['server_errors'] += 1
             self.last_error = f'pusher:error {event.code}: {event.message}'
@@ -389,44 +356,8 @@ class PusherConnection:
         LOG.info('Pusher connected, socket_id %s, activity timeout %.0f s', event.socket_id,
                  event.activity_timeout_s)
         self._set_state(S.CONNECTED, f'socket_id {event.socket_id}')
-        now = self._clock()
         with self._lock:
-            for entry in self._channels.values():
-                entry.state = 'pending'
-                self._start_subscription(entry, now)
-
-    def _start_subscription(self, entry: _Channel, now: float) -> None:
-        """Subscribe now (public) or queue its authorization (caller holds the lock)."""
-        if not proto.needs_auth(entry.name):
-            entry.state = 'subscribing'
-            self._send([proto.subscribe_frame(entry.name)])
-        elif entry.retry_at > now:
-            entry.state = 'auth_wait'          # a refusal's slow retry survives reconnects
-        else:
-            entry.state = 'authorizing'
-            self._auth_jobs.put((entry.name, self._generation))
-
-    def _queue_due_auth(self, now: float) -> None:
-        with self._lock:
-            if self._session is None or not self._session.connected:
-                return
-            for entry in self._channels.values():
-                if entry.state == 'auth_wait' and entry.retry_at <= now:
-                    entry.state = 'authorizing'
-                    self._auth_jobs.put((entry.name, self._generation))
-
-    def _subscription_failed(self, event: proto.SubscriptionFailed) -> None:
-        why = f'subscription to {event.channel} refused ({event.status}): {event.error}'
-        self.last_error = why
-        LOG.error(why)
-        with self._lock:
-            entry = self._channels.get(event.channel or '')
-            if entry is not None:
-                delay = entry.backoff.next_delay()
-                entry.state = 'auth_wait'
-                entry.retry_at = self._clock() + delay
-                entry.last_error = why
-        self.timeline.record('auth', channel=event.channel, outcome='subscription_error', status=event.status)
+            self._subs.connected(self._generation, event.socket_id)
 
     def _drop_socket(self, transport: Any) -> None:
         try:
@@ -437,9 +368,7 @@ class PusherConnection:
             self._transport = None
             self._session = None
             self._generation += 1
-            for entry in self._channels.values():
-                if entry.state != 'auth_wait':
-                    entry.state = 'pending'
+            self._subs.disconnected()
             self._pong_cond.notify_all()
 
     def _send(self, frames: list[str]) -> bool:
@@ -457,46 +386,5 @@ class PusherConnection:
             return False
         return True
 
-    # -- auth thread -----------------------------------------------------------------------------
-    def _auth_loop(self) -> None:
-        while True:
-            job = self._auth_jobs.get()
-            if job is None or self._stop.is_set():
-                return
-            channel, generation = job
-            with self._lock:
-                entry = self._channels.get(channel)
-                socket_id = self.socket_id
-                if entry is None or generation != self._generation or socket_id is None:
-                    if entry is not None and entry.state == 'authorizing':
-                        entry.state = 'pending'
-                    continue
-            try:
-                signed = self._authorize(socket_id, channel)
-            except AuthError as exc:
-                self._auth_failed(entry, generation, exc)
-                continue
-            except Exception as exc:  # noqa: BLE001 - a custom authorizer's bug must not end the thread
-                LOG.exception('channel authorizer failed')
-                self._auth_failed(entry, generation, AuthError(f'{type(exc).__name__}: {exc}'))
-                continue
-            with self._lock:
-                if generation != self._generation or self._channels.get(channel) is not entry:
-                    continue   # reconnected meanwhile: the signature is for a dead socket id
-                entry.state = 'subscribing'
-            self.timeline.record('auth', channel=channel, outcome='ok')
-            self._send([proto.subscribe_frame(channel, signed.auth, signed.channel_data)])
-
-    def _auth_failed(self, entry: _Channel, generation: int, exc: AuthError) -> None:
-        slow = isinstance(exc, (AuthRejected, AuthConfigError))
-        with self._lock:
-            delay = entry.backoff.next_delay() if slow else entry.quick.next_delay()
-            entry.state = 'auth_wait'
-            entry.retry_at = self._clock() + delay
-            entry.last_error = str(exc)
-        self.last_error = f'auth {entry.name}: {exc}'
-        (LOG.error if slow else LOG.warning)('channel auth failed for %s: %s; retry in %.0f s',
-                                             entry.name, exc, delay)
-        self.timeline.record('auth', channel=entry.name, outcome=type(exc).__name__,
-                             status=getattr(exc, 'status', None), retry_in_s=round(delay, 1))
-
+    def _report_error(self, message: str) -> None:
+        self.last_error = message
