@@ -24,7 +24,7 @@ DEFAULT_RVIZ = os.path.join(HERE, '..', 'rviz', 'rvm_edge.rviz')
 OVERRIDES = {
     'camera_source': ('camera', 'source'),
     'model_path': ('detector', 'model_path'),
-    'sam2_model_path': ('detector', 'sam2_model_path'),
+    'sam2_weights': ('detector', 'sam2_weights'),
     'device': ('detector', 'device'),
     'bridge_host': ('bridge', 'host'),
     'bridge_port': ('bridge', 'port'),
@@ -40,7 +40,7 @@ ARGUMENTS = [
     ('camera_source', '', 'camera source: /dev/videoN, N, csi://N, gst:<pipeline>, rtsp://..., '
      'a video file, an image folder or a rosbag2 directory (empty: YAML value)', None),
     ('model_path', '', 'YOLO11-seg weights (.pt/.onnx/.engine), local path (empty: YAML value)', None),
-    ('sam2_model_path', '', 'SAM2/SAM2.1 weights, local path (empty: YAML value)', None),
+    ('sam2_weights', '', 'SAM2/SAM2.1 weights, local path (empty: YAML value)', None),
     ('device', '', 'inference device (empty: YAML value)', ('', 'auto', 'cpu', 'cuda:0', 'cuda:1')),
     ('bridge_host', '', 'Reverb/Pusher host; empty keeps the YAML value (empty there = offline '
      'outbox only)', None),

@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from rvm_common import events
 from rvm_common.params import ConfigError
+from rvm_detector.model_loader import ModelLoadError
 from rvm_bringup.run_config import REPO_ROOT, RunnerConfigs, build_configs
 from rvm_bringup.item_report import ItemReport
 
@@ -129,7 +130,10 @@ class Pipeline:
             self.bus.emit_all(self.detector.command({'command': 'end_session'}))
             self._drain_inbound(now)
             self._publish_status(now)
-            delivered = self.bridge.flush(flush_timeout)
+            self.bus.emit_all(self.health.close(now))
+            online = bool(self.configs.bridge.host)
+            delivered = self.bridge.flush(flush_timeout if online else 0.0)
+            bridge_status = self.bridge.status()
             self.bridge.stop(timeout=5.0)
             self.camera.close()
         summary = {
@@ -137,7 +141,7 @@ class Pipeline:
             'seconds': round(time.monotonic() - started, 2),
             'verdicts': self.bus.counts.get(events.TOPIC_VERDICT, 0),
             'events': dict(sorted(self.bus.counts.items())),
-            'bridge': self.bridge.status(),
+            'bridge': bridge_status,
             'delivered': delivered,
         }
         self.report.summary(summary)
@@ -188,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     stack = None
+    summary: dict[str, Any] = {'frames': 0}
     try:
         if args.dashboard:
             from rvm_bringup.demo_stack import DemoStack
@@ -201,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         if stack is not None and args.linger > 0:
             print(f'serving the dashboard for {args.linger:.0f} s more (Ctrl-C to stop)', flush=True)
             time.sleep(args.linger)
-    except (ConfigError, FileNotFoundError) as exc:
+    except (ConfigError, FileNotFoundError, ModelLoadError) as exc:
         print(f'rvm-edge: {exc}', file=sys.stderr)
         return 2
     except KeyboardInterrupt:

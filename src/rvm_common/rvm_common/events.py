@@ -8,6 +8,8 @@ the machine-readable form of this module; keep them in step.
 from __future__ import annotations
 
 import json
+import re
+import socket
 import uuid
 from datetime import datetime, timezone
 from typing import Any
@@ -70,14 +72,26 @@ def utc_iso(ts: float | None = None) -> str:
     return moment.isoformat(timespec='milliseconds').replace('+00:00', 'Z')
 
 
+def resolve_rvm_id(configured: str = '') -> str:
+    """The machine id: the configured one, else ``rvm-<hostname>`` (never empty)."""
+    if configured:
+        return configured
+    host = re.sub(r'[^A-Za-z0-9_-]+', '-', socket.gethostname()).strip('-') or 'unknown'
+    return f'rvm-{host}'
+
+
 def make_event(event_type: str, fields: dict[str, Any], *, rvm_id: str = '',
                timestamp: float | None = None, event_id: str | None = None) -> dict[str, Any]:
-    """An outbound event payload: the common envelope followed by ``fields``."""
+    """An outbound event payload: the common envelope followed by ``fields``.
+
+    An empty ``rvm_id`` becomes :func:`resolve_rvm_id`'s host-based id, so every core of
+    one machine stamps the same id without each of them configuring it.
+    """
     event: dict[str, Any] = {
         'type': event_type,
         'version': SCHEMA_VERSION,
         'event_id': event_id or str(uuid.uuid4()),
-        'rvm_id': rvm_id,
+        'rvm_id': resolve_rvm_id(rvm_id),
         'timestamp': utc_iso(timestamp),
     }
     event.update(fields)

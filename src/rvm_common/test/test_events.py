@@ -38,3 +38,10 @@ def test_outbound_defaults_cover_the_myrvm_contract():
             ('detection-results', 'processing-updated'),
             ('timezone-updates', 'timezone-synced')} <= pairs
     assert {d for *_, d in events.OUTBOUND_DEFAULTS} <= {'durable', 'latest'}
+
+
+def test_empty_rvm_id_resolves_to_a_host_based_id(monkeypatch):
+    monkeypatch.setattr(events.socket, 'gethostname', lambda: 'jetson orin.local')
+    assert events.resolve_rvm_id('') == 'rvm-jetson-orin-local'
+    assert events.resolve_rvm_id('rvm-007') == 'rvm-007'
+    assert events.make_event('x', {})['rvm_id'] == 'rvm-jetson-orin-local'
