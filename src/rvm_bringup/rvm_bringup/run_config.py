@@ -65,6 +65,10 @@ def build_configs(args: argparse.Namespace) -> RunnerConfigs:
     health = _node_config(HealthConfig, params('health'), 'health', {'rvm_id': args.rvm_id})
     bridge = _node_config(BridgeConfig, params('bridge'), 'bridge',
                           {'host': args.bridge_host, 'port': args.bridge_port,
+                           'tls': None if getattr(args, 'bridge_tls', None) is None
+                           else args.bridge_tls in (True, 'true'),
+                           'api_base': getattr(args, 'api_base', None),
+                           'auth_endpoint': getattr(args, 'auth_endpoint', None),
                            'app_key': args.app_key, 'app_id': args.app_id,
                            'rvm_id': args.rvm_id,
                            'outbox_path': str(args.outbox) if args.outbox else None})

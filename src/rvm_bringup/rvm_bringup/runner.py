@@ -160,6 +160,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument('--rvm-id', help='machine id (channel templates and payloads)')
     run.add_argument('--bridge-host', help='Reverb/Pusher host (empty: offline outbox only)')
     run.add_argument('--bridge-port', type=int)
+    run.add_argument('--bridge-tls', choices=('true', 'false'), help='use wss/https (default: YAML)')
+    run.add_argument('--api-base', help='base URL of the MyRVM API (channel auth, server time)')
     run.add_argument('--app-key', help='Pusher/Reverb app key')
     run.add_argument('--app-id', help='Pusher/Reverb app id (HTTP transport)')
     run.add_argument('--outbox', type=Path, help='SQLite outbox path')
