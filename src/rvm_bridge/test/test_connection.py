@@ -1,0 +1,232 @@
+"""PusherConnection's reactions (close codes, errors, pings, re-auth) against a scripted fake transport.
+
+The real-peer behaviour (Soketi, pusher-js, auth endpoint, faults) is in tests/bridge/; here a fake
+transport produces the close codes and errors a real server cannot be made to send on demand.
+"""
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+
+import pytest
+from rvm_bridge.channel_auth import AuthRejected, ChannelAuth
+from rvm_bridge.connection import ConnectionSettings, ConnectionState, PusherConnection
+from rvm_bridge.transport_ws import TransportClosed, TransportUnavailable
+
+S = ConnectionState
+
+
+def established(socket_id, activity_timeout=120):
+    return json.dumps({'event': 'pusher:connection_established',
+                       'data': json.dumps({'socket_id': socket_id, 'activity_timeout': activity_timeout})})
+
+
+class FakeServer:
+    """Hands out transports; each connect() takes the next script: 'refuse' or a socket id to establish."""
+
+    def __init__(self, scripts, answer_pings=True):
+        self.scripts = list(scripts)
+        self.answer_pings = answer_pings
+        self.attempts = []            # monotonic time of each connect()
+        self.sent = []
+        self.current = None
+        self.lock = threading.Lock()
+
+    def transport(self):
+        return FakeTransport(self)
+
+    def push(self, text_or_close):
+        self.current.incoming.put(text_or_close)
+
+    def sent_events(self, name):
+        with self.lock:
+            return [json.loads(s) for s in self.sent if json.loads(s)['event'] == name]
+
+
+class FakeTransport:
+    def __init__(self, server):
+        self.server = server
+        self.incoming = queue.Queue()
+
+    def connect(self, url):
+        assert url.startswith('ws://h:1/app/key?protocol=7&client=rvm-edge&version=')
+        self.server.attempts.append(time.monotonic())
+        script = self.server.scripts.pop(0) if self.server.scripts else 'refuse'
+        if script == 'refuse':
+            raise TransportUnavailable('connection refused')
+        self.server.current = self
+        self.incoming.put(established(script) if not script.startswith('{') else script)
+
+    def send(self, text):
+        with self.server.lock:
+            self.server.sent.append(text)
+        if json.loads(text)['event'] == 'pusher:ping' and self.server.answer_pings:
+            self.incoming.put('{"event":"pusher:pong","data":{}}')
+
+    def recv(self, timeout):
+        try:
+            item = self.incoming.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        if isinstance(item, TransportClosed):
+            raise item
+        return item
+
+    def close(self, code=1000):
+        pass
+
+    def abort(self):
+        self.incoming.put(TransportClosed(None, 'aborted'))
+
+
+def wait_until(predicate, timeout=3.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.005)
+    return predicate()
+
+
+@pytest.fixture
+def make():
+    made = []
+
+    def factory(scripts, *, auth=None, answer_pings=True, **overrides):
+        server = FakeServer(scripts, answer_pings)
+        states = []
+        settings = ConnectionSettings(**{'host': 'h', 'port': 1, 'tls': False, 'app_key': 'key',
+                                         'reconnect_min_s': 0.05, 'reconnect_max_s': 0.2, **overrides})
+        conn = PusherConnection(settings, lambda *a: None, lambda p, c, r: states.append(c),
+                                auth=auth or (lambda socket_id, channel: ChannelAuth('key:sig')),
+                                transport_factory=server.transport)
+        made.append(conn)
+        conn.start()
+        return conn, server, states
+
+    yield factory
+    for conn in made:
+        conn.stop()
+
+
+def test_connects_subscribes_and_confirms(make):
+    conn, server, states = make(['1.1'])
+    conn.subscribe('rvm-status')
+    assert wait_until(lambda: conn.state is S.CONNECTED and server.sent_events('pusher:subscribe'))
+    assert server.sent_events('pusher:subscribe')[0]['data'] == {'channel': 'rvm-status'}
+    assert conn.socket_id == '1.1' and states == [S.CONNECTING, S.CONNECTED]
+    assert conn.confirm(1.0) is True
+
+
+def test_confirm_fails_without_pong(make):
+    conn, _, _ = make(['1.1'], answer_pings=False)
+    assert wait_until(lambda: conn.state is S.CONNECTED)
+    started = time.monotonic()
+    assert conn.confirm(0.2) is False
+    assert 0.19 <= time.monotonic() - started < 1.0
+
+
+def test_close_4200_reconnects_at_once_and_reauthorizes_with_the_new_socket_id(make):
+    signed = []
+    conn, server, states = make(['1.1', '2.2'], reconnect_min_s=5.0, reconnect_max_s=10.0,
+                                auth=lambda sid, ch: signed.append((sid, ch)) or ChannelAuth('key:sig'))
+    conn.subscribe('private-rvm.1')
+    assert wait_until(lambda: signed == [('1.1', 'private-rvm.1')])
+    server.push(TransportClosed(4200, 'Generic reconnect immediately'))
+    assert wait_until(lambda: conn.socket_id == '2.2', 1.0)      # no 5 s backoff
+    assert wait_until(lambda: signed == [('1.1', 'private-rvm.1'), ('2.2', 'private-rvm.1')])
+    assert S.UNAVAILABLE not in states and S.FAILED not in states
+    assert conn.stats()['reconnects'] == 1 and conn.stats()['last_close_code'] == 4200
+
+
+def test_close_4100_backs_off(make):
+    conn, server, states = make(['1.1', '2.2'], reconnect_min_s=0.4, reconnect_max_s=1.0)
+    assert wait_until(lambda: conn.state is S.CONNECTED)
+    server.push(TransportClosed(4100, 'Over capacity'))
+    assert wait_until(lambda: conn.socket_id == '2.2', 3.0)
+    assert server.attempts[1] - server.attempts[0] >= 0.2       # jittered 0.4 s, at least half
+    assert S.UNAVAILABLE in states and conn.timeline.entries('retry')[-1]['delay_s'] >= 0.2
+
+
+@pytest.mark.parametrize('code', [4001, 4004, 4009])
+def test_refusal_during_handshake_fails_without_retrying(make, code):
+    error = json.dumps({'event': 'pusher:error', 'data': {'code': code, 'message': 'refused'}})
+    conn, server, states = make([error, '9.9'], refused_retry_s=0.0)
+    assert wait_until(lambda: conn.state is S.FAILED)
+    time.sleep(0.3)
+    assert len(server.attempts) == 1 and conn.state is S.FAILED
+    assert f'{code}' in conn.stats()['last_error']
+    conn.reconnect('configuration fixed')                      # an explicit retry leaves FAILED
+    assert wait_until(lambda: conn.socket_id == '9.9')
+
+
+def test_errors_after_the_handshake_are_reported_only(make):
+    conn, server, states = make(['1.1'])
+    assert wait_until(lambda: conn.state is S.CONNECTED)
+    server.push('{"event":"pusher:error","data":{"code":4301,"message":"Rate limit exceeded"}}')
+    server.push('{"event":"pusher:error","data":{"code":4200,"message":"Invalid message format"}}')
+    assert wait_until(lambda: conn.stats()['server_errors'] == 2)
+    assert conn.state is S.CONNECTED and len(server.attempts) == 1
+    assert [e['action'] for e in conn.timeline.entries('error')] == ['report', 'report']
+
+
+def test_unreachable_server_retries_with_growing_delays(make):
+    conn, server, states = make(['refuse'] * 4 + ['5.5'], reconnect_min_s=0.05, reconnect_max_s=0.4)
+    assert wait_until(lambda: conn.socket_id == '5.5', 5.0)
+    delays = [e['delay_s'] for e in conn.timeline.entries('retry')]
+    assert len(delays) == 4 and delays[-1] > delays[0]
+    assert S.FAILED not in states
+
+
+def test_activity_ping_and_pong_timeout_reconnect(make):
+    conn, server, _ = make(['1.1', '2.2'], answer_pings=False, activity_timeout_s=0.2, pong_timeout_s=0.2)
+    assert wait_until(lambda: conn.state is S.CONNECTED)
+    assert wait_until(lambda: server.sent_events('pusher:ping'), 1.0)
+    assert wait_until(lambda: conn.socket_id == '2.2', 2.0)
+    assert conn.stats()['pong_timeouts'] == 1
+
+
+def test_server_ping_is_answered(make):
+    conn, server, _ = make(['1.1'])
+    assert wait_until(lambda: conn.state is S.CONNECTED)
+    server.push('{"event":"pusher:ping","data":{}}')
+    assert wait_until(lambda: server.sent_events('pusher:pong'))
+
+
+def test_rejected_auth_is_retried_slowly(make):
+    calls = []
+
+    def reject(socket_id, channel):
+        calls.append(time.monotonic())
+        raise AuthRejected('refused (HTTP 401)', 401)
+
+    conn, _, _ = make(['1.1'], auth=reject, auth_retry_s=0.5, auth_retry_max_s=5.0)
+    conn.subscribe('private-a')
+    assert wait_until(lambda: len(calls) == 2, 3.0)
+    assert calls[1] - calls[0] >= 0.25
+    time.sleep(0.4)
+    assert len(calls) == 2                                     # next one waits ~1 s (doubling)
+    assert conn.subscriptions()['private-a'] == 'auth_wait' and conn.state is S.CONNECTED
+
+
+def test_settings_from_a_bridge_like_config():
+    class Cfg:
+        host, port, tls, app_key, origin, ca_bundle = 'reverb.example', 443, True, 'k', 'https://edge', '/ca.pem'
+        api_base, auth_endpoint, retry_min_s, retry_max_s = 'https://api.example/', '/api/v2/broadcasting/auth', 2.0, 20.0
+    settings = ConnectionSettings.from_config(Cfg())
+    assert settings.auth_url == 'https://api.example/api/v2/broadcasting/auth'
+    assert (settings.reconnect_min_s, settings.reconnect_max_s) == (2.0, 20.0)
+    assert settings.ws_url().startswith('wss://reverb.example:443/app/k?protocol=7&client=rvm-edge&version=')
+    assert settings.origin == 'https://edge' and settings.ca_bundle == '/ca.pem'
+
+
+def test_settings_from_the_bridge_config():
+    from rvm_bridge.bridge_config import BridgeConfig
+    config = BridgeConfig(host='reverb.local', port=8080, tls=False, app_key='k', api_base='http://api.local')
+    settings = ConnectionSettings.from_config(config)
+    assert settings.ws_url().startswith('ws://reverb.local:8080/app/k?')
+    assert settings.auth_url == 'http://api.local/api/v2/broadcasting/auth'
+    assert settings.auth_token_env == config.auth_token_env
+    settings.validate()
