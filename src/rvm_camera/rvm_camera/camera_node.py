@@ -7,7 +7,6 @@ blocking device read never stalls the executor; source failures never end the no
 """
 from __future__ import annotations
 
-import array
 import importlib
 import logging
 import threading
@@ -23,8 +22,8 @@ from std_msgs.msg import String
 
 from rvm_camera.camera_config import CameraConfig
 from rvm_camera.camera_core import CameraCore
-from rvm_camera.messages import (CalibrationError, camera_info_message, compressed_message,
-                                 image_message, load_calibration)
+from rvm_camera.messages import (CalibrationError, array_byte_array, camera_info_message,
+                                 compressed_message, image_message, load_calibration)
 from rvm_common.events import TOPIC_CAMERA_INFO, TOPIC_CAMERA_STATUS, TOPIC_IMAGE, dumps
 from rvm_common.image_conv import MessageFactory
 from rvm_common.params import declare_parameters
@@ -35,14 +34,8 @@ def _resolve(type_name: str) -> type:
     return getattr(importlib.import_module(f'{package}.msg'), name)
 
 
-def _byte_array(flat: np.ndarray) -> array.array:
-    buf = array.array('B')
-    buf.frombytes(memoryview(np.ascontiguousarray(flat, dtype=np.uint8)))  # one copy, no per-byte check
-    return buf
-
-
 #: MessageFactory building rclpy messages
-RCLPY_FACTORY = MessageFactory(resolve=_resolve, byte_array=_byte_array)
+RCLPY_FACTORY = MessageFactory(resolve=_resolve, byte_array=array_byte_array)
 
 
 class _RosLogHandler(logging.Handler):

@@ -5,7 +5,7 @@ import logging
 import numpy as np
 import pytest
 
-from fakes import FakeClock, LiveFake, MediaFake, image
+from camera_fakes import FakeClock, LiveFake, MediaFake, image
 from rvm_camera.camera_config import CameraConfig
 from rvm_camera.camera_core import CameraCore, valid_image
 from rvm_camera.sources.base import SourceError

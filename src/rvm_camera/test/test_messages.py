@@ -104,3 +104,18 @@ def test_bad_calibration_files_raise_clear_errors(tmp_path, text, words):
         load_calibration(path)
     with pytest.raises(CalibrationError, match='cannot read'):
         load_calibration(tmp_path / 'absent.yaml')
+
+
+def test_rclpy_style_byte_array_is_one_exact_copy():
+    import array
+
+    from rvm_camera.messages import array_byte_array
+    from rvm_common.image_conv import MessageFactory
+    img = np.random.default_rng(2).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    factory = MessageFactory(resolve=humble_typestore().types.__getitem__,
+                             byte_array=array_byte_array)
+    msg = image_message(factory, img[:, ::-1], 5, 'cam')     # non-contiguous input is fine
+    assert isinstance(msg.data, array.array) and msg.data.typecode == 'B'
+    assert bytes(msg.data) == np.ascontiguousarray(img[:, ::-1]).tobytes()
+    view = image_to_numpy(msg)                               # rclpy buffers are viewed too
+    assert np.array_equal(view, img[:, ::-1]) and np.shares_memory(view, np.frombuffer(msg.data, np.uint8))
