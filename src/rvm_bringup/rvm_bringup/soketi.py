@@ -13,11 +13,13 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
 import urllib.error
 import urllib.request
+import weakref
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -62,13 +64,15 @@ class SoketiServer:
 
     ``app_id`` must be numeric: the Python ``pusher`` SDK rejects other ids.
     ``max_payload_kb`` is Soketi's per-event payload limit (Reverb's default is
-    10,000 bytes, so 10 KB is close).  ``extra_env`` adds/overrides SOKETI_* vars.
+    10,000 bytes, so 10 KB is close).  ``ssl_cert``/``ssl_key`` (PEM) serve wss/https.
+    ``extra_env`` adds/overrides SOKETI_* vars.
     """
 
     def __init__(self, *, app_id: str = '1001', key: str = 'rvm-key', secret: str = 'rvm-secret',
                  host: str = '127.0.0.1', port: int | None = None,
                  client_messages: bool = True, max_payload_kb: float = 10.0,
                  log_path: str | Path | None = None, root: Path | None = None,
+                 ssl_cert: str | Path | None = None, ssl_key: str | Path | None = None,
                  extra_env: dict[str, str] | None = None) -> None:
         if not str(app_id).isdigit():
             raise ValueError(f'app_id must be numeric (the pusher SDK rejects others): {app_id!r}')
@@ -80,6 +84,10 @@ class SoketiServer:
         self.metrics_port = free_port(host)
         self.client_messages = client_messages
         self.max_payload_kb = max_payload_kb
+        self.ssl_cert = str(ssl_cert) if ssl_cert else ''
+        self.ssl_key = str(ssl_key) if ssl_key else ''
+        if bool(self.ssl_cert) != bool(self.ssl_key):
+            raise ValueError('TLS needs both ssl_cert and ssl_key')
         self._command = find_soketi(root)
         self._workdir = tempfile.mkdtemp(prefix='soketi-')   # Soketi reads .env from its cwd
         self.log_path = Path(log_path) if log_path else Path(self._workdir) / 'soketi.log'
@@ -89,20 +97,28 @@ class SoketiServer:
 
     # -- addresses ---------------------------------------------------------------------------
     @property
+    def tls(self) -> bool:
+        """True when serving wss/https."""
+        return bool(self.ssl_cert)
+
+    @property
     def ws_url(self) -> str:
         """The WebSocket URL of the app, as a Pusher client builds it."""
-        return f'ws://{self.host}:{self.port}/app/{self.key}?protocol=7&client=test&version=1'
+        return f'{"wss" if self.tls else "ws"}://{self.host}:{self.port}/app/{self.key}?protocol=7&client=test&version=1'
 
     @property
     def http_url(self) -> str:
         """Base URL of the HTTP API (``/apps/{id}/events``)."""
-        return f'http://{self.host}:{self.port}'
+        return f'{"https" if self.tls else "http"}://{self.host}:{self.port}'
 
     def pusher_client(self):
         """An official ``pusher.Pusher`` SDK client for this server."""
         import pusher
-        return pusher.Pusher(app_id=self.app_id, key=self.key, secret=self.secret,
-                             host=self.host, port=self.port, ssl=False, timeout=5)
+        client = pusher.Pusher(app_id=self.app_id, key=self.key, secret=self.secret,
+                               host=self.host, port=self.port, ssl=self.tls, timeout=5)
+        if self.tls:   # the SDK pins its bundled CA file; trust this server's own certificate instead
+            client._pusher_client.http.options['verify'] = self.ssl_cert
+        return client
 
     # -- lifecycle ---------------------------------------------------------------------------
     def _env(self) -> dict[str, str]:
@@ -120,6 +136,8 @@ class SoketiServer:
             'SOKETI_EVENT_MAX_SIZE_IN_KB': str(self.max_payload_kb),
             'SOKETI_SHUTDOWN_GRACE_PERIOD': '200',
             'SOKETI_DEBUG': 'false',
+            'SOKETI_SSL_CERT': self.ssl_cert,
+            'SOKETI_SSL_KEY': self.ssl_key,
             'NODE_NO_WARNINGS': '1',
         })
         env.update(self._extra_env)
@@ -143,6 +161,7 @@ class SoketiServer:
         self._process = subprocess.Popen(
             self._command, cwd=self._workdir, env=self._env(), stdin=subprocess.DEVNULL,
             stdout=self._log_file, stderr=subprocess.STDOUT, start_new_session=True)
+        weakref.finalize(self, _kill_if_running, self._process)   # no stray server if a test crashes
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -154,8 +173,9 @@ class SoketiServer:
         raise SoketiStartError(f'Soketi not ready on port {self.port} within {timeout} s:\n{self.log_tail()}')
 
     def _healthy(self) -> bool:
+        context = ssl.create_default_context(cafile=self.ssl_cert) if self.tls else None
         try:
-            with urllib.request.urlopen(f'{self.http_url}/', timeout=0.5) as resp:
+            with urllib.request.urlopen(f'{self.http_url}/', timeout=0.5, context=context) as resp:
                 return resp.status == 200
         except (urllib.error.URLError, OSError, ValueError):
             return False
@@ -211,6 +231,12 @@ class SoketiServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _kill_if_running(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait(5)
 
 
 def _port_free(host: str, port: int) -> bool:
