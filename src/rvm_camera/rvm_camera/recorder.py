@@ -165,7 +165,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help='same forms as the camera node source parameter')
     parser.add_argument('--output', '-o', required=True, help='bag folder to create')
     parser.add_argument('--storage', choices=('mcap', 'sqlite3'), default='mcap')
-    parser.add_argument('--topic', default='/image_raw')
+    parser.add_argument('--topic', default=None,
+                        help='default /image_raw, or /image_raw/compressed with --compressed')
     parser.add_argument('--frame-id', default='camera_optical_frame')
     parser.add_argument('--fps', type=float, default=0.0,
                         help='target rate; 0 = every frame the source delivers (default)')
@@ -218,26 +219,35 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         shutil.rmtree(out)
     stop = {'requested': False}
-    signal.signal(signal.SIGINT, lambda *_: stop.update(requested=True))
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.update(requested=True))
     core = CameraCore(config)
-    core.open()
-    recorder = BagRecorder(out, topic=args.topic, storage=args.storage, compressed=args.compressed,
+    topic = args.topic or ('/image_raw/compressed' if args.compressed else '/image_raw')
+    recorder = BagRecorder(out, topic=topic, storage=args.storage, compressed=args.compressed,
                            jpeg_quality=args.jpeg_quality, calibration=calibration,
                            reliability=args.qos_reliability)
-    started = time.monotonic()
-    with recorder:
-        while not core.finished and not stop['requested']:
-            if args.duration and time.monotonic() - started >= args.duration:
-                break
-            frame = core.read()
-            if frame is None:
-                continue
-            recorder.write(frame.image, frame.stamp_ns, frame.frame_id)
-            if args.max_frames and recorder.frames_written >= args.max_frames:
-                break
-    core.close()
+    try:
+        core.open()
+        started = time.monotonic()
+        with recorder:
+            while not core.finished and not stop['requested']:
+                if args.duration and time.monotonic() - started >= args.duration:
+                    break
+                frame = core.read()
+                if frame is None:
+                    continue
+                recorder.write(frame.image, frame.stamp_ns, frame.frame_id)
+                if args.max_frames and recorder.frames_written >= args.max_frames:
+                    break
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        status = core.status()
+        core.close()
     print(f'rvm-camera-record: {recorder.frames_written} frames on {recorder.topic} '
           f'({recorder.image_type}) -> {out} [{args.storage}]')
+    if not recorder.frames_written:
+        print(f'rvm-camera-record: no frames recorded ({status["reason"]}); removed {out}',
+              file=sys.stderr)
+        shutil.rmtree(out, ignore_errors=True)
     return 0 if recorder.frames_written else 1
 
 

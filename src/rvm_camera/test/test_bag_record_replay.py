@@ -151,3 +151,8 @@ def test_record_cli_from_video_then_replay_through_the_core(tmp_path):
     assert core.status()['backend'] == 'bag'
     assert record_main(['--source', str(tmp_path / 'none.mp4'), '--output',
                         str(tmp_path / 'x')]) == 1
+    assert not (tmp_path / 'x').exists()                     # no empty bag left behind
+    assert record_main(['--source', str(video), '--output', str(tmp_path / 'c'), '--compressed',
+                        '--max-frames', '3']) == 0
+    assert [(topic, m.format) for topic, _, m in read_all(tmp_path / 'c')][0] == \
+        ('/image_raw/compressed', 'bgr8; jpeg compressed bgr8')
