@@ -33,7 +33,7 @@ class DetectorConfig:
     class_map_file: str = param('', "Class map YAML ('' = bundled config/class_map.yaml)",
                                 read_only=True)
     stable_frames: int = param(5, 'Frames an item must stay still before its verdict')
-    stable_iou: float = param(0.8, 'Box IoU between consecutive frames that counts as still')
+    stable_iou: float = param(0.85, 'Box IoU between consecutive frames that counts as still')
     match_iou: float = param(0.3, 'Box IoU that links a detection to an existing track')
     leave_frames: int = param(3, 'Empty frames after which the item has left the chamber')
     min_confidence: float = param(0.5, 'Aggregated confidence below which an item is rejected')

@@ -32,7 +32,7 @@ class ItemPolicy:
     """Timing rules of the item state machine."""
 
     stable_frames: int = 5
-    stable_iou: float = 0.8
+    stable_iou: float = 0.85
     match_iou: float = 0.3
     leave_frames: int = 3
     idle_timeout_s: float = 30.0
