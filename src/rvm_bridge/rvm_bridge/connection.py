@@ -70,6 +70,7 @@ class PusherConnection:
         self._transport: Any = None
         self._session: proto.PusherSession | None = None
         self._generation = 0
+        self._reconnect_requested = False
         self._subs = ChannelSubscriptions(self.settings, auth, self._send, lock=self._lock, timeline=self.timeline,
                                           clock=clock, report_error=self._report_error)
         self._backoff = Backoff(self.settings.reconnect_min_s, self.settings.reconnect_max_s)
@@ -117,11 +118,13 @@ class PusherConnection:
         """Close the socket and end the threads; state DISCONNECTED."""
         self._stop.set()
         self._wake.set()
-        transport = self._transport
-        if transport is not None and hasattr(transport, 'abort'):
-            transport.abort()
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(min(timeout, 1.0))             # the reader notices within 0.25 s and closes cleanly
+            if thread.is_alive():                       # blocked in a send: unblock it
+                transport = self._transport
+                if transport is not None and hasattr(transport, 'abort'):
+                    transport.abort()
+                thread.join(timeout)
         self._threads = []
         self._subs.stop(timeout)
         with self._pong_cond:
@@ -184,6 +187,7 @@ class PusherConnection:
         """Drop the current socket (or leave FAILED) and connect again now."""
         self.timeline.record('retry', reason=reason, delay_s=0.0)
         self._backoff.reset()
+        self._reconnect_requested = True
         self._wake.set()
         transport = self._transport
         if transport is not None and hasattr(transport, 'abort'):
@@ -244,7 +248,10 @@ class PusherConnection:
                 break
             self.last_close_code = code
             self.timeline.record('close', code=code, reason=why, action=action.value)
-            if action is CloseAction.REFUSED:
+            if self._reconnect_requested:
+                self._reconnect_requested = False
+                reason = 'reconnect requested'
+            elif action is CloseAction.REFUSED:
                 self._refused(why)
                 reason = 'retry after refusal'
             elif action is CloseAction.RECONNECT_NOW and self._backoff.attempts == 0:
@@ -273,8 +280,13 @@ class PusherConnection:
         self._sleep(delay if delay > 0 else float('inf'))
 
     def _sleep(self, seconds: float) -> None:
-        self._wake.clear()
+        """Wait ``seconds``; stop() and reconnect() cut it short."""
+        if self._stop.is_set() or self._reconnect_requested:
+            self._reconnect_requested = False
+            return
         self._wake.wait(None if seconds == float('inf') else seconds)
+        self._wake.clear()
+        self._reconnect_requested = False
 
     def _serve(self, transport: Any) -> tuple[CloseAction, str, int | None]:
         """Run one socket until it closes; returns (action, reason, close code)."""

@@ -32,6 +32,7 @@ class FakeServer:
         self.attempts = []            # monotonic time of each connect()
         self.sent = []
         self.current = None
+        self.closed_with = []
         self.lock = threading.Lock()
 
     def transport(self):
@@ -75,7 +76,7 @@ class FakeTransport:
         return item
 
     def close(self, code=1000):
-        pass
+        self.server.closed_with.append(code)
 
     def abort(self):
         self.incoming.put(TransportClosed(None, 'aborted'))
@@ -209,6 +210,26 @@ def test_rejected_auth_is_retried_slowly(make):
     time.sleep(0.4)
     assert len(calls) == 2                                     # next one waits ~1 s (doubling)
     assert conn.subscriptions()['private-a'] == 'auth_wait' and conn.state is S.CONNECTED
+
+
+def test_reconnect_request_is_immediate_and_stop_closes_cleanly(make):
+    conn, server, states = make(['1.1', '2.2'], reconnect_min_s=5.0, reconnect_max_s=10.0)
+    assert wait_until(lambda: conn.state is S.CONNECTED)
+    conn.reconnect('operator asked')
+    assert wait_until(lambda: conn.socket_id == '2.2', 1.0)
+    started = time.monotonic()
+    conn.stop()
+    assert time.monotonic() - started < 1.0
+    assert conn.state is S.DISCONNECTED and server.closed_with[-1] == 1000
+    assert states[-1] is S.DISCONNECTED
+
+
+def test_stop_during_backoff_is_prompt(make):
+    conn, server, _ = make(['refuse'] * 10, reconnect_min_s=20.0, reconnect_max_s=30.0)
+    assert wait_until(lambda: conn.state is S.UNAVAILABLE)
+    started = time.monotonic()
+    conn.stop()
+    assert time.monotonic() - started < 1.0 and conn.state is S.DISCONNECTED
 
 
 def test_settings_from_a_bridge_like_config():
