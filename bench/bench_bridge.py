@@ -137,6 +137,8 @@ def main() -> None:
                   f'  max {max(lat):6.1f} ms  (n={len(lat)}, {args.rate:.0f}/s; target p99 <= 20 ms)',
                   flush=True)
 
+        with listener._cond:
+            listener.records.clear()
         rss_before_load = proc.memory_info().rss / 1e6
         load_n = int(args.minutes * 60 * args.rate)
         samples = []
@@ -145,6 +147,9 @@ def main() -> None:
         def send(i: int) -> None:
             core.publish(events.TOPIC_VERDICT, _payload(i, 'load'))
             if i % int(max(1, args.rate * 10)) == 0:
+                # the pusher-js records pile up in this process too: drop them so RSS is the bridge's
+                with listener._cond:
+                    listener.records.clear()
                 samples.append((time.monotonic() - t0, proc.memory_info().rss / 1e6))
         paced(send, load_n, args.rate)
         delivered = core.flush(60.0)

@@ -94,7 +94,7 @@ class BridgeCore:
         self._connected_once = False
         self.last_error = ''
         self.counters = {'published': 0, 'unmapped': 0, 'truncated': 0, 'compacted': 0, 'oversized': 0,
-                         'rejected': 0}
+                         'rejected': 0, 'after_stop': 0}
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -141,6 +141,10 @@ class BridgeCore:
     # -- outbound ----------------------------------------------------------------------------------
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
         """Queue one event for ``topic``; never blocks on the network, never raises on bad payloads."""
+        if self._stop.is_set():
+            self.counters['after_stop'] += 1
+            LOG.error('publish(%s) after stop(): not queued', topic)
+            return
         route = self.channel_map.route(topic)
         if route is None:
             self.counters['unmapped'] += 1

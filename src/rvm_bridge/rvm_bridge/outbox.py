@@ -98,16 +98,17 @@ class Outbox:
                          'rejected': 0, 'expired': 0, 'dead_lettered': 0}
         row = self._db.execute('SELECT COUNT(*), COALESCE(SUM(size), 0) FROM outbox').fetchone()
         self._rows, self._bytes = int(row[0]), int(row[1])
+        meta = self._db.execute("SELECT value FROM meta WHERE key='last_seq'").fetchone()
+        floor = self._db.execute('SELECT COALESCE(MAX(seq), 0) FROM outbox').fetchone()[0]
+        self._last_seq = max(int(meta[0]) if meta else 0, int(floor))
         if self._rows:
             LOG.info('outbox %s: %d event(s) left from a previous run will be re-sent', self.path, self._rows)
 
     # -- writing ---------------------------------------------------------
     def _next_seq(self) -> int:
-        row = self._db.execute("SELECT value FROM meta WHERE key='last_seq'").fetchone()
-        floor = self._db.execute('SELECT COALESCE(MAX(seq), 0) FROM outbox').fetchone()[0]
-        seq = max(int(row[0]) if row else 0, int(floor)) + 1
-        self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('last_seq', ?)", (seq,))
-        return seq
+        self._last_seq += 1
+        self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('last_seq', ?)", (self._last_seq,))
+        return self._last_seq
 
     def append(self, channel: str, event: str, transport: str, payload: dict[str, Any],
                *, encode: Callable[[dict[str, Any]], str | None] | None = None) -> OutboxEntry | None:
@@ -121,9 +122,7 @@ class Outbox:
         with self._lock:
             payload.setdefault('event_id', str(uuid.uuid4()))
             event_id = str(payload['event_id'])
-            if self._db.execute('SELECT 1 FROM outbox WHERE event_id=?', (event_id,)).fetchone():
-                LOG.warning('outbox: event %s is already queued; duplicate ignored', event_id)
-                return None
+            snapshot = (self._last_seq, self._rows, self._bytes, dict(self.counters))
             self._db.execute('BEGIN IMMEDIATE')
             try:
                 seq = self._next_seq()
@@ -145,8 +144,15 @@ class Outbox:
                     'INSERT INTO outbox(seq, event_id, channel, event, transport, payload, size, created)'
                     ' VALUES(?,?,?,?,?,?,?,?)', (seq, event_id, channel, event, transport, text, size, now))
                 self._db.execute('COMMIT')
+            except sqlite3.IntegrityError:
+                self._db.execute('ROLLBACK')
+                self._last_seq, self._rows, self._bytes, self.counters = snapshot
+                payload.pop('seq', None)
+                LOG.warning('outbox: event %s is already queued; duplicate ignored', event_id)
+                return None
             except BaseException:
                 self._db.execute('ROLLBACK')
+                self._last_seq, self._rows, self._bytes, self.counters = snapshot
                 raise
             self._rows += 1
             self._bytes += size

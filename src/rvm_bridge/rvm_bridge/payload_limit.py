@@ -41,9 +41,11 @@ class FitResult:
 
 def wire_size(channel: str, event: str, data_text: str) -> int:
     """Bytes of the larger of the HTTP-API and WebSocket envelopes carrying ``data_text``."""
-    http = dumps({'name': event, 'channels': [channel], 'data': data_text})
-    ws = dumps({'event': event, 'channel': channel, 'data': data_text})
-    return max(len(http.encode('utf-8')), len(ws.encode('utf-8'))) + ENVELOPE_MARGIN
+    data = len(dumps(data_text).encode('utf-8'))           # the data as an escaped JSON string
+    name, chan = len(dumps(event).encode('utf-8')), len(dumps(channel).encode('utf-8'))
+    http = len('{"name":,"channels":[],"data":}') + name + chan + data
+    ws = len('{"event":,"channel":,"data":}') + name + chan + data
+    return max(http, ws) + ENVELOPE_MARGIN
 
 
 def _round_floats(value: Any, digits: int) -> Any:
