@@ -6,7 +6,7 @@
 * ``rvm_sample.mp4``   - 640x480, MPEG-4 part 2 (``mp4v``, decodable by any OpenCV/FFmpeg),
   ``--items`` items (every class several times) entering, resting and leaving one at a time;
 * ``rvm_sample_bag/``  - rosbag2 (mcap, Humble metadata) with the first ``--bag-items`` items
-  (all four classes) as ``sensor_msgs/msg/CompressedImage`` JPEG on ``/image_raw/compressed``
+  (all four classes) as ``sensor_msgs/msg/CompressedImage`` JPEG on ``/rvm/image_raw/compressed``
   (raw 640x480 bgr8 is 0.9 MB a frame: raw frames would not fit the 5 MB budget);
 * ``rvm_sample.json``  - ground truth per item (class, first/last frame, frame rate, seed).
 
@@ -54,7 +54,7 @@ def make_sample(out_dir: str | Path = SAMPLE_DIR, *, seed: int = 0, items: int =
     """Render video, bag and ground truth into ``out_dir`` (replacing earlier ones); a summary."""
     import cv2
 
-    from rvm_camera.recorder import BagRecorder
+    from rvm_camera.recorder import DEFAULT_TOPIC, BagRecorder
     from rvm_camera.synthetic_scene import render_sequence
 
     out = Path(out_dir)
@@ -65,7 +65,7 @@ def make_sample(out_dir: str | Path = SAMPLE_DIR, *, seed: int = 0, items: int =
     writer = cv2.VideoWriter(str(video_path), cv2.VideoWriter_fourcc(*'mp4v'), fps, (width, height))
     if not writer.isOpened():
         raise RuntimeError('OpenCV cannot write mp4v video (FFmpeg backend missing)')
-    recorder = BagRecorder(bag_path, topic='/image_raw/compressed', compressed=True,
+    recorder = BagRecorder(bag_path, topic=DEFAULT_TOPIC + '/compressed', compressed=True,
                            jpeg_quality=jpeg_quality)
     phases: list[tuple[str, str | None]] = []
     items_done = 0

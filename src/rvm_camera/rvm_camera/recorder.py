@@ -23,9 +23,15 @@ import yaml
 
 from rvm_camera.messages import (CameraCalibration, CalibrationError, camera_info_message,
                                  compressed_message, image_message, load_calibration)
+from rvm_common.events import TOPIC_CAMERA_INFO, TOPIC_IMAGE
 from rvm_common.typestore import humble_typestore, rosbags_factory
 
 LOG = logging.getLogger('rvm_camera.recorder')
+
+#: bag topics under the launch file's default namespace, so ``ros2 bag play`` feeds the graph as is
+DEFAULT_NAMESPACE = '/rvm'
+DEFAULT_TOPIC = f'{DEFAULT_NAMESPACE}/{TOPIC_IMAGE}'
+DEFAULT_INFO_TOPIC = f'{DEFAULT_NAMESPACE}/{TOPIC_CAMERA_INFO}'
 
 #: Humble's "infinite" duration as it appears in recorded offered QoS profiles
 _INFINITE = (9223372036, 854775807)
@@ -82,9 +88,10 @@ class BagRecorder:
     call :meth:`open` / :meth:`close`.
     """
 
-    def __init__(self, path: str | Path, *, topic: str = '/image_raw', storage: str = 'mcap',
+    def __init__(self, path: str | Path, *, topic: str = DEFAULT_TOPIC, storage: str = 'mcap',
                  compressed: bool = False, jpeg_quality: int = 90,
-                 calibration: CameraCalibration | None = None, info_topic: str = '/camera_info',
+                 calibration: CameraCalibration | None = None,
+                 info_topic: str = DEFAULT_INFO_TOPIC,
                  reliability: str = 'reliable', depth: int = 5):
         if storage not in ('mcap', 'sqlite3'):
             raise ValueError(f'storage must be mcap or sqlite3, got {storage!r}')
@@ -166,7 +173,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument('--output', '-o', required=True, help='bag folder to create')
     parser.add_argument('--storage', choices=('mcap', 'sqlite3'), default='mcap')
     parser.add_argument('--topic', default=None,
-                        help='default /image_raw, or /image_raw/compressed with --compressed')
+                        help=f'default {DEFAULT_TOPIC}, or {DEFAULT_TOPIC}/compressed with '
+                             '--compressed')
     parser.add_argument('--frame-id', default='camera_optical_frame')
     parser.add_argument('--fps', type=float, default=0.0,
                         help='target rate; 0 = every frame the source delivers (default)')
@@ -177,7 +185,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help='store JPEG CompressedImage instead of raw bgr8 Image')
     parser.add_argument('--jpeg-quality', type=int, default=90)
     parser.add_argument('--camera-info-file', default='',
-                        help='calibration YAML; also record CameraInfo on /camera_info')
+                        help=f'calibration YAML; also record CameraInfo on {DEFAULT_INFO_TOPIC}')
     parser.add_argument('--qos-reliability', choices=('reliable', 'best_effort'), default='reliable',
                         help='offered QoS stored in the bag (reliable reaches every subscriber)')
     parser.add_argument('--realtime', action='store_true',
@@ -221,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop = {'requested': False}
     previous = signal.signal(signal.SIGINT, lambda *_: stop.update(requested=True))
     core = CameraCore(config)
-    topic = args.topic or ('/image_raw/compressed' if args.compressed else '/image_raw')
+    topic = args.topic or (DEFAULT_TOPIC + '/compressed' if args.compressed else DEFAULT_TOPIC)
     recorder = BagRecorder(out, topic=topic, storage=args.storage, compressed=args.compressed,
                            jpeg_quality=args.jpeg_quality, calibration=calibration,
                            reliability=args.qos_reliability)

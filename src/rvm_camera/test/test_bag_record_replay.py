@@ -41,7 +41,7 @@ def test_round_trip_pixels_counts_and_stamps(tmp_path, storage):
         for img, stamp in zip(images, stamps):
             rec.write(img, stamp, 'cam')
     assert rec.frames_written == len(images)
-    msgs = read_all(bag, '/image_raw')
+    msgs = read_all(bag, '/rvm/image_raw')
     assert len(msgs) == len(images)                          # frames written = frames read
     for (topic, t, msg), img, stamp in zip(msgs, images, stamps):
         assert np.array_equal(image_to_numpy(msg), img)      # pixels identical
@@ -49,7 +49,7 @@ def test_round_trip_pixels_counts_and_stamps(tmp_path, storage):
         assert msg.encoding == 'bgr8' and msg.header.frame_id == 'cam'
     bag_stamps = [t for _, t, _ in msgs]
     assert all(b > a for a, b in zip(bag_stamps, bag_stamps[1:]))  # monotonic
-    infos = read_all(bag, '/camera_info')
+    infos = read_all(bag, '/rvm/camera_info')
     assert len(infos) == len(images) and list(infos[0][2].k) == list(CALIB.k)
 
     source = BagSource(str(bag))                             # ROS-free replay, first image topic
@@ -58,7 +58,7 @@ def test_round_trip_pixels_counts_and_stamps(tmp_path, storage):
     with pytest.raises(Exception, match='end of bag after 12 messages'):
         while True:
             replay.append(source.read())
-    assert source.topic == '/image_raw' and len(replay) == len(images)
+    assert source.topic == '/rvm/image_raw' and len(replay) == len(images)
     assert all(np.array_equal(r.image, img) for r, img in zip(replay, images))
     assert [r.media_ns for r in replay] == stamps
 
@@ -155,4 +155,4 @@ def test_record_cli_from_video_then_replay_through_the_core(tmp_path):
     assert record_main(['--source', str(video), '--output', str(tmp_path / 'c'), '--compressed',
                         '--max-frames', '3']) == 0
     assert [(topic, m.format) for topic, _, m in read_all(tmp_path / 'c')][0] == \
-        ('/image_raw/compressed', 'bgr8; jpeg compressed bgr8')
+        ('/rvm/image_raw/compressed', 'bgr8; jpeg compressed bgr8')
