@@ -79,6 +79,7 @@ class PusherConnection:
         self.last_error = ''
         self.last_close_code: int | None = None
         self.last_pong_latency_ms: float | None = None
+        self._last_pong_recorded = float('-inf')
 
     # -- public API ------------------------------------------------------------------------------
     @property
@@ -334,7 +335,11 @@ class PusherConnection:
         elif isinstance(event, proto.PongReceived):
             if event.latency_s is not None:
                 self.last_pong_latency_ms = round(event.latency_s * 1000.0, 2)
-                self.timeline.record('pong', latency_ms=self.last_pong_latency_ms)
+                now = self._clock()
+                # confirm() pings often: keep the timeline to one pong per 30 s, plus every slow one
+                if now - self._last_pong_recorded >= 30.0 or event.latency_s >= 1.0:
+                    self._last_pong_recorded = now
+                    self.timeline.record('pong', latency_ms=self.last_pong_latency_ms)
             with self._pong_cond:
                 self._pong_cond.notify_all()
         elif isinstance(event, proto.Established):

@@ -251,3 +251,12 @@ def test_settings_from_the_bridge_config():
     assert settings.auth_url == 'http://api.local/api/v2/broadcasting/auth'
     assert settings.auth_token_env == config.auth_token_env
     settings.validate()
+
+
+def test_frequent_confirm_pongs_do_not_flood_the_timeline(make):
+    conn, _, _ = make(['1.1'])
+    assert wait_until(lambda: conn.state is S.CONNECTED)
+    for _ in range(50):
+        assert conn.confirm(1.0)
+    assert len(conn.timeline.entries('pong')) == 1
+    assert conn.stats()['last_pong_latency_ms'] is not None
