@@ -20,13 +20,13 @@ class DetectorConfig:
     conf: float = param(0.25, 'YOLO confidence threshold per detection')
     iou: float = param(0.5, 'YOLO NMS IoU threshold')
     max_det: int = param(10, 'Maximum detections per frame')
-    classes: list = param([-1], 'Model class ids to keep ([-1] = all classes)')
+    classes: list = param([-1], 'Model class ids to keep ([-1] = all classes)', read_only=True)
     warmup: bool = param(True, 'Run one prediction on a blank frame at start-up', read_only=True)
     cpu_threads: int = param(0, 'torch CPU threads (0 = all cores; Ultralytics would leave one idle)',
                              read_only=True)
     refine: str = param('off', 'SAM2 mask refinement: off, sam2 (every frame with detections) or '
                                'item (only the frame that makes an item verdict)',
-                        choices=('off', 'sam2', 'item'))
+                        choices=('off', 'sam2', 'item'), read_only=True)
     sam2_weights: str = param('', 'SAM2/SAM2.1 checkpoint, a LOCAL file named like sam2.1_t.pt '
                                   '(needed when refine is not off)', read_only=True)
     sam2_imgsz: int = param(1024, 'SAM2 input size in px (square)', read_only=True)
@@ -45,8 +45,6 @@ class DetectorConfig:
     image_qos_reliability: str = param('best_effort', 'Image subscription reliability',
                                        choices=('best_effort', 'reliable'), read_only=True)
     image_qos_depth: int = param(1, 'Image subscription queue depth', read_only=True)
-    process_period_s: float = param(0.01, 'Adapter: how often the worker checks for a new frame',
-                                    read_only=True)
     status_period_s: float = param(1.0, 'Adapter: detector status publish period')
     publish_annotated: bool = param(True, 'Publish the annotated image (rviz)')
     publish_label_mask: bool = param(True, 'Publish the mono8 label mask')

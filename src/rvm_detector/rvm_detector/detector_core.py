@@ -6,6 +6,7 @@ Pure Python (no rclpy).  The ROS adapter and the standalone runner feed it frame
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from rvm_common.events import SCHEMA_VERSION
+from rvm_common.params import ConfigError, config_from_mapping
 from rvm_detector.class_map import ClassMap, ClassMapError
 from rvm_detector.detection import Detection, FrameDetections
 from rvm_detector.detector_config import DetectorConfig
@@ -47,6 +49,7 @@ class DetectorCore:
 
     def __init__(self, config: DetectorConfig = DetectorConfig(), *, segmenter: YoloSegmenter | None = None,
                  refiner: Sam2Refiner | None = None, wall_clock=time.time) -> None:
+        check_ranges(config)
         self.config = config
         self.segmenter = segmenter or YoloSegmenter(
             weights=config.model_path, device=config.device, half=config.half, imgsz=config.imgsz,
@@ -84,16 +87,31 @@ class DetectorCore:
             self._fail(str(exc))
             raise
         cfg = self.config
-        self.session = ItemSession(
-            self.class_map,
-            ItemPolicy(stable_frames=cfg.stable_frames, stable_iou=cfg.stable_iou, match_iou=cfg.match_iou,
-                       leave_frames=cfg.leave_frames, idle_timeout_s=cfg.idle_timeout_s),
-            VerdictPolicy(min_confidence=cfg.min_confidence, min_area_fraction=cfg.min_area_fraction,
-                          max_area_fraction=cfg.max_area_fraction, multi_object_conf=cfg.multi_object_conf,
-                          polygon_max_points=cfg.polygon_max_points),
-            rvm_id=cfg.rvm_id, model_name=self.segmenter.name, wall_clock=self.wall_clock)
+        self.session = ItemSession(self.class_map, item_policy(cfg), verdict_policy(cfg), rvm_id=cfg.rvm_id,
+                                   model_name=self.segmenter.name, wall_clock=self.wall_clock)
         self.state = 'ready'
         self.last_error = ''
+
+    def reconfigure(self, values: dict[str, Any]) -> DetectorConfig:
+        """Apply live parameter changes (validated; read-only ones raise :class:`ConfigError`)."""
+        read_only = {f.name for f in dataclasses.fields(DetectorConfig) if f.metadata.get('read_only')}
+        frozen = sorted(k for k, v in values.items() if k in read_only and getattr(self.config, k) != v)
+        if frozen:
+            raise ConfigError(f'read-only parameter(s) need a restart: {", ".join(frozen)}')
+        merged = {**{f.name: getattr(self.config, f.name) for f in dataclasses.fields(DetectorConfig)},
+                  **values}
+        cfg = config_from_mapping(DetectorConfig, merged)
+        check_ranges(cfg)
+        self.config = cfg
+        self.segmenter.conf, self.segmenter.iou, self.segmenter.max_det = cfg.conf, cfg.iou, cfg.max_det
+        if self.session is not None:
+            self.session.rvm_id = cfg.rvm_id
+            self.session.policy = item_policy(cfg)
+            self.session.verdict_policy = verdict_policy(cfg)
+            tracker = self.session.tracker
+            tracker.match_iou, tracker.stable_iou = cfg.match_iou, cfg.stable_iou
+            tracker.max_misses = cfg.leave_frames
+        return cfg
 
     def _fail(self, message: str) -> None:
         self.state = 'error'
@@ -180,6 +198,34 @@ class DetectorCore:
             'items_failed': session.items_failed if session else 0,
             'verdicts': self.verdicts,
         }
+
+
+def item_policy(cfg: DetectorConfig) -> ItemPolicy:
+    return ItemPolicy(stable_frames=cfg.stable_frames, stable_iou=cfg.stable_iou, match_iou=cfg.match_iou,
+                      leave_frames=cfg.leave_frames, idle_timeout_s=cfg.idle_timeout_s)
+
+
+def verdict_policy(cfg: DetectorConfig) -> VerdictPolicy:
+    return VerdictPolicy(min_confidence=cfg.min_confidence, min_area_fraction=cfg.min_area_fraction,
+                         max_area_fraction=cfg.max_area_fraction, multi_object_conf=cfg.multi_object_conf,
+                         polygon_max_points=cfg.polygon_max_points)
+
+
+def check_ranges(cfg: DetectorConfig) -> None:
+    """Raise :class:`ConfigError` for values outside their meaningful range."""
+    for name in ('conf', 'iou', 'stable_iou', 'match_iou', 'min_confidence', 'min_area_fraction',
+                 'max_area_fraction', 'multi_object_conf'):
+        if not 0.0 <= getattr(cfg, name) <= 1.0:
+            raise ConfigError(f'{name}: {getattr(cfg, name)} is outside 0..1')
+    for name in ('max_det', 'stable_frames', 'leave_frames', 'imgsz', 'sam2_imgsz'):
+        if getattr(cfg, name) < 1:
+            raise ConfigError(f'{name}: must be at least 1, got {getattr(cfg, name)}')
+    if cfg.polygon_max_points < 3:
+        raise ConfigError(f'polygon_max_points: must be at least 3, got {cfg.polygon_max_points}')
+    if cfg.min_area_fraction > cfg.max_area_fraction:
+        raise ConfigError('min_area_fraction is larger than max_area_fraction')
+    if cfg.idle_timeout_s <= 0 or cfg.status_period_s <= 0:
+        raise ConfigError('idle_timeout_s and status_period_s must be positive')
 
 
 def check_frame(image: Any) -> None:

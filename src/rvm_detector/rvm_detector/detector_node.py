@@ -16,6 +16,7 @@ import threading
 import time
 
 import rclpy
+from rcl_interfaces.msg import SetParametersResult
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -25,7 +26,7 @@ from vision_msgs.msg import Detection2DArray
 
 from rvm_common import events
 from rvm_common.image_conv import ImageConversionError, MessageFactory, numpy_to_image
-from rvm_common.params import declare_parameters
+from rvm_common.params import ConfigError, declare_parameters
 from rvm_detector.annotate import annotate, label_mask
 from rvm_detector.detector_config import DetectorConfig
 from rvm_detector.detector_core import DetectorCore, FrameError
@@ -72,6 +73,7 @@ class DetectorNode(Node):
         self.create_subscription(Image, events.TOPIC_IMAGE, self.on_image, image_qos)
         self.create_subscription(String, events.TOPIC_COMMAND, self.on_command, 10)
         self.create_timer(self.config.status_period_s, self.on_timer)
+        self.add_on_set_parameters_callback(self.on_set_parameters)
         self.running = True
         self.worker = threading.Thread(target=self.work, name='detector-worker', daemon=True)
         self.worker.start()
@@ -97,6 +99,15 @@ class DetectorNode(Node):
             emitted = self.core.command(payload)
         self.publish_events(emitted)
 
+    def on_set_parameters(self, params) -> SetParametersResult:
+        """Live parameter changes, validated by the core (read-only ones are refused)."""
+        try:
+            with self.lock:
+                self.config = self.core.reconfigure({p.name: p.value for p in params})
+        except ConfigError as exc:
+            return SetParametersResult(successful=False, reason=str(exc))
+        return SetParametersResult(successful=True)
+
     def on_timer(self) -> None:
         with self.lock:
             emitted = self.core.tick(time.monotonic())
@@ -108,7 +119,7 @@ class DetectorNode(Node):
     # -- worker ------------------------------------------------------------------------------
     def work(self) -> None:
         while self.running:
-            item = self.slot.take(timeout=max(self.config.process_period_s, 0.01) * 10)
+            item = self.slot.take(timeout=0.1)
             if item is None or self.core.state != 'ready':
                 continue
             frame, stamp_ns, frame_id = item

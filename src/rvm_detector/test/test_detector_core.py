@@ -123,3 +123,22 @@ def test_refine_needs_sam2_weights():
     assert core.refiner is not None
     with pytest.raises(ModelLoadError):
         core.load()
+
+
+def test_live_reconfigure_validates_and_applies(loaded_segmenter):
+    from rvm_common.params import ConfigError
+    core = make_core(loaded_segmenter)
+    cfg = core.reconfigure({'conf': 0.3, 'min_confidence': 0.7, 'stable_frames': 7, 'leave_frames': 4})
+    assert (cfg.conf, core.segmenter.conf) == (0.3, 0.3)
+    assert core.session.verdict_policy.min_confidence == 0.7
+    assert core.session.policy.stable_frames == 7 and core.session.tracker.max_misses == 4
+    with pytest.raises(ConfigError, match='read-only.*model_path'):
+        core.reconfigure({'model_path': '/other.pt'})
+    with pytest.raises(ConfigError, match='outside 0..1'):
+        core.reconfigure({'conf': 2.0})
+    with pytest.raises(ConfigError, match='refine'):
+        core.reconfigure({'refine': 'always'})
+    assert core.config.conf == 0.3      # failed changes leave the config as it was
+    core.reconfigure({'conf': 1e-6})
+    with pytest.raises(ConfigError, match='stable_frames'):
+        DetectorCore(dataclasses.replace(DetectorConfig(), stable_frames=0))
