@@ -29,7 +29,7 @@ POLICIES = ('drop_oldest', 'reject_new')
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
-    seq INTEGER PRIMARY KEY,
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
     event_id TEXT NOT NULL UNIQUE,
     channel TEXT NOT NULL,
     event TEXT NOT NULL,
@@ -98,17 +98,26 @@ class Outbox:
                          'rejected': 0, 'expired': 0, 'dead_lettered': 0}
         row = self._db.execute('SELECT COUNT(*), COALESCE(SUM(size), 0) FROM outbox').fetchone()
         self._rows, self._bytes = int(row[0]), int(row[1])
+        # AUTOINCREMENT keeps the highest seq ever inserted in sqlite_sequence (same transaction as
+        # the insert), so seq never goes back even when every row was confirmed and deleted.
         meta = self._db.execute("SELECT value FROM meta WHERE key='last_seq'").fetchone()
+        try:
+            used = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name='outbox'").fetchone()
+        except sqlite3.OperationalError:   # a file made before AUTOINCREMENT: meta holds the counter
+            used = None
         floor = self._db.execute('SELECT COALESCE(MAX(seq), 0) FROM outbox').fetchone()[0]
-        self._last_seq = max(int(meta[0]) if meta else 0, int(floor))
+        self._last_seq = max(int(meta[0]) if meta else 0, int(used[0]) if used else 0, int(floor))
         if self._rows:
             LOG.info('outbox %s: %d event(s) left from a previous run will be re-sent', self.path, self._rows)
 
     # -- writing ---------------------------------------------------------
-    def _next_seq(self) -> int:
-        self._last_seq += 1
+    def _remember_seq(self) -> None:
+        """Persist ``_last_seq`` for seqs that never reach the outbox table (rejected, oversized)."""
         self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('last_seq', ?)", (self._last_seq,))
-        return self._last_seq
+
+    def _full(self, size: int) -> bool:
+        return ((self.max_rows > 0 and self._rows + 1 > self.max_rows)
+                or (self.max_bytes > 0 and self._bytes + size > self.max_bytes))
 
     def append(self, channel: str, event: str, transport: str, payload: dict[str, Any],
                *, encode: Callable[[dict[str, Any]], str | None] | None = None) -> OutboxEntry | None:
@@ -117,41 +126,50 @@ class Outbox:
         ``payload`` gets ``seq`` (and an ``event_id`` when it has none) added in
         place.  ``encode`` turns the final payload into wire JSON (e.g. the
         payload-limit fitter); it may return None for an event that cannot be
-        sent at all, which is then dead-lettered.
+        sent at all, which is then dead-lettered.  The row is committed when
+        this returns.
         """
         with self._lock:
             payload.setdefault('event_id', str(uuid.uuid4()))
             event_id = str(payload['event_id'])
             snapshot = (self._last_seq, self._rows, self._bytes, dict(self.counters))
-            self._db.execute('BEGIN IMMEDIATE')
+            self._last_seq += 1
+            seq = payload['seq'] = self._last_seq
+            text = encode(payload) if encode else dumps(payload)
+            now = self._clock()
+            size = len(text.encode('utf-8')) if text is not None else 0
+            row = (seq, event_id, channel, event, transport, text, size, now)
+            insert = ('INSERT INTO outbox(seq, event_id, channel, event, transport, payload, size, created)'
+                      ' VALUES(?,?,?,?,?,?,?,?)')
             try:
-                seq = self._next_seq()
-                payload['seq'] = seq
-                text = encode(payload) if encode else dumps(payload)
-                now = self._clock()
-                if text is None:
-                    self._dead(seq, event_id, channel, event, dumps(payload), 'oversized', now)
-                    self._db.execute('COMMIT')
-                    return None
-                size = len(text.encode('utf-8'))
-                if not self._make_room(size, now):
-                    self._db.execute('COMMIT')
-                    self.counters['rejected'] += 1
-                    LOG.error('outbox full (%d rows, %d bytes; policy reject_new): rejected %s %s seq=%d',
-                              self._rows, self._bytes, channel, event, seq)
-                    return None
-                self._db.execute(
-                    'INSERT INTO outbox(seq, event_id, channel, event, transport, payload, size, created)'
-                    ' VALUES(?,?,?,?,?,?,?,?)', (seq, event_id, channel, event, transport, text, size, now))
-                self._db.execute('COMMIT')
+                if text is not None and not self._full(size):
+                    self._db.execute(insert, row)            # autocommit: one statement, one commit
+                else:
+                    self._db.execute('BEGIN IMMEDIATE')
+                    try:
+                        if text is None:
+                            self._dead(seq, event_id, channel, event, dumps(payload), 'oversized', now)
+                            self._remember_seq()
+                            self._db.execute('COMMIT')
+                            return None
+                        if not self._make_room(size, now):
+                            self._remember_seq()
+                            self._db.execute('COMMIT')
+                            self.counters['rejected'] += 1
+                            LOG.error('outbox full (%d rows, %d bytes; policy reject_new): rejected %s %s seq=%d',
+                                      self._rows, self._bytes, channel, event, seq)
+                            return None
+                        self._db.execute(insert, row)
+                        self._db.execute('COMMIT')
+                    except BaseException:
+                        self._db.execute('ROLLBACK')
+                        raise
             except sqlite3.IntegrityError:
-                self._db.execute('ROLLBACK')
                 self._last_seq, self._rows, self._bytes, self.counters = snapshot
                 payload.pop('seq', None)
                 LOG.warning('outbox: event %s is already queued; duplicate ignored', event_id)
                 return None
             except BaseException:
-                self._db.execute('ROLLBACK')
                 self._last_seq, self._rows, self._bytes, self.counters = snapshot
                 raise
             self._rows += 1
@@ -160,14 +178,11 @@ class Outbox:
             return OutboxEntry(seq, event_id, channel, event, transport, text, size, now)
 
     def _make_room(self, size: int, now: float) -> bool:
-        def full() -> bool:
-            return ((self.max_rows > 0 and self._rows + 1 > self.max_rows)
-                    or (self.max_bytes > 0 and self._bytes + size > self.max_bytes))
-        if not full():
+        if not self._full(size):
             return True
         if self.policy == 'reject_new':
             return False
-        while full() and self._rows:
+        while self._full(size) and self._rows:
             row = self._db.execute('SELECT seq, event_id, channel, event, payload, size FROM outbox'
                                    ' ORDER BY seq LIMIT 1').fetchone()
             self._db.execute('DELETE FROM outbox WHERE seq=?', (row[0],))
@@ -177,7 +192,7 @@ class Outbox:
             self.counters['dropped_overflow'] += 1
             LOG.error('outbox full (policy drop_oldest): moved seq=%d %s %s to dead_letter',
                       row[0], row[2], row[3])
-        return not full()
+        return not self._full(size)
 
     def _dead(self, seq: int, event_id: str, channel: str, event: str, payload: str,
               reason: str, now: float) -> None:
@@ -207,13 +222,12 @@ class Outbox:
             return 0
         with self._lock:
             marks = ','.join('?' * len(seqs))
-            size = self._db.execute(f'SELECT COUNT(*), COALESCE(SUM(size),0) FROM outbox WHERE seq IN ({marks})',
-                                    seqs).fetchone()
-            self._db.execute(f'DELETE FROM outbox WHERE seq IN ({marks})', seqs)
-            self._rows -= int(size[0])
-            self._bytes -= int(size[1])
-            self.counters['confirmed'] += int(size[0])
-            return int(size[0])
+            sizes = [r[0] for r in self._db.execute(f'DELETE FROM outbox WHERE seq IN ({marks}) RETURNING size',
+                                                    seqs).fetchall()]
+            self._rows -= len(sizes)
+            self._bytes -= sum(sizes)
+            self.counters['confirmed'] += len(sizes)
+            return len(sizes)
 
     def mark_attempt(self, seqs: Iterable[int]) -> None:
         """Count one failed/unknown delivery attempt for each entry."""
