@@ -341,9 +341,19 @@ class CameraCore:
     def status(self) -> dict[str, Any]:
         """The camera-status payload (JSON-able), also published on TOPIC_CAMERA_STATUS."""
         now = self._clock()
+        age = now - self._last_frame_at if self._last_frame_at is not None else None
+        reference = self._last_frame_at if self._last_frame_at is not None else self._opened_at
+        # a live read blocked inside the driver cannot reach the stall check in read(): say so here
+        stalled = (self._state == STATE_ONLINE and not self._paced and not self._finished
+                   and self._source is not None
+                   and now - reference > self.config.stall_timeout_s)
+        reason = self._reason or None
+        if stalled:
+            reason = f'no frame for {now - reference:.1f} s (source read blocked)'
         fields: dict[str, Any] = {
             'state': self._state,
-            'reason': self._reason or None,
+            'reason': reason,
+            'stalled': stalled,
             'since_s': round(now - self._since, 3),
             'source': self._description,
             'backend': self._backend,
@@ -351,8 +361,7 @@ class CameraCore:
             'target_fps': self.config.fps,
             'width': self._size[0] if self._size else None,
             'height': self._size[1] if self._size else None,
-            'last_frame_age_s': (round(now - self._last_frame_at, 3)
-                                 if self._last_frame_at is not None else None),
+            'last_frame_age_s': round(age, 3) if age is not None else None,
             'retry_in_s': (round(max(0.0, self._retry_at - now), 3)
                            if self._state == STATE_RECONNECTING and self._source is None else None),
             'attempts': self._attempts,

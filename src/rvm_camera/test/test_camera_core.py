@@ -200,3 +200,15 @@ def test_status_is_json_and_close_finishes():
     assert status['width'] == 8 and status['height'] == 6 and status['state'] == 'online'
     core.close()
     assert core.finished and core.status()['reason'] == 'closed' and core.read() is None
+
+
+def test_status_reports_a_read_blocked_in_the_driver():
+    clock = FakeClock(0.0)
+    core = make_core(LiveFake(clock), clock, stall_timeout_s=2.0)
+    core.open()
+    run_until(core, clock, 1.0)
+    assert core.status()['stalled'] is False
+    clock.t += 5.0                                           # read() stuck in the driver for 5 s
+    status = core.status()
+    assert status['stalled'] is True and status['state'] == 'online'
+    assert 'source read blocked' in status['reason'] and status['last_frame_age_s'] >= 5.0
