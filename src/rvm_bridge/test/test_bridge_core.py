@@ -117,3 +117,23 @@ def test_http_delivery_in_order_with_outage_and_latest(tmp_path, capture_server,
     assert tz and tz[0]['status'] == 'synced' and tz[0]['utc_offset'] == '+07:00'
     assert any(r['name'] == 'timezone-synced' for r in received)
     assert status['sent'] == 25 and status['latency_ms']['count'] >= 25
+
+
+def test_timezone_sync_is_emitted_once_and_its_echo_is_not_sent_twice(tmp_path):
+    from rvm_bridge.timezone_sync import TimezoneSync
+    log = tmp_path / 'events.jsonl'
+    emitted = []
+    sync = TimezoneSync(url='http://api.local/', timezone_name='Asia/Jakarta', fetch=lambda u, t: DATE)
+    core = BridgeCore(BridgeConfig(outbox_path=str(tmp_path / 'o.db'), outbox_log=str(log), status_period_s=0),
+                      on_inbound=lambda t, p: emitted.append((t, p)), timezone_sync=sync)
+    core.start()                                   # timezone_sync_on_start: one 'startup' sync
+    deadline = time.monotonic() + 5
+    while not emitted and time.monotonic() < deadline:
+        time.sleep(0.01)
+    topic, payload = emitted[0]
+    core.publish(topic, payload)                   # the graph feeds our own product back
+    core.stop()
+    assert topic == events.TOPIC_TIMEZONE and payload['trigger'] == 'startup'
+    assert payload['utc_offset'] == '+07:00'
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [line['event'] for line in lines] == ['timezone-synced']
