@@ -179,7 +179,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument('--fps', type=float, default=0.0,
                         help='target rate; 0 = every frame the source delivers (default)')
     parser.add_argument('--max-frames', type=int, default=0, help='stop after N frames (0 = no limit)')
-    parser.add_argument('--duration', type=float, default=0.0,
+    parser.add_argument('--duration', '--seconds', type=float, default=0.0,
                         help='stop after this many seconds of wall time (0 = no limit)')
     parser.add_argument('--compressed', action='store_true',
                         help='store JPEG CompressedImage instead of raw bgr8 Image')
