@@ -245,7 +245,10 @@
           ...(h.disk || []).map((d) => figure(`Disk ${d.path}`, `${num(d.percent)} % · ${num(d.free_gb)} GB free`, meter(d.percent))),
           ...temps.map(([zone, c]) => figure(zone, `${num(c)} °C`)),
           h.gpu ? figure('GPU', Object.entries(h.gpu).map(([k, v]) => `${k} ${typeof v === 'number' ? num(v) : v}`).join(' · ')) : null,
-          ...extra.map(([k, v]) => figure(k.replace(/_/g, ' '), typeof v === 'number' ? count(v) : String(v)))),
+          ...extra.filter(([k, v]) => k !== 'components' && (v === null || typeof v !== 'object'))
+            .map(([k, v]) => figure(k.replace(/_/g, ' '), typeof v === 'number' ? count(v) : String(v ?? '–'))),
+          ...Object.entries(pipe.components || {}).map(([name, c]) => figure(name,
+            `${(c && c.state) || '–'}${c && c.stale ? ' (stale)' : ''}${c && typeof c.rate_hz === 'number' ? ` · ${num(c.rate_hz)} Hz` : ''}`))),
         el('p', { class: 'muted', text: `updated ${clockTime(h.timestamp)}` })));
     }
   }
@@ -294,7 +297,7 @@
       canvas,
       el('div', { class: 'verdict-body' },
         el('div', { class: 'verdict-head' },
-          el('span', { class: 'category', text: d.category || '?' }),
+          el('span', { class: 'category', text: String(d.category || '?').replace(/_/g, ' ') }),
           el('span', { class: `badge ${d.accepted ? 'ok' : 'bad'}`, text: d.accepted ? 'accepted' : 'rejected' })),
         el('p', { class: 'verdict-line' }, `${d.class_name || ''} · confidence `,
           el('b', { text: `${num((d.confidence || 0) * 100, 1)} %` }),
