@@ -188,3 +188,51 @@ def test_unreachable_rtsp_stream_reconnects_instead_of_crashing():
     assert status['state'] == 'reconnecting' and not core.finished
     assert 'secret' not in status['reason'] and 'user:***@127.0.0.1' in status['reason']
     core.close()
+
+
+def test_http_stream_dies_and_returns_with_real_ffmpeg(video):
+    """Server gone mid-run -> reconnecting with failed reopen attempts -> back -> frames resume."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(video.parent))
+    handler.log_message = lambda *a, **k: None
+
+    def serve(port):
+        server = http.server.ThreadingHTTPServer(('127.0.0.1', port), handler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        return server, thread
+
+    server, thread = serve(0)
+    port = server.server_address[1]
+    core = CameraCore(CameraConfig(source=f'http://127.0.0.1:{port}/{video.name}', fps=0.0,
+                                   open_timeout_s=2.0, reconnect_initial_s=0.05,
+                                   reconnect_max_s=0.2))
+    try:
+        assert core.open()
+        first = drain_until(core, lambda: core.state == 'reconnecting')   # EOF = stream lost
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+        drain_until(core, lambda: core.status()['attempts'] >= 2)         # reopen fails: down
+        assert core.state == 'reconnecting' and not core.finished
+        server, thread = serve(port)
+        again = drain_until(core, lambda: core.counters['reconnects'] >= 2 and core.state == 'online'
+                            and core.counters['frames_published'] > len(first) + 5)
+        assert len(first) >= N - 1 and len(again) > 5
+        assert again[0].seq == first[-1].seq + 1
+    finally:
+        core.close()
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def drain_until(core, condition, timeout=20.0):
+    import time
+
+    frames, deadline = [], time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, core.status()
+        frame = core.read()
+        if frame is not None:
+            frames.append(frame)
+    return frames
