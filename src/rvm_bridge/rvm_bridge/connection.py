@@ -80,6 +80,7 @@ class PusherConnection:
         self.last_close_code: int | None = None
         self.last_pong_latency_ms: float | None = None
         self._last_pong_recorded = float('-inf')
+        self._closed_pings = self._closed_pongs = 0      # of earlier sockets (stats are cumulative)
 
     # -- public API ------------------------------------------------------------------------------
     @property
@@ -204,8 +205,8 @@ class PusherConnection:
                 'socket_id': session.socket_id if session else None,
                 'activity_timeout_s': session.activity_timeout_s if session and session.connected else None,
                 **self.counters,
-                'pings_sent': session.pings_sent if session else 0,
-                'pongs_received': session.pongs_received if session else 0,
+                'pings_sent': self._closed_pings + (session.pings_sent if session else 0),
+                'pongs_received': self._closed_pongs + (session.pongs_received if session else 0),
                 'last_pong_latency_ms': self.last_pong_latency_ms,
                 'last_error': self.last_error,
                 'last_close_code': self.last_close_code,
@@ -382,6 +383,9 @@ class PusherConnection:
         except Exception:  # noqa: BLE001
             pass
         with self._pong_cond:
+            if self._session is not None:
+                self._closed_pings += self._session.pings_sent
+                self._closed_pongs += self._session.pongs_received
             self._transport = None
             self._session = None
             self._generation += 1
