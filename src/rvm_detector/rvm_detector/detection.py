@@ -50,3 +50,11 @@ def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, 
     inter = max(0.0, ix2 - ix1) * max(0.0, iy2 - iy1)
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return float(inter / union) if union > 0 else 0.0
+
+
+def box_containment(inner: tuple[float, float, float, float], outer: tuple[float, float, float, float]) -> float:
+    """Fraction of ``inner``'s area that lies inside ``outer``."""
+    ix1, iy1 = max(inner[0], outer[0]), max(inner[1], outer[1])
+    ix2, iy2 = min(inner[2], outer[2]), min(inner[3], outer[3])
+    area = (inner[2] - inner[0]) * (inner[3] - inner[1])
+    return float(max(0.0, ix2 - ix1) * max(0.0, iy2 - iy1) / area) if area > 0 else 0.0

@@ -20,6 +20,8 @@ class DetectorConfig:
     conf: float = param(0.25, 'YOLO confidence threshold per detection')
     iou: float = param(0.5, 'YOLO NMS IoU threshold')
     max_det: int = param(10, 'Maximum detections per frame')
+    agnostic_nms: bool = param(True, 'Class-agnostic NMS: one box per object even when two classes '
+                                     'compete (else a duplicate would count as a second object)')
     classes: list = param([-1], 'Model class ids to keep ([-1] = all classes)', read_only=True)
     warmup: bool = param(True, 'Run one prediction on a blank frame at start-up', read_only=True)
     cpu_threads: int = param(0, 'torch CPU threads (0 = all cores; Ultralytics would leave one idle)',

@@ -54,7 +54,7 @@ class DetectorCore:
         self.segmenter = segmenter or YoloSegmenter(
             weights=config.model_path, device=config.device, half=config.half, imgsz=config.imgsz,
             conf=config.conf, iou=config.iou, max_det=config.max_det, classes=list(config.classes),
-            cpu_threads=config.cpu_threads)
+            cpu_threads=config.cpu_threads, agnostic_nms=config.agnostic_nms)
         if refiner is None and config.refine != 'off':
             refiner = Sam2Refiner(weights=config.sam2_weights, device=config.device,
                                   imgsz=config.sam2_imgsz, half=config.half)
@@ -104,6 +104,7 @@ class DetectorCore:
         check_ranges(cfg)
         self.config = cfg
         self.segmenter.conf, self.segmenter.iou, self.segmenter.max_det = cfg.conf, cfg.iou, cfg.max_det
+        self.segmenter.agnostic_nms = cfg.agnostic_nms
         if self.session is not None:
             self.session.rvm_id = cfg.rvm_id
             self.session.policy = item_policy(cfg)

@@ -18,7 +18,7 @@ from rvm_common.events import (EVENT_DETECTION_COMPLETED, EVENT_PROCESSING_UPDAT
                                EVENT_SESSION_COMPLETED, TOPIC_PROCESSING, TOPIC_SESSION,
                                TOPIC_VERDICT, make_event, utc_iso)
 from rvm_detector.class_map import ClassMap
-from rvm_detector.detection import Detection
+from rvm_detector.detection import Detection, box_containment
 from rvm_detector.item_tracker import IouTracker
 from rvm_detector.item_verdict import VerdictPolicy, judge
 
@@ -141,8 +141,10 @@ class ItemSession:
         item = self.item
         events = [self._processing('processing', f'stable for {track.still_frames} frames')]
         window = list(track.history)[-self.policy.stable_frames:]
+        # other objects: seen in at least 2 frames and not a fragment lying inside the item's box
         others = [t.last for t in self.tracker.visible()
-                  if t.track_id != track.track_id and t.hits >= min(2, self.policy.stable_frames)]
+                  if t.track_id != track.track_id and t.hits >= min(2, self.policy.stable_frames)
+                  and box_containment(t.last.bbox, track.last.bbox) < 0.8]
         try:
             fields = judge(window, others, frame_w, frame_h, self.class_map, self.verdict_policy)
         except Exception as exc:  # a bad detection must not take the node down

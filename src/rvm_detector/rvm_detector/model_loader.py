@@ -95,7 +95,7 @@ class YoloSegmenter:
 
     def __init__(self, weights: str = '', device: str = 'auto', half: bool = True, imgsz: int = 320,
                  conf: float = 0.25, iou: float = 0.5, max_det: int = 10,
-                 classes: list[int] | None = None, cpu_threads: int = 0) -> None:
+                 classes: list[int] | None = None, cpu_threads: int = 0, agnostic_nms: bool = True) -> None:
         self.weights_arg = weights
         self.device_arg = device
         self.half_arg = half
@@ -105,6 +105,7 @@ class YoloSegmenter:
         self.max_det = int(max_det)
         self.classes = [int(c) for c in classes or [] if int(c) >= 0] or None
         self.cpu_threads = int(cpu_threads)
+        self.agnostic_nms = bool(agnostic_nms)
         self.model: Any = None
         self.path: Path | None = None
         self.device = 'cpu'
@@ -143,6 +144,7 @@ class YoloSegmenter:
 
     def predict_args(self) -> dict[str, Any]:
         return dict(imgsz=self.imgsz, conf=self.conf, iou=self.iou, max_det=self.max_det,
+                    agnostic_nms=self.agnostic_nms,
                     classes=self.classes, device=self.device, quantize=16 if self.half else None,
                     verbose=False,
                     save=False, retina_masks=False)

@@ -83,6 +83,12 @@ def test_reject_reasons(kwargs, reason):
     assert of(events, TOPIC_PROCESSING)[-1]['detail'] == f'rejected: {reason}'
 
 
+def test_a_fragment_inside_the_item_box_is_not_a_second_object():
+    session, events = run(item_frames(extra=lambda: det(280, 160, 340, 250, 'other', 0.8)))
+    (v,) = of(events, TOPIC_VERDICT)
+    assert (v['accepted'], v['reason']) == (True, None)
+
+
 def test_item_that_leaves_before_being_still_fails():
     frames = [[]] + [[det(x, 100, x + 100, 300)] for x in (0, 80, 160, 240)] + [[]] * 4
     session, events = run(frames)

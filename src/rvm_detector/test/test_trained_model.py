@@ -1,0 +1,73 @@
+"""The bundled trained model finds the items of the synthetic scene and of the bundled sample video."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rvm_common.events import TOPIC_VERDICT
+from rvm_detector.detection import box_iou
+from rvm_detector.detector_config import DetectorConfig
+from rvm_detector.detector_core import DetectorCore
+from rvm_detector.model_loader import BUNDLED_MODEL
+
+pytestmark = pytest.mark.skipif(not BUNDLED_MODEL.exists(),
+                                reason=f'trained model not committed yet ({BUNDLED_MODEL.name})')
+
+
+def _sample_dir():
+    for parent in Path(__file__).resolve().parents:
+        if (parent / 'data' / 'sample' / 'rvm_sample.mp4').exists():
+            return parent / 'data' / 'sample'
+    return None
+
+
+@pytest.fixture(scope='module')
+def core():
+    det = DetectorCore(DetectorConfig(device='cpu', cpu_threads=2))
+    det.load()
+    return det
+
+
+def test_finds_the_items_of_the_synthetic_scene(core):
+    scene = pytest.importorskip('rvm_camera.synthetic_scene', reason='rvm_camera not installed')
+    resting = hits = 0
+    inserted, verdicts = [], []
+    for frame in scene.render_sequence(seed=11, width=640, height=480, n_items=3):
+        res = core.process(frame.image, frame.index, frame.index / 15.0)
+        verdicts += [p['class_name'] for t, p in res.events if t == TOPIC_VERDICT]
+        if frame.phase == 'entering' and frame.objects and (not inserted or inserted[-1][1] != frame.index - 1):
+            inserted.append([frame.objects[0].class_name, frame.index])
+        elif inserted and frame.objects:
+            inserted[-1][1] = frame.index
+        if frame.phase != 'resting' or not frame.objects:
+            continue
+        resting += 1
+        truth = frame.objects[0]
+        hits += any(d.class_name == truth.class_name and box_iou(d.bbox, truth.bbox) >= 0.5
+                    for d in res.detections)
+    core.command({'command': 'end_session'})
+    assert resting > 0 and hits / resting >= 0.9, f'{hits}/{resting} resting frames found'
+    assert verdicts == [name for name, _ in inserted]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_sample_dir() is None, reason='bundled sample video not present')
+def test_one_correct_verdict_per_item_in_the_bundled_sample(core):
+    import cv2
+    sample = _sample_dir()
+    truth = json.loads((sample / 'rvm_sample.json').read_text())
+    items = truth['items'][:4]                       # the first four items keep the test short
+    end_frame = items[-1]['last_frame'] + 8
+    cap = cv2.VideoCapture(str(sample / 'rvm_sample.mp4'))
+    verdicts = []
+    try:
+        for index in range(end_frame):
+            ok, image = cap.read()
+            assert ok, f'sample video ended at frame {index}'
+            res = core.process(np.ascontiguousarray(image), index, index / truth['fps'])
+            verdicts += [p['class_name'] for t, p in res.events if t == TOPIC_VERDICT]
+    finally:
+        cap.release()
+        core.command({'command': 'end_session'})
+    assert verdicts == [item['class_name'] for item in items]
