@@ -358,7 +358,9 @@ class PusherConnection:
             LOG.warning('server reported %s', self.last_error)
         elif isinstance(event, proto.Malformed):
             self.counters['malformed'] += 1
-            LOG.warning('ignored malformed frame (%s): %s', event.reason, event.excerpt)
+            count = self.counters['malformed']
+            if count <= 10 or count % 100 == 0:    # a flood must not flood the log too
+                LOG.warning('ignored malformed frame #%d (%s): %s', count, event.reason, event.excerpt)
         elif isinstance(event, proto.TimedOut):
             if event.kind == 'pong':
                 self.counters['pong_timeouts'] += 1
