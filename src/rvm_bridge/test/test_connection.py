@@ -260,3 +260,16 @@ def test_frequent_confirm_pongs_do_not_flood_the_timeline(make):
         assert conn.confirm(1.0)
     assert len(conn.timeline.entries('pong')) == 1
     assert conn.stats()['last_pong_latency_ms'] is not None
+
+
+def test_malformed_frames_are_counted_and_ignored(make):
+    events = []
+    conn, server, _ = make(['1.1'])
+    conn._on_event = lambda channel, event, data: events.append((channel, event, data))
+    assert wait_until(lambda: conn.state is S.CONNECTED)
+    for bad in ('not json', '[]', '{"event":5}', '{"event":"command","data":{}}', '\ud800'):
+        server.push(bad)
+    server.push('{"event":"command","channel":"private-rvm.1","data":"{\\"command\\":\\"end_session\\"}"}')
+    assert wait_until(lambda: events)
+    assert events == [('private-rvm.1', 'command', {'command': 'end_session'})]
+    assert conn.stats()['malformed'] == 5 and conn.state is S.CONNECTED
