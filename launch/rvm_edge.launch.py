@@ -6,7 +6,7 @@
 Every node reads the params YAML (``params_file``, default: config/rvm_edge.params.yaml next to
 this file); launch arguments left empty keep the YAML value.  Secrets never travel as launch
 arguments: the bridge reads its Bearer token and app secret from the environment variables named
-in the YAML (RVM_BRIDGE_TOKEN, PUSHER_APP_SECRET by default).
+in the YAML (RVM_BRIDGE_TOKEN, RVM_BRIDGE_APP_SECRET by default).
 """
 import os
 
