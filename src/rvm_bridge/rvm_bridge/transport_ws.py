@@ -50,7 +50,7 @@ class Transport(Protocol):
 
 
 class WebSocketTransport:
-    """A websocket-client ``WebSocket`` with select-based receive timeouts."""
+    """A websocket-client ``WebSocket`` with poll-based receive timeouts."""
 
     def __init__(self, *, origin: str = '', ca_bundle: str = '', connect_timeout_s: float = 10.0,
                  io_timeout_s: float = 30.0, max_message_bytes: int = 1 << 20) -> None:
@@ -106,10 +106,12 @@ class WebSocketTransport:
         pending = isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
         if not pending:
             try:
-                readable, _, _ = select.select([sock], [], [], max(0.0, timeout))
+                poller = select.poll()             # poll, not select: no FD_SETSIZE limit
+                poller.register(sock, select.POLLIN | select.POLLPRI)
+                ready = poller.poll(max(0.0, timeout) * 1000.0)
             except (OSError, ValueError) as exc:
                 raise TransportClosed(None, 'socket closed') from exc
-            if not readable:
+            if not ready:
                 return None
         try:
             opcode, frame = ws.recv_data_frame(control_frame=False)
