@@ -22,6 +22,7 @@ import logging
 import mimetypes
 import os
 import secrets
+import signal
 import threading
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -108,6 +109,7 @@ class DemoStack:
         self._own_soketi = soketi is None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._previous_sigterm: Any = None
         self.endpoints: DemoEndpoints | None = None
 
     def pusher_js_path(self) -> Path:
@@ -125,6 +127,7 @@ class DemoStack:
         if not (self.dashboard_dir / 'index.html').is_file():
             raise DemoStackError(f'no dashboard at {self.dashboard_dir}')
         self.pusher_js_path()
+        self._exit_cleanly_on_sigterm()
         if self.soketi is None:
             self.soketi = SoketiServer(host=self.host, client_messages=True, root=self.root)
         if not self.soketi.running:
@@ -160,7 +163,17 @@ class DemoStack:
             self._thread = None
         if self.soketi is not None and self._own_soketi:
             self.soketi.stop()
+        if self._previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
+            self._previous_sigterm = None
         self.endpoints = None
+
+    def _exit_cleanly_on_sigterm(self) -> None:
+        """SIGTERM -> SystemExit (while running, main thread, default handler only), so the caller's
+        ``finally: stop()`` runs and no Soketi process is left behind."""
+        if (self._own_soketi and threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL):
+            self._previous_sigterm = signal.signal(signal.SIGTERM, _raise_system_exit)
 
     def __enter__(self) -> DemoEndpoints:
         return self.start()
@@ -200,6 +213,10 @@ class DemoStack:
             LOG.warning('manual-sync trigger failed: %s', exc)
             return HTTPStatus.BAD_GATEWAY, {'message': f'trigger failed: {exc}'}
         return HTTPStatus.ACCEPTED, {'channel': CHANNEL_TIMEZONE, 'event': EVENT_MANUAL_SYNC, 'data': data}
+
+
+def _raise_system_exit(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _handler_class(stack: DemoStack) -> type[BaseHTTPRequestHandler]:
