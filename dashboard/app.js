@@ -292,21 +292,24 @@
     const canvas = el('canvas', { width: 160, height: 120, class: 'shape' });
     drawVerdict(canvas, d);
     const t = d.timings_ms || {};
-    list.prepend(el('li', { class: `verdict ${d.accepted ? 'accepted' : 'rejected'}`, 'data-event-id': d.event_id,
+    const verdict = d.accepted === true ? 'accepted' : d.accepted === false ? 'rejected' : 'unknown';
+    const join = (parts) => parts.filter(Boolean).join(' · ');
+    list.prepend(el('li', { class: `verdict ${verdict}`, 'data-event-id': d.event_id,
       'data-item-id': d.item_id, 'data-category': d.category },
       canvas,
       el('div', { class: 'verdict-body' },
         el('div', { class: 'verdict-head' },
           el('span', { class: 'category', text: String(d.category || '?').replace(/_/g, ' ') }),
-          el('span', { class: `badge ${d.accepted ? 'ok' : 'bad'}`, text: d.accepted ? 'accepted' : 'rejected' })),
-        el('p', { class: 'verdict-line' }, `${d.class_name || ''} · confidence `,
-          el('b', { text: `${num((d.confidence || 0) * 100, 1)} %` }),
+          el('span', { class: `badge ${{ accepted: 'ok', rejected: 'bad', unknown: 'neutral' }[verdict]}`, text: verdict })),
+        el('p', { class: 'verdict-line' }, d.class_name ? `${d.class_name} · ` : '',
+          typeof d.confidence === 'number' ? el('span', {}, 'confidence ', el('b', { text: `${num(d.confidence * 100, 1)} %` })) : null,
           d.reason ? el('span', { class: 'reason', text: ` · ${String(d.reason).replace(/_/g, ' ')}` }) : null,
-          d.truncated ? el('span', { class: 'muted', text: ' · truncated' }) : null),
+          d.truncated ? el('span', { class: 'muted', text: `${d.class_name || typeof d.confidence === 'number' ? ' · ' : ''}truncated` }) : null),
         el('p', { class: 'muted' },
           el('span', { class: 'latency', text: isNaN(latency) ? 'latency –' : `latency ${latency} ms` }),
-          ` capture→display · inference ${num(t.inference)} ms · item ${d.item_id} · ${clockTime(d.capture_time)}`,
-          typeof d.seq === 'number' ? ` · seq ${d.seq}` : ''))));
+          ' capture→display · ',
+          join([typeof t.inference === 'number' && `inference ${num(t.inference)} ms`, d.item_id && `item ${d.item_id}`,
+            d.capture_time && clockTime(d.capture_time), typeof d.seq === 'number' && `seq ${d.seq}`])))));
     while (list.children.length > MAX_VERDICTS) list.lastChild.remove();
     const accepted = model.verdicts.filter((v) => v.accepted).length;
     $('verdict-count').textContent = `${model.verdicts.length} shown · ${accepted} accepted`;

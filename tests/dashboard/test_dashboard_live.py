@@ -119,6 +119,19 @@ def test_page_shows_status_health_verdicts_and_manual_sync(demo, browser, pusher
     assert text(browser, '#tz-name') == 'Asia/Jakarta' and text(browser, '#tz-offset') == '+07:00'
     assert browser.call('eval', expression='window.rvmDashboard.malformed') == 0
 
+    # bad input: a frame that is not JSON is counted and ignored; a verdict truncated to its envelope
+    # (what the bridge sends when even the compact form is over the size limit) is still listed
+    sdk.trigger(events.CHANNEL_DETECTIONS, events.EVENT_DETECTION_COMPLETED, 'not json {')
+    browser.wait('window.rvmDashboard.malformed === 1')
+    bare = {k: v for k, v in verdict('item-3').items() if k in ('type', 'version', 'event_id', 'rvm_id',
+                                                                  'timestamp')}
+    bare.update(seq=3, truncated=True)
+    validate_event(bare)
+    sdk.trigger(events.CHANNEL_DETECTIONS, events.EVENT_DETECTION_COMPLETED, bare)
+    browser.wait(f"document.querySelector('#verdicts .verdict[data-event-id=\"{bare['event_id']}\"]') !== null")
+    assert 'truncated' in text(browser, f'#verdicts .verdict[data-event-id="{bare["event_id"]}"]')
+    assert browser.call('eval', expression="document.getElementById('conn-state').textContent") == 'connected'
+
 
 def test_page_reconnects_after_soketi_is_killed_and_restarted(demo, browser):
     open_dashboard(browser, demo)
