@@ -203,3 +203,25 @@ def test_laravel_guide_links_every_schema_and_names_every_event():
         assert f'`{name}`' in guide, name
     for channel in (events.CHANNEL_STATUS, events.CHANNEL_DETECTIONS, events.CHANNEL_TIMEZONE):
         assert f'`{channel}`' in guide
+
+
+@pytest.mark.parametrize('date_header, zone, status', [
+    ('Thu, 26 Nov 2026 10:54:25 GMT', 'Asia/Jakarta', 'synced'),
+    ('Thu, 26 Nov 2026 10:54:25 GMT', 'Asia/Kathmandu', 'synced'),      # +05:45
+    (None, 'Asia/Jakarta', 'failed'),                                 # time source unreachable
+    ('not a date', 'America/St_Johns', 'failed'),
+    ('Thu, 26 Nov 2026 10:54:25 GMT', 'Mars/Olympus', 'failed'),       # unknown zone -> UTC, failed
+])
+def test_bridge_timezone_sync_events_validate(date_header, zone, status):
+    from rvm_bridge.timezone_sync import TimezoneSync
+
+    def fetch(url, timeout):
+        if date_header is None:
+            raise OSError('connection refused')
+        return date_header
+
+    sync = TimezoneSync(url='http://server.example/', timezone_name=zone, rvm_id='rvm-001', fetch=fetch,
+                        wall_clock=lambda: 1_795_000_000.0)
+    payload = json.loads(dumps(sync.sync('manual')))
+    assert payload['status'] == status
+    validate_event(payload)
