@@ -49,7 +49,6 @@ class DetectorCore:
 
     def __init__(self, config: DetectorConfig = DetectorConfig(), *, segmenter: YoloSegmenter | None = None,
                  refiner: Sam2Refiner | None = None, wall_clock=time.time) -> None:
-        check_ranges(config)
         self.config = config
         self.segmenter = segmenter or YoloSegmenter(
             weights=config.model_path, device=config.device, half=config.half, imgsz=config.imgsz,
@@ -76,13 +75,14 @@ class DetectorCore:
     def load(self) -> None:
         """Load class map, model (+ warm-up) and SAM2; :class:`ModelLoadError` with the reason."""
         try:
+            check_ranges(self.config)
             self.class_map = ClassMap.load(self.config.class_map_file)
             self.segmenter.load(warmup=self.config.warmup)
             if self.refiner is not None:
                 self.refiner.load()
-        except ClassMapError as exc:
+        except (ClassMapError, ConfigError) as exc:
             self._fail(str(exc))
-            raise ModelLoadError(str(exc)) from exc
+            raise ModelLoadError(f'invalid detector configuration: {exc}') from exc
         except ModelLoadError as exc:
             self._fail(str(exc))
             raise

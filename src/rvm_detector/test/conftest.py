@@ -14,12 +14,15 @@ RVM_CLASSES = {0: 'pet_bottle', 1: 'aluminium_can', 2: 'glass_bottle', 3: 'other
 
 def build_random_seg_model(path) -> str:
     """Save a yolo11n-seg built from the yaml (random weights, 4 RVM classes) to ``path``."""
+    import torch
+
     from rvm_detector.model_loader import offline_ultralytics
     offline_ultralytics()
     from ultralytics import YOLO
     from ultralytics.nn.tasks import SegmentationModel
 
     model = YOLO('yolo11n-seg.yaml')
+    torch.manual_seed(0)                     # the same random model every run
     net = SegmentationModel('yolo11n-seg.yaml', nc=len(RVM_CLASSES), verbose=False)
     net.names = dict(RVM_CLASSES)
     net.task = 'segment'
@@ -45,7 +48,9 @@ def seg_onnx(seg_pt, tmp_path_factory) -> str:
 def loaded_segmenter(seg_pt):
     """A loaded random-weight segmenter that yields boxes on any frame (conf 1e-6)."""
     from rvm_detector.model_loader import YoloSegmenter
-    seg = YoloSegmenter(weights=seg_pt, device='cpu', imgsz=160, conf=1e-6, max_det=3, cpu_threads=2)
+    # per-class NMS: a random model's boxes all overlap, class-agnostic NMS would keep very few
+    seg = YoloSegmenter(weights=seg_pt, device='cpu', imgsz=160, conf=1e-6, max_det=3, cpu_threads=2,
+                        agnostic_nms=False)
     seg.load(warmup=True)
     return seg
 

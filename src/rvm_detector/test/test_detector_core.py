@@ -13,7 +13,7 @@ from rvm_detector.schemas import SCHEMAS_BY_TOPIC
 
 
 def make_core(segmenter, refiner=None, **overrides):
-    cfg = dataclasses.replace(DetectorConfig(), imgsz=160, conf=1e-6, max_det=3, stable_frames=2,
+    cfg = dataclasses.replace(DetectorConfig(), imgsz=160, conf=1e-6, max_det=3, stable_frames=2, agnostic_nms=False,
                               leave_frames=2, min_confidence=0.0, **overrides)
     core = DetectorCore(cfg, segmenter=segmenter, refiner=refiner)
     core.load()
@@ -140,5 +140,7 @@ def test_live_reconfigure_validates_and_applies(loaded_segmenter):
         core.reconfigure({'refine': 'always'})
     assert core.config.conf == 0.3      # failed changes leave the config as it was
     core.reconfigure({'conf': 1e-6})
-    with pytest.raises(ConfigError, match='stable_frames'):
-        DetectorCore(dataclasses.replace(DetectorConfig(), stable_frames=0))
+    bad = DetectorCore(dataclasses.replace(DetectorConfig(), stable_frames=0))
+    with pytest.raises(ModelLoadError, match='invalid detector configuration: stable_frames'):
+        bad.load()
+    assert bad.status()['state'] == 'error'

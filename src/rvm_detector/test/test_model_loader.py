@@ -27,7 +27,7 @@ def test_pt_model_loads_and_predicts_polygons(loaded_segmenter, frame):
 
 
 def test_onnx_model_loads_and_predicts(seg_onnx, frame):
-    seg = YoloSegmenter(weights=seg_onnx, device='cpu', imgsz=160, conf=1e-6, max_det=2)
+    seg = YoloSegmenter(weights=seg_onnx, device='cpu', imgsz=160, conf=1e-6, max_det=2, agnostic_nms=False)
     seg.load(warmup=True)
     assert seg.names[0] == 'pet_bottle'
     out = seg.predict(frame)
