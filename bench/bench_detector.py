@@ -154,7 +154,7 @@ def main(argv=None) -> int:
     print(f'serialization       {ms(serial)}   (Detection2DArray CDR + event/status JSON)')
     print(f'annotate+label mask {ms(annot)}   (adapter, only when published)')
     ratio = statistics.median(full) / statistics.median(bare)
-    print(f'\n## core vs bare model.predict (same frames, interleaved)')
+    print('\n## core vs bare model.predict (same frames, interleaved)')
     print(f'bare model.predict  {ms(bare)}')
     print(f'DetectorCore.process{ms(full)}')
     print(f'ratio core / bare   {ratio:.3f}x   (target <= 1.05x)')

@@ -52,7 +52,10 @@ def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, 
     return float(inter / union) if union > 0 else 0.0
 
 
-def box_containment(inner: tuple[float, float, float, float], outer: tuple[float, float, float, float]) -> float:
+Box = tuple[float, float, float, float]
+
+
+def box_containment(inner: Box, outer: Box) -> float:
     """Fraction of ``inner``'s area that lies inside ``outer``."""
     ix1, iy1 = max(inner[0], outer[0]), max(inner[1], outer[1])
     ix2, iy2 = min(inner[2], outer[2]), min(inner[3], outer[3])

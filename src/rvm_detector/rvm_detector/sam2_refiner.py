@@ -38,7 +38,6 @@ class Sam2Refiner:
         """Build the predictor; :class:`ModelLoadError` for a missing/unknown/corrupt checkpoint."""
         device = resolve_device(self.device_arg)
         offline_ultralytics()
-        import torch  # noqa: F401  (Ultralytics needs it loaded)
         from ultralytics.models.sam.predict import SAM2Predictor
 
         network = self.network

@@ -13,7 +13,8 @@ from rvm_detector.schemas import SCHEMAS_BY_TOPIC
 
 
 def make_core(segmenter, refiner=None, **overrides):
-    cfg = dataclasses.replace(DetectorConfig(), imgsz=160, conf=1e-6, max_det=3, stable_frames=2, agnostic_nms=False,
+    cfg = dataclasses.replace(DetectorConfig(), imgsz=160, conf=1e-6, max_det=3, stable_frames=2,
+                              agnostic_nms=False,
                               leave_frames=2, min_confidence=0.0, **overrides)
     core = DetectorCore(cfg, segmenter=segmenter, refiner=refiner)
     core.load()

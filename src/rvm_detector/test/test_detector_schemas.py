@@ -53,7 +53,8 @@ def test_package_schema_rejects_broken_verdicts():
             jsonschema.validate(payload, VERDICT_SCHEMA)
 
 
-@pytest.mark.skipif(_docs_schema_dir() is None, reason='docs/schemas not found (package tested outside the repo)')
+@pytest.mark.skipif(_docs_schema_dir() is None,
+                    reason='docs/schemas not found (package tested outside the repo)')
 def test_events_match_the_documented_schemas():
     from referencing import Registry, Resource
 

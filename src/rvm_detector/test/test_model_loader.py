@@ -5,7 +5,6 @@ import textwrap
 import time
 import zipfile
 
-import numpy as np
 import pytest
 
 from rvm_detector.model_loader import (BUNDLED_MODEL, ModelLoadError, YoloSegmenter, resolve_device,

@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from rvm_detector.detection import Detection

@@ -36,7 +36,8 @@ def test_finds_the_items_of_the_synthetic_scene(core):
     for frame in scene.render_sequence(seed=11, width=640, height=480, n_items=3):
         res = core.process(frame.image, frame.index, frame.index / 15.0)
         verdicts += [p['class_name'] for t, p in res.events if t == TOPIC_VERDICT]
-        if frame.phase == 'entering' and frame.objects and (not inserted or inserted[-1][1] != frame.index - 1):
+        new_item = not inserted or inserted[-1][1] != frame.index - 1
+        if frame.phase == 'entering' and frame.objects and new_item:
             inserted.append([frame.objects[0].class_name, frame.index])
         elif inserted and frame.objects:
             inserted[-1][1] = frame.index
