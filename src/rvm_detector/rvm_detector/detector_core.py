@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,7 +41,6 @@ class DetectorResult:
     item_state: str = 'empty'
     item_id: str | None = None
     refined: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class DetectorCore:
