@@ -29,6 +29,7 @@ def core():
     return det
 
 
+@pytest.mark.slow
 def test_finds_the_items_of_the_synthetic_scene(core):
     scene = pytest.importorskip('rvm_camera.synthetic_scene', reason='rvm_camera not installed')
     resting = hits = 0
