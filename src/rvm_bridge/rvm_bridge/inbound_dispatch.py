@@ -17,8 +17,7 @@ from rvm_bridge.channel_map import ChannelMap
 LOG = logging.getLogger(__name__)
 
 #: Commands the edge understands (others are counted as malformed).
-COMMANDS = ('maintenance_on', 'maintenance_off', 'end_session', 'start_session', 'restart_bridge',
-            'sync_time', 'reboot')
+COMMANDS = ('maintenance_on', 'maintenance_off', 'end_session')   # docs/schemas/command.json
 
 
 class InboundError(ValueError):
@@ -51,7 +50,10 @@ def validate_manual_sync(payload: Any) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise InboundError('manual-sync data must be a JSON object')
     _optional_str(payload, 'timezone', 64)
+    if payload.get('timezone') == '':
+        raise InboundError('"timezone" must not be empty')
     _optional_str(payload, 'requested_by')
+    _optional_str(payload, 'request_id', 128)
     return payload
 
 
@@ -62,6 +64,10 @@ def validate_command(payload: Any) -> dict[str, Any]:
     command = payload.get('command')
     if command not in COMMANDS:
         raise InboundError(f'unknown command {command!r} (known: {", ".join(COMMANDS)})')
+    _optional_str(payload, 'requested_by')
+    _optional_str(payload, 'request_id', 128)
+    if 'args' in payload and not isinstance(payload['args'], dict):
+        raise InboundError('"args" must be an object')
     return payload
 
 

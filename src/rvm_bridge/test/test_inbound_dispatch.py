@@ -1,0 +1,36 @@
+"""Inbound dispatch: accepted kinds, client- prefix, JSON strings, malformed and unknown counted."""
+from rvm_bridge.channel_map import load_channel_map
+from rvm_bridge.inbound_dispatch import InboundDispatcher
+
+
+def _dispatcher():
+    got = []
+    return InboundDispatcher(load_channel_map(rvm_id='r1'), lambda kind, p: got.append((kind, p))), got
+
+
+def test_accepts_objects_json_strings_and_client_events():
+    d, got = _dispatcher()
+    assert d.dispatch('timezone-updates', 'manual-sync', '{"timezone":"Asia/Jakarta"}')
+    assert d.dispatch('timezone-updates', 'manual-sync', '')
+    assert d.dispatch('private-rvm.r1', 'client-manual-sync', {'requested_by': 'ops'})
+    assert d.dispatch('private-rvm.r1', 'command', {'command': 'end_session', 'args': {}})
+    assert [k for k, _ in got] == ['manual-sync', 'manual-sync', 'manual-sync', 'command']
+    assert got[0][1] == {'timezone': 'Asia/Jakarta'} and got[1][1] == {}
+    assert d.stats()['accepted'] == 4
+
+
+def test_malformed_unknown_and_internal_events():
+    d, got = _dispatcher()
+    assert not d.dispatch('private-rvm.r1', 'command', {'command': 'self_destruct'})
+    assert not d.dispatch('private-rvm.r1', 'command', '{broken')
+    assert not d.dispatch('timezone-updates', 'manual-sync', {'timezone': ''})
+    assert not d.dispatch('timezone-updates', 'manual-sync', [1, 2])
+    assert not d.dispatch('private-rvm.r2', 'command', {'command': 'end_session'})   # other machine
+    assert not d.dispatch('timezone-updates', 'pusher:subscription_succeeded', {})
+    assert got == [] and d.stats() == {'accepted': 0, 'unknown': 1, 'malformed': 4, 'handler_errors': 0}
+
+
+def test_handler_error_is_counted_not_raised():
+    d = InboundDispatcher(load_channel_map(rvm_id='r1'), lambda kind, p: 1 / 0)
+    assert d.dispatch('timezone-updates', 'manual-sync', {})
+    assert d.stats()['handler_errors'] == 1
