@@ -216,6 +216,7 @@ class Sender:
                         self.counters['latest_sent'] += 1
                         self.latency.add((now_mono - item.published) * 1000.0)
         if outcome.retry:
+            self.outbox.mark_attempt(k for k in outcome.retry if k in created)
             self.counters['send_errors'] += 1
             delay = self.auth_retry_s if outcome.auth_error else self._retry[kind].next()
             self._not_before[kind] = time.monotonic() + delay

@@ -48,6 +48,7 @@ def test_durable_in_order_across_an_outage(tmp_path):
         box.append('c', 'e', 'http', {'event_id': f'e{i}', 'n': i})
         sender.wake()
     assert not sender.flush(0.3) and box.depth() == 50
+    assert box.peek(1)[0].attempts >= 1
     fake.down = False
     assert sender.flush(5.0)
     sender.stop()
