@@ -10,6 +10,7 @@ and reported on the status topic; the node stays up.
 """
 from __future__ import annotations
 
+import array
 import importlib
 import json
 import threading
@@ -41,7 +42,8 @@ def rclpy_factory() -> MessageFactory:
     def resolve(type_name: str) -> type:
         package, _, name = type_name.split('/')
         return getattr(importlib.import_module(f'{package}.msg'), name)
-    return MessageFactory(resolve=resolve, byte_array=lambda flat: flat.tobytes())
+    # array.array('B') is the fast path of rclpy's uint8[] setter (bytes would be checked per element)
+    return MessageFactory(resolve=resolve, byte_array=lambda flat: array.array('B', flat.tobytes()))
 
 
 class DetectorNode(Node):
