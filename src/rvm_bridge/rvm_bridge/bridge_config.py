@@ -30,7 +30,8 @@ class BridgeConfig:
     auth_token_env: str = param('RVM_BRIDGE_TOKEN', 'Name of the env var holding the Bearer token')
     auth_token_file: str = param('', "File holding the Bearer token (used when the env var is empty)")
     api_base: str = param('', "Base URL of the MyRVM API (auth endpoint, server time); '' = none")
-    rvm_id: str = param('rvm-1', 'Machine id: envelope rvm_id and {rvm_id} in channel names', read_only=True)
+    rvm_id: str = param('', "Machine id: envelope rvm_id and {rvm_id} in channel names; '' = rvm-<hostname>",
+                        read_only=True)
     channel_map_file: str = param('', "Channel map YAML; '' = the bundled rvm_bridge/config/channel_map.yaml")
     transport: str = param('http', 'Default transport of routes that name none',
                            choices=('http', 'client-event'))
@@ -48,6 +49,13 @@ class BridgeConfig:
     confirm_timeout_s: float = param(5.0, 'Ping/pong round trip that confirms written client events')
     retry_min_s: float = param(1.0, 'First retry delay after a failed send')
     retry_max_s: float = param(30.0, 'Cap of the exponential retry delay (jittered)')
+    activity_timeout_s: float = param(120.0, "Ping after min(this, the server's activity_timeout) of silence")
+    pong_timeout_s: float = param(30.0, 'No pong this long after a ping -> reconnect')
+    handshake_timeout_s: float = param(10.0, 'Socket open but no pusher:connection_established -> back off')
+    connect_timeout_s: float = param(10.0, 'TCP + TLS + WebSocket upgrade timeout')
+    auth_retry_s: float = param(30.0, 'First channel-auth retry after 401/403 or a missing token')
+    auth_retry_max_s: float = param(600.0, 'Cap of the channel-auth retry delay')
+    refused_retry_s: float = param(300.0, 'Retry unchanged this long after a refusal (close 4000-4099); 0 = stay failed')
     time_endpoint: str = param('', "URL whose HTTP Date is the server time; '' = api_base")
     timezone: str = param('', "IANA timezone when the server sends none; '' = UTC")
     timezone_sync_on_start: bool = param(True, 'Sync time/timezone when the bridge starts')

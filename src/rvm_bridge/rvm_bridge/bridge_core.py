@@ -28,6 +28,7 @@ from rvm_bridge.timezone_sync import TimezoneSync
 from rvm_bridge.transport_client import ClientEventTransport
 from rvm_bridge.transport_http import HttpTransport, WireEvent
 from rvm_common.events import (TOPIC_BRIDGE_STATUS, TOPIC_COMMAND, TOPIC_MANUAL_SYNC, TOPIC_TIMEZONE, dumps,
+                               resolve_rvm_id,
                                make_event)
 from rvm_common.params import ConfigError
 
@@ -46,8 +47,9 @@ class BridgeCore:
                  timezone_sync: TimezoneSync | None = None) -> None:
         config.validate()
         self.config = config
+        self.rvm_id = resolve_rvm_id(config.rvm_id)
         self._emit = on_inbound
-        self.channel_map: ChannelMap = load_channel_map(config.channel_map_file, rvm_id=config.rvm_id,
+        self.channel_map: ChannelMap = load_channel_map(config.channel_map_file, rvm_id=self.rvm_id,
                                                         default_transport=config.transport)
         self.outbox = Outbox(config.resolved_outbox_path(), max_rows=config.outbox_max_rows,
                              max_bytes=config.outbox_max_mb * 1_000_000, max_age_s=config.outbox_max_age_s,
@@ -59,7 +61,7 @@ class BridgeCore:
             self._log_file = open(Path(config.outbox_log).expanduser(), 'a', encoding='utf-8')
         self.timezone = timezone_sync or TimezoneSync(
             url=config.time_url(), timezone_name=config.timezone, timeout_s=config.http_timeout_s,
-            rvm_id=config.rvm_id, allow_system_change=config.allow_system_clock_change)
+            rvm_id=self.rvm_id, allow_system_change=config.allow_system_clock_change)
         self.connection = None
         transports: dict[str, Any] = {}
         self.state = 'offline'
@@ -282,5 +284,5 @@ class BridgeCore:
             'connection': conn,
             'clock_offset_ms': tz.clock_offset_ms if tz else None,
             'timezone': tz.timezone if tz else None,
-        }, rvm_id=self.config.rvm_id)
+        }, rvm_id=self.rvm_id)
 

@@ -90,7 +90,7 @@ def test_http_delivery_in_order_with_outage_and_latest(tmp_path, capture_server,
                     '  - {topic: rvm/health, channel: "rvm-status.{rvm_id}", event: health-updated, delivery: latest}\n'
                     '  - {topic: timezone/synced, channel: timezone-updates, event: timezone-synced, delivery: latest}\n')
     emitted = []
-    cfg = BridgeConfig(host='127.0.0.1', port=port, tls=False, app_key='k', app_id='7',
+    cfg = BridgeConfig(host='127.0.0.1', port=port, tls=False, rvm_id='rvm-1', app_key='k', app_id='7',
                        outbox_path=str(tmp_path / 'o.db'), channel_map_file=str(cmap), retry_min_s=0.05,
                        retry_max_s=0.2, api_base=f'http://127.0.0.1:{port}', timezone='Asia/Jakarta',
                        status_period_s=0)
