@@ -8,7 +8,6 @@ callback waits on the network.  Publishes inbound events (``rvm/command``,
 """
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from typing import Any
@@ -24,7 +23,7 @@ from rvm_bridge.bridge_config import BridgeConfig
 from rvm_bridge.bridge_core import BridgeCore
 from rvm_bridge.diagnostics import bridge_diagnostic, to_diagnostic_array
 from rvm_common import events
-from rvm_common.image_conv import MessageFactory
+from rvm_common.ros_messages import ros_message_factory
 from rvm_common.params import declare_parameters
 
 #: Topics this node publishes (inbound events and bridge products).
@@ -32,23 +31,16 @@ OUTPUT_TOPICS = (events.TOPIC_COMMAND, events.TOPIC_MANUAL_SYNC, events.TOPIC_TI
                  events.TOPIC_BRIDGE_STATUS)
 
 
-def rclpy_factory() -> MessageFactory:
-    """A MessageFactory resolving 'pkg/msg/Type' to rclpy message classes."""
-    def resolve(type_name: str) -> type:
-        package, _, name = type_name.split('/')
-        return getattr(importlib.import_module(f'{package}.msg'), name)
-    return MessageFactory(resolve=resolve, byte_array=lambda flat: flat.tobytes())
-
 
 class BridgeNode(Node):
     """ROS topics <-> Laravel Reverb (Pusher protocol v7), with a durable outbox."""
 
     def __init__(self) -> None:
-        super().__init__('bridge_node')
+        super().__init__('bridge')
         self.config: BridgeConfig = declare_parameters(self, BridgeConfig)
         qos = QoSProfile(depth=self.config.qos_depth, reliability=(
             ReliabilityPolicy.RELIABLE if self.config.qos_reliable else ReliabilityPolicy.BEST_EFFORT))
-        self.factory = rclpy_factory()
+        self.factory = ros_message_factory()
         self.output_publishers = {topic: self.create_publisher(String, topic, qos) for topic in OUTPUT_TOPICS}
         self.diagnostics_publisher = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.core = BridgeCore(self.config, on_inbound=self.on_core_output)

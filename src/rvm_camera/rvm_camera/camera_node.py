@@ -7,7 +7,6 @@ blocking device read never stalls the executor; source failures never end the no
 """
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from typing import Any
@@ -22,20 +21,15 @@ from std_msgs.msg import String
 
 from rvm_camera.camera_config import CameraConfig
 from rvm_camera.camera_core import CameraCore
-from rvm_camera.messages import (CalibrationError, array_byte_array, camera_info_message,
+from rvm_camera.messages import (CalibrationError, camera_info_message,
                                  compressed_message, image_message, load_calibration)
 from rvm_common.events import TOPIC_CAMERA_INFO, TOPIC_CAMERA_STATUS, TOPIC_IMAGE, dumps
-from rvm_common.image_conv import MessageFactory
+from rvm_common.ros_messages import ros_message_factory
 from rvm_common.params import declare_parameters
 
 
-def _resolve(type_name: str) -> type:
-    package, _, name = type_name.split('/')
-    return getattr(importlib.import_module(f'{package}.msg'), name)
-
-
 #: MessageFactory building rclpy messages
-RCLPY_FACTORY = MessageFactory(resolve=_resolve, byte_array=array_byte_array)
+RCLPY_FACTORY = ros_message_factory()
 
 
 class _RosLogHandler(logging.Handler):

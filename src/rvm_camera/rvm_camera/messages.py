@@ -6,7 +6,6 @@ standard ROS ``camera_info`` YAML (camera_calibration / camera_info_manager).
 """
 from __future__ import annotations
 
-import array
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -80,17 +79,6 @@ def load_calibration(path: str | Path) -> CameraCalibration:
 def float64_array(values: Sequence[float]) -> np.ndarray:
     """Default float-array field value (rosbags wants numpy; rclpy adapters pass ``list``)."""
     return np.asarray(values, dtype=np.float64)
-
-
-def array_byte_array(flat: np.ndarray) -> array.array:
-    """``uint8[]`` value for rclpy messages: one copy into ``array.array('B')``.
-
-    rclpy stores uint8 sequences as ``array.array``; handing it one directly
-    skips rclpy's per-element type check of lists/bytes.
-    """
-    buf = array.array('B')
-    buf.frombytes(memoryview(np.ascontiguousarray(flat, dtype=np.uint8)))
-    return buf
 
 
 def image_message(factory: MessageFactory, image: np.ndarray, stamp_ns: int, frame_id: str) -> Any:

@@ -109,7 +109,7 @@ def test_bad_calibration_files_raise_clear_errors(tmp_path, text, words):
 def test_rclpy_style_byte_array_is_one_exact_copy():
     import array
 
-    from rvm_camera.messages import array_byte_array
+    from rvm_common.ros_messages import rclpy_byte_array as array_byte_array
     from rvm_common.image_conv import MessageFactory
     img = np.random.default_rng(2).integers(0, 256, (48, 64, 3), dtype=np.uint8)
     factory = MessageFactory(resolve=humble_typestore().types.__getitem__,

@@ -8,7 +8,6 @@ collectors, so no callback here ever waits on them.
 """
 from __future__ import annotations
 
-import importlib
 import sys
 import time
 
@@ -20,7 +19,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
 
 from rvm_common import events
-from rvm_common.image_conv import MessageFactory
+from rvm_common.ros_messages import ros_message_factory
 from rvm_common.params import declare_parameters
 from rvm_health.diagnostics_msgs import to_diagnostic_array
 from rvm_health.health_config import HealthConfig
@@ -30,22 +29,15 @@ from rvm_health.readings import OK
 TICK_PERIOD_S = 0.25
 
 
-def rclpy_factory() -> MessageFactory:
-    """A MessageFactory resolving 'pkg/msg/Type' to rclpy message classes."""
-    def resolve(type_name: str) -> type:
-        package, _, name = type_name.split('/')
-        return getattr(importlib.import_module(f'{package}.msg'), name)
-    return MessageFactory(resolve=resolve, byte_array=lambda flat: flat.tobytes())
-
 
 class HealthNode(Node):
     """Health monitor node: RVM status, health events and /diagnostics."""
 
     def __init__(self) -> None:
-        super().__init__('health_node')
+        super().__init__('health')
         self.config = declare_parameters(self, HealthConfig)
         self.core = HealthCore(self.config)
-        self.factory = rclpy_factory()
+        self.factory = ros_message_factory()
         qos = QoSProfile(depth=self.config.qos_depth, reliability=(
             ReliabilityPolicy.RELIABLE if self.config.qos_reliable else ReliabilityPolicy.BEST_EFFORT))
         self.status_publisher = self.create_publisher(String, events.TOPIC_RVM_STATUS, qos)
