@@ -37,7 +37,7 @@ class DetectorConfig:
     stable_frames: int = param(5, 'Frames an item must stay still before its verdict')
     stable_iou: float = param(0.85, 'Box IoU between consecutive frames that counts as still')
     match_iou: float = param(0.3, 'Box IoU that links a detection to an existing track')
-    leave_frames: int = param(3, 'Empty frames after which the item has left the chamber')
+    leave_frames: int = param(5, 'Empty frames after which the item has left the chamber')
     min_confidence: float = param(0.5, 'Aggregated confidence below which an item is rejected')
     min_area_fraction: float = param(0.005, 'Smallest accepted mask area, fraction of the frame')
     max_area_fraction: float = param(0.6, 'Largest accepted mask area, fraction of the frame')

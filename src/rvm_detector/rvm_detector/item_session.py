@@ -34,7 +34,7 @@ class ItemPolicy:
     stable_frames: int = 5
     stable_iou: float = 0.85
     match_iou: float = 0.3
-    leave_frames: int = 3
+    leave_frames: int = 5
     idle_timeout_s: float = 30.0
 
 
