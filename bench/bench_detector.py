@@ -78,6 +78,7 @@ def main(argv=None) -> int:
     ap.add_argument('--sam2-imgsz', type=int, default=1024)
     ap.add_argument('--sam2-runs', type=int, default=3)
     ap.add_argument('--threads', type=int, default=0, help='torch threads (0 = all cores)')
+    ap.add_argument('--skip-sam2', action='store_true', help='only the YOLO / core figures')
     args = ap.parse_args(argv)
 
     import torch
@@ -158,6 +159,11 @@ def main(argv=None) -> int:
     print(f'bare model.predict  {ms(bare)}')
     print(f'DetectorCore.process{ms(full)}')
     print(f'ratio core / bare   {ratio:.3f}x   (target <= 1.05x)')
+
+    if args.skip_sam2:
+        print(f'\npeak RSS            {peak_rss_mb():.0f} MB')
+        tmp.cleanup()
+        return 0
 
     # -- SAM2: 1 box vs 3 boxes ----------------------------------------------------------------
     network = None
