@@ -44,6 +44,12 @@ class ItemReport:
 
     def summary(self, s: dict[str, Any]) -> None:
         bridge = s.get('bridge') or {}
+        depth = bridge.get('outbox_depth', '?')
+        if bridge.get('state') == 'offline':
+            delivery = f'no server configured: {depth} durable events kept in the outbox'
+        elif s['delivered']:
+            delivery = f"bridge {bridge.get('state')}: every durable event delivered"
+        else:
+            delivery = f"bridge {bridge.get('state')}: {depth} durable events still queued (sent later)"
         self._print(f"done: {s['frames']} frames in {s['seconds']} s, {s['verdicts']} verdicts; "
-                    f"bridge {bridge.get('state', '?')}, outbox depth "
-                    f"{bridge.get('outbox_depth', '?')}, all delivered: {s['delivered']}")
+                    f"{delivery}")

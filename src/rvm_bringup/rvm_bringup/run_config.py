@@ -13,6 +13,7 @@ from rvm_common.params import ConfigError, config_from_mapping, load_node_params
 LOG = logging.getLogger('rvm_edge.config')
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_PARAMS = REPO_ROOT / 'config' / 'rvm_edge.params.yaml'
+SHARED_KEYS = {'rvm_id'}   # set once under /** in the params YAML; not every core uses it
 DEFAULT_SAMPLE = REPO_ROOT / 'data' / 'sample' / 'rvm_sample.mp4'
 
 
@@ -28,7 +29,7 @@ class RunnerConfigs:
 
 def _node_config(cls: type, params: dict[str, Any], node: str, overrides: dict[str, Any]) -> Any:
     known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(params) - known)
+    unknown = sorted(set(params) - known - SHARED_KEYS)
     if unknown:
         LOG.warning('%s: ignoring parameters this core does not know: %s', node, ', '.join(unknown))
     values = {k: v for k, v in params.items() if k in known}
