@@ -222,7 +222,7 @@ class BridgeCore:
             if self._connected_once:
                 self.reconnects += 1
             self._connected_once = True
-            self.sender.wake()
+            self.sender.retry_now()
         if reason and name in ('unavailable', 'failed', 'disconnected'):
             self.last_error = f'connection {name}: {reason}'
         self.state = name

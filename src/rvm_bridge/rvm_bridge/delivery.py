@@ -113,6 +113,18 @@ class Sender:
             self.idle.clear()
             self._wake.notify()
 
+    def retry_now(self) -> None:
+        """The server is reachable again (socket reconnected): drop pending backoff and send now.
+
+        Without this, events queued during an outage would wait out the last backoff delay
+        (up to ``retry_max_s``) although the server is back.
+        """
+        with self._wake:
+            for kind in self._not_before:
+                self._not_before[kind] = 0.0
+                self._retry[kind].reset()
+        self.wake()
+
     def latest_pending(self) -> int:
         with self._lock:
             return len(self._latest)

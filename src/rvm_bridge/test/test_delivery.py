@@ -132,3 +132,24 @@ def test_client_transport_rate_limit_and_ping_confirm():
     conn.pong = False
     out = transport.send(events[10:])
     assert out.retry[:10] == list(range(10, 20)) and not out.confirmed
+
+
+def test_retry_now_skips_the_remaining_backoff_once_the_server_is_back(tmp_path):
+    transport = FakeTransport()
+    transport.down = True
+    box = Outbox(tmp_path / 'o.db')
+    sender = Sender(box, {'http': transport}, retry_min_s=30.0, retry_max_s=30.0)
+    sender.start()
+    try:
+        box.append('detection-results', 'detection-completed', 'http', {'event_id': 'e1', 'n': 1})
+        sender.wake()
+        deadline = threading.Event()
+        while sender.counters['send_errors'] == 0 and not deadline.wait(0.01):
+            pass
+        transport.down = False                 # the server is back, 30 s of backoff remain
+        assert not sender.flush(0.3)           # still waiting out the backoff
+        sender.retry_now()                     # the socket reconnected
+        assert sender.flush(2.0)
+        assert [d['n'] for _, _, d in transport.delivered] == [1]
+    finally:
+        sender.stop()
