@@ -167,11 +167,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument('--outbox', type=Path, help='SQLite outbox path')
     run.add_argument('--max-frames', type=int, default=0, help='stop after N frames (0: all)')
     run.add_argument('--realtime', action='store_true',
-                     help='pace file sources at their fps instead of as fast as possible')
+                     help='pace file sources at their fps instead of as fast as possible '
+                          '(implied by --dashboard, so a person can watch)')
     run.add_argument('--dashboard', action='store_true',
                      help='start a local Soketi + the live dashboard and stream to it')
-    run.add_argument('--linger', type=float, default=0.0,
-                     help='with --dashboard: keep serving N seconds after the run (Ctrl-C ends)')
+    run.add_argument('--linger', type=float, default=None,
+                     help='with --dashboard: keep serving N seconds after the run (default 300; '
+                          'Ctrl-C ends)')
     run.add_argument('-v', '--verbose', action='store_true')
     params = sub.add_parser('params', help='print (or --write) config/rvm_edge.params.yaml')
     params.add_argument('--write', action='store_true', help='overwrite the shipped params YAML')
@@ -202,10 +204,13 @@ def main(argv: list[str] | None = None) -> int:
             endpoints = stack.start()
             print(f'dashboard: {endpoints.dashboard_url}', flush=True)
             args = endpoints.apply_to_args(args)
+            args.realtime = True
+            if args.linger is None:
+                args.linger = 300.0
         configs = build_configs(args)
         pipeline = Pipeline(configs)
         summary = pipeline.run(max_frames=args.max_frames)
-        if stack is not None and args.linger > 0:
+        if stack is not None and (args.linger or 0) > 0:
             print(f'serving the dashboard for {args.linger:.0f} s more (Ctrl-C to stop)', flush=True)
             time.sleep(args.linger)
     except (ConfigError, FileNotFoundError, ModelLoadError) as exc:
