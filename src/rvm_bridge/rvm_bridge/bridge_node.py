@@ -9,12 +9,9 @@ callback waits on the network.  Publishes inbound events (``rvm/command``,
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
@@ -25,6 +22,7 @@ from rvm_bridge.diagnostics import bridge_diagnostic, to_diagnostic_array
 from rvm_common import events
 from rvm_common.ros_messages import ros_message_factory
 from rvm_common.params import declare_parameters
+from rvm_common.spin_node import run_node
 
 #: Topics this node publishes (inbound events and bridge products).
 OUTPUT_TOPICS = (events.TOPIC_COMMAND, events.TOPIC_MANUAL_SYNC, events.TOPIC_TIMEZONE,
@@ -81,20 +79,8 @@ class BridgeNode(Node):
 
 
 def main(args=None) -> None:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = BridgeNode()
-        rclpy.spin(node)
-    except KeyboardInterrupt:
-        pass
-    except ExternalShutdownException:
-        sys.exit(1)
-    finally:
-        if node is not None:
-            node.shutdown()
-            node.destroy_node()
-        rclpy.try_shutdown()
+    """Console script ``bridge_node``."""
+    run_node(BridgeNode, args)
 
 
 if __name__ == '__main__':

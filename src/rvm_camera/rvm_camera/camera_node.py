@@ -12,8 +12,6 @@ import threading
 from typing import Any
 
 import numpy as np
-import rclpy
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
@@ -26,6 +24,7 @@ from rvm_camera.messages import (CalibrationError, camera_info_message,
 from rvm_common.events import TOPIC_CAMERA_INFO, TOPIC_CAMERA_STATUS, TOPIC_IMAGE, dumps
 from rvm_common.ros_messages import ros_message_factory
 from rvm_common.params import declare_parameters
+from rvm_common.spin_node import run_node
 
 
 #: MessageFactory building rclpy messages
@@ -122,19 +121,9 @@ class CameraNode(Node):
         super().destroy_node()
 
 
-def main(args: Any = None) -> None:
+def main(args=None) -> None:
     """Console script ``camera_node``."""
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = CameraNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
+    run_node(CameraNode, args)
 
 
 if __name__ == '__main__':

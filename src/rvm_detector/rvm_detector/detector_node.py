@@ -10,15 +10,11 @@ and reported on the status topic; the node stays up.
 """
 from __future__ import annotations
 
-import array
-import importlib
 import json
 import threading
 import time
 
-import rclpy
 from rcl_interfaces.msg import SetParametersResult
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
@@ -26,8 +22,10 @@ from std_msgs.msg import String
 from vision_msgs.msg import Detection2DArray
 
 from rvm_common import events
-from rvm_common.image_conv import ImageConversionError, MessageFactory, numpy_to_image
+from rvm_common.image_conv import ImageConversionError, numpy_to_image
+from rvm_common.ros_messages import ros_message_factory
 from rvm_common.params import ConfigError, declare_parameters
+from rvm_common.spin_node import run_node
 from rvm_detector.annotate import annotate, label_mask
 from rvm_detector.detector_config import DetectorConfig
 from rvm_detector.detector_core import DetectorCore, FrameError
@@ -37,23 +35,14 @@ from rvm_detector.model_loader import ModelLoadError
 from rvm_detector.ros_conversions import detections_to_msg
 
 
-def rclpy_factory() -> MessageFactory:
-    """A MessageFactory resolving 'pkg/msg/Type' to rclpy message classes."""
-    def resolve(type_name: str) -> type:
-        package, _, name = type_name.split('/')
-        return getattr(importlib.import_module(f'{package}.msg'), name)
-    # array.array('B') is the fast path of rclpy's uint8[] setter (bytes would be checked per element)
-    return MessageFactory(resolve=resolve, byte_array=lambda flat: array.array('B', flat.tobytes()))
-
-
 class DetectorNode(Node):
     """YOLO11-seg (+SAM2) detector: per-frame detections, one verdict per item."""
 
     def __init__(self) -> None:
-        super().__init__('detector_node')
+        super().__init__('detector')
         self.config = declare_parameters(self, DetectorConfig)
         self.core = DetectorCore(self.config)
-        self.factory = rclpy_factory()
+        self.factory = ros_message_factory()
         self.lock = threading.Lock()       # core calls from the worker, timer and command callbacks
         self.slot = LatestFrame()
         image_qos = QoSProfile(
@@ -167,17 +156,8 @@ class DetectorNode(Node):
 
 
 def main(args=None) -> None:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = DetectorNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
+    """Console script ``detector_node``."""
+    run_node(DetectorNode, args)
 
 
 if __name__ == '__main__':

@@ -8,12 +8,9 @@ collectors, so no callback here ever waits on them.
 """
 from __future__ import annotations
 
-import sys
 import time
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
@@ -21,6 +18,7 @@ from std_msgs.msg import String
 from rvm_common import events
 from rvm_common.ros_messages import ros_message_factory
 from rvm_common.params import declare_parameters
+from rvm_common.spin_node import run_node
 from rvm_health.diagnostics_msgs import to_diagnostic_array
 from rvm_health.health_config import HealthConfig
 from rvm_health.health_core import ITEM_TOPICS, HealthCore
@@ -80,23 +78,8 @@ class HealthNode(Node):
 
 
 def main(args=None) -> None:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = HealthNode()
-        rclpy.spin(node)
-    except KeyboardInterrupt:
-        pass
-    except ExternalShutdownException:
-        sys.exit(1)
-    finally:
-        if node is not None:
-            try:
-                node.shutdown()
-            except Exception as exc:  # the context may already be shut down
-                node.get_logger().warning(f'final status not published: {exc}')
-            node.destroy_node()
-        rclpy.try_shutdown()
+    """Console script ``health_node``."""
+    run_node(HealthNode, args)
 
 
 if __name__ == '__main__':
