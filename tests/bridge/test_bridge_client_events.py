@@ -6,7 +6,7 @@ import time
 import pytest
 
 from bridge.bridge_support import SECRET_ENV, bridge_config, verdict
-from bridge.laravel_stub import LaravelStub
+from support.laravel_auth import LaravelAuthServer
 from rvm_bridge.bridge_core import BridgeCore
 from rvm_common import events
 
@@ -23,14 +23,14 @@ outbound:
 
 @pytest.fixture
 def setup(soketi, tmp_path, monkeypatch, pusher_listener):
-    laravel = LaravelStub(app_id=soketi.app_id, key=soketi.key, secret=soketi.secret, token=TOKEN).start()
+    laravel = LaravelAuthServer(app_id=soketi.app_id, key=soketi.key, secret=soketi.secret, token=TOKEN).start()
     monkeypatch.setenv(SECRET_ENV, soketi.secret)
     monkeypatch.setenv('RVM_BRIDGE_TOKEN', TOKEN)
     cmap = tmp_path / 'map.yaml'
     cmap.write_text(MAP)
-    dashboard = pusher_listener(soketi, [CHANNEL], auth_endpoint=laravel.auth_url, token=TOKEN)
+    dashboard = pusher_listener(soketi, [CHANNEL], auth_endpoint=laravel.url, token=TOKEN)
     dashboard.wait_subscribed(CHANNEL)
-    core = BridgeCore(bridge_config(soketi, tmp_path, api_base=laravel.url, channel_map_file=str(cmap)))
+    core = BridgeCore(bridge_config(soketi, tmp_path, api_base=laravel.api_base, channel_map_file=str(cmap)))
     core.start()
     yield core, dashboard
     core.stop()

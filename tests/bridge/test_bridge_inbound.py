@@ -7,7 +7,7 @@ import time
 import pytest
 
 from bridge.bridge_support import SECRET_ENV, bridge_config
-from bridge.laravel_stub import LaravelStub
+from support.laravel_auth import LaravelAuthServer
 from rvm_bridge.bridge_core import BridgeCore
 from rvm_common import events
 
@@ -17,7 +17,7 @@ MACHINE_CHANNEL = 'private-rvm.rvm-test'
 
 @pytest.fixture
 def laravel(soketi):
-    stub = LaravelStub(app_id=soketi.app_id, key=soketi.key, secret=soketi.secret, token=TOKEN).start()
+    stub = LaravelAuthServer(app_id=soketi.app_id, key=soketi.key, secret=soketi.secret, token=TOKEN).start()
     yield stub
     stub.close()
 
@@ -28,7 +28,7 @@ def bridge(soketi, laravel, tmp_path, monkeypatch):
     monkeypatch.setenv(SECRET_ENV, soketi.secret)
     monkeypatch.setenv('RVM_BRIDGE_TOKEN', TOKEN)
     out: queue.Queue = queue.Queue()
-    core = BridgeCore(bridge_config(soketi, tmp_path, api_base=laravel.url, timezone='Asia/Jakarta'),
+    core = BridgeCore(bridge_config(soketi, tmp_path, api_base=laravel.api_base, timezone='Asia/Jakarta'),
                       on_inbound=lambda topic, payload: out.put((topic, payload)))
     core.start()
     deadline = time.monotonic() + 15
@@ -75,7 +75,7 @@ def test_http_triggered_manual_sync_produces_timezone_synced(soketi, bridge, pus
 
 def test_client_event_manual_sync_and_command(soketi, laravel, bridge, pusher_listener):
     core, out = bridge
-    dashboard = pusher_listener(soketi, [MACHINE_CHANNEL], auth_endpoint=laravel.auth_url, token=TOKEN)
+    dashboard = pusher_listener(soketi, [MACHINE_CHANNEL], auth_endpoint=laravel.url, token=TOKEN)
     dashboard.wait_subscribed(MACHINE_CHANNEL)
     assert dashboard.trigger(MACHINE_CHANNEL, 'client-manual-sync', {'timezone': 'Europe/Berlin'})
     synced = _next(out, events.TOPIC_TIMEZONE, where=lambda p: p['trigger'] == 'manual')

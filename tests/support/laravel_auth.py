@@ -2,7 +2,8 @@
 
 It is not a Pusher server: it only signs subscriptions with the official ``pusher``
 SDK (``Pusher.authenticate``), after checking ``Authorization: Bearer <token>`` -
-as MyRVM's ``/api/v2/broadcasting/auth`` does.  Every request is recorded
+as MyRVM's ``/api/v2/broadcasting/auth`` does.  Any GET/HEAD answers 200 with the ``Date``
+header, so the endpoint's base URL also serves as the bridge's server-time source.  Every request is recorded
 (:attr:`LaravelAuthServer.requests`) so tests can count attempts and check which
 socket id was signed.
 """
@@ -45,7 +46,8 @@ class LaravelAuthServer:
         self._server = ThreadingHTTPServer(('127.0.0.1', 0), self._handler())
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
-        self.url = f'http://127.0.0.1:{self.port}{AUTH_PATH}'
+        self.api_base = f'http://127.0.0.1:{self.port}'   # also the server-time source (HTTP Date)
+        self.url = self.api_base + AUTH_PATH
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={'poll_interval': 0.05},
                                         daemon=True)
 
@@ -57,6 +59,8 @@ class LaravelAuthServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(2)
+
+    close = stop
 
     def __enter__(self) -> 'LaravelAuthServer':
         return self.start()
@@ -89,6 +93,13 @@ class LaravelAuthServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_HEAD(self):  # noqa: N802 - any path answers, with the Date header the bridge reads
+                self.send_response(200)
+                self.send_header('Content-Length', '0')
+                self.end_headers()
+
+            do_GET = do_HEAD
+
             def do_POST(self):  # noqa: N802 - http.server API
                 if self.path.split('?')[0] != AUTH_PATH:
                     self.send_error(404)
