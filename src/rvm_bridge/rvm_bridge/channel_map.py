@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from rvm_common.events import EVENT_COMMAND, EVENT_MANUAL_SYNC, TOPIC_COMMAND, TOPIC_MANUAL_SYNC
+from rvm_common.yaml_file import read_yaml
 
 BUNDLED_MAP = Path(__file__).with_name('config') / 'channel_map.yaml'
 TRANSPORTS = ('http', 'client-event')
@@ -163,10 +163,5 @@ def parse_channel_map(data: Any, *, rvm_id: str, default_transport: str = 'http'
 def load_channel_map(path: str | Path = '', *, rvm_id: str, default_transport: str = 'http') -> ChannelMap:
     """Load and validate a channel map file ('' = the bundled one)."""
     file = Path(path) if path else BUNDLED_MAP
-    try:
-        data = yaml.safe_load(file.read_text(encoding='utf-8'))
-    except OSError as exc:
-        raise ChannelMapError(f'cannot read channel map {file}: {exc.strerror}') from exc
-    except yaml.YAMLError as exc:
-        raise ChannelMapError(f'channel map {file} is not valid YAML: {exc}') from exc
+    data = read_yaml(file, 'channel map', ChannelMapError)
     return parse_channel_map(data, rvm_id=rvm_id, default_transport=default_transport, source=str(file))

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
-import yaml
 
 from rvm_common.image_conv import MessageFactory, make_header, numpy_to_image
+from rvm_common.yaml_file import read_yaml
 
 
 class CalibrationError(ValueError):
@@ -47,12 +47,7 @@ def _matrix(data: dict[str, Any], key: str, size: int | None, path: Path) -> tup
 def load_calibration(path: str | Path) -> CameraCalibration:
     """Read a ROS camera_info calibration YAML; :class:`CalibrationError` when invalid."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding='utf-8'))
-    except OSError as exc:
-        raise CalibrationError(f'cannot read calibration file {path}: {exc.strerror}') from None
-    except yaml.YAMLError as exc:
-        raise CalibrationError(f'calibration file {path} is not valid YAML: {exc}') from None
+    data = read_yaml(path, 'calibration file', CalibrationError)
     if not isinstance(data, dict):
         raise CalibrationError(f'calibration file {path} is not a mapping')
     for key in ('image_width', 'image_height', 'camera_matrix'):

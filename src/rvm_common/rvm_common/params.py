@@ -13,7 +13,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Mapping, TypeVar
 
-import yaml
+from rvm_common.yaml_file import read_yaml
 
 T = TypeVar('T')
 
@@ -88,12 +88,7 @@ def load_node_params(path: str | Path, node_name: str) -> dict[str, Any]:
 
     Values under ``/**`` apply to every node and are overridden by the node's own.
     """
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding='utf-8')) or {}
-    except OSError as exc:
-        raise ConfigError(f'cannot read params file {path}: {exc.strerror}') from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f'params file {path} is not valid YAML: {exc}') from exc
+    data = read_yaml(path, 'params file', ConfigError) or {}
     merged: dict[str, Any] = {}
     for key in ('/**', node_name, '/' + node_name):
         section = data.get(key) or {}

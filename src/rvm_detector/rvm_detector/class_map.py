@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
+from rvm_common.yaml_file import read_yaml
 
 BUNDLED_CLASS_MAP = Path(__file__).resolve().parent / 'config' / 'class_map.yaml'
 
@@ -42,12 +42,7 @@ class ClassMap:
     def load(cls, path: str | Path = '') -> 'ClassMap':
         """Load ``path`` ('' = the bundled map); raises :class:`ClassMapError` with the reason."""
         path = Path(path) if path else BUNDLED_CLASS_MAP
-        try:
-            data = yaml.safe_load(path.read_text(encoding='utf-8'))
-        except OSError as exc:
-            raise ClassMapError(f'cannot read class map {path}: {exc.strerror}') from exc
-        except yaml.YAMLError as exc:
-            raise ClassMapError(f'class map {path} is not valid YAML: {exc}') from exc
+        data = read_yaml(path, 'class map', ClassMapError)
         return cls.from_mapping(data, source=str(path))
 
     @classmethod

@@ -5,9 +5,9 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from rvm_common.params import ConfigError
+from rvm_common.yaml_file import read_yaml
 
 BUNDLED_RULES = Path(__file__).resolve().parent / 'config' / 'health.yaml'
 ALERT_KINDS = ('maintenance', 'error')
@@ -82,12 +82,7 @@ class HealthRules:
 def load_rules(path: str | Path | None = None) -> HealthRules:
     """Read and validate a rules YAML (``None``/'' = the bundled file); errors raise ConfigError."""
     path = Path(path) if path else BUNDLED_RULES
-    try:
-        data = yaml.safe_load(path.read_text(encoding='utf-8')) or {}
-    except OSError as exc:
-        raise ConfigError(f'cannot read health rules {path}: {exc.strerror}') from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f'health rules {path} are not valid YAML: {exc}') from exc
+    data = read_yaml(path, 'health rules', ConfigError) or {}
     if not isinstance(data, dict):
         raise ConfigError(f'health rules {path}: top level must be a mapping')
     return rules_from_mapping(data, source=str(path))
