@@ -41,17 +41,24 @@ def _set_threads(threads):
 
 
 def train(data, project='var/train', name='rvm', epochs=300, hours=None, imgsz=320, batch=16, device='cpu',
-          workers=0, threads=2, seed=0, resume=None):
-    """Train YOLO11n-seg from scratch; returns the path of best.pt."""
+          workers=0, threads=2, seed=0, resume=None, init=None, cache=False, lr0=None):
+    """Train YOLO11n-seg from scratch (or on from our own ``init`` checkpoint); returns the path of best.pt."""
     from ultralytics import YOLO
 
     os.environ.setdefault('YOLO_OFFLINE', '1')
-    model = YOLO(resume or MODEL_YAML, task='segment')
+    if init and not Path(init).is_file():
+        raise FileNotFoundError(f'--init weights not found: {init}')
+    model = YOLO(resume or init or MODEL_YAML, task='segment')
     callback = _set_threads(threads)
     for event in ('on_pretrain_routine_end', 'on_train_start', 'on_train_epoch_start', 'on_val_start'):
         model.add_callback(event, callback)
     args = dict(TRAIN_DEFAULTS, data=str(data), epochs=epochs, imgsz=imgsz, batch=batch, device=device,
-                workers=workers, project=str(Path(project).resolve()), name=name, exist_ok=True, seed=seed)
+                workers=workers, project=str(Path(project).resolve()), name=name, exist_ok=True, seed=seed,
+                cache=cache)
+    if init:
+        args['pretrained'] = True  # Ultralytics drops the loaded checkpoint's weights when pretrained=False
+    if lr0:
+        args['lr0'] = lr0
     if hours:
         args['time'] = hours
     if resume:
@@ -97,6 +104,21 @@ def write_report(path, weights, data, metrics, command, extra=None):
     return report
 
 
+def _stage_info(args):
+    """Report fields of a run that went on from ``--init``: the earlier stages' commands, so the chain is replayable."""
+    extra = {}
+    if args.lr0:
+        extra['hyperparameters'] = dict(TRAIN_DEFAULTS, lr0=args.lr0)
+    if args.init and not args.eval_only:
+        earlier = Path(args.init).with_suffix('.json')
+        stages = []
+        if earlier.is_file():
+            report = json.loads(earlier.read_text())
+            stages = report.get('previous_stages', []) + [report.get('command')]
+        extra.update(pretrained=False, initialised_from=Path(args.init).name, previous_stages=stages)
+    return extra
+
+
 def main(argv=None):
     """Console script ``rvm-train``."""
     parser = argparse.ArgumentParser(description='Train/evaluate the RVM YOLO11n-seg model from scratch, offline.')
@@ -112,6 +134,11 @@ def main(argv=None):
     parser.add_argument('--threads', type=int, default=2, help='torch CPU threads')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--resume', default=None, help='last.pt of an interrupted run')
+    parser.add_argument('--init', default=None, metavar='WEIGHTS',
+                        help='start from our own earlier checkpoint with a fresh schedule (a second stage)')
+    parser.add_argument('--cache', default=None, choices=('ram', 'disk'), help='cache decoded images')
+    parser.add_argument('--lr0', type=float, default=None, help=f"initial learning rate "
+                        f"(default {TRAIN_DEFAULTS['lr0']})")
     parser.add_argument('--eval-only', default=None, metavar='WEIGHTS', help='skip training, evaluate WEIGHTS')
     parser.add_argument('--split', default='test', help='split to evaluate (default: the hard test split)')
     parser.add_argument('--metrics-out', default=None, help='metrics JSON (default: next to the weights)')
@@ -122,7 +149,8 @@ def main(argv=None):
         weights = Path(args.eval_only)
     else:
         weights = train(args.data, args.project, args.name, args.epochs, args.hours, args.imgsz, args.batch,
-                        args.device, args.workers, args.threads, args.seed, args.resume)
+                        args.device, args.workers, args.threads, args.seed, args.resume, args.init,
+                        args.cache or False, args.lr0)
     if not weights.is_file():
         print(f'error: weights not found: {weights}', file=sys.stderr)
         return 2
@@ -136,7 +164,7 @@ def main(argv=None):
         shutil.copyfile(weights, target)
         strip_optimizer(target)  # drop optimizer state and EMA extras: deployable, ~6 MB
     out = Path(args.metrics_out) if args.metrics_out else target.with_suffix('.json')
-    write_report(out, target, args.data, metrics, command)
+    write_report(out, target, args.data, metrics, command, _stage_info(args))
     print(json.dumps(metrics, indent=2))
     print(f'metrics written: {out}')
     return 0
