@@ -26,6 +26,7 @@ from rvm_bridge import pusher_protocol as proto
 from rvm_bridge.backoff import Backoff
 from rvm_bridge.channel_auth import ChannelAuth, ChannelAuthorizer, token_provider
 from rvm_bridge.connection_settings import ConnectionSettings
+from rvm_bridge.connection_stats import ConnectionStats
 from rvm_bridge.connection_state import ConnectionState, ConnectionStateMachine, Timeline
 from rvm_bridge.pusher_protocol import CloseAction
 from rvm_bridge.subscriptions import ChannelSubscriptions
@@ -74,13 +75,7 @@ class PusherConnection:
         self._subs = ChannelSubscriptions(self.settings, auth, self._send, lock=self._lock, timeline=self.timeline,
                                           clock=clock, report_error=self._report_error)
         self._backoff = Backoff(self.settings.reconnect_min_s, self.settings.reconnect_max_s)
-        self.counters = {'connects': 0, 'reconnects': 0, 'frames_in': 0, 'frames_out': 0, 'malformed': 0,
-                         'server_errors': 0, 'client_events': 0, 'callback_errors': 0, 'pong_timeouts': 0}
-        self.last_error = ''
-        self.last_close_code: int | None = None
-        self.last_pong_latency_ms: float | None = None
-        self._last_pong_recorded = float('-inf')
-        self._closed_pings = self._closed_pongs = 0      # of earlier sockets (stats are cumulative)
+        self._stats = ConnectionStats(self.timeline)
 
     # -- public API ------------------------------------------------------------------------------
     @property
@@ -158,7 +153,7 @@ class PusherConnection:
             LOG.error('client event %s on %s not sent: %s', event, channel, exc)
             return False
         if self._send([frame]):
-            self.counters['client_events'] += 1
+            self._stats.count('client_events')
             return True
         return False
 
@@ -204,12 +199,7 @@ class PusherConnection:
                 'url': self.url,
                 'socket_id': session.socket_id if session else None,
                 'activity_timeout_s': session.activity_timeout_s if session and session.connected else None,
-                **self.counters,
-                'pings_sent': self._closed_pings + (session.pings_sent if session else 0),
-                'pongs_received': self._closed_pongs + (session.pongs_received if session else 0),
-                'last_pong_latency_ms': self.last_pong_latency_ms,
-                'last_error': self.last_error,
-                'last_close_code': self.last_close_code,
+                **self._stats.snapshot(session),
                 'subscriptions': self._subs.states(),
                 'auth': dict(self._authorizer.counters) if self._authorizer else None,
                 'timeline': self.timeline.entries(last=self.settings.timeline_in_stats),
@@ -248,7 +238,7 @@ class PusherConnection:
             self._drop_socket(transport)
             if self._stop.is_set():
                 break
-            self.last_close_code = code
+            self._stats.last_close_code = code
             self.timeline.record('close', code=code, reason=why, action=action.value)
             if self._reconnect_requested:
                 self._reconnect_requested = False
@@ -266,7 +256,7 @@ class PusherConnection:
         self._set_state(S.DISCONNECTED, 'stopped')
 
     def _unavailable(self, why: str) -> None:
-        self.last_error = why
+        self._stats.last_error = why
         delay = self._backoff.next_delay()
         LOG.warning('Pusher connection unavailable (%s); retrying in %.1f s', why, delay)
         self._set_state(S.UNAVAILABLE, why)
@@ -274,7 +264,7 @@ class PusherConnection:
         self._sleep(delay)
 
     def _refused(self, why: str) -> None:
-        self.last_error = why
+        self._stats.last_error = why
         LOG.error('Pusher connection refused (%s); not reconnecting unchanged', why)
         self._set_state(S.FAILED, why)
         delay = self.settings.refused_retry_s
@@ -313,7 +303,7 @@ class PusherConnection:
             with self._lock:
                 events = []
                 if text is not None:
-                    self.counters['frames_in'] += 1
+                    self._stats.count('frames_in')
                     events = session.receive(text, self._clock())
                 events += session.poll(self._clock())
                 frames = session.take_outgoing()
@@ -331,16 +321,10 @@ class PusherConnection:
                 try:
                     self._on_event(event.channel, event.event, event.data)
                 except Exception:  # noqa: BLE001 - a handler must not break the socket thread
-                    self.counters['callback_errors'] += 1
+                    self._stats.count('callback_errors')
                     LOG.exception('on_event handler failed for %s on %s', event.event, event.channel)
         elif isinstance(event, proto.PongReceived):
-            if event.latency_s is not None:
-                self.last_pong_latency_ms = round(event.latency_s * 1000.0, 2)
-                now = self._clock()
-                # confirm() pings often: keep the timeline to one pong per 30 s, plus every slow one
-                if now - self._last_pong_recorded >= 30.0 or event.latency_s >= 1.0:
-                    self._last_pong_recorded = now
-                    self.timeline.record('pong', latency_ms=self.last_pong_latency_ms)
+            self._stats.pong(event, self._clock())
             with self._pong_cond:
                 self._pong_cond.notify_all()
         elif isinstance(event, proto.Established):
@@ -350,28 +334,21 @@ class PusherConnection:
         elif isinstance(event, proto.SubscriptionFailed):
             self._subs.failed(event)
         elif isinstance(event, proto.ServerError):
-            self.counters['server_errors'] += 1
-            self.last_error = f'pusher:error {event.code}: {event.message}'
-            self.timeline.record('error', code=event.code, message=event.message, action=event.action.value)
+            description = self._stats.server_error(event)
             if event.action is not CloseAction.REPORT:
-                return event.action, self.last_error, event.code
-            LOG.warning('server reported %s', self.last_error)
+                return event.action, description, event.code
+            LOG.warning('server reported %s', description)
         elif isinstance(event, proto.Malformed):
-            self.counters['malformed'] += 1
-            count = self.counters['malformed']
-            if count <= 10 or count % 100 == 0:    # a flood must not flood the log too
-                LOG.warning('ignored malformed frame #%d (%s): %s', count, event.reason, event.excerpt)
+            self._stats.malformed(event)
         elif isinstance(event, proto.TimedOut):
             if event.kind == 'pong':
-                self.counters['pong_timeouts'] += 1
+                self._stats.count('pong_timeouts')
                 return CloseAction.RECONNECT_NOW, 'no pong within the pong timeout', None
             return CloseAction.BACKOFF, 'no connection_established within the handshake timeout', None
         return None
 
     def _established(self, event: proto.Established) -> None:
-        self.counters['connects'] += 1
-        if self.counters['connects'] > 1:
-            self.counters['reconnects'] += 1
+        self._stats.established()
         self._backoff.reset()
         LOG.info('Pusher connected, socket_id %s, activity timeout %.0f s', event.socket_id,
                  event.activity_timeout_s)
@@ -385,9 +362,7 @@ class PusherConnection:
         except Exception:  # noqa: BLE001
             pass
         with self._pong_cond:
-            if self._session is not None:
-                self._closed_pings += self._session.pings_sent
-                self._closed_pongs += self._session.pongs_received
+            self._stats.socket_closed(self._session)
             self._transport = None
             self._session = None
             self._generation += 1
@@ -401,7 +376,7 @@ class PusherConnection:
         try:
             for frame in frames:
                 transport.send(frame)
-                self.counters['frames_out'] += 1
+                self._stats.count('frames_out')
         except Exception as exc:  # noqa: BLE001 - TransportClosed or anything the socket raises
             LOG.warning('send failed: %s', exc)
             if hasattr(transport, 'abort'):
@@ -410,4 +385,4 @@ class PusherConnection:
         return True
 
     def _report_error(self, message: str) -> None:
-        self.last_error = message
+        self._stats.last_error = message
