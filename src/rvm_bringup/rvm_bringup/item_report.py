@@ -51,5 +51,8 @@ class ItemReport:
             delivery = f"bridge {bridge.get('state')}: every durable event delivered"
         else:
             delivery = f"bridge {bridge.get('state')}: {depth} durable events still queued (sent later)"
-        self._print(f"done: {s['frames']} frames in {s['seconds']} s, {s['verdicts']} verdicts; "
-                    f"{delivery}")
+        feed = s.get('feed') or {}
+        skipped = (f", {feed['skipped_stale']} stale frames skipped (detector slower than the camera)"
+                   if feed.get('skipped_stale') else '')
+        self._print(f"done: {s['frames']} frames in {s['seconds']} s{skipped}, {s['verdicts']} "
+                    f"verdicts; {delivery}")

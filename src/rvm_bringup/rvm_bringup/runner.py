@@ -20,6 +20,7 @@ from typing import Any, Callable
 from rvm_common import events
 from rvm_common.params import ConfigError
 from rvm_detector.model_loader import ModelLoadError
+from rvm_bringup.frame_feed import FrameFeed
 from rvm_bringup.run_config import REPO_ROOT, RunnerConfigs, build_configs
 from rvm_bringup.item_report import ItemReport
 
@@ -102,6 +103,9 @@ class Pipeline:
         self.detector.load()
         self.bridge.start()
         self.camera.open()
+        # live sources and --realtime playback: keep-newest back-pressure (see frame_feed)
+        feed = FrameFeed.for_camera(self.camera, realtime=self.configs.camera.realtime)
+        feed.start()
         frames = 0
         next_status = 0.0
         started = time.monotonic()
@@ -112,12 +116,13 @@ class Pipeline:
                 if now >= next_status:
                     self._publish_status(now)
                     next_status = now + self.status_period
-                frame = self.camera.read()
+                frame = feed.next()
                 if frame is None:
-                    if self.camera.finished:
+                    if feed.finished:
                         break
                     self.bus.emit_all(self.detector.tick(now))
-                    time.sleep(0.005)
+                    if not feed.threaded:
+                        time.sleep(0.005)
                     continue
                 result = self.detector.process(frame.image, frame.stamp_ns, time.monotonic())
                 self.bus.emit_all(result.events)
@@ -126,6 +131,7 @@ class Pipeline:
                 if max_frames and frames >= max_frames:
                     break
         finally:
+            feed.stop()
             now = time.monotonic()
             self.bus.emit_all(self.detector.command({'command': 'end_session'}))
             self._drain_inbound(now)
@@ -140,6 +146,7 @@ class Pipeline:
             'frames': frames,
             'seconds': round(time.monotonic() - started, 2),
             'verdicts': self.bus.counts.get(events.TOPIC_VERDICT, 0),
+            'feed': feed.stats(),
             'events': dict(sorted(self.bus.counts.items())),
             'bridge': bridge_status,
             'delivered': delivered,

@@ -113,6 +113,12 @@ class CameraCore:
         return self._finished
 
     @property
+    def paced(self) -> bool:
+        """True for recorded sources (file, folder, bag) timed by their media clock; False for
+        live ones (V4L2, CSI, RTSP, GStreamer) that deliver frames at their own rate."""
+        return self._paced
+
+    @property
     def state(self) -> str:
         """online, reconnecting or offline."""
         return self._state
