@@ -23,6 +23,9 @@ LOG = logging.getLogger(__name__)
 
 
 class Transport(Protocol):
+    """What delivers a batch of wire events: the WebSocket client-event sender or the HTTP
+    events API; it reports one outcome for the batch."""
+
     def send(self, events: list[WireEvent]) -> SendOutcome: ...
 
 

@@ -221,6 +221,7 @@ def _raise_system_exit(signum: int, _frame: Any) -> None:
 
 def _handler_class(stack: DemoStack) -> type[BaseHTTPRequestHandler]:
     class Handler(_DemoHandler):
+        """The demo HTTP handler bound to this stack."""
         demo = stack
     return Handler
 
