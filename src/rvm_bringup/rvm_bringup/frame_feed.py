@@ -26,9 +26,7 @@ class FrameReader(Protocol):
     """The part of :class:`rvm_camera.camera_core.CameraCore` the feed uses."""
 
     @property
-    def reader_running(self) -> bool:
-        """True while the reader thread is alive (threaded mode, started, not stopped)."""
-        return self._thread is not None and self._thread.is_alive()
+    def paced(self) -> bool: ...
 
     @property
     def finished(self) -> bool: ...
@@ -49,7 +47,7 @@ class FrameFeed:
         self.reader_error: str | None = None
 
     @classmethod
-    def for_camera(cls, camera: Any, *, realtime: bool) -> 'FrameFeed':
+    def for_camera(cls, camera: FrameReader, *, realtime: bool) -> 'FrameFeed':
         """Threaded for a live source or realtime playback, inline otherwise."""
         return cls(camera, threaded=not camera.paced or realtime)
 
