@@ -53,17 +53,20 @@ def render_sample(seed, split, index, hard, imgsz):
     return image, label_lines(still.objects, width, height), flags
 
 
-def write_split(out, split, count, seed, imgsz, hard_fraction):
-    """Write ``count`` samples of one split; returns summed flags."""
+def write_split(out, split, count, seed, imgsz, hard_fraction, start=0):
+    """Write samples ``start`` .. ``start + count - 1`` of one split; returns summed flags.
+
+    Sample ``i`` is the same image whatever ``start`` is, so a later run with ``start`` past the
+    earlier count adds fresh images of the same split."""
     img_dir, lbl_dir = out / 'images' / split, out / 'labels' / split
     img_dir.mkdir(parents=True, exist_ok=True)
     lbl_dir.mkdir(parents=True, exist_ok=True)
     (out / 'meta').mkdir(exist_ok=True)
-    hard_rng = np.random.default_rng([seed, 99, _SPLIT_IDS[split]])
+    hard_draws = np.random.default_rng([seed, 99, _SPLIT_IDS[split]]).random(start + count)[start:]
     totals = {}
     with open(out / 'meta' / f'{split}.jsonl', 'w') as meta:
-        for i in range(count):
-            hard = bool(hard_rng.random() < hard_fraction)
+        for i, draw in zip(range(start, start + count), hard_draws):
+            hard = bool(draw < hard_fraction)
             image, lines, flags = render_sample(seed, split, i, hard, imgsz)
             name = f'{i:06d}'
             cv2.imwrite(str(img_dir / f'{name}.jpg'), image, [cv2.IMWRITE_JPEG_QUALITY, 95])
@@ -74,8 +77,12 @@ def write_split(out, split, count, seed, imgsz, hard_fraction):
     return totals
 
 
-def write_dataset(out, n_train=1600, n_val=160, n_test=240, seed=0, imgsz=320, train_hard_fraction=0.5):
-    """Generate the whole dataset under ``out``; returns the path of data.yaml."""
+def write_dataset(out, n_train=1600, n_val=160, n_test=240, seed=0, imgsz=320, train_hard_fraction=0.5,
+                  train_start=0):
+    """Generate the whole dataset under ``out``; returns the path of data.yaml.
+
+    ``train_start`` skips the first train samples (for fresh training images); val and test are
+    always samples 0.. of their splits, so they do not depend on it."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     counts = {'train': n_train, 'val': n_val, 'test': n_test}
@@ -83,11 +90,12 @@ def write_dataset(out, n_train=1600, n_val=160, n_test=240, seed=0, imgsz=320, t
     summary = {}
     for split in SPLITS:
         summary[split] = {'images': counts[split], 'hard_fraction': fractions[split],
-                          'flags': write_split(out, split, counts[split], seed, imgsz, fractions[split])}
+                          'flags': write_split(out, split, counts[split], seed, imgsz, fractions[split],
+                                               train_start if split == 'train' else 0)}
     data = {'path': str(out.resolve()), 'train': 'images/train', 'val': 'images/val', 'test': 'images/test',
             'names': dict(enumerate(CLASS_NAMES))}
     (out / 'data.yaml').write_text(yaml.safe_dump(data, sort_keys=False))
-    info = {'seed': seed, 'imgsz': imgsz, 'render_size': list(RENDER_SIZE), 'splits': summary,
+    info = {'seed': seed, 'imgsz': imgsz, 'train_start': train_start, 'render_size': list(RENDER_SIZE), 'splits': summary,
             'generator': 'rvm_camera.synthetic_scene.render_image'}
     (out / 'dataset.json').write_text(json.dumps(info, indent=2))
     return out / 'data.yaml'
@@ -102,9 +110,13 @@ def main(argv=None):
     parser.add_argument('--test', type=int, default=240, help='held-out test images (all hard)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--imgsz', type=int, default=320, help='saved image width in px (4:3)')
-    parser.add_argument('--train-hard-fraction', type=float, default=0.5)
+    parser.add_argument('--train-hard-fraction', type=float, default=0.5,
+                        help='share of train images drawn with the hard conditions (val/test are all hard)')
+    parser.add_argument('--train-start', type=int, default=0,
+                        help='index of the first train sample: past an earlier --train count, the images are new')
     args = parser.parse_args(argv)
-    path = write_dataset(args.out, args.train, args.val, args.test, args.seed, args.imgsz, args.train_hard_fraction)
+    path = write_dataset(args.out, args.train, args.val, args.test, args.seed, args.imgsz, args.train_hard_fraction,
+                         args.train_start)
     print(f'dataset written: {path}')
     return 0
 
