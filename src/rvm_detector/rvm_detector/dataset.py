@@ -95,8 +95,8 @@ def write_dataset(out, n_train=1600, n_val=160, n_test=240, seed=0, imgsz=320, t
     data = {'path': str(out.resolve()), 'train': 'images/train', 'val': 'images/val', 'test': 'images/test',
             'names': dict(enumerate(CLASS_NAMES))}
     (out / 'data.yaml').write_text(yaml.safe_dump(data, sort_keys=False))
-    info = {'seed': seed, 'imgsz': imgsz, 'train_start': train_start, 'render_size': list(RENDER_SIZE), 'splits': summary,
-            'generator': 'rvm_camera.synthetic_scene.render_image'}
+    info = {'seed': seed, 'imgsz': imgsz, 'train_start': train_start, 'render_size': list(RENDER_SIZE),
+            'splits': summary, 'generator': 'rvm_camera.synthetic_scene.render_image'}
     (out / 'dataset.json').write_text(json.dumps(info, indent=2))
     return out / 'data.yaml'
 
