@@ -5,6 +5,7 @@ sliding window compared with [min_hz*(1-tolerance), max_hz*(1+tolerance)], and
 a staleness timeout.  The rate comes from a counter in the status payload
 (frames published/processed), else a rate field, else - only for components
 configured with neither, such as item verdicts - the arrival rate of messages.
+No rate (None) is given until it can be measured over at least ``MIN_SPAN_S``.
 """
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from typing import Any
 
 from rvm_health.health_rules import ComponentSpec
 from rvm_health.readings import ERROR, OK, STALE, WARN
+
+#: Shortest span a rate is computed over (two messages microseconds apart give no rate, not 1e9 Hz).
+MIN_SPAN_S = 0.5
 
 
 class ComponentMonitor:
@@ -73,13 +77,21 @@ class ComponentMonitor:
             return 0.0 if self.last_seen is not None else None
         if len(self._counts) >= 2:
             (t0, c0), (t1, c1) = self._counts[0], self._counts[-1]
-            return round((c1 - c0) / (t1 - t0), 3) if t1 > t0 else None
+            return round((c1 - c0) / (t1 - t0), 3) if t1 - t0 >= MIN_SPAN_S else None
         if self._rate_value is not None:
             return round(self._rate_value, 3)
         if not self.spec.count_fields and not self.spec.rate_fields and self.last_seen is not None:
-            span = min(self.spec.window_s, max(now - self.started_at, 1e-9))
-            return round(len(self._arrivals) / span, 3)
+            return self._arrival_rate(now)
         return None
+
+    def _arrival_rate(self, now: float) -> float | None:
+        """Messages per second: over the whole window once a window has been watched; before that
+        (warm-up) over first-arrival..now, needing two arrivals at least MIN_SPAN_S apart."""
+        if now - self.started_at >= self.spec.window_s:
+            return round(len(self._arrivals) / self.spec.window_s, 3)
+        if len(self._arrivals) < 2 or now - self._arrivals[0] < MIN_SPAN_S:
+            return None
+        return round((len(self._arrivals) - 1) / (now - self._arrivals[0]), 3)
 
     def age(self, now: float) -> float | None:
         return None if self.last_seen is None else max(0.0, now - self.last_seen)

@@ -92,3 +92,30 @@ def test_error_after_hold_and_unheard_components_in_the_grace_period():
     assert pipeline.problems(11.0, hold_s=3.0) == []
     assert pipeline.problems(13.0, hold_s=3.0) == ['camera: reconnecting']
     assert pipeline.observe('unknown/topic', {}, 13.0) is False
+
+
+BRIDGE = ComponentSpec(name='bridge', topic='bridge/status', state_fields=('state',), window_s=30.0)
+
+
+def test_first_arrivals_give_no_rate_instead_of_a_division_by_almost_zero():
+    monitor = ComponentMonitor(BRIDGE, 100.0)
+    monitor.observe({'state': 'connected'}, 100.0)
+    assert monitor.rate(100.0) is None                 # one message: nothing to measure yet
+    monitor.observe({'state': 'connected'}, 100.000001)
+    assert monitor.rate(100.000001) is None            # two messages a microsecond apart: still no rate
+    for t in (105.0, 110.0):
+        monitor.observe({'state': 'connected'}, t)
+    assert monitor.rate(110.0) == 0.3                  # warm-up: 3 intervals over first..now (10 s)
+    assert monitor.rate(120.0) == 0.15                 # no message since: the rate decays, never jumps
+    for t in (115.0, 120.0, 125.0, 130.0):
+        monitor.observe({'state': 'connected'}, t)
+    assert monitor.rate(135.0) == 0.2                  # a full window watched: 6 messages in 105..135 s
+
+
+def test_counter_samples_too_close_together_give_no_rate():
+    monitor = ComponentMonitor(CAMERA, 0.0)
+    monitor.observe({'state': 'online', 'frames_published': 0}, 0.0)
+    monitor.observe({'state': 'online', 'frames_published': 2}, 0.001)
+    assert monitor.rate(0.001) is None
+    monitor.observe({'state': 'online', 'frames_published': 15}, 1.0)
+    assert monitor.rate(1.0) == 15.0
