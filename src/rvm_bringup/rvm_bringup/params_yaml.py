@@ -12,13 +12,16 @@ from typing import Any
 
 HEADER = """\
 # rvm-edge parameters: every node, every parameter, its default and what it does.
-# Used by the ROS 2 nodes (launch/rvm_edge.launch.py passes it to each node) and by the
-# standalone runner (rvm-edge run --params FILE).  Rendered from the cores' config classes
-# by `rvm-edge params --write`; edit the values freely in a copy for a machine.
-# Secrets are never parameters: they are read from the environment variables named here.
+# Used by the ROS 2 nodes (ros2 launch rvm_bringup rvm_edge.launch.py params_file:=FILE) and by
+# the standalone runner (rvm-edge run --params FILE).  Node keys are written /**/<node>, so they
+# reach the node in any namespace (/rvm/camera, /camera, ...); /** reaches every node.
+# Rendered from the cores' config classes by `rvm-edge params --write`; edit the values freely
+# in a copy for a machine.  Secrets are never parameters: they are read from the environment
+# variables named here.
 """
 
 SHARED = ('rvm_id',)
+WILDCARD = '/**'
 
 
 def node_configs() -> list[tuple[str, type, str]]:
@@ -63,27 +66,38 @@ def _comment(field: dataclasses.Field) -> str:
     return text
 
 
+def node_key(node: str) -> str:
+    """The params-file key of ``node``: ``/**/camera`` reaches the node in any namespace
+    (``/camera``, ``/rvm/camera``); a bare ``camera:`` would reach ``/camera`` only
+    (rules: ``rvm_common.ros_param_match``)."""
+    return f'{WILDCARD}/{node}'
+
+
+def _section(title: str, key: str, fields: list[dataclasses.Field]) -> list[str]:
+    lines = [f'# --- {title}', f'{key}:', '  ros__parameters:']
+    for field in fields:
+        lines.append(f'    # {_comment(field)}')
+        lines.append(f'    {field.name}: {_yaml_value(_default(field))}')
+    lines.append('')
+    return lines
+
+
 def render_params_yaml() -> str:
-    """The full params YAML text."""
-    lines = [HEADER]
+    """The full params YAML text: ``/**`` first (rcl applies sections in file order, so a
+    node's own section may override a shared value), then ``/**/<node>`` per node."""
     shared: dict[str, dataclasses.Field] = {}
+    own: list[tuple[str, str, list[dataclasses.Field]]] = []
     for node, cls, title in node_configs():
-        lines.append(f'# --- {title}')
-        lines.append(f'{node}:')
-        lines.append('  ros__parameters:')
+        fields = []
         for field in dataclasses.fields(cls):
             if field.name in SHARED:
                 shared.setdefault(field.name, field)
-                continue
-            lines.append(f'    # {_comment(field)}')
-            lines.append(f'    {field.name}: {_yaml_value(_default(field))}')
-        lines.append('')
+            else:
+                fields.append(field)
+        own.append((node, title, fields))
+    lines = [HEADER]
     if shared:
-        lines.append('# --- every node')
-        lines.append('/**:')
-        lines.append('  ros__parameters:')
-        for name, field in shared.items():
-            lines.append(f'    # {_comment(field)}')
-            lines.append(f'    {name}: {_yaml_value(_default(field))}')
-        lines.append('')
+        lines += _section('every node', WILDCARD, list(shared.values()))
+    for node, title, fields in own:
+        lines += _section(title, node_key(node), fields)
     return '\n'.join(lines)
