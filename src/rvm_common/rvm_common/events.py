@@ -72,12 +72,26 @@ def utc_iso(ts: float | None = None) -> str:
     return moment.isoformat(timespec='milliseconds').replace('+00:00', 'Z')
 
 
+#: What a machine id may be: it ends Laravel's channel pattern ``rvm.{rvmId}``, whose
+#: parameter cannot hold a dot, and the envelope schema's ``rvm_id`` pattern says the same.
+RVM_ID_PATTERN = re.compile(r'^[A-Za-z0-9_-]{1,64}$')
+RVM_ID_MAX_LEN = 64
+
+
 def resolve_rvm_id(configured: str = '') -> str:
-    """The machine id: the configured one, else ``rvm-<hostname>`` (never empty)."""
+    """The machine id: the configured one, else ``rvm-<hostname>`` (never empty).
+
+    A configured id must match :data:`RVM_ID_PATTERN` (``ValueError`` naming it
+    otherwise); the host-derived id is sanitised to that pattern and capped at 64.
+    """
     if configured:
+        if not RVM_ID_PATTERN.match(configured):
+            raise ValueError(
+                f'rvm_id {configured!r} is not a valid machine id: use 1-64 characters from '
+                f'A-Z a-z 0-9 _ - (no dots or spaces: Laravel\'s channel rvm.{{rvmId}} cannot match them)')
         return configured
     host = re.sub(r'[^A-Za-z0-9_-]+', '-', socket.gethostname()).strip('-') or 'unknown'
-    return f'rvm-{host}'
+    return f'rvm-{host}'[:RVM_ID_MAX_LEN].rstrip('-')
 
 
 def make_event(event_type: str, fields: dict[str, Any], *, rvm_id: str = '',

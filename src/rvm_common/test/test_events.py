@@ -45,3 +45,33 @@ def test_empty_rvm_id_resolves_to_a_host_based_id(monkeypatch):
     assert events.resolve_rvm_id('') == 'rvm-jetson-orin-local'
     assert events.resolve_rvm_id('rvm-007') == 'rvm-007'
     assert events.make_event('x', {})['rvm_id'] == 'rvm-jetson-orin-local'
+
+
+def test_configured_rvm_id_must_match_the_channel_pattern():
+    for good in ('rvm-001', 'RVM_7', 'a', 'x' * 64):
+        assert events.resolve_rvm_id(good) == good
+    for bad in ('rvm.002', 'rvm 1', 'x' * 65, 'rvm/1', 'rvm-ü'):
+        try:
+            events.resolve_rvm_id(bad)
+        except ValueError as err:
+            assert repr(bad) in str(err) and 'A-Z a-z 0-9 _ -' in str(err)
+        else:
+            raise AssertionError(f'{bad!r} must be refused')
+
+
+def test_make_event_refuses_an_invalid_configured_rvm_id():
+    try:
+        events.make_event('x', {}, rvm_id='rvm.002')
+    except ValueError as err:
+        assert "'rvm.002'" in str(err)
+    else:
+        raise AssertionError('a dotted rvm_id must not reach the wire')
+
+
+def test_host_derived_rvm_id_is_sanitised_and_capped(monkeypatch):
+    monkeypatch.setattr(events.socket, 'gethostname', lambda: 'a.' * 50)
+    rvm_id = events.resolve_rvm_id('')
+    assert events.RVM_ID_PATTERN.match(rvm_id) and len(rvm_id) <= 64
+    assert rvm_id.startswith('rvm-a-a-') and not rvm_id.endswith('-')
+    monkeypatch.setattr(events.socket, 'gethostname', lambda: '...')
+    assert events.resolve_rvm_id('') == 'rvm-unknown'
