@@ -60,6 +60,7 @@ class HealthCore:
         self._open_items: dict[str, float] = {}
         self._last_sample: float | None = None
         self._last_health: float | None = None
+        self._last_status: float | None = None     # when status-updated was last emitted (heartbeat)
 
     # -- lifecycle --------------------------------------------------------------------------
     def _start(self, now: float) -> None:
@@ -188,8 +189,12 @@ class HealthCore:
         machine = self._machine
         assert machine is not None
         changed = machine.evaluate(self._inputs(now), now)
-        if changed or alerts_changed:
-            return [(events.TOPIC_RVM_STATUS, self.status_payload(now))]
+        period = self.config.status_heartbeat_s
+        repeat = period > 0 and self._last_status is not None and now - self._last_status >= period
+        if changed or alerts_changed or repeat:
+            self._last_status = now
+            heartbeat = not (changed or alerts_changed)
+            return [(events.TOPIC_RVM_STATUS, self.status_payload(now, heartbeat=heartbeat))]
         return []
 
     def _iso(self, t: float) -> str:
@@ -199,12 +204,13 @@ class HealthCore:
     def state(self) -> str:
         return self._machine.status.state if self._machine else 'offline'
 
-    def status_payload(self, now: float) -> dict[str, Any]:
-        """A status-updated event for the current state."""
+    def status_payload(self, now: float, heartbeat: bool = False) -> dict[str, Any]:
+        """A status-updated event for the current state (``heartbeat``: a repeat, nothing changed)."""
         status = self._machine.status  # type: ignore[union-attr]
         fields = {'state': status.state, 'previous_state': status.previous_state,
                   'reasons': list(status.reasons), 'alerts': self.alerts.as_payload(self._iso),
-                  'since': self._iso(status.since)}
+                  'since': self._iso(status.since), 'heartbeat': heartbeat,
+                  'heartbeat_s': self.config.status_heartbeat_s}
         return events.make_event(events.EVENT_STATUS_UPDATED, fields, rvm_id=self.rvm_id,
                                  timestamp=self._iso_ts(now))
 
@@ -214,7 +220,8 @@ class HealthCore:
         pipeline = self._pipeline.section(now)  # type: ignore[union-attr]
         pipeline['items_total'] = self.counters['items']
         pipeline['malformed_messages'] = self.counters['malformed']
-        fields = {'state': self.state, **sections, 'pipeline': pipeline}
+        period = 1.0 / self.config.health_rate if self.config.health_rate > 0 else 0.0
+        fields = {'state': self.state, **sections, 'pipeline': pipeline, 'heartbeat_s': round(period, 3)}
         return events.make_event(events.EVENT_HEALTH_UPDATED, fields, rvm_id=self.rvm_id,
                                  timestamp=self._iso_ts(now))
 

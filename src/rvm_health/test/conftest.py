@@ -11,6 +11,7 @@ from rvm_health.health_core import HealthCore
 @pytest.fixture
 def core_and_thermal() -> tuple[HealthCore, ScriptedCollector]:
     resources, thermal = scripted_resources()
-    core = HealthCore(HealthConfig(rvm_id='rvm-test-01', health_rate=0.2, sample_period=0.0),
+    core = HealthCore(HealthConfig(rvm_id='rvm-test-01', health_rate=0.2, sample_period=0.0,
+                                   status_heartbeat_s=0.0),
                       resources=resources, wall_clock=lambda: WALL_START)
     return core, thermal

@@ -41,6 +41,7 @@ STATUS_SCHEMA = {
             'properties': {'id': {'type': 'string'}, 'kind': {'enum': ['maintenance', 'error']},
                            'level': {'enum': ['warn', 'error']}, 'message': {'type': 'string'}, 'since': ISO}}},
         'since': ISO,
+        'heartbeat': {'type': 'boolean'}, 'heartbeat_s': {'type': 'number', 'minimum': 0},
     },
 }
 
@@ -65,6 +66,7 @@ HEALTH_SCHEMA = {
                                     'bridge_state': {'type': ['string', 'null']},
                                     'outbox_depth': {'type': 'integer', 'minimum': 0}}},
         'uptime_s': {'type': 'number', 'minimum': 0},
+        'heartbeat_s': {'type': 'number', 'minimum': 0},
     },
 }
 
