@@ -60,6 +60,8 @@ class BridgeConfig:
     timezone: str = param('', "IANA timezone when the server sends none; '' = UTC")
     timezone_sync_on_start: bool = param(True, 'Sync time/timezone when the bridge starts')
     allow_system_clock_change: bool = param(False, 'Let timezone sync set the system timezone/clock (timedatectl)')
+    timezone_heartbeat_s: float = param(30.0, 'Repeat the last timezone-synced this often (heartbeat for dashboards '
+                                              'opened later); 0 = only at start and on manual-sync')
     status_period_s: float = param(5.0, 'Period of bridge/status and /diagnostics (0 = only on request)')
     qos_depth: int = param(50, 'ROS node only: history depth of subscriptions/publishers')
     qos_reliable: bool = param(True, 'ROS node only: RELIABLE (true) or BEST_EFFORT subscriptions')

@@ -27,7 +27,8 @@ from rvm_bridge.payload_limit import fit_payload
 from rvm_bridge.timezone_sync import TimezoneSync
 from rvm_bridge.transport_client import ClientEventTransport
 from rvm_bridge.transport_http import HttpTransport, WireEvent
-from rvm_common.events import (TOPIC_BRIDGE_STATUS, TOPIC_COMMAND, TOPIC_MANUAL_SYNC, TOPIC_TIMEZONE, dumps,
+from rvm_common.events import (TOPIC_BRIDGE_STATUS, TOPIC_COMMAND, TOPIC_HEALTH, TOPIC_MANUAL_SYNC,
+                               TOPIC_RVM_STATUS, TOPIC_TIMEZONE, dumps,
                                resolve_rvm_id,
                                make_event)
 from rvm_common.params import ConfigError
@@ -37,6 +38,9 @@ __all__ = ['BridgeConfig', 'BridgeCore']
 LOG = logging.getLogger(__name__)
 
 InboundCallback = Callable[[str, dict[str, Any]], None]
+#: ``latest`` topics whose newest event is sent again after a reconnect (a dashboard that
+#: reconnected with the server sees the machine's state at once, not at the next heartbeat).
+LIVE_STATE_TOPICS = (TOPIC_RVM_STATUS, TOPIC_HEALTH, TOPIC_TIMEZONE)
 
 
 class BridgeCore:
@@ -61,7 +65,9 @@ class BridgeCore:
             self._log_file = open(Path(config.outbox_log).expanduser(), 'a', encoding='utf-8')
         self.timezone = timezone_sync or TimezoneSync(
             url=config.time_url(), timezone_name=config.timezone, timeout_s=config.http_timeout_s,
-            rvm_id=self.rvm_id, allow_system_change=config.allow_system_clock_change)
+            rvm_id=self.rvm_id, allow_system_change=config.allow_system_clock_change,
+            heartbeat_s=config.timezone_heartbeat_s)
+        self._live_state: dict[str, dict[str, Any]] = {}   # LIVE_STATE_TOPICS -> newest payload
         self.connection = None
         transports: dict[str, Any] = {}
         self.state = 'offline'
@@ -110,7 +116,7 @@ class BridgeCore:
         job.start()
         self._threads.append(job)
         if self.config.timezone_sync_on_start:
-            self._jobs.put(('sync', 'startup', None))
+            self._jobs.put(('sync', 'startup', (None, None)))
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop threads and the connection; undelivered durable events stay in the outbox."""
@@ -165,11 +171,24 @@ class BridgeCore:
             self.outbox.append(route.channel, route.wire_event, route.transport, payload,
                                encode=lambda p: self._fit(route, p))
         else:
-            text = self._fit(route, payload)
-            if text is not None:
-                self.sender.put_latest(route.transport, WireEvent(None, route.channel, route.wire_event, text))
+            self._put_latest(route, payload)
         self._log(route, payload)
         self.sender.wake()
+
+    def _put_latest(self, route: Route, payload: dict[str, Any]) -> None:
+        if route.topic in LIVE_STATE_TOPICS:
+            self._live_state[route.topic] = payload
+        text = self._fit(route, payload)
+        if text is not None:
+            self.sender.put_latest(route.transport, WireEvent(None, route.channel, route.wire_event, text))
+
+    def _resend_live_state(self) -> None:
+        """Queue the newest status/health/timezone again, unchanged (same event_id: seen ones are
+        de-duplicated), for dashboards that (re)connected with the server."""
+        for topic, payload in list(self._live_state.items()):
+            route = self.channel_map.route(topic)
+            if route is not None and route.delivery != 'durable':
+                self._put_latest(route, payload)
 
     def _fit(self, route: Route, payload: dict[str, Any]) -> str | None:
         fit = fit_payload(route.channel, route.wire_event, payload, self.config.max_payload_bytes)
@@ -208,19 +227,20 @@ class BridgeCore:
     def _on_inbound_kind(self, kind: str, payload: dict[str, Any]) -> None:
         if kind == 'manual-sync':
             self._emit(TOPIC_MANUAL_SYNC, payload)
-            self._jobs.put(('sync', 'manual', payload.get('timezone')))
+            self._jobs.put(('sync', 'manual', (payload.get('timezone'), payload.get('request_id'))))
         elif kind == 'command':
             self._emit(TOPIC_COMMAND, payload)
 
     def request_sync(self, trigger: str = 'manual', timezone_name: str | None = None) -> None:
         """Queue a timezone sync (as a ``manual-sync`` would)."""
-        self._jobs.put(('sync', trigger, timezone_name))
+        self._jobs.put(('sync', trigger, (timezone_name, None)))
 
     def _on_state_change(self, previous: Any, current: Any, reason: str = '') -> None:
         name = getattr(current, 'value', str(current)).lower()
         if name == 'connected':
             if self._connected_once:
                 self.reconnects += 1
+                self._jobs.put(('resend', None, None))
             self._connected_once = True
             self.sender.retry_now()
         if reason and name in ('unavailable', 'failed', 'disconnected'):
@@ -238,17 +258,21 @@ class BridgeCore:
                 job = None
             try:
                 if job == 'sync':
-                    self._sync(arg, extra)
+                    self._sync(arg, *extra)
                 elif job == 'status':
                     self._emit(TOPIC_BRIDGE_STATUS, self.status())
+                elif job == 'resend':
+                    self._resend_live_state()
+                if (beat := self.timezone.heartbeat()) is not None:
+                    self.publish(TOPIC_TIMEZONE, beat)
                 if time.monotonic() >= next_status:
                     self._emit(TOPIC_BRIDGE_STATUS, self.status())
                     next_status = time.monotonic() + period
             except Exception:  # noqa: BLE001 - a failing callback must not end the job thread
                 LOG.exception('bridge job %s failed', job)
 
-    def _sync(self, trigger: str, timezone_name: str | None) -> None:
-        payload = self.timezone.sync(trigger=trigger, requested_timezone=timezone_name)
+    def _sync(self, trigger: str, timezone_name: str | None, request_id: str | None = None) -> None:
+        payload = self.timezone.sync(trigger=trigger, requested_timezone=timezone_name, request_id=request_id)
         self.publish(TOPIC_TIMEZONE, payload)
         # the graph may feed our own product back to publish(): remember it to skip the echo
         self._self_published[payload['event_id']] = None

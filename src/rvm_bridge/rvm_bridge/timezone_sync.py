@@ -7,6 +7,10 @@ The IANA timezone comes from the manual-sync payload, else the configured
 parameter, else UTC; it is validated with :mod:`zoneinfo`.  The system clock
 and timezone are changed only when ``allow_system_change`` is true (via
 ``timedatectl``; needs privileges on the machine).
+
+A manual-sync's ``request_id`` is echoed in its answer.  :meth:`TimezoneSync.heartbeat`
+repeats the last result every ``heartbeat_s`` (fresh envelope, current local time,
+``heartbeat: true``) so a dashboard opened later still shows the machine's time.
 """
 from __future__ import annotations
 
@@ -108,18 +112,23 @@ class TimezoneSync:
 
     def __init__(self, *, url: str, timezone_name: str = '', timeout_s: float = 5.0, rvm_id: str = '',
                  allow_system_change: bool = False, fetch: DateFetcher = fetch_date_header,
-                 wall_clock: Callable[[], float] = time.time,
+                 wall_clock: Callable[[], float] = time.time, heartbeat_s: float = 30.0,
+                 monotonic: Callable[[], float] = time.monotonic,
                  run: Callable[[list[str]], Any] = lambda cmd: subprocess.run(cmd, check=True, timeout=10)) -> None:
         self.url = url
         self.timezone_name = timezone_name or 'UTC'
         self.timeout_s = timeout_s
         self.rvm_id = rvm_id
         self.allow_system_change = allow_system_change
-        self._fetch, self._clock, self._run = fetch, wall_clock, run
+        self.heartbeat_s = heartbeat_s
+        self._fetch, self._clock, self._run, self._monotonic = fetch, wall_clock, run, monotonic
         self.last: SyncResult | None = None
+        self._last_sent: float | None = None     # monotonic time of the last payload (sync or heartbeat)
 
-    def sync(self, trigger: str = 'startup', requested_timezone: str | None = None) -> dict[str, Any]:
-        """Measure now; returns the TOPIC_TIMEZONE payload (status ``synced`` or ``failed``)."""
+    def sync(self, trigger: str = 'startup', requested_timezone: str | None = None,
+             request_id: str | None = None) -> dict[str, Any]:
+        """Measure now; returns the TOPIC_TIMEZONE payload (status ``synced`` or ``failed``),
+        echoing ``request_id`` (the manual-sync's) when given."""
         tz_name = requested_timezone or self.timezone_name
         date, error = None, ''
         t_send = self._clock()
@@ -139,7 +148,31 @@ class TimezoneSync:
             if self.allow_system_change:
                 self._apply_to_system(result)
         self.last = result
-        return make_event(EVENT_TIMEZONE_SYNCED, result.fields(), rvm_id=self.rvm_id)
+        self._last_sent = self._monotonic()
+        fields = {**result.fields(), 'heartbeat_s': self.heartbeat_s}
+        if request_id:
+            fields['request_id'] = request_id
+        return make_event(EVENT_TIMEZONE_SYNCED, fields, rvm_id=self.rvm_id)
+
+    def heartbeat(self) -> dict[str, Any] | None:
+        """The last result again (``heartbeat: true``, local time now) once ``heartbeat_s`` has passed
+        since the last payload; None when not due, disabled (``heartbeat_s`` <= 0) or never synced."""
+        if self.last is None or self.heartbeat_s <= 0 or self._last_sent is None:
+            return None
+        now = self._monotonic()
+        if now - self._last_sent < self.heartbeat_s:
+            return None
+        self._last_sent = now
+        last = self.last
+        try:
+            zone = ZoneInfo(last.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = ZoneInfo('UTC')
+        local = datetime.fromtimestamp(self._clock() + (last.clock_offset_ms or 0.0) / 1000.0, zone)
+        fields = {**last.fields(), 'local_time': local.isoformat(timespec='milliseconds'),
+                  'utc_offset': format_utc_offset(local.utcoffset()), 'heartbeat': True,
+                  'heartbeat_s': self.heartbeat_s}
+        return make_event(EVENT_TIMEZONE_SYNCED, fields, rvm_id=self.rvm_id)
 
     def _apply_to_system(self, result: SyncResult) -> None:
         """Set the system timezone (and clock when off by > 1 s) with ``timedatectl``."""

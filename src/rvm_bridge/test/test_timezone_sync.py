@@ -68,3 +68,57 @@ def test_system_change_only_when_allowed():
         sync.sync('startup')
     assert ran[0] == ['timedatectl', 'set-timezone', 'Asia/Jakarta']
     assert ran[-1][:2] == ['timedatectl', 'set-time'] and len(ran) == 3
+
+
+class Clock:
+    """Injected wall and monotonic clocks the test moves by hand."""
+
+    def __init__(self, wall: float) -> None:
+        self.wall, self.mono = wall, 100.0
+
+    def advance(self, seconds: float) -> None:
+        self.wall += seconds
+        self.mono += seconds
+
+
+def test_manual_sync_answer_echoes_the_request_id_and_startup_has_none():
+    clock = Clock(T0 + 0.5)
+    sync = TimezoneSync(url='u', timezone_name='UTC', fetch=lambda u, t: DATE, wall_clock=lambda: clock.wall,
+                        monotonic=lambda: clock.mono)
+    assert 'request_id' not in sync.sync('startup')
+    answer = sync.sync('manual', request_id='req-42')
+    assert answer['request_id'] == 'req-42' and answer['trigger'] == 'manual'
+    assert answer['heartbeat_s'] == 30.0 and 'heartbeat' not in answer
+
+
+def test_heartbeat_repeats_the_last_result_each_period_with_the_time_now():
+    clock = Clock(T0 + 0.5)
+    sync = TimezoneSync(url='u', timezone_name='Asia/Jakarta', rvm_id='rvm-9', fetch=lambda u, t: DATE,
+                        wall_clock=lambda: clock.wall, monotonic=lambda: clock.mono, heartbeat_s=10.0)
+    assert sync.heartbeat() is None                              # nothing synced yet: nothing to repeat
+    first = sync.sync('manual', request_id='req-1')
+    clock.advance(9.9)
+    assert sync.heartbeat() is None                              # not due
+    clock.advance(0.1)
+    beat = sync.heartbeat()
+    assert beat['heartbeat'] is True and beat['heartbeat_s'] == 10.0 and beat['type'] == 'timezone-synced'
+    assert beat['event_id'] != first['event_id'] and 'request_id' not in beat   # not an answer
+    assert (beat['timezone'], beat['status'], beat['trigger']) == ('Asia/Jakarta', 'synced', 'manual')
+    assert beat['local_time'].startswith('2026-01-15T19:00:10')   # the local time now, not at the sync
+    assert beat['server_time'] == first['server_time'] and beat['clock_offset_ms'] == 0.0
+    assert sync.heartbeat() is None                              # the period restarts at each beat
+    clock.advance(10.0)
+    assert sync.heartbeat()['heartbeat'] is True
+    clock.advance(5.0)
+    sync.sync('manual')                                           # a real sync restarts the period too
+    clock.advance(9.0)
+    assert sync.heartbeat() is None
+
+
+def test_heartbeat_zero_is_off():
+    clock = Clock(T0 + 0.5)
+    sync = TimezoneSync(url='u', fetch=lambda u, t: DATE, wall_clock=lambda: clock.wall,
+                        monotonic=lambda: clock.mono, heartbeat_s=0.0)
+    sync.sync('startup')
+    clock.advance(1000.0)
+    assert sync.heartbeat() is None
