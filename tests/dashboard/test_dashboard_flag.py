@@ -27,7 +27,8 @@ def port_open(port: int) -> bool:
 
 @pytest.mark.parametrize('stop_signal', [signal.SIGINT, signal.SIGTERM])
 def test_dashboard_flag_shows_items_and_cleans_up(browser, tmp_path, stop_signal):
-    cmd = [sys.executable, '-m', 'rvm_bringup.runner', 'run', '--dashboard', '--realtime', '--max-frames', '240',
+    cmd = [sys.executable, '-m', 'rvm_bringup.runner', 'run', '--source', 'sample', '--dashboard', '--realtime',
+           '--max-frames', '240',
            '--linger', '120', '--outbox', str(tmp_path / 'outbox.sqlite3'), *EXTRA_ARGS]
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             bufsize=1)

@@ -26,7 +26,7 @@ VERDICT_FIELDS = {'item_id', 'session_id', 'category', 'class_name', 'confidence
 
 
 def run_pipeline(tmp_path: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, '-m', 'rvm_bringup.runner', 'run', '--source', str(SAMPLE),
+    cmd = [sys.executable, '-m', 'rvm_bringup.runner', 'run', '--source', str(SAMPLE), '--no-realtime',
            '--max-frames', str(MAX_FRAMES), '--outbox', str(tmp_path / 'outbox.sqlite3'), *extra]
     return subprocess.run(cmd, cwd=tmp_path, env={**os.environ, **(env or {})}, text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)

@@ -1,15 +1,53 @@
-"""Readable console lines for the standalone runner: one per item verdict, session and state."""
+"""Readable console lines for the standalone runner: the start banner, one line per item verdict,
+session and state, progress during long work, ``-v`` detail, and the closing summary."""
 from __future__ import annotations
 
 from typing import Any, TextIO
 
 
+class ProgressTicker:
+    """Says when a progress line is due (every ``period_s``) and the frames/s since the last one."""
+
+    def __init__(self, period_s: float, start: float) -> None:
+        self.period_s = period_s
+        self._last_time = start
+        self._last_frames = 0
+
+    def due(self, now: float, frames: int) -> float | None:
+        """Frames/s over the elapsed period when a line is due, else None."""
+        elapsed = now - self._last_time
+        if self.period_s <= 0 or elapsed < self.period_s:
+            return None
+        fps = (frames - self._last_frames) / elapsed
+        self._last_time, self._last_frames = now, frames
+        return fps
+
+
 class ItemReport:
     """Prints a one-line summary per verdict, session, RVM state change and time sync."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, *, online: bool = True, verbose: bool = False) -> None:
         self.out = out
         self.items = 0
+        self.online = online
+        self.verbose = verbose
+        self._last_detail: dict[str, str] = {}
+
+    def banner(self, facts: list[tuple[str, str]]) -> None:
+        """``rvm-edge: name  value`` lines saying what this run uses."""
+        width = max([len(name) for name, _ in facts] + [7])
+        for name, value in facts:
+            self._print(f'rvm-edge: {name:<{width}}  {value}')
+
+    def progress(self, frames: int, fps: float, queued: Any, bridge_state: str) -> None:
+        self._print(f'progress: {frames} frames ({fps:.1f} frames/s), {self.items} items, '
+                    f'outbox queue {queued}, bridge {bridge_state}')
+
+    def detail(self, component: str, text: str) -> None:
+        """With ``-v``: a component's status line, printed when it changed."""
+        if self.verbose and self._last_detail.get(component) != text:
+            self._last_detail[component] = text
+            self._print(f'  {component}: {text}')
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -39,6 +77,11 @@ class ItemReport:
                     + (f' ({reasons})' if reasons else ''))
 
     def timezone(self, p: dict[str, Any]) -> None:
+        if p.get('heartbeat'):
+            return
+        if not self.online:
+            self._print('time sync: skipped: no server configured')
+            return
         self._print(f"time sync: {p.get('status')} {p.get('timezone')} {p.get('utc_offset')} "
                     f"offset {p.get('clock_offset_ms')} ms")
 
@@ -56,3 +99,20 @@ class ItemReport:
                    if feed.get('skipped_stale') else '')
         self._print(f"done: {s['frames']} frames in {s['seconds']} s{skipped}, {s['verdicts']} "
                     f"verdicts; {delivery}")
+
+
+def bridge_detail(s: dict[str, Any]) -> str:
+    """One ``-v`` line of the bridge status (no URLs, no secrets)."""
+    text = (f"{s.get('state')}, sent {s.get('sent', 0)}, outbox {s.get('outbox_depth', '?')} queued, "
+            f"reconnects {s.get('reconnects', 0)}")
+    if s.get('last_error'):
+        text += f"; last error: {s['last_error']}"
+    return text
+
+
+def detector_detail(s: dict[str, Any]) -> str:
+    """One ``-v`` line of the detector status."""
+    timings = ', '.join(f'{k} {v:.0f}' for k, v in (s.get('last_timings_ms') or {}).items())
+    return (f"{s.get('state')}, {s.get('frames_processed', 0)} frames, {s.get('fps', 0)} fps, "
+            f"latency {s.get('latency_ms')} ms, item state {s.get('item_state')}"
+            + (f' [{timings} ms]' if timings else ''))

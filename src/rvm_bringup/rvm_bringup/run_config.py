@@ -1,76 +1,223 @@
-"""Build the four core configs of the standalone runner from the params YAML and the CLI."""
+"""Build the four core configs of the standalone runner: params YAML as the base, CLI flags over it.
+
+Precedence, highest first (docs/architecture.md "Configuration"):
+
+1. a command-line flag that was given (``--source``, ``--realtime/--no-realtime``,
+   ``--loop/--no-loop``, ``--model``, ``--bridge-host`` ...);
+2. the node's own section of the params file (``camera:``, ``/camera:``, ``/**/camera:``);
+3. the file's ``/**`` section (values every node shares, e.g. ``rvm_id``);
+4. the default of the core's config class (the same value the shipped YAML documents).
+
+The params file is ``--params``, else ``$RVM_EDGE_PARAMS``, else the first of: the source
+checkout's ``config/rvm_edge.params.yaml``, an installed ``share/rvm_bringup/config/``
+(colcon install, ``$AMENT_PREFIX_PATH``).  ``--source sample`` names the bundled sample video.
+"""
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rvm_common.params import ConfigError, config_from_mapping, load_node_params
+from rvm_common.params import ConfigError, config_from_mapping, load_params_file, locate
 
-LOG = logging.getLogger('rvm_edge.config')
 REPO_ROOT = Path(__file__).resolve().parents[3]
-DEFAULT_PARAMS = REPO_ROOT / 'config' / 'rvm_edge.params.yaml'
-SHARED_KEYS = {'rvm_id'}   # set once under /** in the params YAML; not every core uses it
+PARAMS_NAME = 'rvm_edge.params.yaml'
+DEFAULT_PARAMS = REPO_ROOT / 'config' / PARAMS_NAME
 DEFAULT_SAMPLE = REPO_ROOT / 'data' / 'sample' / 'rvm_sample.mp4'
+SAMPLE_WORD = 'sample'
+PARAMS_ENV = 'RVM_EDGE_PARAMS'
 
 
 @dataclass(frozen=True)
 class RunnerConfigs:
-    """The configs of the camera, detector, health and bridge cores for one run."""
+    """The configs of the camera, detector, health and bridge cores for one run, and their origin."""
 
     camera: Any
     detector: Any
     health: Any
     bridge: Any
+    params_file: Path | None = None
+    source_origin: str = ''
 
 
-def _node_config(cls: type, params: dict[str, Any], node: str, overrides: dict[str, Any]) -> Any:
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(params) - known - SHARED_KEYS)
-    if unknown:
-        LOG.warning('%s: ignoring parameters this core does not know: %s', node, ', '.join(unknown))
-    values = {k: v for k, v in params.items() if k in known}
-    values.update({k: v for k, v in overrides.items() if v is not None and k in known})
-    return config_from_mapping(cls, values)
+def _share_dirs() -> list[Path]:
+    """``share/rvm_bringup`` of a colcon install: next to this module's prefix, then AMENT_PREFIX_PATH."""
+    here = Path(__file__).absolute()   # not resolved: a symlink install points into the source tree
+    dirs = [here.parents[4] / 'share' / 'rvm_bringup'] if len(here.parents) > 4 else []
+    for prefix in filter(None, os.environ.get('AMENT_PREFIX_PATH', '').split(os.pathsep)):
+        dirs.append(Path(prefix) / 'share' / 'rvm_bringup')
+    return dirs
+
+
+def find_params_file(explicit: Path | str | None) -> Path | None:
+    """The params file this run uses (see the module docstring for the order); None: defaults only."""
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(f'params file not found: {explicit} (--params)')
+        return path
+    if os.environ.get(PARAMS_ENV):
+        path = Path(os.environ[PARAMS_ENV]).expanduser()
+        if not path.is_file():
+            raise ConfigError(f'params file not found: {path} (${PARAMS_ENV})')
+        return path
+    for candidate in [DEFAULT_PARAMS] + [d / 'config' / PARAMS_NAME for d in _share_dirs()]:
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def find_sample() -> Path:
+    """The bundled sample video (source checkout, else an installed share/ folder)."""
+    candidates = [DEFAULT_SAMPLE] + [d / sub / 'rvm_sample.mp4' for d in _share_dirs()
+                                     for sub in ('data/sample', 'sample')]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(f'the bundled sample video is missing (looked in {DEFAULT_SAMPLE}); '
+                      'run `rvm-make-sample` or pass --source FILE')
+
+
+def _check_source(source: str, origin: str) -> str:
+    from rvm_camera.sources.spec import parse_source
+
+    if source.strip() == SAMPLE_WORD:
+        return str(find_sample())
+    try:
+        spec = parse_source(source)
+    except ValueError as exc:
+        raise ConfigError(f'camera source ({origin}): {exc}') from None
+    if spec.kind in ('video', 'bag') and not Path(spec.location).exists():
+        raise ConfigError(f'camera source ({origin}): {spec.location} does not exist '
+                          f'(--source {SAMPLE_WORD} plays the bundled sample)')
+    return source
+
+
+def _check_rvm_id(rvm_id: str, origin: str) -> None:
+    from rvm_common.events import resolve_rvm_id
+    try:
+        resolve_rvm_id(rvm_id)
+    except ValueError as exc:
+        raise ConfigError(f'{exc} ({origin})') from None
+
+
+def check_outbox_path(path: str, origin: str) -> None:
+    """Raise a ConfigError naming the outbox when its folder cannot be created or written."""
+    if path == ':memory:':
+        return
+    file = Path(path).expanduser()
+    what = f'outbox path {file} ({origin})'
+    if file.is_dir():
+        raise ConfigError(f'{what} is a folder; give a file name such as {file / "outbox.sqlite3"}')
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f'{what}: cannot create its folder {file.parent}: {exc.strerror}') from None
+    if not os.access(file.parent, os.W_OK) or (file.exists() and not os.access(file, os.W_OK)):
+        raise ConfigError(f'{what}: not writable')
+
+
+def _flag(args: argparse.Namespace, name: str) -> Any:
+    return getattr(args, name, None)
+
+
+def cli_overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Node -> {parameter: value} of the command-line flags that were given (None = not given)."""
+    tls = _flag(args, 'bridge_tls')
+    outbox = _flag(args, 'outbox')
+    overrides = {
+        'camera': {'source': _flag(args, 'source'), 'realtime': _flag(args, 'realtime'),
+                   'loop': _flag(args, 'loop')},
+        'detector': {'model_path': _flag(args, 'model'), 'device': _flag(args, 'device')},
+        'health': {},
+        'bridge': {'host': _flag(args, 'bridge_host'), 'port': _flag(args, 'bridge_port'),
+                   'tls': None if tls is None else tls in (True, 'true'),
+                   'api_base': _flag(args, 'api_base'), 'auth_endpoint': _flag(args, 'auth_endpoint'),
+                   'app_key': _flag(args, 'app_key'), 'app_id': _flag(args, 'app_id'),
+                   'outbox_path': str(outbox) if outbox else None},
+    }
+    for node in overrides:
+        overrides[node]['rvm_id'] = _flag(args, 'rvm_id')
+    return {node: {k: v for k, v in values.items() if v is not None}
+            for node, values in overrides.items()}
+
+
+def _validate(node: str, config: Any, source: str) -> None:
+    """The cores' own range checks, located like every other config error."""
+    try:
+        if node == 'detector':
+            from rvm_detector.detector_core import check_ranges
+            check_ranges(config)
+        elif hasattr(config, 'validate'):
+            config.validate()
+    except ConfigError as exc:
+        raise locate(exc, source, node) from None
 
 
 def build_configs(args: argparse.Namespace) -> RunnerConfigs:
-    """Params YAML (the shipped one by default) + command-line overrides -> core configs."""
-    from rvm_bridge.bridge_core import BridgeConfig
-    from rvm_camera.camera_core import CameraConfig
-    from rvm_detector.detector_core import DetectorConfig
-    from rvm_health.health_core import HealthConfig
+    """Params YAML (found as the module docstring says) + given command-line flags -> core configs."""
+    from rvm_bringup.params_yaml import node_configs
 
-    params_file = args.params or (DEFAULT_PARAMS if DEFAULT_PARAMS.exists() else None)
-    if args.params is not None and not Path(args.params).exists():
-        raise ConfigError(f'params file not found: {args.params}')
+    classes = {node: cls for node, cls, _title in node_configs()}
+    params_file = find_params_file(_flag(args, 'params'))
+    values = load_params_file(params_file, classes) if params_file else {n: {} for n in classes}
+    where = str(params_file) if params_file else 'built-in defaults'
+    overrides = cli_overrides(args)
+    configs = {}
+    for node, cls in classes.items():
+        from_file = {k: v for k, v in values[node].items() if k in _fields(cls)}
+        given = {k: v for k, v in overrides[node].items() if k in _fields(cls)}
+        config_from_mapping(cls, from_file, source=where, section=node)   # file errors name the file
+        configs[node] = config_from_mapping(cls, {**from_file, **given}, source=where, section=node)
+        _validate(node, configs[node], where)
+    origin = '--source' if 'source' in overrides['camera'] else (
+        f'{where} camera.source' if 'source' in values['camera'] else 'camera default')
+    source = _check_source(configs['camera'].source, origin)
+    if source != configs['camera'].source:
+        configs['camera'] = config_from_mapping(
+            classes['camera'], {**_as_dict(configs['camera']), 'source': source})
+    _check_rvm_id(configs['bridge'].rvm_id, '--rvm-id' if _flag(args, 'rvm_id') else f'{where} rvm_id')
+    bridge = configs['bridge']
+    check_outbox_path(bridge.outbox_path, '--outbox' if _flag(args, 'outbox') else
+                      f'{where} bridge.outbox_path')
+    return RunnerConfigs(camera=configs['camera'], detector=configs['detector'],
+                         health=configs['health'], bridge=bridge, params_file=params_file,
+                         source_origin=origin)
 
-    def params(node: str) -> dict[str, Any]:
-        return load_node_params(params_file, node) if params_file else {}
 
-    source = args.source
-    if source is None:
-        if not DEFAULT_SAMPLE.exists():
-            raise ConfigError(f'bundled sample {DEFAULT_SAMPLE} is missing; run `rvm-make-sample` '
-                              'or pass --source')
-        source = str(DEFAULT_SAMPLE)
-    realtime = bool(getattr(args, 'realtime', False))
-    camera = _node_config(CameraConfig, params('camera'), 'camera',
-                          {'source': source, 'realtime': realtime, 'loop': False})
-    detector = _node_config(DetectorConfig, params('detector'), 'detector',
-                            {'model_path': args.model, 'device': args.device,
-                             'rvm_id': args.rvm_id})
-    health = _node_config(HealthConfig, params('health'), 'health', {'rvm_id': args.rvm_id})
-    bridge = _node_config(BridgeConfig, params('bridge'), 'bridge',
-                          {'host': args.bridge_host, 'port': args.bridge_port,
-                           'tls': None if getattr(args, 'bridge_tls', None) is None
-                           else args.bridge_tls in (True, 'true'),
-                           'api_base': getattr(args, 'api_base', None),
-                           'auth_endpoint': getattr(args, 'auth_endpoint', None),
-                           'app_key': args.app_key, 'app_id': args.app_id,
-                           'rvm_id': args.rvm_id,
-                           'outbox_path': str(args.outbox) if args.outbox else None})
-    return RunnerConfigs(camera=camera, detector=detector, health=health, bridge=bridge)
+def _fields(cls: type) -> set[str]:
+    return {f.name for f in dataclasses.fields(cls)}
+
+
+def _as_dict(config: Any) -> dict[str, Any]:
+    return {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    return _ranged(text, int, 0, None)
+
+
+def non_negative_float(text: str) -> float:
+    """argparse type: a number >= 0."""
+    return _ranged(text, float, 0.0, None)
+
+
+def port_number(text: str) -> int:
+    """argparse type: a TCP port (1..65535)."""
+    return _ranged(text, int, 1, 65535)
+
+
+def _ranged(text: str, kind: type, low: Any, high: Any) -> Any:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'expected {"an integer" if kind is int else "a number"}, got {text!r}') from None
+    if value < low or (high is not None and value > high):
+        span = f'{low}..{high}' if high is not None else f'>= {low}'
+        raise argparse.ArgumentTypeError(f'{value} is out of range (allowed: {span})')
+    return value

@@ -2,27 +2,32 @@
 
 Composes the same cores the ROS nodes wrap, in one process, wired by an in-process
 topic bus (:class:`TopicBus`) that uses the ROS topic names of ``rvm_common.events``.
+The params YAML is the base; command-line flags override it (see ``run_config``).
 
-    rvm-edge run                              # bundled sample, embedded defaults, offline outbox
+    rvm-edge run --source sample --no-realtime   # the bundled sample, as fast as possible
     rvm-edge run --source video.mp4 --bridge-host 127.0.0.1 --bridge-port 6001 ...
-    rvm-edge run --dashboard                  # also start local Soketi + the live dashboard
+    rvm-edge run --dashboard                     # also start local Soketi + the live dashboard
 """
 from __future__ import annotations
 
 import argparse
 import logging
 import queue
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
 
-from rvm_common import events
+from rvm_common import events, log_redact
 from rvm_common.params import ConfigError
 from rvm_detector.model_loader import ModelLoadError
 from rvm_bringup.frame_feed import FrameFeed
-from rvm_bringup.run_config import REPO_ROOT, RunnerConfigs, build_configs
-from rvm_bringup.item_report import ItemReport
+from rvm_bringup.run_config import (REPO_ROOT, RunnerConfigs, build_configs, non_negative_float,
+                                    non_negative_int, port_number)
+from rvm_bringup.item_report import ItemReport, ProgressTicker, bridge_detail, detector_detail
+from rvm_bringup.run_banner import model_facts, start_facts
 
 LOG = logging.getLogger('rvm_edge')
 Handler = Callable[[str, dict], None]
@@ -56,7 +61,8 @@ class TopicBus:
 class Pipeline:
     """The four cores wired together; :meth:`run` processes the source to its end."""
 
-    def __init__(self, configs: RunnerConfigs, *, out=sys.stdout, status_period: float = 1.0):
+    def __init__(self, configs: RunnerConfigs, *, out=sys.stdout, status_period: float = 1.0,
+                 progress_period: float = 5.0, verbose: bool = False):
         from rvm_bridge.bridge_core import BridgeCore
         from rvm_camera.camera_core import CameraCore
         from rvm_detector.detector_core import DetectorCore
@@ -64,7 +70,9 @@ class Pipeline:
 
         self.configs = configs
         self.bus = TopicBus()
-        self.report = ItemReport(out)
+        self.report = ItemReport(out, online=bool(configs.bridge.host), verbose=verbose)
+        self.progress_period = progress_period
+        self.bridge_status: dict[str, Any] = {}
         self.camera = CameraCore(configs.camera)
         self.detector = DetectorCore(configs.detector)
         self.health = HealthCore(configs.health)
@@ -93,14 +101,22 @@ class Pipeline:
 
     def _publish_status(self, now: float) -> None:
         self.bus.emit(events.TOPIC_CAMERA_STATUS, self.camera.status())
-        self.bus.emit(events.TOPIC_DETECTOR_STATUS, self.detector.status())
-        self.bus.emit(events.TOPIC_BRIDGE_STATUS, self.bridge.status())
+        detector = self.detector.status()
+        self.bus.emit(events.TOPIC_DETECTOR_STATUS, detector)
+        self.bridge_status = self.bridge.status()
+        self.bus.emit(events.TOPIC_BRIDGE_STATUS, self.bridge_status)
         self.bus.emit_all(self.health.update(now))
+        self.report.detail('detector', detector_detail(detector))
+        self.report.detail('bridge', bridge_detail(self.bridge_status))
 
     def run(self, *, max_frames: int = 0, flush_timeout: float = 10.0,
             keep_running: Callable[[], bool] = lambda: True) -> dict[str, Any]:
-        """Process the source until it ends (or ``max_frames``); return a summary dict."""
+        """Process the source until it ends (or ``max_frames``, or ``keep_running()`` is false);
+        return a summary dict (also printed)."""
+        self.report.banner(start_facts(self.configs, self.bridge.outbox.depth()))
+        loading = time.monotonic()
         self.detector.load()
+        self.report.banner(model_facts(self.detector, time.monotonic() - loading))
         self.bridge.start()
         self.camera.open()
         # live sources and --realtime playback: keep-newest back-pressure (see frame_feed)
@@ -109,6 +125,7 @@ class Pipeline:
         frames = 0
         next_status = 0.0
         started = time.monotonic()
+        ticker = ProgressTicker(self.progress_period, started)
         try:
             while keep_running():
                 now = time.monotonic()
@@ -116,6 +133,10 @@ class Pipeline:
                 if now >= next_status:
                     self._publish_status(now)
                     next_status = now + self.status_period
+                fps = ticker.due(now, frames)
+                if fps is not None:
+                    self.report.progress(frames, fps, self.bridge_status.get('outbox_depth', '?'),
+                                         self.bridge_status.get('state', '?'))
                 frame = feed.next()
                 if frame is None:
                     if feed.finished:
@@ -138,6 +159,9 @@ class Pipeline:
             self._publish_status(now)
             self.bus.emit_all(self.health.close(now))
             online = bool(self.configs.bridge.host)
+            if online and self.bridge_status.get('outbox_depth'):
+                self.report.banner([('closing', f"delivering {self.bridge_status['outbox_depth']} "
+                                                f'queued events (up to {flush_timeout:.0f} s)')])
             delivered = self.bridge.flush(flush_timeout if online else 0.0)
             bridge_status = self.bridge.status()
             self.bridge.stop(timeout=5.0)
@@ -158,33 +182,80 @@ class Pipeline:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='rvm-edge', description=__doc__.split('\n\n')[0])
     sub = parser.add_subparsers(dest='command', required=True)
-    run = sub.add_parser('run', help='run the standalone pipeline on a source')
-    run.add_argument('--source', help='camera source (default: the bundled sample video)')
+    run = sub.add_parser('run', help='run the standalone pipeline on a source',
+                         description='Run camera -> detector -> health -> bridge in one process. '
+                                     'The params YAML is the base; every flag given overrides it.')
+    run.add_argument('--source', help="camera source (default: the params file's camera.source); "
+                                      "'sample' = the bundled sample video")
     run.add_argument('--params', type=Path,
-                     help='ROS 2 params YAML (default: config/rvm_edge.params.yaml)')
+                     help='ROS 2 params YAML (default: $RVM_EDGE_PARAMS, else config/rvm_edge.params.yaml '
+                          'of the checkout, else the installed share/rvm_bringup/config/)')
     run.add_argument('--model', help='YOLO11-seg weights, local path (default: bundled model)')
     run.add_argument('--device', help='auto | cpu | cuda:N')
     run.add_argument('--rvm-id', help='machine id (channel templates and payloads)')
     run.add_argument('--bridge-host', help='Reverb/Pusher host (empty: offline outbox only)')
-    run.add_argument('--bridge-port', type=int)
+    run.add_argument('--bridge-port', type=port_number)
     run.add_argument('--bridge-tls', choices=('true', 'false'), help='use wss/https (default: YAML)')
     run.add_argument('--api-base', help='base URL of the MyRVM API (channel auth, server time)')
     run.add_argument('--app-key', help='Pusher/Reverb app key')
     run.add_argument('--app-id', help='Pusher/Reverb app id (HTTP transport)')
     run.add_argument('--outbox', type=Path, help='SQLite outbox path')
-    run.add_argument('--max-frames', type=int, default=0, help='stop after N frames (0: all)')
-    run.add_argument('--realtime', action='store_true',
-                     help='pace file sources at their fps instead of as fast as possible '
-                          '(implied by --dashboard, so a person can watch)')
+    run.add_argument('--max-frames', type=non_negative_int, default=0,
+                     help='stop after N frames (0: all)')
+    run.add_argument('--realtime', action=argparse.BooleanOptionalAction, default=None,
+                     help='pace file sources at their fps (--no-realtime: as fast as possible); '
+                          'default: camera.realtime of the params file; --dashboard implies --realtime')
+    run.add_argument('--loop', action=argparse.BooleanOptionalAction, default=None,
+                     help='restart file sources at their end (default: camera.loop of the params file)')
     run.add_argument('--dashboard', action='store_true',
                      help='start a local Soketi + the live dashboard and stream to it')
-    run.add_argument('--linger', type=float, default=None,
+    run.add_argument('--linger', type=non_negative_float, default=None,
                      help='with --dashboard: keep serving N seconds after the run (default 300; '
                           'Ctrl-C ends)')
-    run.add_argument('-v', '--verbose', action='store_true')
+    run.add_argument('-v', '--verbose', action='store_true',
+                     help='also print bridge and detector status changes and their log lines')
     params = sub.add_parser('params', help='print (or --write) config/rvm_edge.params.yaml')
     params.add_argument('--write', action='store_true', help='overwrite the shipped params YAML')
     return parser
+
+
+class StopSignal:
+    """SIGINT/SIGTERM/SIGHUP end the run after the current frame (same summary as a normal end);
+    a second signal aborts at once."""
+
+    SIGNALS = tuple(getattr(signal, name) for name in ('SIGINT', 'SIGTERM', 'SIGHUP')
+                    if hasattr(signal, name))
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.signum: int | None = None
+
+    def install(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            for signum in self.SIGNALS:
+                signal.signal(signum, self._handle)
+
+    def _handle(self, signum: int, _frame: Any) -> None:
+        if self.event.is_set():
+            raise KeyboardInterrupt
+        self.signum = signum
+        self.event.set()
+        print(f'\nrvm-edge: {signal.Signals(signum).name} received: stopping '
+              '(again to abort at once)', file=sys.stderr, flush=True)
+
+    @property
+    def exit_code(self) -> int | None:
+        """128 + the signal number once signalled (130 for Ctrl-C, 143 for SIGTERM)."""
+        return None if self.signum is None else 128 + self.signum
+
+
+def _configure_logging(verbose: bool) -> None:
+    log_redact.install(logging.INFO if verbose else logging.WARNING)
+    if verbose:
+        for name in ('rvm_bridge', 'rvm_detector', 'rvm_edge'):
+            logging.getLogger(name).setLevel(logging.DEBUG)
+        for name in ('urllib3', 'websocket', 'PIL', 'matplotlib'):
+            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,8 +271,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(text, end='')
         return 0
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    _configure_logging(args.verbose)
+    stop = StopSignal()
+    stop.install()
     stack = None
     summary: dict[str, Any] = {'frames': 0}
     try:
@@ -215,11 +287,12 @@ def main(argv: list[str] | None = None) -> int:
             if args.linger is None:
                 args.linger = 300.0
         configs = build_configs(args)
-        pipeline = Pipeline(configs)
-        summary = pipeline.run(max_frames=args.max_frames)
-        if stack is not None and (args.linger or 0) > 0:
+        pipeline = Pipeline(configs, verbose=args.verbose)
+        summary = pipeline.run(max_frames=args.max_frames,
+                               keep_running=lambda: not stop.event.is_set())
+        if stack is not None and (args.linger or 0) > 0 and not stop.event.is_set():
             print(f'serving the dashboard for {args.linger:.0f} s more (Ctrl-C to stop)', flush=True)
-            time.sleep(args.linger)
+            stop.event.wait(args.linger)
     except (ConfigError, FileNotFoundError, ModelLoadError) as exc:
         print(f'rvm-edge: {exc}', file=sys.stderr)
         return 2
@@ -228,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if stack is not None:
             stack.stop()
+    if stop.exit_code is not None:
+        return stop.exit_code
     return 0 if summary['frames'] > 0 else 1
 
 
