@@ -1,17 +1,17 @@
 """The structured health configuration (``config/health.yaml``): components, timings, alert rules."""
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
-from rvm_common.params import ConfigError
+from rvm_common.params import ConfigError, check_keys, config_from_mapping, param
 from rvm_common.yaml_file import read_yaml
 
 BUNDLED_RULES = Path(__file__).resolve().parent / 'config' / 'health.yaml'
 ALERT_KINDS = ('maintenance', 'error')
 ALERT_LEVELS = ('warn', 'error')
+SECTIONS = ('pipeline', 'status', 'alerts')
 
 
 @dataclass(frozen=True)
@@ -24,23 +24,27 @@ class ComponentSpec:
     offline_states: tuple[str, ...] = ()
     count_fields: tuple[str, ...] = ()
     rate_fields: tuple[str, ...] = ()
-    min_hz: float = 0.0
-    max_hz: float = 0.0
-    tolerance: float = 0.1
-    window_s: float = 10.0
-    stale_after_s: float = 0.0
+    min_hz: float = param(0.0, 'lowest expected rate (0 = no lower bound)', minimum=0.0)
+    max_hz: float = param(0.0, 'highest expected rate (0 = no upper bound)', minimum=0.0)
+    tolerance: float = param(0.1, 'allowed relative deviation', minimum=0.0, maximum=0.99)
+    window_s: float = param(10.0, 'rate window', minimum=0.001)
+    stale_after_s: float = param(0.0, 'stale when silent this long (0 = never)', minimum=0.0)
     required: bool = False
+
+    def __post_init__(self) -> None:
+        if self.max_hz and self.min_hz > self.max_hz:
+            raise ConfigError(f'min_hz: {self.min_hz} > max_hz {self.max_hz}')
 
 
 @dataclass(frozen=True)
 class StatusTimings:
     """Timings of the RVM status state machine."""
 
-    startup_grace_s: float = 15.0
-    processing_hold_s: float = 5.0
-    idle_after_s: float = 60.0
-    offline_after_s: float = 60.0
-    error_after_s: float = 3.0
+    startup_grace_s: float = param(15.0, 'no error state this long after start', minimum=0.0)
+    processing_hold_s: float = param(5.0, 'stay processing this long after an item', minimum=0.0)
+    idle_after_s: float = param(60.0, 'idle after this long without items', minimum=0.0)
+    offline_after_s: float = param(60.0, 'offline after this long without a camera', minimum=0.0)
+    error_after_s: float = param(3.0, 'error when a fault lasts this long', minimum=0.0)
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,8 @@ class AlertRule:
     clear_below: float | None = None
     raise_below: float | None = None
     clear_above: float | None = None
-    raise_after_s: float = 0.0
-    clear_after_s: float = 0.0
+    raise_after_s: float = param(0.0, 'raise after the value held this long', minimum=0.0)
+    clear_after_s: float = param(0.0, 'clear after the value held this long', minimum=0.0)
 
     @property
     def rising(self) -> bool:
@@ -83,59 +87,46 @@ def load_rules(path: str | Path | None = None) -> HealthRules:
     """Read and validate a rules YAML (``None``/'' = the bundled file); errors raise ConfigError."""
     path = Path(path) if path else BUNDLED_RULES
     data = read_yaml(path, 'health rules', ConfigError) or {}
-    if not isinstance(data, dict):
-        raise ConfigError(f'health rules {path}: top level must be a mapping')
     return rules_from_mapping(data, source=str(path))
 
 
-def rules_from_mapping(data: dict[str, Any], source: str = '') -> HealthRules:
-    """Build :class:`HealthRules` from already-parsed YAML."""
+def _mapping(value: Any, source: str, section: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f'{source}: {section}: expected a mapping, got {value!r}')
+    return value
+
+
+def rules_from_mapping(data: Any, source: str = '') -> HealthRules:
+    """Build :class:`HealthRules` from already-parsed YAML (errors name ``source``, section and key)."""
+    source = source or 'health rules'
+    data = _mapping(data, source, 'top level')
+    check_keys(data, SECTIONS, source=source, what='section')
     components = []
-    for name, spec in (data.get('pipeline') or {}).items():
-        if not isinstance(spec, dict) or not spec.get('topic'):
+    for name, spec in _mapping(data.get('pipeline'), source, 'pipeline').items():
+        spec = _mapping(spec, source, f'pipeline.{name}')
+        if not spec.get('topic'):
             raise ConfigError(f'{source}: pipeline.{name} needs a topic')
-        values = _typed(ComponentSpec, spec, f'pipeline.{name}', source)
-        for key in ('state_fields', 'offline_states', 'count_fields', 'rate_fields'):
-            values[key] = tuple(str(v) for v in values.get(key, ()) or ())
-        comp = ComponentSpec(name=str(name), **values)
-        if comp.min_hz < 0 or comp.max_hz < 0 or comp.window_s <= 0 or not 0 <= comp.tolerance < 1:
-            raise ConfigError(f'{source}: pipeline.{name}: rates >= 0, window_s > 0, 0 <= tolerance < 1')
-        if comp.max_hz and comp.min_hz > comp.max_hz:
-            raise ConfigError(f'{source}: pipeline.{name}: min_hz > max_hz')
-        components.append(comp)
-    status = StatusTimings(**_typed(StatusTimings, data.get('status') or {}, 'status', source))
+        components.append(config_from_mapping(ComponentSpec, {**spec, 'name': str(name)},
+                                              source=source, section=f'pipeline.{name}'))
+    status = config_from_mapping(StatusTimings, _mapping(data.get('status'), source, 'status'),
+                                 source=source, section='status')
     alerts = []
     seen = set()
-    for i, raw in enumerate(data.get('alerts') or []):
-        if not isinstance(raw, dict):
-            raise ConfigError(f'{source}: alerts[{i}] must be a mapping')
-        rule = AlertRule(**_typed(AlertRule, raw, f'alerts[{i}]', source))
+    raw_alerts = data.get('alerts') or []
+    if not isinstance(raw_alerts, list):
+        raise ConfigError(f'{source}: alerts: expected a list of alert rules')
+    for i, raw in enumerate(raw_alerts):
+        where = f'alerts[{i}]'
+        rule = config_from_mapping(AlertRule, _mapping(raw, source, where), source=source,
+                                   section=where)
         _check_alert(rule, source)
         if rule.id in seen:
-            raise ConfigError(f'{source}: duplicate alert id {rule.id!r}')
+            raise ConfigError(f'{source}: {where}: duplicate alert id {rule.id!r}')
         seen.add(rule.id)
         alerts.append(rule)
     return HealthRules(tuple(components), status, tuple(alerts), source)
-
-
-def _typed(cls: type, raw: dict[str, Any], where: str, source: str) -> dict[str, Any]:
-    known = {f.name: f for f in fields(cls)}
-    unknown = sorted(set(raw) - set(known))
-    if unknown:
-        raise ConfigError(f'{source}: {where}: unknown key(s) {", ".join(unknown)}')
-    out = {}
-    for key, value in raw.items():
-        kind = str(known[key].type)
-        if 'float' in kind and value is not None:
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ConfigError(f'{source}: {where}.{key}: expected a number, got {value!r}')
-            value = float(value)
-        elif kind == 'bool' and not isinstance(value, bool):
-            raise ConfigError(f'{source}: {where}.{key}: expected true/false, got {value!r}')
-        elif kind == 'str':
-            value = str(value)
-        out[key] = value
-    return out
 
 
 def _check_alert(rule: AlertRule, source: str) -> None:
@@ -156,8 +147,6 @@ def _check_alert(rule: AlertRule, source: str) -> None:
             raise ConfigError(f'{where}: clear_above must be >= raise_below (hysteresis)')
     else:
         raise ConfigError(f'{where}: needs raise_above/clear_below or raise_below/clear_above')
-    if rule.raise_after_s < 0 or rule.clear_after_s < 0:
-        raise ConfigError(f'{where}: durations must be >= 0')
     try:
         rule.message.format(value=1.0, threshold=1.0)
     except (KeyError, IndexError, ValueError) as exc:

@@ -34,10 +34,11 @@ ALERT = {'id': 'a', 'kind': 'maintenance', 'level': 'warn', 'metric': 'cpu_perce
     ({**ALERT, 'clear_below': 95.0}, 'hysteresis'),
     ({**ALERT, 'kind': 'urgent'}, 'kind must be'),
     ({**ALERT, 'raise_above': None, 'clear_below': None}, 'needs raise_above'),
-    ({**ALERT, 'raise_after_s': -1.0}, 'durations'),
+    ({**ALERT, 'raise_after_s': -1.0}, r't\.yaml: alerts\[0\]\.raise_after_s: -1\.0 is out of range'),
     ({**ALERT, 'message': '{nope}'}, 'template'),
-    ({**ALERT, 'colour': 'red'}, 'unknown key'),
-    ({**ALERT, 'raise_above': 'hot'}, 'expected a number'),
+    ({**ALERT, 'colour': 'red'}, r"t\.yaml: alerts\[0\]: unknown key 'colour'"),
+    ({**ALERT, 'levle': 'warn'}, r"unknown key 'levle' \(did you mean 'level'\?\)"),
+    ({**ALERT, 'raise_above': 'hot'}, r"t\.yaml: alerts\[0\]\.raise_above: expected a number, got 'hot'"),
 ])
 def test_invalid_alert_rules_are_rejected(alert, match):
     with pytest.raises(ConfigError, match=match):
@@ -52,8 +53,15 @@ def test_duplicate_alert_ids_are_rejected():
 def test_component_validation():
     with pytest.raises(ConfigError, match='needs a topic'):
         rules_from_mapping({'pipeline': {'camera': {'min_hz': 1.0}}})
-    with pytest.raises(ConfigError, match='min_hz > max_hz'):
+    with pytest.raises(ConfigError, match=r'pipeline\.camera\.min_hz: 9\.0 > max_hz 5\.0'):
         rules_from_mapping({'pipeline': {'camera': {'topic': 'c', 'min_hz': 9.0, 'max_hz': 5.0}}})
+    with pytest.raises(ConfigError, match=r'h\.yaml: pipeline\.camera\.tolerance: 1\.5 is out of range'):
+        rules_from_mapping({'pipeline': {'camera': {'topic': 'c', 'tolerance': 1.5}}}, source='h.yaml')
+    with pytest.raises(ConfigError, match=r"h\.yaml: unknown section 'alert' \(did you mean 'alerts'\?\)"):
+        rules_from_mapping({'alert': []}, source='h.yaml')
+    with pytest.raises(ConfigError, match=r"h\.yaml: status: unknown key 'idle_after' "
+                                          r"\(did you mean 'idle_after_s'\?\)"):
+        rules_from_mapping({'status': {'idle_after': 3}}, source='h.yaml')
 
 
 def test_unreadable_and_invalid_files(tmp_path):
