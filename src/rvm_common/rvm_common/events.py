@@ -60,7 +60,7 @@ OUTBOUND_DEFAULTS: tuple[tuple[str, str, str, str], ...] = (
 
 #: Reject reasons of an item verdict.
 REJECT_REASONS = ('low_confidence', 'category_not_accepted', 'multiple_objects',
-                  'size_out_of_range', 'no_mask')
+                  'size_out_of_range', 'no_mask', 'not_settled', 'withdrawn', 'not_cleared')
 
 #: RVM states published by the health node.
 RVM_STATES = ('online', 'idle', 'processing', 'maintenance', 'error', 'offline')

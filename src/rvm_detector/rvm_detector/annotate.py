@@ -14,7 +14,8 @@ CATEGORY_COLOURS = {
     'glass_bottle': (60, 200, 60),
     'other': (0, 140, 255),
 }
-STATE_COLOURS = {'empty': (120, 120, 120), 'queued': (0, 200, 255), 'present': (0, 200, 0)}
+STATE_COLOURS = {'empty': (120, 120, 120), 'entering': (0, 200, 255), 'settling': (0, 200, 255),
+                 'judged': (0, 200, 0), 'clearing': (0, 120, 255), 'blocked': (80, 80, 200)}
 
 
 def colour_of(det: Detection) -> tuple[int, int, int]:

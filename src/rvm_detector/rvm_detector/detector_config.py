@@ -37,7 +37,18 @@ class DetectorConfig:
     stable_frames: int = param(5, 'Frames an item must stay still before its verdict')
     stable_iou: float = param(0.85, 'Box IoU between consecutive frames that counts as still')
     match_iou: float = param(0.3, 'Box IoU that links a detection to an existing track')
-    leave_frames: int = param(5, 'Empty frames after which the item has left the chamber')
+    leave_frames: int = param(5, 'Empty frames after which the chamber is empty (the episode ends, the '
+                                 'chamber is armed for the next item)')
+    confirm_frames: int = param(2, 'Frames in a row an object must be seen before it opens an episode')
+    multi_frames: int = param(3, 'Frames in a row with two or more distinct objects that reject the '
+                                 'episode as multiple_objects')
+    settle_timeout_s: float = param(10.0, 'Seconds (camera time) an item may take to come to rest '
+                                          'before it is rejected as not_settled')
+    frame_gap_s: float = param(1.0, 'Frame interval counted at most per frame by the settle clock (a '
+                                    'camera gap freezes the chamber)')
+    entry_side: str = param('left', 'Frame edge of the entry flap: an accepted item last seen in that '
+                                    'half is withdrawn, else it left toward the exit and the accept is '
+                                    'final', choices=('left', 'right', 'top', 'bottom'))
     min_confidence: float = param(0.5, 'Aggregated confidence below which an item is rejected')
     min_area_fraction: float = param(0.005, 'Smallest accepted mask area, fraction of the frame')
     max_area_fraction: float = param(0.6, 'Largest accepted mask area, fraction of the frame')

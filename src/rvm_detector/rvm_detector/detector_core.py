@@ -145,10 +145,10 @@ class DetectorCore:
         self._durations.append(timings['total'])
         self._stamps.append(now)
         self._last_timings = timings
-        item = self.session.item
+        episode = self.session.episode
         return DetectorResult(detections=frame.detections, events=events, timings_ms=timings,
-                              width=frame.width, height=frame.height, item_state=self.session.state,
-                              item_id=item.item_id if item else None, refined=refined)
+                              width=frame.width, height=frame.height, item_state=self.session.state.value,
+                              item_id=episode.item_id if episode else None, refined=refined)
 
     def note_bad_frame(self, reason: str) -> None:
         """Count a frame the adapter could not convert (it stays up and reports it)."""
@@ -162,6 +162,10 @@ class DetectorCore:
     def tick(self, now: float) -> list[Event]:
         """Idle timeout -> session summary."""
         return self.session.tick(now) if self.session else []
+
+    def shutdown(self) -> list[Event]:
+        """Stopping: the open session ends (an item in the chamber is judged or rejected once)."""
+        return self.session.end_session('shutdown') if self.session else []
 
     def command(self, payload: dict[str, Any]) -> list[Event]:
         """Inbound commands; ``{"command": "end_session"}`` closes the session. Others are ignored."""
@@ -192,7 +196,7 @@ class DetectorCore:
             'fps': round(fps, 2),
             'latency_ms': round(float(np.mean(self._durations)), 2) if self._durations else None,
             'last_timings_ms': {k: round(v, 2) for k, v in self._last_timings.items()},
-            'item_state': session.state if session else 'empty',
+            'item_state': session.state.value if session else 'blocked',
             'session_id': session.session_id if session else None,
             'items_total': session.items_total if session else 0,
             'items_failed': session.items_failed if session else 0,
@@ -202,7 +206,10 @@ class DetectorCore:
 
 def item_policy(cfg: DetectorConfig) -> ItemPolicy:
     return ItemPolicy(stable_frames=cfg.stable_frames, stable_iou=cfg.stable_iou, match_iou=cfg.match_iou,
-                      leave_frames=cfg.leave_frames, idle_timeout_s=cfg.idle_timeout_s)
+                      leave_frames=cfg.leave_frames, idle_timeout_s=cfg.idle_timeout_s,
+                      confirm_frames=cfg.confirm_frames, multi_frames=cfg.multi_frames,
+                      settle_timeout_s=cfg.settle_timeout_s, frame_gap_s=cfg.frame_gap_s,
+                      entry_side=cfg.entry_side)
 
 
 def verdict_policy(cfg: DetectorConfig) -> VerdictPolicy:
@@ -217,15 +224,17 @@ def check_ranges(cfg: DetectorConfig) -> None:
                  'max_area_fraction', 'multi_object_conf'):
         if not 0.0 <= getattr(cfg, name) <= 1.0:
             raise ConfigError(f'{name}: {getattr(cfg, name)} is outside 0..1')
-    for name in ('max_det', 'stable_frames', 'leave_frames', 'imgsz', 'sam2_imgsz'):
+    for name in ('max_det', 'stable_frames', 'leave_frames', 'imgsz', 'sam2_imgsz', 'confirm_frames',
+                 'multi_frames'):
         if getattr(cfg, name) < 1:
             raise ConfigError(f'{name}: must be at least 1, got {getattr(cfg, name)}')
     if cfg.polygon_max_points < 3:
         raise ConfigError(f'polygon_max_points: must be at least 3, got {cfg.polygon_max_points}')
     if cfg.min_area_fraction > cfg.max_area_fraction:
         raise ConfigError('min_area_fraction is larger than max_area_fraction')
-    if cfg.idle_timeout_s <= 0 or cfg.status_period_s <= 0:
-        raise ConfigError('idle_timeout_s and status_period_s must be positive')
+    for name in ('idle_timeout_s', 'status_period_s', 'settle_timeout_s', 'frame_gap_s'):
+        if getattr(cfg, name) <= 0:
+            raise ConfigError(f'{name}: must be positive, got {getattr(cfg, name)}')
 
 
 def check_frame(image: Any) -> None:

@@ -1,51 +1,59 @@
-"""Item state machine: empty -> queued -> (verdict) -> present -> empty, plus the session summary.
+"""Item session: runs the chamber state machine on tracked detections and makes the events.
 
-Items come one at a time.  An item is *queued* when an object shows up in an
-empty chamber, gets ONE verdict once its track has been still for
-``stable_frames`` frames, and ends when the chamber has been empty for
-``leave_frames`` frames.  A session starts with its first item and ends after
-``idle_timeout_s`` without any object, or on the ``end_session`` command.
+Per frame :meth:`ItemSession.track` tracks the detections, then :meth:`ItemSession.advance` builds the
+:class:`~rvm_detector.chamber_state.ChamberFacts`, applies the transition table and performs the
+edge's action: ``processing-updated`` events, one ``detection-completed`` per chamber episode and the
+session summary. A session starts with its first episode and ends after ``idle_timeout_s`` with no
+item waiting, on the ``end_session`` command, or at shutdown. Clocks are inputs (``now``).
 """
 from __future__ import annotations
 
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from rvm_common.events import (EVENT_DETECTION_COMPLETED, EVENT_PROCESSING_UPDATED,
                                EVENT_SESSION_COMPLETED, TOPIC_PROCESSING, TOPIC_SESSION,
                                TOPIC_VERDICT, make_event, utc_iso)
+from rvm_detector.chamber_state import (IDLE_END_STATES, INITIAL_STATE, SESSION_END, Action, Chamber,
+                                        ChamberFacts, step)
+from rvm_detector.chamber_view import ChamberCounters, distinct_objects, split_hands
 from rvm_detector.class_map import ClassMap
-from rvm_detector.detection import Detection, box_containment
-from rvm_detector.item_tracker import IouTracker
-from rvm_detector.item_verdict import VerdictPolicy, judge
+from rvm_detector.detection import Detection
+from rvm_detector.item_tracker import IouTracker, Track
+from rvm_detector.item_verdict import VerdictPolicy, judge, vote
 
 Event = tuple[str, dict[str, Any]]
-
-EMPTY, QUEUED, PRESENT = 'empty', 'queued', 'present'
 
 
 @dataclass(frozen=True)
 class ItemPolicy:
-    """Timing rules of the item state machine."""
+    """Timing and geometry rules of the chamber state machine."""
 
     stable_frames: int = 5
     stable_iou: float = 0.85
     match_iou: float = 0.3
     leave_frames: int = 5
     idle_timeout_s: float = 30.0
+    confirm_frames: int = 2
+    multi_frames: int = 3
+    settle_timeout_s: float = 10.0
+    frame_gap_s: float = 1.0
+    entry_side: str = 'left'
 
 
 @dataclass
-class Item:
-    """The item currently in the chamber."""
+class Episode:
+    """One chamber episode: from an object appearing in an armed chamber until it is empty again."""
 
+    episode_id: str
     item_id: str
-    track_id: int
-    verdict: dict[str, Any] | None = None
-    verdict_track_born: int = 0
+    opened_clock: float
+    main_track: int = -1
+    last_window: tuple = ()
+    pending: dict[str, Any] | None = None   # an accept waiting for the exit: fields, capture, timings
 
 
 class ItemSession:
@@ -62,136 +70,200 @@ class ItemSession:
         self.wall_clock = wall_clock
         self.tracker = IouTracker(match_iou=item_policy.match_iou, stable_iou=item_policy.stable_iou,
                                   max_misses=item_policy.leave_frames)
-        self.item: Item | None = None
-        self.empty_frames = 0
+        self.state: Chamber = INITIAL_STATE
+        self.transitions: deque = deque(maxlen=200)   # (source, target, action) of recent edges
+        self.counters = ChamberCounters()
+        self.episode: Episode | None = None
         self.session_id: str | None = None
         self.session_started: float = 0.0
         self.last_activity: float | None = None
         self.verdicts: list[dict[str, Any]] = []
         self.items_total = 0
         self.items_failed = 0
+        self._items: list[Detection] = []
+        self._distinct: list[Track] = []
+        self._main: Track | None = None
+        self._frame = (1, 1)
+        self._stamp_ns = 0
 
-    # -- state ---------------------------------------------------------------------------
-    @property
-    def state(self) -> str:
-        if self.item is None:
-            return EMPTY
-        return PRESENT if self.item.verdict is not None else QUEUED
-
+    # -- per frame -------------------------------------------------------------------------------
     def track(self, detections: list[Detection]) -> bool:
-        """Update tracks with this frame's detections; True when this frame makes a verdict."""
-        self.tracker.update(detections)
-        self.empty_frames = 0 if detections else self.empty_frames + 1
-        return self._candidate() is not None
+        """Track this frame's detections; True when this frame should make a verdict (SAM2 'item')."""
+        items, hands = split_hands(detections)
+        self.tracker.update(items)
+        self._items = items
+        self._distinct = distinct_objects(self.tracker, self.verdict_policy.multi_object_conf,
+                                          min(2, self.policy.stable_frames))
+        self.counters.observe(items, hands, len(self._distinct))
+        self._main = self._main_track()
+        return self.state is Chamber.SETTLING and self._settled()
 
-    def _candidate(self):
-        """The still track that would get a verdict in this frame, or None."""
+    def _main_track(self) -> Track | None:
         visible = self.tracker.visible()
-        if self.item is not None and self.item.verdict is not None:
-            if self.item.track_id in self.tracker.tracks:
-                return None
-            # The verdicted item's track is gone but a new one came to rest: a new item.
-            visible = [t for t in visible if t.track_id > self.item.verdict_track_born]
-        ready = [t for t in visible if t.still_frames >= self.policy.stable_frames]
-        if not ready:
-            return None
-        if self.item is not None and self.item.verdict is None:
-            for t in ready:
-                if t.track_id == self.item.track_id:
-                    return t
-        return max(ready, key=lambda t: t.last.confidence)
+        episode = self.episode
+        if episode is not None:
+            for track in visible:
+                if track.track_id == episode.main_track:
+                    return track
+        return max(visible, key=lambda t: (t.hits, t.last.confidence), default=None)
+
+    def _settled(self) -> bool:
+        main = self._main
+        return (main is not None and main.still_frames >= self.policy.stable_frames
+                and not self.counters.hand_visible and len(self._distinct) <= 1)
 
     def advance(self, frame_w: int, frame_h: int, now: float, stamp_ns: int,
                 timings_ms: dict[str, float] | None = None) -> list[Event]:
         """Events after :meth:`track` (and refinement) for the same frame."""
-        events: list[Event] = []
-        visible = self.tracker.visible()
-        if visible:
+        counters, policy = self.counters, self.policy
+        counters.advance_clock(now, policy.frame_gap_s)
+        self._frame, self._stamp_ns = (frame_w, frame_h), stamp_ns
+        if self._items and self.state not in (Chamber.CLEARING, Chamber.BLOCKED):
             self.last_activity = now
-        if self.item is not None and self.empty_frames >= self.policy.leave_frames:
-            events += self._end_item('left the chamber before a stable view')
-        candidate = self._candidate()
-        if self.item is not None and self.item.verdict is not None and candidate is not None:
-            events += self._end_item('')  # verdicted item replaced by a new one at rest
-        if self.item is None and visible:
-            best = candidate or max(visible, key=lambda t: t.last.confidence)
-            events += self._start_item(best.track_id, now)
-        if self.item is not None and self.item.verdict is None:
-            if self.item.track_id not in self.tracker.tracks and visible:
-                # Fast motion split the track: follow the best visible object instead.
-                self.item.track_id = max(visible, key=lambda t: t.last.confidence).track_id
-            if candidate is not None:
-                self.item.track_id = candidate.track_id
-                events += self._verdict(candidate, frame_w, frame_h, stamp_ns, timings_ms or {})
+        if self.episode is not None and self._main is not None:
+            self.episode.main_track = self._main.track_id
+            self.episode.last_window = tuple(self._main.history)[-policy.stable_frames:]
+        settled = self.state is Chamber.SETTLING and self._settled()
+        judgement: dict[str, Any] | str | None = None
+        if settled:
+            try:
+                judgement = self._judge(self._main, [t.last for t in self._distinct if t is not self._main])
+            except Exception as exc:  # a bad detection must not take the node down
+                judgement = str(exc)
+        episode = self.episode
+        facts = ChamberFacts(
+            objects=len(self._items),
+            confirmed=counters.seen_frames >= policy.confirm_frames,
+            multiple=counters.multi_frames >= policy.multi_frames,
+            gone=counters.empty_frames >= policy.leave_frames,
+            left_via_entry=counters.left_via_entry(frame_w, frame_h, policy.entry_side),
+            settle_timeout=episode is not None and counters.clock - episode.opened_clock >= policy.settle_timeout_s,
+            settled=settled,
+            accepted=judgement.get('accepted') if isinstance(judgement, dict) else None,
+            judge_failed=isinstance(judgement, str))
+        edge = step(self.state, facts)
+        if edge is None:
+            return []
+        context = {'judgement': judgement, 'stamp_ns': stamp_ns, 'timings': timings_ms or {}}
+        events = self._perform(edge.action, context)
+        self.transitions.append((edge.source, edge.target, edge.action))
+        self.state = edge.target
+        self.last_activity = now
+        if edge.target in (Chamber.EMPTY, Chamber.BLOCKED):
+            self.episode = None
         return events
 
-    # -- transitions -----------------------------------------------------------------------
-    def _start_item(self, track_id: int, now: float) -> list[Event]:
-        events: list[Event] = []
+    # -- actions ---------------------------------------------------------------------------------
+    def _perform(self, action: Action, ctx: dict[str, Any]) -> list[Event]:
+        if action is Action.NONE:
+            return []
+        if action is Action.OPEN:
+            return self._open()
+        if action is Action.JUDGE:
+            fields = ctx['judgement']
+            if fields['accepted']:
+                self.episode.pending = {'fields': fields, 'stamp_ns': ctx['stamp_ns'], 'timings': ctx['timings']}
+                return [self._processing('processing', 'accepted; final when it leaves toward the exit')]
+            return self._final(fields, ctx['stamp_ns'], ctx['timings'])
+        if action is Action.FINAL_ACCEPT:
+            pending = self.episode.pending
+            return self._final(pending['fields'], pending['stamp_ns'], pending['timings'])
+        if action in (Action.REJECT_WITHDRAWN, Action.REJECT_NOT_CLEARED):
+            pending = self.episode.pending
+            reason = 'withdrawn' if action is Action.REJECT_WITHDRAWN else 'not_cleared'
+            return self._final(dict(pending['fields'], accepted=False, reason=reason),
+                               pending['stamp_ns'], pending['timings'])
+        if action is Action.REJECT_MULTIPLE:
+            objects = self._distinct
+            main = max(objects, key=lambda t: t.last.confidence)
+            return self._forced('multiple_objects', list(main.history)[-self.policy.stable_frames:],
+                                [t.last for t in objects if t is not main], ctx, objects)
+        if action is Action.REJECT_NOT_SETTLED:
+            return self._forced('not_settled', list(self.episode.last_window), [], ctx)
+        failed = ('left the chamber before a stable view' if action is Action.LOST
+                  else f'verdict failed: {ctx["judgement"]}')
+        self.items_failed += 1
+        return [self._processing('failed', failed)]
+
+    def _open(self) -> list[Event]:
         if self.session_id is None:
             self.session_id = str(uuid.uuid4())
             self.session_started = self.wall_clock()
             self.verdicts = []
-        self.item = Item(item_id=str(uuid.uuid4()), track_id=track_id)
+        self.episode = Episode(episode_id=str(uuid.uuid4()), item_id=str(uuid.uuid4()),
+                               opened_clock=self.counters.clock)
+        if self._main is not None:
+            self.episode.main_track = self._main.track_id
+            self.episode.last_window = tuple(self._main.history)[-self.policy.stable_frames:]
         self.items_total += 1
-        events.append(self._processing('queued', 'object entered the chamber'))
-        return events
+        return [self._processing('queued', 'object entered the chamber')]
 
-    def _verdict(self, track, frame_w, frame_h, stamp_ns, timings_ms) -> list[Event]:
-        item = self.item
-        events = [self._processing('processing', f'stable for {track.still_frames} frames')]
-        window = list(track.history)[-self.policy.stable_frames:]
-        # other objects: seen in at least 2 frames and not a fragment lying inside the item's box
-        others = [t.last for t in self.tracker.visible()
-                  if t.track_id != track.track_id and t.hits >= min(2, self.policy.stable_frames)
-                  and box_containment(t.last.bbox, track.last.bbox) < 0.8]
-        try:
-            fields = judge(window, others, frame_w, frame_h, self.class_map, self.verdict_policy)
-        except Exception as exc:  # a bad detection must not take the node down
-            item.verdict = {'failed': str(exc)}
-            item.verdict_track_born = max(self.tracker.tracks, default=0)
+    def _judge(self, main: Track, others: list[Detection]) -> dict[str, Any]:
+        window = list(main.history)[-self.policy.stable_frames:]
+        fields = judge(window, others, *self._frame, self.class_map, self.verdict_policy)
+        fields['objects'] = {'count': 1, 'categories': {fields['category']: 1}}
+        return fields
+
+    def _forced(self, reason: str, window: list[Detection], others: list[Detection], ctx: dict[str, Any],
+                objects: list[Track] = ()) -> list[Event]:
+        """A rejection with ``reason``, described by ``window`` (the main object) and ``objects``."""
+        if not window:
             self.items_failed += 1
-            return events + [self._processing('failed', f'verdict failed: {exc}')]
+            return [self._processing('failed', f'rejected ({reason}) but no view of the object')]
+        try:
+            fields = judge(window, others, *self._frame, self.class_map, self.verdict_policy)
+        except Exception as exc:  # a bad detection must not take the node down
+            self.items_failed += 1
+            return [self._processing('failed', f'verdict failed: {exc}')]
+        if objects:
+            cats = Counter(self.class_map.category_of(vote(list(t.history))[0]) for t in objects)
+            fields['objects'] = {'count': len(objects), 'categories': dict(sorted(cats.items()))}
+        else:
+            fields['objects'] = {'count': 1, 'categories': {fields['category']: 1}}
+        return self._final(dict(fields, accepted=False, reason=reason), ctx['stamp_ns'], ctx['timings'])
+
+    def _final(self, fields: dict[str, Any], stamp_ns: int, timings_ms: dict[str, float]) -> list[Event]:
+        """Publish the episode's one verdict."""
+        episode = self.episode
         payload = make_event(EVENT_DETECTION_COMPLETED, {
-            'item_id': item.item_id, 'session_id': self.session_id, **fields,
+            'item_id': episode.item_id, 'episode_id': episode.episode_id, 'session_id': self.session_id,
+            **fields,
             'capture_time': utc_iso(stamp_ns / 1e9),
             'timings_ms': {k: round(float(timings_ms.get(k, 0.0)), 2)
                            for k in ('preprocess', 'inference', 'refine', 'postprocess', 'total')},
             'model': self.model_name,
         }, rvm_id=self.rvm_id, timestamp=self.wall_clock())
-        item.verdict = payload
-        item.verdict_track_born = max(self.tracker.tracks, default=0)
+        episode.pending = None
         self.verdicts.append(payload)
         detail = 'accepted' if payload['accepted'] else f'rejected: {payload["reason"]}'
-        return events + [(TOPIC_VERDICT, payload), self._processing('completed', detail)]
+        return [(TOPIC_VERDICT, payload), self._processing('completed', detail)]
 
-    def _end_item(self, failed_detail: str) -> list[Event]:
-        item, self.item = self.item, None
-        if item is None or item.verdict is not None or not failed_detail:
-            return []
-        self.items_failed += 1
-        return [self._processing('failed', failed_detail, item)]
-
-    def _processing(self, status: str, detail: str, item: Item | None = None) -> Event:
-        item = item or self.item
+    def _processing(self, status: str, detail: str) -> Event:
         return (TOPIC_PROCESSING, make_event(EVENT_PROCESSING_UPDATED, {
-            'item_id': item.item_id, 'session_id': self.session_id, 'status': status,
+            'item_id': self.episode.item_id, 'session_id': self.session_id, 'status': status,
             'detail': detail}, rvm_id=self.rvm_id, timestamp=self.wall_clock()))
 
-    # -- session ---------------------------------------------------------------------------
+    # -- session ---------------------------------------------------------------------------------
     def tick(self, now: float) -> list[Event]:
-        """Session summary once the chamber has been idle for ``idle_timeout_s``."""
-        if self.session_id is None or self.item is not None or self.last_activity is None:
+        """Session summary once nothing waits for a verdict and nothing happened for ``idle_timeout_s``."""
+        if self.session_id is None or self.state not in IDLE_END_STATES or self.last_activity is None:
             return []
         if now - self.last_activity < self.policy.idle_timeout_s:
             return []
         return self.end_session('idle_timeout')
 
     def end_session(self, reason: str = 'command') -> list[Event]:
-        """Close the current session (an item still waiting for its verdict fails)."""
+        """Close the session: an item in the chamber is judged or rejected once and never seen again."""
+        target, action = SESSION_END[self.state]
+        events: list[Event] = []
+        if self.episode is not None:
+            ctx = {'judgement': None, 'stamp_ns': self._stamp_ns, 'timings': {}}
+            events = self._perform(action, ctx)
+        self.transitions.append((self.state, target, action))
+        self.state = target
+        self.episode = None
         if self.session_id is None:
-            return []
-        events = self._end_item('session ended before a verdict') if self.item else []
+            return events
         verdicts = [v for v in self.verdicts if 'accepted' in v]
         counts = Counter(v['category'] for v in verdicts)
         accepted = sum(1 for v in verdicts if v['accepted'])
@@ -207,6 +279,4 @@ class ItemSession:
         }, rvm_id=self.rvm_id, timestamp=self.wall_clock())
         self.session_id = None
         self.verdicts = []
-        self.tracker.reset()
-        self.empty_frames = 0
         return events + [(TOPIC_SESSION, payload)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from rvm_common.events import (REJECT_REASONS, SCHEMA_VERSION, TOPIC_DETECTOR_STATUS, TOPIC_PROCESSING,
                                TOPIC_SESSION, TOPIC_VERDICT)
+from rvm_detector.chamber_state import Chamber
 
 _ISO = {'type': 'string', 'pattern': r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$'}
 _UUID = {'type': 'string', 'pattern': r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'}
@@ -34,6 +35,11 @@ def _envelope(event_type: str, fields: dict, required: list[str]) -> dict:
 
 VERDICT_SCHEMA = _envelope('detection-completed', {
     'item_id': _UUID,
+    'episode_id': _UUID,
+    'objects': {'type': 'object', 'properties': {
+        'count': {'type': 'integer', 'minimum': 1},
+        'categories': {'type': 'object', 'additionalProperties': {'type': 'integer', 'minimum': 1}}},
+        'required': ['count', 'categories'], 'additionalProperties': False},
     'session_id': _UUID,
     'category': {'type': 'string', 'minLength': 1},
     'class_name': {'type': 'string', 'minLength': 1},
@@ -62,8 +68,8 @@ VERDICT_SCHEMA = _envelope('detection-completed', {
                    'additionalProperties': False},
     'model': {'type': 'string'},
     'truncated': {'const': True},
-}, ['item_id', 'session_id', 'category', 'class_name', 'confidence', 'accepted', 'reason', 'bbox',
-    'mask', 'frame', 'capture_time', 'timings_ms', 'model'])
+}, ['item_id', 'episode_id', 'objects', 'session_id', 'category', 'class_name', 'confidence', 'accepted',
+    'reason', 'bbox', 'mask', 'frame', 'capture_time', 'timings_ms', 'model'])
 # accepted <=> reason is null
 VERDICT_SCHEMA['if'] = {'properties': {'accepted': {'const': True}}}
 VERDICT_SCHEMA['then'] = {'properties': {'reason': {'type': 'null'}}}
@@ -80,7 +86,7 @@ SESSION_SCHEMA = _envelope('session-completed', {
     'session_id': _UUID,
     'started_at': _ISO,
     'ended_at': _ISO,
-    'reason': {'enum': ['idle_timeout', 'command']},
+    'reason': {'enum': ['idle_timeout', 'command', 'shutdown']},
     'counts': {'type': 'object', 'additionalProperties': {'type': 'integer', 'minimum': 0}},
     'accepted': {'type': 'integer', 'minimum': 0},
     'rejected': {'type': 'integer', 'minimum': 0},
@@ -107,7 +113,7 @@ STATUS_SCHEMA = {
         'fps': {'type': 'number', 'minimum': 0},
         'latency_ms': {'type': ['number', 'null']},
         'last_timings_ms': {'type': 'object', 'additionalProperties': {'type': 'number'}},
-        'item_state': {'enum': ['empty', 'queued', 'present']},
+        'item_state': {'enum': [state.value for state in Chamber]},
         'session_id': {'oneOf': [{'type': 'null'}, _UUID]},
         'items_total': {'type': 'integer', 'minimum': 0},
         'items_failed': {'type': 'integer', 'minimum': 0},

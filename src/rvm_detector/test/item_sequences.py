@@ -15,6 +15,13 @@ W, H = 640, 480
 CLASS_IDS = {'pet_bottle': 0, 'aluminium_can': 1, 'glass_bottle': 2, 'other': 3}
 
 
+def hand(x1, y1, x2, y2) -> Detection:
+    """A detection of category ``hand`` (a model with a hand class; the bundled one has none)."""
+    d = det(x1, y1, x2, y2, 'hand', 0.9)
+    d.category = 'hand'
+    return d
+
+
 def det(x1, y1, x2, y2, class_name='pet_bottle', conf=0.9, with_polygon=True) -> Detection:
     # an octagon inside the box, so the polygon has real area and the mask is not the box
     cx, cy, rx, ry = (x1 + x2) / 2, (y1 + y2) / 2, (x2 - x1) / 2, (y2 - y1) / 2
@@ -53,12 +60,17 @@ class Clock:
         return self.t
 
 
-def run(frames, session=None, start=0.0, fps=10.0):
-    session = session or ItemSession(ClassMap.load(''), ItemPolicy(stable_frames=4, leave_frames=3),
-                                     VerdictPolicy(), rvm_id='rvm-1', model_name='m.pt', wall_clock=Clock())
+def new_session(**policy) -> ItemSession:
+    return ItemSession(ClassMap.load(''), ItemPolicy(**dict(dict(stable_frames=4, leave_frames=3), **policy)),
+                       VerdictPolicy(), rvm_id='rvm-1', model_name='m.pt', wall_clock=Clock())
+
+
+def run(frames, session=None, start=0.0, fps=10.0, times=None):
+    """Feed ``frames`` (lists of detections) at ``fps`` or at the given ``times``; schema-checked events."""
+    session = session or new_session()
     events = []
     for i, dets in enumerate(frames):
-        now = start + i / fps
+        now = times[i] if times is not None else start + i / fps
         session.track(dets)
         events += session.advance(W, H, now, int((1_800_000_000 + now) * 1e9),
                                   {'inference': 10.0, 'total': 12.0})

@@ -8,7 +8,7 @@ def test_annotated_image_draws_masks_boxes_and_state():
     image = np.full((240, 320, 3), 30, np.uint8)
     d = det(100, 60, 200, 200, 'aluminium_can', 0.8)
     d.category, d.track_id = 'aluminium_can', 4
-    out = annotate(image, [d], item_state='queued', item_label='abc')
+    out = annotate(image, [d], item_state='settling', item_label='abc')
     assert out.shape == image.shape and out.dtype == np.uint8
     assert np.array_equal(image, np.full((240, 320, 3), 30, np.uint8))   # input untouched
     assert not np.array_equal(out[130, 150], image[130, 150])             # mask tint inside

@@ -13,12 +13,32 @@ from rvm_detector.schemas import SCHEMAS_BY_TOPIC
 
 
 def make_core(segmenter, refiner=None, **overrides):
-    cfg = dataclasses.replace(DetectorConfig(), imgsz=160, conf=1e-6, max_det=3, stable_frames=2,
-                              agnostic_nms=False,
-                              leave_frames=2, min_confidence=0.0, **overrides)
+    values = dict(imgsz=160, conf=1e-6, max_det=3, stable_frames=2, agnostic_nms=False, leave_frames=2,
+                  min_confidence=0.0)
+    cfg = dataclasses.replace(DetectorConfig(), **dict(values, **overrides))
     core = DetectorCore(cfg, segmenter=segmenter, refiner=refiner)
     core.load()
     return core
+
+
+def arm(core, frame, n=2, now=0.0):
+    """Show the core an empty chamber for ``n`` frames (leave_frames=2): it starts blocked, unarmed."""
+    seg, conf = core.segmenter, core.segmenter.conf
+    seg.conf = 1.0     # the random model finds nothing
+    try:
+        for i in range(n):
+            assert core.process(frame, i, now + i).detections == []
+    finally:
+        seg.conf = conf
+    assert core.status()['item_state'] == 'empty'
+
+
+@pytest.fixture
+def single(loaded_segmenter):
+    """The random model with one detection per frame (a single object in the chamber)."""
+    loaded_segmenter.max_det = 1
+    yield loaded_segmenter
+    loaded_segmenter.max_det = 3
 
 
 def validate(events):
@@ -28,9 +48,11 @@ def validate(events):
 
 
 def test_process_gives_detections_events_and_timings(loaded_segmenter, frame):
-    core = make_core(loaded_segmenter)
+    core = make_core(loaded_segmenter, min_confidence=1.0)   # every item rejected: final at once
+    assert core.status()['item_state'] == 'blocked'
+    arm(core, frame, now=-2.0)
     events = []
-    for i in range(4):
+    for i in range(6):
         res = core.process(frame, stamp_ns=1_700_000_000_000_000_000 + i, now=float(i))
         events += res.events
         assert res.detections and all(d.track_id > 0 and d.category for d in res.detections)
@@ -39,11 +61,11 @@ def test_process_gives_detections_events_and_timings(loaded_segmenter, frame):
     validate(events)
     verdicts = [p for t, p in events if t == TOPIC_VERDICT]
     assert len(verdicts) == 1   # same still frame -> one item, one verdict
-    assert verdicts[0]['model'] == 'random_seg.pt'
+    assert verdicts[0]['model'] == 'random_seg.pt' and verdicts[0]['accepted'] is False
     status = core.status()
     jsonschema.validate(status, SCHEMAS_BY_TOPIC[TOPIC_DETECTOR_STATUS])
-    assert status['frames_processed'] == 4 and status['verdicts'] == 1 and status['state'] == 'ready'
-    assert status['item_state'] == 'present'
+    assert status['frames_processed'] == 8 and status['verdicts'] == 1 and status['state'] == 'ready'
+    assert status['item_state'] == 'clearing'
     out = core.command({'command': 'end_session'})
     validate(out)
     assert [t for t, _ in out] == [TOPIC_SESSION] and out[0][1]['total'] == 1
@@ -51,20 +73,22 @@ def test_process_gives_detections_events_and_timings(loaded_segmenter, frame):
     assert core.command('garbage') == []
 
 
-def test_idle_timeout_via_tick(loaded_segmenter, frame):
-    core = make_core(loaded_segmenter, idle_timeout_s=5.0)
-    core.process(frame, 1, now=100.0)
-    assert core.tick(110.0) == []   # item still in the chamber: never idle
-    loaded_segmenter.conf = 1.0     # the real model now finds nothing: the chamber is empty
+def test_idle_timeout_via_tick(single, frame):
+    core = make_core(single, idle_timeout_s=5.0, settle_timeout_s=60.0)
+    arm(core, frame, now=98.0)
+    for now in (100.0, 101.0, 102.0):
+        core.process(frame, 1, now=now)
+    assert core.status()['item_state'] in ('judged', 'clearing')   # the random model's verdict varies
+    single.conf = 1.0               # the model now finds nothing: the chamber is empty
     try:
-        for i, now in enumerate((101.0, 102.0, 103.0)):
+        for i, now in enumerate((103.0, 104.0)):
             res = core.process(frame, 2 + i, now=now)
             assert res.detections == []
     finally:
-        loaded_segmenter.conf = 1e-6
+        single.conf = 1e-6
     assert core.status()['item_state'] == 'empty'
-    assert core.tick(104.9) == []   # last object seen at 100.0
-    (ev,) = core.tick(105.1)
+    assert core.tick(108.9) == []   # the chamber emptied at 104.0
+    (ev,) = core.tick(109.1)
     assert ev[0] == TOPIC_SESSION and ev[1]['reason'] == 'idle_timeout'
     assert core.tick(200.0) == []
 
@@ -95,16 +119,18 @@ def test_load_errors_are_reported_on_status(tmp_path):
         bad_map.load()
 
 
-def test_refine_item_runs_sam2_only_for_the_verdict_frame(loaded_segmenter, sam2_tiny, frame):
+def test_refine_item_runs_sam2_only_for_the_verdict_frame(single, sam2_tiny, frame):
     refiner = Sam2Refiner(device='cpu', imgsz=256, network=sam2_tiny)
-    core = make_core(loaded_segmenter, refiner=refiner, refine='item')
+    core = make_core(single, refiner=refiner, refine='item', min_confidence=1.0)
+    arm(core, frame, now=-2.0)
     flags, verdicts = [], []
     for i in range(5):
         res = core.process(frame, i, float(i))
         flags.append(res.refined)
         verdicts += [p for t, p in res.events if t == TOPIC_VERDICT]
     validate([(TOPIC_VERDICT, v) for v in verdicts])
-    assert flags == [False, True, False, False, False]   # stable_frames=2: verdict on frame 2
+    # frame 1 entering, frame 2 opens the episode, frame 3 (still, settling) makes the verdict
+    assert flags == [False, False, True, False, False]
     assert refiner.encoder_calls == 1
     assert verdicts[0]['timings_ms']['refine'] > 0
 

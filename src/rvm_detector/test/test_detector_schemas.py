@@ -3,9 +3,10 @@ and, when the repository's docs/schemas/*.json are present, those too."""
 import json
 from pathlib import Path
 
+import chamber_scripts as cs
 import jsonschema
 import pytest
-from item_sequences import det, item_frames, run
+from item_sequences import det, item_frames, new_session, run
 
 from rvm_common.events import TOPIC_PROCESSING, TOPIC_SESSION, TOPIC_VERDICT
 from rvm_detector.schemas import SCHEMAS_BY_TOPIC, VERDICT_SCHEMA
@@ -29,17 +30,22 @@ def all_event_kinds():
     events += session.end_session('command')
     session2, more = run(item_frames())
     more += session2.tick(session2.last_activity + 1e3)
-    return events + more
+    for script in (cs.withdrawn, cs.never_settles):
+        frames, times = script()
+        more += run(frames, times=times)[1]
+    frames, times = cs.timed(cs.empty(3) + cs.enter() + cs.rest(6))   # judged, still in the chamber
+    session3, judged = run(frames, session=new_session(), times=times)
+    return events + more + judged + session3.end_session('shutdown')
 
 
 def test_package_schemas_cover_every_event_kind():
     events = all_event_kinds()
     reasons = {p['reason'] for t, p in events if t == TOPIC_VERDICT}
     assert reasons == {None, 'low_confidence', 'category_not_accepted', 'size_out_of_range', 'no_mask',
-                       'multiple_objects'}
+                       'multiple_objects', 'not_settled', 'withdrawn', 'not_cleared'}
     assert {p['status'] for t, p in events if t == TOPIC_PROCESSING} == \
         {'queued', 'processing', 'completed', 'failed'}
-    assert {p['reason'] for t, p in events if t == TOPIC_SESSION} == {'command', 'idle_timeout'}
+    assert {p['reason'] for t, p in events if t == TOPIC_SESSION} == {'command', 'idle_timeout', 'shutdown'}
     for topic, payload in events:
         jsonschema.validate(payload, SCHEMAS_BY_TOPIC[topic])
 

@@ -5,6 +5,7 @@ import pytest
 from item_sequences import H, W, det, item_frames, run
 
 from rvm_common.events import TOPIC_PROCESSING, TOPIC_SESSION, TOPIC_VERDICT
+from rvm_detector.chamber_state import Chamber
 from rvm_detector.item_verdict import vote
 from rvm_detector.schemas import SCHEMAS_BY_TOPIC
 
@@ -16,7 +17,7 @@ def of(events, topic):
 def test_empty_frames_give_no_events():
     session, events = run([[] for _ in range(30)])
     assert events == []
-    assert session.state == 'empty' and session.session_id is None
+    assert session.state is Chamber.EMPTY and session.session_id is None
     assert session.tick(1e6) == []
 
 
@@ -25,7 +26,8 @@ def test_one_item_one_verdict_with_processing_sequence():
     verdicts = of(events, TOPIC_VERDICT)
     assert len(verdicts) == 1
     v = verdicts[0]
-    assert uuid.UUID(v['item_id']) and v['session_id'] == session.session_id
+    assert uuid.UUID(v['item_id']) and uuid.UUID(v['episode_id']) and v['session_id'] == session.session_id
+    assert v['objects'] == {'count': 1, 'categories': {'pet_bottle': 1}}
     assert (v['category'], v['class_name'], v['accepted'], v['reason']) == \
         ('pet_bottle', 'pet_bottle', True, None)
     assert v['confidence'] == pytest.approx(0.9)
@@ -38,7 +40,9 @@ def test_one_item_one_verdict_with_processing_sequence():
     statuses = [p['status'] for p in of(events, TOPIC_PROCESSING)]
     assert statuses == ['queued', 'processing', 'completed']
     assert {p['item_id'] for p in of(events, TOPIC_PROCESSING)} == {v['item_id']}
-    assert session.state == 'empty'  # the item left the chamber
+    assert session.state is Chamber.EMPTY  # the item left the chamber
+    # the accept became final only when the item had left toward the exit (the last events)
+    assert [t for t, _ in events[-2:]] == [TOPIC_VERDICT, TOPIC_PROCESSING]
 
 
 def test_two_items_two_verdicts_and_session_summary_on_command():
@@ -90,7 +94,7 @@ def test_a_fragment_inside_the_item_box_is_not_a_second_object():
 
 
 def test_item_that_leaves_before_being_still_fails():
-    frames = [[]] + [[det(x, 100, x + 100, 300)] for x in (0, 80, 160, 240)] + [[]] * 4
+    frames = [[]] * 3 + [[det(x, 100, x + 100, 300)] for x in (0, 80, 160, 240)] + [[]] * 4
     session, events = run(frames)
     assert of(events, TOPIC_VERDICT) == []
     statuses = [(p['status'], p['detail']) for p in of(events, TOPIC_PROCESSING)]
@@ -98,12 +102,18 @@ def test_item_that_leaves_before_being_still_fails():
                         ('failed', 'left the chamber before a stable view')]
 
 
-def test_end_session_while_waiting_fails_the_item():
-    frames = [[det(100, 100, 200, 200)]]
-    session, events = run(frames)
+def test_end_session_while_settling_rejects_the_item_once_and_the_next_session_never_sees_it():
+    moving = [[det(100 + 40 * i, 100, 200 + 40 * i, 200)] for i in range(4)]
+    session, events = run([[]] * 3 + moving)
+    assert session.state is Chamber.SETTLING
     out = session.end_session('command')
-    assert [(t, p.get('status')) for t, p in out] == [(TOPIC_PROCESSING, 'failed'), (TOPIC_SESSION, None)]
-    assert out[1][1]['total'] == 0
+    assert [(t, p.get('status')) for t, p in out] == [(TOPIC_VERDICT, None), (TOPIC_PROCESSING, 'completed'),
+                                                      (TOPIC_SESSION, None)]
+    assert (out[0][1]['accepted'], out[0][1]['reason']) == (False, 'not_settled')
+    assert out[2][1]['total'] == 1 and session.state is Chamber.BLOCKED
+    # the same item now rests: the next session does not judge it again
+    _, later = run([[det(260, 100, 360, 200)]] * 20, session=session, start=10.0)
+    assert later == [] and session.session_id is None
 
 
 def test_class_flicker_lowers_the_aggregated_confidence():
@@ -113,9 +123,9 @@ def test_class_flicker_lowers_the_aggregated_confidence():
     assert conf == pytest.approx(0.9 * 3 / 4)
 
 
-def test_a_new_item_resting_right_after_the_previous_one_gets_its_own_verdict():
-    # no empty frame between the two items: item B appears far from A while A is gone
-    a = [[det(260, 140, 380, 340)] for _ in range(6)]
-    b = [[det(20, 20, 100, 100, 'aluminium_can')] for _ in range(8)]
-    session, events = run(a + b)
-    assert [v['category'] for v in of(events, TOPIC_VERDICT)] == ['pet_bottle', 'aluminium_can']
+def test_an_object_replacing_the_judged_one_without_an_empty_chamber_is_the_same_episode():
+    # no empty frame between the two: the chamber never emptied, so it is one episode, one verdict
+    a = [[det(360, 140, 480, 340)] for _ in range(6)]
+    b = [[det(500, 20, 580, 100, 'aluminium_can')] for _ in range(8)]
+    session, events = run([[]] * 3 + a + b + [[]] * 3)
+    assert [v['category'] for v in of(events, TOPIC_VERDICT)] == ['pet_bottle']

@@ -1,7 +1,7 @@
 """The item state machine on the synthetic RVM scene, fed with the scene's ground-truth outlines.
 
 Separates the item logic from model quality: every inserted item must get exactly one verdict,
-with its true class, made while it rests in the chamber.
+with its true class, judged while it rests and made final once it has left toward the exit.
 """
 import pytest
 
@@ -30,11 +30,13 @@ def test_one_verdict_per_inserted_item_at_rest(hard):
         session.track(dets)
         for topic, payload in session.advance(320, 240, frame.index / 15.0, 0, {}):
             if topic == TOPIC_VERDICT:
-                verdicts.append((frame.phase, payload['class_name']))
+                verdicts.append((frame.phase, payload['class_name'], payload['accepted']))
             elif topic == TOPIC_PROCESSING and payload['status'] == 'failed':
                 failed.append(payload['detail'])
     assert failed == []
-    assert [name for _, name in verdicts] == inserted and len(inserted) == 4
-    assert {phase for phase, _ in verdicts} == {'resting'}
+    assert [name for _, name, _ in verdicts] == inserted and len(inserted) == 4
+    # a rejection is final at rest; an accept once the item has left toward the exit
+    assert {phase for phase, _, accepted in verdicts if accepted} <= {'leaving', 'empty'}
+    assert {phase for phase, _, accepted in verdicts if not accepted} <= {'resting'}
     (topic, summary), = session.end_session('command')
     assert topic == TOPIC_SESSION and summary['total'] == 4

@@ -1,0 +1,106 @@
+"""Scripted detection sequences for the chamber state machine (no model; 10 frames per second).
+
+Each script returns ``(frames, times)`` for :func:`item_sequences.run`; boxes are 120 x 200 px items in
+a 640 x 480 frame, entering on the left (the entry) and leaving on the right (the exit).
+"""
+from __future__ import annotations
+
+from item_sequences import det, hand
+
+Y = 140
+
+
+def box(x, class_name='pet_bottle', conf=0.9, y=Y, w=120, h=200):
+    return det(x, y, x + w, y + h, class_name, conf)
+
+
+def empty(n):
+    return [[] for _ in range(n)]
+
+
+def enter(class_name='pet_bottle', to=260, y=Y):
+    """Moves in from the left edge, 60 px a frame (the track holds: IoU 0.33 > match_iou)."""
+    return [[box(x, class_name, y=y)] for x in range(0, to, 60)]
+
+
+def rest(n, x=260, class_name='pet_bottle', y=Y, extra=()):
+    return [[box(x, class_name, y=y), *[e() for e in extra]] for _ in range(n)]
+
+
+def leave_exit(x=260, y=Y):
+    return [[box(x2, y=y)] for x2 in range(x + 60, 640, 60)] + empty(4)
+
+
+def withdraw_entry(x=260, y=Y):
+    return [[box(x2, y=y)] for x2 in range(x - 60, -60, -60)] + empty(4)
+
+
+def timed(frames, fps=10.0, start=0.0):
+    return frames, [start + i / fps for i in range(len(frames))]
+
+
+def accepted_and_exit():
+    return timed(empty(3) + enter() + rest(6) + leave_exit())
+
+
+def rejected_other():
+    return timed(empty(3) + enter('other') + rest(6, class_name='other') + leave_exit())
+
+
+def blip():
+    return timed(empty(3) + [[box(300)]] + empty(3))
+
+
+def two_enter_together():
+    other = lambda: det(40, 20, 140, 100, 'aluminium_can')   # noqa: E731
+    return timed(empty(3) + [[box(x), other()] for x in range(0, 260, 60)] + rest(6, extra=(other,))
+                 + empty(4))
+
+
+def second_joins_judged():
+    other = lambda: det(500, 20, 600, 100, 'glass_bottle')   # noqa: E731
+    return timed(empty(3) + enter() + rest(6) + rest(5, extra=(other,)) + empty(4))
+
+
+def withdrawn():
+    return timed(empty(3) + enter() + rest(6) + withdraw_entry())
+
+
+def never_settles(seconds=12.0):
+    """Jiggles 30 px every frame (IoU below stable_iou) for ``seconds``."""
+    n = int(seconds * 10)
+    return timed(empty(3) + enter() + [[box(260 + (30 if i % 2 else 0))] for i in range(n)] + empty(4))
+
+
+def leaves_before_verdict():
+    return timed(empty(3) + [[box(x)] for x in range(0, 640, 60)] + empty(4))
+
+
+def nudged_after_judgement():
+    """Judged at 260, pushed 80 px (IoU 0.2 < match_iou: a new track) and at rest again, then exits."""
+    return timed(empty(3) + enter() + rest(6) + rest(8, x=340) + leave_exit(340))
+
+
+def hand_occludes_judged():
+    """A hand covers the judged item for 2 frames (fewer than leave_frames), it is seen again."""
+    covered = [[hand(200, 100, 420, 380)] for _ in range(2)]
+    return timed(empty(3) + enter() + rest(6) + covered + rest(6) + leave_exit())
+
+
+def hand_only():
+    return timed(empty(3) + [[hand(x, 100, x + 200, 300)] for x in range(0, 400, 40)] + empty(4))
+
+
+def hand_holds_item():
+    """The item is still, but a hand holds it for 10 frames: no verdict until the hand is gone."""
+    held = [[box(260), hand(140, 160, 300, 320)] for _ in range(10)]
+    return timed(empty(3) + enter() + held + rest(6) + leave_exit())
+
+
+def camera_gap_while_settling(gap_s=60.0):
+    """Frames stop for ``gap_s`` while the item is still moving; after the gap it rests and is judged."""
+    before = empty(3) + enter() + [[box(260 + (30 if i % 2 else 0))] for i in range(5)]
+    after = rest(6) + leave_exit()
+    frames, times = timed(before)
+    t0 = times[-1] + gap_s
+    return frames + after, times + [t0 + i / 10.0 for i in range(len(after))]
