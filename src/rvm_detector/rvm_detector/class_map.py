@@ -5,12 +5,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from rvm_common.params import ConfigError, check_keys, config_from_mapping, param
 from rvm_common.yaml_file import read_yaml
 
 BUNDLED_CLASS_MAP = Path(__file__).resolve().parent / 'config' / 'class_map.yaml'
+SECTIONS = ('version', 'default_category', 'classes', 'categories')
 
 
-class ClassMapError(ValueError):
+class ClassMapError(ConfigError):
     """A class map file that is missing or malformed."""
 
 
@@ -19,8 +21,10 @@ class CategoryPolicy:
     """Whether a category is accepted, and an optional size range overriding the node's."""
 
     accepted: bool
-    min_area_fraction: float | None = None
-    max_area_fraction: float | None = None
+    min_area_fraction: float | None = param(None, 'smallest mask area (fraction of the frame)',
+                                            minimum=0.0, maximum=1.0)
+    max_area_fraction: float | None = param(None, 'largest mask area (fraction of the frame)',
+                                            minimum=0.0, maximum=1.0)
 
 
 @dataclass(frozen=True)
@@ -47,33 +51,30 @@ class ClassMap:
 
     @classmethod
     def from_mapping(cls, data: Any, source: str = '<mapping>') -> 'ClassMap':
-        if not isinstance(data, dict):
-            raise ClassMapError(f'class map {source}: expected a mapping at the top level')
-        classes = data.get('classes') or {}
-        categories = data.get('categories') or {}
-        if not isinstance(classes, dict) or not isinstance(categories, dict):
-            raise ClassMapError(f'class map {source}: "classes" and "categories" must be mappings')
-        default = str(data.get('default_category', 'other'))
-        policies = {}
-        for name, spec in categories.items():
-            spec = spec or {}
-            if not isinstance(spec, dict) or not isinstance(spec.get('accepted', False), bool):
-                raise ClassMapError(f'class map {source}: category {name!r} needs accepted: true|false')
-            policies[str(name)] = CategoryPolicy(
-                accepted=bool(spec.get('accepted', False)),
-                min_area_fraction=_opt_float(spec, 'min_area_fraction', source),
-                max_area_fraction=_opt_float(spec, 'max_area_fraction', source))
+        """Validate parsed YAML (errors name ``source``, the section and the key)."""
+        where = f'class map {source}'
+        try:
+            if not isinstance(data, dict):
+                raise ConfigError(f'{where}: expected a mapping at the top level')
+            check_keys(data, SECTIONS, source=where, what='section')
+            classes = data.get('classes') or {}
+            categories = data.get('categories') or {}
+            if not isinstance(classes, dict) or not isinstance(categories, dict):
+                raise ConfigError(f'{where}: "classes" and "categories" must be mappings')
+            default = str(data.get('default_category', 'other'))
+            policies = {}
+            for name, spec in categories.items():
+                spec = spec or {}
+                if not isinstance(spec, dict) or not isinstance(spec.get('accepted'), bool):
+                    raise ConfigError(f'{where}: categories.{name}: needs accepted: true|false')
+                policies[str(name)] = config_from_mapping(CategoryPolicy, spec, source=where,
+                                                          section=f'categories.{name}')
+        except ClassMapError:
+            raise
+        except ConfigError as exc:
+            raise ClassMapError(str(exc)) from None
         unknown = sorted({str(c) for c in classes.values()} - set(policies))
         if unknown:
-            raise ClassMapError(f'class map {source}: categories without a policy: {", ".join(unknown)}')
+            raise ClassMapError(f'{where}: categories without a policy: {", ".join(unknown)}')
         return cls(classes={str(k): str(v) for k, v in classes.items()}, categories=policies,
                    default_category=default, source=source)
-
-
-def _opt_float(spec: dict, key: str, source: str) -> float | None:
-    value = spec.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ClassMapError(f'class map {source}: {key} must be a number, got {value!r}')
-    return float(value)

@@ -33,12 +33,20 @@ def test_per_category_size_range(tmp_path):
     ('classes: {a: b}\ncategories: {}\n', 'without a policy: b'),
     ('classes: {}\ncategories: {b: {accepted: maybe}}\n', 'accepted: true|false'),
     ('classes: [\n', 'not valid YAML'),
+    ('clases: {}\n', "bad.yaml: unknown section 'clases' (did you mean 'classes'?)"),
+    ('categories: {a: {accepted: true, max_area: 0.5}}\n',
+     "bad.yaml: categories.a: unknown key 'max_area' (did you mean 'max_area_fraction'?)"),
+    ('categories: {a: {accepted: true, max_area_fraction: 1.5}}\n',
+     'bad.yaml: categories.a.max_area_fraction: 1.5 is out of range (allowed: 0.0..1.0)'),
+    ('categories: {a: {accepted: true, min_area_fraction: big}}\n',
+     "bad.yaml: categories.a.min_area_fraction: expected a number, got 'big'"),
 ])
 def test_malformed_map_is_a_clear_error(tmp_path, text, message):
     path = tmp_path / 'bad.yaml'
     path.write_text(text)
-    with pytest.raises(ClassMapError, match=message.replace('|', r'\|')):
+    with pytest.raises(ClassMapError) as info:
         ClassMap.load(path)
+    assert message in str(info.value)
 
 
 def test_missing_map_file(tmp_path):
