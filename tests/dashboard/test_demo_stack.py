@@ -1,4 +1,5 @@
-"""DemoStack's Laravel-like endpoints and static serving, against a real Soketi (no browser)."""
+"""DemoStack's Laravel-like endpoints and static serving, against a real Soketi (no browser); its viewer
+wait, fixed ports, and that its Soketi ends on SIGHUP and when the parent is killed."""
 from __future__ import annotations
 
 import argparse
@@ -6,14 +7,30 @@ import hashlib
 import hmac
 import json
 import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 import urllib.error
 import urllib.request
-from urllib.parse import urlencode
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
 
 from rvm_bridge.bridge_config import BridgeConfig
 from rvm_common import events
 from rvm_common.params import config_from_mapping
 from support.schemas import validate_event
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(('127.0.0.1', port)) == 0
 
 
 def request(url: str, *, body=None, token: str | None = None, form: bool = False, method: str | None = None):
@@ -97,3 +114,92 @@ def test_bridge_settings_are_bridge_config_fields_and_args_point_at_the_stack(de
     assert (args.rvm_id, args.bridge_tls, args.source) == ('rvm-demo', False, 'x.mp4')
     assert os.environ['RVM_BRIDGE_APP_SECRET'] == ep.secret and os.environ['RVM_BRIDGE_TOKEN'] == ep.token
     assert ep.token not in repr(ep)
+
+
+def test_wait_for_viewer_returns_once_a_dashboard_subscribed(demo, pusher_listener):
+    assert demo.viewers() == 0
+    assert demo.wait_for_viewer(timeout_s=0.3, poll_s=0.05) is False
+    assert demo.wait_for_viewer(keep_waiting=lambda: False) is False          # e.g. Ctrl-C while waiting
+    listener = pusher_listener(demo.soketi, [events.CHANNEL_STATUS])           # what a page subscribes to
+    listener.wait_for(lambda r: r.get('event') == 'pusher:subscription_succeeded')
+    assert demo.wait_for_viewer(timeout_s=10, poll_s=0.05) is True and demo.viewers() == 1
+
+
+def test_fixed_ports_and_a_wildcard_host_for_ssh_tunnels(tmp_path):
+    from rvm_bringup.demo_stack import DemoStack
+    from rvm_bringup.soketi import free_port
+    http_port, ws_port = free_port(), free_port()
+    with DemoStack(REPO_ROOT, http_port=http_port, soketi_port=ws_port, host='0.0.0.0') as ep:
+        url = urlsplit(ep.dashboard_url)
+        query = parse_qs(url.query)
+        assert url.port == http_port and query['port'] == [str(ws_port)]
+        assert url.hostname == query['host'][0] == socket.getfqdn().lower() != '0.0.0.0'
+        assert (ep.host, ep.port) == ('127.0.0.1', ws_port)                   # the local bridge's way in
+        assert request(f'http://127.0.0.1:{http_port}/')[0] == 200
+    assert not port_open(http_port) and not port_open(ws_port)
+
+
+STACK_SCRIPT = """
+import sys, time
+from pathlib import Path
+from rvm_bringup.demo_stack import DemoStack
+stack = DemoStack(Path(sys.argv[1]))
+ep = stack.start()
+print(stack.soketi.pid, ep.port, flush=True)
+try:
+    time.sleep(120)
+finally:
+    stack.stop()
+"""
+
+
+def start_stack_process() -> tuple[subprocess.Popen, int, int]:
+    """A separate process running a DemoStack (own Soketi); returns it, Soketi's pid and port."""
+    proc = subprocess.Popen([sys.executable, '-c', STACK_SCRIPT, str(REPO_ROOT)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    assert line, proc.stderr.read()
+    pid, port = map(int, line.split())
+    assert pid_alive(pid) and port_open(port)
+    return proc, pid, port
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f'/proc/{pid}/stat') as f:                  # a zombie is dead too
+        return f.read().split(')')[-1].split()[0] != 'Z'
+
+
+def wait_gone(pid: int, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not pid_alive(pid)
+
+
+@pytest.mark.skipif(not sys.platform.startswith('linux'), reason='SIGHUP / PR_SET_PDEATHSIG are Linux')
+def test_sighup_a_closed_terminal_stops_the_stack_and_its_soketi():
+    proc, pid, port = start_stack_process()
+    try:
+        proc.send_signal(signal.SIGHUP)
+        assert proc.wait(30) == 128 + signal.SIGHUP          # stop() ran in the finally
+        assert wait_gone(pid) and not port_open(port)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+@pytest.mark.skipif(not sys.platform.startswith('linux'), reason='PR_SET_PDEATHSIG is Linux only')
+def test_soketi_ends_when_its_parent_is_killed():
+    proc, pid, port = start_stack_process()
+    try:
+        proc.kill()                                          # SIGKILL: no finally, no handler runs
+        proc.wait(10)
+        assert wait_gone(pid), f'Soketi {pid} outlived its killed parent'
+        assert not port_open(port)
+    finally:
+        if pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)

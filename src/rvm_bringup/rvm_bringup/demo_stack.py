@@ -12,7 +12,10 @@ answers the two calls Laravel would answer:
   ``manual-sync`` on ``timezone-updates`` through the Pusher HTTP API (Bearer token required).
 
 ``DemoStack(root).start()`` returns :class:`DemoEndpoints` with the dashboard URL and the
-settings the bridge must use; ``stop()`` ends everything.  Loopback only.
+settings the bridge must use; ``stop()`` ends everything (also on SIGTERM/SIGHUP when no other
+handler is installed; Soketi ends with this process even when it is killed, see ``soketi``).
+Loopback by default; ``host``/``http_port``/``soketi_port`` fix the addresses (e.g. for an SSH
+tunnel).  :meth:`DemoStack.wait_for_viewer` waits until a dashboard has subscribed.
 """
 from __future__ import annotations
 
@@ -23,7 +26,9 @@ import mimetypes
 import os
 import secrets
 import signal
+import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,7 +36,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from rvm_common.events import CHANNEL_TIMEZONE, EVENT_MANUAL_SYNC
+from rvm_common.events import CHANNEL_STATUS, CHANNEL_TIMEZONE, EVENT_MANUAL_SYNC
 
 from .soketi import SoketiServer
 
@@ -41,6 +46,10 @@ MANUAL_SYNC_PATH = '/demo/manual-sync'
 PUSHER_JS = Path('node_modules') / 'pusher-js' / 'dist' / 'web' / 'pusher.min.js'
 MAX_BODY = 16 * 1024
 MANUAL_SYNC_FIELDS = ('timezone', 'requested_by', 'request_id')
+WILDCARD_HOSTS = ('', '0.0.0.0', '::')
+#: a public channel every dashboard subscribes to and the bridge never does: "a viewer is here"
+VIEWER_CHANNEL = CHANNEL_STATUS
+EXIT_SIGNALS = tuple(getattr(signal, n) for n in ('SIGTERM', 'SIGHUP') if hasattr(signal, n))
 
 
 class DemoStackError(RuntimeError):
@@ -98,18 +107,22 @@ class DemoStack:
 
     def __init__(self, root: Path, http_port: int = 0, *, rvm_id: str = 'rvm-demo',
                  token: str | None = None, host: str = '127.0.0.1',
-                 soketi: SoketiServer | None = None) -> None:
+                 soketi: SoketiServer | None = None, soketi_port: int | None = None) -> None:
         self.root = Path(root)
         self.dashboard_dir = self.root / 'dashboard'
         self.http_port = http_port
         self.host = host
+        self.soketi_port = soketi_port or None
+        # what a browser (dashboard URL) and the local bridge use to reach a wildcard-bound server
+        self.public_host = socket.getfqdn() if host in WILDCARD_HOSTS else host
+        self.local_host = '127.0.0.1' if host in WILDCARD_HOSTS else host
         self.rvm_id = rvm_id
         self.token = token or secrets.token_urlsafe(24)
         self.soketi = soketi
         self._own_soketi = soketi is None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._previous_sigterm: Any = None
+        self._previous_handlers: dict[int, Any] = {}
         self.endpoints: DemoEndpoints | None = None
 
     def pusher_js_path(self) -> Path:
@@ -129,7 +142,8 @@ class DemoStack:
         self.pusher_js_path()
         self._exit_cleanly_on_sigterm()
         if self.soketi is None:
-            self.soketi = SoketiServer(host=self.host, client_messages=True, root=self.root)
+            self.soketi = SoketiServer(host=self.host or '0.0.0.0', port=self.soketi_port, client_messages=True,
+                                       root=self.root)
         if not self.soketi.running:
             self.soketi.start()
         try:
@@ -140,13 +154,15 @@ class DemoStack:
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name='demo-http', daemon=True)
         self._thread.start()
-        base = f'http://{self.host}:{self._server.server_address[1]}'
-        query = urlencode({'host': self.soketi.host, 'port': self.soketi.port, 'key': self.soketi.key,
+        base = f'http://{self.public_host}:{self._server.server_address[1]}'
+        soketi_host = self.public_host if self._own_soketi else self.soketi.host
+        query = urlencode({'host': soketi_host, 'port': self.soketi.port, 'key': self.soketi.key,
                            'tls': 0, 'auth': base + AUTH_PATH, 'sync': base + MANUAL_SYNC_PATH,
                            'rvm': self.rvm_id, 'token': self.token})
         self.endpoints = DemoEndpoints(
             dashboard_url=f'{base}/?{query}', http_base=base, auth_endpoint=base + AUTH_PATH,
-            manual_sync_url=base + MANUAL_SYNC_PATH, host=self.soketi.host, port=self.soketi.port,
+            manual_sync_url=base + MANUAL_SYNC_PATH,
+            host=self.local_host if self._own_soketi else self.soketi.host, port=self.soketi.port,
             app_id=self.soketi.app_id, key=self.soketi.key, secret=self.soketi.secret,
             token=self.token, rvm_id=self.rvm_id)
         LOG.info('dashboard at %s/ (Soketi on %s:%d)', base, self.soketi.host, self.soketi.port)
@@ -163,17 +179,38 @@ class DemoStack:
             self._thread = None
         if self.soketi is not None and self._own_soketi:
             self.soketi.stop()
-        if self._previous_sigterm is not None:
-            signal.signal(signal.SIGTERM, self._previous_sigterm)
-            self._previous_sigterm = None
+        for signum, previous in self._previous_handlers.items():
+            signal.signal(signum, previous)
+        self._previous_handlers = {}
         self.endpoints = None
 
     def _exit_cleanly_on_sigterm(self) -> None:
-        """SIGTERM -> SystemExit (while running, main thread, default handler only), so the caller's
-        ``finally: stop()`` runs and no Soketi process is left behind."""
-        if (self._own_soketi and threading.current_thread() is threading.main_thread()
-                and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL):
-            self._previous_sigterm = signal.signal(signal.SIGTERM, _raise_system_exit)
+        """SIGTERM/SIGHUP (a closed terminal) -> SystemExit (while running, main thread, default
+        handlers only), so the caller's ``finally: stop()`` runs and no Soketi is left behind."""
+        if not self._own_soketi or threading.current_thread() is not threading.main_thread():
+            return
+        for signum in EXIT_SIGNALS:
+            if signal.getsignal(signum) is signal.SIG_DFL:
+                self._previous_handlers[signum] = signal.signal(signum, _raise_system_exit)
+
+    def viewers(self) -> int:
+        """Connections subscribed to the dashboard's status channel now (Soketi's HTTP API)."""
+        info = self.soketi.pusher_client().channel_info(VIEWER_CHANNEL, ['subscription_count'])
+        return int(info.get('subscription_count') or (1 if info.get('occupied') else 0))
+
+    def wait_for_viewer(self, keep_waiting=lambda: True, poll_s: float = 0.5,
+                        timeout_s: float | None = None) -> bool:
+        """Block until a dashboard has subscribed (True), ``keep_waiting()`` turns false or
+        ``timeout_s`` passes (False)."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while keep_waiting() and (deadline is None or time.monotonic() < deadline):
+            try:
+                if self.viewers() > 0:
+                    return True
+            except Exception as exc:   # Soketi restarting: keep waiting, say why at debug level
+                LOG.debug('viewer check failed: %s', exc)
+            time.sleep(poll_s)
+        return False
 
     def __enter__(self) -> DemoEndpoints:
         return self.start()

@@ -212,6 +212,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument('--linger', type=non_negative_float, default=None,
                      help='with --dashboard: keep serving N seconds after the run (default 300; '
                           'Ctrl-C ends)')
+    from rvm_bringup.dashboard_cli import add_dashboard_arguments
+    add_dashboard_arguments(run)
     run.add_argument('-v', '--verbose', action='store_true',
                      help='also print bridge and detector status changes and their log lines')
     params = sub.add_parser('params', help='print (or --write) config/rvm_edge.params.yaml')
@@ -278,10 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     summary: dict[str, Any] = {'frames': 0}
     try:
         if args.dashboard:
-            from rvm_bringup.demo_stack import DemoStack
-            stack = DemoStack(REPO_ROOT)
-            endpoints = stack.start()
-            print(f'dashboard: {endpoints.dashboard_url}', flush=True)
+            from rvm_bringup.dashboard_cli import start_dashboard
+            stack, endpoints = start_dashboard(args, REPO_ROOT, keep_waiting=lambda: not stop.event.is_set())
             args = endpoints.apply_to_args(args)
             args.realtime = True
             if args.linger is None:

@@ -5,17 +5,23 @@ Soketi plays Laravel Reverb in tests and in the demo stack.  It comes from npm
 owns one process: it picks free loopback ports (WebSocket/HTTP API and Soketi's
 always-on metrics listener), starts the server with a single app, waits until
 ``GET /`` answers, and can stop, SIGKILL and restart it on the *same* port so
-clients can reconnect to the address they know.
+clients can reconnect to the address they know.  On Linux the server gets SIGTERM
+when the process that started it dies, even by SIGKILL (``PR_SET_PDEATHSIG``), so
+no Soketi outlives a killed demo or test run.
 """
 from __future__ import annotations
 
+import ctypes
+import logging
 import os
 import shutil
 import signal
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -23,6 +29,8 @@ import weakref
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+LOG = logging.getLogger(__name__)
+PR_SET_PDEATHSIG = 1   # <linux/prctl.h>
 
 
 class SoketiNotInstalled(RuntimeError):
@@ -160,7 +168,8 @@ class SoketiServer:
         self._log_file = open(self.log_path, 'ab')
         self._process = subprocess.Popen(
             self._command, cwd=self._workdir, env=self._env(), stdin=subprocess.DEVNULL,
-            stdout=self._log_file, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=self._log_file, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=die_with_parent())
         weakref.finalize(self, _kill_if_running, self._process)   # no stray server if a test crashes
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -231,6 +240,28 @@ class SoketiServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def die_with_parent():
+    """A ``preexec_fn`` giving the child SIGTERM when this process dies (Linux ``PR_SET_PDEATHSIG``).
+
+    The kernel ties the signal to the *thread* that forks, so it is only armed when called from
+    the main thread (which lives as long as the process); None elsewhere and on other systems.
+    """
+    if not sys.platform.startswith('linux') or threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl    # resolved before the fork
+    except (OSError, AttributeError) as exc:
+        LOG.debug('prctl unavailable (%s): Soketi will not end with its parent', exc)
+        return None
+    parent = os.getpid()
+
+    def arm() -> None:                                       # runs in the child, before exec
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:                           # the parent died before prctl took effect
+            os._exit(1)
+    return arm
 
 
 def _kill_if_running(process: subprocess.Popen) -> None:
