@@ -1,63 +1,106 @@
-"""The launch file: static checks everywhere, a real launch description where ROS 2 exists."""
+"""The launch file: its arguments and typed overrides checked everywhere (``launch_args`` is
+ROS-free), the real launch description where ROS 2 exists."""
 import ast
+import dataclasses
 import importlib.util
 import re
 from pathlib import Path
 
 import pytest
+import yaml
+
+from rvm_bringup.launch_args import (ARGUMENTS, NODES, OVERRIDES, config_classes, default_value,
+                                     node_overrides)
 
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCH = ROOT / 'launch' / 'rvm_edge.launch.py'
-
-
-def _assigned(name):
-    tree = ast.parse(LAUNCH.read_text())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, 'id', None) == name for t in node.targets):
-            return node.value
-    raise AssertionError(f'{name} not found in {LAUNCH}')
+README = ROOT / 'README.md'
 
 
 def _console_scripts(package):
     text = (ROOT / 'src' / package / 'setup.py').read_text()
-    return set(re.findall(r"'([\w-]+) = [\w.]+:main'", text))
+    return set(re.findall(r"'([\w-]+) = [\w.]+:\w+'", text))
+
+
+def _coerce(value: str, value_type: type):
+    """launch.utilities.type_utils.coerce_to_type (Humble) for the scalar types we use."""
+    if value_type is str:
+        return value
+    if value_type in (int, float):
+        return value_type(value)
+    output = yaml.safe_load(value)
+    assert isinstance(output, value_type), f'{value!r} is not a {value_type.__name__}'
+    return output
 
 
 def test_declares_the_documented_arguments_with_descriptions():
-    arguments = ast.literal_eval(ast.unparse(_assigned('ARGUMENTS')).replace('DEFAULT_PARAMS', "''"))
-    names = {a[0] for a in arguments}
+    names = {a[0] for a in ARGUMENTS}
     assert {'use_camera', 'camera_source', 'model_path', 'device', 'bridge_host', 'bridge_port',
-            'rvm_id', 'rviz', 'params_file', 'namespace'} <= names
-    for name, _default, description, _choices in arguments:
+            'bridge_tls', 'app_key', 'app_id', 'api_base', 'rvm_id', 'rviz', 'params_file',
+            'namespace', 'image_input', 'respawn', 'respawn_delay'} <= names
+    for name, default, description, choices in ARGUMENTS:
         assert len(description) > 10, f'{name} needs a description'
+        assert choices is None or default in choices, f'{name}: default not among its choices'
     secrets = [n for n in names if re.search(r'token|secret|password', n)]
     assert secrets == [], 'secrets must come from environment variables, not launch arguments'
 
 
+def test_every_readme_launch_argument_is_declared():
+    declared = {a[0] for a in ARGUMENTS}
+    used = set(re.findall(r'\b(\w+):=', README.read_text(encoding='utf-8')))
+    assert used <= declared, f'README uses undeclared launch arguments {sorted(used - declared)}'
+
+
 def test_every_node_executable_is_a_console_script_of_its_package():
     text = LAUNCH.read_text()
-    pairs = re.findall(r"node\('(rvm_\w+)', '(\w+)', '(\w+)'\)", text)
-    assert {p[2] for p in pairs} == {'camera', 'detector', 'health', 'bridge'}
+    pairs = re.findall(r"\('(rvm_\w+)', '(\w+)', '(\w+)'\)", text)
+    assert {p[2] for p in pairs} == set(NODES)
     for package, executable, _name in pairs:
         assert executable in _console_scripts(package), f'{package} has no {executable}'
 
 
 def test_overrides_target_parameters_the_cores_declare():
-    import dataclasses
+    fields = {node: {f.name for f in dataclasses.fields(cls)} for node, cls in config_classes().items()}
+    declared = {a[0] for a in ARGUMENTS}
+    for launch_arg, (node, param) in OVERRIDES.items():
+        assert launch_arg in declared
+        targets = NODES if node == '*' else (node,)
+        assert any(param in fields[n] for n in targets), f'{launch_arg} overrides unknown {param}'
+        assert default_value(launch_arg) == '', f'{launch_arg}: empty default keeps the YAML value'
 
-    from rvm_bridge.bridge_core import BridgeConfig
-    from rvm_camera.camera_core import CameraConfig
-    from rvm_detector.detector_core import DetectorConfig
-    fields = {
-        'camera': {f.name for f in dataclasses.fields(CameraConfig)},
-        'detector': {f.name for f in dataclasses.fields(DetectorConfig)},
-        'bridge': {f.name for f in dataclasses.fields(BridgeConfig)},
-    }
-    overrides = ast.literal_eval(_assigned('OVERRIDES'))
-    for launch_arg, (node, param) in overrides.items():
-        if node == '/**':
-            continue
-        assert param in fields[node], f'{launch_arg} overrides unknown {node}.{param}'
+
+def test_overrides_keep_the_parameter_type_so_numeric_strings_stay_strings():
+    values = {'rvm_id': '42', 'camera_source': '0', 'bridge_port': '6001', 'bridge_tls': 'false',
+              'camera_fps': '12', 'app_key': '12345', 'image_input': 'compressed', 'model_path': ''}
+    overrides = node_overrides(values)
+    assert overrides['camera']['source'] == ('0', str)
+    assert overrides['camera']['fps'] == ('12', float)
+    assert overrides['bridge']['port'] == ('6001', int)
+    assert overrides['bridge']['tls'] == ('false', bool)
+    assert overrides['bridge']['app_key'] == ('12345', str)
+    assert overrides['detector']['image_input'] == ('compressed', str)
+    assert 'model_path' not in overrides['detector'], 'an empty argument keeps the YAML value'
+    assert 'camera_watch' not in overrides['health'], 'the camera node reports its own status'
+    for node in NODES:   # rvm_id reaches every node, as a string
+        assert overrides[node]['rvm_id'] == ('42', str)
+    # what launch_ros does with them: coerce_to_type, then yaml.dump into a --params-file keyed
+    # by the node's full name, which rcl parses back
+    for node in NODES:
+        typed = {p: _coerce(text, t) for p, (text, t) in overrides[node].items()}
+        rendered = yaml.safe_load(yaml.dump({f'/rvm/{node}': {'ros__parameters': typed}}))
+        back = rendered[f'/rvm/{node}']['ros__parameters']
+        assert back['rvm_id'] == '42' and isinstance(back['rvm_id'], str)
+        if node == 'camera':
+            assert back['source'] == '0' and back['fps'] == 12.0
+        if node == 'bridge':
+            assert back['port'] == 6001 and back['tls'] is False and back['app_key'] == '12345'
+
+
+def test_without_a_camera_node_health_watches_the_frames_the_detector_takes():
+    replay = node_overrides({'use_camera': 'false', 'image_input': 'compressed'})
+    assert replay['health']['camera_watch'] == ('compressed', str)
+    assert replay['detector']['image_input'] == ('compressed', str)
+    assert node_overrides({'use_camera': 'false'})['health']['camera_watch'] == ('image', str)
 
 
 def test_params_and_rviz_files_it_points_at_exist_and_are_installed():
@@ -69,24 +112,48 @@ def test_params_and_rviz_files_it_points_at_exist_and_are_installed():
         assert (bringup / link).resolve() == (ROOT / link).resolve()
 
 
-def test_launch_description_builds_with_ros():
+def test_launch_file_nodes_respawn_and_use_typed_parameter_values():
+    tree = ast.parse(LAUNCH.read_text())
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    names = {getattr(c.func, 'id', None) for c in calls}
+    assert 'ParameterValue' in names
+    node_calls = [c for c in calls if getattr(c.func, 'id', None) == 'Node']
+    keywords = {k.arg for c in node_calls for k in c.keywords}
+    assert {'respawn', 'respawn_delay', 'parameters', 'namespace'} <= keywords
+
+
+def _load_launch_module():
+    spec = importlib.util.spec_from_file_location('rvm_edge_launch', LAUNCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.ros
+def test_launch_description_builds_with_ros(tmp_path):
     if importlib.util.find_spec('rclpy') is None or importlib.util.find_spec('launch_ros') is None:
         pytest.skip('rclpy not available')
     from launch import LaunchContext, LaunchDescription
     from launch.actions import DeclareLaunchArgument
 
-    spec = importlib.util.spec_from_file_location('rvm_edge_launch', LAUNCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _load_launch_module()
     description = module.generate_launch_description()
     assert isinstance(description, LaunchDescription)
-    declared = {a.name for a in description.entities if isinstance(a, DeclareLaunchArgument)}
-    assert 'use_camera' in declared
     context = LaunchContext()
     for action in description.entities:
         if isinstance(action, DeclareLaunchArgument):
             action.visit(context)
+    context.launch_configurations.update({'rvm_id': '42', 'camera_source': '0'})
     nodes = module._nodes(context)
     assert len(nodes) == 4
+    for node in nodes:
+        node._perform_substitutions(context)
+        # launch_ros Humble keeps (path or rule, is_file) here; no public getter
+        files = [p for p, is_file in node._Node__expanded_parameter_arguments if is_file]
+        assert len(files) == 2, 'the params file, then the typed overrides'
+        (key, section), = yaml.safe_load(Path(files[-1]).read_text()).items()
+        assert key == node.node_name and section['ros__parameters']['rvm_id'] == '42'
+        if key == '/rvm/camera':
+            assert section['ros__parameters']['source'] == '0'
     context.launch_configurations['use_camera'] = 'false'
     assert len(module._nodes(context)) == 3

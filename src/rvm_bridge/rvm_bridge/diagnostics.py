@@ -23,6 +23,8 @@ def bridge_diagnostic(status: dict[str, Any], *, warn_depth: int = 100, warn_age
     age = float(status.get('outbox_oldest_age_s') or 0.0)
     if state in ('failed',):
         level, message = ERROR, f'connection failed: {status.get("last_error") or "?"}'
+    elif state == 'error':
+        level, message = ERROR, str(status.get('last_error') or 'error')
     elif state == 'offline':
         level, message = WARN, f'offline (no host configured); {depth} event(s) kept in the outbox'
     elif state in ('unavailable', 'disconnected', 'connecting', 'degraded', 'starting'):

@@ -55,3 +55,7 @@ class CameraConfig:
     qos_depth: int = param(5, 'History depth of the image publishers', read_only=True)
     status_period_s: float = param(1.0, 'Period of camera/status messages (also sent on each state '
                                         'change)')
+    wait_for_detector: bool = param(True, 'ROS node only: recorded sources (file, folder, bag) publish '
+                                          'no frame before detector/status reports ready',
+                                    read_only=True)
+    rvm_id: str = param('', 'Machine id put in every event envelope')

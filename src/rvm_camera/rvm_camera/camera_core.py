@@ -374,4 +374,4 @@ class CameraCore:
             'finished': self._finished,
         }
         fields.update(self.counters)
-        return make_event(STATUS_EVENT, fields)
+        return make_event(STATUS_EVENT, fields, rvm_id=self.config.rvm_id)

@@ -58,6 +58,9 @@ class DetectorConfig:
     image_qos_reliability: str = param('best_effort', 'Image subscription reliability',
                                        choices=('best_effort', 'reliable'), read_only=True)
     image_qos_depth: int = param(1, 'Image subscription queue depth', read_only=True)
+    image_input: str = param('raw', 'ROS node only: raw = sensor_msgs/Image on image_raw; compressed = '
+                             'sensor_msgs/CompressedImage on image_raw/compressed (e.g. ros2 bag play '
+                             'of the bundled bag)', choices=('raw', 'compressed'), read_only=True)
     status_period_s: float = param(1.0, 'Adapter: detector status publish period')
     publish_annotated: bool = param(True, 'Publish the annotated image (rviz)')
     publish_label_mask: bool = param(True, 'Publish the mono8 label mask')

@@ -31,3 +31,17 @@ def image_msg_to_bgr(msg: Any) -> tuple[np.ndarray, int, str]:
     code = _TO_BGR[encoding]
     frame = np.ascontiguousarray(array) if code is None else cv2.cvtColor(array, code)
     return frame, stamp_to_ns(msg.header.stamp), str(msg.header.frame_id)
+
+
+def compressed_msg_to_bgr(msg: Any) -> tuple[np.ndarray, int, str]:
+    """(BGR uint8 frame, stamp ns, frame_id) of a sensor_msgs/CompressedImage (JPEG or PNG).
+
+    Lets the detector take a bag's ``image_raw/compressed`` directly (no republish node).
+    Raises :class:`ImageConversionError` when the data does not decode.
+    """
+    data = np.frombuffer(bytes(msg.data), dtype=np.uint8)
+    frame = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if frame is None:
+        raise ImageConversionError(f'compressed image ({msg.format or "no format"}, {data.size} bytes) '
+                                   'does not decode as JPEG or PNG')
+    return frame, stamp_to_ns(msg.header.stamp), str(msg.header.frame_id)

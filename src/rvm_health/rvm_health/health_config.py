@@ -34,5 +34,11 @@ class HealthConfig:
     process_patterns: list = param(
         ['camera_node', 'detector_node', 'bridge_node', 'health_node', 'rvm-edge'],
         'Substrings of process command lines whose RSS is reported (the graph processes).')
+    camera_watch: str = param(
+        'status', 'How the camera is watched: status = its camera/status topic; image / compressed = '
+                  'frames arriving on image_raw / image_raw/compressed (no camera node: use_camera:=false, '
+                  'ros2 bag play).', choices=('status', 'image', 'compressed'), read_only=True)
+    tick_period_s: float = param(0.25, 'Seconds between state evaluations (RVM status, alerts, '
+                                       'health-updated timing).', read_only=True)
     qos_depth: int = param(10, 'Depth of the status-topic subscriptions and JSON publishers.')
     qos_reliable: bool = param(True, 'Reliable (true) or best-effort (false) status-topic QoS.')

@@ -13,7 +13,6 @@ Composition (runner or rclpy adapter)::
 from __future__ import annotations
 
 import json
-import re
 import socket
 import time
 from typing import Any, Callable
@@ -42,8 +41,7 @@ class HealthCore:
         self.config = config
         self.rules = rules if rules is not None else load_rules(config.thresholds_file or None)
         self.hardware_id = config.rvm_id or socket.gethostname()
-        # The event envelope needs a non-empty id ([A-Za-z0-9._-]{1,64}): fall back to the host name.
-        self.rvm_id = config.rvm_id or (re.sub(r'[^A-Za-z0-9._-]', '-', socket.gethostname())[:64] or 'rvm')
+        self.rvm_id = events.resolve_rvm_id(config.rvm_id)   # one machine id for every core
         self._resources = resources
         self._wall_clock = wall_clock
         self._started_at: float | None = None

@@ -1,0 +1,38 @@
+"""A bridge whose configuration cannot work stays up: offline, outbox only, state ``error``.
+
+Used by the ROS node (the runner exits with the error instead): a node that died on a
+``ConfigError`` would lose every durable event published meanwhile and, respawned, crash
+again.  Here the same config minus the server (``host=''``) builds an offline core that still
+writes durable events to the outbox; :func:`error_status` marks ``bridge/status`` and
+``/diagnostics`` ``error`` with the reason until the configuration is fixed and the node restarted.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any, Callable
+
+from rvm_common.params import ConfigError
+
+LOG = logging.getLogger('rvm_bridge.config_fallback')
+
+
+def build_core(config: Any, on_inbound: Callable[[str, dict], None], *,
+               core_factory: Callable[..., Any] | None = None) -> tuple[Any, str]:
+    """(core, error): the configured core and ``''``, or an offline core and the config error."""
+    if core_factory is None:
+        from rvm_bridge.bridge_core import BridgeCore as core_factory
+    try:
+        return core_factory(config, on_inbound), ''
+    except ConfigError as exc:
+        error = f'configuration error: {exc}; offline (outbox only) until fixed and restarted'
+        LOG.error('%s', error)
+        offline = dataclasses.replace(config, host='')
+        return core_factory(offline, on_inbound), error
+
+
+def error_status(status: dict[str, Any], error: str) -> dict[str, Any]:
+    """``status`` with state ``error`` and ``last_error`` = ``error`` (unchanged when no error)."""
+    if not error:
+        return status
+    return dict(status, state='error', last_error=error)
