@@ -24,7 +24,7 @@ setup(
     extras_require={'test': ['pytest']},
     entry_points={
         'console_scripts': [
-            'bridge_node = rvm_bridge.bridge_node:main',
+            'bridge_node = rvm_common.spin_node:bridge_main',
         ],
     },
 )

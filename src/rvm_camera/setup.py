@@ -21,7 +21,7 @@ setup(
     extras_require={'test': ['pytest']},
     entry_points={
         'console_scripts': [
-            'camera_node = rvm_camera.camera_node:main',
+            'camera_node = rvm_common.spin_node:camera_main',
             'rvm-camera-record = rvm_camera.recorder:main',
             'rvm-make-sample = rvm_camera.make_sample:main',
         ],

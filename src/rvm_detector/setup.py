@@ -23,7 +23,7 @@ setup(
     extras_require={'test': ['pytest']},
     entry_points={
         'console_scripts': [
-            'detector_node = rvm_detector.detector_node:main',
+            'detector_node = rvm_common.spin_node:detector_main',
             'rvm-make-dataset = rvm_detector.dataset:main',
             'rvm-train = rvm_detector.train:main',
         ],

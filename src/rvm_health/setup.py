@@ -24,7 +24,7 @@ setup(
     extras_require={'test': ['pytest']},
     entry_points={
         'console_scripts': [
-            'health_node = rvm_health.health_node:main',
+            'health_node = rvm_common.spin_node:health_main',
         ],
     },
 )

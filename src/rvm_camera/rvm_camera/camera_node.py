@@ -7,7 +7,7 @@ blocking device read never stalls the executor; source failures never end the no
 """
 from __future__ import annotations
 
-import logging
+import json
 import threading
 from typing import Any
 
@@ -21,31 +21,18 @@ from rvm_camera.camera_config import CameraConfig
 from rvm_camera.camera_core import CameraCore
 from rvm_camera.messages import (CalibrationError, camera_info_message,
                                  compressed_message, image_message, load_calibration)
-from rvm_common.events import TOPIC_CAMERA_INFO, TOPIC_CAMERA_STATUS, TOPIC_IMAGE, dumps
-from rvm_common.ros_messages import ros_message_factory
+from rvm_camera.ready_gate import DetectorReadyGate, FramePump
+from rvm_common.events import (TOPIC_CAMERA_INFO, TOPIC_CAMERA_STATUS, TOPIC_DETECTOR_STATUS,
+                               TOPIC_IMAGE, dumps)
 from rvm_common.params import declare_parameters
-from rvm_common.spin_node import run_node
-
+from rvm_common.qos_profiles import qos_for, to_rclpy
+from rvm_common.ros_messages import ros_message_factory
+from rvm_common.spin_node import refuse_parameter_changes, run_node
 
 #: MessageFactory building rclpy messages
 RCLPY_FACTORY = ros_message_factory()
-
-
-class _RosLogHandler(logging.Handler):
-    """Forwards the core's ``logging`` records to the node's rclpy logger."""
-
-    def __init__(self, node: Node):
-        super().__init__()
-        self._logger = node.get_logger()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        text = self.format(record)
-        if record.levelno >= logging.ERROR:
-            self._logger.error(text)
-        elif record.levelno >= logging.WARNING:
-            self._logger.warning(text)
-        else:
-            self._logger.info(text)
+#: Python loggers whose records go to this node's rclpy logger
+LOGGERS = ('rvm_camera', 'rvm_common')
 
 
 class CameraNode(Node):
@@ -54,9 +41,7 @@ class CameraNode(Node):
     def __init__(self, **node_kwargs: Any) -> None:
         super().__init__('camera', **node_kwargs)
         self.config: CameraConfig = declare_parameters(self, CameraConfig)
-        self._log_handler = _RosLogHandler(self)
-        logging.getLogger('rvm_camera').addHandler(self._log_handler)
-        logging.getLogger('rvm_camera').setLevel(logging.INFO)
+        refuse_parameter_changes(self)   # nothing re-reads the camera config at run time
         cfg = self.config
         qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=max(1, cfg.qos_depth),
                          reliability=(ReliabilityPolicy.RELIABLE if cfg.qos_reliability == 'reliable'
@@ -73,28 +58,45 @@ class CameraNode(Node):
                 self.info_pub = self.create_publisher(CameraInfo, TOPIC_CAMERA_INFO, qos)
             except CalibrationError as exc:
                 self.get_logger().error(f'{exc}; not publishing camera_info')
-        self.status_pub = self.create_publisher(String, TOPIC_CAMERA_STATUS, 10)
+        self.status_pub = self.create_publisher(String, TOPIC_CAMERA_STATUS,
+                                                to_rclpy(qos_for(TOPIC_CAMERA_STATUS)))
         self.core = CameraCore(cfg)
         self._stop = threading.Event()
+        self.gate = DetectorReadyGate(required=cfg.wait_for_detector)
+        self.create_subscription(String, TOPIC_DETECTOR_STATUS, self._on_detector_status,
+                                 to_rclpy(qos_for(TOPIC_DETECTOR_STATUS)))
         self.core.open()
         self._flush_events()
+        self.pump = FramePump(self.core, self.gate, self._publish, self._publish_events)
+        if self.pump.holding:
+            self.get_logger().info('recorded source: holding frames until detector/status is ready')
         self._thread = threading.Thread(target=self._read_loop, name='camera-reader', daemon=True)
         self._thread.start()
         self.create_timer(max(0.1, cfg.status_period_s), self._publish_status)
         self.get_logger().info(f'camera source {self.core.status()["source"]!r}, target '
                                f'{cfg.fps} fps, QoS {cfg.qos_reliability}/{cfg.qos_depth}')
 
+    def _on_detector_status(self, msg: String) -> None:
+        try:
+            self.gate.observe(json.loads(msg.data))
+        except ValueError:
+            return
+
     def _read_loop(self) -> None:
-        while not self._stop.is_set() and not self.core.finished:
+        running = True
+        while running and not self._stop.is_set():
             try:
-                frame = self.core.read()
-                if frame is not None:
-                    self._publish_frame(frame.image, frame.stamp_ns, frame.frame_id)
-                self._flush_events()
+                running = self.pump.step()
             except Exception as exc:  # never a crash loop: log once per failure, back off
                 self.get_logger().error(f'camera publish failed: {type(exc).__name__}: {exc}')
                 self._stop.wait(1.0)
-        self._flush_events()
+
+    def _publish(self, frame: Any) -> None:
+        self._publish_frame(frame.image, frame.stamp_ns, frame.frame_id)
+
+    def _publish_events(self, emitted: list) -> None:
+        for _topic, payload in emitted:
+            self.status_pub.publish(String(data=dumps(payload)))
 
     def _publish_frame(self, image: np.ndarray, stamp_ns: int, frame_id: str) -> None:
         self.image_pub.publish(image_message(RCLPY_FACTORY, image, stamp_ns, frame_id))
@@ -106,8 +108,7 @@ class CameraNode(Node):
                                                       frame_id, float_array=list))
 
     def _flush_events(self) -> None:
-        for _topic, payload in self.core.take_events():
-            self.status_pub.publish(String(data=dumps(payload)))
+        self._publish_events(self.core.take_events())
 
     def _publish_status(self) -> None:
         self.status_pub.publish(String(data=dumps(self.core.status())))
@@ -117,14 +118,21 @@ class CameraNode(Node):
         if self._thread.is_alive():
             self._thread.join(timeout=2.0)
         self.core.close()
-        logging.getLogger('rvm_camera').removeHandler(self._log_handler)
         super().destroy_node()
 
+    def shutdown(self) -> None:
+        """Stop reading and publish the final (offline) camera status while the context is valid."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2.0)
+        self.core.close()
+        self._flush_events()
 
-def main(args=None) -> None:
+
+def main(args=None) -> int:
     """Console script ``camera_node``."""
-    run_node(CameraNode, args)
+    return run_node(CameraNode, args, logger_names=LOGGERS)
 
 
 if __name__ == '__main__':
-    main()
+    raise SystemExit(main())

@@ -34,7 +34,8 @@ def test_node_publishes_images_and_status():
         probe.create_subscription(Image, 'image_raw', images.append, qos_profile_sensor_data)
         probe.create_subscription(String, 'camera/status', lambda m: statuses.append(m.data), 10)
         overrides = [Parameter('source', value=str(SAMPLE_VIDEO)), Parameter('fps', value=10.0),
-                     Parameter('frame_id', value='test_cam'), Parameter('loop', value=True)]
+                     Parameter('frame_id', value='test_cam'), Parameter('loop', value=True),
+                     Parameter('wait_for_detector', value=False)]
         node = CameraNode(parameter_overrides=overrides)
         from rclpy.executors import SingleThreadedExecutor
         executor = SingleThreadedExecutor()
@@ -53,3 +54,47 @@ def test_node_publishes_images_and_status():
     finally:
         rclpy.try_shutdown()
 
+
+
+def _pump(source, gate):
+    from camera_fakes import FakeClock
+
+    from rvm_camera.camera_config import CameraConfig
+    from rvm_camera.camera_core import CameraCore
+    from rvm_camera.ready_gate import FramePump
+    clock = FakeClock()
+    core = CameraCore(CameraConfig(source='fake', fps=0.0), clock, sleep=clock.sleep,
+                      wall_clock_ns=clock.wall_ns, source_factory=lambda cfg: source)
+    core.open()
+    published, statuses = [], []
+    return FramePump(core, gate, published.append, statuses.extend), published, statuses
+
+
+def test_a_recorded_source_publishes_no_frame_before_the_detector_is_ready():
+    from camera_fakes import MediaFake
+
+    from rvm_camera.ready_gate import DetectorReadyGate
+    gate = DetectorReadyGate(required=True)
+    pump, published, _statuses = _pump(MediaFake(count=5), gate)
+    for _ in range(3):
+        assert pump.step(wait_s=0.0) is True
+    assert published == [] and pump.held_rounds == 3 and pump.holding
+    gate.observe({'state': 'loading'})
+    gate.observe({'state': 'error', 'last_error': 'model missing'})
+    assert pump.step(wait_s=0.0) and published == []
+    gate.observe({'state': 'ready'})
+    while pump.step(wait_s=0.0):
+        pass
+    assert [f.seq for f in published] == [1, 2, 3, 4, 5], 'the first frame is not lost'
+
+
+def test_live_sources_and_a_disabled_gate_never_wait():
+    from camera_fakes import FakeClock, LiveFake, MediaFake
+
+    from rvm_camera.ready_gate import DetectorReadyGate
+    pump, published, _ = _pump(LiveFake(FakeClock()), DetectorReadyGate(required=True))
+    pump.step(wait_s=0.0)
+    assert len(published) == 1 and not pump.holding
+    pump, published, _ = _pump(MediaFake(count=2), DetectorReadyGate(required=False))
+    pump.step(wait_s=0.0)
+    assert len(published) == 1

@@ -1,11 +1,13 @@
 """rclpy adapter of :class:`rvm_detector.detector_core.DetectorCore` (ROS 2 Humble).
 
-Subscribes ``image_raw`` (QoS from parameters, sensor-data by default) into a
-keep-newest slot; one worker thread runs the core on the newest frame and
+Subscribes ``image_raw`` (sensor_msgs/Image) or, with ``image_input: compressed``,
+``image_raw/compressed`` (sensor_msgs/CompressedImage, e.g. ``ros2 bag play`` of the bundled
+bag) with QoS from parameters (sensor-data by default) into a keep-newest slot; one worker thread runs the core on the newest frame and
 publishes ``detections`` (vision_msgs/Detection2DArray), the annotated image,
 the mono8 label mask and the item/session JSON events (std_msgs/String).
-``rvm/command`` (JSON) reaches :meth:`DetectorCore.command`; ``detector/status``
-is published periodically.  A model that fails to load or a bad frame is logged
+``command`` (JSON) reaches :meth:`DetectorCore.command`; ``detector/status``
+is published (latched) at once after the model is loaded - the camera holds recorded
+sources until it says ``ready`` - and then periodically.  A model that fails to load or a bad frame is logged
 and reported on the status topic; the node stays up.
 """
 from __future__ import annotations
@@ -17,7 +19,7 @@ import time
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import String
 from vision_msgs.msg import Detection2DArray
 
@@ -25,14 +27,18 @@ from rvm_common import events
 from rvm_common.image_conv import ImageConversionError, numpy_to_image
 from rvm_common.ros_messages import ros_message_factory
 from rvm_common.params import ConfigError, declare_parameters
+from rvm_common.qos_profiles import qos_for, to_rclpy
 from rvm_common.spin_node import run_node
 from rvm_detector.annotate import annotate, label_mask
 from rvm_detector.detector_config import DetectorConfig
 from rvm_detector.detector_core import DetectorCore, FrameError
-from rvm_detector.frame_input import image_msg_to_bgr
+from rvm_detector.frame_input import compressed_msg_to_bgr, image_msg_to_bgr
 from rvm_detector.latest_frame import LatestFrame
 from rvm_detector.model_loader import ModelLoadError
 from rvm_detector.ros_conversions import detections_to_msg
+
+#: Python loggers whose records go to this node's rclpy logger
+LOGGERS = ('rvm_detector', 'rvm_common')
 
 
 class DetectorNode(Node):
@@ -52,17 +58,24 @@ class DetectorNode(Node):
         self.pub_detections = self.create_publisher(Detection2DArray, events.TOPIC_DETECTIONS, 10)
         self.pub_annotated = self.create_publisher(Image, events.TOPIC_ANNOTATED, 2)
         self.pub_label = self.create_publisher(Image, events.TOPIC_LABEL_MASK, 2)
-        self.pub_events = {topic: self.create_publisher(String, topic, 50)
+        self.pub_events = {topic: self.create_publisher(String, topic, to_rclpy(qos_for(topic)))
                            for topic in (events.TOPIC_VERDICT, events.TOPIC_PROCESSING, events.TOPIC_SESSION)}
-        self.pub_status = self.create_publisher(String, events.TOPIC_DETECTOR_STATUS, 10)
+        self.pub_status = self.create_publisher(String, events.TOPIC_DETECTOR_STATUS,
+                                                to_rclpy(qos_for(events.TOPIC_DETECTOR_STATUS)))
         try:
             self.core.load()
             self.get_logger().info(f'model {self.core.segmenter.path} on {self.core.segmenter.device} '
                                    f'(refine={self.config.refine})')
         except ModelLoadError as exc:
             self.get_logger().error(f'detector not ready: {exc}')
-        self.create_subscription(Image, events.TOPIC_IMAGE, self.on_image, image_qos)
-        self.create_subscription(String, events.TOPIC_COMMAND, self.on_command, 10)
+        self.publish_status()       # latched: a camera holding a recorded source starts now
+        if self.config.image_input == 'compressed':
+            self.create_subscription(CompressedImage, events.TOPIC_IMAGE + '/compressed',
+                                     lambda msg: self.on_image(msg, compressed_msg_to_bgr), image_qos)
+        else:
+            self.create_subscription(Image, events.TOPIC_IMAGE, self.on_image, image_qos)
+        self.create_subscription(String, events.TOPIC_COMMAND, self.on_command,
+                                 to_rclpy(qos_for(events.TOPIC_COMMAND)))
         self.create_timer(self.config.status_period_s, self.on_timer)
         self.add_on_set_parameters_callback(self.on_set_parameters)
         self.running = True
@@ -70,9 +83,9 @@ class DetectorNode(Node):
         self.worker.start()
 
     # -- callbacks (never block) -------------------------------------------------------------
-    def on_image(self, msg: Image) -> None:
+    def on_image(self, msg, convert=image_msg_to_bgr) -> None:
         try:
-            frame, stamp_ns, frame_id = image_msg_to_bgr(msg)
+            frame, stamp_ns, frame_id = convert(msg)
         except ImageConversionError as exc:
             with self.lock:
                 self.core.note_bad_frame(str(exc))
@@ -103,8 +116,12 @@ class DetectorNode(Node):
         with self.lock:
             emitted = self.core.tick(time.monotonic())
             self.core.note_dropped(self.slot.dropped)
-            status = dict(self.core.status(), frames_received=self.slot.received)
         self.publish_events(emitted)
+        self.publish_status()
+
+    def publish_status(self) -> None:
+        with self.lock:
+            status = dict(self.core.status(), frames_received=self.slot.received)
         self.pub_status.publish(String(data=events.dumps(status)))
 
     # -- worker ------------------------------------------------------------------------------
@@ -147,18 +164,28 @@ class DetectorNode(Node):
                     f"item {payload['item_id'][:8]}: {payload['category']} {payload['confidence']:.2f} "
                     f"{'accepted' if payload['accepted'] else 'rejected: ' + str(payload['reason'])}")
 
-    def destroy_node(self) -> None:
+    def stop_worker(self) -> None:
         self.running = False
         self.slot.close()
         if self.worker.is_alive():
             self.worker.join(timeout=5.0)
+
+    def shutdown(self) -> None:
+        """End the open session (its summary goes out) while the context is still valid."""
+        self.stop_worker()
+        with self.lock:
+            emitted = self.core.shutdown()
+        self.publish_events(emitted)
+
+    def destroy_node(self) -> None:
+        self.stop_worker()
         super().destroy_node()
 
 
-def main(args=None) -> None:
+def main(args=None) -> int:
     """Console script ``detector_node``."""
-    run_node(DetectorNode, args)
+    return run_node(DetectorNode, args, logger_names=LOGGERS)
 
 
 if __name__ == '__main__':
-    main()
+    raise SystemExit(main())

@@ -1,10 +1,12 @@
 """rclpy adapter of :class:`rvm_health.health_core.HealthCore` (ROS 2 Humble).
 
-Subscribes to the pipeline status topics, item topics and ``rvm/command``
-(std_msgs/String JSON), publishes ``rvm/status`` and ``rvm/health``
-(std_msgs/String JSON) and ``/diagnostics`` (diagnostic_msgs/DiagnosticArray).
-External tools (tegrastats, nvidia-smi) run in background threads inside the
-collectors, so no callback here ever waits on them.
+Subscribes to the pipeline status topics, item topics and ``command`` (std_msgs/String
+JSON), publishes ``status`` and ``health`` (std_msgs/String JSON, latched) and
+``/diagnostics`` (diagnostic_msgs/DiagnosticArray).  With ``camera_watch: image`` or
+``compressed`` (no camera node, e.g. ``ros2 bag play``) the camera is watched through the
+frames arriving on ``image_raw`` / ``image_raw/compressed`` (``rvm_health.image_watch``).
+External tools (tegrastats, nvidia-smi) run in background threads inside the collectors, so
+no callback here ever waits on them.
 """
 from __future__ import annotations
 
@@ -12,45 +14,69 @@ import time
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.qos import qos_profile_sensor_data
 from std_msgs.msg import String
 
 from rvm_common import events
-from rvm_common.ros_messages import ros_message_factory
 from rvm_common.params import declare_parameters
-from rvm_common.spin_node import run_node
+from rvm_common.qos_profiles import QosSpec, qos_for, to_rclpy
+from rvm_common.ros_messages import ros_message_factory
+from rvm_common.spin_node import refuse_parameter_changes, run_node
 from rvm_health.diagnostics_msgs import to_diagnostic_array
 from rvm_health.health_config import HealthConfig
 from rvm_health.health_core import ITEM_TOPICS, HealthCore
+from rvm_health.image_watch import WATCH_TOPICS, ImageArrivalWatch
 from rvm_health.readings import OK
 
-TICK_PERIOD_S = 0.25
-
+#: Python loggers whose records go to this node's rclpy logger
+LOGGERS = ('rvm_health', 'rvm_common')
 
 
 class HealthNode(Node):
     """Health monitor node: RVM status, health events and /diagnostics."""
 
-    def __init__(self) -> None:
-        super().__init__('health')
+    def __init__(self, **node_kwargs) -> None:
+        super().__init__('health', **node_kwargs)
         self.config = declare_parameters(self, HealthConfig)
+        refuse_parameter_changes(self)   # the core reads its config once
         self.core = HealthCore(self.config)
         self.factory = ros_message_factory()
-        qos = QoSProfile(depth=self.config.qos_depth, reliability=(
-            ReliabilityPolicy.RELIABLE if self.config.qos_reliable else ReliabilityPolicy.BEST_EFFORT))
-        self.status_publisher = self.create_publisher(String, events.TOPIC_RVM_STATUS, qos)
-        self.health_publisher = self.create_publisher(String, events.TOPIC_HEALTH, qos)
+        self.status_publisher = self.create_publisher(
+            String, events.TOPIC_RVM_STATUS, to_rclpy(qos_for(events.TOPIC_RVM_STATUS)))
+        self.health_publisher = self.create_publisher(
+            String, events.TOPIC_HEALTH, to_rclpy(qos_for(events.TOPIC_HEALTH)))
         self.diagnostics_publisher = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.image_watch = None
+        watched = WATCH_TOPICS[self.config.camera_watch]
         topics = {spec.topic for spec in self.core.rules.components}
+        if watched:
+            topics.discard(events.TOPIC_CAMERA_STATUS)
+            self.image_watch = ImageArrivalWatch(watched)
+            self._subscribe_images(watched)
         topics.update(ITEM_TOPICS)
         topics.add(events.TOPIC_COMMAND)
         self.subscriptions_by_topic = {
-            topic: self.create_subscription(String, topic, lambda msg, t=topic: self.on_message(t, msg), qos)
+            topic: self.create_subscription(String, topic, lambda msg, t=topic: self.on_message(t, msg),
+                                            self._qos(topic))
             for topic in sorted(topics)}
         for level, note in self.core.startup_notes(time.monotonic()):
             (self.get_logger().info if level == OK else self.get_logger().warning)(note)
-        self.tick_timer = self.create_timer(TICK_PERIOD_S, self.on_tick)
+        self.tick_timer = self.create_timer(self.config.tick_period_s, self.on_tick)
         self.diagnostics_timer = self.create_timer(self.config.diagnostics_period, self.on_diagnostics)
+
+    def _qos(self, topic: str):
+        # items are counted once: no replay of a latched history after a restart
+        spec = qos_for(topic, replay=topic not in ITEM_TOPICS)
+        depth = max(spec.depth, self.config.qos_depth)
+        return to_rclpy(QosSpec(depth=depth, reliable=spec.reliable and self.config.qos_reliable,
+                                latched=spec.latched))
+
+    def _subscribe_images(self, topic: str) -> None:
+        from sensor_msgs.msg import CompressedImage, Image
+        kind = CompressedImage if topic.endswith('compressed') else Image
+        self.create_subscription(kind, topic, lambda _msg: self.image_watch.on_image(),
+                                 qos_profile_sensor_data)
+        self.get_logger().info(f'no camera node: watching frames on {topic}')
 
     def on_message(self, topic: str, msg: String) -> None:
         error = self.core.observe_raw(topic, msg.data, time.monotonic())
@@ -58,7 +84,12 @@ class HealthNode(Node):
             self.get_logger().warning(f'ignored message: {error}', throttle_duration_sec=10.0)
 
     def on_tick(self) -> None:
-        self.publish_all(self.core.update(time.monotonic()))
+        now = time.monotonic()
+        if self.image_watch is not None:
+            status = self.image_watch.status()
+            if status is not None:
+                self.core.observe(events.TOPIC_CAMERA_STATUS, status, now)
+        self.publish_all(self.core.update(now))
 
     def publish_all(self, emitted: list) -> None:
         for topic, payload in emitted:
@@ -77,10 +108,10 @@ class HealthNode(Node):
         self.publish_all(self.core.close(time.monotonic()))
 
 
-def main(args=None) -> None:
+def main(args=None) -> int:
     """Console script ``health_node``."""
-    run_node(HealthNode, args)
+    return run_node(HealthNode, args, logger_names=LOGGERS)
 
 
 if __name__ == '__main__':
-    main()
+    raise SystemExit(main())

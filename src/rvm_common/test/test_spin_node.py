@@ -1,0 +1,174 @@
+"""The adapters' shared main (spin_node), exercised with a fake rclpy: signals, shutdown order,
+the logging bridge, the parameter refusal and the console-script guard."""
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+import types
+
+import pytest
+
+from rvm_common import spin_node
+from rvm_common.spin_node import (RosLogHandler, bridge_python_logging, install_stop_handlers,
+                                  ros_entry, run_node)
+
+
+class FakeRosLogger:
+    """Records (method, text) like an rclpy RcutilsLogger."""
+
+    def __init__(self, level: int = 20):
+        self.records: list[tuple[str, str]] = []
+        self.level = level
+
+    def get_effective_level(self) -> int:
+        return self.level
+
+    def __getattr__(self, method):
+        if method in ('debug', 'info', 'warning', 'error', 'fatal'):
+            return lambda text: self.records.append((method, text))
+        raise AttributeError(method)
+
+
+def test_python_records_reach_the_ros_logger_at_their_level_and_nothing_else():
+    ros = FakeRosLogger(level=10)
+    undo = bridge_python_logging(ros, ['rvm_fakecore'])
+    try:
+        log = logging.getLogger('rvm_fakecore.part')
+        log.debug('d')
+        log.info('i %s', 1)
+        log.warning('w')
+        log.error('e')
+        log.critical('c')
+        assert ros.records == [('debug', '[rvm_fakecore.part] d'), ('info', '[rvm_fakecore.part] i 1'),
+                               ('warning', '[rvm_fakecore.part] w'), ('error', '[rvm_fakecore.part] e'),
+                               ('fatal', '[rvm_fakecore.part] c')]
+        assert logging.getLogger('rvm_fakecore').propagate is False, 'no second copy on stderr'
+    finally:
+        undo()
+    logging.getLogger('rvm_fakecore').info('after')
+    assert len(ros.records) == 5 and logging.getLogger('rvm_fakecore').propagate is True
+
+
+def test_the_ros_level_filters_python_records():
+    ros = FakeRosLogger(level=30)   # --log-level warn
+    undo = bridge_python_logging(ros, ['rvm_fakecore2'])
+    try:
+        logging.getLogger('rvm_fakecore2').info('dropped')
+        logging.getLogger('rvm_fakecore2').warning('kept')
+    finally:
+        undo()
+    assert ros.records == [('warning', '[rvm_fakecore2] kept')]
+
+
+def test_a_failing_ros_logger_never_raises_into_the_core(monkeypatch):
+    class Broken:
+        def info(self, text):
+            raise RuntimeError('context gone')
+    handler = RosLogHandler(Broken())
+    monkeypatch.setattr(logging, 'raiseExceptions', False)
+    handler.emit(logging.LogRecord('x', logging.INFO, __file__, 1, 'm', (), None))
+
+
+def test_sigterm_only_sets_the_stop_flag_and_the_old_handler_comes_back():
+    before = signal.getsignal(signal.SIGTERM)
+    stop = threading.Event()
+    undo = install_stop_handlers(stop)
+    try:
+        signal.raise_signal(signal.SIGTERM)
+        assert stop.is_set()
+    finally:
+        undo()
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+class FakeExecutor:
+    def __init__(self, rclpy):
+        self.rclpy = rclpy
+
+    def add_node(self, node):
+        self.rclpy.calls.append('add_node')
+
+    def spin_once(self, timeout_sec=None):
+        self.rclpy.spins += 1
+        if self.rclpy.spins == 3:
+            signal.raise_signal(signal.SIGINT)   # Ctrl-C while spinning
+
+
+class FakeRclpy:
+    """The few rclpy calls run_node makes, recording their order."""
+
+    SignalHandlerOptions = types.SimpleNamespace(NO='NO', ALL='ALL')
+
+    def __init__(self):
+        self.calls: list = []
+        self.spins = 0
+        self.context_ok = False
+        self.executors = types.SimpleNamespace(SingleThreadedExecutor=lambda: FakeExecutor(self))
+
+    def init(self, *, args=None, signal_handler_options=None):
+        self.calls.append(('init', signal_handler_options))
+        self.context_ok = True
+
+    def ok(self):
+        return self.context_ok
+
+    def try_shutdown(self):
+        self.calls.append('try_shutdown')
+        self.context_ok = False
+
+
+class FakeNode:
+    def __init__(self, rclpy):
+        self.rclpy = rclpy
+        self.logger = FakeRosLogger()
+
+    def get_logger(self):
+        return self.logger
+
+    def shutdown(self):
+        # the final `offline` status: must be published while the context is valid
+        self.rclpy.calls.append(('final status', self.rclpy.ok()))
+        logging.getLogger('rvm_fakenode').info('session ended')
+
+    def destroy_node(self):
+        self.rclpy.calls.append('destroy_node')
+
+
+def test_run_node_publishes_the_final_status_before_the_context_goes(monkeypatch):
+    monkeypatch.setattr(spin_node, 'FINAL_FLUSH_S', 0.0)
+    rclpy = FakeRclpy()
+    node_holder = []
+
+    def make():
+        node_holder.append(FakeNode(rclpy))
+        return node_holder[0]
+    sigint_before = signal.getsignal(signal.SIGINT)
+    status = run_node(make, ['--ros-args'], logger_names=['rvm_fakenode'], rclpy_module=rclpy)
+    assert status == 0
+    assert rclpy.calls[0] == ('init', 'NO'), 'rclpy must not install its own signal handlers'
+    assert rclpy.calls[1:] == ['add_node', ('final status', True), 'destroy_node', 'try_shutdown']
+    assert node_holder[0].logger.records == [('info', '[rvm_fakenode] session ended')]
+    assert signal.getsignal(signal.SIGINT) is sigint_before
+
+
+def test_run_node_reports_a_node_that_fails_to_start(capsys):
+    rclpy = FakeRclpy()
+
+    def make():
+        raise RuntimeError('no camera')
+    assert run_node(make, rclpy_module=rclpy) == 1
+    assert 'RuntimeError: no camera' in capsys.readouterr().err
+    assert rclpy.calls[-1] == 'try_shutdown'
+
+
+def test_node_console_scripts_say_rclpy_is_missing_in_one_line(monkeypatch, capsys):
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, 'find_spec', lambda name, *a: None if name == 'rclpy' else real(name, *a))
+    assert ros_entry('rvm_camera.camera_node', 'camera_node') == 2
+    assert capsys.readouterr().err == 'camera_node: needs ROS 2 Humble (rclpy); use rvm-edge run\n'
+    with pytest.raises(SystemExit) as exit_info:
+        spin_node.bridge_main()
+    assert exit_info.value.code == 2
