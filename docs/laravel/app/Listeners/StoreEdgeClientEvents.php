@@ -1,0 +1,60 @@
+<?php
+
+namespace App\Listeners;
+
+use App\Jobs\StoreEdgeEvents;
+use App\Services\EdgeEventStore;
+use App\Support\MachineSockets;
+use Illuminate\Support\Facades\Log;
+use Laravel\Reverb\Events\MessageReceived;
+
+/**
+ * Runs inside `php artisan reverb:start`, for every frame any client sends. Keeps the edge's
+ * durable client events and queues their storage: a broadcast from here would be an HTTP
+ * call from Reverb's event loop to Reverb itself, and must wait for the queue worker.
+ *
+ * Registered by Laravel's event discovery (app/Listeners); do not also Event::listen() it.
+ */
+class StoreEdgeClientEvents
+{
+    /** Wire name of a durable client event => its type (docs/schemas/<type>.json). */
+    public const DURABLE_CLIENT_EVENTS = [
+        'client-detection-completed' => 'detection-completed',
+        'client-session-completed' => 'session-completed',
+    ];
+
+    /** private-rvm.{rvm_id}, rvm_id as docs/schemas/envelope.json allows it. */
+    public const CHANNEL_PATTERN = '/^private-rvm\.([A-Za-z0-9_-]{1,64})$/';
+
+    public function handle(MessageReceived $event): void
+    {
+        // $event->message is the frame's raw JSON text; decoded to objects so {} stays {}.
+        $frame = json_decode($event->message);
+        $name = is_object($frame) ? ($frame->event ?? null) : null;
+        if (! is_string($name) || ! array_key_exists($name, self::DURABLE_CLIENT_EVENTS)) {
+            return;   // pusher:ping, pusher:subscribe, client-manual-sync, ...
+        }
+        $channel = is_string($frame->channel ?? null) ? $frame->channel : '';
+        if (! preg_match(self::CHANNEL_PATTERN, $channel, $match)) {
+            return;
+        }
+        if ($event->connection->app()->acceptClientEventsFrom() === 'none') {
+            return;   // Reverb answered pusher:error 4301; the edge keeps the event and retries
+        }
+        $rvmId = $match[1];
+        $socketId = $event->connection->id();
+        if (MachineSockets::machineOf($socketId) !== $rvmId) {
+            Log::warning("rvm-edge: {$name} on {$channel} from socket {$socketId}, which Laravel did not "
+                ."authorize as machine {$rvmId} (or the cache store is not shared with reverb:start); "
+                .'closing it: the edge re-authorizes and re-sends');
+            $event->connection->disconnect();
+
+            return;
+        }
+        MachineSockets::remember($socketId, $rvmId);
+        // The edge may send data as an object or as a JSON string (Pusher style): both are stored.
+        $data = $frame->data ?? null;
+        $json = is_string($data) ? $data : json_encode($data, EdgeEventStore::JSON_FLAGS);
+        StoreEdgeEvents::dispatch($rvmId, [$json]);
+    }
+}
