@@ -116,7 +116,9 @@
       return;
     }
     const port = Number(s.port) || (s.tls ? 443 : 80);
-    const headers = s.token ? { Authorization: `Bearer ${s.token}` } : {};
+    // Accept: application/json makes Laravel answer a guest with a JSON 401 (never a login redirect)
+    const headers = { Accept: 'application/json' };
+    if (s.token) headers.Authorization = `Bearer ${s.token}`;
     const endpoint = s.auth || '/api/v2/broadcasting/auth';
     pusher = new Pusher(s.key, {
       cluster: 'local', wsHost: s.host, wsPort: port, wssPort: port, forceTLS: !!s.tls,
@@ -163,12 +165,22 @@
     try { return JSON.parse(data); } catch (e) { return undefined; }
   }
 
+  const AUTH_ERRORS = {
+    401: 'the auth endpoint refused the Bearer token (HTTP 401: missing, wrong or expired); set a valid token',
+    403: 'this token may not use the channel (HTTP 403: another machine, or not an operator)',
+  };
+
   function onEvent(channel, event, raw) {
     if (event.startsWith('pusher:') || event.startsWith('pusher_internal:')) {
       if (event === 'pusher:subscription_succeeded') log(`subscribed to ${channel}`, 'ok');
       if (event === 'pusher:subscription_error') {
         const status = raw && (raw.status || raw.type);
-        log(`subscription to ${channel} refused${status ? ` (${status})` : ''}`, 'error');
+        const why = AUTH_ERRORS[raw && raw.status];
+        log(`subscription to ${channel} refused${status ? ` (${status})` : ''}${why ? `: ${why}` : ''}`, 'error');
+        if (why) {
+          $('settings-error').textContent = `${channel}: ${why}`;
+          $('settings-error').hidden = false;
+        }
       }
       return;
     }
