@@ -10,7 +10,7 @@ Measured in one run, on the same server:
 3. RSS of this process (the bridge runs in it) at start and after ``--minutes``
    of steady load (default 1; the issue's 10-minute figure is ``--minutes 10``).
 
-    python bench/bench_bridge.py [--events 2000] [--rate 50] [--minutes 1]
+    python bench/bench_bridge.py [--events 2000] [--rate 50] [--minutes 1] [--quick]
 """
 from __future__ import annotations
 
@@ -97,7 +97,11 @@ def main() -> None:
     parser.add_argument('--latency-events', type=int, default=500, help='events per latency run')
     parser.add_argument('--rate', type=float, default=50.0, help='paced rate (events/s) for latency and load')
     parser.add_argument('--minutes', type=float, default=1.0, help='steady-load duration for the RSS figure')
+    parser.add_argument('--quick', action='store_true',
+                        help='100/20 events and 3 s of load: checks the benchmark runs (test suite)')
     args = parser.parse_args()
+    if args.quick:
+        args.events, args.latency_events, args.minutes = 100, 20, 0.05
 
     proc = psutil.Process()
     tmp = Path(tempfile.mkdtemp(prefix='bench-bridge-'))

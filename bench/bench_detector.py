@@ -7,6 +7,7 @@ Prints figures and ratios measured in the same run; never asserts.
     python bench/bench_detector.py                      # CPU, bundled model (else random yolo11n-seg)
     python bench/bench_detector.py --device cuda:0      # when a GPU is lent
     python bench/bench_detector.py --model path.pt --sam2-weights ~/models/sam2.1_t.pt
+    python bench/bench_detector.py --quick              # 3 frames, 1 small SAM2 run: does it still run?
 
 Targets (issue 6): core / bare predict <= 1.05x, SAM2 3 boxes / 1 box <= 1.2x.
 """
@@ -79,7 +80,11 @@ def main(argv=None) -> int:
     ap.add_argument('--sam2-runs', type=int, default=3)
     ap.add_argument('--threads', type=int, default=0, help='torch threads (0 = all cores)')
     ap.add_argument('--skip-sam2', action='store_true', help='only the YOLO / core figures')
+    ap.add_argument('--quick', action='store_true',
+                    help='3 frames and one SAM2 run at imgsz 512: checks the benchmark runs (test suite)')
     args = ap.parse_args(argv)
+    if args.quick:
+        args.frames, args.sam2_runs, args.sam2_imgsz = 3, 1, min(args.sam2_imgsz, 512)
 
     import torch
 
