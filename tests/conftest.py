@@ -12,6 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))   # `import support.*` from any subfolder
 
 from rvm_bringup.soketi import SoketiServer  # noqa: E402
+from rvm_common.log_propagation import propagating_rvm_loggers  # noqa: E402
 from support.peers import PusherListener  # noqa: E402
 from support.tcp_proxy import TcpProxy  # noqa: E402
 
@@ -55,3 +56,10 @@ def tcp_proxy():
     yield make
     for proxy in proxies:
         proxy.close()
+
+
+@pytest.fixture(autouse=True)
+def _rvm_logs_reach_caplog():
+    """Under ROS's pytest plugins (LaunchLogger: propagate=False) caplog still sees our records."""
+    with propagating_rvm_loggers():
+        yield

@@ -6,6 +6,8 @@ import os
 import numpy as np
 import pytest
 
+from rvm_common.log_propagation import propagating_rvm_loggers
+
 os.environ['YOLO_OFFLINE'] = '1'
 os.environ.setdefault('YOLO_AUTOINSTALL', 'False')
 
@@ -68,3 +70,10 @@ def sam2_tiny():
 def frame() -> np.ndarray:
     rng = np.random.default_rng(0)
     return rng.integers(0, 255, size=(120, 160, 3), dtype=np.uint8)
+
+
+@pytest.fixture(autouse=True)
+def _rvm_logs_reach_caplog():
+    """Under ROS's pytest plugins (LaunchLogger: propagate=False) caplog still sees our records."""
+    with propagating_rvm_loggers():
+        yield
