@@ -249,6 +249,13 @@ def test_the_guide_channel_table_uses_only_known_channels_events_and_schemas():
             schema(link)
 
 
+def test_the_guide_envelope_table_names_only_envelope_fields():
+    section = GUIDE.read_text().split('## 2. Payloads', 1)[1].split('\n**Size.**', 1)[0]
+    fields = re.findall(r'^\| `([a-z_]+)` \|', section, re.M)
+    assert {'type', 'version', 'event_id', 'rvm_id', 'timestamp', 'outbox_id', 'seq'} <= set(fields)
+    assert set(fields) <= properties('envelope'), f'not in envelope.json: {set(fields) - properties("envelope")}'
+
+
 # ---- machine ids: the schema, the PHP and Laravel's channel matching agree -----------------------
 
 RVM_ID = r'[A-Za-z0-9_-]{1,64}'
