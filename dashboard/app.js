@@ -10,15 +10,17 @@
   const MAX_ROWS = 20;
   const MAX_SEEN = 5000;
   const MAX_LOG = 40;
-  const SETTINGS_KEYS = ['host', 'port', 'key', 'tls', 'auth', 'token', 'rvm', 'sync'];
 
   // Everything the page has seen; exposed read-only as window.rvmDashboard for tests and debugging.
   const model = {
     connection: 'initialized', socketId: null, reconnects: 0, connectedOnce: false,
     events: 0, duplicates: 0, malformed: 0, seen: new Map(), lastSeq: {},
     machines: {}, health: {}, verdicts: [], processing: new Map(), sessions: [], timezone: null,
-    received: [],
+    received: [], latest: {}, lastHeard: {},   // per machine: newest event by kind; newest timestamp (ms)
   };
+  const F = window.RvmFreshness;
+  const LIVE_KINDS = ['status-updated', 'health-updated', 'timezone-synced'];
+  const TICK_MS = 500;                       // how often ages and stale marks are refreshed
   window.rvmDashboard = model;
   let pusher = null;
   let settings = {};
@@ -64,35 +66,6 @@
     const time = new Date().toLocaleTimeString([], { hour12: false });
     list.prepend(el('li', { class: level || 'info' }, el('time', { text: time }), text));
     while (list.children.length > MAX_LOG) list.lastChild.remove();
-  }
-
-  // ---- settings: URL query > saved (localStorage, never the token) > form -----------------------
-  function readSettings() {
-    const saved = JSON.parse(localStorage.getItem('rvm-dashboard') || '{}');
-    const query = new URLSearchParams(location.search);
-    const out = {};
-    for (const k of SETTINGS_KEYS) out[k] = query.has(k) ? query.get(k) : (saved[k] || '');
-    if (query.has('token')) {            // do not leave a bearer token in the address bar / history
-      query.delete('token');
-      history.replaceState(null, '', `${location.pathname}${query.toString() ? '?' + query : ''}`);
-    }
-    out.tls = ['1', 'true', 'on'].includes(String(out.tls).toLowerCase());
-    return out;
-  }
-  function fillForm(s) {
-    const form = $('settings-form');
-    for (const k of SETTINGS_KEYS) {
-      if (k === 'tls') form.elements.tls.checked = !!s.tls;
-      else form.elements[k].value = s[k] || '';
-    }
-  }
-  function formSettings() {
-    const form = $('settings-form');
-    const s = {};
-    for (const k of SETTINGS_KEYS) s[k] = k === 'tls' ? form.elements.tls.checked : form.elements[k].value.trim();
-    const { token, ...keep } = s;
-    localStorage.setItem('rvm-dashboard', JSON.stringify(keep));
-    return s;
   }
 
   // ---- connection -------------------------------------------------------------------------------
@@ -202,6 +175,9 @@
     }
     model.events += 1;
     model.received.push({ channel, event: name, data, displayed_at_ms: Date.now() });
+    const stamp = F.stampMs(data);
+    if (stamp !== null && data.rvm_id) model.lastHeard[data.rvm_id] = Math.max(model.lastHeard[data.rvm_id] || 0, stamp);
+    if (LIVE_KINDS.includes(name) && !keepNewest(name, data)) return;   // an older one after a newer one
     if (model.received.length > 500) model.received.shift();
     $('count-events').textContent = model.events;
     checkSeq(data);
@@ -219,21 +195,38 @@
 
   const machineId = (d) => d.rvm_id || 'unknown';
 
+  /** Remember `data` as the machine's newest event of `kind`; false when a newer one is shown already. */
+  function keepNewest(kind, data) {
+    const byKind = model.latest[machineId(data)] || (model.latest[machineId(data)] = {});
+    const shown = byKind[kind];
+    if (shown && (F.stampMs(shown) || 0) > (F.stampMs(data) || 0)) return false;
+    byKind[kind] = data;
+    return true;
+  }
+
+  /** The age label of one panel part; `refreshAges` keeps its text and the stale mark current. */
+  const ageLabel = (rvm, kind, id) => el('p', { class: 'age muted', id, 'data-rvm': rvm, 'data-kind': kind });
+
+  const refreshAges = () => window.RvmLiveView.refresh(model);
+
   function renderMachines() {
     const box = $('machines');
     box.replaceChildren();
     for (const [id, st] of Object.entries(model.machines)) {
       const alerts = (st.alerts || []).slice(-5).reverse();
-      box.append(el('article', { class: 'machine', 'data-rvm': id },
+      box.append(el('article', { class: 'machine', 'data-rvm': id, 'data-fresh': '' },
         el('div', { class: 'machine-head' },
           el('span', { class: 'rvm-id', text: id }),
           el('span', { class: `state state-${st.state}`, id: `state-${id}`, text: st.state || '?' })),
         el('p', { class: 'muted', text: `since ${clockTime(st.since)}${st.previous_state ? ` · was ${st.previous_state}` : ''}` }),
+        el('p', { class: 'offline', hidden: true }),
         (st.reasons || []).length ? el('p', { class: 'reasons', text: st.reasons.join(' · ') }) : null,
         alerts.length ? el('ul', { class: 'alerts' }, alerts.map((a) =>
           el('li', { class: `alert ${a.level}` }, el('b', { text: a.kind }), ` ${a.message} `,
-            el('span', { class: 'muted', text: clockTime(a.since) })))) : el('p', { class: 'muted', text: 'no alerts' })));
+            el('span', { class: 'muted', text: clockTime(a.since) })))) : el('p', { class: 'muted', text: 'no alerts' }),
+        ageLabel(id, 'status-updated', `status-age-${id}`)));
     }
+    refreshAges();
   }
 
   function renderHealth() {
@@ -243,7 +236,7 @@
       const cpu = h.cpu || {}, mem = h.memory || {}, pipe = h.pipeline || {};
       const temps = Object.entries(h.temperatures || {});
       const extra = Object.entries(pipe).filter(([k]) => !['camera_fps', 'detector_fps', 'bridge_state'].includes(k));
-      box.append(el('article', { class: 'health', 'data-rvm': id },
+      box.append(el('article', { class: 'health', 'data-rvm': id, 'data-fresh': '' },
         Object.keys(model.health).length > 1 ? el('h3', { text: id }) : null,
         el('div', { class: 'figures-grid' },
           figure('CPU', `${num(cpu.percent)} %`, meter(cpu.percent)),
@@ -261,39 +254,12 @@
             .map(([k, v]) => figure(k.replace(/_/g, ' '), typeof v === 'number' ? count(v) : String(v ?? '–'))),
           ...Object.entries(pipe.components || {}).map(([name, c]) => figure(name,
             `${(c && c.state) || '–'}${c && c.stale ? ' (stale)' : ''}${c && typeof c.rate_hz === 'number' ? ` · ${num(c.rate_hz)} Hz` : ''}`))),
-        el('p', { class: 'muted', text: `updated ${clockTime(h.timestamp)}` })));
+        ageLabel(id, 'health-updated', `health-age-${id}`)));
     }
+    refreshAges();
   }
 
-  function drawVerdict(canvas, d) {
-    const ctx = canvas.getContext('2d');
-    const fw = (d.frame && d.frame.width) || 640, fh = (d.frame && d.frame.height) || 480;
-    const s = Math.min(canvas.width / fw, canvas.height / fh);
-    ctx.fillStyle = '#1d2733';
-    ctx.fillRect(0, 0, canvas.width, canvas.height);
-    ctx.save();
-    ctx.scale(s, s);
-    const color = d.accepted ? '#2fbf71' : '#e5484d';
-    const mask = d.mask && Array.isArray(d.mask.polygon) ? d.mask.polygon : [];
-    if (mask.length >= 3) {
-      ctx.beginPath();
-      mask.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
-      ctx.closePath();
-      ctx.fillStyle = d.accepted ? 'rgba(47,191,113,0.35)' : 'rgba(229,72,77,0.35)';
-      ctx.fill();
-      ctx.lineWidth = 2 / s;
-      ctx.strokeStyle = color;
-      ctx.stroke();
-    }
-    const b = d.bbox || {};
-    if ([b.x1, b.y1, b.x2, b.y2].every((v) => typeof v === 'number')) {
-      ctx.setLineDash([6 / s, 4 / s]);
-      ctx.lineWidth = 1.5 / s;
-      ctx.strokeStyle = '#f5f7fa';
-      ctx.strokeRect(b.x1, b.y1, b.x2 - b.x1, b.y2 - b.y1);
-    }
-    ctx.restore();
-  }
+  const drawVerdict = (canvas, d) => window.RvmVerdictCanvas.draw(canvas, d);
 
   function onVerdict(d) {
     const latency = Date.now() - Date.parse(d.capture_time);
@@ -357,7 +323,10 @@
     const status = $('tz-status');
     status.textContent = `${d.status} (${d.trigger}) at ${clockTime(d.timestamp)}${d.error ? ` · ${d.error}` : ''}`;
     status.className = d.status === 'synced' ? 'ok' : 'bad';
-    if (d.trigger === 'manual') $('sync-message').textContent = `machine ${machineId(d)} synced`;
+    const age = $('tz-age');
+    age.dataset.rvm = machineId(d);
+    refreshAges();
+    if (sync.answer(d)) log(`manual sync answered by ${machineId(d)}`, 'ok');
   }
 
   const HANDLERS = {
@@ -368,51 +337,58 @@
     'session-completed': onSession,
     'timezone-synced': onTimezone,
     'manual-sync': (d) => {
-      $('sync-message').textContent = `manual sync requested${d.requested_by ? ` by ${d.requested_by}` : ''}, waiting for the machine…`;
-      log('manual-sync sent to the machines', 'ok');
+      sync.echoed(d);
+      log(`manual sync requested${d.requested_by ? ` by ${d.requested_by}` : ''} (sent to the machines)`, 'ok');
     },
     command: (d, channel) => log(`command ${d.command} on ${channel}`),
   };
 
   // ---- manual sync ------------------------------------------------------------------------------
-  function requestId() {
-    return (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+  // a request_id per click, echoed by the machine's timezone-synced; ?sync_timeout=S (default 10 s)
+  const syncTimeout = Number(new URLSearchParams(location.search).get('sync_timeout')) || 10;
+  const sync = new window.RvmManualSync.ManualSync({
+    timeoutS: syncTimeout, whyNoAnswer,
+    render: (text, state) => { const m = $('sync-message'); m.textContent = text; m.dataset.state = state; },
+  });
+
+  function whyNoAnswer() {
+    const subscribed = (name) => { const c = pusher && name && pusher.channel(name); return !!(c && c.subscribed); };
+    return window.RvmLiveView.whyNoAnswer({
+      connected: !!pusher && model.connection === 'connected', subscribed, viaHttp: !!settings.sync,
+      privateChannel: settings.rvm ? PRIVATE_CHANNEL(settings.rvm) : null, rvm: settings.rvm, model,
+    });
   }
 
   async function manualSync() {
-    const message = $('sync-message');
-    const body = { requested_by: 'dashboard', request_id: requestId() };
+    const body = sync.send('dashboard');
+    if (!body) return;
     if (settings.sync) {
-      message.textContent = 'requesting…';
       try {
         const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
         if (settings.token) headers.Authorization = `Bearer ${settings.token}`;
         const resp = await fetch(settings.sync, { method: 'POST', headers, body: JSON.stringify(body) });
         if (!resp.ok) throw new Error(`HTTP ${resp.status}`);
-        // the manual-sync event itself may already have arrived and said more
-        if (message.textContent === 'requesting…') message.textContent = 'requested, waiting for the machine…';
+        sync.sent('HTTP');
       } catch (err) {
-        message.textContent = `manual sync failed: ${err.message}`;
+        sync.fail(err.message);
         log(`manual sync request failed: ${err.message}`, 'error');
       }
       return;
     }
     const channel = pusher && settings.rvm && pusher.channel(PRIVATE_CHANNEL(settings.rvm));
-    if (channel && channel.subscribed && channel.trigger('client-manual-sync', body)) {
-      message.textContent = 'client event sent, waiting for the machine…';
-    } else {
-      message.textContent = 'set a manual-sync URL, or a machine id whose private channel allows client events';
-    }
+    if (channel && channel.subscribed && channel.trigger('client-manual-sync', body)) sync.sent('client event');
+    else sync.fail(whyNoAnswer() || 'set a manual-sync URL, or a machine id whose private channel allows client events');
   }
 
   // ---- wiring -----------------------------------------------------------------------------------
   document.addEventListener('DOMContentLoaded', () => {
-    const initial = readSettings();
-    fillForm(initial);
+    const initial = window.RvmSettings.read();
+    window.RvmSettings.fill($('settings-form'), initial);
     $('toggle-settings').addEventListener('click', () => { $('settings').hidden = !$('settings').hidden; });
-    $('settings-form').addEventListener('submit', (e) => { e.preventDefault(); connect(formSettings()); });
+    $('settings-form').addEventListener('submit', (e) => { e.preventDefault(); connect(window.RvmSettings.fromForm($('settings-form'))); });
     $('disconnect').addEventListener('click', disconnect);
     $('manual-sync').addEventListener('click', manualSync);
+    setInterval(refreshAges, TICK_MS);
     if (typeof Pusher === 'undefined') {
       log('pusher-js missing: run scripts/setup (vendors it into dashboard/vendor/)', 'error');
       return;

@@ -109,13 +109,17 @@ def test_page_shows_status_health_verdicts_and_manual_sync(demo, browser, pusher
     record = listener.wait_for(lambda r: r.get('event') == events.EVENT_MANUAL_SYNC)
     data = record['data'] if isinstance(record['data'], dict) else json.loads(record['data'])
     validate_event(data, events.EVENT_MANUAL_SYNC)
-    assert data['requested_by'] == 'dashboard'
+    assert data['requested_by'] == 'dashboard' and len(data['request_id']) >= 8
+    browser.wait("document.getElementById('sync-message').textContent.startsWith('sent')")
     browser.wait("document.getElementById('sync-message').textContent.includes('manual sync requested')")
-    # phase 1 stands in for the edge's answer (the bridge tests cover the real one)
+    # phase 1 stands in for the edge's answer (the bridge tests cover the real one): it echoes request_id
     sdk.trigger(events.CHANNEL_TIMEZONE, events.EVENT_TIMEZONE_SYNCED, event(events.EVENT_TIMEZONE_SYNCED, {
         'timezone': 'Asia/Jakarta', 'utc_offset': '+07:00', 'local_time': '2026-11-26T17:54:25.004+07:00',
-        'server_time': utc_iso(), 'clock_offset_ms': -4.0, 'status': 'synced', 'trigger': 'manual'}))
+        'server_time': utc_iso(), 'clock_offset_ms': -4.0, 'status': 'synced', 'trigger': 'manual',
+        'request_id': data['request_id']}))
     browser.wait("document.getElementById('tz-status').textContent.startsWith('synced (manual)')")
+    answer = text(browser, '#sync-message')
+    assert answer.startswith('rvm-demo answered in ') and 'synced Asia/Jakarta +07:00' in answer, answer
     assert text(browser, '#tz-name') == 'Asia/Jakarta' and text(browser, '#tz-offset') == '+07:00'
     assert browser.call('eval', expression='window.rvmDashboard.malformed') == 0
 

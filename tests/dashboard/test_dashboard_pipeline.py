@@ -33,12 +33,12 @@ class Runner:
     def __init__(self, demo, tmp_path: Path, port: int) -> None:
         ep = demo.endpoints
         params = yaml.safe_load(SHIPPED_PARAMS.read_text()) if SHIPPED_PARAMS.exists() else {}
-        bridge = params.setdefault('bridge', {}).setdefault('ros__parameters', {})
+        bridge = params.setdefault('/**/bridge', {}).setdefault('ros__parameters', {})
         bridge.update({k: v for k, v in ep.bridge_settings().items() if k not in ('host', 'port')})
         self.outbox_log = tmp_path / 'published.jsonl'
         bridge.update({'outbox_log': str(self.outbox_log), 'timezone': 'Asia/Jakarta'})
         for node, values in EXTRA_PARAMS.items():
-            params.setdefault(node, {}).setdefault('ros__parameters', {}).update(values)
+            params.setdefault(f'/**/{node}', {}).setdefault('ros__parameters', {}).update(values)
         (tmp_path / 'params.yaml').write_text(yaml.safe_dump(params))
         cmd = [sys.executable, '-m', 'rvm_bringup.runner', 'run', '--source', str(SAMPLE),
                '--params', str(tmp_path / 'params.yaml'), '--bridge-host', ep.host,
