@@ -12,15 +12,12 @@ setup(
         ('share/' + package_name + '/config', ['rvm_bridge/config/channel_map.yaml']),
     ],
     package_data={package_name: ['config/*.yaml']},
-    include_package_data=True,
     install_requires=['setuptools'],
     zip_safe=True,
     maintainer='rvm-edge maintainers',
     maintainer_email='edge@myrvm.example',
     description='Bridge between ROS topics and Laravel Reverb / Pusher protocol v7 channels, with a durable outbox.',
     license='Apache-2.0',
-    tests_require=['pytest'],
-    # setuptools >= 72 drops tests_require; colcon also reads the 'test' extra to pick pytest.
     extras_require={'test': ['pytest']},
     entry_points={
         'console_scripts': [

@@ -22,8 +22,6 @@ setup(
     maintainer_email='edge@myrvm.example',
     description='Launch files, parameters, rviz config and the standalone runner of rvm-edge.',
     license='Apache-2.0',
-    tests_require=['pytest'],
-    # setuptools >= 72 drops tests_require; colcon also reads the 'test' extra to pick pytest.
     extras_require={'test': ['pytest']},
     entry_points={
         'console_scripts': [

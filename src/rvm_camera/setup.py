@@ -16,8 +16,6 @@ setup(
     maintainer_email='edge@myrvm.example',
     description='Camera frames from V4L2, Jetson CSI, GStreamer, RTSP/HTTP, video files, image folders and rosbag2, with reconnection and record/replay.',
     license='Apache-2.0',
-    tests_require=['pytest'],
-    # setuptools >= 72 drops tests_require; colcon also reads the 'test' extra to pick pytest.
     extras_require={'test': ['pytest']},
     entry_points={
         'console_scripts': [

@@ -16,7 +16,5 @@ setup(
     maintainer_email='edge@myrvm.example',
     description='Shared pure-Python pieces of rvm-edge (event schema, image conversion, parameters).',
     license='Apache-2.0',
-    tests_require=['pytest'],
-    # setuptools >= 72 drops tests_require; colcon also reads the 'test' extra to pick pytest.
     extras_require={'test': ['pytest']},
 )

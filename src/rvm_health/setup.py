@@ -7,7 +7,6 @@ setup(
     version='0.1.0',
     packages=find_packages(exclude=['test']),
     package_data={package_name: ['config/*.yaml']},
-    include_package_data=True,
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),
@@ -19,8 +18,6 @@ setup(
     maintainer_email='edge@myrvm.example',
     description='Resource and pipeline health, the RVM status state machine, alerts and /diagnostics.',
     license='Apache-2.0',
-    tests_require=['pytest'],
-    # setuptools >= 72 drops tests_require; colcon also reads the 'test' extra to pick pytest.
     extras_require={'test': ['pytest']},
     entry_points={
         'console_scripts': [
