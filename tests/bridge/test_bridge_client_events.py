@@ -16,7 +16,7 @@ MAP = f"""
 outbound:
   - {{topic: items/verdict, channel: "private-rvm.{{rvm_id}}", event: detection-completed,
      transport: client-event, delivery: durable}}
-  - {{topic: rvm/health, channel: "private-rvm.{{rvm_id}}", event: health-updated,
+  - {{topic: health, channel: "private-rvm.{{rvm_id}}", event: health-updated,
      transport: client-event, delivery: latest}}
 """
 

@@ -87,7 +87,7 @@ def test_http_delivery_in_order_with_outage_and_latest(tmp_path, capture_server,
     cmap = tmp_path / 'map.yaml'
     cmap.write_text('outbound:\n'
                     '  - {topic: items/verdict, channel: detection-results, event: detection-completed}\n'
-                    '  - {topic: rvm/health, channel: "rvm-status.{rvm_id}", event: health-updated, delivery: latest}\n'
+                    '  - {topic: health, channel: "rvm-status.{rvm_id}", event: health-updated, delivery: latest}\n'
                     '  - {topic: timezone/synced, channel: timezone-updates, event: timezone-synced, delivery: latest}\n')
     emitted = []
     cfg = BridgeConfig(host='127.0.0.1', port=port, tls=False, rvm_id='rvm-1', app_key='k', app_id='7',

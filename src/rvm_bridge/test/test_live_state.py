@@ -13,8 +13,8 @@ from rvm_common import events
 
 DATE = 'Thu, 15 Jan 2026 12:00:00 GMT'
 MAP = ('outbound:\n'
-       '  - {topic: rvm/status, channel: rvm-status, event: status-updated, delivery: latest}\n'
-       '  - {topic: rvm/health, channel: rvm-status, event: health-updated, delivery: latest}\n'
+       '  - {topic: status, channel: rvm-status, event: status-updated, delivery: latest}\n'
+       '  - {topic: health, channel: rvm-status, event: health-updated, delivery: latest}\n'
        '  - {topic: timezone/synced, channel: timezone-updates, event: timezone-synced, delivery: latest}\n'
        'inbound:\n'
        '  - {channel: timezone-updates, events: [manual-sync]}\n')

@@ -41,11 +41,11 @@ TOPIC_VERDICT = 'items/verdict'
 TOPIC_PROCESSING = 'items/processing'
 TOPIC_SESSION = 'items/session'
 TOPIC_DETECTOR_STATUS = 'detector/status'
-TOPIC_RVM_STATUS = 'rvm/status'
-TOPIC_HEALTH = 'rvm/health'
+TOPIC_RVM_STATUS = 'status'       # under the namespace: /rvm/status
+TOPIC_HEALTH = 'health'
 TOPIC_BRIDGE_STATUS = 'bridge/status'
 TOPIC_TIMEZONE = 'timezone/synced'
-TOPIC_COMMAND = 'rvm/command'              # inbound commands from the server, as JSON
+TOPIC_COMMAND = 'command'                  # inbound commands from the server, as JSON
 TOPIC_MANUAL_SYNC = 'timezone/manual_sync'  # inbound manual-sync requests, as JSON
 
 #: Seed outbound map: ROS topic -> (channel, event, delivery class).

@@ -3,7 +3,7 @@
 Composition (runner or rclpy adapter)::
 
     core = HealthCore(HealthConfig(rvm_id='rvm-01'))
-    core.observe(events.TOPIC_CAMERA_STATUS, payload, now)   # any watched topic / rvm/command
+    core.observe(events.TOPIC_CAMERA_STATUS, payload, now)   # any watched topic / command
     for topic, payload in core.update(now): publish(topic, payload)
     statuses = core.diagnostics(now)                          # DiagnosticStatus-shaped dicts
     core.close(now)                                           # final `offline` status
