@@ -141,8 +141,8 @@ class TimezoneSync:
                 error = f'time source {self.url} failed: {type(exc).__name__}: {exc}'
         t_recv = self._clock()
         result = compute_sync(date, t_send, t_recv, tz_name, trigger, error)
-        if error:
-            LOG.warning('timezone sync (%s): %s', trigger, error)
+        if error:   # no time source configured is the normal offline case, not a warning
+            (LOG.warning if self.url else LOG.info)('timezone sync (%s): %s', trigger, error)
         if result.status == 'synced':
             self.timezone_name = result.timezone
             if self.allow_system_change:

@@ -1,6 +1,7 @@
 """Runner pieces that need no model: the topic bus, the console report and config building."""
 import argparse
 import io
+import logging
 
 import pytest
 
@@ -192,3 +193,11 @@ def test_params_lookup_order_env_then_checkout_then_installed_share(tmp_path, mo
     assert run_config.find_params_file(None) == share / 'rvm_edge.params.yaml'
     with pytest.raises(ConfigError, match=r'params file not found: .*missing.yaml \(--params\)'):
         run_config.find_params_file(tmp_path / 'missing.yaml')
+
+
+def test_an_offline_time_sync_is_no_warning(caplog):
+    from rvm_bridge.timezone_sync import TimezoneSync
+    with caplog.at_level(logging.INFO, logger='rvm_bridge.timezone_sync'):
+        payload = TimezoneSync(url='').sync()
+    assert payload['status'] == 'failed'
+    assert [r.levelname for r in caplog.records] == ['INFO']
