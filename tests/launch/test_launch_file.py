@@ -108,8 +108,24 @@ def test_params_and_rviz_files_it_points_at_exist_and_are_installed():
     rviz = (ROOT / 'rviz' / 'rvm_edge.rviz').read_text()
     assert '/rvm/image_raw' in rviz and '/rvm/detections/annotated' in rviz
     bringup = ROOT / 'src' / 'rvm_bringup'
-    for link in ('launch', 'config', 'rviz'):
+    for link in ('launch', 'config', 'rviz', 'data'):
         assert (bringup / link).resolve() == (ROOT / link).resolve()
+    # the colcon install carries the sample video and bag (rvm-edge run's default source)
+    setup = (bringup / 'setup.py').read_text()
+    for pattern in ("glob('data/sample/rvm_sample.*')", "glob('data/sample/rvm_sample_bag/*')"):
+        assert pattern in setup
+    assert (bringup / 'data' / 'sample' / 'rvm_sample.mp4').is_file()
+    assert (bringup / 'data' / 'sample' / 'rvm_sample_bag' / 'metadata.yaml').is_file()
+
+
+def test_the_readme_runs_installed_console_scripts_through_ros2_run():
+    section = README.read_text(encoding='utf-8').split('## On the Jetson', 1)[1].split('\n## ', 1)[0]
+    for line in section.splitlines():
+        command = line.strip()
+        for script in ('rvm-camera-record', 'rvm-edge ', 'camera_node', 'detector_node'):
+            if command.startswith(script):
+                raise AssertionError(f'colcon installs {script.strip()} in lib/<pkg>/: use ros2 run ({line})')
+    assert 'params_file:=' in section
 
 
 def test_launch_file_nodes_respawn_and_use_typed_parameter_values():
