@@ -38,11 +38,38 @@ def verdict(i: int, *, rvm_id: str = 'rvm-test', polygon_points: int = 32, **ext
 
 
 def outbound_only_map(tmp_path: Path) -> str:
-    """The bundled channel map without inbound subscriptions (an HTTP-only bridge, no socket)."""
+    """The bundled channel map without inbound subscriptions and with every route on the HTTP events
+    API (durable ones to their public channel, confirmed by "accepted for fan-out"): no socket."""
     import yaml
     from rvm_bridge.channel_map import BUNDLED_MAP
     data = yaml.safe_load(BUNDLED_MAP.read_text())
     data['inbound'] = []
+    public = {topic: channel for topic, channel, _, _ in events.OUTBOUND_DEFAULTS}
+    for route in data['outbound']:
+        route['transport'] = 'http'
+        route['channel'] = public[route['topic']]
     path = tmp_path / 'outbound_only.yaml'
     path.write_text(yaml.safe_dump(data))
     return str(path)
+
+
+TOKEN = 'edge-token-123'
+
+
+def start_stored_ack_stack(tmp_path: Path, *, client_messages: bool = True, soketi_port: int | None = None):
+    """(receiver, soketi): a StoredAckReceiver playing MyRVM and a Soketi sending it client_event webhooks."""
+    from rvm_bringup.soketi import SoketiServer
+    from support.stored_ack_receiver import StoredAckReceiver
+    receiver = StoredAckReceiver(token=TOKEN).start()
+    soketi = SoketiServer(log_path=tmp_path / 'soketi.log', client_messages=client_messages, port=soketi_port,
+                          extra_env=receiver.soketi_env())
+    receiver.attach(soketi)
+    soketi.start()
+    return receiver, soketi
+
+
+def stored_ack_config(soketi, receiver, tmp_path: Path, **overrides: Any) -> BridgeConfig:
+    """A bridge with the bundled channel map (durable = client events + stored ack) for ``soketi``."""
+    values = dict(api_base=receiver.api_base, auth_retry_s=0.5, ack_timeout_s=5.0)
+    values.update(overrides)
+    return bridge_config(soketi, tmp_path, **values)

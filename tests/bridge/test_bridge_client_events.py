@@ -5,12 +5,11 @@ import time
 
 import pytest
 
-from bridge.bridge_support import SECRET_ENV, bridge_config, verdict
-from support.laravel_auth import LaravelAuthServer
+from bridge.bridge_support import SECRET_ENV, TOKEN, start_stored_ack_stack, stored_ack_config
+from bridge.bridge_support import verdict
 from rvm_bridge.bridge_core import BridgeCore
 from rvm_common import events
 
-TOKEN = 'edge-token-123'
 CHANNEL = 'private-rvm.rvm-test'
 MAP = f"""
 outbound:
@@ -22,19 +21,20 @@ outbound:
 
 
 @pytest.fixture
-def setup(soketi, tmp_path, monkeypatch, pusher_listener):
-    laravel = LaravelAuthServer(app_id=soketi.app_id, key=soketi.key, secret=soketi.secret, token=TOKEN).start()
+def setup(tmp_path, monkeypatch, pusher_listener):
+    receiver, soketi = start_stored_ack_stack(tmp_path)     # durable client events wait for the stored ack
     monkeypatch.setenv(SECRET_ENV, soketi.secret)
     monkeypatch.setenv('RVM_BRIDGE_TOKEN', TOKEN)
     cmap = tmp_path / 'map.yaml'
     cmap.write_text(MAP)
-    dashboard = pusher_listener(soketi, [CHANNEL], auth_endpoint=laravel.url, token=TOKEN)
+    dashboard = pusher_listener(soketi, [CHANNEL], auth_endpoint=receiver.auth_url, token=TOKEN)
     dashboard.wait_subscribed(CHANNEL)
-    core = BridgeCore(bridge_config(soketi, tmp_path, api_base=laravel.api_base, channel_map_file=str(cmap)))
+    core = BridgeCore(stored_ack_config(soketi, receiver, tmp_path, channel_map_file=str(cmap)))
     core.start()
     yield core, dashboard
     core.stop()
-    laravel.close()
+    soketi.stop()
+    receiver.close()
 
 
 def test_durable_client_events_in_order_within_rate_limit(setup):
@@ -47,7 +47,7 @@ def test_durable_client_events_in_order_within_rate_limit(setup):
     assert [r['data']['seq'] for r in got] == list(range(1, 31))
     span_s = (got[-1]['received_at_ms'] - got[0]['received_at_ms']) / 1000.0
     assert span_s >= 1.7            # 10 at once, then 10 per second: the last 20 need >= 2 s
-    assert core.status()['outbox_depth'] == 0
+    assert core.status()['outbox_depth'] == 0 and core.status()['delivery']['stored'] == 30
 
 
 def test_latest_client_events_coalesce(setup):

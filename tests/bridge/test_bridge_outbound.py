@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from bridge.bridge_support import SECRET_ENV, bridge_config, outbound_only_map, verdict
+from bridge.bridge_support import SECRET_ENV, TOKEN, bridge_config, outbound_only_map, verdict
+from bridge.bridge_support import start_stored_ack_stack, stored_ack_config
 from rvm_bridge.bridge_core import BridgeCore
 from rvm_common import events
 
@@ -17,7 +18,8 @@ def app_secret(soketi, monkeypatch):
 
 
 def _default_payloads():
-    mk = events.make_event
+    def mk(event_type, fields):
+        return events.make_event(event_type, fields, rvm_id='rvm-test')   # the bridge's machine id
     return {
         events.TOPIC_RVM_STATUS: mk(events.EVENT_STATUS_UPDATED, {'state': 'idle', 'previous_state': 'online',
                                                                   'reasons': [], 'alerts': [], 'since': 'x'}),
@@ -32,26 +34,32 @@ def _default_payloads():
     }
 
 
-def test_every_default_mapping_arrives(soketi, pusher_listener, tmp_path):
+def test_every_default_mapping_arrives(pusher_listener, tmp_path, monkeypatch):
+    receiver, soketi = start_stored_ack_stack(tmp_path)      # durable ones reach dashboards via MyRVM
+    monkeypatch.setenv(SECRET_ENV, soketi.secret)
+    monkeypatch.setenv('RVM_BRIDGE_TOKEN', TOKEN)
     channels = sorted({channel for _, channel, _, _ in events.OUTBOUND_DEFAULTS})
     listener = pusher_listener(soketi, channels)
     for channel in channels:
         listener.wait_subscribed(channel)
-    core = BridgeCore(bridge_config(soketi, tmp_path))
+    core = BridgeCore(stored_ack_config(soketi, receiver, tmp_path))
     core.start()
     try:
         payloads = _default_payloads()
         for topic, payload in payloads.items():
             core.publish(topic, payload)
-        assert core.flush(10.0)
+        assert core.flush(10.0), (core.status()['delivery'], core.status()['last_error'], receiver.errors)
         for topic, channel, event, delivery in events.OUTBOUND_DEFAULTS:
             sent = payloads[topic]
             record = listener.wait_event(channel, event, where=lambda d, s=sent: d['event_id'] == s['event_id'])
-            expected = dict(sent, seq=record['data'].get('seq')) if delivery == 'durable' else sent
+            expected = dict(sent, seq=record['data'].get('seq'), outbox_id=core.outbox.outbox_id) \
+                if delivery == 'durable' else sent
             assert record['data'] == expected, topic
             assert (delivery == 'durable') == isinstance(record['data'].get('seq'), int), topic
     finally:
         core.stop()
+        soketi.stop()
+        receiver.close()
 
 
 def test_soketi_killed_500_durable_events_all_arrive_in_order(soketi, pusher_listener, tcp_proxy, tmp_path):

@@ -34,19 +34,30 @@ class BridgeConfig:
                         read_only=True)
     channel_map_file: str = param('', "Channel map YAML; '' = the bundled rvm_bridge/config/channel_map.yaml")
     transport: str = param('http', 'Default transport of routes that name none',
-                           choices=('http', 'client-event'))
+                           choices=('http', 'client-event', 'api'))
+    events_endpoint: str = param('/api/v2/edge/events',
+                                 'Transport api: MyRVM endpoint storing durable events (path on api_base, or a URL)')
     outbox_path: str = param('~/.rvm_edge/bridge_outbox.sqlite3', 'SQLite (WAL) durable outbox file')
     outbox_log: str = param('', "JSON-lines log of every published event; '' = none")
     outbox_max_rows: int = param(100_000, 'Outbox bound: queued durable events (0 = unbounded)')
     outbox_max_mb: int = param(200, 'Outbox bound: queued payload megabytes (0 = unbounded)')
-    outbox_max_age_s: float = param(604800.0, 'Outbox bound: older events go to dead_letter (0 = keep)')
+    outbox_max_age_s: float = param(0.0, 'Operator rule: dead-letter events waiting longer than this (seconds '
+                                          'the bridge ran: immune to clock steps); 0 = never')
+    outbox_max_attempts: int = param(0, 'Operator rule: dead-letter events after this many failed sends; 0 = never')
     outbox_policy: str = param('drop_oldest', 'When full: move the oldest to dead_letter, or refuse the new one',
                                choices=('drop_oldest', 'reject_new'))
-    max_payload_bytes: int = param(10_000, 'Max bytes of one wire message / HTTP request incl. envelope')
+    max_message_bytes: int = param(10_000, "Max bytes of one WebSocket frame, whole frame (Reverb max_message_size)")
+    max_request_bytes: int = param(10_000, 'Max bytes of one HTTP request: request line + headers + body '
+                                           '(Reverb max_request_size)')
     http_timeout_s: float = param(5.0, 'Timeout of every HTTP call (events API, time source)')
     http_batch_size: int = param(10, 'Max events per batch_events request (Pusher/Reverb allow 10)')
     client_events_per_s: float = param(10.0, 'Client-event rate limit per connection (token bucket)')
-    confirm_timeout_s: float = param(5.0, 'Ping/pong round trip that confirms written client events')
+    confirm_timeout_s: float = param(5.0, 'Wait for the pong after written client events (pusher:errors come '
+                                          'before it); not a confirmation')
+    ack_timeout_s: float = param(30.0, 'Re-send a durable event (same event_id) when no events-stored ack came '
+                                       'within this')
+    max_in_flight: int = param(100, 'Durable client events sent and awaiting their ack, at most')
+    manual_sync_min_interval_s: float = param(10.0, 'Client-event manual-sync: at most one per this many seconds')
     retry_min_s: float = param(1.0, 'First retry delay after a failed send')
     retry_max_s: float = param(30.0, 'Cap of the exponential retry delay (jittered)')
     activity_timeout_s: float = param(120.0, "Ping after min(this, the server's activity_timeout) of silence")
@@ -70,8 +81,11 @@ class BridgeConfig:
         """Raise :class:`ConfigError` for values that cannot work."""
         if not (0 <= self.port <= 65535):
             raise ConfigError(f'port: {self.port} is not a TCP port')
-        if self.max_payload_bytes < 512:
-            raise ConfigError(f'max_payload_bytes: {self.max_payload_bytes} is too small (>= 512)')
+        for name in ('max_message_bytes', 'max_request_bytes'):
+            if getattr(self, name) < 512:
+                raise ConfigError(f'{name}: {getattr(self, name)} is too small (>= 512)')
+        if self.ack_timeout_s <= 0 or self.max_in_flight < 1:
+            raise ConfigError('ack_timeout_s must be > 0 and max_in_flight >= 1')
         if not (1 <= self.http_batch_size <= 10):
             raise ConfigError(f'http_batch_size: {self.http_batch_size} must be 1..10')
         if self.client_events_per_s <= 0:
@@ -96,15 +110,11 @@ class BridgeConfig:
             return self.auth_endpoint if self.auth_endpoint.startswith('http') else ''
         return self.api_base.rstrip('/') + '/' + self.auth_endpoint.lstrip('/')
 
+    def events_url(self) -> str:
+        """Full URL of the api transport's endpoint ('' when api_base is not set)."""
+        if self.events_endpoint.startswith(('http://', 'https://')):
+            return self.events_endpoint
+        return self.api_base.rstrip('/') + '/' + self.events_endpoint.lstrip('/') if self.api_base else ''
+
     def app_secret(self) -> str:
         return os.environ.get(self.app_secret_env, '') if self.app_secret_env else ''
-
-    def auth_token(self) -> str:
-        """The Bearer token (env var first, then the file); '' when none. Never log it."""
-        token = os.environ.get(self.auth_token_env, '') if self.auth_token_env else ''
-        if not token and self.auth_token_file:
-            try:
-                token = Path(self.auth_token_file).expanduser().read_text(encoding='utf-8').strip()
-            except OSError as exc:
-                raise ConfigError(f'auth_token_file {self.auth_token_file}: {exc.strerror}') from exc
-        return token

@@ -5,11 +5,14 @@ payload under the size limit, and either writes it to the SQLite outbox
 (``durable``, before any send) or replaces the pending one of its kind
 (``latest``); it never touches the network.  A sender thread delivers; a
 Pusher connection (when inbound channels or client-event routes need one)
-receives ``manual-sync`` and commands.  Inbound events and bridge products
-(timezone-synced, bridge status) reach the graph via ``on_inbound(topic, payload)``.
+receives ``manual-sync``, commands and the stored acknowledgements
+(``events-stored``) that let durable rows leave the outbox.  Inbound events and
+bridge products (timezone-synced, bridge status) reach the graph via
+``on_inbound(topic, payload)``.
 """
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -20,13 +23,18 @@ from typing import Any, Callable
 
 from rvm_bridge.bridge_config import BridgeConfig
 from rvm_bridge.channel_map import ChannelMap, Route, load_channel_map
+from rvm_bridge.channel_auth import token_provider
 from rvm_bridge.delivery import Sender
+from rvm_bridge.delivery_summary import delivery_counts
 from rvm_bridge.inbound_dispatch import InboundDispatcher
-from rvm_bridge.outbox import Outbox
+from rvm_bridge.outbox import Outbox, OutboxEntry
 from rvm_bridge.payload_limit import fit_payload
+from rvm_bridge.stored_ack import EVENT_STORED, StoredAckError, ack_channel, parse_events_stored
 from rvm_bridge.timezone_sync import TimezoneSync
+from rvm_bridge.send_outcome import WireEvent
+from rvm_bridge.transport_api import ApiTransport
 from rvm_bridge.transport_client import ClientEventTransport
-from rvm_bridge.transport_http import HttpTransport, WireEvent
+from rvm_bridge.transport_http import HttpTransport
 from rvm_common.events import (TOPIC_BRIDGE_STATUS, TOPIC_COMMAND, TOPIC_HEALTH, TOPIC_MANUAL_SYNC,
                                TOPIC_RVM_STATUS, TOPIC_TIMEZONE, dumps,
                                resolve_rvm_id,
@@ -57,7 +65,8 @@ class BridgeCore:
                                                         default_transport=config.transport)
         self.outbox = Outbox(config.resolved_outbox_path(), max_rows=config.outbox_max_rows,
                              max_bytes=config.outbox_max_mb * 1_000_000, max_age_s=config.outbox_max_age_s,
-                             policy=config.outbox_policy)
+                             max_attempts=config.outbox_max_attempts, policy=config.outbox_policy)
+        self.ack_channel = ack_channel(self.rvm_id)
         self._log_lock = threading.Lock()
         self._log_file = None
         if config.outbox_log:
@@ -71,8 +80,9 @@ class BridgeCore:
         self.connection = None
         transports: dict[str, Any] = {}
         self.state = 'offline'
+        kinds = {r.transport for r in self.channel_map.routes.values()}
         if config.online:
-            if any(r.transport == 'http' for r in self.channel_map.routes.values()):
+            if 'http' in kinds:
                 secret = config.app_secret()
                 if not (config.app_id and secret):
                     raise ConfigError(f'transport http needs app_id and the app secret in ${config.app_secret_env}')
@@ -80,18 +90,28 @@ class BridgeCore:
                     host=config.host, port=config.port, tls=config.tls, app_id=config.app_id,
                     key=config.app_key, secret=secret, ca_bundle=config.ca_bundle,
                     timeout_s=config.http_timeout_s, max_batch=config.http_batch_size,
-                    max_request_bytes=config.max_payload_bytes)
-            if self.channel_map.channels_needing_socket():
+                    max_request_bytes=config.max_request_bytes)
+            if 'api' in kinds:
+                if not config.events_url():
+                    raise ConfigError('transport api needs api_base (or a full events_endpoint URL)')
+                transports['api'] = ApiTransport(
+                    url=config.events_url(), token=token_provider(config.auth_token_env, config.auth_token_file),
+                    ca_bundle=config.ca_bundle, timeout_s=config.http_timeout_s,
+                    max_batch=config.http_batch_size, max_request_bytes=config.max_request_bytes)
+            if self.channel_map.channels_needing_socket(self.ack_channel):
                 if connection_factory is None:
                     from rvm_bridge.connection import PusherConnection as connection_factory
                 self.connection = connection_factory(config, self._on_socket_event, self._on_state_change)
-                if any(r.transport == 'client-event' for r in self.channel_map.routes.values()):
+                if 'client-event' in kinds:
                     transports['client-event'] = ClientEventTransport(
                         self.connection, rate=config.client_events_per_s,
-                        confirm_timeout_s=config.confirm_timeout_s)
+                        confirm_timeout_s=config.confirm_timeout_s, max_message_bytes=config.max_message_bytes)
             self.state = 'starting'
+        self._limit = min(config.max_message_bytes, config.max_request_bytes)
         self.sender = Sender(self.outbox, transports, retry_min_s=config.retry_min_s,
                              retry_max_s=config.retry_max_s, batch_size=config.http_batch_size,
+                             config_retry_s=config.auth_retry_s, ack_timeout_s=config.ack_timeout_s,
+                             max_in_flight=config.max_in_flight, limit=self._limit, refit=self._refit,
                              ready=self._transport_ready)
         self.inbound = InboundDispatcher(self.channel_map, self._on_inbound_kind)
         self._self_published: OrderedDict[str, None] = OrderedDict()
@@ -102,7 +122,8 @@ class BridgeCore:
         self._connected_once = False
         self.last_error = ''
         self.counters = {'published': 0, 'unmapped': 0, 'truncated': 0, 'compacted': 0, 'oversized': 0,
-                         'rejected': 0, 'after_stop': 0}
+                         'rejected': 0, 'after_stop': 0, 'duplicates': 0}
+        self.ack_counters = {'acks': 0, 'acked_ids': 0, 'malformed': 0}
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -110,7 +131,7 @@ class BridgeCore:
         self.sender.start()
         if self.connection is not None:
             self.connection.start()
-            for channel in self.channel_map.channels_needing_socket():
+            for channel in self.channel_map.channels_needing_socket(self.ack_channel):
                 self.connection.subscribe(channel)
         job = threading.Thread(target=self._job_loop, name='rvm-bridge-jobs', daemon=True)
         job.start()
@@ -168,8 +189,10 @@ class BridgeCore:
         payload = dict(payload)
         self.counters['published'] += 1
         if route.delivery == 'durable':
-            self.outbox.append(route.channel, route.wire_event, route.transport, payload,
-                               encode=lambda p: self._fit(route, p))
+            if self.outbox.append(route.channel, route.wire_event, route.transport, payload,
+                                  encode=lambda p: self._fit(route, p)) is None and self.outbox.holds(event_id):
+                self.counters['duplicates'] += 1      # re-published (e.g. after a restart): one row only
+                return
         else:
             self._put_latest(route, payload)
         self._log(route, payload)
@@ -190,19 +213,29 @@ class BridgeCore:
             if route is not None and route.delivery != 'durable':
                 self._put_latest(route, payload)
 
-    def _fit(self, route: Route, payload: dict[str, Any]) -> str | None:
-        fit = fit_payload(route.channel, route.wire_event, payload, self.config.max_payload_bytes)
+    def _fit(self, route: Route, payload: dict[str, Any], limit: int | None = None) -> str | None:
+        limit = limit or self.sender.limit
+        fit = fit_payload(route.channel, route.wire_event, payload, limit)
         if fit.text is None:
             self.counters['oversized'] += 1
-            LOG.error('%s %s: cannot fit under %d bytes even truncated; dead-lettered',
-                      route.channel, route.event, self.config.max_payload_bytes)
+            LOG.error('%s %s: cannot fit under %d bytes even truncated; queued whole (the server decides)',
+                      route.channel, route.event, limit)
         elif fit.truncated:
             self.counters['truncated'] += 1
             LOG.warning('%s %s (event %s) truncated to %d bytes (limit %d)', route.channel, route.event,
-                        payload.get('event_id'), fit.size, self.config.max_payload_bytes)
+                        payload.get('event_id'), fit.size, limit)
         elif fit.compacted:
             self.counters['compacted'] += 1
         return fit.text
+
+    def _refit(self, entry: OutboxEntry, limit: int) -> str | None:
+        """Re-trim a queued row under ``limit`` (the server refused its size)."""
+        route = next((r for r in self.channel_map.routes.values()
+                      if r.channel == entry.channel and r.wire_event == entry.event), None)
+        payload = json.loads(entry.payload)
+        if route is None:
+            route = Route('', entry.channel, entry.event, entry.transport, 'durable')
+        return self._fit(route, payload, limit)
 
     def _log(self, route: Route, payload: dict[str, Any]) -> None:
         if self._log_file is None:
@@ -216,12 +249,27 @@ class BridgeCore:
 
     def _transport_ready(self, kind: str) -> bool:
         if kind == 'client-event':
-            return self.connection is not None and self.connection.state_name() == 'connected'
+            if self.connection is None or self.connection.state_name() != 'connected':
+                return False
+            subscribed = self.connection.subscriptions()
+            return all(subscribed.get(r.channel) == 'subscribed' for r in self.channel_map.routes.values()
+                       if r.transport == 'client-event')
         return True
 
     # -- inbound -----------------------------------------------------------------------------------
     def _on_socket_event(self, channel: str, event: str, data: Any) -> None:
         """Called on the connection's thread: validate, dispatch, never block on the network."""
+        if event == EVENT_STORED and channel == self.ack_channel:
+            try:
+                ids = parse_events_stored(data, self.rvm_id)
+            except StoredAckError as exc:
+                self.ack_counters['malformed'] += 1
+                LOG.warning('events-stored on %s ignored: %s', channel, exc)
+                return
+            self.ack_counters['acks'] += 1
+            self.ack_counters['acked_ids'] += len(ids)
+            self.sender.acknowledge(ids)
+            return
         self.inbound.dispatch(channel, event, data)
 
     def _on_inbound_kind(self, kind: str, payload: dict[str, Any]) -> None:
@@ -294,19 +342,22 @@ class BridgeCore:
             'host': self.config.host,
             'reconnects': self.reconnects,
             'last_error': self.last_error or sender['last_error'],
+            'delivery': delivery_counts(self.outbox, sender),
             'outbox_depth': self.outbox.depth(),
             'outbox_bytes': self.outbox.size_bytes(),
             'outbox_oldest_age_s': round(self.outbox.oldest_age(), 3),
             'outbox': self.outbox.stats(),
             'latest_pending': sender['latest_pending'],
-            'sent': sender['sent'],
+            'sent': sender['stored'] + sender['accepted_fanout'],
+            'awaiting_ack': sender['awaiting_ack'],
+            'paused': sender['paused'],
             'latest_sent': sender['latest_sent'],
-            'dead_lettered': sender['dead_lettered'] + self.outbox.counters['dropped_overflow'],
+            'dead_lettered': self.outbox.counters['dead_lettered'],
             'latency_ms': sender['latency_ms'],
             'published': dict(self.counters),
+            'acks': dict(self.ack_counters),
             'inbound': self.inbound.stats(),
             'connection': conn,
             'clock_offset_ms': tz.clock_offset_ms if tz else None,
             'timezone': tz.timezone if tz else None,
         }, rvm_id=self.rvm_id)
-

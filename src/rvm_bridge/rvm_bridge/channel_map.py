@@ -16,7 +16,7 @@ from rvm_common.events import EVENT_COMMAND, EVENT_MANUAL_SYNC, TOPIC_COMMAND, T
 from rvm_common.yaml_file import read_yaml
 
 BUNDLED_MAP = Path(__file__).with_name('config') / 'channel_map.yaml'
-TRANSPORTS = ('http', 'client-event')
+TRANSPORTS = ('http', 'client-event', 'api')
 DELIVERIES = ('durable', 'latest')
 CLIENT_PREFIX = 'client-'
 #: Inbound event kinds the bridge understands -> the ROS topic they are published on.
@@ -71,11 +71,18 @@ class ChannelMap:
     def route(self, topic: str) -> Route | None:
         return self.routes.get(topic.lstrip('/'))
 
-    def channels_needing_socket(self) -> list[str]:
-        """Channels the socket must join: inbound ones and those of client-event routes."""
+    def channels_needing_socket(self, ack_channel: str = '') -> list[str]:
+        """Channels the socket must join: inbound ones, those of client-event routes and, when a
+        durable route uses client events, ``ack_channel`` (where ``events-stored`` arrives)."""
         out = [s.channel for s in self.inbound]
         out += [r.channel for r in self.routes.values() if r.transport == 'client-event']
+        if ack_channel and self.needs_stored_ack():
+            out.append(ack_channel)
         return list(dict.fromkeys(out))
+
+    def needs_stored_ack(self) -> bool:
+        """True when a durable route waits for ``events-stored`` (transport client-event)."""
+        return any(r.transport == 'client-event' and r.delivery == 'durable' for r in self.routes.values())
 
     def inbound_kind(self, channel: str, event: str) -> str | None:
         """The accepted event kind for (channel, wire event), or None."""
@@ -136,6 +143,8 @@ def parse_channel_map(data: Any, *, rvm_id: str, default_transport: str = 'http'
         delivery = entry.get('delivery', 'durable')
         if delivery not in DELIVERIES:
             raise ChannelMapError(f'{where}: delivery {delivery!r} is not one of {", ".join(DELIVERIES)}')
+        if transport == 'api' and delivery != 'durable':
+            raise ChannelMapError(f'{where}: transport api stores durable events; use http for delivery latest')
         if transport == 'client-event' and not channel.startswith(('private-', 'presence-')):
             raise ChannelMapError(f'{where}: client events need a private- or presence- channel, '
                                   f'got {channel!r} (use transport: http)')

@@ -180,6 +180,10 @@ class PusherConnection:
                     return False
                 self._pong_cond.wait(remaining)
 
+    def server_answers(self) -> ConnectionStats:
+        """The server's errors and close codes, to match them to what was sent (``mark``/``since``)."""
+        return self._stats
+
     def reconnect(self, reason: str = 'requested') -> None:
         """Drop the current socket (or leave FAILED) and connect again now."""
         self.timeline.record('retry', reason=reason, delay_s=0.0)
@@ -238,7 +242,7 @@ class PusherConnection:
             self._drop_socket(transport)
             if self._stop.is_set():
                 break
-            self._stats.last_close_code = code
+            self._stats.closed(code)
             self.timeline.record('close', code=code, reason=why, action=action.value)
             if self._reconnect_requested:
                 self._reconnect_requested = False

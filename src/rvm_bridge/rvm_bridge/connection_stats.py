@@ -7,6 +7,7 @@ malformed frames, connects, closed sockets); ``snapshot()`` gives the JSON-able 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from typing import Any
 
 from rvm_bridge import pusher_protocol as proto
@@ -32,6 +33,9 @@ class ConnectionStats:
         self.last_pong_latency_ms: float | None = None
         self._last_pong_recorded = float('-inf')
         self._closed_pings = self._closed_pongs = 0      # of earlier sockets (the totals are cumulative)
+        self._errors: deque[tuple[int, int | None, str]] = deque(maxlen=256)   # (n, code, message)
+        self._closes: deque[tuple[int, int | None]] = deque(maxlen=64)         # (n, close code)
+        self._n_closes = 0
 
     def count(self, name: str, n: int = 1) -> int:
         """Add ``n`` to counter ``name``; returns the new value."""
@@ -54,10 +58,27 @@ class ConnectionStats:
 
     def server_error(self, event: proto.ServerError) -> str:
         """Record a ``pusher:error``; returns its one-line description."""
-        self.count('server_errors')
+        n = self.count('server_errors')
+        self._errors.append((n, event.code, event.message))
         self.last_error = f'pusher:error {event.code}: {event.message}'
         self.timeline.record('error', code=event.code, message=event.message, action=event.action.value)
         return self.last_error
+
+    def closed(self, code: int | None) -> None:
+        """A socket closed with ``code`` (None: lost without a close frame)."""
+        self._n_closes += 1
+        self._closes.append((self._n_closes, code))
+        self.last_close_code = code
+
+    def mark(self) -> tuple[int, int]:
+        """A point in the stream of server answers, for :meth:`since`."""
+        return self.counters['server_errors'], self._n_closes
+
+    def since(self, mark: tuple[int, int]) -> tuple[list[tuple[int | None, str]], list[int | None]]:
+        """``pusher:error`` (code, message) and close codes received after ``mark``."""
+        errors = [(code, message) for n, code, message in list(self._errors) if n > mark[0]]
+        closes = [code for n, code in list(self._closes) if n > mark[1]]
+        return errors, closes
 
     def malformed(self, event: proto.Malformed) -> None:
         """Count an ignored malformed frame; log the first few and then every 100th."""

@@ -1,30 +1,38 @@
 """The sender: drains the durable outbox and the ``latest`` store into the transports.
 
 One background thread per bridge.  Durable events leave the outbox in ``seq``
-order, are removed only when a transport confirms them, are dead-lettered when
-the server rejects them (4xx), and are retried with capped, jittered backoff
-otherwise.  ``latest`` events live in memory, keyed by (channel, event): a new
-one replaces the unsent old one, so after an outage only the newest is sent.
+order and only when the server confirmed them: transports in ``ack_kinds``
+(client events) wait for the stored acknowledgement (:meth:`Sender.acknowledge`,
+fed by ``events-stored``; re-sent after ``ack_timeout_s``), the ``api`` transport
+confirms what the answer lists as stored, ``http`` confirms on "accepted for
+fan-out".  Nothing is dead-lettered here: failures are retried with capped,
+jittered backoff; configuration errors pause the route with a clear error; a
+too-large answer halves the batch, then re-trims the payload under a lowered
+limit.  ``latest`` events live in memory, keyed by (channel, event): a new one
+replaces the unsent old one, so after an outage only the newest is sent.
 """
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable, Hashable, Protocol
+from typing import Any, Callable, Hashable, Iterable, Protocol
 
-from rvm_bridge.outbox import Outbox
-from rvm_bridge.transport_http import SendOutcome, WireEvent
+from rvm_bridge.ack_tracker import AckTracker
+from rvm_bridge.backoff import Backoff
+from rvm_bridge.outbox import Outbox, OutboxEntry
+from rvm_bridge.send_outcome import SendOutcome, WireEvent
 
 LOG = logging.getLogger(__name__)
 
+MIN_LIMIT = 512
+Refit = Callable[[OutboxEntry, int], 'str | None']
+
 
 class Transport(Protocol):
-    """What delivers a batch of wire events: the WebSocket client-event sender or the HTTP
-    events API; it reports one outcome for the batch."""
+    """What delivers a batch of wire events (client events, HTTP events API, MyRVM API)."""
 
     def send(self, events: list[WireEvent]) -> SendOutcome: ...
 
@@ -33,23 +41,6 @@ class Transport(Protocol):
 class _Latest:
     event: WireEvent
     published: float  # monotonic
-
-
-class RetryDelay:
-    """Capped exponential backoff with full jitter in [delay/2, delay]."""
-
-    def __init__(self, first: float, cap: float, rng: random.Random | None = None) -> None:
-        self.first, self.cap = first, cap
-        self._rng = rng or random.Random()
-        self.failures = 0
-
-    def next(self) -> float:
-        delay = min(self.cap, self.first * (2 ** self.failures))
-        self.failures += 1
-        return delay * (0.5 + 0.5 * self._rng.random())
-
-    def reset(self) -> None:
-        self.failures = 0
 
 
 class LatencyWindow:
@@ -76,17 +67,27 @@ class Sender:
     """Background delivery loop over one outbox, a latest store and per-kind transports."""
 
     def __init__(self, outbox: Outbox, transports: dict[str, Transport], *, retry_min_s: float = 1.0,
-                 retry_max_s: float = 30.0, batch_size: int = 10, auth_retry_s: float = 30.0,
+                 retry_max_s: float = 30.0, batch_size: int = 10, config_retry_s: float = 30.0,
+                 ack_kinds: Iterable[str] = ('client-event',), ack_timeout_s: float = 30.0,
+                 max_in_flight: int = 100, limit: int = 10_000, refit: Refit | None = None,
                  on_error: Callable[[str], None] = lambda msg: None,
-                 ready: Callable[[str], bool] = lambda kind: True) -> None:
+                 ready: Callable[[str], bool] = lambda kind: True,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.outbox = outbox
         self.transports = transports
         self.batch_size = batch_size
-        self.auth_retry_s = auth_retry_s
+        self.config_retry_s = config_retry_s
+        self.ack_kinds = frozenset(ack_kinds)
+        self.max_in_flight = max_in_flight
+        self.limit = limit
+        self._refit = refit
         self._on_error = on_error
         self._ready = ready
-        self._retry = {kind: RetryDelay(retry_min_s, retry_max_s) for kind in transports}
+        self.acks = AckTracker(ack_timeout_s, clock)
+        self._retry = {kind: Backoff(retry_min_s, retry_max_s) for kind in transports}
         self._not_before = {kind: 0.0 for kind in transports}
+        self._batch = {kind: batch_size for kind in transports}
+        self.paused: dict[str, str] = {}
         self._latest: dict[tuple[str, str, str], _Latest] = {}
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
@@ -95,8 +96,9 @@ class Sender:
         self._thread: threading.Thread | None = None
         self.started_wall = time.time()
         self.latency = LatencyWindow()
-        self.counters = {'sent': 0, 'latest_sent': 0, 'latest_coalesced': 0, 'dead_lettered': 0,
-                         'send_errors': 0}
+        self.counters = {'stored': 0, 'accepted_fanout': 0, 'latest_sent': 0, 'latest_coalesced': 0,
+                         'latest_dropped': 0, 'send_errors': 0, 'server_rejected': 0, 'config_errors': 0,
+                         'too_large': 0, 'acks_unknown': 0}
         self.last_error = ''
         self.idle = threading.Event()
 
@@ -117,16 +119,30 @@ class Sender:
             self._wake.notify()
 
     def retry_now(self) -> None:
-        """The server is reachable again (socket reconnected): drop pending backoff and send now.
-
-        Without this, events queued during an outage would wait out the last backoff delay
-        (up to ``retry_max_s``) although the server is back.
-        """
+        """The server is reachable again (socket reconnected): end backoffs and pauses, re-send what
+        waits for an ack (acks published while the socket was down are lost), send now."""
         with self._wake:
             for kind in self._not_before:
                 self._not_before[kind] = 0.0
                 self._retry[kind].reset()
+        self.acks.due_now()
         self.wake()
+
+    def acknowledge(self, event_ids: Iterable[str]) -> int:
+        """The server stored these events (``events-stored``): delete their rows; returns how many."""
+        ids = [str(e) for e in event_ids]
+        created = {e.seq: e.created for e in self.outbox.peek(len(ids) + self.max_in_flight)}
+        seqs = self.outbox.confirm_ids(ids)
+        self.acks.acked(seqs)
+        self.counters['stored'] += len(seqs)
+        self.counters['acks_unknown'] += len(ids) - len(seqs)
+        now = time.time()
+        for seq in seqs:
+            if seq in created and created[seq] >= self.started_wall:
+                self.latency.add((now - created[seq]) * 1000.0)
+        if seqs:
+            self.wake()
+        return len(seqs)
 
     def latest_pending(self) -> int:
         with self._lock:
@@ -154,7 +170,9 @@ class Sender:
                 self._pending_wake = False
             now = time.monotonic()
             if now >= next_expire:
-                self.outbox.expire()
+                if self.outbox.expire():
+                    held = {e.seq for e in self.outbox.peek(self.outbox.depth())}
+                    self.acks.forget(lambda seq: seq in held)
                 next_expire = now + 60.0
             busy = False
             wait = 1.0
@@ -184,60 +202,110 @@ class Sender:
             return False, self._not_before[kind] - now
         if not self._ready(kind):
             return False, 0.2
-        entries = self.outbox.peek(self.batch_size, transport=kind)
-        events = [WireEvent(e.seq, e.channel, e.event, e.payload) for e in entries]
-        created = {e.seq: e.created for e in entries}
+        skip: set[int] = set()
+        room = self._batch[kind]
+        if kind in self.ack_kinds:
+            skip = self.acks.waiting()
+            room = min(room, max(0, self.max_in_flight - len(skip)))
+        entries = self.outbox.peek(room, transport=kind, skip=skip) if room else []
+        events = [WireEvent(e.seq, e.channel, e.event, e.payload, e.event_id) for e in entries]
         with self._lock:
             latest = [item for key, item in self._latest.items() if key[0] == kind]
-        room = self.batch_size - len(events)
-        events += [item.event for item in latest[:max(0, room)]]
+        events += [item.event for item in latest[:max(0, self._batch[kind] - len(events))]]
         if not events:
-            return False, 1.0
+            return False, 0.2 if skip else 1.0
         outcome = self.transports[kind].send(events)
-        self._settle(kind, outcome, created, {item.event.key: item for item in latest})
-        if outcome.retry and not outcome.confirmed and not outcome.rejected:
-            return False, self._not_before[kind] - time.monotonic()
-        if outcome.retry:
-            return True, 0.0
-        if not outcome.confirmed and not outcome.rejected:
+        self._settle(kind, outcome, {e.seq: e for e in entries}, {item.event.key: item for item in latest})
+        if outcome.retry and not outcome.done() and not outcome.too_large:
+            return False, max(0.0, self._not_before[kind] - time.monotonic())
+        if not outcome.done() and not outcome.retry and not outcome.rejected:
             return False, 0.05  # e.g. rate limited: nothing went out this time
         return True, 0.0
 
-    def _settle(self, kind: str, outcome: SendOutcome, created: dict[int, float],
+    def _settle(self, kind: str, outcome: SendOutcome, rows: dict[int, OutboxEntry],
                 latest: dict[Hashable, _Latest]) -> None:
-        now_wall, now_mono = time.time(), time.monotonic()
-        seqs = [k for k in outcome.confirmed if k in created]
-        if seqs:
-            self.outbox.confirm(seqs)
-            self.counters['sent'] += len(seqs)
-            for s in seqs:
-                if created[s] >= self.started_wall:
-                    self.latency.add((now_wall - created[s]) * 1000.0)
-        done_latest = [k for k in outcome.confirmed if k in latest]
-        for key, reason in outcome.rejected:
-            if key in created:
-                self.outbox.dead_letter(key, reason)
-                self.counters['dead_lettered'] += 1
+        stored = [k for k in outcome.stored if k in rows]
+        accepted = [k for k in outcome.accepted if k in rows]
+        confirm = list(stored)
+        if kind in self.ack_kinds:          # accepted is not stored: the row waits for events-stored
+            self.acks.sent(accepted, {k: rows[k].event_id for k in accepted})
+        else:                               # http: "accepted for fan-out" is all that server can say
+            confirm += accepted
+            self.counters['accepted_fanout'] += len(accepted)
+        self.counters['stored'] += len(stored)
+        if confirm:
+            self.outbox.confirm(confirm)
+            now_wall = time.time()
+            for s in confirm:
+                if rows[s].created >= self.started_wall:
+                    self.latency.add((now_wall - rows[s].created) * 1000.0)
+        self._settle_latest(outcome, latest)
+        failed = [k for k in outcome.retry if k in rows]
+        rejected = [k for k, _ in outcome.rejected if k in rows]
+        if rejected:          # a durable row is never dead-lettered by a server answer: kept and retried
+            self.counters['server_rejected'] += len(rejected)
+            failed += rejected
+        if outcome.too_large:
+            self._too_large(kind, outcome, rows, failed)
+        elif failed or (outcome.retry and not outcome.done()):
+            self.outbox.mark_attempt(failed)
+            self.counters['send_errors'] += 1
+            if outcome.config_error:
+                self.counters['config_errors'] += 1
+                delay = self.config_retry_s
+                self.paused[kind] = outcome.error
             else:
-                LOG.error('latest event %s dropped: %s', key, reason)
-                self.counters['dead_lettered'] += 1
-                done_latest.append(key)
+                delay = self._retry[kind].next_delay()
+            self._not_before[kind] = time.monotonic() + delay
+            what = 'paused (configuration)' if outcome.config_error else 'retry'
+            self._note_error(f'{kind}: {outcome.error or "rejected"} ({what}; next try in {delay:.1f} s)')
+        elif outcome.done():
+            self._retry[kind].reset()
+            self.paused.pop(kind, None)
+            self._batch[kind] = min(self.batch_size, self._batch[kind] + 1)
+
+    def _settle_latest(self, outcome: SendOutcome, latest: dict[Hashable, _Latest]) -> None:
+        done = [k for k in outcome.done() if k in latest]
+        dropped = [(k, reason) for k, reason in outcome.rejected if k in latest]
+        if outcome.too_large and len(outcome.retry) == 1 and outcome.retry[0] in latest:
+            dropped.append((outcome.retry[0], outcome.error))
+        now_mono = time.monotonic()
         with self._lock:
-            for key in done_latest:
+            for key in done + [k for k, _ in dropped]:
                 item = self._latest.get(key)
                 if item is latest.get(key):  # not replaced by a newer one meanwhile
                     del self._latest[key]
-                    if key in outcome.confirmed:
+                    if key in done:
                         self.counters['latest_sent'] += 1
                         self.latency.add((now_mono - item.published) * 1000.0)
-        if outcome.retry:
-            self.outbox.mark_attempt(k for k in outcome.retry if k in created)
-            self.counters['send_errors'] += 1
-            delay = self.auth_retry_s if outcome.auth_error else self._retry[kind].next()
-            self._not_before[kind] = time.monotonic() + delay
-            self._note_error(f'{kind}: {outcome.error} (retry in {delay:.1f} s)')
-        elif outcome.confirmed:
-            self._retry[kind].reset()
+        for key, reason in dropped:
+            self.counters['latest_dropped'] += 1
+            LOG.error('latest event %s dropped: %s', key, reason)
+
+    def _too_large(self, kind: str, outcome: SendOutcome, rows: dict[int, OutboxEntry], failed: list) -> None:
+        """Halve the batch; at one event, lower the own limit and re-trim that payload."""
+        self.counters['too_large'] += 1
+        if len(failed) > 1 and self._batch[kind] > 1:
+            self._batch[kind] = max(1, min(self._batch[kind], len(failed)) // 2)
+            self._note_error(f'{kind}: {outcome.error}; batch halved to {self._batch[kind]}')
+            return
+        self._batch[kind] = 1
+        if not failed:
+            return
+        seq = failed[0]
+        new_limit = max(MIN_LIMIT, int(min(self.limit, outcome.largest or self.limit) * 0.9))
+        if new_limit < self.limit:
+            LOG.warning('server refused a message as too large (%s): own limit lowered %d -> %d bytes',
+                        outcome.error, self.limit, new_limit)
+            self.limit = new_limit
+        text = self._refit(rows[seq], self.limit) if self._refit else None
+        if text is None or text == rows[seq].payload:
+            self.outbox.mark_attempt([seq])
+            self._not_before[kind] = time.monotonic() + self._retry[kind].next_delay()
+            self._note_error(f'{kind}: {outcome.error}; seq {seq} cannot be made smaller (kept, retried)')
+            return
+        self.outbox.replace_payload(seq, text)
+        self._note_error(f'{kind}: {outcome.error}; seq {seq} re-trimmed to {len(text.encode())} bytes')
 
     def _note_error(self, message: str) -> None:
         if message != self.last_error:
@@ -246,7 +314,7 @@ class Sender:
         self._on_error(message)
 
     def flush(self, timeout: float) -> bool:
-        """Wait until the outbox and the latest store are empty (True) or ``timeout`` passes."""
+        """Wait until the outbox (acks included) and the latest store are empty (True) or ``timeout`` passes."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.outbox.depth() == 0 and self.latest_pending() == 0:
@@ -256,5 +324,7 @@ class Sender:
         return self.outbox.depth() == 0 and self.latest_pending() == 0
 
     def stats(self) -> dict[str, Any]:
-        return {**self.counters, 'latest_pending': self.latest_pending(), 'latency_ms': self.latency.percentiles(),
-                'last_error': self.last_error}
+        return {**self.counters, 'awaiting_ack': self.acks.count(), 'awaiting_seqs': self.acks.seqs(), 'acks': dict(self.acks.counters),
+                'oldest_ack_wait_s': round(self.acks.oldest_wait_s(), 3), 'paused': dict(self.paused),
+                'latest_pending': self.latest_pending(), 'latency_ms': self.latency.percentiles(),
+                'last_error': self.last_error, 'limit_bytes': self.limit}

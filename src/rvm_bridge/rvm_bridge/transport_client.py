@@ -2,9 +2,15 @@
 
 Pusher (and Reverb) allow a connection at most 10 client events per second;
 :class:`TokenBucket` keeps the sender under ``rate`` (the excess waits in the
-outbox / latest store, where ``latest`` events coalesce).  A write is not a
-delivery: events are confirmed only after a ping/pong round trip that follows
-them on the same socket (the server has read everything before the ping).
+outbox / latest store, where ``latest`` events coalesce).
+
+A write is not a delivery, and a pong is not one either.  After writing, the
+transport pings: the server answers in order, so every ``pusher:error`` about
+the written events (4301 client events disabled, rate limit, too large) arrives
+before the pong.  Any such error marks the written events failed-retryable
+(:func:`classify_server_errors`); a close 1009 marks them too large.  Without an
+error they are ``accepted`` - for a durable event that only means "waiting for
+the stored acknowledgement" (the sender keeps the row until ``events-stored``).
 """
 from __future__ import annotations
 
@@ -13,7 +19,8 @@ import logging
 import time
 from typing import Any, Callable, Hashable, Protocol
 
-from rvm_bridge.transport_http import SendOutcome, WireEvent
+from rvm_bridge.send_outcome import SendOutcome, WireEvent
+from rvm_common.events import dumps
 
 LOG = logging.getLogger(__name__)
 
@@ -24,6 +31,8 @@ class ClientEventConnection(Protocol):
     def send_client_event(self, channel: str, event: str, data: Any) -> bool: ...
 
     def confirm(self, timeout: float) -> bool: ...
+
+    def server_answers(self) -> Any: ...
 
 
 class TokenBucket:
@@ -61,44 +70,84 @@ class TokenBucket:
         return max(0.0, (n - self._tokens) / self.rate)
 
 
+WS_FRAME_HEADER = 14        # the largest WebSocket frame header a client sends (64-bit length + mask)
+
+
+def classify_server_errors(errors: list[tuple[int | None, str]], keys: list[Hashable]) -> SendOutcome:
+    """The outcome for written ``keys`` when the server answered them with ``pusher:error``s."""
+    code, message = errors[0]
+    text = message.lower()
+    error = f'pusher:error {code}: {message}'
+    if any(word in text for word in ('less than', 'too large', 'too long', 'too big', 'size')):
+        return SendOutcome(retry=keys, error=error, too_large=True)
+    if 'rate limit' in text or 'quota' in text or 'too many' in text:
+        return SendOutcome(retry=keys, error=error)
+    return SendOutcome(retry=keys, config_error=True,
+                       error=f'{error} - client events refused by the server: enable client events '
+                             '(Reverb accept_client_events_from / Soketi ENABLE_CLIENT_MESSAGES) or use '
+                             'transport api')
+
+
 class ClientEventTransport:
-    """Writes client events within the rate limit and confirms them with a ping/pong."""
+    """Writes client events within the rate limit, then reads the server's answers to them."""
 
     def __init__(self, connection: ClientEventConnection, *, rate: float = 10.0,
-                 confirm_timeout_s: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+                 confirm_timeout_s: float = 5.0, max_message_bytes: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.connection = connection
         self.bucket = TokenBucket(rate, clock=clock)
         self.confirm_timeout_s = confirm_timeout_s
-        self.counters = {'written': 0, 'confirmed': 0, 'unconfirmed': 0, 'rate_limited': 0}
+        self.max_message_bytes = max_message_bytes
+        self.counters = {'written': 0, 'accepted': 0, 'refused': 0, 'unanswered': 0, 'rate_limited': 0,
+                         'too_large': 0}
 
     def send(self, events: list[WireEvent]) -> SendOutcome:
-        """Write as many of ``events`` (in order) as the bucket allows, then confirm them."""
+        """Write as many of ``events`` (in order) as the bucket allows, then read the answers."""
+        answers = self.connection.server_answers()
+        mark = answers.mark()
         written: list[Hashable] = []
+        failed = SendOutcome()
         for ev in events:
-            if not self.bucket.take():
-                self.counters['rate_limited'] += 1
-                break
             try:
                 data = json.loads(ev.data)
             except ValueError:
                 data = ev.data
+            size = len(dumps({'event': ev.event, 'channel': ev.channel, 'data': data}).encode()) + WS_FRAME_HEADER
+            if size > self.max_message_bytes:
+                self.counters['too_large'] += 1
+                failed = SendOutcome(retry=[ev.key], too_large=True, largest=size,
+                                     error=f'frame of {size} bytes is over max_message_bytes={self.max_message_bytes}')
+                break
+            if not self.bucket.take():
+                self.counters['rate_limited'] += 1
+                break
             if not self.connection.send_client_event(ev.channel, ev.event, data):
-                outcome = SendOutcome(confirmed=[], retry=[e.key for e in events[len(written):]],
-                                      error='client event not written (socket not connected or channel '
-                                            'not subscribed)')
-                return self._confirm(written, outcome)
+                failed = SendOutcome(retry=[ev.key], error='client event not written (socket not connected '
+                                                           'or channel not subscribed)')
+                break
             written.append(ev.key)
             self.counters['written'] += 1
-        return self._confirm(written, SendOutcome())
-
-    def _confirm(self, written: list[Hashable], outcome: SendOutcome) -> SendOutcome:
         if not written:
-            return outcome
-        if self.connection.confirm(self.confirm_timeout_s):
-            self.counters['confirmed'] += len(written)
-            outcome.confirmed = written + outcome.confirmed
-        else:
-            self.counters['unconfirmed'] += len(written)
-            outcome.retry = written + outcome.retry
-            outcome.error = outcome.error or 'no pong after the client events (connection lost?)'
+            return failed
+        outcome = self._answers(written, answers, mark)
+        if failed.retry:
+            outcome.retry += failed.retry
+            outcome.error = outcome.error or failed.error
+            outcome.too_large = outcome.too_large or failed.too_large
+            outcome.largest = max(outcome.largest, failed.largest)
         return outcome
+
+    def _answers(self, written: list[Hashable], answers: Any, mark: Any) -> SendOutcome:
+        pong = self.connection.confirm(self.confirm_timeout_s)
+        errors, closes = answers.since(mark)
+        if errors:
+            self.counters['refused'] += len(written)
+            return classify_server_errors(errors, written)
+        if not pong:
+            self.counters['unanswered'] += len(written)
+            if 1009 in closes:
+                return SendOutcome(retry=written, too_large=True,
+                                   error='server closed the socket with 1009 (message too big)')
+            return SendOutcome(retry=written, error='no pong after the client events (connection lost?)')
+        self.counters['accepted'] += len(written)
+        return SendOutcome(accepted=written)

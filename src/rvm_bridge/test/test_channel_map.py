@@ -7,9 +7,25 @@ from rvm_common import events
 
 def test_bundled_map_equals_outbound_defaults():
     cmap = load_channel_map(rvm_id='rvm-7')
-    got = {(r.topic, r.channel, r.event, r.delivery) for r in cmap.routes.values()}
-    assert got == set(events.OUTBOUND_DEFAULTS)
-    assert all(r.transport == 'http' for r in cmap.routes.values())
+    got = {(r.topic, r.event, r.delivery) for r in cmap.routes.values()}
+    assert got == {(topic, event, delivery) for topic, _, event, delivery in events.OUTBOUND_DEFAULTS}
+    for topic, channel, event, delivery in events.OUTBOUND_DEFAULTS:
+        route = cmap.route(topic)
+        if delivery == 'durable':     # to MyRVM on the machine's channel; the server re-broadcasts to `channel`
+            assert (route.channel, route.transport, route.wire_event) == \
+                ('private-rvm.rvm-7', 'client-event', 'client-' + event)
+        else:
+            assert (route.channel, route.transport) == (channel, 'http')
+    assert cmap.needs_stored_ack()
+    assert cmap.channels_needing_socket('private-rvm.rvm-7') == ['timezone-updates', 'private-rvm.rvm-7']
+
+
+def test_api_transport_is_for_durable_routes_only():
+    data = {'outbound': [{'topic': 'a', 'channel': 'c', 'event': 'e', 'transport': 'api', 'delivery': 'latest'}]}
+    with pytest.raises(ChannelMapError, match='transport api'):
+        parse_channel_map(data, rvm_id='r')
+    data['outbound'][0]['delivery'] = 'durable'
+    assert not parse_channel_map(data, rvm_id='r').needs_stored_ack()
 
 
 def test_bundled_inbound_templated_with_rvm_id():

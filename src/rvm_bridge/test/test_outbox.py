@@ -28,7 +28,12 @@ def test_producer_event_id_is_kept_and_missing_one_is_generated(tmp_path):
     assert entry.event_id == payload['event_id'] and len(entry.event_id) == 36
     assert box.append('ch', 'ev', 'http', _ev(7)).event_id == 'e7'
     assert box.append('ch', 'ev', 'http', _ev(7)) is None  # same id twice: not queued twice
-    assert box.depth() == 2
+    assert box.depth() == 2 and box.counters['duplicates'] == 1
+    assert box.append('ch', 'ev', 'http', _ev(8)).seq == 3  # a duplicate does not use up a seq
+    box.confirm_ids(['e8'])
+    box.close()
+    box = Outbox(tmp_path / 'o.db')
+    assert box.append('ch', 'ev', 'http', _ev(8)) is None  # already delivered, re-published after a restart
 
 
 def test_survives_restart_and_seq_never_goes_back(tmp_path):
@@ -71,23 +76,82 @@ def test_byte_bound(tmp_path):
     assert box.depth() < 6 and box.counters['dropped_overflow'] == 6 - box.depth()
 
 
-def test_age_bound_expires_to_dead_letter(tmp_path):
-    now = [1000.0]
-    box = Outbox(tmp_path / 'o.db', max_age_s=60, clock=lambda: now[0])
+def test_age_rule_uses_the_outbox_clock_not_the_wall_clock(tmp_path):
+    wall, mono = [1000.0], [50.0]
+    box = Outbox(tmp_path / 'o.db', max_age_s=60, clock=lambda: wall[0], monotonic=lambda: mono[0])
     box.append('ch', 'ev', 'http', _ev(0))
-    now[0] = 1050.0
+    wall[0] += 86400.0 * 365                  # NTP / timezone sync steps the wall clock by a year
+    assert box.expire() == 0 and box.depth() == 1
+    mono[0] += 50.0
     box.append('ch', 'ev', 'http', _ev(1))
-    now[0] = 1070.0
+    mono[0] += 20.0
     assert box.oldest_age() == pytest.approx(70.0)
     assert box.expire() == 1
     assert [e.event_id for e in box.peek(10)] == ['e1']
-    assert box.dead_letters()[0]['reason'] == 'expired'
+    assert box.dead_letters()[0]['reason'].startswith('expired')
 
 
-def test_encode_none_dead_letters(tmp_path):
+def test_outbox_clock_continues_across_restarts(tmp_path):
+    mono = [0.0]
+    box = Outbox(tmp_path / 'o.db', max_age_s=100, monotonic=lambda: mono[0])
+    box.append('ch', 'ev', 'http', _ev(0))
+    mono[0] = 80.0
+    box.close()
+    mono[0] = 5.0                             # a reboot: the monotonic clock starts again
+    box = Outbox(tmp_path / 'o.db', max_age_s=100, monotonic=lambda: mono[0])
+    assert box.oldest_age() == pytest.approx(80.0)
+    mono[0] = 30.0
+    assert box.expire() == 1
+
+
+def test_rules_are_off_by_default_and_attempts_rule_is_explicit(tmp_path):
     box = Outbox(tmp_path / 'o.db')
-    assert box.append('ch', 'ev', 'http', _ev(0), encode=lambda p: None) is None
-    assert box.depth() == 0 and box.dead_letters()[0]['reason'] == 'oversized'
+    box.append('ch', 'ev', 'http', _ev(0))
+    for _ in range(1000):
+        box.mark_attempt([1])
+    assert box.expire() == 0 and box.depth() == 1
+    box = Outbox(tmp_path / 'o2.db', max_attempts=3)
+    box.append('ch', 'ev', 'http', _ev(0))
+    box.append('ch', 'ev', 'http', _ev(1))
+    box.mark_attempt([1])
+    assert box.expire() == 0
+    box.mark_attempt([1])
+    box.mark_attempt([1])
+    assert box.expire() == 1 and [e.event_id for e in box.peek(10)] == ['e1']
+    assert box.dead_letter_reasons() == {'max_attempts=3 reached': 1}
+
+
+def test_encode_none_keeps_the_event_whole_never_dead_letters(tmp_path):
+    box = Outbox(tmp_path / 'o.db')
+    assert box.append('ch', 'ev', 'http', _ev(0), encode=lambda p: None).seq == 1
+    assert box.depth() == 1 and box.dead_letters() == []
+
+
+def test_outbox_id_is_made_once_and_sent_in_every_envelope(tmp_path):
+    box = Outbox(tmp_path / 'o.db')
+    outbox_id = box.outbox_id
+    payload = _ev(0)
+    box.append('ch', 'ev', 'http', payload)
+    assert payload['outbox_id'] == outbox_id and len(outbox_id) == 36
+    box.close()
+    box = Outbox(tmp_path / 'o.db')
+    assert box.outbox_id == outbox_id and Outbox(tmp_path / 'other.db').outbox_id != outbox_id
+    assert f'"outbox_id":"{outbox_id}"' in box.peek(1)[0].payload
+
+
+def test_confirm_by_event_id_and_replace_payload(tmp_path):
+    box = Outbox(tmp_path / 'o.db')
+    for i in range(3):
+        box.append('ch', 'ev', 'http', _ev(i))
+    assert box.confirm_ids(['e1', 'nope']) == [2]
+    box.replace_payload(1, '{"short":1}')
+    assert box.peek(1)[0].payload == '{"short":1}' and box.size_bytes() == 11 + box.peek(2)[1].size
+    assert box.counters['confirmed'] == 1 and box.counters['retrimmed'] == 1
+
+
+def test_durable_writes_use_synchronous_full(tmp_path):
+    box = Outbox(tmp_path / 'o.db')
+    assert box._db.execute('PRAGMA synchronous').fetchone()[0] == 2    # FULL
 
 
 def test_concurrent_appends_keep_unique_increasing_seq(tmp_path):

@@ -17,6 +17,8 @@ class _Capture:
     def __init__(self):
         self.requests = []
         self.statuses = []   # queue of status codes to answer (default 200)
+        self.bodies = []     # queue of answer bodies (default: {} for 2xx, an error otherwise)
+        self.wire_sizes = []  # bytes of each whole request as received
 
 
 @pytest.fixture
@@ -27,11 +29,14 @@ def server():
         def do_POST(self):
             body = self.rfile.read(int(self.headers['Content-Length']))
             cap.requests.append((self.path, body))
+            cap.wire_sizes.append(len(self.requestline) + 2 + 2 + len(body)
+                                  + sum(len(f'{k}: {v}\r\n') for k, v in self.headers.items()))
             status = cap.statuses.pop(0) if cap.statuses else 200
+            answer = cap.bodies.pop(0) if cap.bodies else (b'{}' if status == 200 else b'{"error":"nope"}')
             self.send_response(status)
             self.send_header('Content-Type', 'application/json')
             self.end_headers()
-            self.wfile.write(b'{}' if status == 200 else b'{"error":"nope"}')
+            self.wfile.write(answer)
 
         def log_message(self, *args):
             pass
@@ -68,7 +73,7 @@ def _check_signature(path, body):
 def test_single_event_is_signed_and_confirmed(server):
     port, cap = server
     out = _transport(port).send(_events(1))
-    assert out.confirmed == [0] and not out.retry and not out.rejected
+    assert out.accepted == [0] and not out.retry and not out.rejected
     path, body = cap.requests[0]
     assert urlsplit(path).path == '/apps/42/events'
     _check_signature(path, body)
@@ -80,32 +85,64 @@ def test_batch_endpoint_at_most_ten_in_order(server):
     port, cap = server
     transport = _transport(port)
     out = transport.send(_events(13))
-    assert out.confirmed == list(range(10))
+    assert out.accepted == list(range(10))
     path, body = cap.requests[0]
     assert urlsplit(path).path == '/apps/42/batch_events'
     _check_signature(path, body)
     assert [json.loads(e['data'])['n'] for e in json.loads(body)['batch']] == list(range(10))
 
 
-def test_batch_respects_request_bytes(server):
+def test_batch_respects_the_whole_request_size(server):
     port, cap = server
-    out = _transport(port, max_request_bytes=10_000).send(_events(10, size=3000))
-    assert out.confirmed == [0, 1, 2]
-    assert len(cap.requests[0][1]) <= 10_000
+    transport = _transport(port, max_request_bytes=10_000)
+    events = _events(10, size=3150)
+    out = transport.send(events)
+    assert out.accepted == [0, 1]                     # a third one would push the whole request over ...
+    assert cap.wire_sizes[0] == transport.size_of(events[:2]) <= 10_000   # request line + headers + body
+    body_of_three = transport._build(events[:3]).body
+    assert len(body_of_three) < 10_000 < transport.size_of(events[:3])    # ... although its body would fit
+
+
+def test_a_single_event_over_the_limit_is_not_sent_but_reported_too_large(server):
+    port, cap = server
+    transport = _transport(port, max_request_bytes=2_000)
+    out = transport.send(_events(1, size=1_950))      # the body alone fits, the whole request does not
+    assert out.retry == [0] and out.too_large and out.largest > 2_000 and not cap.requests
+
+
+def test_200_with_an_error_body_is_not_a_confirmation(server):
+    port, cap = server
+    cap.bodies = [b'{"error":"Unauthorized","code":401}']
+    out = _transport(port).send(_events(2))
+    assert out.retry == [0, 1] and not out.accepted and out.config_error and '401' in out.error
+
+
+def test_unknown_app_id_is_a_configuration_error(server):
+    port, cap = server
+    cap.statuses = [404]
+    out = _transport(port).send(_events(3))
+    assert out.retry == [0, 1, 2] and out.config_error and not out.rejected and 'app id' in out.error
+
+
+def test_413_is_too_large_not_rejected(server):
+    port, cap = server
+    cap.statuses = [413]
+    out = _transport(port).send(_events(3))
+    assert out.retry == [0, 1, 2] and out.too_large and not out.rejected and out.largest > 0
 
 
 def test_server_error_means_retry(server):
     port, cap = server
     cap.statuses = [500]
     out = _transport(port).send(_events(3))
-    assert out.retry == [0, 1, 2] and not out.confirmed and '500' in out.error
+    assert out.retry == [0, 1, 2] and not out.accepted and '500' in out.error
 
 
 def test_rejected_batch_is_resent_one_by_one(server):
     port, cap = server
-    cap.statuses = [413, 200, 400, 200]
+    cap.statuses = [422, 200, 400, 200]
     out = _transport(port).send(_events(3))
-    assert out.confirmed == [0, 2] and [k for k, _ in out.rejected] == [1]
+    assert out.accepted == [0, 2] and [k for k, _ in out.rejected] == [1]
     assert len(cap.requests) == 4
 
 
@@ -113,7 +150,7 @@ def test_bad_credentials_are_retried_not_dead_lettered(server):
     port, cap = server
     cap.statuses = [401]
     out = _transport(port).send(_events(1))
-    assert out.retry == [0] and out.auth_error and not out.rejected
+    assert out.retry == [0] and out.config_error and not out.rejected
 
 
 def test_connection_refused_means_retry():

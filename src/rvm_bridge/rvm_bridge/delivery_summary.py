@@ -1,0 +1,61 @@
+"""Truthful delivery counts and the one-line summary a run ends with.
+
+Counts (``BridgeCore.status()['delivery']``): ``stored`` (the server acknowledged storing
+them), ``accepted_fanout`` (HTTP events API 2xx: accepted for fan-out, not stored),
+``awaiting_ack`` (sent, the server accepted them, no ``events-stored`` yet), ``failed``
+(queued after a failed send, retried), ``queued`` (not sent yet), ``dead_lettered`` (by the
+operator's rules, with the reasons kept in the dead-letter table).  :func:`summary_text`
+says "every durable event delivered" only when nothing is left and everything was stored.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+def delivery_counts(outbox: Any, sender_stats: dict[str, Any]) -> dict[str, Any]:
+    """The counts of one bridge (``outbox``: an Outbox, ``sender_stats``: ``Sender.stats()``)."""
+    depth = outbox.depth()
+    awaiting = int(sender_stats.get('awaiting_ack', 0))
+    failed = min(max(0, depth - awaiting), outbox.count_failed(sender_stats.get('awaiting_seqs', ())))
+    return {
+        'stored': int(sender_stats.get('stored', 0)),
+        'accepted_fanout': int(sender_stats.get('accepted_fanout', 0)),
+        'awaiting_ack': awaiting,
+        'failed': failed,
+        'queued': max(0, depth - awaiting - failed),
+        'dead_lettered': int(outbox.counters.get('dead_lettered', 0)),
+        'dead_letter_reasons': outbox.dead_letter_reasons(),
+        'in_outbox': depth,
+        'paused': dict(sender_stats.get('paused') or {}),
+    }
+
+
+def summary_text(status: dict[str, Any]) -> str:
+    """The closing line's delivery part for a ``bridge-status`` dict."""
+    d = status.get('delivery') or {}
+    state = status.get('state', '?')
+    left = int(d.get('in_outbox', status.get('outbox_depth', 0)) or 0)
+    if state == 'offline':
+        return f'no server configured: {left} durable events kept in the outbox'
+    stored, fanout = int(d.get('stored', 0)), int(d.get('accepted_fanout', 0))
+    dead = int(d.get('dead_lettered', 0))
+    if left == 0 and dead == 0:
+        if fanout == 0:
+            return f'bridge {state}: every durable event delivered ({stored} stored, acknowledged by the server)'
+        return (f'bridge {state}: every durable event accepted by the server ({stored} stored and acknowledged, '
+                f'{fanout} accepted for fan-out by the HTTP events API, no storage acknowledgement)')
+    parts = [f'{stored} stored (acknowledged)']
+    if fanout:
+        parts.append(f'{fanout} accepted for fan-out (HTTP, not acknowledged)')
+    parts += [f"{d.get('awaiting_ack', 0)} sent awaiting ack", f"{d.get('queued', 0)} queued",
+              f"{d.get('failed', 0)} failed-retryable"]
+    reasons = d.get('dead_letter_reasons') or {}
+    why = ', '.join(f'{r}: {n}' for r, n in sorted(reasons.items()))
+    parts.append(f'{dead} dead-lettered' + (f' ({why})' if dead and why else ''))
+    text = f'bridge {state}: ' + ', '.join(parts)
+    if left:
+        text += f'; {left} durable events remain in the outbox (sent later)'
+    error = status.get('last_error')
+    if error and left:
+        text += f'; last error: {error}'
+    return text
