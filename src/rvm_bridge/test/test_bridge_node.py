@@ -59,3 +59,24 @@ def test_a_valid_config_builds_the_configured_core(tmp_path):
         assert error_status({'state': 'offline'}, error) == {'state': 'offline'}
     finally:
         core.stop(timeout=1.0)
+
+
+@pytest.mark.ros
+def test_node_with_a_config_error_stays_up_in_error(tmp_path):
+    rclpy = pytest.importorskip('rclpy', reason='rclpy not available')
+    from rclpy.parameter import Parameter
+
+    from rvm_bridge.bridge_node import BridgeNode
+
+    rclpy.init()
+    try:
+        node = BridgeNode(parameter_overrides=[
+            Parameter('host', value='myrvm.example'), Parameter('app_key', value=''),
+            Parameter('outbox_path', value=str(tmp_path / 'o.db')),
+            Parameter('timezone_sync_on_start', value=False)])
+        assert 'app_key is required' in node.config_error
+        assert node.core.config.host == ''
+        node.shutdown()
+        node.destroy_node()
+    finally:
+        rclpy.try_shutdown()

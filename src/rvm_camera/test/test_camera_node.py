@@ -98,3 +98,39 @@ def test_live_sources_and_a_disabled_gate_never_wait():
     pump, published, _ = _pump(MediaFake(count=2), DetectorReadyGate(required=False))
     pump.step(wait_s=0.0)
     assert len(published) == 1
+
+
+@pytest.mark.ros
+def test_status_is_latched_and_runtime_parameter_changes_are_refused():
+    rclpy = pytest.importorskip('rclpy', reason='rclpy not available')
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.parameter import Parameter
+    from std_msgs.msg import String
+
+    from rvm_camera.camera_node import CameraNode
+    from rvm_common.qos_profiles import qos_for, to_rclpy
+
+    rclpy.init()
+    try:
+        node = CameraNode(parameter_overrides=[Parameter('source', value=str(SAMPLE_VIDEO)),
+                                               Parameter('rvm_id', value='42')])
+        assert node.pump.holding, 'a recorded source waits for detector/status ready'
+        result, = node.set_parameters([Parameter('fps', value=5.0)])
+        assert not result.successful and 'not applied at run time' in result.reason
+        executor = SingleThreadedExecutor()
+        executor.add_node(node)
+        for _ in range(5):
+            executor.spin_once(timeout_sec=0.05)
+        late = rclpy.create_node('camera_late_joiner')          # subscribes after the publication
+        statuses = []
+        late.create_subscription(String, 'camera/status', lambda m: statuses.append(m.data),
+                                 to_rclpy(qos_for('camera/status')))
+        executor.add_node(late)
+        deadline = time.monotonic() + 5.0
+        while not statuses and time.monotonic() < deadline:
+            executor.spin_once(timeout_sec=0.05)
+        assert statuses and json.loads(statuses[0])['rvm_id'] == '42'
+        node.destroy_node()
+        late.destroy_node()
+    finally:
+        rclpy.try_shutdown()

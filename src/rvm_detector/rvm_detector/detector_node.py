@@ -44,8 +44,8 @@ LOGGERS = ('rvm_detector', 'rvm_common')
 class DetectorNode(Node):
     """YOLO11-seg (+SAM2) detector: per-frame detections, one verdict per item."""
 
-    def __init__(self) -> None:
-        super().__init__('detector')
+    def __init__(self, **node_kwargs) -> None:
+        super().__init__('detector', **node_kwargs)
         self.config = declare_parameters(self, DetectorConfig)
         self.core = DetectorCore(self.config)
         self.factory = ros_message_factory()
