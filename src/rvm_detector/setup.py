@@ -26,6 +26,8 @@ setup(
             'detector_node = rvm_common.spin_node:detector_main',
             'rvm-make-dataset = rvm_detector.dataset:main',
             'rvm-train = rvm_detector.train:main',
+            'rvm-eval-fresh = rvm_detector.fresh_eval:main',
+            'rvm-scenarios = rvm_detector.scenarios:main',
         ],
     },
 )

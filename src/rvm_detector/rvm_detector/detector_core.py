@@ -85,11 +85,16 @@ class DetectorCore:
         except ModelLoadError as exc:
             self._fail(str(exc))
             raise
+        self.new_session()
+        self.state = 'ready'
+        self.last_error = ''
+
+    def new_session(self) -> ItemSession:
+        """A fresh item session (chamber blocked until seen empty); used at load and by the scenario suite."""
         cfg = self.config
         self.session = ItemSession(self.class_map, item_policy(cfg), verdict_policy(cfg), rvm_id=cfg.rvm_id,
                                    model_name=self.segmenter.name, wall_clock=self.wall_clock)
-        self.state = 'ready'
-        self.last_error = ''
+        return self.session
 
     def reconfigure(self, values: dict[str, Any]) -> DetectorConfig:
         """Apply live parameter changes (validated; read-only ones raise :class:`ConfigError`)."""

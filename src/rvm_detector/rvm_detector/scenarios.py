@@ -1,0 +1,160 @@
+"""Scenario suite: scripted chamber scenes through the detector core, scored against ground truth.
+
+``rvm-scenarios --seed S --per-kind N`` renders N scenarios of every kind
+(:mod:`rvm_camera.synthetic_scenarios`), runs each through a :class:`DetectorCore` with the bundled
+model (a fresh item session per scenario; ``session_end`` steps send the ``end_session`` command) and
+prints one row per kind: expected verdicts, produced, missing, extra, wrong category, wrong decision.
+Every kind is rule-driven (the number of verdicts follows from the chamber rules); categories and
+policy decisions also depend on the model.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from rvm_common.events import TOPIC_VERDICT
+from rvm_detector.class_map import ClassMap
+
+COLUMNS = ('expected', 'produced', 'missing', 'extra', 'wrong_category', 'wrong_decision')
+
+
+@dataclass
+class Score:
+    """Verdict counts of one scenario or kind."""
+
+    scenarios: int = 0
+    expected: int = 0
+    produced: int = 0
+    missing: int = 0
+    extra: int = 0
+    wrong_category: int = 0
+    wrong_decision: int = 0
+
+    def add(self, other: 'Score') -> None:
+        for name in ('scenarios', *COLUMNS):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def expected_decision(expected, class_map: ClassMap) -> tuple[bool, str | None]:
+    """(accepted, reason) the ground truth asks for: the rule's reason, else the category policy."""
+    if expected.reason is not None:
+        return False, expected.reason
+    category = class_map.category_of(expected.class_name)
+    return (True, None) if class_map.policy(category).accepted else (False, 'category_not_accepted')
+
+
+def score(expected: list, produced: list[dict[str, Any]], class_map: ClassMap) -> Score:
+    """Compare the produced verdicts with the expected ones, in order."""
+    result = Score(scenarios=1, expected=len(expected), produced=len(produced),
+                   missing=max(0, len(expected) - len(produced)), extra=max(0, len(produced) - len(expected)))
+    for want, got in zip(expected, produced):
+        if want.classes:
+            cats = Counter(class_map.category_of(c) for c in want.classes)
+            result.wrong_category += int(got.get('objects', {}).get('categories') != dict(cats))
+        else:
+            result.wrong_category += int(got['category'] != class_map.category_of(want.class_name))
+        accepted, reason = expected_decision(want, class_map)
+        result.wrong_decision += int((got['accepted'], got['reason']) != (accepted, reason))
+    return result
+
+
+def run_scenario(core, scenario) -> list[dict[str, Any]]:
+    """Play one scenario through ``core`` (fresh item session); the verdict payloads in order."""
+    from rvm_camera.synthetic_scenarios import SESSION_END
+
+    core.new_session()
+    verdicts = []
+    for frame in scenario.frames:
+        events = core.process(frame.image, stamp_ns=int(frame.t * 1e9), now=frame.t).events
+        for event in frame.events:
+            if event == SESSION_END:
+                events += core.command({'command': 'end_session'})
+        verdicts += [payload for topic, payload in events if topic == TOPIC_VERDICT]
+    return verdicts
+
+
+def run_suite(core, seed: int, per_kind: int, kinds=None, width=320, height=240, fps=10.0, hard=False,
+              details: list | None = None) -> dict[str, Score]:
+    """Score ``per_kind`` scenarios of each kind; ``details`` (a list) receives one row per scenario."""
+    from rvm_camera.synthetic_scenarios import KINDS, build
+
+    table: dict[str, Score] = {}
+    for kind in kinds or KINDS:
+        total = Score()
+        for index in range(per_kind):
+            scenario = build(kind, seed, index, width, height, fps, hard)
+            produced = run_scenario(core, scenario)
+            row = score(scenario.expected, produced, core.class_map)
+            total.add(row)
+            if details is not None:
+                details.append({'kind': kind, 'index': index, 'steps': scenario.steps, **asdict(row),
+                                'expected_verdicts': [asdict(e) for e in scenario.expected],
+                                'produced_verdicts': [{k: v.get(k) for k in ('category', 'accepted', 'reason',
+                                                                             'objects', 'episode_id')}
+                                                      for v in produced]})
+        table[kind] = total
+    return table
+
+
+def format_table(table: dict[str, Score]) -> str:
+    """A Markdown table: one row per kind and a total."""
+    total = Score()
+    lines = ['| kind | scenarios | ' + ' | '.join(c.replace('_', ' ') for c in COLUMNS) + ' |',
+             '|---|' + '---:|' * (len(COLUMNS) + 1)]
+    for kind, row in table.items():
+        total.add(row)
+        lines.append(f'| {kind} | {row.scenarios} | ' + ' | '.join(str(getattr(row, c)) for c in COLUMNS) + ' |')
+    lines.append(f'| **total** | {total.scenarios} | ' + ' | '.join(str(getattr(total, c)) for c in COLUMNS)
+                 + ' |')
+    return '\n'.join(lines)
+
+
+def make_core(threads: int = 0, model_path: str = ''):
+    """A loaded DetectorCore on the CPU with the bundled (or given) model and default item rules."""
+    from rvm_detector.detector_config import DetectorConfig
+    from rvm_detector.detector_core import DetectorCore
+
+    core = DetectorCore(DetectorConfig(device='cpu', cpu_threads=threads, model_path=model_path))
+    core.load()
+    return core
+
+
+def main(argv=None) -> int:
+    """Console script ``rvm-scenarios``."""
+    from rvm_camera.synthetic_scenarios import KINDS
+
+    parser = argparse.ArgumentParser(description='Score the chamber rules + model on scripted scenarios.')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--per-kind', type=int, default=5, help='scenarios per kind')
+    parser.add_argument('--kinds', nargs='+', choices=KINDS, default=None)
+    parser.add_argument('--width', type=int, default=320)
+    parser.add_argument('--height', type=int, default=240)
+    parser.add_argument('--fps', type=float, default=10.0)
+    parser.add_argument('--hard', action='store_true', help='hard scenes (glare, clutter, flap, harsh optics)')
+    parser.add_argument('--threads', type=int, default=0, help='torch CPU threads (0 = all cores)')
+    parser.add_argument('--model', default='', help="model weights ('' = bundled)")
+    parser.add_argument('--json', default=None, help='also write the table and per-scenario rows here')
+    args = parser.parse_args(argv)
+    core = make_core(args.threads, args.model)
+    details: list = []
+    table = run_suite(core, args.seed, args.per_kind, args.kinds, args.width, args.height, args.fps, args.hard,
+                      details)
+    print(f'rvm-scenarios --seed {args.seed} --per-kind {args.per_kind}'
+          f'{" --hard" if args.hard else ""} (model {core.segmenter.name})')
+    print(format_table(table))
+    for row in details:
+        if row['missing'] or row['extra'] or row['wrong_category'] or row['wrong_decision']:
+            print(f"  {row['kind']} #{row['index']}: expected {row['expected_verdicts']} "
+                  f"produced {row['produced_verdicts']}")
+    if args.json:
+        with open(args.json, 'w') as out:
+            json.dump({'table': {k: asdict(v) for k, v in table.items()}, 'scenarios': details}, out, indent=2)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
