@@ -321,7 +321,8 @@
     $('tz-server').textContent = d.server_time ? d.server_time.replace('T', ' ') : '–';
     $('tz-clock').textContent = typeof d.clock_offset_ms === 'number' ? `${num(d.clock_offset_ms, 0)} ms` : '–';
     const status = $('tz-status');
-    status.textContent = `${d.status} (${d.trigger}) at ${clockTime(d.timestamp)}${d.error ? ` · ${d.error}` : ''}`;
+    const when = d.heartbeat ? ' · repeated' : ` at ${clockTime(d.timestamp)}`;   // a heartbeat is no new sync
+    status.textContent = `${d.status} (${d.trigger})${when}${d.error ? ` · ${d.error}` : ''}`;
     status.className = d.status === 'synced' ? 'ok' : 'bad';
     const age = $('tz-age');
     age.dataset.rvm = machineId(d);
