@@ -80,8 +80,17 @@ def test_client_event_manual_sync_and_command(soketi, laravel, bridge, pusher_li
     assert dashboard.trigger(MACHINE_CHANNEL, 'client-manual-sync', {'timezone': 'Europe/Berlin'})
     synced = _next(out, events.TOPIC_TIMEZONE, where=lambda p: p['trigger'] == 'manual')
     assert synced['timezone'] == 'Europe/Berlin' and synced['status'] == 'synced'
+    assert dashboard.trigger(MACHINE_CHANNEL, 'client-command', {'command': 'maintenance_on'})  # a browser
     soketi.pusher_client().trigger(MACHINE_CHANNEL, events.EVENT_COMMAND, {'command': 'end_session'})
-    assert _next(out, events.TOPIC_COMMAND)['command'] == 'end_session'
+    assert _next(out, events.TOPIC_COMMAND)['command'] == 'end_session'      # only the server's command
+    deadline = time.monotonic() + 5.0
+    while core.status()['inbound']['rejected_client_command'] < 1 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert core.status()['inbound']['rejected_client_command'] == 1
+    left = []
+    while not out.empty():
+        left.append(out.get_nowait())
+    assert all(p.get('command') != 'maintenance_on' for t, p in left if t == events.TOPIC_COMMAND)
 
 
 def test_malformed_and_unknown_inbound_are_counted_and_ignored(soketi, bridge):

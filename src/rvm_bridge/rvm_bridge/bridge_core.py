@@ -113,7 +113,8 @@ class BridgeCore:
                              config_retry_s=config.auth_retry_s, ack_timeout_s=config.ack_timeout_s,
                              max_in_flight=config.max_in_flight, limit=self._limit, refit=self._refit,
                              ready=self._transport_ready)
-        self.inbound = InboundDispatcher(self.channel_map, self._on_inbound_kind)
+        self.inbound = InboundDispatcher(self.channel_map, self._on_inbound_kind,
+                                         client_sync_interval_s=config.manual_sync_min_interval_s)
         self._self_published: OrderedDict[str, None] = OrderedDict()
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []

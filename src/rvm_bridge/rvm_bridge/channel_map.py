@@ -16,6 +16,8 @@ from rvm_common.events import EVENT_COMMAND, EVENT_MANUAL_SYNC, TOPIC_COMMAND, T
 from rvm_common.yaml_file import read_yaml
 
 BUNDLED_MAP = Path(__file__).with_name('config') / 'channel_map.yaml'
+#: The local demo's map: every route on the HTTP events API (accepted for fan-out; no MyRVM to store).
+FANOUT_MAP = BUNDLED_MAP.with_name('channel_map_fanout.yaml')
 TRANSPORTS = ('http', 'client-event', 'api')
 DELIVERIES = ('durable', 'latest')
 CLIENT_PREFIX = 'client-'

@@ -2,14 +2,19 @@
 
 One handler per event kind in an explicit table (``manual-sync``, ``command``).
 ``data`` arrives as a JSON string (HTTP-triggered events) or an object (client
-events).  Unknown channels/events and malformed payloads are counted and
-logged, never raised to the connection thread.
+events).  ``command`` is accepted only as a server event (Pusher HTTP API /
+Laravel broadcast): a ``client-command`` - which any authorized browser on the
+machine's channel could send - is rejected, logged and counted.  A
+``client-manual-sync`` only triggers a time sync and stays allowed, at most one
+per ``client_sync_interval_s``.  Unknown channels/events and malformed payloads
+are counted and logged, never raised to the connection thread.
 """
 from __future__ import annotations
 
 import json
 import logging
 import threading
+import time
 from typing import Any, Callable
 
 from rvm_bridge.channel_map import ChannelMap
@@ -75,16 +80,23 @@ VALIDATORS: dict[str, Callable[[Any], dict[str, Any]]] = {
     'manual-sync': validate_manual_sync,
     'command': validate_command,
 }
+#: Kinds accepted only from the server, never as a ``client-`` event.
+SERVER_ONLY = frozenset({'command'})
 
 
 class InboundDispatcher:
     """Routes (channel, event, data) from the socket to ``handler(kind, payload)``."""
 
-    def __init__(self, channel_map: ChannelMap, handler: Callable[[str, dict[str, Any]], None]) -> None:
+    def __init__(self, channel_map: ChannelMap, handler: Callable[[str, dict[str, Any]], None], *,
+                 client_sync_interval_s: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.channel_map = channel_map
         self.handler = handler
+        self.client_sync_interval_s = client_sync_interval_s
+        self._clock = clock
+        self._last_client_sync = float('-inf')
         self._lock = threading.Lock()
-        self.counters = {'accepted': 0, 'unknown': 0, 'malformed': 0, 'handler_errors': 0}
+        self.counters = {'accepted': 0, 'unknown': 0, 'malformed': 0, 'handler_errors': 0,
+                         'rejected_client_command': 0, 'rate_limited': 0}
 
     def _count(self, key: str) -> None:
         with self._lock:
@@ -99,6 +111,20 @@ class InboundDispatcher:
             self._count('unknown')
             LOG.info('inbound %s on %s is not in the channel map; ignored', event, channel)
             return False
+        from_client = event.startswith('client-')
+        if from_client and kind in SERVER_ONLY:
+            self._count('rejected_client_command')
+            LOG.warning('%s on %s rejected: commands are accepted only from the server, not as client events',
+                        event, channel)
+            return False
+        if from_client and kind == 'manual-sync':
+            now = self._clock()
+            if now - self._last_client_sync < self.client_sync_interval_s:
+                self._count('rate_limited')
+                LOG.info('client-manual-sync on %s ignored: at most one per %.0f s', channel,
+                         self.client_sync_interval_s)
+                return False
+            self._last_client_sync = now
         try:
             payload = VALIDATORS[kind](read_inbound_json(data))
         except InboundError as exc:

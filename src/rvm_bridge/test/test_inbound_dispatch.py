@@ -27,10 +27,34 @@ def test_malformed_unknown_and_internal_events():
     assert not d.dispatch('timezone-updates', 'manual-sync', [1, 2])
     assert not d.dispatch('private-rvm.r2', 'command', {'command': 'end_session'})   # other machine
     assert not d.dispatch('timezone-updates', 'pusher:subscription_succeeded', {})
-    assert got == [] and d.stats() == {'accepted': 0, 'unknown': 1, 'malformed': 4, 'handler_errors': 0}
+    assert got == [] and d.stats() == {'accepted': 0, 'unknown': 1, 'malformed': 4, 'handler_errors': 0,
+                                       'rejected_client_command': 0, 'rate_limited': 0}
 
 
 def test_handler_error_is_counted_not_raised():
     d = InboundDispatcher(load_channel_map(rvm_id='r1'), lambda kind, p: 1 / 0)
     assert d.dispatch('timezone-updates', 'manual-sync', {})
     assert d.stats()['handler_errors'] == 1
+
+
+def test_commands_only_from_the_server_client_command_rejected_and_counted(caplog):
+    d, got = _dispatcher()
+    assert not d.dispatch('private-rvm.r1', 'client-command', {'command': 'end_session'})
+    assert not d.dispatch('private-rvm.r1', 'client-command', {'command': 'maintenance_on'})
+    assert d.dispatch('private-rvm.r1', 'command', {'command': 'maintenance_on'})
+    assert [p['command'] for _, p in got] == ['maintenance_on']
+    assert d.stats()['rejected_client_command'] == 2 and 'only from the server' in caplog.text
+
+
+def test_client_manual_sync_is_rate_limited_server_one_is_not():
+    now = [0.0]
+    got = []
+    d = InboundDispatcher(load_channel_map(rvm_id='r1'), lambda kind, p: got.append(kind),
+                          client_sync_interval_s=10.0, clock=lambda: now[0])
+    assert d.dispatch('private-rvm.r1', 'client-manual-sync', {})
+    now[0] = 9.0
+    assert not d.dispatch('private-rvm.r1', 'client-manual-sync', {})
+    assert d.dispatch('timezone-updates', 'manual-sync', {})          # from the server: not limited
+    now[0] = 10.5
+    assert d.dispatch('private-rvm.r1', 'client-manual-sync', {})
+    assert len(got) == 3 and d.stats()['rate_limited'] == 1

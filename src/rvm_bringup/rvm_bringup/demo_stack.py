@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from rvm_bridge.channel_map import FANOUT_MAP
 from rvm_common.events import CHANNEL_STATUS, CHANNEL_TIMEZONE, EVENT_MANUAL_SYNC
 
 from .soketi import SoketiServer
@@ -98,6 +99,9 @@ class DemoEndpoints:
         out.bridge_host, out.bridge_port = settings['host'], settings['port']
         out.app_key, out.app_id, out.rvm_id = settings['app_key'], settings['app_id'], settings['rvm_id']
         out.bridge_tls, out.api_base, out.auth_endpoint = False, settings['api_base'], settings['auth_endpoint']
+        out.channel_map = str(FANOUT_MAP)       # no MyRVM here to store and acknowledge: HTTP fan-out
+        if getattr(args, 'outbox', None) is None:   # never the machine's real outbox (~/.rvm_edge)
+            out.outbox = Path(os.environ.get('RVM_ROOT') or '.') / 'var' / 'demo' / 'dashboard_outbox.sqlite3'
         os.environ.update(self.secret_env(secret_env, token_env))
         return out
 

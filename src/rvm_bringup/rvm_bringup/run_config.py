@@ -137,7 +137,8 @@ def cli_overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
                    'tls': None if tls is None else tls in (True, 'true'),
                    'api_base': _flag(args, 'api_base'), 'auth_endpoint': _flag(args, 'auth_endpoint'),
                    'app_key': _flag(args, 'app_key'), 'app_id': _flag(args, 'app_id'),
-                   'outbox_path': str(outbox) if outbox else None},
+                   'outbox_path': str(outbox) if outbox else None,
+                   'channel_map_file': _flag(args, 'channel_map')},
     }
     for node in overrides:
         overrides[node]['rvm_id'] = _flag(args, 'rvm_id')
