@@ -72,6 +72,8 @@ class ItemReport:
                     f"{p.get('rejected', 0)} rejected [{counts}]")
 
     def status(self, p: dict[str, Any]) -> None:
+        if p.get('heartbeat'):          # the unchanged state repeated for dashboards: nothing new to say
+            return
         reasons = '; '.join(p.get('reasons') or [])
         self._print(f"rvm state: {p.get('previous_state')} -> {p.get('state')}"
                     + (f' ({reasons})' if reasons else ''))
