@@ -1,0 +1,116 @@
+"""Helpers of the launch_testing graph tests (ROS 2 Humble only): isolation, params, probes.
+
+Every graph test runs on its own ROS domain, localhost only, so two runs (or a machine's live
+graph) never see each other's topics.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+LAUNCH = ROOT / 'launch' / 'rvm_edge.launch.py'
+SHIPPED_PARAMS = ROOT / 'config' / 'rvm_edge.params.yaml'
+SAMPLE_VIDEO = ROOT / 'data' / 'sample' / 'rvm_sample.mp4'
+SAMPLE_ITEMS = 11          # data/sample/rvm_sample.json: items in the sample video
+
+
+def isolate_ros(offset: int) -> dict[str, str]:
+    """Our own ROS_DOMAIN_ID (1..100, from the pid) and ROS_LOCALHOST_ONLY=1, set in os.environ
+    before rclpy starts; returned for SetEnvironmentVariable actions."""
+    env = {'ROS_DOMAIN_ID': str(1 + (os.getpid() + offset) % 100), 'ROS_LOCALHOST_ONLY': '1'}
+    os.environ.update(env)
+    return env
+
+
+def write_params(path: Path, changes: dict[str, dict[str, Any]]) -> Path:
+    """A copy of the shipped params YAML with ``changes`` ({section key: {param: value}})."""
+    data = yaml.safe_load(SHIPPED_PARAMS.read_text(encoding='utf-8'))
+    for key, values in changes.items():
+        data.setdefault(key, {'ros__parameters': {}})['ros__parameters'].update(values)
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding='utf-8')
+    return path
+
+
+def graph_processes(executable: str, namespace: str = '/rvm') -> list:
+    """psutil processes of ``executable`` in ``namespace`` on this test's ROS domain."""
+    import psutil
+    domain = os.environ.get('ROS_DOMAIN_ID')
+    found = []
+    for proc in psutil.process_iter(['cmdline']):
+        cmdline = proc.info.get('cmdline') or []
+        if not any(Path(part).name == executable for part in cmdline):
+            continue
+        if f'__ns:={namespace}' not in cmdline:
+            continue
+        try:
+            if proc.environ().get('ROS_DOMAIN_ID') != domain:
+                continue
+        except (psutil.AccessDenied, psutil.NoSuchProcess):
+            continue
+        found.append(proc)
+    return found
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, step: float = 0.1) -> Any:
+    """The first truthy ``predicate()`` within ``timeout`` seconds, else the last value."""
+    deadline = time.monotonic() + timeout
+    value = predicate()
+    while not value and time.monotonic() < deadline:
+        time.sleep(step)
+        value = predicate()
+    return value
+
+
+class Probe:
+    """An rclpy node spinning on a thread: subscriptions that record, parameter queries."""
+
+    def __init__(self, name: str, namespace: str = 'rvm'):
+        import rclpy
+        from rclpy.executors import SingleThreadedExecutor
+        self.rclpy = rclpy
+        self.node = rclpy.create_node(name, namespace=namespace)
+        self.executor = SingleThreadedExecutor()
+        self.executor.add_node(self.node)
+        self.received: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self._thread.start()
+
+    def record(self, topic: str) -> None:
+        """Record the JSON strings of ``topic`` with the topic's own QoS (history included)."""
+        from std_msgs.msg import String
+
+        from rvm_common.qos_profiles import qos_for, to_rclpy
+        self.received.setdefault(topic, [])
+
+        def keep(msg: String, t: str = topic) -> None:
+            with self._lock:
+                self.received[t].append(msg.data)
+        self.node.create_subscription(String, topic, keep, to_rclpy(qos_for(topic)))
+
+    def messages(self, topic: str) -> list[dict[str, Any]]:
+        import json
+        with self._lock:
+            return [json.loads(text) for text in self.received.get(topic, [])]
+
+    def parameters(self, node: str, names: list[str], timeout: float = 10.0) -> list[Any]:
+        """The ParameterValue messages of ``names`` on the node ``node`` (full name)."""
+        from rcl_interfaces.srv import GetParameters
+        client = self.node.create_client(GetParameters, f'{node}/get_parameters')
+        try:
+            assert client.wait_for_service(timeout_sec=timeout), f'{node} has no parameter service'
+            future = client.call_async(GetParameters.Request(names=names))
+            assert wait_until(future.done, timeout), f'{node}: get_parameters timed out'
+            return list(future.result().values)
+        finally:
+            self.node.destroy_client(client)
+
+    def close(self) -> None:
+        self.executor.shutdown(timeout_sec=2.0)
+        self.node.destroy_node()
