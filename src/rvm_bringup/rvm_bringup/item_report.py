@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, TextIO
 
+from rvm_bridge.delivery_summary import summary_text
+
 
 class ProgressTicker:
     """Says when a progress line is due (every ``period_s``) and the frames/s since the last one."""
@@ -89,13 +91,7 @@ class ItemReport:
 
     def summary(self, s: dict[str, Any]) -> None:
         bridge = s.get('bridge') or {}
-        depth = bridge.get('outbox_depth', '?')
-        if bridge.get('state') == 'offline':
-            delivery = f'no server configured: {depth} durable events kept in the outbox'
-        elif s['delivered']:
-            delivery = f"bridge {bridge.get('state')}: every durable event delivered"
-        else:
-            delivery = f"bridge {bridge.get('state')}: {depth} durable events still queued (sent later)"
+        delivery = summary_text(bridge)     # counts; "delivered" only when every row was acknowledged
         feed = s.get('feed') or {}
         skipped = (f", {feed['skipped_stale']} stale frames skipped (detector slower than the camera)"
                    if feed.get('skipped_stale') else '')

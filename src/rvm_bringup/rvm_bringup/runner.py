@@ -209,6 +209,9 @@ def _parser() -> argparse.ArgumentParser:
                      help='restart file sources at their end (default: camera.loop of the params file)')
     run.add_argument('--dashboard', action='store_true',
                      help='start a local Soketi + the live dashboard and stream to it')
+    run.add_argument('--drain-timeout', type=non_negative_float, default=10.0,
+                     help='at the end, wait up to N s for the server to acknowledge queued durable events '
+                          '(default 10); the last line says how many remain')
     run.add_argument('--linger', type=non_negative_float, default=None,
                      help='with --dashboard: keep serving N seconds after the run (default 300; '
                           'Ctrl-C ends)')
@@ -288,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.linger = 300.0
         configs = build_configs(args)
         pipeline = Pipeline(configs, verbose=args.verbose)
-        summary = pipeline.run(max_frames=args.max_frames,
+        summary = pipeline.run(max_frames=args.max_frames, flush_timeout=args.drain_timeout,
                                keep_running=lambda: not stop.event.is_set())
         if stack is not None and (args.linger or 0) > 0 and not stop.event.is_set():
             print(f'serving the dashboard for {args.linger:.0f} s more (Ctrl-C to stop)', flush=True)
