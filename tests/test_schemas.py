@@ -12,7 +12,7 @@ from support.schemas import SchemaViolation, errors, event_names, schema, valida
 
 OUTBOUND = (events.EVENT_STATUS_UPDATED, events.EVENT_HEALTH_UPDATED, events.EVENT_DETECTION_COMPLETED,
             events.EVENT_PROCESSING_UPDATED, events.EVENT_SESSION_COMPLETED, events.EVENT_TIMEZONE_SYNCED)
-INBOUND = (events.EVENT_MANUAL_SYNC, events.EVENT_COMMAND)
+INBOUND = (events.EVENT_MANUAL_SYNC, events.EVENT_COMMAND, 'events-stored')
 
 
 def square(n: int) -> list[list[float]]:

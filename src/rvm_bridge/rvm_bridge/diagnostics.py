@@ -29,6 +29,8 @@ def bridge_diagnostic(status: dict[str, Any], *, warn_depth: int = 100, warn_age
         level, message = WARN, f'offline (no host configured); {depth} event(s) kept in the outbox'
     elif state in ('unavailable', 'disconnected', 'connecting', 'degraded', 'starting'):
         level, message = WARN, f'{state}; outbox {depth} event(s), oldest {age:.0f} s'
+    elif status.get('paused'):
+        level, message = ERROR, f'delivery paused (configuration): {"; ".join(status["paused"].values())}'
     elif depth >= warn_depth or age >= warn_age_s:
         level, message = WARN, f'outbox backlog: {depth} event(s), oldest {age:.0f} s'
     else:
@@ -43,6 +45,8 @@ def bridge_diagnostic(status: dict[str, Any], *, warn_depth: int = 100, warn_age
         'outbox_bytes': status.get('outbox_bytes', 0),
         'dead_lettered': status.get('dead_lettered', 0),
         'sent': status.get('sent', 0),
+        'awaiting_ack': status.get('awaiting_ack', 0),
+        'paused': json.dumps(status.get('paused') or {}, separators=(',', ':')),
         'latency_p50_ms': latency.get('p50'),
         'latency_p99_ms': latency.get('p99'),
         'clock_offset_ms': status.get('clock_offset_ms'),
