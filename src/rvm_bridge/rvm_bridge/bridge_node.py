@@ -90,9 +90,11 @@ class BridgeNode(Node):
             to_diagnostic_array(self.factory, [bridge_diagnostic(status)], stamp_ns))
 
     def shutdown(self) -> None:
-        """Try to deliver what is queued (briefly), then stop; the rest stays in the outbox."""
-        self.core.flush(2.0)
-        self.core.stop(timeout=5.0)
+        """Try to deliver what is queued (briefly), then stop; the rest stays in the outbox.
+
+        Bounded to ~4 s: launch escalates SIGINT to SIGTERM after 5 s (sigterm_timeout)."""
+        self.core.flush(1.5)
+        self.core.stop(timeout=2.5)
 
 
 def main(args=None) -> int:

@@ -2,7 +2,8 @@
 
 * :func:`run_node` initialises rclpy *without* its signal handlers (Humble:
   ``rclpy.init(signal_handler_options=SignalHandlerOptions.NO)``), installs its own SIGINT /
-  SIGTERM handler that only asks the spin loop to stop, then calls the node's ``shutdown()``
+  SIGTERM / SIGHUP handler that only asks the spin loop to stop (a second signal aborts, as in
+  the runner), then calls the node's ``shutdown()``
   (final ``offline`` status, end of session) while the context is still valid, and only then
   destroys the node and shuts rclpy down.  rclpy's own handler would invalidate the context first
   ("publisher's context is invalid").
@@ -98,12 +99,20 @@ def refuse_parameter_changes(node: Any, applied: Iterable[str] = ()) -> None:
     node.add_on_set_parameters_callback(check)
 
 
+#: the runner's stop signals (rvm_bringup.runner.StopSignal)
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ('SIGINT', 'SIGTERM', 'SIGHUP')
+                     if hasattr(signal, name))
+
+
 def install_stop_handlers(stop: threading.Event,
-                          signals: Iterable[int] = (signal.SIGINT, signal.SIGTERM)) -> Callable[[], None]:
-    """SIGINT/SIGTERM set ``stop`` (nothing else happens in the handler); returns an undo function."""
+                          signals: Iterable[int] = STOP_SIGNALS) -> Callable[[], None]:
+    """SIGINT/SIGTERM/SIGHUP set ``stop``; a second one aborts at once (KeyboardInterrupt), as in
+    the runner.  Returns an undo function."""
     previous = {}
 
     def handler(signum, _frame) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
         stop.set()
     for signum in signals:
         previous[signum] = signal.signal(signum, handler)
@@ -148,7 +157,10 @@ def run_node(make_node: Callable[[], Any], args: Any = None, *, logger_names: It
         status = 1
     finally:
         if node is not None:
-            _final_steps(rclpy, executor, node)
+            try:
+                _final_steps(rclpy, executor, node)
+            except KeyboardInterrupt:   # a second signal: stop waiting for the final messages
+                pass
         if undo_logging is not None:
             undo_logging()
         restore_signals()

@@ -71,13 +71,15 @@ def test_a_failing_ros_logger_never_raises_into_the_core(monkeypatch):
     handler.emit(logging.LogRecord('x', logging.INFO, __file__, 1, 'm', (), None))
 
 
-def test_sigterm_only_sets_the_stop_flag_and_the_old_handler_comes_back():
+def test_sigterm_only_sets_the_stop_flag_a_second_aborts_and_the_old_handler_comes_back():
     before = signal.getsignal(signal.SIGTERM)
     stop = threading.Event()
     undo = install_stop_handlers(stop)
     try:
         signal.raise_signal(signal.SIGTERM)
         assert stop.is_set()
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
     finally:
         undo()
     assert signal.getsignal(signal.SIGTERM) is before
@@ -196,3 +198,16 @@ def test_parameter_changes_nothing_applies_are_refused_with_the_reason(monkeypat
     assert not refused.successful
     assert refused.reason.startswith('fps: not applied at run time') and 'restart' in refused.reason
     assert check([param(name='conf', value=0.3)]).successful
+
+
+def test_a_second_signal_during_the_final_steps_aborts_them_but_still_shuts_down(monkeypatch):
+    monkeypatch.setattr(spin_node, 'FINAL_FLUSH_S', 0.0)
+    rclpy = FakeRclpy()
+
+    class Impatient(FakeNode):
+        def shutdown(self):
+            self.rclpy.calls.append('final status started')
+            signal.raise_signal(signal.SIGTERM)      # launch's SIGTERM after sigterm_timeout
+            self.rclpy.calls.append('never reached')
+    assert run_node(lambda: Impatient(rclpy), rclpy_module=rclpy) == 0
+    assert rclpy.calls[-2:] == ['final status started', 'try_shutdown']
