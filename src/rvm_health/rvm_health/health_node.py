@@ -65,8 +65,9 @@ class HealthNode(Node):
         self.diagnostics_timer = self.create_timer(self.config.diagnostics_period, self.on_diagnostics)
 
     def _qos(self, topic: str):
-        # items are counted once: no replay of a latched history after a restart
-        spec = qos_for(topic, replay=topic not in ITEM_TOPICS)
+        # volatile: compatible with latched and plain publishers; statuses repeat periodically,
+        # and items must not be counted twice from a replayed history after a restart
+        spec = qos_for(topic, replay=False)
         depth = max(spec.depth, self.config.qos_depth)
         return to_rclpy(QosSpec(depth=depth, reliable=spec.reliable and self.config.qos_reliable,
                                 latched=spec.latched))
