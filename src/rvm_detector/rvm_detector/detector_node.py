@@ -62,6 +62,13 @@ class DetectorNode(Node):
                            for topic in (events.TOPIC_VERDICT, events.TOPIC_PROCESSING, events.TOPIC_SESSION)}
         self.pub_status = self.create_publisher(String, events.TOPIC_DETECTOR_STATUS,
                                                 to_rclpy(qos_for(events.TOPIC_DETECTOR_STATUS)))
+        # subscribe first: discovery completes while the model loads, so the first frame a camera
+        # sends after our `ready` finds the subscription matched
+        if self.config.image_input == 'compressed':
+            self.create_subscription(CompressedImage, events.TOPIC_IMAGE + '/compressed',
+                                     lambda msg: self.on_image(msg, compressed_msg_to_bgr), image_qos)
+        else:
+            self.create_subscription(Image, events.TOPIC_IMAGE, self.on_image, image_qos)
         try:
             self.core.load()
             self.get_logger().info(f'model {self.core.segmenter.path} on {self.core.segmenter.device} '
@@ -69,11 +76,6 @@ class DetectorNode(Node):
         except ModelLoadError as exc:
             self.get_logger().error(f'detector not ready: {exc}')
         self.publish_status()       # latched: a camera holding a recorded source starts now
-        if self.config.image_input == 'compressed':
-            self.create_subscription(CompressedImage, events.TOPIC_IMAGE + '/compressed',
-                                     lambda msg: self.on_image(msg, compressed_msg_to_bgr), image_qos)
-        else:
-            self.create_subscription(Image, events.TOPIC_IMAGE, self.on_image, image_qos)
         self.create_subscription(String, events.TOPIC_COMMAND, self.on_command,
                                  to_rclpy(qos_for(events.TOPIC_COMMAND)))
         self.create_timer(self.config.status_period_s, self.on_timer)
