@@ -282,6 +282,22 @@ def test_schema_php_and_routes_use_one_rvm_id_pattern():
     assert f"->where('rvmId', '{RVM_ID}')" in source('routes/api.php')
 
 
+def test_every_schema_that_repeats_the_rvm_id_pattern_repeats_it_exactly():
+    def patterns(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == 'rvm_id' and isinstance(value, dict) and 'pattern' in value:
+                    yield value['pattern']
+                yield from patterns(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from patterns(value)
+
+    for path in sorted(SCHEMAS.glob('*.json')):
+        for pattern in patterns(json.loads(path.read_text())):
+            assert pattern == f'^{RVM_ID}$', f'{path.name}: rvm_id pattern {pattern}'
+
+
 def test_the_channel_pattern_matches_every_machine_id_the_schema_allows():
     rvm_id_re = re.compile(schema('envelope')['$defs']['rvm_id']['pattern'])
     pattern = re.findall(r"Broadcast::channel\('([^']+)'", source('routes/channels.php'))
