@@ -25,7 +25,7 @@ from rvm_common import events
 from rvm_common.params import declare_parameters
 from rvm_common.qos_profiles import QosSpec, qos_for, to_rclpy
 from rvm_common.ros_messages import ros_message_factory
-from rvm_common.spin_node import refuse_parameter_changes, run_node
+from rvm_common.spin_node import bridge_python_logging, refuse_parameter_changes, run_node
 
 #: Topics this node publishes (inbound events and bridge products).
 OUTPUT_TOPICS = (events.TOPIC_COMMAND, events.TOPIC_MANUAL_SYNC, events.TOPIC_TIMEZONE,
@@ -39,6 +39,7 @@ class BridgeNode(Node):
 
     def __init__(self, **node_kwargs) -> None:
         super().__init__('bridge', **node_kwargs)
+        self._undo_logging = bridge_python_logging(self.get_logger(), LOGGERS)   # from the first record
         self.config: BridgeConfig = declare_parameters(self, BridgeConfig)
         refuse_parameter_changes(self)   # the core reads its config once
         self.factory = ros_message_factory()
@@ -96,10 +97,14 @@ class BridgeNode(Node):
         self.core.flush(1.5)
         self.core.stop(timeout=2.5)
 
+    def destroy_node(self) -> None:
+        self._undo_logging()
+        super().destroy_node()
+
 
 def main(args=None) -> int:
     """Console script ``bridge_node``."""
-    return run_node(BridgeNode, args, logger_names=LOGGERS)
+    return run_node(BridgeNode, args)
 
 
 if __name__ == '__main__':

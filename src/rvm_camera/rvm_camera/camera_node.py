@@ -27,7 +27,7 @@ from rvm_common.events import (TOPIC_CAMERA_INFO, TOPIC_CAMERA_STATUS, TOPIC_DET
 from rvm_common.params import declare_parameters
 from rvm_common.qos_profiles import qos_for, to_rclpy
 from rvm_common.ros_messages import ros_message_factory
-from rvm_common.spin_node import refuse_parameter_changes, run_node
+from rvm_common.spin_node import bridge_python_logging, refuse_parameter_changes, run_node
 
 #: MessageFactory building rclpy messages
 RCLPY_FACTORY = ros_message_factory()
@@ -40,6 +40,7 @@ class CameraNode(Node):
 
     def __init__(self, **node_kwargs: Any) -> None:
         super().__init__('camera', **node_kwargs)
+        self._undo_logging = bridge_python_logging(self.get_logger(), LOGGERS)   # from the first record
         self.config: CameraConfig = declare_parameters(self, CameraConfig)
         refuse_parameter_changes(self)   # nothing re-reads the camera config at run time
         cfg = self.config
@@ -118,6 +119,7 @@ class CameraNode(Node):
         if self._thread.is_alive():
             self._thread.join(timeout=2.0)
         self.core.close()
+        self._undo_logging()
         super().destroy_node()
 
     def shutdown(self) -> None:
@@ -131,7 +133,7 @@ class CameraNode(Node):
 
 def main(args=None) -> int:
     """Console script ``camera_node``."""
-    return run_node(CameraNode, args, logger_names=LOGGERS)
+    return run_node(CameraNode, args)
 
 
 if __name__ == '__main__':

@@ -211,3 +211,20 @@ def test_a_second_signal_during_the_final_steps_aborts_them_but_still_shuts_down
             self.rclpy.calls.append('never reached')
     assert run_node(lambda: Impatient(rclpy), rclpy_module=rclpy) == 0
     assert rclpy.calls[-2:] == ['final status started', 'try_shutdown']
+
+
+def test_every_adapter_bridges_its_package_loggers_from_construction_on():
+    import ast
+    from pathlib import Path
+    src = Path(__file__).resolve().parents[2]
+    adapters = sorted(src.glob('rvm_*/rvm_*/*_node.py'))
+    assert [p.name for p in adapters] == ['bridge_node.py', 'camera_node.py', 'detector_node.py',
+                                          'health_node.py']
+    for path in adapters:
+        text = path.read_text(encoding='utf-8')
+        loggers = next(ast.literal_eval(node.value) for node in ast.parse(text).body
+                       if isinstance(node, ast.Assign) and getattr(node.targets[0], 'id', '') == 'LOGGERS')
+        assert path.parent.name in loggers and 'rvm_common' in loggers
+        init = text.split('super().__init__(', 1)[1].split('\n', 2)[1]
+        assert 'bridge_python_logging(self.get_logger(), LOGGERS)' in init, f'{path.name}: bridge first'
+        assert 'self._undo_logging()' in text

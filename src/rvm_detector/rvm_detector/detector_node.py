@@ -28,7 +28,7 @@ from rvm_common.image_conv import ImageConversionError, numpy_to_image
 from rvm_common.ros_messages import ros_message_factory
 from rvm_common.params import ConfigError, declare_parameters
 from rvm_common.qos_profiles import qos_for, to_rclpy
-from rvm_common.spin_node import run_node
+from rvm_common.spin_node import bridge_python_logging, run_node
 from rvm_detector.annotate import annotate, label_mask
 from rvm_detector.detector_config import DetectorConfig
 from rvm_detector.detector_core import DetectorCore, FrameError
@@ -46,6 +46,7 @@ class DetectorNode(Node):
 
     def __init__(self, **node_kwargs) -> None:
         super().__init__('detector', **node_kwargs)
+        self._undo_logging = bridge_python_logging(self.get_logger(), LOGGERS)   # from the first record
         self.config = declare_parameters(self, DetectorConfig)
         self.core = DetectorCore(self.config)
         self.factory = ros_message_factory()
@@ -181,12 +182,13 @@ class DetectorNode(Node):
 
     def destroy_node(self) -> None:
         self.stop_worker()
+        self._undo_logging()
         super().destroy_node()
 
 
 def main(args=None) -> int:
     """Console script ``detector_node``."""
-    return run_node(DetectorNode, args, logger_names=LOGGERS)
+    return run_node(DetectorNode, args)
 
 
 if __name__ == '__main__':

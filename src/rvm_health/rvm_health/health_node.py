@@ -21,7 +21,7 @@ from rvm_common import events
 from rvm_common.params import declare_parameters
 from rvm_common.qos_profiles import QosSpec, qos_for, to_rclpy
 from rvm_common.ros_messages import ros_message_factory
-from rvm_common.spin_node import refuse_parameter_changes, run_node
+from rvm_common.spin_node import bridge_python_logging, refuse_parameter_changes, run_node
 from rvm_health.diagnostics_msgs import to_diagnostic_array
 from rvm_health.health_config import HealthConfig
 from rvm_health.health_core import ITEM_TOPICS, HealthCore
@@ -37,6 +37,7 @@ class HealthNode(Node):
 
     def __init__(self, **node_kwargs) -> None:
         super().__init__('health', **node_kwargs)
+        self._undo_logging = bridge_python_logging(self.get_logger(), LOGGERS)   # from the first record
         self.config = declare_parameters(self, HealthConfig)
         refuse_parameter_changes(self)   # the core reads its config once
         self.core = HealthCore(self.config)
@@ -108,10 +109,14 @@ class HealthNode(Node):
         """Publish the final `offline` status and stop background collectors."""
         self.publish_all(self.core.close(time.monotonic()))
 
+    def destroy_node(self) -> None:
+        self._undo_logging()
+        super().destroy_node()
+
 
 def main(args=None) -> int:
     """Console script ``health_node``."""
-    return run_node(HealthNode, args, logger_names=LOGGERS)
+    return run_node(HealthNode, args)
 
 
 if __name__ == '__main__':
