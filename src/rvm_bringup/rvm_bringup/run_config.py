@@ -182,6 +182,10 @@ def build_configs(args: argparse.Namespace) -> RunnerConfigs:
             classes['camera'], {**_as_dict(configs['camera']), 'source': source})
     _check_rvm_id(configs['bridge'].rvm_id, '--rvm-id' if _flag(args, 'rvm_id') else f'{where} rvm_id')
     bridge = configs['bridge']
+    if bridge.app_id and not str(bridge.app_id).isdigit():
+        origin = '--app-id' if _flag(args, 'app_id') else f'{where} bridge.app_id'
+        raise ConfigError(f'app id {bridge.app_id!r} ({origin}): must be digits '
+                          '(Reverb/Pusher app ids are numeric: REVERB_APP_ID)')
     check_outbox_path(bridge.outbox_path, '--outbox' if _flag(args, 'outbox') else
                       f'{where} bridge.outbox_path')
     return RunnerConfigs(camera=configs['camera'], detector=configs['detector'],

@@ -201,3 +201,8 @@ def test_an_offline_time_sync_is_no_warning(caplog):
         payload = TimezoneSync(url='').sync()
     assert payload['status'] == 'failed'
     assert [r.levelname for r in caplog.records] == ['INFO']
+
+
+def test_a_non_numeric_app_id_is_a_config_error_not_a_traceback(tmp_path):
+    with pytest.raises(ConfigError, match=r"app id 'ID' \(--app-id\): must be digits"):
+        build_configs(_args(params=_yaml(tmp_path, ''), bridge_host='h', app_key='k', app_id='ID'))
