@@ -21,8 +21,9 @@ SAMPLE_ITEMS = 11          # data/sample/rvm_sample.json: items in the sample vi
 
 
 def isolate_ros(offset: int) -> dict[str, str]:
-    """Our own ROS_DOMAIN_ID (1..100, from the pid) and ROS_LOCALHOST_ONLY=1, set in os.environ
-    before rclpy starts; returned for SetEnvironmentVariable actions."""
+    """Our own ROS_DOMAIN_ID (1..100, from the pid and ``offset``: one per test file) and
+    ROS_LOCALHOST_ONLY=1, set in os.environ; also to be set again (``os.environ.update``) when
+    the file's launch and tests start, since pytest imports every test file first."""
     env = {'ROS_DOMAIN_ID': str(1 + (os.getpid() + offset) % 100), 'ROS_LOCALHOST_ONLY': '1'}
     os.environ.update(env)
     return env

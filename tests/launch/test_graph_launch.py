@@ -47,6 +47,7 @@ PUBLIC = 'detection-results'
 @pytest.mark.launch_test
 @launch_testing.markers.keep_alive
 def generate_test_description():
+    os.environ.update(ENV)       # pytest may have imported another graph test since
     tmp = Path(tempfile.mkdtemp(prefix='rvm-graph-'))
     receiver, soketi = start_stored_ack_stack(tmp)
     dashboard = PusherListener(soketi.host, soketi.port, soketi.key, [PUBLIC])
@@ -76,6 +77,7 @@ class TestGraph(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        os.environ.update(ENV)       # the graph's domain, whatever was imported last
         rclpy.init()
         cls.probe = Probe('graph_probe')
         for topic in (events.TOPIC_VERDICT, events.TOPIC_SESSION, events.TOPIC_RVM_STATUS,

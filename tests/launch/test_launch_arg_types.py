@@ -7,6 +7,7 @@ The camera has no /dev/video0 here: it must stay up, reconnecting, instead of dy
 """
 from __future__ import annotations
 
+import os
 import tempfile
 import unittest
 from pathlib import Path
@@ -32,6 +33,7 @@ ENV = isolate_ros(offset=50)
 @pytest.mark.launch_test
 @launch_testing.markers.keep_alive
 def generate_test_description():
+    os.environ.update(ENV)       # pytest may have imported another graph test since
     tmp = Path(tempfile.mkdtemp(prefix='rvm-args-'))
     params = write_params(tmp / 'p.yaml', {'/**/bridge': {'outbox_path': str(tmp / 'o.sqlite3'),
                                                           'timezone_sync_on_start': False}})
@@ -47,6 +49,7 @@ class TestLaunchArgumentTypes(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        os.environ.update(ENV)       # the graph's domain, whatever was imported last
         rclpy.init()
         cls.probe = Probe('args_probe')
 
