@@ -51,7 +51,7 @@ def _nodes(context):
                  for param, (text, value_type) in overrides[name].items()}
         actions.append(Node(
             package=package, executable=executable, name=name, namespace=arg['namespace'],
-            parameters=[params_file, typed], output='screen', emulate_tty=True,
+            parameters=[params_file, typed] if typed else [params_file], output='screen', emulate_tty=True,
             respawn=respawn, respawn_delay=float(arg['respawn_delay']),
             arguments=['--ros-args', '--log-level', arg['log_level']]))
     return actions
