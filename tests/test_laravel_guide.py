@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import string
 import subprocess
 from functools import lru_cache
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.php_cli import php_binary
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / 'docs' / 'laravel.md'
@@ -28,12 +28,6 @@ DURABLE = ('detection-completed', 'session-completed')
 ACK_EVENT = 'events-stored'
 
 
-def php_binary() -> str:
-    php = shutil.which('php')
-    if php is None:
-        pytest.fail('php is not installed, so the PHP of docs/laravel cannot be linted: scripts/setup installs '
-                    'it (Debian package php-cli; or: apt-get install php-cli)')
-    return php
 
 
 def source(relative: str) -> str:

@@ -1,0 +1,163 @@
+"""The guide's own PHP (docs/laravel) run by php-cli against small fakes (tests/support/laravel_fakes.php):
+the Reverb listener, the storing job, the store and the channel callback behave as docs/laravel.md says.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from support.php_cli import php_binary
+
+ROOT = Path(__file__).resolve().parents[1]
+PHP_DIR = ROOT / 'docs' / 'laravel'
+ACK_EVENT = 'events-stored'
+FAKES = ROOT / 'tests' / 'support' / 'laravel_fakes.php'
+VERDICT = {'type': 'detection-completed', 'version': 1, 'event_id': '0b8f6f0e-3c9a-4d7e-9a54-6d3f1f2b9c11',
+           'rvm_id': 'rvm-001', 'timestamp': '2026-11-26T10:54:23.180Z', 'outbox_id':
+           '7d1f0c2e-5a4b-4c3d-9e8f-0a1b2c3d4e5f', 'seq': 1, 'item_id': 'item-1', 'session_id': 's-1',
+           'category': 'pet', 'class_name': 'pet_bottle', 'confidence': 0.91, 'accepted': True, 'reason': None,
+           'capture_time': '2026-11-26T10:54:23.120Z', 'timings_ms': {}}
+SESSION = {'type': 'session-completed', 'version': 1, 'event_id': '5d0c1c3e-8f1e-4b7a-a0f3-2b8f0d7c6e21',
+           'rvm_id': 'rvm-001', 'timestamp': '2026-11-26T10:55:12.500Z', 'outbox_id':
+           '7d1f0c2e-5a4b-4c3d-9e8f-0a1b2c3d4e5f', 'seq': 2, 'session_id': 's-1', 'started_at':
+           '2026-11-26T10:54:00.000Z', 'ended_at': '2026-11-26T10:55:12.500Z', 'reason': 'idle_timeout',
+           'counts': {}, 'accepted': 0, 'rejected': 0, 'total': 0}
+
+
+def compact(payload: dict) -> str:
+    return json.dumps(payload, separators=(',', ':'))
+
+
+def run_php(tmp_path, scenario: str) -> dict:
+    """Run ``scenario`` (PHP statements) after the fakes; returns what the fakes recorded."""
+    script = tmp_path / 'scenario.php'
+    script.write_text(f"<?php\nrequire {json.dumps(str(FAKES))};\n{scenario}\n"
+                      "echo json_encode(['log' => Fake::$log, 'tables' => Fake::$tables, 'cache' => Fake::$cache],"
+                      " JSON_UNESCAPED_SLASHES);\n")
+    out = subprocess.run([php_binary(), str(script)], capture_output=True, text=True, timeout=60,
+                         env={'LARAVEL_DOCS': str(PHP_DIR), 'PATH': '/usr/bin:/bin'})
+    assert out.returncode == 0 and out.stdout.startswith('{'), out.stdout + out.stderr
+    return json.loads(out.stdout)
+
+
+def php_string(text: str) -> str:
+    return "'" + text.replace('\\', '\\\\').replace("'", "\\'") + "'"
+
+
+def frame_scenario(frame: dict | str, *, socket: str = '1.1', recorded: str | None = 'rvm-001',
+                   accept: str = 'members') -> str:
+    message = frame if isinstance(frame, str) else compact(frame)
+    remember = f"App\\Support\\MachineSockets::remember('{socket}', '{recorded}');" if recorded else ''
+    return (f"{remember}\n(new App\\Listeners\\StoreEdgeClientEvents)->handle(new Laravel\\Reverb\\Events\\"
+            f"MessageReceived(new Laravel\\Reverb\\Contracts\\Connection('{socket}', new Laravel\\Reverb\\"
+            f"Application('{accept}')), {php_string(message)}));")
+
+
+def client_frame(event: dict, *, data_as_string: bool = False, channel: str = 'private-rvm.rvm-001') -> dict:
+    return {'event': f"client-{event['type']}", 'channel': channel,
+            'data': compact(event) if data_as_string else event}
+
+
+def test_listener_queues_a_machines_durable_client_event_as_sent(tmp_path):
+    got = run_php(tmp_path, frame_scenario(client_frame(SESSION)))
+    [job] = got['log']['dispatch']
+    assert job['rvmId'] == 'rvm-001' and job['payloads'] == [compact(SESSION)]   # {} stays {}
+    assert 'disconnect' not in got['log']
+    got = run_php(tmp_path, frame_scenario(client_frame(VERDICT, data_as_string=True)))
+    assert got['log']['dispatch'][0]['payloads'] == [compact(VERDICT)]
+
+
+@pytest.mark.parametrize('frame', [
+    {'event': 'pusher:ping', 'data': {}},
+    {'event': 'client-manual-sync', 'channel': 'private-rvm.rvm-001', 'data': {'requested_by': 'x'}},
+    {'event': 'client-command', 'channel': 'private-rvm.rvm-001', 'data': {'command': 'end_session'}},
+    client_frame(VERDICT, channel='detection-results'),
+    client_frame(VERDICT, channel='private-rvm.rvm.001'),
+    'not json',
+])
+def test_listener_ignores_other_frames(tmp_path, frame):
+    got = run_php(tmp_path, frame_scenario(frame))
+    assert 'dispatch' not in got['log'] and 'disconnect' not in got['log']
+
+
+def test_listener_stores_nothing_when_reverb_refused_client_events(tmp_path):
+    got = run_php(tmp_path, frame_scenario(client_frame(VERDICT), accept='none'))
+    assert 'dispatch' not in got['log'] and 'disconnect' not in got['log']
+
+
+@pytest.mark.parametrize('recorded', [None, 'rvm-002'])
+def test_listener_refuses_a_socket_not_authorized_as_that_machine(tmp_path, recorded):
+    got = run_php(tmp_path, frame_scenario(client_frame(VERDICT), recorded=recorded))
+    assert 'dispatch' not in got['log']
+    assert got['log']['disconnect'] == ['1.1']
+    assert 'did not authorize as machine rvm-001' in got['log']['warning'][0]
+
+
+def job_scenario(payloads: list[str], *, runs: int = 1, machine: str = 'rvm-001') -> str:
+    items = ', '.join(php_string(p) for p in payloads)
+    return (f"Fake::$tables[App\\Models\\Machine::class]['{machine}'] = new App\\Models\\Machine("
+            f"['id' => 7, 'code' => '{machine}']);\n"
+            + f"(new App\\Jobs\\StoreEdgeEvents('rvm-001', [{items}]))->handle(new App\\Services\\EdgeEventStore);\n"
+            * runs)
+
+
+def test_job_stores_once_by_event_id_acknowledges_and_relays(tmp_path):
+    wrong_machine = {**VERDICT, 'event_id': 'aaaaaaaa-0000-4000-8000-000000000001', 'rvm_id': 'rvm-002'}
+    payloads = [compact(VERDICT), compact(VERDICT), compact(wrong_machine), compact(SESSION),
+                compact({**SESSION, 'event_id': 'x'}), '[]']
+    got = run_php(tmp_path, job_scenario(payloads, runs=2))
+    broadcasts = got['log']['broadcast']
+    acks = [b for b in broadcasts if b['as'] == ACK_EVENT]
+    expected_ack = {'type': ACK_EVENT, 'version': 1, 'rvm_id': 'rvm-001',
+                    'event_ids': [VERDICT['event_id'], VERDICT['event_id'], SESSION['event_id']]}
+    assert [json.loads(a['with']) for a in acks] == [expected_ack, expected_ack]   # re-run: acked again
+    assert {a['on'][0] for a in acks} == {'private-rvm.rvm-001'}
+    relays = [b for b in broadcasts if b['as'] != ACK_EVENT]
+    assert [(r['as'], r['on']) for r in relays] == [('detection-completed', ['detection-results']),
+                                                    ('session-completed', ['detection-results'])]
+    assert json.loads(relays[1]['with']) == SESSION and '"counts":{}' in relays[1]['with']
+    events = got['tables']['App\\Models\\RvmEvent']
+    assert sorted(events) == sorted([VERDICT['event_id'], SESSION['event_id']])
+    row = events[VERDICT['event_id']]
+    assert (row['machine_id'], row['outbox_id'], row['seq'], row['edge_timestamp']) == (
+        7, VERDICT['outbox_id'], 1, '2026-11-26 10:54:23.180')
+    assert row['payload'] == compact(VERDICT)
+    [detection] = got['tables']['App\\Models\\Detection'].values()
+    assert (detection['accepted'], detection['category'], detection['confidence'], detection['captured_at']) == (
+        True, 'pet', 0.91, '2026-11-26 10:54:23.120')
+    warnings = ' | '.join(got['log']['warning'])
+    assert 'rvm_id "rvm-002" is not this machine\'s code rvm-001' in warnings
+    assert 'event_id missing or malformed' in warnings and 'not a JSON object' in warnings
+
+
+def test_job_for_an_unknown_machine_stores_and_acknowledges_nothing(tmp_path):
+    got = run_php(tmp_path, job_scenario([compact(VERDICT)], machine='rvm-009'))
+    assert 'broadcast' not in got['log'] and 'App\\Models\\RvmEvent' not in got['tables']
+    assert 'no machine with code rvm-001' in got['log']['warning'][0]
+
+
+def channel_scenario(who: str, channel_id: str, abilities: list[str], gate: bool) -> str:
+    return (f"Fake::$request = ['socket_id' => '5.5'];\nFake::$allow = {json.dumps(gate)};\nrequire getenv('LARAVEL_DOCS').'/routes/channels.php';\n"
+            f"$who = new App\\Models\\{who}(['id' => 1, 'code' => 'rvm-001', 'email' => 'ops@x']);\n"
+            f"$who->tokenAbilities = {json.dumps(abilities)};\n"
+            f"Fake::record('result', (Fake::$channels['rvm.{{rvmId}}'])($who, '{channel_id}'));")
+
+
+@pytest.mark.parametrize('who, channel_id, abilities, gate, allowed', [
+    ('Machine', 'rvm-001', ['rvm:rvm-001'], True, True),
+    ('Machine', 'rvm-002', ['rvm:rvm-002'], True, False),     # another machine's channel
+    ('Machine', 'rvm-001', ['rvm:operate'], True, False),     # token without its ability
+    ('User', 'rvm-001', ['rvm:operate'], False, False),       # the operate-machine gate says no
+    ('User', 'rvm-001', ['rvm:operate'], True, True),         # an operator
+])
+def test_channel_callback_admits_a_machine_to_its_own_channel_only(tmp_path, who, channel_id, abilities, gate,
+                                                                    allowed):
+    got = run_php(tmp_path, channel_scenario(who, channel_id, abilities, gate))
+    assert got['log']['result'] == [allowed]
+    # only a machine's own, authorized socket is recorded for the listener (never an operator's)
+    recorded = {'rvm-edge:socket:5.5': 'rvm-001'} if allowed and who == 'Machine' else {}
+    assert (got['cache'] or {}) == recorded
+    if who == 'User':
+        assert got['log']['can'] == [['operate-machine', channel_id]]
