@@ -21,7 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / 'README.md', *sorted((ROOT / 'docs').glob('*.md')), ROOT / 'dashboard' / 'README.md']
 EXTERNAL = {'sudo', 'apt', 'apt-get', 'pip', 'cd', 'colcon', 'rosdep', 'ros2', 'source', 'export', 'yolo',
-            'composer', 'php', 'laravel', 'npm', 'git', 'curl'}
+            'composer', 'php', 'laravel', 'npm', 'git', 'curl', 'mkdir', 'cp'}
 SKIPPED_HERE = {'scripts/test'}          # the suite itself
 PLACEHOLDER_SOURCES = ('path/to/', 'bags/', 'runs/')
 DEMO_ARGS = ['run', '--source', 'sample', '--no-realtime', '--no-loop']   # what scripts/demo passes
@@ -84,6 +84,8 @@ def test_documented_command_runs_as_written(where, command, tmp_path, monkeypatc
     tokens = shlex.split(command)
     while tokens and ENV_LINE.match(tokens[0]):
         tokens.pop(0)
+    if tokens[:2] == ['ros2', 'run'] and len(tokens) > 3:   # an installed console script: check it too
+        tokens = tokens[3:]
     name = tokens[0]
     if name in EXTERNAL:
         return
