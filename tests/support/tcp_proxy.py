@@ -82,7 +82,7 @@ class TcpProxy:
                     if not data:
                         return
                     peers[sock].sendall(data)
-        except OSError:
+        except (OSError, ValueError):     # ValueError: select() on a socket drop_all() closed
             return
         finally:
             with self._lock:
