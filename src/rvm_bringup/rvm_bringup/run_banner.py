@@ -28,9 +28,12 @@ def start_facts(configs: Any, queued: int) -> list[tuple[str, str]]:
     origin = f', from {configs.source_origin}' if configs.source_origin else ''
     outbox = bridge.outbox_path if bridge.outbox_path == ':memory:' else str(
         Path(bridge.outbox_path).expanduser())
+    waiting = ''
+    if camera.source.startswith('/dev/') and not Path(camera.source).exists():
+        waiting = '; not present: waiting for it (--source sample plays the bundled video)'
     return [
         ('machine', resolve_rvm_id(bridge.rvm_id)),
-        ('source', f'{source} ({mode}{", loop" if camera.loop else ""}{origin})'),
+        ('source', f'{source} ({mode}{", loop" if camera.loop else ""}{origin}{waiting})'),
         ('params', params),
         ('server', server_text(bridge)),
         ('outbox', f'{outbox} ({queued} queued)'),

@@ -206,3 +206,18 @@ def test_an_offline_time_sync_is_no_warning(caplog):
 def test_a_non_numeric_app_id_is_a_config_error_not_a_traceback(tmp_path):
     with pytest.raises(ConfigError, match=r"app id 'ID' \(--app-id\): must be digits"):
         build_configs(_args(params=_yaml(tmp_path, ''), bridge_host='h', app_key='k', app_id='ID'))
+
+
+def test_start_facts_say_what_the_run_uses_and_never_a_secret(tmp_path):
+    from rvm_bringup.run_banner import start_facts
+    offline = build_configs(_args(params=_yaml(tmp_path, ''), source='/dev/video99', rvm_id='rvm-7'))
+    facts = dict(start_facts(offline, queued=4))
+    assert facts['machine'] == 'rvm-7' and facts['server'].startswith('offline: outbox only')
+    assert facts['source'].startswith('/dev/video99 (') and 'from --source' in facts['source']
+    assert 'not present: waiting' in facts['source'] and facts['outbox'].endswith('(4 queued)')
+    assert facts['params'] == str(tmp_path / 'p.yaml')
+    online = build_configs(_args(params=_yaml(tmp_path, ''), bridge_host='ws.example', bridge_port=443,
+                                 app_key='KEY', api_base='https://u:pw@api.example/x?token=abc'))
+    server = dict(start_facts(online, queued=0))['server']
+    assert server.startswith('wss://ws.example:443 (app key KEY)') and 'api.example' in server
+    assert 'pw' not in server and 'abc' not in server
