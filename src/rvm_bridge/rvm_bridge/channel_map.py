@@ -13,6 +13,7 @@ from typing import Any
 
 
 from rvm_common.events import EVENT_COMMAND, EVENT_MANUAL_SYNC, TOPIC_COMMAND, TOPIC_MANUAL_SYNC
+from rvm_common.params import ConfigError, check_keys
 from rvm_common.yaml_file import read_yaml
 
 BUNDLED_MAP = Path(__file__).with_name('config') / 'channel_map.yaml'
@@ -28,7 +29,7 @@ _CHANNEL_RE = re.compile(r'^[A-Za-z0-9_\-=@,.;]{1,164}$')
 _EVENT_RE = re.compile(r'^[A-Za-z0-9_\-.:]{1,200}$')
 
 
-class ChannelMapError(ValueError):
+class ChannelMapError(ConfigError):
     """A channel map that cannot be used, with the file, entry and field at fault."""
 
 
@@ -115,6 +116,14 @@ def _check_channel(channel: str, where: str) -> None:
         raise ChannelMapError(f'{where}: channel {channel!r} is not a valid Pusher channel name')
 
 
+def _known(values: dict, names: tuple[str, ...], source: str, section: str, what: str = 'field') -> None:
+    """Unknown names are errors with a "did you mean" (the shared check of every config file)."""
+    try:
+        check_keys(values, names, source=source, section=section, what=what)
+    except ConfigError as exc:
+        raise ChannelMapError(str(exc)) from None
+
+
 def parse_channel_map(data: Any, *, rvm_id: str, default_transport: str = 'http',
                       source: str = '<channel map>') -> ChannelMap:
     """Validate a loaded YAML document and return the templated :class:`ChannelMap`."""
@@ -122,17 +131,13 @@ def parse_channel_map(data: Any, *, rvm_id: str, default_transport: str = 'http'
         raise ChannelMapError(f'transport {default_transport!r} is not one of {", ".join(TRANSPORTS)}')
     if not isinstance(data, dict):
         raise ChannelMapError(f'{source}: top level must be a mapping with "outbound" and "inbound"')
-    unknown = set(data) - {'outbound', 'inbound'}
-    if unknown:
-        raise ChannelMapError(f'{source}: unknown key(s) {", ".join(sorted(map(str, unknown)))}')
+    _known(data, ('outbound', 'inbound'), source, '', 'section')
     routes: dict[str, Route] = {}
     for i, entry in enumerate(data.get('outbound') or []):
         where = f'{source}: outbound[{i}]'
         if not isinstance(entry, dict):
             raise ChannelMapError(f'{where}: must be a mapping')
-        extra = set(entry) - {'topic', 'channel', 'event', 'transport', 'delivery'}
-        if extra:
-            raise ChannelMapError(f'{where}: unknown field(s) {", ".join(sorted(map(str, extra)))}')
+        _known(entry, ('topic', 'channel', 'event', 'transport', 'delivery'), source, f'outbound[{i}]')
         topic = _text(entry, 'topic', where).lstrip('/')
         channel = _template(_text(entry, 'channel', where), rvm_id, where)
         _check_channel(channel, where)
@@ -158,6 +163,7 @@ def parse_channel_map(data: Any, *, rvm_id: str, default_transport: str = 'http'
         where = f'{source}: inbound[{i}]'
         if not isinstance(entry, dict):
             raise ChannelMapError(f'{where}: must be a mapping')
+        _known(entry, ('channel', 'events'), source, f'inbound[{i}]')
         channel = _template(_text(entry, 'channel', where), rvm_id, where)
         _check_channel(channel, where)
         events = entry.get('events')
