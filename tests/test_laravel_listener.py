@@ -1,5 +1,6 @@
 """The guide's own PHP (docs/laravel) run by php-cli against small fakes (tests/support/laravel_fakes.php):
-the Reverb listener, the storing job, the store and the channel callback behave as docs/laravel.md says.
+the Reverb listener, the storing job and store, the channel callback, the api transport endpoint and the
+manual-sync / command endpoints behave as docs/laravel.md says.
 """
 from __future__ import annotations
 
@@ -161,3 +162,86 @@ def test_channel_callback_admits_a_machine_to_its_own_channel_only(tmp_path, who
     assert (got['cache'] or {}) == recorded
     if who == 'User':
         assert got['log']['can'] == [['operate-machine', channel_id]]
+
+
+def controller_scenario(who: str, abilities: list[str], call: str, *, gate: bool = True) -> str:
+    """``call`` uses $who (a Machine rvm-001 or a User ops@x); aborts and responses are recorded."""
+    return (f"Fake::$allow = {json.dumps(gate)};\n"
+            f"$who = new App\\Models\\{who}(['id' => 7, 'code' => 'rvm-001', 'email' => 'ops@x']);\n"
+            f"$who->tokenAbilities = {json.dumps(abilities)};\n"
+            f"try {{ $r = {call}; Fake::record('response', [$r->status, $r->data]); }}\n"
+            "catch (FakeAbort $e) { Fake::record('abort', [$e->getCode(), $e->getMessage()]); }")
+
+
+def events_call(body: str) -> str:
+    return ("(new App\\Http\\Controllers\\EdgeEventsController)(new Illuminate\\Http\\Request($who, [], "
+            f"{php_string(body)}), new App\\Services\\EdgeEventStore)")
+
+
+def test_api_transport_answers_exactly_the_stored_event_ids(tmp_path):
+    wrong = {**VERDICT, 'event_id': 'aaaaaaaa-0000-4000-8000-000000000001', 'rvm_id': 'rvm-002'}
+    body = json.dumps({'events': [VERDICT, VERDICT, wrong, SESSION]})
+    got = run_php(tmp_path, controller_scenario('Machine', ['rvm:rvm-001'], events_call(body)))
+    [[status, answer]] = got['log']['response']
+    assert status == 200
+    assert answer['stored'] == [VERDICT['event_id'], VERDICT['event_id'], SESSION['event_id']]
+    assert [r['event_id'] for r in answer['rejected']] == [wrong['event_id']]
+    # the HTTP answer is the acknowledgement: no events-stored; new events relayed once, {} intact
+    assert [b['as'] for b in got['log']['broadcast']] == ['detection-completed', 'session-completed']
+    assert '"timings_ms":{}' in got['log']['broadcast'][0]['with']
+
+
+@pytest.mark.parametrize('who, abilities, body, status', [
+    ('Machine', ['rvm:rvm-002'], '{"events": []}', 403),          # another machine's token
+    ('User', ['rvm:operate'], '{"events": []}', 403),             # not a machine
+    ('Machine', ['rvm:rvm-001'], '[]', 422),
+    ('Machine', ['rvm:rvm-001'], '{"events": {}}', 422),
+    ('Machine', ['rvm:rvm-001'], json.dumps({'events': [VERDICT] * 101}), 422),
+])
+def test_api_transport_refuses_with_a_clear_json_error(tmp_path, who, abilities, body, status):
+    got = run_php(tmp_path, controller_scenario(who, abilities, events_call(body)))
+    [[code, answer]] = got['log']['response']
+    assert code == status and answer['message'] and 'broadcast' not in got['log']
+
+
+def control_call(method: str, data: dict, *args: str) -> str:
+    extra = ''.join(f", '{a}'" for a in args)
+    return (f"(new App\\Http\\Controllers\\MachineControlController)->{method}(new Illuminate\\Http\\Request("
+            f"$who, json_decode({php_string(json.dumps(data))}, true)){extra})")
+
+
+def test_manual_sync_from_a_machine_token_is_a_clear_403_not_a_500(tmp_path):
+    got = run_php(tmp_path, controller_scenario('Machine', ['rvm:rvm-001'], control_call('manualSync', {})))
+    assert got['log']['abort'] == [[403, 'A machine token cannot request syncs or commands; use an operator token.']]
+    assert 'broadcast' not in got['log']
+
+
+@pytest.mark.parametrize('data, channel', [
+    ({'timezone': 'Asia/Jakarta', 'request_id': 'r-1', 'requested_by': 'forged'}, 'timezone-updates'),
+    ({'rvm_id': 'rvm-001', 'request_id': 'r-1'}, 'private-rvm.rvm-001'),
+])
+def test_manual_sync_from_an_operator(tmp_path, data, channel):
+    got = run_php(tmp_path, controller_scenario('User', ['rvm:operate'], control_call('manualSync', data)))
+    [[status, answer]] = got['log']['response']
+    assert status == 202 and answer['request_id'] == 'r-1'
+    [sent] = got['log']['broadcast']
+    assert (sent['as'], sent['on']) == ('manual-sync', [channel])
+    expected = {'requested_by': 'ops@x', 'request_id': 'r-1'}
+    if 'timezone' in data:
+        expected['timezone'] = data['timezone']
+    assert json.loads(sent['with']) == expected
+
+
+def test_commands_go_to_the_machine_channel_as_server_events(tmp_path):
+    call = control_call('command', {'command': 'end_session'}, 'rvm-001')
+    got = run_php(tmp_path, controller_scenario('User', ['rvm:operate'], call))
+    assert got['log']['response'][0][0] == 202
+    [sent] = got['log']['broadcast']
+    assert (sent['as'], sent['on']) == ('command', ['private-rvm.rvm-001'])
+    assert json.loads(sent['with']) == {'command': 'end_session', 'requested_by': 'ops@x',
+                                        'request_id': '00000000-0000-4000-8000-000000000000'}
+    refused = run_php(tmp_path, controller_scenario('User', ['rvm:operate'], call, gate=False))
+    assert refused['log']['abort'][0][0] == 403 and 'broadcast' not in refused['log']
+    listed = run_php(tmp_path, controller_scenario('User', ['rvm:operate'], control_call(
+        'command', {'command': 'end_session', 'args': [1]}, 'rvm-001')))
+    assert listed['log']['abort'] == [[422, 'args must be a JSON object.']]

@@ -58,6 +58,34 @@ namespace {
         };
     }
 
+    /** abort()/abort_if()/abort_unless(): Laravel throws an HttpException; the fake throws this. */
+    final class FakeAbort extends RuntimeException
+    {
+    }
+
+    function abort_if(bool $condition, int $code, string $message = ''): void
+    {
+        if ($condition) {
+            throw new FakeAbort($message, $code);
+        }
+    }
+
+    function abort_unless(bool $condition, int $code, string $message = ''): void
+    {
+        abort_if(! $condition, $code, $message);
+    }
+
+    function response(): object
+    {
+        return new class
+        {
+            public function json(mixed $data, int $status = 200): Illuminate\Http\JsonResponse
+            {
+                return new Illuminate\Http\JsonResponse($data, $status);
+            }
+        };
+    }
+
     function broadcast(object $event): void
     {
         Fake::record('broadcast', [
@@ -125,6 +153,64 @@ namespace Illuminate\Support\Facades {
         {
             return $callback();
         }
+    }
+}
+
+namespace Illuminate\Http {
+    class JsonResponse
+    {
+        public function __construct(public mixed $data, public int $status)
+        {
+        }
+    }
+
+    /** The request: its user, its input (validate() returns the keys its rules name) and raw body. */
+    class Request
+    {
+        public function __construct(private mixed $user, private array $input = [], private string $content = '')
+        {
+        }
+
+        public function user(): mixed
+        {
+            return $this->user;
+        }
+
+        public function validate(array $rules): array
+        {
+            return array_intersect_key($this->input, $rules);
+        }
+
+        public function getContent(): string
+        {
+            return $this->content;
+        }
+    }
+}
+
+namespace Illuminate\Support {
+    class Str
+    {
+        public static function uuid(): string
+        {
+            return '00000000-0000-4000-8000-000000000000';
+        }
+    }
+}
+
+namespace Illuminate\Validation {
+    class Rule
+    {
+        public static function in(array $values): string
+        {
+            return 'in:'.implode(',', $values);
+        }
+    }
+}
+
+namespace App\Http\Controllers {
+    abstract class Controller
+    {
     }
 }
 
