@@ -9,7 +9,8 @@ ENTRY = {'topic': 't', 'channel': 'c', 'event': 'e'}
 
 @pytest.mark.parametrize('data, message', [
     ({'outbund': []}, "m.yaml: unknown section 'outbund' (did you mean 'outbound'?)"),
-    ({'outbound': [{**ENTRY, 'chanel': 'x'}]}, "m.yaml: outbound[0]: unknown field 'chanel' (did you mean 'channel'?)"),
+    ({'outbound': [{**ENTRY, 'chanel': 'x'}]},
+     "m.yaml: outbound[0]: unknown field 'chanel' (did you mean 'channel'?)"),
     ({'inbound': [{'channel': 'c', 'event': ['command']}]},
      "m.yaml: inbound[0]: unknown field 'event' (did you mean 'events'?)"),
 ])
