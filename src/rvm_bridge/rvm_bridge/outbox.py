@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from rvm_bridge.outbox_clock import OutboxClock
+from rvm_bridge.payload_limit import json_safe
 from rvm_common.events import dumps
 
 LOG = logging.getLogger(__name__)
@@ -175,7 +176,7 @@ class Outbox:
             seq = payload['seq'] = self._last_seq
             text = encode(payload) if encode else dumps(payload)
             if text is None:                 # the encoder could not fit it: keep it whole, never drop it
-                text = dumps(payload)
+                text = dumps(json_safe(payload))
             now, tick = self._clock(), self.ticks.now()
             size = len(text.encode('utf-8'))
             try:

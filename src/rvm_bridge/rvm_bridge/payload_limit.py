@@ -7,7 +7,9 @@ The size that counts is the whole wire message, Pusher envelope included:
 the payload as is; a compact form (floats rounded, polygons simplified to
 fewer points); then heavy fields dropped with ``"truncated": true``; finally
 the bare envelope.  It never raises on odd payloads and never returns text
-over the limit (None when even the bare envelope does not fit).
+over the limit (None when even the bare envelope does not fit).  The text is
+always valid JSON (``allow_nan=False``): non-finite numbers become ``null`` and
+other non-JSON values their ``str()``, listed in ``"json_notes"``.
 """
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ from rvm_common.events import dumps
 
 #: Fields that identify the event; never dropped.
 PROTECTED = ('type', 'version', 'event_id', 'rvm_id', 'timestamp', 'seq', 'item_id', 'session_id',
-             'category', 'class_name', 'confidence', 'accepted', 'reason', 'status', 'state', 'truncated')
+             'category', 'class_name', 'confidence', 'accepted', 'reason', 'status', 'state', 'truncated',
+             'outbox_id', 'json_notes')
 #: Dotted paths dropped first, in this order, before any other large field.
 HEAVY_FIELDS = ('mask.polygon', 'mask', 'timings_ms', 'detail', 'alerts', 'disk', 'temperatures', 'gpu',
                 'pipeline', 'counts')
@@ -123,14 +126,32 @@ def _drop(payload: dict[str, Any], dotted: str) -> bool:
     return False
 
 
+def json_safe(value: Any, path: str = '', notes: list[str] | None = None) -> Any:
+    """``value`` with non-finite floats as None and non-JSON values as str; ``notes`` gets their paths."""
+    notes = [] if notes is None else notes
+    if isinstance(value, float) and not math.isfinite(value):
+        notes.append(f'{path or "."}: {value!r} -> null')
+        return None
+    if isinstance(value, dict):
+        return {str(k): json_safe(v, f'{path}.{k}' if path else str(k), notes) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v, f'{path}[{i}]', notes) for i, v in enumerate(value)]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    notes.append(f'{path or "."}: {type(value).__name__} -> string')
+    return str(value)
+
+
 def fit_payload(channel: str, event: str, payload: dict[str, Any], limit: int, *,
                 float_digits: int = 2, polygon_steps: tuple[int, ...] = (32, 16, 8)) -> FitResult:
     """Return wire JSON of ``payload`` (possibly compacted/truncated) whose envelope fits ``limit``."""
+    notes: list[str] = []
+    payload = json_safe(payload, notes=notes)
+    if notes:
+        payload['json_notes'] = notes[:20]
+
     def attempt(p: Any) -> tuple[str | None, int]:
-        try:
-            text = dumps(p)
-        except (TypeError, ValueError):
-            text = json.dumps(p, separators=(',', ':'), ensure_ascii=False, default=str)
+        text = dumps(p)                    # allow_nan=False: always valid JSON for pusher-js and PHP
         size = wire_size(channel, event, text)
         return (text if size <= limit else None), size
 
@@ -160,7 +181,8 @@ def fit_payload(channel: str, event: str, payload: dict[str, Any], limit: int, *
         text, size = attempt(work)
         if text is not None:
             return FitResult(text, size, True, True)
-    bare = {k: work[k] for k in ('type', 'version', 'event_id', 'rvm_id', 'timestamp', 'seq') if k in work}
+    bare = {k: work[k] for k in ('type', 'version', 'event_id', 'rvm_id', 'timestamp', 'outbox_id', 'seq')
+            if k in work}
     bare['truncated'] = True
     text, size = attempt(bare)
     return FitResult(text, size, True, True)

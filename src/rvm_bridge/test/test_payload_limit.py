@@ -53,10 +53,32 @@ def test_bare_envelope_and_impossible_limit():
     assert fit_payload('c', 'e', payload, 50).text is None
 
 
-def test_non_json_values_do_not_crash():
-    payload = {'type': 't', 'event_id': 'x', 'value': float('nan'), 'obj': object()}
+def _strict(text):
+    """Parse as pusher-js / PHP would: NaN and Infinity are not JSON."""
+    def reject(token):
+        raise ValueError(f'not JSON: {token}')
+    return json.loads(text, parse_constant=reject)
+
+
+def test_non_finite_numbers_become_null_with_a_note_and_the_text_is_valid_json():
+    payload = {'type': 't', 'event_id': 'x', 'value': float('nan'), 'n': {'inf': float('-inf'), 'ok': 1.5},
+               'obj': object()}
     fit = fit_payload('c', 'e', payload, 10_000)
-    assert fit.text is not None
+    data = _strict(fit.text)
+    assert data['value'] is None and data['n'] == {'inf': None, 'ok': 1.5} and data['obj'].startswith('<object')
+    assert data['json_notes'] == ['value: nan -> null', 'n.inf: -inf -> null', 'obj: object -> string']
+    assert fit.size == wire_size('c', 'e', fit.text) <= 10_000 and payload['value'] != payload['value']
+
+
+@pytest.mark.parametrize('limit', [800, 2_000, 5_000, 10_000])
+def test_every_fit_is_valid_json_under_the_limit_and_keeps_the_identity(limit):
+    payload = _verdict(600, detail='d' * 12_000, score=float('inf'))
+    fit = fit_payload('private-rvm.rvm-1', 'client-detection-completed', payload, limit)
+    data = _strict(fit.text)
+    assert wire_size('private-rvm.rvm-1', 'client-detection-completed', fit.text) == fit.size <= limit
+    assert data['event_id'] == payload['event_id'] and data['truncated'] is True and data['score'] is None
+    if limit >= 2_000:
+        assert (data['item_id'], data['accepted'], data['category']) == ('i1', True, 'pet_bottle')
 
 
 @pytest.mark.parametrize('max_points', [3, 8, 32])
