@@ -13,7 +13,8 @@ window.RvmLiveView = (function () {
       const data = (model.latest[label.dataset.rvm] || {})[label.dataset.kind];
       if (!data) continue;
       label.textContent = F.describe(data, label.dataset.kind, now);
-      (label.closest('[data-fresh]') || label).classList.toggle('stale', F.isStale(data, label.dataset.kind, now));
+      const stale = F.isStale(data, label.dataset.kind, now);
+      (label.closest('[data-fresh]') || label).classList.toggle('stale', stale);
     }
     for (const box of document.querySelectorAll('#machines .machine[data-rvm]')) {
       const id = box.dataset.rvm;
@@ -22,7 +23,8 @@ window.RvmLiveView = (function () {
       line.hidden = !live.offline;
       box.classList.toggle('gone', live.offline);
       if (live.offline) {
-        line.textContent = `offline since ${clock(live.sinceMs)} (no heartbeat for ${F.formatAge((now - live.sinceMs) / 1000)})`;
+        const silent = F.formatAge((now - live.sinceMs) / 1000);
+        line.textContent = `offline since ${clock(live.sinceMs)} (no heartbeat for ${silent})`;
       }
     }
   }
@@ -34,12 +36,21 @@ window.RvmLiveView = (function () {
   function whyNoAnswer(ctx, now = Date.now()) {
     const { model } = ctx;
     if (!ctx.connected) return 'this page is not connected to the server';
-    if (!ctx.subscribed('timezone-updates')) return 'this page is not subscribed to timezone-updates (an answer could not arrive)';
-    if (!ctx.viaHttp && ctx.privateChannel && !ctx.subscribed(ctx.privateChannel)) return `not subscribed to ${ctx.privateChannel}`;
+    if (!ctx.subscribed('timezone-updates')) {
+      return 'this page is not subscribed to timezone-updates (an answer could not arrive)';
+    }
+    if (!ctx.viaHttp && ctx.privateChannel && !ctx.subscribed(ctx.privateChannel)) {
+      return `not subscribed to ${ctx.privateChannel}`;
+    }
     const ids = ctx.rvm ? [ctx.rvm] : Object.keys(model.lastHeard);
-    if (!ids.some((id) => model.lastHeard[id])) return 'no machine has reported yet (is rvm-edge running and connected?)';
-    const down = ids.filter((id) => model.lastHeard[id] && F.liveness(model.latest[id] || {}, model.lastHeard[id], now).offline);
-    if (down.length === ids.length) return down.map((id) => `machine ${id} offline since ${clock(model.lastHeard[id])}`).join(', ');
+    if (!ids.some((id) => model.lastHeard[id])) {
+      return 'no machine has reported yet (is rvm-edge running and connected?)';
+    }
+    const offline = (id) => F.liveness(model.latest[id] || {}, model.lastHeard[id], now).offline;
+    const down = ids.filter((id) => model.lastHeard[id] && offline(id));
+    if (down.length === ids.length) {
+      return down.map((id) => `machine ${id} offline since ${clock(model.lastHeard[id])}`).join(', ');
+    }
     return 'the machine is online but did not answer (is its bridge subscribed to timezone-updates?)';
   }
 
