@@ -26,10 +26,11 @@ WILDCARD = '/**'
 
 def node_configs() -> list[tuple[str, type, str]]:
     """(node name, config class, one-line title) of every node, in graph order."""
-    from rvm_bridge.bridge_core import BridgeConfig
-    from rvm_camera.camera_core import CameraConfig
-    from rvm_detector.detector_core import DetectorConfig
-    from rvm_health.health_core import HealthConfig
+    # the config modules only (the launch file uses these too; no core, model or network import)
+    from rvm_bridge.bridge_config import BridgeConfig
+    from rvm_camera.camera_config import CameraConfig
+    from rvm_detector.detector_config import DetectorConfig
+    from rvm_health.health_config import HealthConfig
     return [
         ('camera', CameraConfig, 'camera_node (rvm_camera): frame source -> image_raw'),
         ('detector', DetectorConfig, 'detector_node (rvm_detector): YOLO11-seg + SAM2 -> items'),
