@@ -121,6 +121,8 @@ def test_source_sample_is_the_bundled_video(tmp_path):
     ('camera:\n  ros__parameters:\n    fsp: 1.0\n', "p.yaml: camera: unknown key 'fsp' (did you mean 'fps'?)"),
     ('camera:\n  ros__parameters:\n    fps: fast\n', "p.yaml: camera.fps: expected a number, got 'fast'"),
     ('detector:\n  ros__parameters:\n    conf: 1.5\n', 'p.yaml: detector.conf: 1.5 is outside 0..1'),
+    ('/**/camera:\n  ros__parameters:\n    jpeg_quality: 0\n',
+     'p.yaml: camera.jpeg_quality: 0 is out of range (allowed: 1..100)'),
     ('/**:\n  ros__parameters:\n    rvm_id: a.b\n', "rvm_id 'a.b' is not a valid machine id"),
     ('camera:\n  ros__parameters:\n    fps: [1\n', 'p.yaml is not valid YAML (line 4'),
 ])
