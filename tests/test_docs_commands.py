@@ -21,7 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / 'README.md', *sorted((ROOT / 'docs').glob('*.md')), ROOT / 'dashboard' / 'README.md']
 EXTERNAL = {'sudo', 'apt', 'apt-get', 'pip', 'cd', 'colcon', 'rosdep', 'ros2', 'source', 'export', 'yolo',
-            'composer', 'php', 'laravel', 'npm', 'git', 'curl', 'mkdir', 'cp'}
+            'composer', 'php', 'laravel', 'npm', 'git', 'curl', 'mkdir', 'cp', 'ssh'}
 SKIPPED_HERE = {'scripts/test'}          # the suite itself
 PLACEHOLDER_SOURCES = ('path/to/', 'bags/', 'runs/')
 DEMO_ARGS = ['run', '--source', 'sample', '--no-realtime', '--no-loop']   # what scripts/demo passes
