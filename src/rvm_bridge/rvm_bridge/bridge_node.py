@@ -46,9 +46,7 @@ class BridgeNode(Node):
         self.output_publishers = {topic: self.create_publisher(String, topic, to_rclpy(qos_for(topic)))
                                   for topic in OUTPUT_TOPICS}
         self.diagnostics_publisher = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        self.core, self.config_error = build_core(self.config, self.on_core_output)
-        if self.config_error:
-            self.get_logger().error(self.config_error)
+        self.core, self.config_error = build_core(self.config, self.on_core_output)   # logs the error
         self.bridge_subscriptions = [
             self.create_subscription(String, topic, lambda msg, t=topic: self.on_message(t, msg),
                                      self._qos(topic))
