@@ -1,0 +1,1 @@
+from fake_msg import message_module_getattr as __getattr__  # noqa: F401
