@@ -56,13 +56,14 @@ def outbound_only_map(tmp_path: Path) -> str:
 TOKEN = 'edge-token-123'
 
 
-def start_stored_ack_stack(tmp_path: Path, *, client_messages: bool = True, soketi_port: int | None = None):
+def start_stored_ack_stack(tmp_path: Path, *, client_messages: bool = True, soketi_port: int | None = None,
+                           max_payload_kb: float = 10.0):
     """(receiver, soketi): a StoredAckReceiver playing MyRVM and a Soketi sending it client_event webhooks."""
     from rvm_bringup.soketi import SoketiServer
     from support.stored_ack_receiver import StoredAckReceiver
     receiver = StoredAckReceiver(token=TOKEN).start()
     soketi = SoketiServer(log_path=tmp_path / 'soketi.log', client_messages=client_messages, port=soketi_port,
-                          extra_env=receiver.soketi_env())
+                          max_payload_kb=max_payload_kb, extra_env=receiver.soketi_env())
     receiver.attach(soketi)
     soketi.start()
     return receiver, soketi

@@ -106,6 +106,7 @@ class ClientEventTransport:
         answers = self.connection.server_answers()
         mark = answers.mark()
         written: list[Hashable] = []
+        largest = 0
         failed = SendOutcome()
         for ev in events:
             try:
@@ -126,10 +127,13 @@ class ClientEventTransport:
                                                            'or channel not subscribed)')
                 break
             written.append(ev.key)
+            largest = max(largest, size)
             self.counters['written'] += 1
         if not written:
             return failed
         outcome = self._answers(written, answers, mark)
+        if outcome.too_large:
+            outcome.largest = largest
         if failed.retry:
             outcome.retry += failed.retry
             outcome.error = outcome.error or failed.error

@@ -54,6 +54,8 @@ def classify_answer(status: int, text: str, keys: list[Hashable]) -> SendOutcome
             error = f'HTTP {status} with an error body: {_short(body.get("error"))} (code {code})'
             if code in CONFIG_STATUS:
                 return SendOutcome(retry=keys, error=f'{error}: {CONFIG_STATUS[code]}', config_error=True)
+            if code == 413:             # Soketi: 200 {"error": "The event data should be less than ..", "code": 413}
+                return SendOutcome(retry=keys, error=error, too_large=True)
             return SendOutcome(retry=keys, error=error)
         return SendOutcome(accepted=keys)
     detail = _short(body.get('error') or body.get('message') if isinstance(body, dict) else text)

@@ -117,6 +117,13 @@ def test_200_with_an_error_body_is_not_a_confirmation(server):
     assert out.retry == [0, 1] and not out.accepted and out.config_error and '401' in out.error
 
 
+def test_200_with_an_error_body_code_413_is_too_large(server):
+    port, cap = server
+    cap.bodies = [b'{"error":"The event data should be less than 4 KB.","code":413}']
+    out = _transport(port).send(_events(2))
+    assert out.retry == [0, 1] and out.too_large and not out.accepted and not out.config_error
+
+
 def test_unknown_app_id_is_a_configuration_error(server):
     port, cap = server
     cap.statuses = [404]
