@@ -166,11 +166,16 @@ def test_refusal_during_handshake_fails_without_retrying(make, code):
 def test_errors_after_the_handshake_are_reported_only(make):
     conn, server, states = make(['1.1'])
     assert wait_until(lambda: conn.state is S.CONNECTED)
+    mark = conn.server_answers().mark()
     server.push('{"event":"pusher:error","data":{"code":4301,"message":"Rate limit exceeded"}}')
     server.push('{"event":"pusher:error","data":{"code":4200,"message":"Invalid message format"}}')
     assert wait_until(lambda: conn.stats()['server_errors'] == 2)
     assert conn.state is S.CONNECTED and len(server.attempts) == 1
     assert [e['action'] for e in conn.timeline.entries('error')] == ['report', 'report']
+    # ... and handed to the client-event transport, which matches them to what it wrote
+    assert conn.server_answers().since(mark) == ([(4301, 'Rate limit exceeded'),
+                                                  (4200, 'Invalid message format')], [])
+    assert conn.server_answers().since(conn.server_answers().mark()) == ([], [])
 
 
 def test_unreachable_server_retries_with_growing_delays(make):
