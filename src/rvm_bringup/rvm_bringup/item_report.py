@@ -41,9 +41,10 @@ class ItemReport:
         for name, value in facts:
             self._print(f'rvm-edge: {name:<{width}}  {value}')
 
-    def progress(self, frames: int, fps: float, queued: Any, bridge_state: str) -> None:
+    def progress(self, frames: int, fps: float, queued: Any, bridge_state: str,
+                 camera_state: str = '?') -> None:
         self._print(f'progress: {frames} frames ({fps:.1f} frames/s), {self.items} items, '
-                    f'outbox queue {queued}, bridge {bridge_state}')
+                    f'outbox queue {queued}, camera {camera_state}, bridge {bridge_state}')
 
     def detail(self, component: str, text: str) -> None:
         """With ``-v``: a component's status line, printed when it changed."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import queue
 import signal
 import sys
@@ -73,6 +74,7 @@ class Pipeline:
         self.report = ItemReport(out, online=bool(configs.bridge.host), verbose=verbose)
         self.progress_period = progress_period
         self.bridge_status: dict[str, Any] = {}
+        self.camera_status: dict[str, Any] = {}
         self.camera = CameraCore(configs.camera)
         self.detector = DetectorCore(configs.detector)
         self.health = HealthCore(configs.health)
@@ -100,7 +102,8 @@ class Pipeline:
                 self.bus.emit_all(self.detector.command(payload))
 
     def _publish_status(self, now: float) -> None:
-        self.bus.emit(events.TOPIC_CAMERA_STATUS, self.camera.status())
+        self.camera_status = self.camera.status()
+        self.bus.emit(events.TOPIC_CAMERA_STATUS, self.camera_status)
         detector = self.detector.status()
         self.bus.emit(events.TOPIC_DETECTOR_STATUS, detector)
         self.bridge_status = self.bridge.status()
@@ -136,7 +139,8 @@ class Pipeline:
                 fps = ticker.due(now, frames)
                 if fps is not None:
                     self.report.progress(frames, fps, self.bridge_status.get('outbox_depth', '?'),
-                                         self.bridge_status.get('state', '?'))
+                                         self.bridge_status.get('state', '?'),
+                                         self.camera_status.get('state', '?'))
                 frame = feed.next()
                 if frame is None:
                     if feed.finished:
@@ -255,6 +259,11 @@ class StopSignal:
 
 
 def _configure_logging(verbose: bool) -> None:
+    # OpenCV's own C++ warnings repeat what the camera core already logs (once, with the retry plan)
+    os.environ.setdefault('OPENCV_LOG_LEVEL', 'INFO' if verbose else 'ERROR')
+    cv2_log = getattr(getattr(sys.modules.get('cv2'), 'utils', None), 'logging', None)
+    if cv2_log is not None:             # cv2 is already imported by the cores: set it directly too
+        cv2_log.setLogLevel(cv2_log.LOG_LEVEL_INFO if verbose else cv2_log.LOG_LEVEL_ERROR)
     log_redact.install(logging.INFO if verbose else logging.WARNING)
     if verbose:
         for name in ('rvm_bridge', 'rvm_detector', 'rvm_edge'):

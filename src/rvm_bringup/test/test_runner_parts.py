@@ -223,3 +223,12 @@ def test_start_facts_say_what_the_run_uses_and_never_a_secret(tmp_path):
     server = dict(start_facts(online, queued=0))['server']
     assert server.startswith('wss://ws.example:443 (app key KEY)') and 'api.example' in server
     assert 'pw' not in server and 'abc' not in server
+
+
+def test_progress_line_names_frames_rate_items_queue_and_states():
+    out = io.StringIO()
+    report = ItemReport(out)
+    report.items = 3
+    report.progress(120, 9.96, 2, 'connected', 'streaming')
+    assert out.getvalue() == ('progress: 120 frames (10.0 frames/s), 3 items, outbox queue 2, '
+                              'camera streaming, bridge connected\n')
