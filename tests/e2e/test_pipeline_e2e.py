@@ -37,14 +37,28 @@ def wire(record: dict) -> dict:
     return json.loads(data) if isinstance(data, str) else data
 
 
-def test_sample_reaches_a_pusher_js_subscriber_through_soketi(tmp_path, soketi, pusher_listener):
+@pytest.fixture
+def myrvm(tmp_path):
+    """Soketi + the stored-ack receiver playing MyRVM (stores verdicts, acks, re-broadcasts to dashboards)."""
+    from bridge.bridge_support import start_stored_ack_stack
+    receiver, soketi = start_stored_ack_stack(tmp_path)
+    yield receiver, soketi
+    soketi.stop()
+    receiver.close()
+
+
+def test_sample_reaches_a_pusher_js_subscriber_through_soketi(tmp_path, myrvm, pusher_listener):
+    from bridge.bridge_support import TOKEN
+    receiver, soketi = myrvm
     listener = pusher_listener(soketi, [events.CHANNEL_DETECTIONS, events.CHANNEL_STATUS])
     listener.wait_subscribed(events.CHANNEL_DETECTIONS)
     listener.wait_subscribed(events.CHANNEL_STATUS)
     result = run_pipeline(
         tmp_path, '--bridge-host', soketi.host, '--bridge-port', str(soketi.port), '--bridge-tls',
         'false', '--app-key', soketi.key, '--app-id', soketi.app_id, '--rvm-id', 'rvm-e2e',
-        env={'RVM_BRIDGE_APP_SECRET': soketi.secret})
+        '--api-base', receiver.api_base,
+        env={'RVM_BRIDGE_APP_SECRET': soketi.secret, 'RVM_BRIDGE_TOKEN': TOKEN})
+    assert 'every durable event delivered' in result.stdout, result.stdout[-3000:]
     assert result.returncode == 0, result.stdout[-3000:]
     printed = [line for line in result.stdout.splitlines() if line.startswith('item ')]
     assert printed, 'no item summary printed:\n' + result.stdout[-3000:]
@@ -60,9 +74,9 @@ def test_sample_reaches_a_pusher_js_subscriber_through_soketi(tmp_path, soketi, 
     status = listener.wait_event(events.CHANNEL_STATUS, events.EVENT_STATUS_UPDATED, timeout=30)
     assert wire(status)['state'] in events.RVM_STATES
     assert errors(wire(status)) == []
-    # durable verdicts keep their order: seq increases
+    # durable verdicts: each stored once by MyRVM, one seq each (the re-broadcast order is MyRVM's)
     seqs = [wire(r)['seq'] for r in verdicts]
-    assert seqs == sorted(seqs)
+    assert len(set(seqs)) == len(seqs) and {p['seq'] for p in receiver.stored()} >= set(seqs)
 
 
 def test_without_a_server_the_run_completes_and_events_land_in_the_outbox_log(tmp_path):

@@ -52,6 +52,7 @@ class StoredAckReceiver:
         self.received: Counter[str] = Counter()      # event_id -> times received
         self.errors: list[str] = []
         self._lock = threading.Lock()
+        self._listener_lock = threading.Lock()      # one webhook at a time, like a single queue worker
         self._db = sqlite3.connect(db_path, check_same_thread=False)
         self._db.execute('CREATE TABLE IF NOT EXISTS events (event_id TEXT PRIMARY KEY, rvm_id TEXT, '
                          'outbox_id TEXT, seq INTEGER, type TEXT, payload TEXT)')
@@ -114,6 +115,10 @@ class StoredAckReceiver:
     # -- the listener -----------------------------------------------------------------------------
     def on_client_events(self, events: list[dict[str, Any]]) -> None:
         """What the Laravel listener does with client events: store, acknowledge, re-broadcast."""
+        with self._listener_lock:
+            self._on_client_events(events)
+
+    def _on_client_events(self, events: list[dict[str, Any]]) -> None:
         acks: dict[str, list[str]] = {}
         fresh: list[tuple[str, Any]] = []
         for ev in events:

@@ -241,8 +241,8 @@ class BridgeCore:
     def _log(self, route: Route, payload: dict[str, Any]) -> None:
         if self._log_file is None:
             return
-        line = dumps({'channel': route.channel, 'event': route.wire_event, 'delivery': route.delivery,
-                      'transport': route.transport, 'data': payload})
+        line = dumps({'channel': route.channel, 'event': route.event, 'wire_event': route.wire_event,
+                      'delivery': route.delivery, 'transport': route.transport, 'data': payload})
         with self._log_lock:
             if self._log_file:
                 self._log_file.write(line + '\n')

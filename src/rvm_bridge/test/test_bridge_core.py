@@ -36,8 +36,9 @@ def test_offline_everything_goes_to_outbox_and_log(tmp_path):
     assert status['state'] == 'offline' and status['outbox_depth'] == 3
     assert status['published']['unmapped'] == 1 and status['published']['rejected'] == 1
     lines = [json.loads(line) for line in log.read_text().splitlines()]
-    assert [(r['channel'], r['event']) for r in lines] == \
-        [(f'private-rvm.{core.rvm_id}', 'client-detection-completed')] * 3 + [('rvm-status', 'health-updated')]
+    assert [(r['channel'], r['event'], r['wire_event']) for r in lines] == \
+        [(f'private-rvm.{core.rvm_id}', 'detection-completed', 'client-detection-completed')] * 3 + \
+        [('rvm-status', 'health-updated', 'health-updated')]
     assert [r['data']['seq'] for r in lines[:3]] == [1, 2, 3]
 
 
