@@ -49,8 +49,8 @@ def _optional_str(payload: dict[str, Any], key: str, max_len: int = 200) -> None
 
 
 def validate_manual_sync(payload: Any) -> dict[str, Any]:
-    """``{timezone?: str, requested_by?: str, ...}``."""
-    if payload is None:
+    """``{timezone?: str, requested_by?: str, ...}`` (``[]`` too: Reverb relays ``{}`` as ``[]``)."""
+    if payload is None or payload == []:
         payload = {}
     if not isinstance(payload, dict):
         raise InboundError('manual-sync data must be a JSON object')
@@ -71,6 +71,8 @@ def validate_command(payload: Any) -> dict[str, Any]:
         raise InboundError(f'unknown command {command!r} (known: {", ".join(COMMANDS)})')
     _optional_str(payload, 'requested_by')
     _optional_str(payload, 'request_id', 128)
+    if payload.get('args') == []:       # an empty object relayed by Reverb (PHP) arrives as []
+        payload['args'] = {}
     if 'args' in payload and not isinstance(payload['args'], dict):
         raise InboundError('"args" must be an object')
     return payload

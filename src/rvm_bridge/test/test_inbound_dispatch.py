@@ -58,3 +58,10 @@ def test_client_manual_sync_is_rate_limited_server_one_is_not():
     now[0] = 10.5
     assert d.dispatch('private-rvm.r1', 'client-manual-sync', {})
     assert len(got) == 3 and d.stats()['rate_limited'] == 1
+
+
+def test_empty_objects_relayed_as_empty_lists_are_accepted():
+    d, got = _dispatcher()
+    assert d.dispatch('timezone-updates', 'manual-sync', [])                      # Reverb: {} -> []
+    assert d.dispatch('private-rvm.r1', 'command', {'command': 'end_session', 'args': []})
+    assert got == [('manual-sync', {}), ('command', {'command': 'end_session', 'args': {}})]
