@@ -198,3 +198,26 @@ def test_the_scripts_cover_every_edge_of_the_transition_table(monkeypatch):
     assert table - fired == set()
     ends = {(s, t, a) for s, (t, a) in SESSION_END.items()}
     assert ends - fired == set()
+
+
+def test_a_model_hand_class_mapped_to_the_hand_category_is_never_an_item():
+    from item_sequences import det
+
+    from rvm_detector.chamber_view import split_hands
+    from rvm_detector.class_map import ClassMap
+    cmap = ClassMap.from_mapping({'classes': {'person_hand': 'hand', 'pet_bottle': 'pet_bottle'},
+                                  'categories': {'hand': {'accepted': False}, 'pet_bottle': {'accepted': True}}})
+    hand_det, bottle = det(0, 0, 50, 50, 'person_hand'), det(100, 100, 200, 200)
+    for d in (hand_det, bottle):
+        d.category = cmap.category_of(d.class_name)    # what DetectorCore.process does
+    assert split_hands([hand_det, bottle]) == ([bottle], [hand_det])
+
+
+@pytest.mark.parametrize('side, box, entry', [
+    ('left', (10, 100, 110, 200), True), ('left', (500, 100, 600, 200), False),
+    ('right', (500, 100, 600, 200), True), ('top', (300, 10, 400, 100), True),
+    ('bottom', (300, 10, 400, 100), False), ('bottom', (300, 400, 400, 470), True),
+])
+def test_entry_side_is_the_half_of_the_frame_next_to_the_entry_edge(side, box, entry):
+    from rvm_detector.chamber_view import on_entry_side
+    assert on_entry_side(box, 640, 480, side) is entry
