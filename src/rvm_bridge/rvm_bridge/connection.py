@@ -35,6 +35,7 @@ __all__ = ['PusherConnection', 'ConnectionSettings', 'ConnectionState']
 
 LOG = logging.getLogger(__name__)
 S = ConnectionState
+CLOCK_SLICE_S = 0.05      # waits are measured on the injected clock, re-checked at least this often
 
 EventCallback = Callable[[str, str, Any], None]
 StateCallback = Callable[[ConnectionState, ConnectionState, str], None]
@@ -168,17 +169,17 @@ class PusherConnection:
             frames = session.take_outgoing()
         if not self._send(frames):
             return False
-        deadline = time.monotonic() + timeout
+        deadline = self._clock() + timeout
         with self._pong_cond:
             while True:
                 if self._generation != generation or self._stop.is_set():
                     return False
                 if session.pongs_received >= number:
                     return True
-                remaining = deadline - time.monotonic()
+                remaining = deadline - self._clock()
                 if remaining <= 0:
                     return False
-                self._pong_cond.wait(remaining)
+                self._pong_cond.wait(min(remaining, CLOCK_SLICE_S))
 
     def server_answers(self) -> ConnectionStats:
         """The server's errors and close codes, to match them to what was sent (``mark``/``since``)."""
@@ -280,7 +281,9 @@ class PusherConnection:
         if self._stop.is_set() or self._reconnect_requested:
             self._reconnect_requested = False
             return
-        self._wake.wait(None if seconds == float('inf') else seconds)
+        deadline = self._clock() + seconds
+        while not self._wake.is_set() and self._clock() < deadline:      # on the injected clock
+            self._wake.wait(min(CLOCK_SLICE_S, max(0.0, deadline - self._clock())))
         self._wake.clear()
         self._reconnect_requested = False
 

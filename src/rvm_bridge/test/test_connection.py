@@ -1,7 +1,9 @@
 """PusherConnection's reactions (close codes, errors, pings, re-auth) against a scripted fake transport.
 
 The real-peer behaviour (Soketi, pusher-js, auth endpoint, faults) is in tests/bridge/; here a fake
-transport produces the close codes and errors a real server cannot be made to send on demand.
+transport produces the close codes and errors a real server cannot be made to send on demand.  Timers
+(backoff, pong and activity timeouts, auth retries, confirm) run on an injected :class:`FakeClock` that
+the tests move by hand: no assertion depends on how fast this machine is.
 """
 from __future__ import annotations
 
@@ -18,6 +20,22 @@ from rvm_bridge.transport_ws import TransportClosed, TransportUnavailable
 S = ConnectionState
 
 
+class FakeClock:
+    """Monotonic seconds that only move when a test calls :meth:`advance`."""
+
+    def __init__(self):
+        self._now = 1000.0
+        self._lock = threading.Lock()
+
+    def __call__(self):
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds):
+        with self._lock:
+            self._now += seconds
+
+
 def established(socket_id, activity_timeout=120):
     return json.dumps({'event': 'pusher:connection_established',
                        'data': json.dumps({'socket_id': socket_id, 'activity_timeout': activity_timeout})})
@@ -26,7 +44,8 @@ def established(socket_id, activity_timeout=120):
 class FakeServer:
     """Hands out transports; each connect() takes the next script: 'refuse' or a socket id to establish."""
 
-    def __init__(self, scripts, answer_pings=True):
+    def __init__(self, scripts, answer_pings=True, clock=time.monotonic):
+        self.clock = clock
         self.scripts = list(scripts)
         self.answer_pings = answer_pings
         self.attempts = []            # monotonic time of each connect()
@@ -53,7 +72,7 @@ class FakeTransport:
 
     def connect(self, url):
         assert url.startswith('ws://h:1/app/key?protocol=7&client=rvm-edge&version=')
-        self.server.attempts.append(time.monotonic())
+        self.server.attempts.append(self.server.clock())
         script = self.server.scripts.pop(0) if self.server.scripts else 'refuse'
         if script == 'refuse':
             raise TransportUnavailable('connection refused')
@@ -95,14 +114,14 @@ def wait_until(predicate, timeout=3.0):
 def make():
     made = []
 
-    def factory(scripts, *, auth=None, answer_pings=True, **overrides):
-        server = FakeServer(scripts, answer_pings)
+    def factory(scripts, *, auth=None, answer_pings=True, clock=time.monotonic, **overrides):
+        server = FakeServer(scripts, answer_pings, clock)
         states = []
         settings = ConnectionSettings(**{'host': 'h', 'port': 1, 'tls': False, 'app_key': 'key',
                                          'reconnect_min_s': 0.05, 'reconnect_max_s': 0.2, **overrides})
         conn = PusherConnection(settings, lambda *a: None, lambda p, c, r: states.append(c),
                                 auth=auth or (lambda socket_id, channel: ChannelAuth('key:sig')),
-                                transport_factory=server.transport)
+                                transport_factory=server.transport, clock=clock)
         made.append(conn)
         conn.start()
         return conn, server, states
@@ -122,11 +141,17 @@ def test_connects_subscribes_and_confirms(make):
 
 
 def test_confirm_fails_without_pong(make):
-    conn, _, _ = make(['1.1'], answer_pings=False)
+    clock = FakeClock()
+    conn, _, _ = make(['1.1'], answer_pings=False, clock=clock)
     assert wait_until(lambda: conn.state is S.CONNECTED)
-    started = time.monotonic()
-    assert conn.confirm(0.2) is False
-    assert 0.19 <= time.monotonic() - started < 1.0
+    result = []
+    waiter = threading.Thread(target=lambda: result.append(conn.confirm(5.0)))
+    waiter.start()
+    waiter.join(0.2)
+    assert waiter.is_alive() and result == []                  # no pong, clock not moved: still waiting
+    clock.advance(5.0)
+    waiter.join(3.0)
+    assert result == [False]
 
 
 def test_close_4200_reconnects_at_once_and_reauthorizes_with_the_new_socket_id(make):
@@ -143,12 +168,18 @@ def test_close_4200_reconnects_at_once_and_reauthorizes_with_the_new_socket_id(m
 
 
 def test_close_4100_backs_off(make):
-    conn, server, states = make(['1.1', '2.2'], reconnect_min_s=0.4, reconnect_max_s=1.0)
+    clock = FakeClock()
+    conn, server, states = make(['1.1', '2.2'], reconnect_min_s=0.4, reconnect_max_s=1.0, clock=clock)
     assert wait_until(lambda: conn.state is S.CONNECTED)
     server.push(TransportClosed(4100, 'Over capacity'))
+    assert wait_until(lambda: conn.state is S.UNAVAILABLE)
+    delay = conn.timeline.entries('retry')[-1]['delay_s']
+    assert 0.2 <= delay <= 0.4                                  # jittered 0.4 s, at least half
+    clock.advance(delay - 0.01)
+    assert not wait_until(lambda: len(server.attempts) > 1, 0.3)   # still backing off
+    clock.advance(0.02)
     assert wait_until(lambda: conn.socket_id == '2.2', 3.0)
-    assert server.attempts[1] - server.attempts[0] >= 0.2       # jittered 0.4 s, at least half
-    assert S.UNAVAILABLE in states and conn.timeline.entries('retry')[-1]['delay_s'] >= 0.2
+    assert server.attempts[1] - server.attempts[0] >= delay
 
 
 @pytest.mark.parametrize('code', [4001, 4004, 4009])
@@ -187,10 +218,18 @@ def test_unreachable_server_retries_with_growing_delays(make):
 
 
 def test_activity_ping_and_pong_timeout_reconnect(make):
-    conn, server, _ = make(['1.1', '2.2'], answer_pings=False, activity_timeout_s=0.2, pong_timeout_s=0.2)
+    clock = FakeClock()
+    conn, server, _ = make(['1.1', '2.2'], answer_pings=False, activity_timeout_s=20.0, pong_timeout_s=10.0,
+                           clock=clock)
     assert wait_until(lambda: conn.state is S.CONNECTED)
-    assert wait_until(lambda: server.sent_events('pusher:ping'), 1.0)
-    assert wait_until(lambda: conn.socket_id == '2.2', 2.0)
+    clock.advance(19.0)
+    assert not wait_until(lambda: server.sent_events('pusher:ping'), 0.3)   # 20 s of silence not reached
+    clock.advance(1.5)
+    assert wait_until(lambda: server.sent_events('pusher:ping'))
+    clock.advance(9.0)
+    assert not wait_until(lambda: conn.socket_id == '2.2', 0.3)            # pong timeout not reached
+    clock.advance(1.5)
+    assert wait_until(lambda: conn.socket_id == '2.2')
     assert conn.stats()['pong_timeouts'] == 1
 
 
@@ -202,18 +241,25 @@ def test_server_ping_is_answered(make):
 
 
 def test_rejected_auth_is_retried_slowly(make):
+    clock = FakeClock()
     calls = []
 
     def reject(socket_id, channel):
-        calls.append(time.monotonic())
+        calls.append(clock())
         raise AuthRejected('refused (HTTP 401)', 401)
 
-    conn, _, _ = make(['1.1'], auth=reject, auth_retry_s=0.5, auth_retry_max_s=5.0)
+    conn, _, _ = make(['1.1'], auth=reject, auth_retry_s=30.0, auth_retry_max_s=600.0, clock=clock)
     conn.subscribe('private-a')
-    assert wait_until(lambda: len(calls) == 2, 3.0)
-    assert calls[1] - calls[0] >= 0.25
-    time.sleep(0.4)
-    assert len(calls) == 2                                     # next one waits ~1 s (doubling)
+    assert wait_until(lambda: len(calls) == 1 and conn.subscriptions()['private-a'] == 'auth_wait')
+    clock.advance(14.9)
+    assert not wait_until(lambda: len(calls) == 2, 0.3)       # first retry after 15..30 s (jittered 30 s)
+    clock.advance(15.2)
+    assert wait_until(lambda: len(calls) == 2)
+    assert calls[1] - calls[0] >= 15.0
+    clock.advance(29.9)
+    assert not wait_until(lambda: len(calls) == 3, 0.3)       # the next one waits 30..60 s (doubling)
+    clock.advance(30.2)
+    assert wait_until(lambda: len(calls) == 3)
     assert conn.subscriptions()['private-a'] == 'auth_wait' and conn.state is S.CONNECTED
 
 
@@ -230,11 +276,12 @@ def test_reconnect_request_is_immediate_and_stop_closes_cleanly(make):
 
 
 def test_stop_during_backoff_is_prompt(make):
-    conn, server, _ = make(['refuse'] * 10, reconnect_min_s=20.0, reconnect_max_s=30.0)
+    conn, server, _ = make(['refuse'] * 10, reconnect_min_s=20.0, reconnect_max_s=30.0, clock=FakeClock())
     assert wait_until(lambda: conn.state is S.UNAVAILABLE)
-    started = time.monotonic()
-    conn.stop()
-    assert time.monotonic() - started < 1.0 and conn.state is S.DISCONNECTED
+    threads = list(conn._threads)
+    conn.stop(timeout=0.5)                 # the backoff never ends on its own (the clock stands still)
+    assert conn.state is S.DISCONNECTED and not any(t.is_alive() for t in threads)
+    assert len(server.attempts) == 1
 
 
 def test_settings_from_a_bridge_like_config():
