@@ -51,6 +51,7 @@ class FleetOptions:
     auth_rate: float = 1.0              # channel-auth requests per second per machine (token bucket)
     auth_burst: int = 3
     start_rate: float = 50.0            # machines started per second
+    watch_private: bool = True          # the dashboard also watches every private-rvm.{id} (relayed client events)
     ready_timeout_s: float = 0.0        # 0 = 60 s + 0.5 s per machine
     drain_timeout_s: float = 120.0
     work_dir: str = ''
@@ -95,7 +96,7 @@ class FleetRun:
         t, o = self.target, self.options_for_bridge()
         return BridgeConfig(host=t.host, port=t.port, tls=False, app_key=t.key, app_id=t.app_id,
                             app_secret_env=SECRET_ENV, auth_token_env=TOKEN_ENV, api_base=t.api_base,
-                            rvm_id=f'fleet-{index:04d}', outbox_path=str(self.work / f'outbox-{index:04d}.sqlite3'),
+                            rvm_id=machine_id(index), outbox_path=str(self.work / f'outbox-{index:04d}.sqlite3'),
                             timezone_sync_on_start=False, timezone_heartbeat_s=0.0, status_period_s=0.0, **o)
 
     def options_for_bridge(self) -> dict[str, Any]:
@@ -182,6 +183,11 @@ class FleetRun:
             list(pool.map(lambda vm: vm.stop(3.0), self.machines))
 
 
+def machine_id(index: int) -> str:
+    """The rvm_id of virtual machine ``index``."""
+    return f'fleet-{index:04d}'
+
+
 def wait_until(predicate: Callable[[], bool], timeout: float, *, interval: float = 0.25) -> bool:
     """Poll ``predicate`` until true or ``timeout`` s passed; its last value."""
     deadline = time.monotonic() + timeout
@@ -206,7 +212,8 @@ def run_fleet(options: FleetOptions) -> FleetReport:
     try:
         target.start(options.progress)
         os.environ[SECRET_ENV], os.environ[TOKEN_ENV] = target.secret, target.token
-        dashboard = target.dashboard(['detection-results'])
+        private = [f'private-rvm.{machine_id(i)}' for i in range(options.machines)] if options.watch_private else []
+        dashboard = target.dashboard(['detection-results'] + private)
         run = FleetRun(options, target, work)
         rss_before = rss_bytes()
         monitor = threading.Thread(target=run.monitor, name='fleet-monitor', daemon=True)

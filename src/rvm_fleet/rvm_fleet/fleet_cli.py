@@ -44,6 +44,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--start-rate', type=float, default=50.0, help='machines started per second (default 50)')
     p.add_argument('--drain-timeout', type=float, default=120.0,
                    help='seconds to wait after the stream for every outbox to empty (default 120)')
+    p.add_argument('--no-watch-private', action='store_true',
+                   help="the dashboard watches only detection-results, not every machine's private channel")
     p.add_argument('--seed', type=int, default=None)
     p.add_argument('--work-dir', default='', help='keep outboxes and server logs here (default: a temp dir)')
     p.add_argument('--json', default='', help='also write the figures as JSON to this file')
@@ -58,7 +60,7 @@ def options_from(args: argparse.Namespace) -> FleetOptions:
     return FleetOptions(machines=args.machines, minutes=args.minutes, rate=args.rate, server=args.server,
                         dashboard_server=args.dashboard_server, restart_at=args.restart_at,
                         ack_timeout_s=args.ack_timeout, auth_rate=args.auth_rate, auth_burst=args.auth_burst,
-                        start_rate=args.start_rate, drain_timeout_s=args.drain_timeout, work_dir=args.work_dir,
+                        start_rate=args.start_rate, watch_private=not args.no_watch_private, drain_timeout_s=args.drain_timeout, work_dir=args.work_dir,
                         seed=args.seed, api_base=args.api_base, app_id=args.app_id, app_key=args.app_key,
                         progress=progress)
 

@@ -8,6 +8,7 @@ from typing import Any
 from rvm_fleet.metrics import peak_in_window, percentile, spread
 
 DASHBOARD_EVENTS = ('detection-completed', 'session-completed')
+RELAYED_EVENTS = ('client-detection-completed', 'client-session-completed')
 
 
 @dataclass
@@ -25,6 +26,7 @@ class FleetReport:
     dashboard_per_s: float
     latency_ms: dict[str, float | None]  # p50/p95/p99/max, events published outside the restart window
     latency_all_ms: dict[str, float | None]
+    relay_latency_ms: dict[str, float | None]   # the edge's client event itself, seen on node B (via Redis)
     reconnects: int
     lost: int                           # durable published, never seen by the dashboard
     not_stored: int | None              # durable published, not stored by the listener (None: not observable)
@@ -56,13 +58,23 @@ def build_report(run: Any, dashboard: Any, *, start: float, end: float, drained:
     """Figures from a finished :class:`~rvm_fleet.fleet.FleetRun` and its dashboard listener."""
     duration = max(1e-9, end - start)
     seen: Counter[str] = Counter()
+    relayed: set[str] = set()
+    relay: list[float] = []
     steady: list[float] = []
     everything: list[float] = []
     window = _disruption_window(run)
     received = 0
-    for record in dashboard.events('detection-results'):
+    for record in dashboard.events():
         data = record.get('data')
-        if record.get('event') not in DASHBOARD_EVENTS or not isinstance(data, dict):
+        if not isinstance(data, dict):
+            continue
+        event = record.get('event')
+        if event in RELAYED_EVENTS and data.get('event_id') in run.sent and data['event_id'] not in relayed:
+            relayed.add(data['event_id'])
+            stamp = run.sent[data['event_id']]
+            if not disrupted(stamp[1], record['received_at_ms'] / 1000.0, window):
+                relay.append(record['received_at_ms'] - stamp[1] * 1000.0)
+        if event not in DASHBOARD_EVENTS or record.get('channel') != 'detection-results':
             continue
         event_id = data.get('event_id')
         seen[event_id] += 1
@@ -85,7 +97,7 @@ def build_report(run: Any, dashboard: Any, *, start: float, end: float, drained:
         connect_s=round(connect_s, 2), duration_s=round(duration, 1), published=run.published,
         durable=len(sent), events_per_s=round(run.published / duration, 1),
         dashboard_per_s=round(received / duration, 1), latency_ms=_latency(steady),
-        latency_all_ms=_latency(everything), reconnects=sum(vm.core.reconnects for vm in run.machines),
+        latency_all_ms=_latency(everything), relay_latency_ms=_latency(relay), reconnects=sum(vm.core.reconnects for vm in run.machines),
         lost=len(sent - set(seen)), not_stored=None if receiver_ids is None else len(sent - receiver_ids),
         duplicated=sum(n - 1 for n in seen.values() if n > 1), resent_absorbed=None,
         left_in_outboxes=sum(vm.outbox_depth() for vm in run.machines), drained=drained, restart=restart,
@@ -147,6 +159,10 @@ def format_table(report: FleetReport) -> str:
         ('latency publish->dashboard', f'p50 {_fmt(lat["p50"])} ms, p95 {_fmt(lat["p95"])} ms, '
                                        f'p99 {_fmt(lat["p99"])} ms, max {_fmt(lat["max"])} ms (n={lat["n"]})'),
     ]
+    if r.relay_latency_ms['n']:
+        rl = r.relay_latency_ms
+        rows.append(('  edge client event on B', f'p50 {_fmt(rl["p50"])} ms, p95 {_fmt(rl["p95"])} ms, '
+                                                 f'p99 {_fmt(rl["p99"])} ms (before storing; via Redis)'))
     if r.restart:
         rows.append(('  incl. restart window', f'p50 {_fmt(lat_all["p50"])} ms, p99 {_fmt(lat_all["p99"])} ms, '
                                                f'max {_fmt(lat_all["max"])} ms (n={lat_all["n"]})'))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlparse
 
+from rvm_bridge.channel_auth import DEFAULT_AUTH_PATH as AUTH_PATH
 from rvm_bringup.soketi import free_port
 from rvm_fleet.cluster import SoketiCluster
 from rvm_fleet.standins import TOKEN, LaravelStandin, dashboard_listener
@@ -36,11 +37,16 @@ class FleetTarget:
         raise NotImplementedError
 
     def dashboard(self, channels: list[str]):
-        """A pusher-js client on the dashboard's node, subscribed to ``channels`` (waits for it)."""
-        listener = dashboard_listener(self.dashboard_host, self.dashboard_port, self.key, channels)
+        """A pusher-js client on the dashboard's node, subscribed to ``channels`` (waits for it).
+
+        Private channels are signed at MyRVM's auth endpoint (``api_base``) with the token.
+        """
+        auth = {'auth_endpoint': self.api_base.rstrip('/') + AUTH_PATH, 'token': self.token} \
+            if any(c.startswith('private-') for c in channels) else {}
+        listener = dashboard_listener(self.dashboard_host, self.dashboard_port, self.key, channels, **auth)
         self._listeners.append(listener)
         for channel in channels:
-            listener.wait_subscribed(channel, 60.0)
+            listener.wait_subscribed(channel, 60.0 + 0.2 * len(channels))
         return listener
 
     def node_a(self) -> Any:
