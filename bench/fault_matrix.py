@@ -146,6 +146,49 @@ def wrong_key_then_fixed(ctx: Ctx) -> Row:
     return _row('wrong app key, then fixed', ctx, ids, *_settle(core, 60), f'while wrong: {before} stored')
 
 
+def wrong_secret_then_fixed(ctx: Ctx) -> Row:
+    """MyRVM signs channel auth with a wrong app secret: Soketi refuses the subscription."""
+    right = ctx.receiver.secret
+    ctx.receiver.secret = 'wrong-secret'
+    core = ctx.core()
+    ids = _publish(core, 0, 10)
+    time.sleep(1.5 if ctx.quick else 10.0)
+    before = len(ctx.receiver.stored_ids())
+    ctx.receiver.secret = right
+    return _row('wrong app secret (server side), then fixed', ctx, ids, *_settle(core, 60),
+                f'while wrong: {before} stored')
+
+
+def wrong_app_id_http_then_fixed(ctx: Ctx) -> Row:
+    """Durable verdicts on the HTTP events API with a wrong app id: 404 pauses, rows kept; then fixed."""
+    from bridge.bridge_support import outbound_only_map
+    from support.peers import PusherListener
+    listener = PusherListener(ctx.soketi.host, ctx.soketi.port, ctx.soketi.key, ['detection-results'])
+    try:
+        listener.wait_subscribed('detection-results')
+        cmap = outbound_only_map(ctx.tmp)
+        core = ctx.core(app_id='9999', channel_map_file=cmap)
+        ids = _publish(core, 0, 10)
+        time.sleep(1.5 if ctx.quick else 10.0)
+        paused = bool(core.status()['paused'])
+        core.stop()
+        ctx.cores.remove(core)
+        core = ctx.core(channel_map_file=cmap)            # fixed configuration, same outbox
+        queued, recovery = _settle(core, 60)
+        try:                                              # what the server accepted reaches the subscriber
+            listener.wait_count(lambda r: r.get('event') == 'detection-completed', len(ids) - len(queued), 10)
+        except TimeoutError:
+            pass                                          # counted below as not received
+        got = listener.events('detection-results', 'detection-completed')
+        seen = [r['data']['event_id'] for r in got if isinstance(r.get('data'), dict)]
+    finally:
+        listener.close()
+    accepted = set(seen) & set(ids)
+    return Row('http: wrong app id (404), then fixed', len(ids), len(accepted), len(seen) - len(set(seen)),
+               len(set(ids) - accepted - queued), len((set(ids) - queued) - accepted), recovery,
+               f'paused={paused}; "stored" = received by a subscriber (HTTP: fan-out only)')
+
+
 def wrong_token_api_then_fixed(ctx: Ctx) -> Row:
     cmap = ctx.tmp / 'api_map.yaml'
     cmap.write_text('outbound:\n  - {topic: items/verdict, channel: detection-results, event: detection-completed,'
@@ -238,6 +281,8 @@ SCENARIOS: list[tuple[str, Callable[[Ctx], Row], dict[str, Any]]] = [
     ('server_killed', server_killed, {}),
     ('client_events_disabled', client_events_disabled, {'client_messages': False}),
     ('wrong_key', wrong_key_then_fixed, {}),
+    ('wrong_secret', wrong_secret_then_fixed, {}),
+    ('wrong_app_id_http', wrong_app_id_http_then_fixed, {}),
     ('wrong_token_api', wrong_token_api_then_fixed, {}),
     ('auth_401', auth_endpoint(401), {}),
     ('auth_500', auth_endpoint(500), {}),
