@@ -8,6 +8,8 @@ Remote (``--server ws://host:port``): the machines and the dashboard connect whe
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlparse
@@ -76,7 +78,11 @@ class LocalTarget(FleetTarget):
         self.secret = os.urandom(12).hex()
         self.token = TOKEN
         ports = [free_port(), free_port()]
-        self.standin = LaravelStandin(db_path=work / 'laravel.sqlite3', app_id=self.app_id, key=self.key,
+        # MyRVM's database runs on its own server: keep the stand-in's SQLite commits (fsync) off this
+        # host's disk, where they would queue behind the fleet's outboxes and skew the latency
+        shm = Path('/dev/shm')
+        self._db_dir = Path(tempfile.mkdtemp(prefix='rvm-fleet-db-', dir=shm if shm.is_dir() else work))
+        self.standin = LaravelStandin(db_path=self._db_dir / 'laravel.sqlite3', app_id=self.app_id, key=self.key,
                                       secret=self.secret)
         self._ports = ports
         self._work = work
@@ -112,6 +118,7 @@ class LocalTarget(FleetTarget):
         self.report = self.standin.close()
         if self.cluster is not None:
             self.cluster.stop()
+        shutil.rmtree(self._db_dir, ignore_errors=True)
         return self.report
 
 
