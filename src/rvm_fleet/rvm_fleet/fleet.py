@@ -43,7 +43,8 @@ class FleetOptions:
     rate: float = 20.0                  # verdicts per machine per minute
     server: str = 'local'               # 'local' or ws://host:port of the node the machines use
     dashboard_server: str = ''          # remote: the node the dashboard uses ('' = server)
-    restart_at: float | None = None     # seconds into the stream: SIGKILL node A, start it again
+    restart_at: float | None = None     # seconds into the stream: stop node A, start it again
+    restart_mode: str = 'kill'          # kill: SIGKILL (a crash); graceful: SIGTERM (Soketi sends 4200 first)
     health_period_s: float = 5.0
     ack_timeout_s: float = 10.0
     reconnect_min_s: float = 1.0
@@ -67,6 +68,8 @@ class FleetOptions:
         if self.restart_at is not None and self.server != 'local':
             raise ValueError('--restart-at needs the local cluster (--server local): '
                              'a remote server node cannot be killed from here')
+        if self.restart_mode not in ('kill', 'graceful'):
+            raise ValueError(f'restart mode {self.restart_mode!r}: expected kill or graceful')
         if self.restart_at is not None and not 0 <= self.restart_at < self.minutes * 60:
             raise ValueError(f'--restart-at {self.restart_at} s is outside the run ({self.minutes * 60:.0f} s)')
 
@@ -154,8 +157,8 @@ class FleetRun:
     def _restart_node(self) -> None:
         self.cpu.sample()
         self.kill_at = time.time()
-        self.o.progress(f'killing node A (pid {self.target.node_a().pid}) at {self.kill_at:.3f}')
-        self.target.node_a().restart(timeout=60.0)
+        self.o.progress(f'stopping node A ({self.o.restart_mode}, pid {self.target.node_a().pid})')
+        self.target.node_a().restart(graceful=self.o.restart_mode == 'graceful', timeout=60.0)
         self.up_at = time.time()
         self.o.progress(f'node A back after {self.up_at - self.kill_at:.1f} s')
 

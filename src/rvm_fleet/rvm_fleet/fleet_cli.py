@@ -36,7 +36,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--app-id', default='1001')
     p.add_argument('--app-key', default='rvm-key')
     p.add_argument('--restart-at', type=float, default=None,
-                   help='seconds into the stream: SIGKILL node A and start it again (local only)')
+                   help='seconds into the stream: stop node A and start it again (local only)')
+    p.add_argument('--restart-mode', choices=('kill', 'graceful'), default='kill',
+                   help='kill: SIGKILL, a crash (default); graceful: SIGTERM, Soketi closes sockets with 4200')
     p.add_argument('--ack-timeout', type=float, default=10.0, help='bridge ack_timeout_s (default 10)')
     p.add_argument('--auth-rate', type=float, default=1.0,
                    help='channel-auth requests per second per machine (token bucket, default 1)')
@@ -59,6 +61,7 @@ def options_from(args: argparse.Namespace) -> FleetOptions:
             print(f'[{time.strftime("%H:%M:%S")}] {line}', file=sys.stderr, flush=True)
     return FleetOptions(machines=args.machines, minutes=args.minutes, rate=args.rate, server=args.server,
                         dashboard_server=args.dashboard_server, restart_at=args.restart_at,
+                        restart_mode=args.restart_mode,
                         ack_timeout_s=args.ack_timeout, auth_rate=args.auth_rate, auth_burst=args.auth_burst,
                         start_rate=args.start_rate, watch_private=not args.no_watch_private, drain_timeout_s=args.drain_timeout, work_dir=args.work_dir,
                         seed=args.seed, api_base=args.api_base, app_id=args.app_id, app_key=args.app_key,

@@ -38,6 +38,7 @@ class VirtualMachine:
         self._lock = threading.Lock()
         self.connected_at: list[float] = []      # every transition to CONNECTED
         self.lost_at: list[float] = []           # every transition away from CONNECTED
+        self.attempts_at: list[float] = []       # every connection attempt (transition to CONNECTING)
         self.core = BridgeCore(config, connection_factory=self._connection)
         self.rvm_id = self.core.rvm_id
 
@@ -61,6 +62,8 @@ class VirtualMachine:
                 self.connected_at.append(now)
             elif was == 'connected':
                 self.lost_at.append(now)
+            if name == 'connecting':
+                self.attempts_at.append(now)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:

@@ -129,11 +129,15 @@ def _restart_figures(run: Any) -> dict[str, Any] | None:
         return None
     firsts = [t for t in (vm.first_connect_after(run.kill_at) for vm in run.machines) if t is not None]
     auth_after = [t for t in run.auth_times if t > run.kill_at]
+    attempts = [t for vm in run.machines for t in vm.attempts_at if t > run.kill_at]
     rel = {'server_down_s': None if run.up_at is None else round(run.up_at - run.kill_at, 2),
            'recovered_s': None if run.recovered_at is None else round(run.recovered_at - run.kill_at, 2),
            'reconnected': len(firsts),
            'reconnect_spread_s': {k: None if v is None else round(v, 2) for k, v in spread(firsts).items()},
            'peak_reconnects_100ms': peak_in_window(firsts, 0.1),
+           'attempts': len(attempts),
+           'peak_attempts_100ms': peak_in_window(attempts, 0.1),
+           'mode': run.o.restart_mode,
            'peak_auth_per_s': peak_in_window(auth_after, 1.0),
            'auth_requests': len(auth_after)}
     return rel
@@ -177,10 +181,11 @@ def format_table(report: FleetReport) -> str:
         s = r.restart
         sp = s['reconnect_spread_s']
         rows += [
-            ('node restart', f'node A back after {_fmt(s["server_down_s"])} s; whole fleet reconnected and '
+            ('node restart', f'node A ({s["mode"]}) back after {_fmt(s["server_down_s"])} s; whole fleet reconnected and '
                              f'subscribed {_fmt(s["recovered_s"])} s after the kill ({s["reconnected"]} machines)'),
             ('  reconnect spread', f'p10 {_fmt(sp["p10_s"])} s, p50 {_fmt(sp["p50_s"])} s, p90 {_fmt(sp["p90_s"])} s, '
                                    f'span {_fmt(sp["span_s"])} s; at most {s["peak_reconnects_100ms"]} in any 100 ms'),
+            ('  connection attempts', f'{s["attempts"]}, at most {s["peak_attempts_100ms"]} in any 100 ms'),
             ('  channel auth', f'{s["auth_requests"]} requests, peak {s["peak_auth_per_s"]}/s'),
         ]
     rows += [

@@ -12,3 +12,9 @@ from rvm_fleet.fleet_cli import main
 def test_bad_arguments_exit_2(argv, message, capsys):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_an_unknown_restart_mode_is_refused_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(['--restart-mode', 'reboot'])
+    assert exc.value.code == 2 and "invalid choice: 'reboot'" in capsys.readouterr().err
