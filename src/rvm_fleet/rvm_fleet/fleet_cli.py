@@ -77,7 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f'rvm-fleet-sim: {exc}', file=sys.stderr)
         return 2
-    report = run_fleet(options)
+    try:
+        report = run_fleet(options)
+    except (RuntimeError, TimeoutError, OSError, ValueError) as exc:   # a server not starting, no redis ...
+        print(f'rvm-fleet-sim: {type(exc).__name__}: {exc}', file=sys.stderr)
+        return 1
     print(format_table(report))
     if args.json:
         with open(args.json, 'w', encoding='utf-8') as fh:
