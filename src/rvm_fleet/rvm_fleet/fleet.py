@@ -91,6 +91,7 @@ class FleetRun:
         self.up_at: float | None = None
         self.recovered_at: float | None = None
         self.max_ready = 0
+        self.rss_streaming: int | None = None             # this process's RSS a while into the stream
         self._stop = threading.Event()
         self.cpu = CpuMeter(target.pids)
 
@@ -134,10 +135,13 @@ class FleetRun:
         heapq.heapify(heap)
         end = start + o.minutes * 60.0
         restart_due = start + o.restart_at if o.restart_at is not None else None
+        rss_due = start + min(10.0, o.minutes * 30.0)     # early: the dashboard's records (this process) stay small
         while True:
             now = time.time()
             if now >= end:
                 break
+            if self.rss_streaming is None and now >= rss_due:
+                self.rss_streaming = rss_bytes()
             if restart_due is not None and now >= restart_due:
                 restart_due = None
                 threading.Thread(target=self._restart_node, name='fleet-restart', daemon=True).start()
@@ -224,7 +228,6 @@ def run_fleet(options: FleetOptions) -> FleetReport:
         t0 = time.time()
         run.start_machines()
         connected_s = time.time() - t0
-        rss_after = rss_bytes()
         options.progress(f'{options.machines} machines connected in {connected_s:.1f} s')
         cpu_start = time.process_time()
         run.cpu.sample()
@@ -235,7 +238,7 @@ def run_fleet(options: FleetOptions) -> FleetReport:
         drained = run.drain()
         wait_until(lambda: set(run.sent) <= _seen_ids(dashboard), 20.0, interval=0.5)
         report = build_report(run, dashboard, start=start, end=stream_end, drained=drained,
-                              rss_per_machine=(rss_after - rss_before) / options.machines,
+                              rss_per_machine=((run.rss_streaming or rss_bytes()) - rss_before) / options.machines,
                               edge_cpu_s=edge_cpu_s, connect_s=connected_s, receiver_ids=target.stored_ids())
     finally:
         if run is not None:
