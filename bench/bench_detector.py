@@ -36,7 +36,7 @@ def peak_rss_mb() -> float:
 def frames_for_bench(n: int, width: int, height: int) -> list[np.ndarray]:
     """Frames of the synthetic RVM scene (items resting in the chamber), else random noise."""
     try:
-        from rvm_camera.synthetic_scene import render_sequence
+        from rvm_training.synthetic_scene import render_sequence
         frames = [f.image for f in render_sequence(seed=3, width=width, height=height, n_items=4)
                   if f.phase == 'resting']
         if len(frames) >= n:

@@ -21,7 +21,6 @@ setup(
         'console_scripts': [
             'camera_node = rvm_common.spin_node:camera_main',
             'rvm-camera-record = rvm_camera.recorder:main',
-            'rvm-make-sample = rvm_camera.make_sample:main',
         ],
     },
 )

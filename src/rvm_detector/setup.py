@@ -6,7 +6,7 @@ setup(
     name=package_name,
     version='0.1.0',
     packages=find_packages(exclude=['test']),
-    # the bundled default model (rvm-train) and its metrics JSON
+    # the bundled default model (rvm-train, package rvm_training) and its metrics JSON
     package_data={package_name: ['models/*.pt', 'models/*.json', 'config/*.yaml']},
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
@@ -18,16 +18,10 @@ setup(
     maintainer_email='edge@myrvm.example',
     description='YOLO11 segmentation with SAM2 mask refinement and one verdict per inserted item.',
     license='Apache-2.0',
-    tests_require=['pytest'],
-    # setuptools >= 72 drops tests_require; colcon also reads the 'test' extra to pick pytest.
     extras_require={'test': ['pytest']},
     entry_points={
         'console_scripts': [
             'detector_node = rvm_common.spin_node:detector_main',
-            'rvm-make-dataset = rvm_detector.dataset:main',
-            'rvm-train = rvm_detector.train:main',
-            'rvm-eval-fresh = rvm_detector.fresh_eval:main',
-            'rvm-scenarios = rvm_detector.scenarios:main',
         ],
     },
 )

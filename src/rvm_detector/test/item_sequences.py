@@ -1,15 +1,14 @@
 """Synthetic detection sequences for the item state machine tests (no model involved)."""
 from __future__ import annotations
 
-import jsonschema
 import numpy as np
+from event_checks import check_event
 
 from rvm_detector.class_map import ClassMap
 from rvm_detector.detection import Detection
 from rvm_detector.item_session import ItemPolicy, ItemSession
 from rvm_detector.item_verdict import VerdictPolicy
 from rvm_detector.polygon import polygon_area
-from rvm_detector.schemas import SCHEMAS_BY_TOPIC
 
 W, H = 640, 480
 CLASS_IDS = {'pet_bottle': 0, 'aluminium_can': 1, 'glass_bottle': 2, 'other': 3}
@@ -75,5 +74,5 @@ def run(frames, session=None, start=0.0, fps=10.0, times=None):
         events += session.advance(W, H, now, int((1_800_000_000 + now) * 1e9),
                                   {'inference': 10.0, 'total': 12.0})
     for topic, payload in events:
-        jsonschema.validate(payload, SCHEMAS_BY_TOPIC[topic])
+        check_event(topic, payload)
     return session, events

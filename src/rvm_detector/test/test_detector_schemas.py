@@ -1,23 +1,14 @@
-"""Every JSON output of the detector matches its schema: the package's own (rvm_detector.schemas)
-and, when the repository's docs/schemas/*.json are present, those too."""
+"""Every JSON output of the detector matches the event contract (rvm_common.contract), and the
+contract rejects broken verdicts."""
 import json
-from pathlib import Path
 
 import chamber_scripts as cs
-import jsonschema
 import pytest
+from event_checks import check_event
 from item_sequences import det, item_frames, new_session, run
 
-from rvm_common.events import TOPIC_PROCESSING, TOPIC_SESSION, TOPIC_VERDICT
-from rvm_detector.schemas import SCHEMAS_BY_TOPIC, VERDICT_SCHEMA
-
-
-def _docs_schema_dir():
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / 'docs' / 'schemas'
-        if (candidate / 'envelope.json').exists():
-            return candidate
-    return None
+from rvm_common import contract
+from rvm_common.events import TOPIC_PROCESSING, TOPIC_SESSION, TOPIC_VERDICT, dumps
 
 
 def all_event_kinds():
@@ -38,7 +29,7 @@ def all_event_kinds():
     return events + more + judged + session3.end_session('shutdown')
 
 
-def test_package_schemas_cover_every_event_kind():
+def test_every_event_kind_matches_the_contract():
     events = all_event_kinds()
     reasons = {p['reason'] for t, p in events if t == TOPIC_VERDICT}
     assert reasons == {None, 'low_confidence', 'category_not_accepted', 'size_out_of_range', 'no_mask',
@@ -47,32 +38,18 @@ def test_package_schemas_cover_every_event_kind():
         {'queued', 'processing', 'completed', 'failed'}
     assert {p['reason'] for t, p in events if t == TOPIC_SESSION} == {'command', 'idle_timeout', 'shutdown'}
     for topic, payload in events:
-        jsonschema.validate(payload, SCHEMAS_BY_TOPIC[topic])
+        check_event(topic, payload)
+    assert {p['type'] for _, p in events} == {'detection-completed', 'processing-updated', 'session-completed'}
 
 
-def test_package_schema_rejects_broken_verdicts():
-    (v,) = [p for t, p in run(item_frames())[1] if t == TOPIC_VERDICT]
-    bad = [dict(v, accepted=True, reason='low_confidence'), dict(v, reason='because'),
-           dict(v, mask={**v['mask'], 'polygon': [[0, 0]] * 65}), {k: x for k, x in v.items() if k != 'bbox'}]
-    for payload in bad:
-        with pytest.raises(jsonschema.ValidationError):
-            jsonschema.validate(payload, VERDICT_SCHEMA)
-
-
-@pytest.mark.skipif(_docs_schema_dir() is None,
-                    reason='docs/schemas not found (package tested outside the repo)')
-def test_events_match_the_documented_schemas():
-    from referencing import Registry, Resource
-
-    schema_dir = _docs_schema_dir()
-    schemas = {p.stem: json.loads(p.read_text()) for p in schema_dir.glob('*.json')}
-    registry = Registry().with_resources(
-        [(s['$id'], Resource.from_contents(s)) for s in schemas.values()])
-    checked = set()
-    for topic, payload in all_event_kinds():
-        validator = jsonschema.Draft202012Validator(schemas[payload['type']], registry=registry,
-                                                    format_checker=jsonschema.FormatChecker())
-        errors = [e.message for e in validator.iter_errors(json.loads(json.dumps(payload)))]
-        assert errors == [], (payload['type'], errors)
-        checked.add(payload['type'])
-    assert checked == {'detection-completed', 'processing-updated', 'session-completed'}
+def test_the_contract_rejects_broken_verdicts():
+    (v,) = [json.loads(dumps(p)) for t, p in run(item_frames())[1] if t == TOPIC_VERDICT]
+    assert contract.errors(v) == []
+    bad = {'accepted with a reason': dict(v, accepted=True, reason='low_confidence'),
+           'unknown reason': dict(v, accepted=False, reason='because'),
+           '65 polygon points': dict(v, mask={**v['mask'], 'polygon': [[0, 0]] * 65}),
+           'no bbox': {k: x for k, x in v.items() if k != 'bbox'}}
+    for case, payload in bad.items():
+        with pytest.raises(contract.ContractError):
+            contract.validate(payload)
+        assert contract.errors(payload), case

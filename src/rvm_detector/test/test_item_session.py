@@ -1,13 +1,12 @@
 import uuid
 
-import jsonschema
 import pytest
+from event_checks import check_event
 from item_sequences import H, W, det, item_frames, run
 
 from rvm_common.events import TOPIC_PROCESSING, TOPIC_SESSION, TOPIC_VERDICT
 from rvm_detector.chamber_state import Chamber
 from rvm_detector.item_verdict import vote
-from rvm_detector.schemas import SCHEMAS_BY_TOPIC
 
 
 def of(events, topic):
@@ -55,7 +54,7 @@ def test_two_items_two_verdicts_and_session_summary_on_command():
     (summary_event,) = session.end_session('command')
     topic, summary = summary_event
     assert topic == TOPIC_SESSION
-    jsonschema.validate(summary, SCHEMAS_BY_TOPIC[TOPIC_SESSION])
+    check_event(TOPIC_SESSION, summary)
     assert summary['counts'] == {'aluminium_can': 1, 'pet_bottle': 1}
     assert (summary['accepted'], summary['rejected'], summary['total'], summary['reason']) == \
         (2, 0, 2, 'command')

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from rvm_camera.camera_config import CameraConfig
 from rvm_camera.camera_core import CameraCore
-from rvm_camera.make_sample import BAG_NAME, MAX_BYTES, TRUTH_NAME, VIDEO_NAME, make_sample
+from rvm_training.make_sample import BAG_NAME, MAX_BYTES, TRUTH_NAME, VIDEO_NAME, make_sample
 
 SAMPLE = Path(__file__).resolve().parents[3] / 'data' / 'sample'
 

@@ -16,7 +16,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from rvm_detector.dataset import write_dataset
+from rvm_training.dataset import write_dataset
 from rvm_detector.model_loader import BUNDLED_MODEL
 
 # seeds used while training the bundled model: the dataset seed and the training seed
@@ -41,7 +41,7 @@ def summarise(runs):
 def fresh_eval(weights, seeds, images, out, imgsz=320, threads=1, evaluate=None):
     """Draw one hard test split per seed under ``out``, evaluate ``weights`` on each; returns the report."""
     if evaluate is None:
-        from rvm_detector.train import evaluate
+        from rvm_training.train import evaluate
     reused = sorted(set(seeds) & USED_SEEDS)
     if reused:
         raise ValueError(f'seed(s) {reused} were used in training; pick fresh ones')

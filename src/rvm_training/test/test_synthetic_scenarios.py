@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from rvm_camera.synthetic_scenarios import ACCEPTED_CLASSES, KINDS, SESSION_END, build
+from rvm_training.synthetic_scenarios import ACCEPTED_CLASSES, KINDS, SESSION_END, build
 
 
 @pytest.mark.parametrize('kind', KINDS)

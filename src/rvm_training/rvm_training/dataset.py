@@ -1,6 +1,6 @@
 """Synthetic RVM segmentation dataset in YOLO-seg format (``rvm-make-dataset``).
 
-Images come from :func:`rvm_camera.synthetic_scene.render_image` (rendered at 640x480 like the camera,
+Images come from :func:`rvm_training.synthetic_scene.render_image` (rendered at 640x480 like the camera,
 saved downscaled to ``--imgsz`` wide). Layout::
 
     OUT/images/{train,val,test}/NNNNNN.jpg
@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 import yaml
 
-from rvm_camera.synthetic_scene import CLASS_NAMES, render_image
+from rvm_training.synthetic_scene import CLASS_NAMES, render_image
 
 SPLITS = ('train', 'val', 'test')
 _SPLIT_IDS = {'train': 0, 'val': 1, 'test': 2}
@@ -96,7 +96,7 @@ def write_dataset(out, n_train=1600, n_val=160, n_test=240, seed=0, imgsz=320, t
             'names': dict(enumerate(CLASS_NAMES))}
     (out / 'data.yaml').write_text(yaml.safe_dump(data, sort_keys=False))
     info = {'seed': seed, 'imgsz': imgsz, 'train_start': train_start, 'render_size': list(RENDER_SIZE),
-            'splits': summary, 'generator': 'rvm_camera.synthetic_scene.render_image'}
+            'splits': summary, 'generator': 'rvm_training.synthetic_scene.render_image'}
     (out / 'dataset.json').write_text(json.dumps(info, indent=2))
     return out / 'data.yaml'
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import yaml
 
-from rvm_camera.synthetic_scene import CLASS_NAMES
-from rvm_detector.dataset import SPLITS, main, write_dataset
+from rvm_training.synthetic_scene import CLASS_NAMES
+from rvm_training.dataset import SPLITS, main, write_dataset
 
 
 @pytest.fixture(scope='module')

@@ -1,6 +1,6 @@
 """Render the bundled sample: a synthetic RVM chamber video and a rosbag2 made from it.
 
-``rvm-make-sample`` (or ``python -m rvm_camera.make_sample``) writes into
+``rvm-make-sample`` (or ``python -m rvm_training.make_sample``) writes into
 ``data/sample/``:
 
 * ``rvm_sample.mp4``   - 640x480, MPEG-4 part 2 (``mp4v``, decodable by any OpenCV/FFmpeg),
@@ -55,7 +55,7 @@ def make_sample(out_dir: str | Path = SAMPLE_DIR, *, seed: int = 0, items: int =
     import cv2
 
     from rvm_camera.recorder import DEFAULT_TOPIC, BagRecorder
-    from rvm_camera.synthetic_scene import render_sequence
+    from rvm_training.synthetic_scene import render_sequence
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -3,9 +3,9 @@ import pytest
 
 from rvm_detector.class_map import ClassMap
 from rvm_detector.model_loader import BUNDLED_MODEL
-from rvm_detector.scenarios import Score, expected_decision, format_table, score
+from rvm_training import synthetic_scenarios as synthetic
+from rvm_training.scenarios import Score, expected_decision, format_table, score
 
-synthetic = pytest.importorskip('rvm_camera.synthetic_scenarios', reason='rvm_camera not installed')
 ExpectedVerdict = synthetic.ExpectedVerdict
 CLASS_MAP = ClassMap.load('')
 
@@ -49,7 +49,7 @@ def test_format_table_has_a_row_per_kind_and_a_total():
 @pytest.mark.slow
 @pytest.mark.skipif(not BUNDLED_MODEL.exists(), reason='bundled model not present')
 def test_fixed_scenarios_through_the_bundled_model_give_no_missing_and_no_extra_verdict():
-    from rvm_detector.scenarios import make_core, run_suite
+    from rvm_training.scenarios import make_core, run_suite
     core = make_core(threads=2)
     details = []
     table = run_suite(core, seed=0, per_kind=1, details=details)

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from rvm_detector import fresh_eval
+from rvm_training import fresh_eval
 
 
 def fake_metrics(map50):

@@ -1,7 +1,7 @@
 """Scripted chamber scenarios with ground truth: the verdicts a deposit system must produce.
 
 Each scenario is a short list of steps played in the synthetic chamber of
-:mod:`rvm_camera.synthetic_scene` (same drawing, same entry flap on the left and exit on the right):
+:mod:`rvm_training.synthetic_scene` (same drawing, same entry flap on the left and exit on the right):
 
 =================  ==============================================================  ========================
 kind               steps                                                           expected verdicts
@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rvm_camera import synthetic_shapes as shapes
-from rvm_camera.synthetic_scene import _chamber, _compose
-from rvm_camera.synthetic_shapes import CLASS_NAMES
+from rvm_training import synthetic_shapes as shapes
+from rvm_training.synthetic_scene import _chamber, _compose
+from rvm_training.synthetic_shapes import CLASS_NAMES
 
 KINDS = ('single', 'nudge', 'two_items', 'hand_only', 'withdraw', 'camera_gap', 'session_end')
 #: classes the bundled class map accepts (withdraw / session_end need an accept to take back)

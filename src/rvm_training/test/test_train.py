@@ -1,8 +1,8 @@
 """Tests of the training script: a second stage really starts from the given checkpoint (offline, tiny run)."""
 import pytest
 
-from rvm_detector.dataset import write_dataset
-from rvm_detector.train import main, train
+from rvm_training.dataset import write_dataset
+from rvm_training.train import main, train
 
 
 def test_missing_init_weights_is_a_clear_error(tmp_path):
@@ -46,7 +46,7 @@ def test_report_of_a_second_stage_names_the_earlier_commands(tmp_path):
     import argparse
     import json
 
-    from rvm_detector.train import TRAIN_DEFAULTS, _stage_info
+    from rvm_training.train import TRAIN_DEFAULTS, _stage_info
     init = tmp_path / 'stage2_last.pt'
     init.with_suffix('.json').write_text(json.dumps({'command': 'rvm-train --name s2 --init s1.pt',
                                                      'previous_stages': ['rvm-train --name s1']}))

@@ -10,8 +10,7 @@ from rvm_detector.class_map import ClassMap
 from rvm_detector.detection import Detection
 from rvm_detector.item_session import ItemPolicy, ItemSession
 from rvm_detector.polygon import polygon_area
-
-scene = pytest.importorskip('rvm_camera.synthetic_scene', reason='rvm_camera not installed')
+from rvm_training import synthetic_scene as scene
 
 CLASS_IDS = {'pet_bottle': 0, 'aluminium_can': 1, 'glass_bottle': 2, 'other': 3}
 

@@ -1,7 +1,7 @@
 """Scenario suite: scripted chamber scenes through the detector core, scored against ground truth.
 
 ``rvm-scenarios --seed S --per-kind N`` renders N scenarios of every kind
-(:mod:`rvm_camera.synthetic_scenarios`), runs each through a :class:`DetectorCore` with the bundled
+(:mod:`rvm_training.synthetic_scenarios`), runs each through a :class:`DetectorCore` with the bundled
 model (a fresh item session per scenario; ``session_end`` steps send the ``end_session`` command) and
 prints one row per kind: expected verdicts, produced, missing, extra, wrong category, wrong decision.
 Every kind is rule-driven (the number of verdicts follows from the chamber rules); categories and
@@ -18,6 +18,7 @@ from typing import Any
 
 from rvm_common.events import TOPIC_VERDICT
 from rvm_detector.class_map import ClassMap
+from rvm_training.synthetic_scenarios import KINDS, SESSION_END, build
 
 COLUMNS = ('expected', 'produced', 'missing', 'extra', 'wrong_category', 'wrong_decision')
 
@@ -64,8 +65,6 @@ def score(expected: list, produced: list[dict[str, Any]], class_map: ClassMap) -
 
 def run_scenario(core, scenario) -> list[dict[str, Any]]:
     """Play one scenario through ``core`` (fresh item session); the verdict payloads in order."""
-    from rvm_camera.synthetic_scenarios import SESSION_END
-
     core.new_session()
     verdicts = []
     for frame in scenario.frames:
@@ -80,8 +79,6 @@ def run_scenario(core, scenario) -> list[dict[str, Any]]:
 def run_suite(core, seed: int, per_kind: int, kinds=None, width=320, height=240, fps=10.0, hard=False,
               details: list | None = None) -> dict[str, Score]:
     """Score ``per_kind`` scenarios of each kind; ``details`` (a list) receives one row per scenario."""
-    from rvm_camera.synthetic_scenarios import KINDS, build
-
     table: dict[str, Score] = {}
     for kind in kinds or KINDS:
         total = Score()
@@ -125,8 +122,6 @@ def make_core(threads: int = 0, model_path: str = ''):
 
 def main(argv=None) -> int:
     """Console script ``rvm-scenarios``."""
-    from rvm_camera.synthetic_scenarios import KINDS
-
     parser = argparse.ArgumentParser(description='Score the chamber rules + model on scripted scenarios.')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--per-kind', type=int, default=5, help='scenarios per kind')

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rvm_camera.synthetic_scene import (CLASS_NAMES, PHASES, SceneFrame, render_image,
+from rvm_training.synthetic_scene import (CLASS_NAMES, PHASES, SceneFrame, render_image,
                                         render_sequence)
 
 

@@ -20,8 +20,8 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from rvm_camera import synthetic_shapes as shapes
-from rvm_camera.synthetic_shapes import CLASS_NAMES
+from rvm_training import synthetic_shapes as shapes
+from rvm_training.synthetic_shapes import CLASS_NAMES
 
 __all__ = ['CLASS_NAMES', 'PHASES', 'SceneObject', 'SceneFrame', 'SceneStill', 'render_sequence', 'render_image']
 
