@@ -1,6 +1,6 @@
 // MyRVM reference dashboard: subscribes to the rvm-edge channels on a Reverb/Pusher server with
 // pusher-js and renders every event. No build step; pusher-js is vendored into vendor/ by
-// scripts/setup. Event payloads are described by docs/schemas/*.json.
+// scripts/setup. Event payloads are described by src/rvm_common/rvm_common/schemas/*.json.
 (function () {
   'use strict';
 

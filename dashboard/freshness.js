@@ -1,5 +1,5 @@
 // How old the machine's figures are, and whether they (and the machine) count as stale or offline.
-// Pure functions over the event payloads (docs/schemas): status-updated, health-updated and
+// Pure functions over the event payloads (src/rvm_common/rvm_common/schemas): status-updated, health-updated and
 // timezone-synced say their heartbeat period in `heartbeat_s`; figures older than STALE_FACTOR
 // periods are stale, and a machine none of whose heartbeats came in time is offline since the
 // last event heard from it. Ages use the event's `timestamp` (the machine's clock, synced with

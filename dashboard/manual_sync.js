@@ -1,5 +1,5 @@
 // The Manual sync round trip as one small state machine: the page makes a request_id, the
-// machine's timezone-synced answer echoes it (docs/schemas/manual-sync.json). States and their
+// machine's timezone-synced answer echoes it (src/rvm_common/rvm_common/schemas/manual-sync.json). States and their
 // transitions are the table below; anything else is ignored (e.g. a second answer).
 window.RvmManualSync = (function () {
   'use strict';

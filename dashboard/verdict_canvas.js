@@ -1,5 +1,5 @@
 // One verdict's picture: the frame area, the mask polygon (green accepted / red rejected) and the dashed
-// bbox, scaled into the canvas. Coordinates are the event's frame pixels (docs/schemas/detection-completed.json).
+// bbox, scaled into the canvas. Coordinates are the event's frame pixels (src/rvm_common/rvm_common/schemas/detection-completed.json).
 window.RvmVerdictCanvas = (function () {
   'use strict';
 

@@ -2,7 +2,8 @@
 
 Every PHP file is linted with ``php -l`` (Debian's php-cli, installed by scripts/setup); every PHP
 block of the guide is one of those files, byte for byte; every event name, channel and payload
-field the PHP and the guide's channel table use exists in docs/schemas/ and in the bridge's
+field the PHP and the guide's channel table use exists in the contract's schemas
+(src/rvm_common/rvm_common/schemas/) and in the bridge's
 channel map (read at test time); and the channel pattern accepts every machine id the schema does.
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ from support.php_cli import php_binary
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / 'docs' / 'laravel.md'
 PHP_DIR = ROOT / 'docs' / 'laravel'
-SCHEMAS = ROOT / 'docs' / 'schemas'
+SCHEMAS = ROOT / 'src' / 'rvm_common' / 'rvm_common' / 'schemas'
 CHANNEL_MAP = ROOT / 'src' / 'rvm_bridge' / 'rvm_bridge' / 'config' / 'channel_map.yaml'
 PHP_FILES = sorted(PHP_DIR.rglob('*.php'))
 DURABLE = ('detection-completed', 'session-completed')
@@ -41,7 +42,7 @@ def rel(path: Path) -> str:
 @lru_cache(maxsize=None)
 def schema(name: str) -> dict:
     path = SCHEMAS / f'{name}.json'
-    assert path.is_file(), f'docs/schemas/{name}.json is missing (used by docs/laravel)'
+    assert path.is_file(), f'{SCHEMAS}/{name}.json is missing (used by docs/laravel)'
     return json.loads(path.read_text())
 
 
@@ -216,7 +217,7 @@ def test_payload_fields_laravel_sends_are_in_the_schemas(event_file, schema_name
     sent = set(re.findall(r"'([a-z_]+)' =>", body)) | set(re.findall(r"\$payload\['([a-z_]+)'\]", body))
     assert sent, f'{event_file}: no payload keys found'
     assert sent <= properties(schema_name), (
-        f'{event_file} sends {sorted(sent - properties(schema_name))}, not in docs/schemas/{schema_name}.json')
+        f'{event_file} sends {sorted(sent - properties(schema_name))}, not in {SCHEMAS.name}/{schema_name}.json')
     assert set(schema(schema_name).get('required', [])) <= sent
 
 
@@ -239,7 +240,7 @@ def test_the_guide_channel_table_uses_only_known_channels_events_and_schemas():
             event = wire.removeprefix('client-')
             schema(event)
             assert event in map_events() or event == ACK_EVENT, f'guide table: {wire} not in the channel map'
-        for link in re.findall(r'\(schemas/([a-z-]+)\.json\)', row):
+        for link in re.findall(r'\(\.\./src/rvm_common/rvm_common/schemas/([a-z-]+)\.json\)', row):
             schema(link)
 
 

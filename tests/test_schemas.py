@@ -1,4 +1,5 @@
-"""docs/schemas/*.json: one valid, versioned schema per event, matching rvm_common.events.make_event."""
+"""The contract's schemas (rvm_common/schemas/*.json): one valid, versioned schema per event,
+matching rvm_common.events.make_event."""
 from __future__ import annotations
 
 import copy
@@ -195,11 +196,11 @@ def test_bridge_payload_limit_output_validates(limit):
 
 
 def test_laravel_guide_links_every_schema_and_names_every_event():
-    from support.schemas import SCHEMA_DIR
+    from pathlib import Path
 
-    guide = (SCHEMA_DIR.parents[0] / 'laravel.md').read_text(encoding='utf-8')
+    guide = (Path(__file__).resolve().parents[1] / 'docs' / 'laravel.md').read_text(encoding='utf-8')
     for name in event_names():
-        assert f'(schemas/{name}.json)' in guide, name
+        assert f'(../src/rvm_common/rvm_common/schemas/{name}.json)' in guide, name
         assert f'`{name}`' in guide, name
     for channel in (events.CHANNEL_STATUS, events.CHANNEL_DETECTIONS, events.CHANNEL_TIMEZONE):
         assert f'`{channel}`' in guide

@@ -7,7 +7,7 @@ use Illuminate\Support\Facades\Broadcast;
 
 /*
  * private-rvm.{rvmId}: one machine's channel (Laravel strips "private-"). Laravel matches
- * {rvmId} with [^.]+, so machine ids never contain a dot (docs/schemas/envelope.json).
+ * {rvmId} with [^.]+, so machine ids never contain a dot (src/rvm_common/rvm_common/schemas/envelope.json).
  *
  * - The machine itself: its token must belong to the Machine whose code is rvmId and carry
  *   the ability "rvm:<code>". Its socket is recorded, so the MessageReceived listener

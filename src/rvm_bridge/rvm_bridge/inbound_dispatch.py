@@ -1,8 +1,8 @@
 """Inbound events (server -> edge): accept, validate, dispatch; count and ignore the rest.
 
-One handler per event kind in an explicit table (``manual-sync``, ``command``).
-``data`` arrives as a JSON string (HTTP-triggered events) or an object (client
-events).  ``command`` is accepted only as a server event (Pusher HTTP API /
+Two kinds, ``manual-sync`` and ``command``, each validated against its schema in the
+event contract (:mod:`rvm_common.contract`).  ``data`` arrives as a JSON string
+(HTTP-triggered events) or an object (client events); Reverb relays ``{}`` as ``[]``.  ``command`` is accepted only as a server event (Pusher HTTP API /
 Laravel broadcast): a ``client-command`` - which any authorized browser on the
 machine's channel could send - is rejected, logged and counted.  A
 ``client-manual-sync`` only triggers a time sync and stays allowed, at most one
@@ -17,12 +17,14 @@ import threading
 import time
 from typing import Any, Callable
 
+from rvm_common import contract
+
 from rvm_bridge.channel_map import ChannelMap
 
 LOG = logging.getLogger(__name__)
 
 #: Commands the edge understands (others are counted as malformed).
-COMMANDS = ('maintenance_on', 'maintenance_off', 'end_session')   # docs/schemas/command.json
+COMMANDS = ('maintenance_on', 'maintenance_off', 'end_session')
 
 
 class InboundError(ValueError):
@@ -42,46 +44,30 @@ def read_inbound_json(data: Any) -> Any:
     return data
 
 
-def _optional_str(payload: dict[str, Any], key: str, max_len: int = 200) -> None:
-    value = payload.get(key)
-    if value is not None and (not isinstance(value, str) or len(value) > max_len):
-        raise InboundError(f'"{key}" must be a string of at most {max_len} characters')
-
-
-def validate_manual_sync(payload: Any) -> dict[str, Any]:
-    """``{timezone?: str, requested_by?: str, ...}`` (``[]`` too: Reverb relays ``{}`` as ``[]``)."""
-    if payload is None or payload == []:
-        payload = {}
-    if not isinstance(payload, dict):
-        raise InboundError('manual-sync data must be a JSON object')
-    _optional_str(payload, 'timezone', 64)
-    if payload.get('timezone') == '':
-        raise InboundError('"timezone" must not be empty')
-    _optional_str(payload, 'requested_by')
-    _optional_str(payload, 'request_id', 128)
+def _reverb_empty_objects(kind: str, payload: Any) -> Any:
+    """Reverb (PHP) relays an empty object as ``[]``: read it back as ``{}`` where an object belongs."""
+    if kind == 'manual-sync' and (payload is None or payload == []):
+        return {}
+    if kind == 'command' and isinstance(payload, dict) and payload.get('args') == []:
+        return {**payload, 'args': {}}
     return payload
 
 
-def validate_command(payload: Any) -> dict[str, Any]:
-    """``{command: one of COMMANDS, ...}``."""
-    if not isinstance(payload, dict):
-        raise InboundError('command data must be a JSON object')
-    command = payload.get('command')
-    if command not in COMMANDS:
-        raise InboundError(f'unknown command {command!r} (known: {", ".join(COMMANDS)})')
-    _optional_str(payload, 'requested_by')
-    _optional_str(payload, 'request_id', 128)
-    if payload.get('args') == []:       # an empty object relayed by Reverb (PHP) arrives as []
-        payload['args'] = {}
-    if 'args' in payload and not isinstance(payload['args'], dict):
-        raise InboundError('"args" must be an object')
+def parse_inbound(kind: str, data: Any) -> dict[str, Any]:
+    """The payload of an inbound ``kind`` event, checked against the event contract.
+
+    Raises :class:`InboundError` naming every schema error (``rvm_common.contract``), or the
+    unknown command: the contract allows any command name, the edge knows :data:`COMMANDS`.
+    """
+    payload = _reverb_empty_objects(kind, read_inbound_json(data))
+    problems = contract.errors(payload, kind)
+    if problems:
+        raise InboundError('; '.join(problems))
+    if kind == 'command' and payload['command'] not in COMMANDS:
+        raise InboundError(f'unknown command {payload["command"]!r} (known: {", ".join(COMMANDS)})')
     return payload
 
 
-VALIDATORS: dict[str, Callable[[Any], dict[str, Any]]] = {
-    'manual-sync': validate_manual_sync,
-    'command': validate_command,
-}
 #: Kinds accepted only from the server, never as a ``client-`` event.
 SERVER_ONLY = frozenset({'command'})
 
@@ -128,7 +114,7 @@ class InboundDispatcher:
                 return False
             self._last_client_sync = now
         try:
-            payload = VALIDATORS[kind](read_inbound_json(data))
+            payload = parse_inbound(kind, data)
         except InboundError as exc:
             self._count('malformed')
             LOG.warning('inbound %s on %s ignored: %s', event, channel, exc)

@@ -5,15 +5,17 @@ event idempotently by ``event_id`` and then broadcasts, as a *server* event,
 ``{"type": "events-stored", "version": 1, "rvm_id": "...", "event_ids": ["..."]}``.
 Only the server can send it: a browser's client events are always named ``client-*``,
 so a dashboard cannot fake an acknowledgement.  Ids stored earlier are listed again
-("stored or already stored").  Schema: ``docs/schemas/events-stored.json``.
+("stored or already stored").  Schema:
+``rvm_common/schemas/events-stored.json`` (validated with :mod:`rvm_common.contract`).
 """
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from rvm_common import contract
+
 EVENT_STORED = 'events-stored'
-MAX_IDS = 1000
 
 
 class StoredAckError(ValueError):
@@ -26,17 +28,19 @@ def ack_channel(rvm_id: str) -> str:
 
 
 def parse_events_stored(data: Any, rvm_id: str) -> list[str]:
-    """The acknowledged event ids of one ``events-stored`` payload (object or JSON string)."""
+    """The acknowledged event ids of one ``events-stored`` payload (object or JSON string).
+
+    Checked against the event contract (``events-stored.json``: type, version, at most
+    1000 ids) and against this machine's ``rvm_id``; raises :class:`StoredAckError` otherwise.
+    """
     if isinstance(data, (str, bytes)):
         try:
             data = json.loads(data)
         except ValueError as exc:
             raise StoredAckError(f'events-stored data is not JSON: {exc}') from exc
-    if not isinstance(data, dict):
-        raise StoredAckError('events-stored data must be a JSON object')
+    problems = contract.errors(data, EVENT_STORED)
+    if problems:
+        raise StoredAckError('; '.join(problems))
     if data.get('rvm_id') not in (None, rvm_id):
         raise StoredAckError(f'events-stored for rvm_id {data.get("rvm_id")!r}, this machine is {rvm_id!r}')
-    ids = data.get('event_ids')
-    if not isinstance(ids, list) or len(ids) > MAX_IDS or not all(isinstance(i, str) and i for i in ids):
-        raise StoredAckError(f'"event_ids" must be a list of at most {MAX_IDS} non-empty strings')
-    return ids
+    return list(data['event_ids'])

@@ -1,6 +1,8 @@
-"""Inbound dispatch: accepted kinds, client- prefix, JSON strings, malformed and unknown counted."""
+"""Inbound dispatch: contract validation, client- prefix, JSON strings, malformed and unknown counted."""
+import pytest
+
 from rvm_bridge.channel_map import load_channel_map
-from rvm_bridge.inbound_dispatch import InboundDispatcher
+from rvm_bridge.inbound_dispatch import InboundDispatcher, InboundError, parse_inbound
 
 
 def _dispatcher():
@@ -65,3 +67,25 @@ def test_empty_objects_relayed_as_empty_lists_are_accepted():
     assert d.dispatch('timezone-updates', 'manual-sync', [])                      # Reverb: {} -> []
     assert d.dispatch('private-rvm.r1', 'command', {'command': 'end_session', 'args': []})
     assert got == [('manual-sync', {}), ('command', {'command': 'end_session', 'args': {}})]
+
+
+def test_schema_errors_from_the_contract_are_logged_with_the_field_and_counted(caplog):
+    d, got = _dispatcher()
+    assert not d.dispatch('timezone-updates', 'manual-sync', {'request_id': 'x' * 129})
+    assert not d.dispatch('private-rvm.r1', 'command', {'command': 'end_session', 'requested_by': 7})
+    assert not d.dispatch('private-rvm.r1', 'command', {'command': 'end_session', 'args': 'now'})
+    assert not d.dispatch('timezone-updates', 'manual-sync', {'timezone': 'x' * 65})
+    assert got == [] and d.stats()['malformed'] == 4
+    logged = [r.getMessage() for r in caplog.records if r.levelname == 'WARNING']
+    assert len(logged) == 4
+    assert 'manual-sync: /request_id:' in logged[0] and 'command: /requested_by:' in logged[1]
+    assert 'command: /args:' in logged[2] and 'manual-sync: /timezone:' in logged[3]
+
+
+def test_parse_inbound_names_the_unknown_command_and_keeps_unknown_fields():
+    with pytest.raises(InboundError, match="unknown command 'self_destruct'"):
+        parse_inbound('command', {'command': 'self_destruct'})
+    with pytest.raises(InboundError, match='data is not JSON'):
+        parse_inbound('command', '{broken')
+    assert parse_inbound('manual-sync', '{"timezone": "Asia/Jakarta", "extra": 1}') == \
+        {'timezone': 'Asia/Jakarta', 'extra': 1}

@@ -1,5 +1,6 @@
 """Client-event transport: every server answer is read; a pong is never a confirmation by itself."""
 import json
+import re
 
 from rvm_bridge.connection_stats import ConnectionStats
 from rvm_bridge.connection_state import Timeline
@@ -75,9 +76,17 @@ def test_a_frame_over_max_message_bytes_is_not_written_and_does_not_block_the_on
 
 
 def test_events_stored_payload():
-    ok = {'type': 'events-stored', 'version': 1, 'rvm_id': 'r1', 'event_ids': ['a', 'b']}
-    assert parse_events_stored(ok, 'r1') == ['a', 'b']
-    assert parse_events_stored(json.dumps(ok), 'r1') == ['a', 'b']
-    for bad in ({**ok, 'rvm_id': 'r2'}, {**ok, 'event_ids': 'a'}, {**ok, 'event_ids': [1]}, '[1]', 'nope'):
-        with pytest.raises(StoredAckError):
+    ids = ['0b8f6f0e-3c9a-4d7e-9a54-6d3f1f2b9c11', '5c1f0d7e-0a8e-4f35-9d8e-0c5f3b8c9a10']
+    ok = {'type': 'events-stored', 'version': 1, 'rvm_id': 'r1', 'event_ids': ids}
+    assert parse_events_stored(ok, 'r1') == ids
+    assert parse_events_stored(json.dumps(ok), 'r1') == ids
+    assert parse_events_stored({k: v for k, v in ok.items() if k != 'rvm_id'}, 'r1') == ids
+    broken = {'other machine': ({**ok, 'rvm_id': 'r2'}, "rvm_id 'r2'"),
+              'ids not a list': ({**ok, 'event_ids': ids[0]}, '/event_ids'),
+              'id not a string': ({**ok, 'event_ids': [1]}, '/event_ids/0'),
+              'too many ids': ({**ok, 'event_ids': ids * 501}, '/event_ids'),
+              'no type': ({k: v for k, v in ok.items() if k != 'type'}, "'type' is a required property"),
+              'a list': ('[1]', 'events-stored: /:'), 'not JSON': ('nope', 'not JSON')}
+    for case, (bad, message) in broken.items():
+        with pytest.raises(StoredAckError, match=re.escape(message)):
             parse_events_stored(bad, 'r1')

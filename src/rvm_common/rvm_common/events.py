@@ -2,8 +2,8 @@
 
 Every outbound payload is a JSON object built by :func:`make_event`; it carries
 ``type``, ``version``, ``event_id``, ``rvm_id``, ``timestamp`` and (added by the
-bridge for durable events) ``seq``.  The JSON Schemas in ``docs/schemas/`` are
-the machine-readable form of this module; keep them in step.
+bridge for durable events) ``seq``.  The JSON Schemas in ``rvm_common/schemas/`` (read by
+:mod:`rvm_common.contract`) are the machine-readable form of this module; keep them in step.
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ use Illuminate\Broadcasting\PrivateChannel;
 use Illuminate\Contracts\Broadcasting\ShouldBroadcastNow;
 
 /**
- * command (docs/schemas/command.json) for one machine, on private-rvm.{rvmId}. A server
+ * command (src/rvm_common/rvm_common/schemas/command.json) for one machine, on private-rvm.{rvmId}. A server
  * event: the edge never accepts a command sent as a client event (client-command).
  */
 class MachineCommand implements ShouldBroadcastNow

@@ -7,7 +7,7 @@ use Illuminate\Broadcasting\PrivateChannel;
 use Illuminate\Contracts\Broadcasting\ShouldBroadcastNow;
 
 /**
- * manual-sync (docs/schemas/manual-sync.json): every machine on timezone-updates, or one
+ * manual-sync (src/rvm_common/rvm_common/schemas/manual-sync.json): every machine on timezone-updates, or one
  * machine on private-rvm.{rvmId}. The machine answers with timezone-synced carrying request_id.
  */
 class ManualSyncRequested implements ShouldBroadcastNow

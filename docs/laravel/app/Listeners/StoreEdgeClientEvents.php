@@ -17,13 +17,13 @@ use Laravel\Reverb\Events\MessageReceived;
  */
 class StoreEdgeClientEvents
 {
-    /** Wire name of a durable client event => its type (docs/schemas/<type>.json). */
+    /** Wire name of a durable client event => its type (src/rvm_common/rvm_common/schemas/<type>.json). */
     public const DURABLE_CLIENT_EVENTS = [
         'client-detection-completed' => 'detection-completed',
         'client-session-completed' => 'session-completed',
     ];
 
-    /** private-rvm.{rvm_id}, rvm_id as docs/schemas/envelope.json allows it. */
+    /** private-rvm.{rvm_id}, rvm_id as src/rvm_common/rvm_common/schemas/envelope.json allows it. */
     public const CHANNEL_PATTERN = '/^private-rvm\.([A-Za-z0-9_-]{1,64})$/';
 
     public function handle(MessageReceived $event): void

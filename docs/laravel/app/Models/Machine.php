@@ -14,7 +14,7 @@ class Machine extends Authenticatable
 {
     use HasApiTokens;
 
-    /** The rvm_id rule of docs/schemas/envelope.json: no dots, so rvm.{rvmId} matches every id. */
+    /** The rvm_id rule of src/rvm_common/rvm_common/schemas/envelope.json: no dots, so rvm.{rvmId} matches every id. */
     public const CODE_PATTERN = '/^[A-Za-z0-9_-]{1,64}$/';
 
     /**

@@ -18,10 +18,10 @@ use Throwable;
  */
 class EdgeEventStore
 {
-    /** Durable event types; each has docs/schemas/<type>.json. */
+    /** Durable event types; each has src/rvm_common/rvm_common/schemas/<type>.json. */
     public const DURABLE_TYPES = ['detection-completed', 'session-completed'];
 
-    /** event_id as docs/schemas/envelope.json allows it (a UUID4 by default). */
+    /** event_id as src/rvm_common/rvm_common/schemas/envelope.json allows it (a UUID4 by default). */
     public const EVENT_ID_PATTERN = '/^[A-Za-z0-9._:-]{8,128}$/';
 
     /** How event JSON is re-encoded: as close to the edge's bytes as PHP gets. */
