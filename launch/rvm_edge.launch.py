@@ -4,6 +4,8 @@
     ros2 launch rvm_bringup rvm_edge.launch.py camera_source:=0 rvm_id:=42 bridge_host:=...
     ros2 launch rvm_bringup rvm_edge.launch.py use_camera:=false image_input:=compressed
         # then: ros2 bag play data/sample/rvm_sample_bag
+    ros2 launch rvm_bringup rvm_edge.launch.py publish_debug_images:=false
+        # no annotated image / label mask (rviz) at all: the detector's debug worker stays off
 
 Every node reads the params YAML (``params_file``; default: the installed
 config/rvm_edge.params.yaml, whose ``/**/<node>`` keys reach the nodes in any namespace);

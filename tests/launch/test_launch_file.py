@@ -173,3 +173,9 @@ def test_launch_description_builds_with_ros(tmp_path):
             assert section['ros__parameters']['source'] == '0'
     context.launch_configurations['use_camera'] = 'false'
     assert len(module._nodes(context)) == 3
+
+
+def test_publish_debug_images_switches_the_detector_debug_worker_as_a_bool():
+    assert node_overrides({'publish_debug_images': 'false'})['detector']['publish_debug_images'] == (
+        'false', bool)
+    assert 'publish_debug_images' not in node_overrides({})['detector'], 'empty keeps the YAML (true)'

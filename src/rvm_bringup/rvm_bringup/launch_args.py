@@ -30,6 +30,8 @@ ARGUMENTS: tuple[tuple[str, str, str, tuple[str, ...] | None], ...] = (
     ('model_path', '', 'YOLO11-seg weights (.pt/.onnx/.engine), local path (empty: YAML value)', None),
     ('sam2_weights', '', 'SAM2/SAM2.1 weights, local path (empty: YAML value)', None),
     ('device', '', 'inference device (empty: YAML value)', ('', 'auto', 'cpu', 'cuda:0', 'cuda:1')),
+    ('publish_debug_images', '', 'detector: draw and publish the annotated image and label mask for '
+     'rviz on a debug thread, off the inference thread (empty: YAML value, true)', ('', 'true', 'false')),
     ('bridge_host', '', 'Reverb/Pusher host; empty keeps the YAML value (empty there = offline '
      'outbox only)', None),
     ('bridge_port', '', 'Reverb/Pusher port (empty: YAML value)', None),
@@ -56,6 +58,7 @@ OVERRIDES: dict[str, tuple[str, str]] = {
     'model_path': ('detector', 'model_path'),
     'sam2_weights': ('detector', 'sam2_weights'),
     'device': ('detector', 'device'),
+    'publish_debug_images': ('detector', 'publish_debug_images'),
     'bridge_host': ('bridge', 'host'),
     'bridge_port': ('bridge', 'port'),
     'bridge_tls': ('bridge', 'tls'),

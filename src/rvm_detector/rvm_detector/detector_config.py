@@ -62,5 +62,8 @@ class DetectorConfig:
                              'sensor_msgs/CompressedImage on image_raw/compressed (e.g. ros2 bag play '
                              'of the bundled bag)', choices=('raw', 'compressed'), read_only=True)
     status_period_s: float = param(1.0, 'Adapter: detector status publish period')
-    publish_annotated: bool = param(True, 'Publish the annotated image (rviz)')
-    publish_label_mask: bool = param(True, 'Publish the mono8 label mask')
+    publish_debug_images: bool = param(True, 'ROS node only: run the debug-image worker, which draws the '
+                                       'annotated image and the label mask off the inference thread '
+                                       '(false: neither is drawn nor published)', read_only=True)
+    publish_annotated: bool = param(True, 'Publish the annotated image (rviz; needs publish_debug_images)')
+    publish_label_mask: bool = param(True, 'Publish the mono8 label mask (needs publish_debug_images)')

@@ -3,8 +3,9 @@
 Subscribes ``image_raw`` (sensor_msgs/Image) or, with ``image_input: compressed``,
 ``image_raw/compressed`` (sensor_msgs/CompressedImage, e.g. ``ros2 bag play`` of the bundled
 bag) with QoS from parameters (sensor-data by default) into a keep-newest slot; one worker thread runs the core on the newest frame and
-publishes ``detections`` (vision_msgs/Detection2DArray), the annotated image,
-the mono8 label mask and the item/session JSON events (std_msgs/String).
+publishes ``detections`` (vision_msgs/Detection2DArray) and the item/session JSON events
+(std_msgs/String). With ``publish_debug_images`` a :class:`DebugImageWorker` draws and publishes
+the annotated image and the mono8 label mask on a thread of its own (never the inference thread).
 ``command`` (JSON) reaches :meth:`DetectorCore.command`; ``detector/status``
 is published (latched) at once after the model is loaded - the camera holds recorded
 sources until it says ``ready`` - and then periodically.  A model that fails to load or a bad frame is logged
@@ -29,7 +30,7 @@ from rvm_common.ros_messages import ros_message_factory
 from rvm_common.params import ConfigError, declare_parameters
 from rvm_common.qos_profiles import qos_for, to_rclpy
 from rvm_common.spin_node import bridge_python_logging, run_node
-from rvm_detector.annotate import annotate, label_mask
+from rvm_detector.debug_images import ANNOTATED, LABEL_MASK, DebugFrame, DebugImageWorker
 from rvm_detector.detector_config import DetectorConfig
 from rvm_detector.detector_core import DetectorCore, FrameError
 from rvm_detector.frame_input import compressed_msg_to_bgr, image_msg_to_bgr
@@ -57,8 +58,11 @@ class DetectorNode(Node):
             reliability=(ReliabilityPolicy.RELIABLE if self.config.image_qos_reliability == 'reliable'
                          else ReliabilityPolicy.BEST_EFFORT))
         self.pub_detections = self.create_publisher(Detection2DArray, events.TOPIC_DETECTIONS, 10)
-        self.pub_annotated = self.create_publisher(Image, events.TOPIC_ANNOTATED, 2)
-        self.pub_label = self.create_publisher(Image, events.TOPIC_LABEL_MASK, 2)
+        self.debug = None
+        if self.config.publish_debug_images:
+            self.pub_debug = {ANNOTATED: self.create_publisher(Image, events.TOPIC_ANNOTATED, 2),
+                              LABEL_MASK: self.create_publisher(Image, events.TOPIC_LABEL_MASK, 2)}
+            self.debug = DebugImageWorker(self.publish_debug_image)
         self.pub_events = {topic: self.create_publisher(String, topic, to_rclpy(qos_for(topic)))
                            for topic in (events.TOPIC_VERDICT, events.TOPIC_PROCESSING, events.TOPIC_SESSION)}
         self.pub_status = self.create_publisher(String, events.TOPIC_DETECTOR_STATUS,
@@ -84,6 +88,8 @@ class DetectorNode(Node):
         self.running = True
         self.worker = threading.Thread(target=self.work, name='detector-worker', daemon=True)
         self.worker.start()
+        if self.debug is not None:
+            self.debug.start()
 
     # -- callbacks (never block) -------------------------------------------------------------
     def on_image(self, msg, convert=image_msg_to_bgr) -> None:
@@ -152,12 +158,14 @@ class DetectorNode(Node):
 
     def publish_frame(self, frame, stamp_ns: int, frame_id: str, result) -> None:
         self.pub_detections.publish(detections_to_msg(self.factory, result.detections, stamp_ns, frame_id))
-        if self.config.publish_annotated:
-            image = annotate(frame, result.detections, result.item_state, (result.item_id or '')[:8])
-            self.pub_annotated.publish(numpy_to_image(self.factory, image, 'bgr8', stamp_ns, frame_id))
-        if self.config.publish_label_mask:
-            mask = label_mask(result.height, result.width, result.detections)
-            self.pub_label.publish(numpy_to_image(self.factory, mask, 'mono8', stamp_ns, frame_id))
+        if self.debug is not None:     # drawn on the debug worker's thread, newest frame only
+            self.debug.submit(DebugFrame(frame, result.detections, result.width, result.height,
+                                         result.item_state, result.item_id, stamp_ns, frame_id,
+                                         self.config.publish_annotated, self.config.publish_label_mask))
+
+    def publish_debug_image(self, kind: str, image, encoding: str, frame: DebugFrame) -> None:
+        self.pub_debug[kind].publish(numpy_to_image(self.factory, image, encoding, frame.stamp_ns,
+                                                    frame.frame_id))
 
     def publish_events(self, emitted) -> None:
         for topic, payload in emitted:
@@ -172,6 +180,8 @@ class DetectorNode(Node):
         self.slot.close()
         if self.worker.is_alive():
             self.worker.join(timeout=5.0)
+        if self.debug is not None:
+            self.debug.stop()
 
     def shutdown(self) -> None:
         """End the open session (its summary goes out) while the context is still valid."""

@@ -90,11 +90,17 @@ def detector():
                                              param('rvm_id', '42')])
     assert set(node.subs) == {'image_raw/compressed', 'command'}
     assert json.loads(node.pub_status.sent[0].data)['state'] == 'ready', 'ready announced once loaded'
+    import threading
+    drawn_on, draw = [], node.debug.draw_frame
+    node.debug.draw_frame = lambda f: drawn_on.append(threading.current_thread().name) or draw(f)
     _ok, jpeg = cv2.imencode('.jpg', np.zeros((480, 640, 3), np.uint8))
     stamp = types.SimpleNamespace(sec=1, nanosec=0)
     node.subs['image_raw/compressed'].callback(types.SimpleNamespace(
         format='jpeg', data=jpeg.tobytes(), header=types.SimpleNamespace(stamp=stamp, frame_id='cam')))
     assert wait_until(lambda: node.core.status()['frames_processed'] == 1, timeout=30.0)
+    assert wait_until(lambda: len(node.pub_debug['label_mask'].sent) == 1)
+    assert len(node.pub_debug['annotated'].sent) == 1
+    assert drawn_on == ['detector-debug-images'], 'debug images are drawn off the inference thread'
     node.shutdown()
     node.destroy_node()
 
