@@ -41,10 +41,11 @@ def outbound_only_map(tmp_path: Path) -> str:
     """The bundled channel map without inbound subscriptions and with every route on the HTTP events
     API (durable ones to their public channel, confirmed by "accepted for fan-out"): no socket."""
     import yaml
-    from rvm_bridge.channel_map import BUNDLED_MAP
+    from rvm_bridge.channel_map import BUNDLED_MAP, FANOUT_MAP, load_channel_map
     data = yaml.safe_load(BUNDLED_MAP.read_text())
     data['inbound'] = []
-    public = {topic: channel for topic, channel, _, _ in events.OUTBOUND_DEFAULTS}
+    fanout = load_channel_map(str(FANOUT_MAP), rvm_id='r')      # every route on its public channel
+    public = {topic: route.channel for topic, route in fanout.routes.items()}
     for route in data['outbound']:
         route['transport'] = 'http'
         route['channel'] = public[route['topic']]

@@ -9,6 +9,7 @@ import pytest
 from bridge.bridge_support import SECRET_ENV, TOKEN, bridge_config, outbound_only_map, verdict
 from bridge.bridge_support import start_stored_ack_stack, stored_ack_config
 from rvm_bridge.bridge_core import BridgeCore
+from rvm_bridge.channel_map import FANOUT_MAP, load_channel_map
 from rvm_common import events
 
 
@@ -38,7 +39,8 @@ def test_every_default_mapping_arrives(pusher_listener, tmp_path, monkeypatch):
     receiver, soketi = start_stored_ack_stack(tmp_path)      # durable ones reach dashboards via MyRVM
     monkeypatch.setenv(SECRET_ENV, soketi.secret)
     monkeypatch.setenv('RVM_BRIDGE_TOKEN', TOKEN)
-    channels = sorted({channel for _, channel, _, _ in events.OUTBOUND_DEFAULTS})
+    public = load_channel_map(str(FANOUT_MAP), rvm_id='r').routes    # where dashboards see each event
+    channels = sorted({route.channel for route in public.values()})
     listener = pusher_listener(soketi, channels)
     for channel in channels:
         listener.wait_subscribed(channel)
@@ -49,7 +51,8 @@ def test_every_default_mapping_arrives(pusher_listener, tmp_path, monkeypatch):
         for topic, payload in payloads.items():
             core.publish(topic, payload)
         assert core.flush(10.0), (core.status()['delivery'], core.status()['last_error'], receiver.errors)
-        for topic, channel, event, delivery in events.OUTBOUND_DEFAULTS:
+        for topic, route in public.items():
+            channel, event, delivery = route.channel, route.event, route.delivery
             sent = payloads[topic]
             record = listener.wait_event(channel, event, where=lambda d, s=sent: d['event_id'] == s['event_id'])
             expected = dict(sent, seq=record['data'].get('seq'), outbox_id=core.outbox.outbox_id) \

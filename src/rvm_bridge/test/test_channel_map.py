@@ -1,16 +1,35 @@
-"""Channel map: bundled defaults equal the seed, templating, validation errors."""
+"""Channel map: the bundled maps route every outbound event of the contract, templating, validation errors."""
 import pytest
 
-from rvm_bridge.channel_map import ChannelMapError, load_channel_map, parse_channel_map
-from rvm_common import events
+from rvm_bridge.channel_map import FANOUT_MAP, ChannelMapError, load_channel_map, parse_channel_map
+from rvm_common import contract, events
+from rvm_common.qos_profiles import TOPIC_QOS, qos_for
+
+#: What MyRVM expects: topic -> (public channel dashboards watch, event, delivery).
+MYRVM = {
+    events.TOPIC_RVM_STATUS: (events.CHANNEL_STATUS, events.EVENT_STATUS_UPDATED, 'latest'),
+    events.TOPIC_HEALTH: (events.CHANNEL_STATUS, events.EVENT_HEALTH_UPDATED, 'latest'),
+    events.TOPIC_VERDICT: (events.CHANNEL_DETECTIONS, events.EVENT_DETECTION_COMPLETED, 'durable'),
+    events.TOPIC_PROCESSING: (events.CHANNEL_DETECTIONS, events.EVENT_PROCESSING_UPDATED, 'latest'),
+    events.TOPIC_SESSION: (events.CHANNEL_DETECTIONS, events.EVENT_SESSION_COMPLETED, 'durable'),
+    events.TOPIC_TIMEZONE: (events.CHANNEL_TIMEZONE, events.EVENT_TIMEZONE_SYNCED, 'latest'),
+}
 
 
-def test_bundled_map_equals_outbound_defaults():
+def test_bundled_maps_route_every_outbound_event_of_the_contract():
     cmap = load_channel_map(rvm_id='rvm-7')
-    got = {(r.topic, r.event, r.delivery) for r in cmap.routes.values()}
-    assert got == {(topic, event, delivery) for topic, _, event, delivery in events.OUTBOUND_DEFAULTS}
-    for topic, channel, event, delivery in events.OUTBOUND_DEFAULTS:
+    fanout = load_channel_map(str(FANOUT_MAP), rvm_id='rvm-7')
+    assert {r.event for r in cmap.routes.values()} == \
+        set(contract.event_names()) - {events.EVENT_MANUAL_SYNC, events.EVENT_COMMAND, 'events-stored'}
+    for mapping in (cmap, fanout):
+        assert {t: (r.event, r.delivery) for t, r in mapping.routes.items()} == \
+            {t: (e, d) for t, (_, e, d) in MYRVM.items()}
+    assert {t: r.channel for t, r in fanout.routes.items()} == {t: c for t, (c, _, _) in MYRVM.items()}
+    for topic, (channel, event, delivery) in MYRVM.items():
         route = cmap.route(topic)
+        assert topic in TOPIC_QOS, f'{topic} has no QoS of its own'
+        if delivery == 'durable':     # kept for a bridge restart
+            assert qos_for(topic).latched and qos_for(topic).depth >= 200, topic
         if delivery == 'durable':     # to MyRVM on the machine's channel; the server re-broadcasts to `channel`
             assert (route.channel, route.transport, route.wire_event) == \
                 ('private-rvm.rvm-7', 'client-event', 'client-' + event)

@@ -81,8 +81,7 @@ class Pipeline:
         self.bridge = BridgeCore(configs.bridge, on_inbound=self._inbound)
         self.status_period = status_period
         self._inbound_queue: queue.SimpleQueue = queue.SimpleQueue()
-        bridged = {topic for topic, *_ in events.OUTBOUND_DEFAULTS}
-        for topic in bridged:
+        for topic in sorted(self.bridge.channel_map.routes):    # the topics the channel map names
             self.bus.subscribe(topic, lambda t, p: self.bridge.publish(t, p))
         self.bus.subscribe(None, lambda t, p: self.health.observe(t, p, time.monotonic()))
         self.bus.subscribe(events.TOPIC_VERDICT, lambda t, p: self.report.verdict(p))

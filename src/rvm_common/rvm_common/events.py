@@ -16,7 +16,8 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 
-# Reverb channels and events (MyRVM design).
+# Reverb channels and events (MyRVM design).  Which topic goes to which channel/event is decided once,
+# by rvm_bridge's channel map (rvm_bridge/config/channel_map.yaml), for the ROS bridge node and the runner.
 CHANNEL_STATUS = 'rvm-status'
 CHANNEL_DETECTIONS = 'detection-results'
 CHANNEL_TIMEZONE = 'timezone-updates'
@@ -47,16 +48,6 @@ TOPIC_BRIDGE_STATUS = 'bridge/status'
 TOPIC_TIMEZONE = 'timezone/synced'
 TOPIC_COMMAND = 'command'                  # inbound commands from the server, as JSON
 TOPIC_MANUAL_SYNC = 'timezone/manual_sync'  # inbound manual-sync requests, as JSON
-
-#: Seed outbound map: ROS topic -> (channel, event, delivery class).
-OUTBOUND_DEFAULTS: tuple[tuple[str, str, str, str], ...] = (
-    (TOPIC_RVM_STATUS, CHANNEL_STATUS, EVENT_STATUS_UPDATED, 'latest'),
-    (TOPIC_HEALTH, CHANNEL_STATUS, EVENT_HEALTH_UPDATED, 'latest'),
-    (TOPIC_VERDICT, CHANNEL_DETECTIONS, EVENT_DETECTION_COMPLETED, 'durable'),
-    (TOPIC_PROCESSING, CHANNEL_DETECTIONS, EVENT_PROCESSING_UPDATED, 'latest'),
-    (TOPIC_SESSION, CHANNEL_DETECTIONS, EVENT_SESSION_COMPLETED, 'durable'),
-    (TOPIC_TIMEZONE, CHANNEL_TIMEZONE, EVENT_TIMEZONE_SYNCED, 'latest'),
-)
 
 #: Reject reasons of an item verdict.
 REJECT_REASONS = ('low_confidence', 'category_not_accepted', 'multiple_objects',

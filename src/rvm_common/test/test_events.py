@@ -31,15 +31,6 @@ def test_dumps_is_compact_and_rejects_nan():
     assert json.loads(events.dumps({'ü': 'ß'})) == {'ü': 'ß'}
 
 
-def test_outbound_defaults_cover_the_myrvm_contract():
-    pairs = {(c, e) for _, c, e, _ in events.OUTBOUND_DEFAULTS}
-    assert {('rvm-status', 'status-updated'), ('rvm-status', 'health-updated'),
-            ('detection-results', 'detection-completed'),
-            ('detection-results', 'processing-updated'),
-            ('timezone-updates', 'timezone-synced')} <= pairs
-    assert {d for *_, d in events.OUTBOUND_DEFAULTS} <= {'durable', 'latest'}
-
-
 def test_empty_rvm_id_resolves_to_a_host_based_id(monkeypatch):
     monkeypatch.setattr(events.socket, 'gethostname', lambda: 'jetson orin.local')
     assert events.resolve_rvm_id('') == 'rvm-jetson-orin-local'
