@@ -5,8 +5,8 @@ The size that counts is the whole wire message, Pusher envelope included:
 ``{"event":..,"channel":..,"data":"<escaped JSON>"}`` for a WebSocket frame;
 :func:`wire_size` takes the larger.  :func:`fit_payload` tries, in order:
 the payload as is; a compact form (floats rounded, polygons simplified to
-fewer points); then heavy fields dropped with ``"truncated": true``; finally
-the bare envelope.  It never raises on odd payloads and never returns text
+fewer points by :func:`rvm_common.polygon.simplify_indices`); then heavy fields
+dropped with ``"truncated": true``; finally the bare envelope.  It never raises on odd payloads and never returns text
 over the limit (None when even the bare envelope does not fit).  The text is
 always valid JSON (``allow_nan=False``): non-finite numbers become ``null`` and
 other non-JSON values their ``str()``, listed in ``"json_notes"``.
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rvm_common.events import dumps
+from rvm_common.polygon import simplify_indices
 
 #: Fields that identify the event; never dropped.
 PROTECTED = ('type', 'version', 'event_id', 'rvm_id', 'timestamp', 'seq', 'item_id', 'session_id',
@@ -66,48 +67,17 @@ def _is_polygon(value: Any) -> bool:
             and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in value))
 
 
-def simplify_polygon(points: list[Any], max_points: int) -> list[Any]:
-    """Keep at most ``max_points`` of a polygon, choosing the points that matter most.
-
-    Iterative Ramer-Douglas-Peucker ranking: vertices are added in order of
-    their distance from the current simplified outline, so corners survive.
-    """
-    n = len(points)
-    if n <= max_points or max_points < 3:
-        return list(points[:max(max_points, 0)]) if n > max_points else list(points)
+def _simplify(points: list[Any], max_points: int) -> list[Any]:
+    """At most ``max_points`` of a payload polygon's own points (:mod:`rvm_common.polygon`)."""
     try:
-        pts = [(float(p[0]), float(p[1])) for p in points]
-    except (TypeError, ValueError):
-        return list(points[::max(1, math.ceil(n / max_points))])[:max_points]
-    if n > 512:  # pre-decimate huge outlines uniformly; ranking below is O(n * max_points)
-        step = n / 512
-        points = [points[int(i * step)] for i in range(512)]
-        pts = [pts[int(i * step)] for i in range(512)]
-        n = 512
-    keep = {0, n - 1}
-    # also the point farthest from point 0, so a closed ring has a base triangle
-    far = max(range(n), key=lambda i: (pts[i][0] - pts[0][0]) ** 2 + (pts[i][1] - pts[0][1]) ** 2)
-    keep.add(far)
-    while len(keep) < max_points:
-        best, best_d = None, -1.0
-        ordered = sorted(keep)
-        for a, b in zip(ordered, ordered[1:]):
-            (ax, ay), (bx, by) = pts[a], pts[b]
-            dx, dy = bx - ax, by - ay
-            norm = math.hypot(dx, dy) or 1.0
-            for i in range(a + 1, b):
-                d = abs(dy * (pts[i][0] - ax) - dx * (pts[i][1] - ay)) / norm
-                if d > best_d:
-                    best, best_d = i, d
-        if best is None:
-            break
-        keep.add(best)
-    return [points[i] for i in sorted(keep)]
+        return [points[i] for i in simplify_indices(points, max_points)]
+    except (TypeError, ValueError):      # not numeric pairs: keep evenly spaced ones
+        return list(points[::math.ceil(len(points) / max_points)])[:max_points]
 
 
 def _simplify_all(value: Any, max_points: int) -> Any:
     if _is_polygon(value):
-        return simplify_polygon(value, max_points)
+        return _simplify(value, max_points)
     if isinstance(value, dict):
         return {k: _simplify_all(v, max_points) for k, v in value.items()}
     if isinstance(value, list):

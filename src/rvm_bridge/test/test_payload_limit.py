@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from rvm_bridge.payload_limit import fit_payload, simplify_polygon, wire_size
+from rvm_bridge.payload_limit import fit_payload, wire_size
 from rvm_common.events import make_event
 
 
@@ -81,12 +81,20 @@ def test_every_fit_is_valid_json_under_the_limit_and_keeps_the_identity(limit):
         assert (data['item_id'], data['accepted'], data['category']) == ('i1', True, 'pet_bottle')
 
 
-@pytest.mark.parametrize('max_points', [3, 8, 32])
-def test_simplify_keeps_corners(max_points):
+@pytest.mark.parametrize('limit', [1_500, 1_100])
+def test_compacted_polygons_keep_their_corners_and_own_points(limit):
     square = [[0, 0]] + [[x, 0] for x in range(1, 50)] + [[50, 0]] + [[50, y] for y in range(1, 50)] + \
         [[50, 50]] + [[x, 50] for x in range(49, 0, -1)] + [[0, 50]] + [[0, y] for y in range(49, 0, -1)]
-    out = simplify_polygon(square, max_points)
-    assert len(out) <= max_points
-    if max_points >= 4:
-        for corner in ([0, 0], [50, 0], [50, 50], [0, 50]):
-            assert corner in out
+    payload = make_event('detection-completed', {'item_id': 'i1', 'mask': {'polygon': square}}, rvm_id='rvm-1')
+    fit = fit_payload('private-rvm.rvm-1', 'client-detection-completed', payload, limit)
+    assert fit.compacted and not fit.truncated and fit.size <= limit
+    polygon = json.loads(fit.text)['mask']['polygon']
+    assert polygon == [[0, 0], [50, 0], [50, 50], [0, 50]], 'a square is its corners, in outline order'
+
+
+def test_polygons_of_odd_points_are_thinned_evenly_without_raising():
+    odd = [['a', i] for i in range(400)]
+    payload = make_event('detection-completed', {'item_id': 'i1', 'mask': {'polygon': odd}}, rvm_id='rvm-1')
+    fit = fit_payload('private-rvm.rvm-1', 'client-detection-completed', payload, 1_500)
+    polygon = json.loads(fit.text)['mask']['polygon']
+    assert fit.compacted and not fit.truncated and 3 <= len(polygon) <= 32 and polygon[0] == ['a', 0]

@@ -5,9 +5,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from rvm_common.polygon import simplify_polygon
 from rvm_detector.class_map import ClassMap
 from rvm_detector.detection import Detection
-from rvm_detector.polygon import simplify_polygon
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 import cv2
 import numpy as np
 
-from rvm_detector.polygon import fill_polygon, mask_to_polygon, polygon_area, simplify_polygon
+from rvm_common.polygon import simplify_polygon
+from rvm_detector.polygon import fill_polygon, mask_to_polygon, polygon_area
 
 
 def _circle_mask(h=240, w=320, r=80):
