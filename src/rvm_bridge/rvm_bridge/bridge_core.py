@@ -39,6 +39,7 @@ from rvm_common.events import (TOPIC_BRIDGE_STATUS, TOPIC_COMMAND, TOPIC_HEALTH,
                                TOPIC_RVM_STATUS, TOPIC_TIMEZONE, dumps,
                                resolve_rvm_id,
                                make_event)
+from rvm_common.bridge_state import BridgeState
 from rvm_common.params import ConfigError
 
 __all__ = ['BridgeConfig', 'BridgeCore']
@@ -79,7 +80,7 @@ class BridgeCore:
         self._live_state: dict[str, dict[str, Any]] = {}   # LIVE_STATE_TOPICS -> newest payload
         self.connection = None
         transports: dict[str, Any] = {}
-        self.state = 'offline'
+        self.state = BridgeState.OFFLINE
         kinds = {r.transport for r in self.channel_map.routes.values()}
         if config.online:
             if 'http' in kinds:
@@ -106,7 +107,7 @@ class BridgeCore:
                     transports['client-event'] = ClientEventTransport(
                         self.connection, rate=config.client_events_per_s,
                         confirm_timeout_s=config.confirm_timeout_s, max_message_bytes=config.max_message_bytes)
-            self.state = 'starting'
+            self.state = BridgeState.STARTING
         self._limit = min(config.max_message_bytes, config.max_request_bytes)
         self.sender = Sender(self.outbox, transports, retry_min_s=config.retry_min_s,
                              retry_max_s=config.retry_max_s, batch_size=config.http_batch_size,
@@ -250,7 +251,7 @@ class BridgeCore:
 
     def _transport_ready(self, kind: str) -> bool:
         if kind == 'client-event':
-            if self.connection is None or self.connection.state_name() != 'connected':
+            if self.connection is None or BridgeState.parse(self.connection.state_name()) is not BridgeState.CONNECTED:
                 return False
             subscribed = self.connection.subscriptions()
             return all(subscribed.get(r.channel) == 'subscribed' for r in self.channel_map.routes.values()
@@ -285,16 +286,19 @@ class BridgeCore:
         self._jobs.put(('sync', trigger, (timezone_name, None)))
 
     def _on_state_change(self, previous: Any, current: Any, reason: str = '') -> None:
-        name = getattr(current, 'value', str(current)).lower()
-        if name == 'connected':
+        state = BridgeState.parse(current)
+        if state is None:
+            LOG.warning('connection reported an unknown state %r; ignored', current)
+            return
+        if state is BridgeState.CONNECTED:
             if self._connected_once:
                 self.reconnects += 1
                 self._jobs.put(('resend', None, None))
             self._connected_once = True
             self.sender.retry_now()
-        if reason and name in ('unavailable', 'failed', 'disconnected'):
-            self.last_error = f'connection {name}: {reason}'
-        self.state = name
+        if reason and state in (BridgeState.UNAVAILABLE, BridgeState.FAILED, BridgeState.DISCONNECTED):
+            self.last_error = f'connection {state.value}: {reason}'
+        self.state = state
         self._jobs.put(('status', None, None))
 
     def _job_loop(self) -> None:
@@ -336,10 +340,10 @@ class BridgeCore:
         conn = self.connection.stats() if self.connection is not None else None
         state = self.state
         if self.config.online and self.connection is None:
-            state = 'degraded' if sender['last_error'] and self.outbox.depth() else 'online'
+            state = BridgeState.DEGRADED if sender['last_error'] and self.outbox.depth() else BridgeState.ONLINE
         tz = self.timezone.last
         return make_event('bridge-status', {
-            'state': state,
+            'state': state.value,
             'host': self.config.host,
             'reconnects': self.reconnects,
             'last_error': self.last_error or sender['last_error'],

@@ -20,7 +20,8 @@ from std_msgs.msg import String
 
 from rvm_bridge.bridge_config import BridgeConfig
 from rvm_bridge.config_fallback import build_core, error_status
-from rvm_bridge.diagnostics import bridge_diagnostic, to_diagnostic_array
+from rvm_bridge.diagnostics import bridge_diagnostic
+from rvm_common.diagnostics_msgs import to_diagnostic_array
 from rvm_common import events
 from rvm_common.params import declare_parameters
 from rvm_common.qos_profiles import QosSpec, qos_for, to_rclpy

@@ -12,6 +12,7 @@ import dataclasses
 import logging
 from typing import Any, Callable
 
+from rvm_common.bridge_state import BridgeState
 from rvm_common.params import ConfigError
 
 LOG = logging.getLogger('rvm_bridge.config_fallback')
@@ -35,4 +36,4 @@ def error_status(status: dict[str, Any], error: str) -> dict[str, Any]:
     """``status`` with state ``error`` and ``last_error`` = ``error`` (unchanged when no error)."""
     if not error:
         return status
-    return dict(status, state='error', last_error=error)
+    return dict(status, state=BridgeState.ERROR.value, last_error=error)

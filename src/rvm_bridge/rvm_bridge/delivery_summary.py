@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rvm_common.bridge_state import BridgeState
+
 
 def delivery_counts(outbox: Any, sender_stats: dict[str, Any]) -> dict[str, Any]:
     """The counts of one bridge (``outbox``: an Outbox, ``sender_stats``: ``Sender.stats()``)."""
@@ -35,7 +37,7 @@ def summary_text(status: dict[str, Any]) -> str:
     d = status.get('delivery') or {}
     state = status.get('state', '?')
     left = int(d.get('in_outbox', status.get('outbox_depth', 0)) or 0)
-    if state == 'offline':
+    if BridgeState.parse(state) is BridgeState.OFFLINE:
         return f'no server configured: {left} durable events kept in the outbox'
     stored, fanout = int(d.get('stored', 0)), int(d.get('accepted_fanout', 0))
     dead = int(d.get('dead_lettered', 0))

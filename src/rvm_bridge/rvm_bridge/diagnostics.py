@@ -1,33 +1,29 @@
-"""Bridge status -> a DiagnosticStatus-shaped dict -> ``diagnostic_msgs/msg/DiagnosticArray``.
-
-Builds messages through a :class:`rvm_common.image_conv.MessageFactory`, so the
-same code makes rclpy messages on the robot and rosbags dataclasses in tests.
-``level`` is a ``byte`` field: rclpy wants a 1-byte ``bytes``, rosbags an int;
-the type of the class constant ``OK`` tells which.
-"""
+"""Bridge status -> a DiagnosticStatus-shaped dict (the message is made by
+:func:`rvm_common.diagnostics_msgs.to_diagnostic_array`, shared with the health node)."""
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from rvm_common.image_conv import MessageFactory, make_header
+from rvm_common.bridge_state import BridgeState
+from rvm_common.diagnostics_msgs import ERROR, OK, WARN
 
-OK, WARN, ERROR, STALE = 0, 1, 2, 3
 NAME = 'rvm_edge: bridge'
 
 
 def bridge_diagnostic(status: dict[str, Any], *, warn_depth: int = 100, warn_age_s: float = 60.0) -> dict[str, Any]:
     """One DiagnosticStatus dict (name, level, message, hardware_id, values) from ``BridgeCore.status()``."""
     state = str(status.get('state', 'unknown'))
+    known = BridgeState.parse(state)
     depth = int(status.get('outbox_depth') or 0)
     age = float(status.get('outbox_oldest_age_s') or 0.0)
-    if state in ('failed',):
+    if known is BridgeState.FAILED:
         level, message = ERROR, f'connection failed: {status.get("last_error") or "?"}'
-    elif state == 'error':
+    elif known is BridgeState.ERROR:
         level, message = ERROR, str(status.get('last_error') or 'error')
-    elif state == 'offline':
+    elif known is BridgeState.OFFLINE:
         level, message = WARN, f'offline (no host configured); {depth} event(s) kept in the outbox'
-    elif state in ('unavailable', 'disconnected', 'connecting', 'degraded', 'starting'):
+    elif known is None or known.is_outage or known in (BridgeState.STARTING, BridgeState.INITIALIZED):
         level, message = WARN, f'{state}; outbox {depth} event(s), oldest {age:.0f} s'
     elif status.get('paused'):
         level, message = ERROR, f'delivery paused (configuration): {"; ".join(status["paused"].values())}'
@@ -55,18 +51,3 @@ def bridge_diagnostic(status: dict[str, Any], *, warn_depth: int = 100, warn_age
     }
     return {'name': NAME, 'level': level, 'message': message, 'hardware_id': str(status.get('rvm_id', '')),
             'values': {k: '' if v is None else str(v) for k, v in values.items()}}
-
-
-def to_diagnostic_array(factory: MessageFactory, statuses: list[dict[str, Any]], stamp_ns: int) -> Any:
-    """A ``diagnostic_msgs/msg/DiagnosticArray`` of DiagnosticStatus dicts."""
-    status_cls = factory.resolve('diagnostic_msgs/msg/DiagnosticStatus')
-    as_bytes = isinstance(getattr(status_cls, 'OK', 0), bytes)
-    msgs = []
-    for s in statuses:
-        values = [factory.new('diagnostic_msgs/msg/KeyValue', key=str(k), value=str(v))
-                  for k, v in s['values'].items()]
-        level = bytes([int(s['level'])]) if as_bytes else int(s['level'])
-        msgs.append(status_cls(level=level, name=s['name'], message=s['message'],
-                               hardware_id=s['hardware_id'], values=values))
-    return factory.new('diagnostic_msgs/msg/DiagnosticArray', header=make_header(factory, stamp_ns, ''),
-                       status=msgs)

@@ -1,10 +1,13 @@
 """The structured health configuration (``config/health.yaml``): components, timings, alert rules."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rvm_common.bridge_state import OUTAGES, BridgeState
+from rvm_common.events import TOPIC_BRIDGE_STATUS
 from rvm_common.params import ConfigError, check_keys, config_from_mapping, param
 from rvm_common.yaml_file import read_yaml
 
@@ -108,8 +111,11 @@ def rules_from_mapping(data: Any, source: str = '') -> HealthRules:
         spec = _mapping(spec, source, f'pipeline.{name}')
         if not spec.get('topic'):
             raise ConfigError(f'{source}: pipeline.{name} needs a topic')
-        components.append(config_from_mapping(ComponentSpec, {**spec, 'name': str(name)},
-                                              source=source, section=f'pipeline.{name}'))
+        component = config_from_mapping(ComponentSpec, {**spec, 'name': str(name)},
+                                        source=source, section=f'pipeline.{name}')
+        if component.topic.lstrip('/') == TOPIC_BRIDGE_STATUS:
+            component = _bridge_component(component, 'offline_states' in spec, source, f'pipeline.{name}')
+        components.append(component)
     status = config_from_mapping(StatusTimings, _mapping(data.get('status'), source, 'status'),
                                  source=source, section='status')
     alerts = []
@@ -127,6 +133,19 @@ def rules_from_mapping(data: Any, source: str = '') -> HealthRules:
         seen.add(rule.id)
         alerts.append(rule)
     return HealthRules(tuple(components), status, tuple(alerts), source)
+
+
+def _bridge_component(spec: ComponentSpec, listed: bool, source: str, section: str) -> ComponentSpec:
+    """The bridge's down states are :data:`rvm_common.bridge_state.OUTAGES` unless listed; listed ones
+    must be bridge states."""
+    if not listed:
+        return dataclasses.replace(spec, offline_states=tuple(sorted(state.value for state in OUTAGES)))
+    unknown = [state for state in spec.offline_states if BridgeState.parse(state) is None]
+    if unknown:
+        known = ', '.join(state.value for state in BridgeState)
+        raise ConfigError(f'{source}: {section}: offline_states: {", ".join(map(str, unknown))} '
+                          f'is not a bridge state (known: {known})')
+    return spec
 
 
 def _check_alert(rule: AlertRule, source: str) -> None:

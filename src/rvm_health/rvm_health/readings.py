@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# diagnostic_msgs/DiagnosticStatus levels.
-OK, WARN, ERROR, STALE = 0, 1, 2, 3
+from rvm_common.diagnostics_msgs import ERROR, OK, STALE, WARN  # noqa: F401 (the levels, re-exported)
+
 LEVEL_NAMES = {OK: 'OK', WARN: 'WARN', ERROR: 'ERROR', STALE: 'STALE'}
 
 

@@ -6,7 +6,7 @@ from health_test_support import camera_status, detector_status
 
 from rvm_common import events
 from rvm_common.typestore import humble_typestore, rosbags_factory
-from rvm_health.diagnostics_msgs import level_of, level_value, to_diagnostic_array
+from rvm_common.diagnostics_msgs import level_of, level_value, to_diagnostic_array
 from rvm_health.readings import ERROR, OK, STALE, WARN
 
 ARRAY = 'diagnostic_msgs/msg/DiagnosticArray'

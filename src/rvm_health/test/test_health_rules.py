@@ -80,3 +80,17 @@ def test_health_config_parameters():
     assert config.health_rate == 1.0 and config.jetson_source == 'off'
     with pytest.raises(ConfigError, match='jetson_source'):
         config_from_mapping(HealthConfig, {'jetson_source': 'maybe'})
+
+
+def test_the_bridge_is_down_in_exactly_the_bridge_state_outages():
+    from rvm_common.bridge_state import OUTAGES
+
+    bridge = {c.name: c for c in load_rules().components}['bridge']
+    assert set(bridge.offline_states) == {s.value for s in OUTAGES}
+    assert 'offline' not in bridge.offline_states          # no server configured is not an outage
+    listed = rules_from_mapping({'pipeline': {'b': {'topic': 'bridge/status', 'offline_states': ['failed']}}})
+    assert listed.components[0].offline_states == ('failed',)
+    with pytest.raises(ConfigError, match=r"h\.yaml: pipeline\.b: offline_states: reconnecting is not a bridge "
+                                          r"state \(known: offline, error"):
+        rules_from_mapping({'pipeline': {'b': {'topic': '/bridge/status', 'offline_states': ['reconnecting']}}},
+                           source='h.yaml')

@@ -1,6 +1,7 @@
 """DiagnosticStatus-shaped dicts -> ``diagnostic_msgs/msg/DiagnosticArray`` via a MessageFactory.
 
-Works for rclpy messages (where the ``byte`` field ``level`` is a 1-byte
+The one converter of the health and bridge nodes (their cores build the dicts:
+``name``, ``level``, ``message``, ``hardware_id``, ``values``).  Works for rclpy messages (where the ``byte`` field ``level`` is a 1-byte
 ``bytes``) and for the rosbags typestore (where it is an int): the type of the
 class constant ``OK`` tells which.
 """
@@ -10,7 +11,9 @@ from typing import Any, Iterable
 
 from rvm_common.image_conv import MessageFactory, make_header
 
-LEVELS = (0, 1, 2, 3)  # OK, WARN, ERROR, STALE
+#: diagnostic_msgs/DiagnosticStatus levels.
+OK, WARN, ERROR, STALE = 0, 1, 2, 3
+LEVELS = (OK, WARN, ERROR, STALE)
 
 
 def level_value(status_cls: type, level: int) -> Any:
