@@ -62,7 +62,7 @@ class TopicBus:
 class Pipeline:
     """The four cores wired together; :meth:`run` processes the source to its end."""
 
-    def __init__(self, configs: RunnerConfigs, *, out=sys.stdout, status_period: float = 1.0,
+    def __init__(self, configs: RunnerConfigs, *, out=sys.stdout, status_period: float | None = None,
                  progress_period: float = 5.0, verbose: bool = False):
         from rvm_bridge.bridge_core import BridgeCore
         from rvm_camera.camera_core import CameraCore
@@ -79,7 +79,8 @@ class Pipeline:
         self.detector = DetectorCore(configs.detector)
         self.health = HealthCore(configs.health)
         self.bridge = BridgeCore(configs.bridge, on_inbound=self._inbound)
-        self.status_period = status_period
+        # the health node's tick (HealthConfig.tick_period_s), unless a caller sets another
+        self.status_period = configs.health.tick_period_s if status_period is None else status_period
         self._inbound_queue: queue.SimpleQueue = queue.SimpleQueue()
         for topic in sorted(self.bridge.channel_map.routes):    # the topics the channel map names
             self.bus.subscribe(topic, lambda t, p: self.bridge.publish(t, p))
@@ -157,7 +158,7 @@ class Pipeline:
         finally:
             feed.stop()
             now = time.monotonic()
-            self.bus.emit_all(self.detector.command({'command': 'end_session'}))
+            self.bus.emit_all(self.detector.shutdown())      # as the detector node does on shutdown
             self._drain_inbound(now)
             self._publish_status(now)
             self.bus.emit_all(self.health.close(now))

@@ -52,3 +52,28 @@ def test_with_the_bundled_map_every_routed_topic_reaches_the_bridge(pipeline_for
         pipeline.bus.emit(topic, {'type': 'x'})
     assert sent == sorted(pipeline.bridge.channel_map.routes)
     assert events.TOPIC_VERDICT in sent and events.TOPIC_DETECTOR_STATUS not in sent
+
+
+def test_the_status_tick_is_the_health_nodes_tick_period(pipeline_for):
+    assert pipeline_for('').status_period == pytest.approx(0.25)         # HealthConfig.tick_period_s default
+    tuned = pipeline_for('health:\n  ros__parameters:\n    tick_period_s: 0.5\n')
+    assert tuned.configs.health.tick_period_s == 0.5 and tuned.status_period == 0.5
+    assert pipeline_for('', status_period=2.0).status_period == 2.0
+
+
+def test_on_stop_the_runner_shuts_the_detector_down_like_the_node(pipeline_for):
+    """The open session ends with reason 'shutdown' (DetectorCore.shutdown), not an end_session command."""
+    import io
+
+    out = io.StringIO()
+    pipeline = pipeline_for('', out=out)
+    calls = []
+    summary = {'session_id': 's1', 'reason': 'shutdown', 'total': 1, 'accepted': 1, 'rejected': 0,
+               'counts': {'pet_bottle': 1}}
+    pipeline.detector.load = lambda: calls.append('load')
+    pipeline.detector.shutdown = lambda: calls.append('shutdown') or [(events.TOPIC_SESSION, summary)]
+    pipeline.detector.command = lambda payload: calls.append(('command', payload)) or []
+    pipeline.run(keep_running=lambda: False, flush_timeout=0.0)
+    assert calls == ['load', 'shutdown']
+    assert pipeline.bus.counts[events.TOPIC_SESSION] == 1
+    assert 'session s1 ended (shutdown): 1 items' in out.getvalue()
