@@ -23,13 +23,13 @@ import time
 from typing import Any, Callable
 
 from rvm_bridge import pusher_protocol as proto
-from rvm_bridge.backoff import Backoff
 from rvm_bridge.channel_auth import ChannelAuth, ChannelAuthorizer, token_provider
 from rvm_bridge.connection_settings import ConnectionSettings
 from rvm_bridge.connection_stats import ConnectionStats
 from rvm_bridge.connection_state import ConnectionState, ConnectionStateMachine, Timeline
 from rvm_bridge.pusher_protocol import CloseAction
 from rvm_bridge.subscriptions import ChannelSubscriptions
+from rvm_common.backoff import Backoff
 
 __all__ = ['PusherConnection', 'ConnectionSettings', 'ConnectionState']
 

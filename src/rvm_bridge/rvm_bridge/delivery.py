@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Iterable, Protocol
 
 from rvm_bridge.ack_tracker import AckTracker
-from rvm_bridge.backoff import Backoff
 from rvm_bridge.outbox import Outbox, OutboxEntry
 from rvm_bridge.send_outcome import SendOutcome, WireEvent
+from rvm_common.backoff import Backoff
 
 LOG = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ import threading
 from typing import Any, Callable
 
 from rvm_bridge import pusher_protocol as proto
-from rvm_bridge.backoff import Backoff
 from rvm_bridge.channel_auth import AuthConfigError, AuthError, AuthRejected, ChannelAuth
 from rvm_bridge.connection_settings import ConnectionSettings
 from rvm_bridge.connection_state import Timeline
+from rvm_common.backoff import Backoff
 
 LOG = logging.getLogger(__name__)
 

@@ -41,11 +41,14 @@ class CameraConfig:
                                         'reconnected', minimum=0.001)
     open_timeout_s: float = param(10.0, 'Open/read timeout of network streams (rtsp/http)',
                                   read_only=True, minimum=0.001)
-    reconnect_initial_s: float = param(0.5, 'First reconnect delay; doubles per failed attempt',
-                                       minimum=0.001)
+    reconnect_initial_s: float = param(0.5, 'First reconnect delay; doubles per failed attempt '
+                                            '(each delay jittered down by up to half)', minimum=0.001)
     reconnect_max_s: float = param(30.0, 'Cap of the reconnect delay', minimum=0.001)
-    max_reconnects: int = param(0, 'Give up (state offline) after this many failed attempts in a row; '
-                                   '0 = retry forever', minimum=0)
+    healthy_after_s: float = param(5.0, 'The reconnect delays start again from reconnect_initial_s only '
+                                        'after the source has delivered frames this long; a source that '
+                                        'opens and fails sooner keeps backing off', minimum=0.0)
+    max_reconnects: int = param(0, 'Give up (state offline) after this many failed attempts in a row '
+                                   '(without a healthy period between them); 0 = retry forever', minimum=0)
     max_consecutive_corrupt: int = param(30, 'This many corrupt frames in a row count as a decoder '
                                              'failure and reopen the source', minimum=1)
     publish_compressed: bool = param(False, 'Also publish sensor_msgs/CompressedImage (JPEG) on '

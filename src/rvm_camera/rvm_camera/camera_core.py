@@ -3,13 +3,15 @@
 ``CameraCore.read()`` is called in a loop (ROS node thread or the standalone
 runner).  It returns a :class:`Frame` when one is due, ``None`` otherwise; it
 never raises for source problems.  Failures move the state to ``reconnecting``
-(capped exponential backoff) or ``offline`` (fatal, gave up, or end of media),
+(:class:`rvm_common.backoff.Backoff`: capped, jittered, reset only once the source has
+delivered frames for ``healthy_after_s``) or ``offline`` (fatal, gave up, or end of media),
 each with one log line and a reason in :meth:`CameraCore.status`.
 """
 from __future__ import annotations
 
 import collections
 import logging
+import random
 import threading
 import time
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ import numpy as np
 from rvm_camera.camera_config import CameraConfig
 from rvm_camera.sources import (CorruptFrame, FrameSource, RawFrame, SourceEnded, SourceError,
                                 create_source)
+from rvm_common.backoff import Backoff
 from rvm_common.events import TOPIC_CAMERA_STATUS, make_event
 
 LOG = logging.getLogger('rvm_camera')
@@ -61,14 +64,15 @@ def valid_image(image: Any) -> str | None:
 class CameraCore:
     """Reads frames from ``config.source`` with pacing, rate control and reconnection.
 
-    ``clock`` (monotonic seconds), ``sleep`` and ``wall_clock_ns`` are injectable
-    for fake-clock tests; ``source_factory(config)`` builds the backend.
+    ``clock`` (monotonic seconds), ``sleep``, ``wall_clock_ns`` and the backoff's jitter ``rng``
+    are injectable for fake-clock tests; ``source_factory(config)`` builds the backend.
     """
 
     def __init__(self, config: CameraConfig, clock: Callable[[], float] = time.monotonic, *,
                  sleep: Callable[[float], None] = time.sleep,
                  wall_clock_ns: Callable[[], int] = time.time_ns,
-                 source_factory: Callable[[CameraConfig], FrameSource] = create_source):
+                 source_factory: Callable[[CameraConfig], FrameSource] = create_source,
+                 rng: random.Random | None = None):
         self.config = config
         self._clock = clock
         self._sleep = sleep
@@ -85,7 +89,8 @@ class CameraCore:
         self._state = STATE_OFFLINE
         self._reason = 'not started'
         self._since = clock()
-        self._attempts = 0
+        self._backoff = Backoff(min(config.reconnect_initial_s, config.reconnect_max_s),
+                                config.reconnect_max_s, healthy_after_s=config.healthy_after_s, rng=rng)
         self._retry_at = 0.0
         self._events: list[tuple[str, dict[str, Any]]] = []
         self._lock = threading.Lock()
@@ -188,6 +193,8 @@ class CameraCore:
     def _accept(self, raw: RawFrame, now: float) -> Frame | None:
         self.counters['frames_read'] += 1
         self._consecutive_corrupt = 0
+        if self._last_frame_at is None:
+            self._backoff.succeeded(now)         # healthy from the first frame after an open
         self._last_frame_at = now
         self._frames_since_rewind += 1
         if self._state != STATE_ONLINE:
@@ -247,11 +254,10 @@ class CameraCore:
             self._fail(f'unexpected {type(exc).__name__} while opening: {exc}')
             return False
         self._source = source
-        if self._attempts:
+        if self._backoff.attempts:
             self.counters['reconnects'] += 1
             LOG.info('camera %s: reopened after %d failed attempt(s)', self._description,
-                     self._attempts)
-        self._attempts = 0
+                     self._backoff.attempts)
         self._last_frame_at = None
         self._opened_at = self._clock()       # the stall timer starts at open
         self._set_state(STATE_ONLINE, '')
@@ -265,17 +271,16 @@ class CameraCore:
             self._finished = True
             self._set_state(STATE_OFFLINE, reason)
             return
-        self._attempts += 1
-        limit = self.config.max_reconnects
-        if limit > 0 and self._attempts > limit:
-            LOG.error('%s; giving up after %d attempts', self._say(reason), self._attempts)
+        now = self._clock()
+        delay = self._backoff.next_delay(now)     # counts the attempt (reset first if it was healthy)
+        attempts, limit = self._backoff.attempts, self.config.max_reconnects
+        if limit > 0 and attempts > limit:
+            LOG.error('%s; giving up after %d attempts', self._say(reason), attempts)
             self._finished = True
-            self._set_state(STATE_OFFLINE, f'gave up after {self._attempts} attempts: {reason}')
+            self._set_state(STATE_OFFLINE, f'gave up after {attempts} attempts: {reason}')
             return
-        delay = min(self.config.reconnect_max_s,
-                    self.config.reconnect_initial_s * 2 ** (self._attempts - 1))
-        self._retry_at = self._clock() + delay
-        LOG.warning('%s; retry %d in %.1f s', self._say(reason), self._attempts, delay)
+        self._retry_at = now + delay
+        LOG.warning('%s; retry %d in %.2f s', self._say(reason), attempts, delay)
         self._set_state(STATE_RECONNECTING, reason)
 
     def _corrupt(self, reason: str) -> None:
@@ -370,7 +375,7 @@ class CameraCore:
             'last_frame_age_s': round(age, 3) if age is not None else None,
             'retry_in_s': (round(max(0.0, self._retry_at - now), 3)
                            if self._state == STATE_RECONNECTING and self._source is None else None),
-            'attempts': self._attempts,
+            'attempts': self._backoff.attempts,
             'finished': self._finished,
         }
         fields.update(self.counters)

@@ -1,6 +1,8 @@
 """CameraCore: failure handling, backoff, stall, corrupt frames, rate control, pacing, loop."""
 import json
 import logging
+import random
+import re
 
 import numpy as np
 import pytest
@@ -12,10 +14,27 @@ from rvm_camera.sources.base import SourceError
 from rvm_common.events import TOPIC_CAMERA_STATUS, dumps
 
 
-def make_core(source, clock, **overrides):
+class NoJitter:
+    """An rng whose jitter factor is always 1: the backoff's delays are exactly its ceilings."""
+
+    def random(self):
+        return 0.0
+
+
+def make_core(source, clock, rng=NoJitter(), **overrides):
     config = CameraConfig(**{'source': 'fake', 'fps': 0.0, **overrides})
     return CameraCore(config, clock, sleep=clock.sleep, wall_clock_ns=clock.wall_ns,
-                      source_factory=lambda cfg: source)
+                      source_factory=lambda cfg: source, rng=rng)
+
+
+def retry_delays(records):
+    """(attempt, delay) of each 'retry N in X s' log line."""
+    out = []
+    for record in records:
+        match = re.search(r'retry (\d+) in ([\d.]+) s', record.getMessage())
+        if match:
+            out.append((int(match.group(1)), float(match.group(2))))
+    return out
 
 
 def run_until(core, clock, t_end, max_reads=100_000):
@@ -38,13 +57,61 @@ def test_device_missing_at_start_retries_with_capped_backoff_then_resumes(caplog
         assert core.state == 'reconnecting'
         assert 'missing' in core.status()['reason']
         frames = run_until(core, clock, 30.0)
-    retries = [r for r in caplog.records if 'retry' in r.getMessage()]
-    delays = [float(r.getMessage().rsplit(' in ', 1)[1].split()[0]) for r in retries]
+    delays = [delay for _attempt, delay in retry_delays(caplog.records)]
     assert delays[:5] == [0.5, 1.0, 2.0, 4.0, 4.0]          # doubled, then capped
     assert all(r.exc_info is None for r in caplog.records)   # one line each, no traceback
     assert core.state == 'online' and frames
     assert core.status()['reconnects'] == 1
     assert frames[0].seq == 1 and clock.t >= 20.0
+
+
+def test_a_device_that_opens_then_fails_at_once_keeps_backing_off(caplog):
+    """A reset on every open would retry every 0.5 s forever; only a healthy period resets."""
+    clock = FakeClock(0.0)
+
+    def flaky(i):                            # until 60 s: every open gives one frame, then fails
+        return SourceError('read failed (flaky cable)') if clock.t < 60.0 and i % 2 == 0 else image(i)
+
+    src = LiveFake(clock, frames=flaky, plugged=lambda t: not 90.0 <= t < 90.2)
+    core = make_core(src, clock, reconnect_initial_s=0.5, reconnect_max_s=30.0, healthy_after_s=5.0)
+    with caplog.at_level(logging.WARNING, logger='rvm_camera'):
+        core.open()
+        run_until(core, clock, 60.0)
+        flaky_retries = retry_delays(caplog.records)
+        doubling = [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0]
+        assert [d for _a, d in flaky_retries] == doubling[:len(flaky_retries)]
+        assert src.opens <= 8, f'{src.opens} opens in 60 s: the backoff was reset by each open'
+        assert core.status()['attempts'] == len(flaky_retries) >= 6
+        caplog.clear()
+        run_until(core, clock, 100.0)      # healthy from ~60 s; one unplug at 90 s
+    assert retry_delays(caplog.records)[0] == (1, 0.5), 'healthy for 5 s: the delays start again'
+    assert core.state == 'online' and core.status()['attempts'] <= 1
+
+
+def test_the_healthy_period_counts_from_the_first_frame_not_from_the_open(caplog):
+    clock = FakeClock(0.0)
+    src = LiveFake(clock, stalled=lambda t: True)            # opens, never delivers a frame
+    core = make_core(src, clock, stall_timeout_s=3.0, reconnect_initial_s=0.5, healthy_after_s=2.0)
+    with caplog.at_level(logging.WARNING, logger='rvm_camera'):
+        core.open()
+        run_until(core, clock, 40.0)
+    assert [d for _a, d in retry_delays(caplog.records)][:4] == [0.5, 1.0, 2.0, 4.0]
+
+
+def test_reconnect_delays_are_jittered_down_by_up_to_half():
+    clock = FakeClock(0.0)
+    core = make_core(LiveFake(clock, plugged=lambda t: False), clock, rng=random.Random(3),
+                     reconnect_initial_s=1.0, reconnect_max_s=8.0, max_reconnects=40)
+    core.open()
+    waits = []
+    while not core.finished:
+        retry_in = core.status()['retry_in_s']
+        if retry_in is not None and (not waits or core.status()['attempts'] != waits[-1][0]):
+            waits.append((core.status()['attempts'], retry_in))
+        core.read()
+    ceilings = [min(8.0, 2.0 ** (a - 1)) for a, _w in waits]
+    assert len(waits) == 40 and all(c / 2 <= w <= c for (_a, w), c in zip(waits, ceilings))
+    assert len({round(w, 3) for a, w in waits if a > 5}) > 20, 'capped delays are spread, not lock-step'
 
 
 def test_unplug_mid_run_goes_reconnecting_and_resumes_when_device_returns():
