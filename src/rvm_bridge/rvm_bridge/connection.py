@@ -3,10 +3,12 @@
 One reader thread owns the socket: it connects, feeds received text to the
 sans-I/O :class:`~rvm_bridge.pusher_protocol.PusherSession`, runs its timers
 (activity ping, pong timeout, handshake timeout) and reconnects by close-code
-class with capped, jittered backoff.  A second thread signs private/presence
-subscriptions at the auth endpoint (HTTP, with timeouts), so auth never blocks
-ping handling.  After every reconnect each channel is subscribed again and
-re-authorized with the NEW socket id.  Callers on other threads may
+class with capped, jittered backoff (from the minimum again only once a connection
+has lasted ``healthy_after_s``: a server that accepts and drops at once is not
+hammered).  A second thread signs private/presence subscriptions at the auth
+endpoint (HTTP, with timeouts), so auth never blocks ping handling.  After every
+reconnect each channel is subscribed again and re-authorized with the NEW socket
+id.  Callers on other threads may
 ``subscribe``, ``send_client_event`` and ``confirm`` (a ping/pong round trip:
 the server has read everything written before it).
 
@@ -75,7 +77,8 @@ class PusherConnection:
         self._reconnect_requested = False
         self._subs = ChannelSubscriptions(self.settings, auth, self._send, lock=self._lock, timeline=self.timeline,
                                           clock=clock, report_error=self._report_error)
-        self._backoff = Backoff(self.settings.reconnect_min_s, self.settings.reconnect_max_s)
+        self._backoff = Backoff(self.settings.reconnect_min_s, self.settings.reconnect_max_s,
+                                healthy_after_s=self.settings.healthy_after_s)
         self._stats = ConnectionStats(self.timeline)
 
     # -- public API ------------------------------------------------------------------------------
@@ -251,7 +254,9 @@ class PusherConnection:
             elif action is CloseAction.REFUSED:
                 self._refused(why)
                 reason = 'retry after refusal'
-            elif action is CloseAction.RECONNECT_NOW and self._backoff.attempts == 0:
+            elif action is CloseAction.RECONNECT_NOW and (self._backoff.attempts == 0
+                                                          or self._backoff.healthy(self._clock())):
+                self._backoff.reset()
                 self._backoff.attempts = 1     # a second immediate failure backs off
                 reason = f'reconnect now: {why}'
                 self.timeline.record('retry', reason=why, delay_s=0.0)
@@ -262,7 +267,7 @@ class PusherConnection:
 
     def _unavailable(self, why: str) -> None:
         self._stats.last_error = why
-        delay = self._backoff.next_delay()
+        delay = self._backoff.next_delay(self._clock())    # from the min again only after a healthy run
         LOG.warning('Pusher connection unavailable (%s); retrying in %.1f s', why, delay)
         self._set_state(S.UNAVAILABLE, why)
         self.timeline.record('retry', reason=why, delay_s=round(delay, 3))
@@ -356,7 +361,7 @@ class PusherConnection:
 
     def _established(self, event: proto.Established) -> None:
         self._stats.established()
-        self._backoff.reset()
+        self._backoff.succeeded(self._clock())   # the delays reset once connected healthy_after_s
         LOG.info('Pusher connected, socket_id %s, activity timeout %.0f s', event.socket_id,
                  event.activity_timeout_s)
         self._set_state(S.CONNECTED, f'socket_id {event.socket_id}')

@@ -182,6 +182,25 @@ def test_close_4100_backs_off(make):
     assert server.attempts[1] - server.attempts[0] >= delay
 
 
+def test_a_server_that_accepts_and_drops_at_once_gets_growing_delays_until_a_healthy_run(make):
+    clock = FakeClock()
+    conn, server, states = make(['1.1', '2.2', '3.3', '4.4'], reconnect_min_s=0.4, reconnect_max_s=10.0,
+                                healthy_after_s=5.0, clock=clock)
+    delays = []
+    for socket_id in ('1.1', '2.2', '3.3'):
+        assert wait_until(lambda: conn.socket_id == socket_id and conn.state is S.CONNECTED)
+        server.push(TransportClosed(4100, 'Over capacity'))        # dropped at once, every time
+        assert wait_until(lambda: len(conn.timeline.entries('retry')) == len(delays) + 1)
+        delays.append(conn.timeline.entries('retry')[-1]['delay_s'])
+        clock.advance(delays[-1] + 0.01)
+    assert 0.2 <= delays[0] <= 0.4 and 0.4 <= delays[1] <= 0.8 and 0.8 <= delays[2] <= 1.6
+    assert wait_until(lambda: conn.socket_id == '4.4' and conn.state is S.CONNECTED)
+    clock.advance(5.0)                                              # connected long enough: healthy
+    server.push(TransportClosed(4100, 'Over capacity'))
+    assert wait_until(lambda: len(conn.timeline.entries('retry')) == 4)
+    assert 0.2 <= conn.timeline.entries('retry')[-1]['delay_s'] <= 0.4
+
+
 @pytest.mark.parametrize('code', [4001, 4004, 4009])
 def test_refusal_during_handshake_fails_without_retrying(make, code):
     error = json.dumps({'event': 'pusher:error', 'data': {'code': code, 'message': 'refused'}})

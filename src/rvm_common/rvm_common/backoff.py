@@ -50,13 +50,16 @@ class Backoff:
         ``now`` (the failure time, same clock as :meth:`succeeded`): if the last success had
         lasted ``healthy_after_s`` by then, the delays first start again from ``initial``.
         """
-        up = self._up_since
-        if now is not None and up is not None and now - up >= self.healthy_after_s:
+        if now is not None and self.healthy(now):
             self.attempts = 0
         self._up_since = None
         ceiling = self.ceiling()
         self.attempts += 1
         return ceiling * (1.0 - self.jitter * self._rng.random())
+
+    def healthy(self, now: float) -> bool:
+        """True when the last success (no failure since) has lasted ``healthy_after_s`` by ``now``."""
+        return self._up_since is not None and now - self._up_since >= self.healthy_after_s
 
     def succeeded(self, now: float) -> None:
         """The attempt worked at ``now``; delays reset once it has lasted ``healthy_after_s``."""
