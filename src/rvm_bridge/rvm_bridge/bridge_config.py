@@ -42,7 +42,7 @@ class BridgeConfig:
     outbox_max_rows: int = param(100_000, 'Outbox bound: queued durable events (0 = unbounded)')
     outbox_max_mb: int = param(200, 'Outbox bound: queued payload megabytes (0 = unbounded)')
     outbox_max_age_s: float = param(0.0, 'Operator rule: dead-letter events waiting longer than this (seconds '
-                                          'the bridge ran: immune to clock steps); 0 = never')
+                                    'the bridge ran: immune to clock steps); 0 = never')
     outbox_max_attempts: int = param(0, 'Operator rule: dead-letter events after this many failed sends; 0 = never')
     outbox_policy: str = param('drop_oldest', 'When full: move the oldest to dead_letter, or refuse the new one',
                                choices=('drop_oldest', 'reject_new'))
@@ -66,7 +66,8 @@ class BridgeConfig:
     connect_timeout_s: float = param(10.0, 'TCP + TLS + WebSocket upgrade timeout')
     auth_retry_s: float = param(30.0, 'First channel-auth retry after 401/403 or a missing token')
     auth_retry_max_s: float = param(600.0, 'Cap of the channel-auth retry delay')
-    refused_retry_s: float = param(300.0, 'Retry unchanged this long after a refusal (close 4000-4099); 0 = stay failed')
+    refused_retry_s: float = param(300.0,
+                                   'Retry unchanged this long after a refusal (close 4000-4099); 0 = stay failed')
     time_endpoint: str = param('', "URL whose HTTP Date is the server time; '' = api_base")
     timezone: str = param('', "IANA timezone when the server sends none; '' = UTC")
     timezone_sync_on_start: bool = param(True, 'Sync time/timezone when the bridge starts')

@@ -324,7 +324,8 @@ class Sender:
         return self.outbox.depth() == 0 and self.latest_pending() == 0
 
     def stats(self) -> dict[str, Any]:
-        return {**self.counters, 'awaiting_ack': self.acks.count(), 'awaiting_seqs': self.acks.seqs(), 'acks': dict(self.acks.counters),
+        return {**self.counters, 'awaiting_ack': self.acks.count(), 'awaiting_seqs': self.acks.seqs(),
+                'acks': dict(self.acks.counters),
                 'oldest_ack_wait_s': round(self.acks.oldest_wait_s(), 3), 'paused': dict(self.paused),
                 'latest_pending': self.latest_pending(), 'latency_ms': self.latency.percentiles(),
                 'last_error': self.last_error, 'limit_bytes': self.limit}

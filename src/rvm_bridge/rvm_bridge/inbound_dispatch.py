@@ -2,12 +2,13 @@
 
 Two kinds, ``manual-sync`` and ``command``, each validated against its schema in the
 event contract (:mod:`rvm_common.contract`).  ``data`` arrives as a JSON string
-(HTTP-triggered events) or an object (client events); Reverb relays ``{}`` as ``[]``.  ``command`` is accepted only as a server event (Pusher HTTP API /
-Laravel broadcast): a ``client-command`` - which any authorized browser on the
-machine's channel could send - is rejected, logged and counted.  A
-``client-manual-sync`` only triggers a time sync and stays allowed, at most one
-per ``client_sync_interval_s``.  Unknown channels/events and malformed payloads
-are counted and logged, never raised to the connection thread.
+(HTTP-triggered events) or an object (client events); Reverb relays ``{}`` as ``[]``.
+``command`` is accepted only as a server event (Pusher HTTP API / Laravel broadcast):
+a ``client-command`` - which any authorized browser on the machine's channel could
+send - is rejected, logged and counted.  A ``client-manual-sync`` only triggers a
+time sync and stays allowed, at most one per ``client_sync_interval_s``.  Unknown
+channels/events and malformed payloads are counted and logged, never raised to the
+connection thread.
 """
 from __future__ import annotations
 

@@ -62,7 +62,6 @@ KEEP_DELIVERED = 10_000     # confirmed event ids remembered, so a re-publish is
 _COLUMNS = 'seq, event_id, channel, event, transport, payload, size, created, attempts'
 
 
-
 @dataclass(frozen=True)
 class OutboxEntry:
     """One queued event; ``payload`` is the JSON text sent on the wire (includes ``seq``)."""

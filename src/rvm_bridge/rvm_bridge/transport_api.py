@@ -115,4 +115,3 @@ class ApiTransport:
 def api_events_url(api_base: str) -> str:
     """``{api_base}/api/v2/edge/events``."""
     return api_base.rstrip('/') + EVENTS_PATH
-

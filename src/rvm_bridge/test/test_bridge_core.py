@@ -89,7 +89,8 @@ def test_http_delivery_in_order_with_outage_and_latest(tmp_path, capture_server,
     cmap.write_text('outbound:\n'
                     '  - {topic: items/verdict, channel: detection-results, event: detection-completed}\n'
                     '  - {topic: health, channel: "rvm-status.{rvm_id}", event: health-updated, delivery: latest}\n'
-                    '  - {topic: timezone/synced, channel: timezone-updates, event: timezone-synced, delivery: latest}\n')
+                    '  - {topic: timezone/synced, channel: timezone-updates, event: timezone-synced, '
+                    'delivery: latest}\n')
     emitted = []
     cfg = BridgeConfig(host='127.0.0.1', port=port, tls=False, rvm_id='rvm-1', app_key='k', app_id='7',
                        outbox_path=str(tmp_path / 'o.db'), channel_map_file=str(cmap), retry_min_s=0.05,

@@ -306,7 +306,8 @@ def test_stop_during_backoff_is_prompt(make):
 def test_settings_from_a_bridge_like_config():
     class Cfg:
         host, port, tls, app_key, origin, ca_bundle = 'reverb.example', 443, True, 'k', 'https://edge', '/ca.pem'
-        api_base, auth_endpoint, retry_min_s, retry_max_s = 'https://api.example/', '/api/v2/broadcasting/auth', 2.0, 20.0
+        api_base, auth_endpoint = 'https://api.example/', '/api/v2/broadcasting/auth'
+        retry_min_s, retry_max_s = 2.0, 20.0
     settings = ConnectionSettings.from_config(Cfg())
     assert settings.auth_url == 'https://api.example/api/v2/broadcasting/auth'
     assert (settings.reconnect_min_s, settings.reconnect_max_s) == (2.0, 20.0)

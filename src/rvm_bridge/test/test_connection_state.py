@@ -25,7 +25,7 @@ def test_setter_notifies_once_per_change_and_records_the_timeline():
     assert seen == [(S.INITIALIZED, S.CONNECTING, 'start'), (S.CONNECTING, S.CONNECTED, 'socket_id 1.2')]
     states = machine.timeline.entries('state')
     assert [(e['previous'], e['current']) for e in states] == [('initialized', 'connecting'),
-                                                                ('connecting', 'connected')]
+                                                               ('connecting', 'connected')]
 
 
 def test_invalid_transition_raises_and_keeps_state():

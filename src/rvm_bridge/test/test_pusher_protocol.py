@@ -40,7 +40,7 @@ def test_decode_frame_rejects_non_pusher_messages(text):
 
 def test_encode_frames():
     assert json.loads(proto.subscribe_frame('rvm-status')) == {'event': 'pusher:subscribe',
-                                                                'data': {'channel': 'rvm-status'}}
+                                                               'data': {'channel': 'rvm-status'}}
     signed = json.loads(proto.subscribe_frame('presence-x', 'key:sig', '{"user_id":"1"}'))
     assert signed['data'] == {'channel': 'presence-x', 'auth': 'key:sig', 'channel_data': '{"user_id":"1"}'}
     assert json.loads(proto.unsubscribe_frame('c')) == {'event': 'pusher:unsubscribe', 'data': {'channel': 'c'}}
@@ -81,7 +81,8 @@ def test_errors_after_the_handshake_are_reported_not_reconnected(code):
 def test_session_reports_server_errors_by_phase():
     session = PusherSession()
     session.opened(0.0)
-    [early] = session.receive('{"event":"pusher:error","data":{"code":4001,"message":"App key x not in this cluster."}}', 0.1)
+    [early] = session.receive(
+        '{"event":"pusher:error","data":{"code":4001,"message":"App key x not in this cluster."}}', 0.1)
     assert early == proto.ServerError(4001, 'App key x not in this cluster.', CloseAction.REFUSED)
     session = connected_session()
     [late] = session.receive('{"event":"pusher:error","data":"{\\"code\\":4301,\\"message\\":\\"rate\\"}"}', 1.0)
@@ -164,9 +165,11 @@ def test_channel_events_subscriptions_and_malformed_frames():
     session = connected_session()
     assert session.receive('{"event":"pusher_internal:subscription_succeeded","channel":"c","data":"{}"}', 1) == [
         proto.SubscriptionSucceeded('c', {})]
-    assert session.receive('{"event":"manual-sync","channel":"timezone-updates","data":"{\\"timezone\\":\\"Asia/Jakarta\\"}"}', 1) == [
+    assert session.receive(
+        '{"event":"manual-sync","channel":"timezone-updates","data":"{\\"timezone\\":\\"Asia/Jakarta\\"}"}', 1) == [
         proto.ChannelEvent('timezone-updates', 'manual-sync', {'timezone': 'Asia/Jakarta'})]
-    [failed] = session.receive('{"event":"pusher:subscription_error","channel":"private-a","data":{"type":"AuthError","error":"bad sig","status":401}}', 1)
+    [failed] = session.receive('{"event":"pusher:subscription_error","channel":"private-a",'
+                               '"data":{"type":"AuthError","error":"bad sig","status":401}}', 1)
     assert failed == proto.SubscriptionFailed('private-a', 401, 'bad sig')
     for bad in ('garbage', '{"event":"command","data":{}}', '{"event":"pusher_internal:subscription_succeeded"}'):
         [event] = session.receive(bad, 1)

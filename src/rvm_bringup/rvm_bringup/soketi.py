@@ -112,7 +112,8 @@ class SoketiServer:
     @property
     def ws_url(self) -> str:
         """The WebSocket URL of the app, as a Pusher client builds it."""
-        return f'{"wss" if self.tls else "ws"}://{self.host}:{self.port}/app/{self.key}?protocol=7&client=test&version=1'
+        scheme = 'wss' if self.tls else 'ws'
+        return f'{scheme}://{self.host}:{self.port}/app/{self.key}?protocol=7&client=test&version=1'
 
     @property
     def http_url(self) -> str:

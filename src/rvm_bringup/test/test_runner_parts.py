@@ -80,7 +80,6 @@ def test_cli_reports_a_missing_model_without_a_traceback(tmp_path, capsys):
     assert 'missing.pt' in err and 'Traceback' not in err
 
 
-
 def _yaml(tmp_path, text, name='p.yaml'):
     path = tmp_path / name
     path.write_text(text)

@@ -1,9 +1,10 @@
 """DiagnosticStatus-shaped dicts -> ``diagnostic_msgs/msg/DiagnosticArray`` via a MessageFactory.
 
 The one converter of the health and bridge nodes (their cores build the dicts:
-``name``, ``level``, ``message``, ``hardware_id``, ``values``).  Works for rclpy messages (where the ``byte`` field ``level`` is a 1-byte
-``bytes``) and for the rosbags typestore (where it is an int): the type of the
-class constant ``OK`` tells which.
+``name``, ``level``, ``message``, ``hardware_id``, ``values``).  Works for rclpy
+messages (where the ``byte`` field ``level`` is a 1-byte ``bytes``) and for the
+rosbags typestore (where it is an int): the type of the class constant ``OK``
+tells which.
 """
 from __future__ import annotations
 

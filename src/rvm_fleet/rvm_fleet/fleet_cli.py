@@ -63,7 +63,8 @@ def options_from(args: argparse.Namespace) -> FleetOptions:
                         dashboard_server=args.dashboard_server, restart_at=args.restart_at,
                         restart_mode=args.restart_mode,
                         ack_timeout_s=args.ack_timeout, auth_rate=args.auth_rate, auth_burst=args.auth_burst,
-                        start_rate=args.start_rate, watch_private=not args.no_watch_private, drain_timeout_s=args.drain_timeout, work_dir=args.work_dir,
+                        start_rate=args.start_rate, watch_private=not args.no_watch_private,
+                        drain_timeout_s=args.drain_timeout, work_dir=args.work_dir,
                         seed=args.seed, api_base=args.api_base, app_id=args.app_id, app_key=args.app_key,
                         progress=progress)
 

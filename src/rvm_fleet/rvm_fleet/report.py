@@ -97,7 +97,8 @@ def build_report(run: Any, dashboard: Any, *, start: float, end: float, drained:
         connect_s=round(connect_s, 2), duration_s=round(duration, 1), published=run.published,
         durable=len(sent), events_per_s=round(run.published / duration, 1),
         dashboard_per_s=round(received / duration, 1), latency_ms=_latency(steady),
-        latency_all_ms=_latency(everything), relay_latency_ms=_latency(relay), reconnects=sum(vm.core.reconnects for vm in run.machines),
+        latency_all_ms=_latency(everything), relay_latency_ms=_latency(relay),
+        reconnects=sum(vm.core.reconnects for vm in run.machines),
         lost=len(sent - set(seen)), not_stored=None if receiver_ids is None else len(sent - receiver_ids),
         duplicated=sum(n - 1 for n in seen.values() if n > 1), resent_absorbed=None,
         left_in_outboxes=sum(vm.outbox_depth() for vm in run.machines), drained=drained, restart=restart,
@@ -181,8 +182,9 @@ def format_table(report: FleetReport) -> str:
         s = r.restart
         sp = s['reconnect_spread_s']
         rows += [
-            ('node restart', f'node A ({s["mode"]}) back after {_fmt(s["server_down_s"])} s; whole fleet reconnected and '
-                             f'subscribed {_fmt(s["recovered_s"])} s after the kill ({s["reconnected"]} machines)'),
+            ('node restart', f'node A ({s["mode"]}) back after {_fmt(s["server_down_s"])} s; whole fleet '
+                             f'reconnected and subscribed {_fmt(s["recovered_s"])} s after the kill '
+                             f'({s["reconnected"]} machines)'),
             ('  reconnect spread', f'p10 {_fmt(sp["p10_s"])} s, p50 {_fmt(sp["p50_s"])} s, p90 {_fmt(sp["p90_s"])} s, '
                                    f'span {_fmt(sp["span_s"])} s; at most {s["peak_reconnects_100ms"]} in any 100 ms'),
             ('  connection attempts', f'{s["attempts"]}, at most {s["peak_attempts_100ms"]} in any 100 ms'),

@@ -15,15 +15,15 @@ class HealthConfig:
         '', 'YAML with alert thresholds, expected pipeline rates and state timings; '
             "'' = the bundled rvm_health/config/health.yaml.", read_only=True)
     diagnostics_period: float = param(1.0, 'Seconds between /diagnostics publications.',
-                                        minimum=0.001)
+                                      minimum=0.001)
     health_rate: float = param(0.2, 'health-updated events per second (0.2 = every 5 s).',
-                                 minimum=0.0)
+                               minimum=0.0)
     status_heartbeat_s: float = param(
         30.0, 'Seconds between repeats of an unchanged status-updated (heartbeat: true), so a dashboard '
               'opened late shows the state and can tell a silent machine; 0 = only on change.',
         minimum=0.0)
     sample_period: float = param(1.0, 'Seconds between resource samples (CPU, memory, disk, ...).',
-                                   minimum=0.0)
+                                 minimum=0.0)
     disk_paths: list = param(['/'], 'Filesystem paths whose usage is reported and checked.')
     thermal_root: str = param('/sys/class/thermal', 'Root of the thermal zone tree (thermal_zone*/type,temp).',
                               read_only=True)

@@ -61,8 +61,11 @@ def test_noise_in_the_clear_band_clears_once_after_clear_after():
     assert changes == 0 and tracker.active
     # cooled down to 70..74.9: clears once, exactly clear_after_s after the cool-down started
     cool_start = t
-    changes, _ = run(tracker, [72.0 + rng.uniform(-2.0, 2.9) for _ in range(200)], t0=t)
-    assert changes == 1 and not tracker.active
+    changes, t = run(tracker, [72.0 + rng.uniform(-2.0, 2.9) for _ in range(60)], t0=t)   # 29.5 s of it
+    assert changes == 0 and tracker.active and t == cool_start + 30.0
+    assert tracker.update(72.0, t) and not tracker.active
+    changes, _ = run(tracker, [72.0 + rng.uniform(-2.0, 2.9) for _ in range(140)], t0=t + 0.5)
+    assert changes == 0 and not tracker.active
     assert tracker.raised_count == 1
 
 
