@@ -2,14 +2,15 @@
 
 Subscribes ``image_raw`` (sensor_msgs/Image) or, with ``image_input: compressed``,
 ``image_raw/compressed`` (sensor_msgs/CompressedImage, e.g. ``ros2 bag play`` of the bundled
-bag) with QoS from parameters (sensor-data by default) into a keep-newest slot; one worker thread runs the core on the newest frame and
-publishes ``detections`` (vision_msgs/Detection2DArray) and the item/session JSON events
-(std_msgs/String). With ``publish_debug_images`` a :class:`DebugImageWorker` draws and publishes
-the annotated image and the mono8 label mask on a thread of its own (never the inference thread).
-``command`` (JSON) reaches :meth:`DetectorCore.command`; ``detector/status``
-is published (latched) at once after the model is loaded - the camera holds recorded
-sources until it says ``ready`` - and then periodically.  A model that fails to load or a bad frame is logged
-and reported on the status topic; the node stays up.
+bag) with QoS from parameters (sensor-data by default) into a keep-newest slot; one worker
+thread runs the core on the newest frame and publishes ``detections``
+(vision_msgs/Detection2DArray) and the item/session JSON events (std_msgs/String). With
+``publish_debug_images`` a :class:`DebugImageWorker` draws and publishes the annotated image
+and the mono8 label mask on a thread of its own (never the inference thread).
+``command`` (JSON) reaches :meth:`DetectorCore.command`; ``detector/status`` is published
+(latched) at once after the model is loaded - the camera holds recorded sources until it says
+``ready`` - and then periodically.  A model that fails to load or a bad frame is logged and
+reported on the status topic; the node stays up.
 """
 from __future__ import annotations
 

@@ -160,7 +160,8 @@ def render_sequence(seed=0, width=640, height=480, n_items=6, hard=False, fps=15
         half_extent = patch.size[0] / 2 + patch.size[1] / 2 + 2
         start = np.array([-half_extent, rest[1] + rng.uniform(-0.1, 0.1) * height])
         end = np.array([width + half_extent, rest[1] + rng.uniform(-0.1, 0.1) * height])
-        n_enter, n_rest, n_leave = frames(rng.uniform(0.5, 0.9)), frames(rng.uniform(1.2, 2.0)), frames(rng.uniform(0.5, 0.8))
+        n_enter, n_rest, n_leave = (frames(rng.uniform(0.5, 0.9)), frames(rng.uniform(1.2, 2.0)),
+                                    frames(rng.uniform(0.5, 0.8)))
         pushed = hard and rng.random() < 0.75
         hand_seed = int(rng.integers(0, 2**31))
         for i in range(n_enter):

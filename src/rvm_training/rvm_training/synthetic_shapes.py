@@ -59,7 +59,6 @@ def _label_texture(rng, h, w):
 
 def _cylinder(rng, radius, base, alpha_col, spec=0.6, clear=False, flat=False):
     """Shade a body of revolution with per-column radius ``radius`` and base colour image ``base``."""
-    length = radius.shape[0]
     half = int(np.ceil(radius.max())) + 2
     yy = np.arange(2 * half, dtype=np.float32) - half + 0.5
     r = np.maximum(radius, 1e-3)[None, :]
@@ -91,7 +90,8 @@ def _base_image(length, radius, colour):
 
 def _bottle_profile(x, body_r, neck_r, cap_end, neck_end, shoulder_end):
     r = np.full_like(x, body_r)
-    r[x < shoulder_end] = neck_r + (body_r - neck_r) * _smooth((x[x < shoulder_end] - neck_end) / (shoulder_end - neck_end))
+    shoulder = x < shoulder_end
+    r[shoulder] = neck_r + (body_r - neck_r) * _smooth((x[shoulder] - neck_end) / (shoulder_end - neck_end))
     r[x < neck_end] = neck_r
     return r, x < cap_end
 
@@ -270,7 +270,8 @@ def make_chamber(rng, width, height):
         for x in range(int(rng.uniform(0, pitch)), width, pitch):
             cv2.line(img, (x, 0), (x, height), (floor * rng.uniform(0.55, 0.8)).tolist(), max(1, width // 320))
     wall = floor * rng.uniform(0.4, 0.75)
-    for y0, y1 in ((0, int(height * rng.uniform(0.05, 0.14))), (height - int(height * rng.uniform(0.05, 0.14)), height)):
+    top = (0, int(height * rng.uniform(0.05, 0.14)))
+    for y0, y1 in (top, (height - int(height * rng.uniform(0.05, 0.14)), height)):
         img[y0:y1] = img[y0:y1] * 0.3 + wall * 0.7
     return img
 
@@ -292,10 +293,12 @@ def add_stains_and_clutter(rng, canvas, width, height, edge_only=True, count=Non
             cv2.circle(layer, (int(x), int(y)), max(2, int(r * 0.6)), 1.0, -1, cv2.LINE_AA)
         else:
             ang = np.sort(rng.uniform(0, 2 * np.pi, 7))
-            pts = np.stack([x + r * rng.uniform(0.4, 1.3, 7) * np.cos(ang), y + r * rng.uniform(0.4, 1.3, 7) * np.sin(ang)], 1)
+            pts = np.stack([x + r * rng.uniform(0.4, 1.3, 7) * np.cos(ang),
+                            y + r * rng.uniform(0.4, 1.3, 7) * np.sin(ang)], 1)
             cv2.fillPoly(layer, [pts.astype(np.int32)], 1.0, cv2.LINE_AA)
         opacity = rng.uniform(0.25, 0.6) if kind == 2 else 1.0
-        composite(canvas, np.broadcast_to(_random_colour(rng, 10, 250).astype(np.float32), canvas.shape), layer * opacity)
+        colour = np.broadcast_to(_random_colour(rng, 10, 250).astype(np.float32), canvas.shape)
+        composite(canvas, colour, layer * opacity)
 
 
 def glare_layer(rng, width, height, near=None):

@@ -23,8 +23,8 @@ def test_each_seed_gets_its_own_hard_test_split_and_the_summary_has_mean_and_spr
     assert [c[1] for c in calls] == ['test'] * 3 and all(c[2] == 1 for c in calls)
     for seed in (101, 202, 303):
         info = json.loads((tmp_path / f'seed{seed}' / 'dataset.json').read_text())
-        assert info['seed'] == seed and info['splits']['test'] == {**info['splits']['test'], 'images': 3,
-                                                                    'hard_fraction': 1.0}
+        test_split = info['splits']['test']
+        assert info['seed'] == seed and test_split == {**test_split, 'images': 3, 'hard_fraction': 1.0}
         assert info['splits']['train']['images'] == 0
     s = report['summary']['mask_map50']
     assert (s['mean'], s['min'], s['max']) == (0.92, 0.90, 0.94) and s['stdev'] == pytest.approx(0.02)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rvm_training.synthetic_scene import (CLASS_NAMES, PHASES, SceneFrame, render_image,
-                                        render_sequence)
+                                          render_sequence)
 
 
 def _frames(**kw):
@@ -46,6 +46,7 @@ def test_one_item_at_a_time_with_phases_in_order(hard):
         current |= {o.class_name for o in f.objects}
     assert len(visits) == 4 and all(len(v) == 1 for v in visits)
     assert set().union(*visits) == set(CLASS_NAMES)
+
 
 def test_frames_have_requested_shape_and_dtype():
     f = next(iter(render_sequence(seed=0, width=200, height=150, n_items=1)))
