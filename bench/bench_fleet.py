@@ -92,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument('--p99-ms', type=float, default=100.0)
     p.add_argument('--restart-minutes', type=float, default=1.5)
     p.add_argument('--restart-at', type=float, default=45.0)
-    p.add_argument('--out', default='', help='JSON figures (default var/bench/fleet.json; '
-                                                 'fleet-quick.json with --quick)')
+    p.add_argument('--out', default='',
+                   help='JSON figures (default var/bench/fleet.json; fleet-quick.json with --quick)')
     args = p.parse_args(argv)
     args.out = args.out or str(ROOT / 'var' / 'bench' / ('fleet-quick.json' if args.quick else 'fleet.json'))
     if args.quick:
