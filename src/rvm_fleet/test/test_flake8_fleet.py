@@ -1,4 +1,8 @@
-"""Lint (ament_flake8 style): flake8 over this package with the [flake8] section of its setup.cfg."""
+"""Lint (ament_flake8 style): flake8 over this package with the [flake8] section of its setup.cfg.
+
+Named per package: the repository-wide pytest run collects every package's tests at once, so test
+basenames must be unique.
+"""
 import subprocess
 import sys
 from pathlib import Path

@@ -1,4 +1,8 @@
-"""Lint (ament_pep257 style): pydocstyle over the package's modules, with the checks of setup.cfg."""
+"""Lint (ament_pep257 style): pydocstyle over the package's modules, with the checks of setup.cfg.
+
+Named per package: the repository-wide pytest run collects every package's tests at once, so test
+basenames must be unique.
+"""
 import subprocess
 import sys
 from pathlib import Path
