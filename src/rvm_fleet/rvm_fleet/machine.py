@@ -16,6 +16,7 @@ from rvm_bridge.bridge_core import BridgeConfig, BridgeCore
 from rvm_bridge.channel_auth import ChannelAuthorizer, token_provider
 from rvm_bridge.connection import PusherConnection
 from rvm_bridge.connection_settings import ConnectionSettings
+from rvm_common.bridge_state import BridgeState
 from rvm_fleet.auth_limit import RateLimitedAuth, TokenBucket
 
 
@@ -55,14 +56,13 @@ class VirtualMachine:
 
     def _state_changed(self, previous: Any, current: Any, reason: str = '') -> None:
         now = self._clock()
-        name = getattr(current, 'value', str(current)).lower()
-        was = getattr(previous, 'value', str(previous)).lower()
+        state, was = BridgeState.parse(current), BridgeState.parse(previous)
         with self._lock:
-            if name == 'connected':
+            if state is BridgeState.CONNECTED:
                 self.connected_at.append(now)
-            elif was == 'connected':
+            elif was is BridgeState.CONNECTED:
                 self.lost_at.append(now)
-            if name == 'connecting':
+            if state is BridgeState.CONNECTING:
                 self.attempts_at.append(now)
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -81,7 +81,7 @@ class VirtualMachine:
     def ready(self) -> bool:
         """Connected with every channel (the private one included) subscribed: client events can flow."""
         conn = self.core.connection
-        if conn is None or conn.state_name() != 'connected':
+        if conn is None or BridgeState.parse(conn.state_name()) is not BridgeState.CONNECTED:
             return False
         subs = conn.subscriptions()
         return bool(subs) and all(state == 'subscribed' for state in subs.values())
