@@ -137,6 +137,8 @@ BROKEN = {
     'cpu percent 150': lambda: built(events.EVENT_HEALTH_UPDATED, cpu={'percent': 150, 'per_core': [],
                                                                        'load_1m': 0.1}),
     'health without pipeline': lambda: without(built(events.EVENT_HEALTH_UPDATED), 'pipeline'),
+    'unknown bridge state': lambda: built(events.EVENT_HEALTH_UPDATED, pipeline={
+        **fields(events.EVENT_HEALTH_UPDATED)['pipeline'], 'bridge_state': 'reconnecting'}),
     'utc offset +7': lambda: built(events.EVENT_TIMEZONE_SYNCED, utc_offset='+7'),
     'timezone trigger': lambda: built(events.EVENT_TIMEZONE_SYNCED, trigger='cron'),
     'type of another event': lambda: built(VERDICT, type=events.EVENT_PROCESSING_UPDATED),

@@ -32,3 +32,10 @@ def test_the_socket_states_are_bridge_states():
 
     assert {BridgeState.parse(s) for s in ConnectionState} <= set(BridgeState)
     assert None not in {BridgeState.parse(s) for s in ConnectionState}
+
+
+def test_the_contract_lists_exactly_the_bridge_states():
+    from rvm_common import contract
+
+    allowed = contract.schema('health-updated')['properties']['pipeline']['properties']['bridge_state']['enum']
+    assert set(allowed) == {s.value for s in BridgeState} | {'stale', None}
