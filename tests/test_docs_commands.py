@@ -116,3 +116,17 @@ def test_bench_quick(script, tmp_path):
                             capture_output=True, text=True, timeout=420)
     assert result.returncode == 0, (result.stdout[-3000:] + result.stderr[-3000:])
     assert result.stdout.strip(), 'a benchmark prints its figures'
+
+
+RUNNER_PREFIXES = ('rvm-edge: ', 'time sync: ', 'rvm state: ', 'item ', 'progress: ', 'session ', 'done: ',
+                   'dashboard: ', '...')
+
+
+def test_readme_demo_output_is_runner_output():
+    """The README's sample of `scripts/demo` output holds only lines the runner prints, banner to summary."""
+    text = (ROOT / 'README.md').read_text(encoding='utf-8')
+    block = re.search(r'`scripts/demo` says.*?```\n(.*?)```', text, re.S)
+    assert block, 'README: the scripts/demo output block is missing'
+    lines = block.group(1).splitlines()
+    assert [line for line in lines if not line.startswith(RUNNER_PREFIXES)] == []
+    assert lines[0].startswith('rvm-edge: machine') and lines[-1].startswith('done: ')
