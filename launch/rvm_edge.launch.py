@@ -23,7 +23,7 @@ from launch.substitutions import LaunchConfiguration, TextSubstitution
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 
-from rvm_bringup.launch_args import ARGUMENTS, node_overrides
+from rvm_bringup.launch_args import ARGUMENTS, check_params_file, node_overrides
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_PARAMS = os.path.join(HERE, '..', 'config', 'rvm_edge.params.yaml')
@@ -43,6 +43,7 @@ def _nodes(context):
     params_file = os.path.abspath(arg['params_file'] or DEFAULT_PARAMS)
     if not os.path.isfile(params_file):
         raise RuntimeError(f'params_file {params_file} does not exist')
+    check_params_file(params_file)   # unknown section/key, wrong type: the error names file, section, key
     overrides = node_overrides(arg)
     respawn = arg['respawn'] == 'true'
     actions = []

@@ -179,3 +179,22 @@ def test_publish_debug_images_switches_the_detector_debug_worker_as_a_bool():
     assert node_overrides({'publish_debug_images': 'false'})['detector']['publish_debug_images'] == (
         'false', bool)
     assert 'publish_debug_images' not in node_overrides({})['detector'], 'empty keeps the YAML (true)'
+
+
+def test_the_launch_checks_the_params_file_like_the_runner(tmp_path):
+    from rvm_bringup.launch_args import check_params_file
+    from rvm_common.params import ConfigError
+
+    check_params_file(str(ROOT / 'config' / 'rvm_edge.params.yaml'))     # the shipped file passes
+    assert 'check_params_file(params_file)' in LAUNCH.read_text()
+    cases = {
+        "/**/camra:\n  ros__parameters:\n    fps: 5.0\n": ('camra', 'camera'),
+        "/**/camera:\n  ros__parameters:\n    fsp: 5.0\n": ('camera', 'fsp'),
+        "/**/camera:\n  ros__parameters:\n    fps: fast\n": ('camera', 'fps'),
+    }
+    for text, (section, key) in cases.items():
+        bad = tmp_path / 'bad.params.yaml'
+        bad.write_text(text)
+        with pytest.raises(ConfigError) as err:
+            check_params_file(str(bad))
+        assert str(bad) in str(err.value) and section in str(err.value) and key in str(err.value)

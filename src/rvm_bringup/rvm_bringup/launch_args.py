@@ -77,6 +77,19 @@ def config_classes() -> dict[str, type]:
     return {node: cls for node, cls, _title in node_configs()}
 
 
+def check_params_file(path: str) -> None:
+    """Raise :class:`rvm_common.params.ConfigError` naming file, section and key when the params
+    file has an unknown section or key, a wrong type or an out-of-range value: the launch checks
+    it with the runner's rules before starting any node (rcl itself ignores unknown keys)."""
+    from rvm_common.params import config_from_mapping, load_params_file
+    classes = config_classes()
+    values = load_params_file(path, classes)
+    for node, cls in classes.items():
+        known = {f.name for f in dataclasses.fields(cls)}
+        config_from_mapping(cls, {k: v for k, v in values[node].items() if k in known},
+                            source=str(path), section=node)
+
+
 def parameter_type(cls: type, name: str) -> type:
     """The Python type (str, int, float, bool, list) of parameter ``name`` of ``cls``."""
     for field in dataclasses.fields(cls):
