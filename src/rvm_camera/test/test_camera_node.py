@@ -55,7 +55,6 @@ def test_node_publishes_images_and_status():
         rclpy.try_shutdown()
 
 
-
 def _pump(source, gate):
     from camera_fakes import FakeClock
 

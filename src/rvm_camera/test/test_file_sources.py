@@ -140,7 +140,7 @@ def test_image_folder_sorted_with_corrupt_image_skipped(tmp_path):
     source = ImageFolderSource(str(tmp_path), '*', fps=5.0)
     source.open()
     assert [p.name for p in source.files] == [f'frame_{i:03d}.{"png" if i < 4 else "jpg"}'
-                                             for i in range(5)]
+                                              for i in range(5)]
     core, frames = batch(tmp_path, capture_fps=5.0)
     assert len(frames) == 4 and core.status()['frames_corrupt'] == 1
     assert np.array_equal(frames[1].image, pattern(7))       # lossless PNG, sorted order
