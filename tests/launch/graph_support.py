@@ -87,7 +87,8 @@ class Probe:
         """Record the JSON strings of ``topic`` with the topic's own QoS (history included)."""
         from std_msgs.msg import String
 
-        from rvm_common.qos_profiles import qos_for, to_rclpy
+        from rvm_common.qos_profiles import qos_for
+        from rvm_common.spin_node import to_rclpy
         self.received.setdefault(topic, [])
 
         def keep(msg: String, t: str = topic) -> None:

@@ -24,9 +24,9 @@ from rvm_bridge.diagnostics import bridge_diagnostic
 from rvm_common.diagnostics_msgs import to_diagnostic_array
 from rvm_common import events
 from rvm_common.params import declare_parameters
-from rvm_common.qos_profiles import QosSpec, qos_for, to_rclpy
+from rvm_common.qos_profiles import QosSpec, qos_for
 from rvm_common.ros_messages import ros_message_factory
-from rvm_common.spin_node import bridge_python_logging, refuse_parameter_changes, run_node
+from rvm_common.spin_node import bridge_python_logging, refuse_parameter_changes, run_node, to_rclpy
 
 #: Topics this node publishes (inbound events and bridge products).
 OUTPUT_TOPICS = (events.TOPIC_COMMAND, events.TOPIC_MANUAL_SYNC, events.TOPIC_TIMEZONE,

@@ -25,9 +25,9 @@ from rvm_camera.ready_gate import DetectorReadyGate, FramePump
 from rvm_common.events import (TOPIC_CAMERA_INFO, TOPIC_CAMERA_STATUS, TOPIC_DETECTOR_STATUS,
                                TOPIC_IMAGE, dumps)
 from rvm_common.params import declare_parameters
-from rvm_common.qos_profiles import qos_for, to_rclpy
+from rvm_common.qos_profiles import qos_for
 from rvm_common.ros_messages import ros_message_factory
-from rvm_common.spin_node import bridge_python_logging, refuse_parameter_changes, run_node
+from rvm_common.spin_node import bridge_python_logging, refuse_parameter_changes, run_node, to_rclpy
 
 #: MessageFactory building rclpy messages
 RCLPY_FACTORY = ros_message_factory()

@@ -107,7 +107,8 @@ def test_status_is_latched_and_runtime_parameter_changes_are_refused():
     from std_msgs.msg import String
 
     from rvm_camera.camera_node import CameraNode
-    from rvm_common.qos_profiles import qos_for, to_rclpy
+    from rvm_common.qos_profiles import qos_for
+    from rvm_common.spin_node import to_rclpy
 
     rclpy.init()
     try:

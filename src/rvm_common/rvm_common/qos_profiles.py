@@ -56,12 +56,3 @@ def qos_for(topic: str, *, replay: bool = True) -> QosSpec:
     if not replay:
         return QosSpec(depth=spec.depth, reliable=spec.reliable, latched=False)
     return spec
-
-
-def to_rclpy(spec: QosSpec):
-    """The ``rclpy.qos.QoSProfile`` of ``spec`` (imports rclpy: adapters only)."""
-    from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
-    return QoSProfile(
-        history=HistoryPolicy.KEEP_LAST, depth=spec.depth,
-        reliability=ReliabilityPolicy.RELIABLE if spec.reliable else ReliabilityPolicy.BEST_EFFORT,
-        durability=DurabilityPolicy.TRANSIENT_LOCAL if spec.latched else DurabilityPolicy.VOLATILE)

@@ -83,6 +83,15 @@ def _effective_level(ros_logger: Any) -> int:
         return logging.INFO
 
 
+def to_rclpy(spec: Any) -> Any:
+    """The ``rclpy.qos.QoSProfile`` of ``spec`` (:mod:`rvm_common.qos_profiles` spec)."""
+    from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+    return QoSProfile(
+        history=HistoryPolicy.KEEP_LAST, depth=spec.depth,
+        reliability=ReliabilityPolicy.RELIABLE if spec.reliable else ReliabilityPolicy.BEST_EFFORT,
+        durability=DurabilityPolicy.TRANSIENT_LOCAL if spec.latched else DurabilityPolicy.VOLATILE)
+
+
 def refuse_parameter_changes(node: Any, applied: Iterable[str] = ()) -> None:
     """Reject run-time changes of every parameter not in ``applied`` (nothing would apply them)."""
     from rcl_interfaces.msg import SetParametersResult

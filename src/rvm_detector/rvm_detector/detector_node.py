@@ -29,8 +29,8 @@ from rvm_common import events
 from rvm_common.image_conv import ImageConversionError, numpy_to_image
 from rvm_common.ros_messages import ros_message_factory
 from rvm_common.params import ConfigError, declare_parameters
-from rvm_common.qos_profiles import qos_for, to_rclpy
-from rvm_common.spin_node import bridge_python_logging, run_node
+from rvm_common.qos_profiles import qos_for
+from rvm_common.spin_node import bridge_python_logging, run_node, to_rclpy
 from rvm_detector.debug_images import ANNOTATED, LABEL_MASK, DebugFrame, DebugImageWorker
 from rvm_detector.detector_config import DetectorConfig
 from rvm_detector.detector_core import DetectorCore, FrameError

@@ -19,9 +19,9 @@ from std_msgs.msg import String
 
 from rvm_common import events
 from rvm_common.params import declare_parameters
-from rvm_common.qos_profiles import QosSpec, qos_for, to_rclpy
+from rvm_common.qos_profiles import QosSpec, qos_for
 from rvm_common.ros_messages import ros_message_factory
-from rvm_common.spin_node import bridge_python_logging, refuse_parameter_changes, run_node
+from rvm_common.spin_node import bridge_python_logging, refuse_parameter_changes, run_node, to_rclpy
 from rvm_common.diagnostics_msgs import to_diagnostic_array
 from rvm_health.health_config import HealthConfig
 from rvm_health.health_core import ITEM_TOPICS, HealthCore
