@@ -1,4 +1,4 @@
-"""The lint tests (test_flake8_<pkg>.py / test_pep257_<pkg>.py of every package) catch what they claim to."""
+"""The lint tests (test_lint_<pkg>.py of every package, through rvm_common.lint) catch what they claim to."""
 import subprocess
 import sys
 from pathlib import Path
