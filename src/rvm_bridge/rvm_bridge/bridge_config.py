@@ -62,6 +62,9 @@ class BridgeConfig:
     retry_max_s: float = param(30.0, 'Cap of the exponential retry delay (jittered)')
     activity_timeout_s: float = param(120.0, "Ping after min(this, the server's activity_timeout) of silence")
     pong_timeout_s: float = param(30.0, 'No pong this long after a ping -> reconnect')
+    reconnect_spread_s: float = param(2.0, "A 'reconnect now' close (4200-4299: a server restart closes "
+                                      'every socket at once) waits a random 0..this first, so a fleet '
+                                      'does not reconnect in one wave', minimum=0.0)
     handshake_timeout_s: float = param(10.0, 'Socket open but no pusher:connection_established -> back off')
     connect_timeout_s: float = param(10.0, 'TCP + TLS + WebSocket upgrade timeout')
     auth_retry_s: float = param(30.0, 'First channel-auth retry after 401/403 or a missing token')

@@ -259,7 +259,12 @@ class PusherConnection:
                 self._backoff.reset()
                 self._backoff.attempts = 1     # a second immediate failure backs off
                 reason = f'reconnect now: {why}'
-                self.timeline.record('retry', reason=why, delay_s=0.0)
+                # a server's 4200-4299 (a restart) closes every machine's socket at once: spread the
+                # fleet's returns; a pong timeout (code None) is this machine's alone
+                delay = self._backoff.spread(self.settings.reconnect_spread_s) if code is not None else 0.0
+                self.timeline.record('retry', reason=why, delay_s=round(delay, 3))
+                if delay > 0:
+                    self._sleep(delay)
             else:
                 self._unavailable(why)
                 reason = 'retry'

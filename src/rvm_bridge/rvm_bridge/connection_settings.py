@@ -44,6 +44,7 @@ class ConnectionSettings:
     reconnect_min_s: float = 1.0        # first backoff delay (jittered)
     reconnect_max_s: float = 30.0       # backoff cap
     healthy_after_s: float = 10.0       # connected this long before the backoff starts again from the min
+    reconnect_spread_s: float = 2.0     # 'reconnect now' (4200-4299) waits a random 0..this: no fleet-wide wave
     auth_retry_s: float = 30.0          # first retry after 401/403 / missing token (slow, no tight loop)
     auth_retry_max_s: float = 600.0     # cap of that retry
     refused_retry_s: float = 300.0      # after a refusal (4000-4099): try again unchanged after this; 0 = never
@@ -63,8 +64,8 @@ class ConnectionSettings:
                      'connect_timeout_s', 'reconnect_min_s', 'auth_retry_s'):
             if getattr(self, name) <= 0:
                 raise ConfigError(f'{name} must be > 0')
-        if self.healthy_after_s < 0:
-            raise ConfigError('healthy_after_s must be >= 0')
+        if self.healthy_after_s < 0 or self.reconnect_spread_s < 0:
+            raise ConfigError('healthy_after_s and reconnect_spread_s must be >= 0')
         if self.reconnect_max_s < self.reconnect_min_s or self.auth_retry_max_s < self.auth_retry_s:
             raise ConfigError('retry caps must not be below the first delays')
 

@@ -9,7 +9,8 @@ threads, no clock of its own - so every timer is testable with a fake clock.
 Close codes and ``pusher:error`` codes map to a :class:`CloseAction`
 (:func:`classify_close`, :func:`classify_error`), per the Pusher protocol:
 4000-4099 refused (do not reconnect unchanged), 4100-4199 back off,
-4200-4299 reconnect now; a ``pusher:error`` after the handshake (Reverb's 4200
+4200-4299 reconnect now (after a random 0..``reconnect_spread_s``, see
+``connection``); a ``pusher:error`` after the handshake (Reverb's 4200
 "invalid message", 4301 "rate limit") is reported, not reconnected.
 """
 from __future__ import annotations

@@ -13,9 +13,11 @@ import threading
 import time
 
 import pytest
+
 from rvm_bridge.channel_auth import AuthRejected, ChannelAuth
 from rvm_bridge.connection import ConnectionSettings, ConnectionState, PusherConnection
 from rvm_bridge.transport_ws import TransportClosed, TransportUnavailable
+from rvm_common.backoff import Backoff
 
 S = ConnectionState
 
@@ -156,7 +158,7 @@ def test_confirm_fails_without_pong(make):
 
 def test_close_4200_reconnects_at_once_and_reauthorizes_with_the_new_socket_id(make):
     signed = []
-    conn, server, states = make(['1.1', '2.2'], reconnect_min_s=5.0, reconnect_max_s=10.0,
+    conn, server, states = make(['1.1', '2.2'], reconnect_min_s=5.0, reconnect_max_s=10.0, reconnect_spread_s=0.0,
                                 auth=lambda sid, ch: signed.append((sid, ch)) or ChannelAuth('key:sig'))
     conn.subscribe('private-rvm.1')
     assert wait_until(lambda: signed == [('1.1', 'private-rvm.1')])
@@ -165,6 +167,23 @@ def test_close_4200_reconnects_at_once_and_reauthorizes_with_the_new_socket_id(m
     assert wait_until(lambda: signed == [('1.1', 'private-rvm.1'), ('2.2', 'private-rvm.1')])
     assert S.UNAVAILABLE not in states and S.FAILED not in states
     assert conn.stats()['reconnects'] == 1 and conn.stats()['last_close_code'] == 4200
+
+
+def test_close_4200_waits_a_random_spread_so_a_fleet_does_not_return_in_one_wave(make):
+    clock = FakeClock()
+    conn, server, states = make(['1.1', '2.2'], reconnect_min_s=5.0, reconnect_max_s=10.0,
+                                reconnect_spread_s=4.0, clock=clock)
+    assert wait_until(lambda: conn.socket_id == '1.1')
+    server.push(TransportClosed(4200, 'Server restarting'))
+    assert wait_until(lambda: any(e.get('kind') == 'retry' for e in conn.timeline.entries()))
+    delay = [e for e in conn.timeline.entries() if e.get('kind') == 'retry'][-1]['delay_s']
+    assert 0.0 <= delay <= 4.0                                  # within the spread, not the 5 s backoff
+    assert len(server.attempts) == 1                            # clock not moved: still waiting
+    clock.advance(4.0)
+    assert wait_until(lambda: conn.socket_id == '2.2')
+    assert S.UNAVAILABLE not in states and S.FAILED not in states
+    rng_delays = {round(Backoff(1.0, 2.0).spread(4.0), 6) for _ in range(20)}
+    assert len(rng_delays) > 10 and all(0.0 <= d <= 4.0 for d in rng_delays)   # spread, not one value
 
 
 def test_close_4100_backs_off(make):

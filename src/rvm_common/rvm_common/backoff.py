@@ -57,6 +57,10 @@ class Backoff:
         self.attempts += 1
         return ceiling * (1.0 - self.jitter * self._rng.random())
 
+    def spread(self, window: float) -> float:
+        """A uniform random delay in ``[0, window]`` (same random source as the backoff)."""
+        return window * self._rng.random()
+
     def healthy(self, now: float) -> bool:
         """True when the last success (no failure since) has lasted ``healthy_after_s`` by ``now``."""
         return self._up_since is not None and now - self._up_since >= self.healthy_after_s
