@@ -39,6 +39,12 @@ REBROADCAST = {'client-detection-completed': 'detection-completed',
 PUBLIC_CHANNEL = 'detection-results'
 
 
+
+class _Server(ThreadingHTTPServer):
+    """A listen backlog for a fleet's parallel webhook and auth calls (Python's default is 5)."""
+
+    request_queue_size = 1024
+
 class StoredAckReceiver:
     """SQLite-backed stand-in for MyRVM's storing listener, ack broadcaster and API (see module doc)."""
 
@@ -56,7 +62,7 @@ class StoredAckReceiver:
         self._db = sqlite3.connect(db_path, check_same_thread=False)
         self._db.execute('CREATE TABLE IF NOT EXISTS events (event_id TEXT PRIMARY KEY, rvm_id TEXT, '
                          'outbox_id TEXT, seq INTEGER, type TEXT, payload TEXT)')
-        self._server = ThreadingHTTPServer(('127.0.0.1', 0), self._handler())
+        self._server = _Server(('127.0.0.1', 0), self._handler())
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self.api_base = f'http://127.0.0.1:{self.port}'

@@ -22,11 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--key', required=True)
     parser.add_argument('--token', required=True)
     args = parser.parse_args(argv)
-    # a web server's listen backlog (nginx: 511), not socketserver's 5: with 5, a fleet's (or the
-    # dashboard's) burst of auth requests and webhooks overflows it and the kernel drops SYNs
-    # (retried after 1, 3, 7 s ...), which would be measured as server latency
-    from http.server import ThreadingHTTPServer
-    ThreadingHTTPServer.request_queue_size = 1024
+    # the receiver listens with a web server's backlog (stored_ack_receiver._Server), not socketserver's 5
     from support.stored_ack_receiver import StoredAckReceiver
     secret = os.environ.get('RVM_FLEET_SECRET', '')
     receiver = StoredAckReceiver(token=args.token, app_id=args.app_id, key=args.key, secret=secret,
