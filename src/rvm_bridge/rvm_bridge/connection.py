@@ -1,21 +1,19 @@
 """PusherConnection: a self-healing Pusher protocol v7 client (Laravel Reverb, Soketi, Pusher).
 
-One reader thread owns the socket: it connects, feeds received text to the
-sans-I/O :class:`~rvm_bridge.pusher_protocol.PusherSession`, runs its timers
-(activity ping, pong timeout, handshake timeout) and reconnects by close-code
-class with capped, jittered backoff (from the minimum again only once a connection
-has lasted ``healthy_after_s``: a server that accepts and drops at once is not
-hammered).  A second thread signs private/presence subscriptions at the auth
-endpoint (HTTP, with timeouts), so auth never blocks ping handling.  After every
-reconnect each channel is subscribed again and re-authorized with the NEW socket
-id.  Callers on other threads may
-``subscribe``, ``send_client_event`` and ``confirm`` (a ping/pong round trip:
-the server has read everything written before it).
+One reader thread owns the socket: it connects, feeds received text to the sans-I/O
+:class:`~rvm_bridge.pusher_protocol.PusherSession`, runs its timers (activity ping, pong timeout,
+handshake timeout) and reconnects by close-code class with capped, jittered backoff (from the
+minimum again only once a connection has lasted ``healthy_after_s``: a server that accepts and
+drops at once is not hammered).  A second thread signs private/presence subscriptions at the auth
+endpoint (HTTP, with timeouts), so auth never blocks ping handling.  After every reconnect each
+channel is subscribed again and re-authorized with the NEW socket id.  Callers on other threads
+may ``subscribe``, ``send_client_event`` and ``confirm`` (a ping/pong round trip: the server has
+read everything written before it).
 
-Callbacks: ``on_event(channel, event, data)`` for application events (``data``
-decoded when it is a JSON string) and ``on_state_change(previous, current, reason)``
-with :class:`~rvm_bridge.connection_state.ConnectionState` values.  Both run on
-the reader thread and must not block.
+Callbacks: ``on_event(channel, event, data)`` for application events (``data`` decoded when it is
+a JSON string) and ``on_state_change(previous, current, reason)`` with
+:class:`~rvm_bridge.connection_state.ConnectionState` values.  Both run on the reader thread and
+must not block.
 """
 from __future__ import annotations
 
@@ -259,12 +257,9 @@ class PusherConnection:
                 self._backoff.reset()
                 self._backoff.attempts = 1     # a second immediate failure backs off
                 reason = f'reconnect now: {why}'
-                # a server's 4200-4299 (a restart) closes every machine's socket at once: spread the
-                # fleet's returns; a pong timeout (code None) is this machine's alone
                 delay = self._backoff.spread(self.settings.reconnect_spread_s) if code is not None else 0.0
                 self.timeline.record('retry', reason=why, delay_s=round(delay, 3))
-                if delay > 0:
-                    self._sleep(delay)
+                self._sleep(delay)             # a server restart's 4200: spread, no fleet-wide wave
             else:
                 self._unavailable(why)
                 reason = 'retry'
