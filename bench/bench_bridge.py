@@ -3,7 +3,8 @@
 Measured in one run, on the same server:
 
 1. Throughput: N verdicts through ``BridgeCore.publish`` (durable, SQLite outbox,
-   HTTP transport: accepted for fan-out; the stored-ack path is measured by bench/fault_matrix.py) until pusher-js has received all of them, against a bare
+   HTTP transport: accepted for fan-out; the stored-ack path is measured by bench/fault_matrix.py)
+   until pusher-js has received all of them, against a bare
    ``pusher`` SDK ``trigger`` loop sending the same payloads.  Ratio target >= 0.9x.
 2. Latency publish -> pusher-js receive (p50/p99, paced at ``--rate`` events/s),
    bridge and bare SDK.  Target p99 <= 20 ms on loopback.
@@ -12,6 +13,7 @@ Measured in one run, on the same server:
 
     python bench/bench_bridge.py [--events 2000] [--rate 50] [--minutes 1] [--quick]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,17 +41,25 @@ EVENT = events.EVENT_DETECTION_COMPLETED
 
 def _payload(i: int, tag: str) -> dict:
     poly = [[300.0 + k, 200.0 + (k % 7)] for k in range(32)]
-    return events.make_event(EVENT, {
-        'item_id': f'{tag}-{i}', 'session_id': 'bench', 'category': 'pet_bottle', 'class_name': 'pet_bottle',
-        'confidence': 0.9, 'accepted': True, 'reason': None, 'bbox': {'x1': 1, 'y1': 2, 'x2': 3, 'y2': 4},
-        'mask': {'polygon': poly, 'area_px': 1000, 'area_fraction': 0.01}, 'frame': {'width': 640, 'height': 480},
-        'model': 'bench', 'bench_tag': tag, 'bench_i': i, 'bench_t': time.time()}, rvm_id='bench')
+    return events.make_event(
+        EVENT,
+        {
+            'item_id': f'{tag}-{i}', 'session_id': 'bench', 'category': 'pet_bottle',
+            'class_name': 'pet_bottle', 'confidence': 0.9, 'accepted': True, 'reason': None,
+            'bbox': {'x1': 1, 'y1': 2, 'x2': 3, 'y2': 4},
+            'mask': {'polygon': poly, 'area_px': 1000, 'area_fraction': 0.01},
+            'frame': {'width': 640, 'height': 480}, 'model': 'bench', 'bench_tag': tag,
+            'bench_i': i, 'bench_t': time.time()},
+        rvm_id='bench')
 
 
 def _wait_tag(listener: PusherListener, tag: str, count: int, timeout: float) -> list[dict]:
-    return listener.wait_count(lambda r: r.get('kind') == 'event' and r.get('event') == EVENT
-                               and isinstance(r.get('data'), dict) and r['data'].get('bench_tag') == tag,
-                               count, timeout)
+    return listener.wait_count(
+        lambda r: r.get('kind') == 'event'
+        and r.get('event') == EVENT
+        and isinstance(r.get('data'), dict)
+        and r['data'].get('bench_tag') == tag,
+        count, timeout)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -69,8 +79,12 @@ def throughput(core: BridgeCore, sdk, listener: PusherListener, n: int) -> tuple
     sdk_rate = n / (time.perf_counter() - t0)
     t0 = time.perf_counter()
     for start in range(0, n, 10):
-        sdk.trigger_batch([{'channel': CHANNEL, 'name': EVENT, 'data': events.dumps(_payload(i, 'sdk-batch'))}
-                           for i in range(start, min(n, start + 10))])
+        sdk.trigger_batch(
+            [
+                {'channel': CHANNEL, 'name': EVENT, 'data': events.dumps(_payload(i, 'sdk-batch'))}
+                for i in range(start, min(n, start + 10))
+            ]
+        )
     _wait_tag(listener, 'sdk-batch', n, 120)
     batch_rate = n / (time.perf_counter() - t0)
     t0 = time.perf_counter()
@@ -95,10 +109,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--events', type=int, default=2000, help='events per throughput run')
     parser.add_argument('--latency-events', type=int, default=500, help='events per latency run')
-    parser.add_argument('--rate', type=float, default=50.0, help='paced rate (events/s) for latency and load')
-    parser.add_argument('--minutes', type=float, default=1.0, help='steady-load duration for the RSS figure')
-    parser.add_argument('--quick', action='store_true',
-                        help='100/20 events and 3 s of load: checks the benchmark runs (test suite)')
+    parser.add_argument(
+        '--rate', type=float, default=50.0, help='paced rate (events/s) for latency and load')
+    parser.add_argument(
+        '--minutes', type=float, default=1.0, help='steady-load duration for the RSS figure')
+    parser.add_argument(
+        '--quick', action='store_true',
+        help='100/20 events and 3 s of load: checks the benchmark runs (test suite)')
     args = parser.parse_args()
     if args.quick:
         args.events, args.latency_events, args.minutes = 100, 20, 0.05
@@ -111,10 +128,11 @@ def main() -> None:
     core = None
     try:
         listener.wait_subscribed(CHANNEL)
-        config = BridgeConfig(host=server.host, port=server.port, tls=False, app_key=server.key,
-                              app_id=server.app_id, app_secret_env='RVM_BENCH_APP_SECRET', rvm_id='bench',
-                              outbox_path=str(tmp / 'outbox.sqlite3'), timezone_sync_on_start=False,
-                              status_period_s=0.0, channel_map_file=str(_outbound_only(tmp)))
+        config = BridgeConfig(
+            host=server.host, port=server.port, tls=False, app_key=server.key,
+            app_id=server.app_id, app_secret_env='RVM_BENCH_APP_SECRET', rvm_id='bench',
+            outbox_path=str(tmp / 'outbox.sqlite3'), timezone_sync_on_start=False,
+            status_period_s=0.0, channel_map_file=str(_outbound_only(tmp)))
         core = BridgeCore(config)
         core.start()
         sdk = server.pusher_client()
@@ -125,21 +143,29 @@ def main() -> None:
         # warm-up (connections, SQLite pages, JIT of nothing)
         throughput(core, sdk, listener, 50)
         sdk_rate, batch_rate, bridge_rate = throughput(core, sdk, listener, args.events)
-        print(f'throughput  bare SDK trigger loop : {sdk_rate:8.0f} events/s  ({args.events} events)')
+        print(
+            f'throughput  bare SDK trigger loop : {sdk_rate:8.0f} events/s  ({args.events} events)'
+        )
         print(f'throughput  bare SDK trigger_batch: {batch_rate:8.0f} events/s  (10 per request)')
         print(f'throughput  bridge (durable, HTTP): {bridge_rate:8.0f} events/s  '
               f'ratio {bridge_rate / sdk_rate:.2f}x vs trigger loop (target >= 0.9x), '
               f'{bridge_rate / batch_rate:.2f}x vs trigger_batch', flush=True)
 
         n = args.latency_events
-        paced(lambda i: sdk.trigger(CHANNEL, EVENT, events.dumps(_payload(i, 'sdk-lat'))), n, args.rate)
+        paced(
+            lambda i: sdk.trigger(CHANNEL, EVENT, events.dumps(_payload(i, 'sdk-lat'))), n,
+            args.rate)
         sdk_lat = _latencies(_wait_tag(listener, 'sdk-lat', n, 60))
-        paced(lambda i: core.publish(events.TOPIC_VERDICT, _payload(i, 'bridge-lat')), n, args.rate)
+        paced(
+            lambda i: core.publish(events.TOPIC_VERDICT, _payload(i, 'bridge-lat')), n, args.rate)
         bridge_lat = _latencies(_wait_tag(listener, 'bridge-lat', n, 60))
         for name, lat in (('bare SDK', sdk_lat), ('bridge  ', bridge_lat)):
-            print(f'latency     {name} publish->pusher-js: p50 {_pct(lat, .5):6.1f} ms  p99 {_pct(lat, .99):6.1f} ms'
-                  f'  max {max(lat):6.1f} ms  (n={len(lat)}, {args.rate:.0f}/s; target p99 <= 20 ms)',
-                  flush=True)
+            print(
+                f'latency     {name} publish->pusher-js: p50 {_pct(lat, .5):6.1f} ms  p99'
+                f' {_pct(lat, .99):6.1f} ms  max {max(lat):6.1f} ms  (n={len(lat)},'
+                f' {args.rate:.0f}/s; target p99 <= 20 ms)',
+                flush=True,
+            )
 
         with listener._cond:
             listener.records.clear()
@@ -151,7 +177,8 @@ def main() -> None:
         def send(i: int) -> None:
             core.publish(events.TOPIC_VERDICT, _payload(i, 'load'))
             if i % int(max(1, args.rate * 10)) == 0:
-                # the pusher-js records pile up in this process too: drop them so RSS is the bridge's
+                # the pusher-js records pile up in this process too: drop them so RSS is the
+                # bridge's
                 with listener._cond:
                     listener.records.clear()
                 samples.append((time.monotonic() - t0, proc.memory_info().rss / 1e6))
@@ -163,8 +190,11 @@ def main() -> None:
               f'(delta {rss_end - rss_before_load:+.1f} MB), all delivered: {delivered}')
         print('rss samples (s, MB): ' + ', '.join(f'{t:.0f}:{m:.1f}' for t, m in samples))
         status = core.status()
-        print('bridge status: ' + json.dumps({k: status[k] for k in ('sent', 'outbox_depth', 'latency_ms',
-                                                                      'dead_lettered')}))
+        print(
+            'bridge status: '
+            + json.dumps(
+                {k: status[k] for k in ('sent', 'outbox_depth', 'latency_ms', 'dead_lettered')})
+        )
         if len(sdk_lat) > 1:
             print(f'(stdev of latencies: sdk {statistics.pstdev(sdk_lat):.1f} ms, '
                   f'bridge {statistics.pstdev(bridge_lat):.1f} ms)')
@@ -177,7 +207,8 @@ def main() -> None:
 
 def _outbound_only(tmp: Path) -> Path:
     import yaml
-    from rvm_bridge.channel_map import FANOUT_MAP      # every route on the HTTP events API, no socket
+    # every route on the HTTP events API, no socket
+    from rvm_bridge.channel_map import FANOUT_MAP
     data = yaml.safe_load(FANOUT_MAP.read_text())
     data['inbound'] = []
     path = tmp / 'map.yaml'

@@ -54,7 +54,8 @@ def bench_conversions(quick: bool = False) -> None:
     store = humble_typestore()
     rosbags = rosbags_factory()
     rclpy_like = MessageFactory(resolve=store.types.__getitem__, byte_array=rclpy_byte_array)
-    image_cls, header_cls = store.types['sensor_msgs/msg/Image'], store.types['std_msgs/msg/Header']
+    image_cls, header_cls = (
+        store.types['sensor_msgs/msg/Image'], store.types['std_msgs/msg/Header'])
     time_cls = store.types['builtin_interfaces/msg/Time']
 
     def hand_built(img: np.ndarray, data: object) -> object:

@@ -11,6 +11,7 @@ Prints figures and ratios measured in the same run; never asserts.
 
 Targets (issue 6): core / bare predict <= 1.05x, SAM2 3 boxes / 1 box <= 1.2x.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,20 +69,24 @@ def ms(values: list[float]) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--model', default='', help="YOLO seg weights ('' = bundled, else random yolo11n-seg)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument(
+        '--model', default='', help="YOLO seg weights ('' = bundled, else random yolo11n-seg)")
     ap.add_argument('--device', default='cpu', help='cpu | cuda | cuda:N | auto')
     ap.add_argument('--imgsz', type=int, default=320)
     ap.add_argument('--frames', type=int, default=30)
     ap.add_argument('--width', type=int, default=640)
     ap.add_argument('--height', type=int, default=480)
-    ap.add_argument('--sam2-weights', default='', help="SAM2 checkpoint ('' = SAM2-tiny random weights)")
+    ap.add_argument(
+        '--sam2-weights', default='', help="SAM2 checkpoint ('' = SAM2-tiny random weights)")
     ap.add_argument('--sam2-imgsz', type=int, default=1024)
     ap.add_argument('--sam2-runs', type=int, default=3)
     ap.add_argument('--threads', type=int, default=0, help='torch threads (0 = all cores)')
     ap.add_argument('--skip-sam2', action='store_true', help='only the YOLO / core figures')
-    ap.add_argument('--quick', action='store_true',
-                    help='3 frames and one SAM2 run at imgsz 512: checks the benchmark runs (test suite)')
+    ap.add_argument(
+        '--quick', action='store_true',
+        help='3 frames and one SAM2 run at imgsz 512: checks the benchmark runs (test suite)')
     args = ap.parse_args(argv)
     if args.quick:
         args.frames, args.sam2_runs, args.sam2_imgsz = 3, 1, min(args.sam2_imgsz, 512)
@@ -106,16 +111,24 @@ def main(argv=None) -> int:
           f'cpu_count {os.cpu_count()}  device {args.device}')
     if torch.cuda.is_available():
         print(f'# GPU: {torch.cuda.get_device_name(0)}')
-    print(f'# model {model_path}  imgsz {args.imgsz}  frames {args.frames} x {args.width}x{args.height}')
+    print(
+        f'# model {model_path}  imgsz {args.imgsz}  frames {args.frames} x'
+        f' {args.width}x{args.height}'
+    )
 
     conf = 0.25 if args.model or BUNDLED_MODEL.exists() else 1e-6
-    seg = YoloSegmenter(weights=model_path, device=args.device, imgsz=args.imgsz, conf=conf, max_det=10,
-                        cpu_threads=threads)
+    seg = YoloSegmenter(
+        weights=model_path, device=args.device, imgsz=args.imgsz, conf=conf, max_det=10,
+        cpu_threads=threads)
     t0 = time.perf_counter()
     seg.load(warmup=True)
-    print(f'load + warm-up: {(time.perf_counter() - t0) * 1000:.0f} ms  ({seg.device}, half={seg.half})')
-    cfg = dataclasses.replace(DetectorConfig(), model_path=model_path, device=args.device, imgsz=args.imgsz,
-                              conf=conf, refine='off')
+    print(
+        f'load + warm-up: {(time.perf_counter() - t0) * 1000:.0f} ms  ({seg.device},'
+        f' half={seg.half})'
+    )
+    cfg = dataclasses.replace(
+        DetectorConfig(), model_path=model_path, device=args.device, imgsz=args.imgsz, conf=conf,
+        refine='off')
     core = DetectorCore(cfg, segmenter=seg)
     core.load()
     frames = frames_for_bench(args.frames, args.width, args.height)
@@ -154,7 +167,10 @@ def main(argv=None) -> int:
         annotate(f, res.detections, res.item_state)
         label_mask(res.height, res.width, res.detections)
         annot.append((time.perf_counter() - t) * 1000)
-    print(f'\n## YOLO stages (DetectorCore, refine=off), detections/frame median {statistics.median(n_dets)}')
+    print(
+        '\n## YOLO stages (DetectorCore, refine=off), detections/frame median'
+        f' {statistics.median(n_dets)}'
+    )
     print(f'preprocess          {ms(stages["preprocess"])}')
     print(f'YOLO inference      {ms(stages["inference"])}')
     print(f'postprocess (+poly) {ms(stages["postprocess"])}')
@@ -186,7 +202,10 @@ def main(argv=None) -> int:
              (w * 0.65, h * 0.4, w * 0.95, h * 0.95)]
 
     def dets(n):
-        return [Detection(class_id=0, class_name='pet_bottle', confidence=0.9, bbox=b) for b in boxes[:n]]
+        return [
+            Detection(class_id=0, class_name='pet_bottle', confidence=0.9, bbox=b)
+            for b in boxes[:n]
+        ]
 
     refiner.refine(f, dets(1))  # warm-up
     timing = {1: [], 3: []}
@@ -215,9 +234,11 @@ def main(argv=None) -> int:
     print(f'  image encoder     {ms(encode[1] + encode[3])}')
     print(f'  decoder 1 box     {ms(decode[1])}')
     print(f'  decoder 3 boxes   {ms(decode[3])}')
-    print(f'ratio 3 / 1 boxes   {statistics.median(timing[3]) / statistics.median(timing[1]):.3f}x   '
-          f'(target <= 1.2x; decoder alone '
-          f'{statistics.median(decode[3]) / statistics.median(decode[1]):.2f}x)')
+    print(
+        f'ratio 3 / 1 boxes   {statistics.median(timing[3]) / statistics.median(timing[1]):.3f}x  '
+        ' (target <= 1.2x; decoder alone'
+        f' {statistics.median(decode[3]) / statistics.median(decode[1]):.2f}x)'
+    )
     print(f'\npeak RSS            {peak_rss_mb():.0f} MB')
     if seg.device.startswith('cuda'):
         print(f'peak CUDA memory    {torch.cuda.max_memory_allocated() / 2**20:.0f} MB')

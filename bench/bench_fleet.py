@@ -15,6 +15,7 @@ writes every run's figures as JSON.
 
 Check that the host is otherwise idle (``uptime``) first: the figures are this host's.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,12 +36,14 @@ def run_sim(machines: int, minutes: float, *, restart_at: float | None = None, r
     """One ``rvm-fleet-sim`` run in a child process; its JSON figures (plus ``exit``)."""
     with tempfile.TemporaryDirectory(prefix='bench-fleet-') as tmp:
         out = Path(tmp) / 'fleet.json'
-        cmd = [sys.executable, '-m', 'rvm_fleet.fleet_cli', '--machines', str(machines), '--minutes', str(minutes),
-               '--rate', str(rate), '--json', str(out), '--quiet'] + (extra or [])
+        cmd = [
+            sys.executable, '-m', 'rvm_fleet.fleet_cli', '--machines', str(machines), '--minutes',
+            str(minutes), '--rate', str(rate), '--json', str(out), '--quiet'] + (extra or [])
         if restart_at is not None:
             cmd += ['--restart-at', str(restart_at)]
         env = {**os.environ, 'RVM_ROOT': str(ROOT)}
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(
+            cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
         if not out.is_file():
             raise RuntimeError(f'rvm-fleet-sim --machines {machines} failed ({proc.returncode}):\n'
                                f'{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}')
@@ -52,7 +55,9 @@ def run_sim(machines: int, minutes: float, *, restart_at: float | None = None, r
 
 #: The two latency bars: what a MyRVM dashboard sees (stored by the listener, then re-broadcast),
 #: and the WebSocket path alone (the edge's client event relayed node A -> Redis -> node B).
-BARS = {'dashboard': lambda fig: fig['latency_ms']['p99'], 'relay': lambda fig: fig['relay_latency_ms']['p99']}
+BARS = {
+    'dashboard': lambda fig: fig['latency_ms']['p99'],
+    'relay': lambda fig: fig['relay_latency_ms']['p99']}
 
 
 def passes(fig: dict[str, Any], p99_ms: float, bar: str = 'dashboard') -> bool:
@@ -67,17 +72,22 @@ def row(fig: dict[str, Any], label: str) -> str:
     restart = fig.get('restart') or {}
     recovery = restart.get('recovered_s')
     span = (restart.get('reconnect_spread_s') or {}).get('span_s')
-    return (f"| {label} | {fig['machines_connected']}/{fig['machines']} | {fig['events_per_s']:.0f} | "
-            f"{lat['p50']} / {lat['p95']} / {lat['p99']} | {relay['p99']} | {fig['lost']} | {fig['duplicated']} | "
-            f"{fig['reconnects']} | {'-' if recovery is None else recovery} | {'-' if span is None else span} | "
-            f"{fig['rss_per_machine_mib']} | {fig['edge_cpu_percent']} | "
-            f"{cpu.get('node-0', 0)} / {cpu.get('node-1', 0)} / {cpu.get('redis', 0)} | "
-            f"{cpu.get('laravel-standin', 0)} |")
+    return (
+        f"| {label} | {fig['machines_connected']}/{fig['machines']} | {fig['events_per_s']:.0f} |"
+        f" {lat['p50']} / {lat['p95']} / {lat['p99']} | {relay['p99']} | {fig['lost']} |"
+        f" {fig['duplicated']} | {fig['reconnects']} | {'-' if recovery is None else recovery} |"
+        f" {'-' if span is None else span} | {fig['rss_per_machine_mib']} |"
+        f" {fig['edge_cpu_percent']} | {cpu.get('node-0', 0)} / {cpu.get('node-1', 0)} /"
+        f" {cpu.get('redis', 0)} | {cpu.get('laravel-standin', 0)} |"
+    )
 
 
-HEADER = ('| run | connected | events/s | latency p50 / p95 / p99 ms | relay p99 ms | lost | dup | reconnects | '
-          'recovery s | reconnect span s | RSS MiB/machine | edge CPU % | node A / B / redis CPU % | '
-          'Laravel stand-in CPU % |\n|' + '---|' * 14)
+HEADER = (
+    '| run | connected | events/s | latency p50 / p95 / p99 ms | relay p99 ms | lost | dup |'
+    ' reconnects | recovery s | reconnect span s | RSS MiB/machine | edge CPU % | node A / B /'
+    ' redis CPU % | Laravel stand-in CPU % |\n|'
+    + '---|' * 14
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,30 +96,37 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument('--start', type=int, default=100)
     p.add_argument('--step', type=int, default=100)
     p.add_argument('--max', type=int, default=1000)
-    p.add_argument('--min', type=int, default=10, help='smallest size tried when the start size fails a bar')
+    p.add_argument(
+        '--min', type=int, default=10, help='smallest size tried when the start size fails a bar')
     p.add_argument('--minutes', type=float, default=1.5)
     p.add_argument('--rate', type=float, default=20.0, help='verdicts per machine per minute')
     p.add_argument('--p99-ms', type=float, default=100.0)
     p.add_argument('--restart-minutes', type=float, default=1.5)
     p.add_argument('--restart-at', type=float, default=45.0)
-    p.add_argument('--out', default='',
-                   help='JSON figures (default var/bench/fleet.json; fleet-quick.json with --quick)')
+    p.add_argument(
+        '--out', default='',
+        help='JSON figures (default var/bench/fleet.json; fleet-quick.json with --quick)')
     args = p.parse_args(argv)
-    args.out = args.out or str(ROOT / 'var' / 'bench' / ('fleet-quick.json' if args.quick else 'fleet.json'))
+    args.out = args.out or str(
+        ROOT / 'var' / 'bench' / ('fleet-quick.json' if args.quick else 'fleet.json'))
     if args.quick:
         args.start, args.step, args.max, args.min, args.minutes = 4, 4, 4, 4, 0.25
-        args.restart_minutes, args.restart_at, args.p99_ms = 0.4, 6.0, 10_000.0   # the bar is not the point here
+        # the bar is not the point here
+        args.restart_minutes, args.restart_at, args.p99_ms = 0.4, 6.0, 10_000.0
     runs: list[dict[str, Any]] = []
     lines = [HEADER]
     tried: dict[int, dict[str, Any]] = {}
 
     def measure(size: int) -> dict[str, Any]:
-        print(f'[{time.strftime("%H:%M:%S")}] {size} machines, {args.minutes} min ...', file=sys.stderr, flush=True)
+        print(
+            f'[{time.strftime("%H:%M:%S")}] {size} machines, {args.minutes} min ...',
+            file=sys.stderr, flush=True)
         fig = run_sim(size, args.minutes, rate=args.rate)
         tried[size] = fig
         runs.append({'kind': 'size', **{k: v for k, v in fig.items() if k != 'table'}})
         failing = [bar for bar in BARS if not passes(fig, args.p99_ms, bar)]
-        lines.append(row(fig, f'{size} machines' + (f' (fails: {", ".join(failing)})' if failing else '')))
+        lines.append(
+            row(fig, f'{size} machines' + (f' (fails: {", ".join(failing)})' if failing else '')))
         print(lines[-1], file=sys.stderr, flush=True)
         return fig
 
@@ -119,17 +136,23 @@ def main(argv: list[str] | None = None) -> int:
         if not any(passes(fig, args.p99_ms, bar) for bar in BARS):
             break
         size += args.step
-    for bar in BARS:                              # a bar failing at the start: halve down to a passing size
+    for bar in BARS:
+        # a bar failing at the start: halve down to a passing size
         size = args.start // 2
         while size >= args.min and not any(passes(f, args.p99_ms, bar) for f in tried.values()):
             measure(size) if size not in tried else None
             size //= 2
-    best = {bar: max((n for n, f in tried.items() if passes(f, args.p99_ms, bar)), default=None) for bar in BARS}
+    best = {
+        bar: max((n for n, f in tried.items() if passes(f, args.p99_ms, bar)), default=None)
+        for bar in BARS
+    }
     restart_ok = True
     largest = max((n for n in best.values() if n is not None), default=None)
     if largest is not None:
-        print(f'[{time.strftime("%H:%M:%S")}] {largest} machines with node A restarted at {args.restart_at} s ...',
-              file=sys.stderr, flush=True)
+        print(
+            f'[{time.strftime("%H:%M:%S")}] {largest} machines with node A restarted at'
+            f' {args.restart_at} s ...',
+            file=sys.stderr, flush=True)
         fig = run_sim(largest, args.restart_minutes, restart_at=args.restart_at, rate=args.rate)
         runs.append({'kind': 'restart', **{k: v for k, v in fig.items() if k != 'table'}})
         lines.append(row(fig, f'{largest} machines, node A killed at {args.restart_at:.0f} s'))
@@ -137,11 +160,20 @@ def main(argv: list[str] | None = None) -> int:
         restart_ok = (fig['lost'] == 0 and restart.get('reconnected') == largest
                       and restart.get('recovered_s') is not None)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({'largest_passing': best, 'p99_bar_ms': args.p99_ms,
-                                          'minutes': args.minutes, 'rate': args.rate, 'runs': runs}, indent=2))
+    Path(args.out).write_text(
+        json.dumps(
+            {
+                'largest_passing': best, 'p99_bar_ms': args.p99_ms, 'minutes': args.minutes,
+                'rate': args.rate, 'runs': runs},
+            indent=2,
+        )
+    )
     print('\n'.join(lines))
     for bar, n in best.items():
-        print(f'largest fleet with {bar} p99 <= {args.p99_ms:.0f} ms and 0 lost: {n if n is not None else "none"}')
+        print(
+            f'largest fleet with {bar} p99 <= {args.p99_ms:.0f} ms and 0 lost:'
+            f' {n if n is not None else "none"}'
+        )
     print(f'(figures in {args.out})')
     return 0 if largest is not None and restart_ok else 1
 

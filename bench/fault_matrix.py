@@ -2,12 +2,14 @@
 
 Each row publishes verdicts while a fault is on, removes the fault ("recovery") and waits until the
 outbox is empty.  Columns: items published, stored (by the receiver, i.e. MyRVM), duplicates by
-event_id (re-sends the server absorbed), lost (neither stored, nor still queued, nor dead-lettered),
-falsely confirmed (left the outbox without being stored), time from recovery to the last ack.
+event_id (re-sends the server absorbed), lost (neither stored, nor still queued, nor
+dead-lettered), falsely confirmed (left the outbox without being stored), time from recovery to the
+last ack.
 
     python bench/fault_matrix.py            # full durations (30 s server outage, 60 s network cut)
     python bench/fault_matrix.py --quick    # seconds instead (what tests/bridge/test_fault_matrix.py runs)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +34,9 @@ from rvm_common import events  # noqa: E402
 from support.tcp_proxy import TcpProxy  # noqa: E402
 
 CHILD = ROOT / 'tests' / 'bridge' / 'bridge_child.py'
-FAST = dict(ack_timeout_s=2.0, retry_min_s=0.05, retry_max_s=0.5, auth_retry_s=0.5, auth_retry_max_s=1.0,
-            refused_retry_s=0.5)
+FAST = dict(
+    ack_timeout_s=2.0, retry_min_s=0.05, retry_max_s=0.5, auth_retry_s=0.5, auth_retry_max_s=1.0,
+    refused_retry_s=0.5)
 
 
 @dataclass
@@ -99,18 +102,22 @@ def _drain(core: BridgeCore, timeout: float) -> float | None:
     return round(time.monotonic() - t0, 2) if core.flush(timeout) else None
 
 
-def _row(name: str, ctx: Ctx, ids: list[str], queued: set[str], recovery: float | None, note: str = '') -> Row:
+def _row(
+    name: str, ctx: Ctx, ids: list[str], queued: set[str], recovery: float | None, note: str = ''
+) -> Row:
     stored = ctx.receiver.stored_ids() & set(ids)
     gone = set(ids) - queued                      # left the outbox
-    return Row(name, len(ids), len(stored), ctx.receiver.duplicates(), len(set(ids) - stored - queued),
-               len(gone - stored), recovery, note)
+    return Row(
+        name, len(ids), len(stored), ctx.receiver.duplicates(), len(set(ids) - stored - queued),
+        len(gone - stored), recovery, note)
 
 
 def _queued(core: BridgeCore) -> set[str]:
     return {e.event_id for e in core.outbox.peek(100_000)}
 
 
-# -- scenarios ---------------------------------------------------------------------------------------
+# -- scenarios
+# ---------------------------------------------------------------------------------------
 def server_killed(ctx: Ctx) -> Row:
     core = ctx.core()
     ids = _publish(core, 0, 5)
@@ -143,7 +150,8 @@ def wrong_key_then_fixed(ctx: Ctx) -> Row:
     core.stop()
     ctx.cores.remove(core)
     core = ctx.core()                             # fixed configuration, same outbox
-    return _row('wrong app key, then fixed', ctx, ids, *_settle(core, 60), f'while wrong: {before} stored')
+    return _row(
+        'wrong app key, then fixed', ctx, ids, *_settle(core, 60), f'while wrong: {before} stored')
 
 
 def wrong_secret_then_fixed(ctx: Ctx) -> Row:
@@ -163,7 +171,8 @@ def wrong_app_id_http_then_fixed(ctx: Ctx) -> Row:
     """Durable verdicts on the HTTP events API with a wrong app id: 404 pauses, rows kept; then fixed."""
     from bridge.bridge_support import outbound_only_map
     from support.peers import PusherListener
-    listener = PusherListener(ctx.soketi.host, ctx.soketi.port, ctx.soketi.key, ['detection-results'])
+    listener = PusherListener(
+        ctx.soketi.host, ctx.soketi.port, ctx.soketi.key, ['detection-results'])
     try:
         listener.wait_subscribed('detection-results')
         cmap = outbound_only_map(ctx.tmp)
@@ -175,8 +184,10 @@ def wrong_app_id_http_then_fixed(ctx: Ctx) -> Row:
         ctx.cores.remove(core)
         core = ctx.core(channel_map_file=cmap)            # fixed configuration, same outbox
         queued, recovery = _settle(core, 60)
-        try:                                              # what the server accepted reaches the subscriber
-            listener.wait_count(lambda r: r.get('event') == 'detection-completed', len(ids) - len(queued), 10)
+        try:
+            # what the server accepted reaches the subscriber
+            listener.wait_count(
+                lambda r: r.get('event') == 'detection-completed', len(ids) - len(queued), 10)
         except TimeoutError:
             pass                                          # counted below as not received
         got = listener.events('detection-results', 'detection-completed')
@@ -184,22 +195,27 @@ def wrong_app_id_http_then_fixed(ctx: Ctx) -> Row:
     finally:
         listener.close()
     accepted = set(seen) & set(ids)
-    return Row('http: wrong app id (404), then fixed', len(ids), len(accepted), len(seen) - len(set(seen)),
-               len(set(ids) - accepted - queued), len((set(ids) - queued) - accepted), recovery,
-               f'paused={paused}; "stored" = received by a subscriber (HTTP: fan-out only)')
+    return Row(
+        'http: wrong app id (404), then fixed', len(ids), len(accepted),
+        len(seen) - len(set(seen)), len(set(ids) - accepted - queued),
+        len((set(ids) - queued) - accepted), recovery,
+        f'paused={paused}; "stored" = received by a subscriber (HTTP: fan-out only)')
 
 
 def wrong_token_api_then_fixed(ctx: Ctx) -> Row:
     cmap = ctx.tmp / 'api_map.yaml'
-    cmap.write_text('outbound:\n  - {topic: items/verdict, channel: detection-results, event: detection-completed,'
-                    ' delivery: durable, transport: api}\n')
+    cmap.write_text(
+        'outbound:\n  - {topic: items/verdict, channel: detection-results, event:'
+        ' detection-completed, delivery: durable, transport: api}\n'
+    )
     os.environ['RVM_BRIDGE_TOKEN'] = 'wrong-token'
     core = ctx.core(channel_map_file=str(cmap))
     ids = _publish(core, 0, 10)
     time.sleep(1.5 if ctx.quick else 10.0)
     paused = bool(core.status()['paused'])
     os.environ['RVM_BRIDGE_TOKEN'] = TOKEN        # the token is read per request
-    return _row('api: wrong token (401), then fixed', ctx, ids, *_settle(core, 60), f'paused={paused}')
+    return _row(
+        'api: wrong token (401), then fixed', ctx, ids, *_settle(core, 60), f'paused={paused}')
 
 
 def auth_endpoint(status: int | None) -> Callable[[Ctx], Row]:
@@ -222,18 +238,22 @@ def padded_around_limit(ctx: Ctx) -> Row:
     core = ctx.core()
     base = len(json.dumps(verdict(0)))
     ids = _publish(core, 0, 3, detail='d' * (9_500 - base))      # just under the 10,000-byte frame
-    ids += _publish(core, 3, 3, detail='d' * (10_600 - base))    # over: truncated under the limit, never dropped
+    # over: truncated under the limit, never dropped
+    ids += _publish(core, 3, 3, detail='d' * (10_600 - base))
     queued, recovery = _settle(core, 30)
     truncated = sum(1 for p in ctx.receiver.stored() if p.get('truncated'))
-    return _row('verdicts padded just under/over the limit', ctx, ids, queued, recovery, f'{truncated} truncated')
+    return _row(
+        'verdicts padded just under/over the limit', ctx, ids, queued, recovery,
+        f'{truncated} truncated')
 
 
 def edge_sigkilled(ctx: Ctx) -> Row:
     config = ctx.config(client_events_per_s=20.0)
     env = dict(os.environ)
     n = 40 if ctx.quick else 400
-    child = subprocess.Popen([sys.executable, str(CHILD), json.dumps(dataclasses.asdict(config)), str(n)],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    child = subprocess.Popen(
+        [sys.executable, str(CHILD), json.dumps(dataclasses.asdict(config)), str(n)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
     json.loads(child.stdout.readline())
     deadline = time.monotonic() + 30
     while len(ctx.receiver.stored_ids()) < n // 4 and time.monotonic() < deadline:
@@ -241,8 +261,9 @@ def edge_sigkilled(ctx: Ctx) -> Row:
     child.send_signal(signal.SIGKILL)
     child.wait(5)
     t0 = time.monotonic()
-    child = subprocess.Popen([sys.executable, str(CHILD), json.dumps(dataclasses.asdict(config)), '0'],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    child = subprocess.Popen(
+        [sys.executable, str(CHILD), json.dumps(dataclasses.asdict(config)), '0'],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
     try:
         json.loads(child.stdout.readline())
         flushed = json.loads(child.stdout.readline())['flushed']
@@ -306,23 +327,35 @@ def run_one(name: str, quick: bool = True) -> Row:
 
 def table(rows: list[Row]) -> str:
     """A Markdown table of the rows."""
-    out = ['| fault | items | stored | duplicates | lost | falsely confirmed | recovery → last ack (s) | note |',
-           '|---|---|---|---|---|---|---|---|']
+    out = [
+        (
+            '| fault | items | stored | duplicates | lost | falsely confirmed | recovery → last'
+            ' ack (s) | note |'
+        ),
+        '|---|---|---|---|---|---|---|---|',
+    ]
     for r in rows:
-        out.append(f'| {r.name} | {r.items} | {r.stored} | {r.duplicates} | {r.lost} | {r.falsely_confirmed} '
-                   f'| {r.recovery_to_last_ack_s if r.recovery_to_last_ack_s is not None else "not within limit"} '
-                   f'| {r.note} |')
+        out.append(
+            f'| {r.name} | {r.items} | {r.stored} | {r.duplicates} | {r.lost} |'
+            f' {r.falsely_confirmed} |'
+            f' {r.recovery_to_last_ack_s if r.recovery_to_last_ack_s is not None else "not within limit"}'
+            f' | {r.note} |'
+        )
     return '\n'.join(out)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--quick', action='store_true', help='seconds instead of the full fault durations')
-    parser.add_argument('--only', nargs='*', help='scenario names', choices=[s[0] for s in SCENARIOS])
+    parser.add_argument(
+        '--quick', action='store_true', help='seconds instead of the full fault durations')
+    parser.add_argument(
+        '--only', nargs='*', help='scenario names', choices=[s[0] for s in SCENARIOS])
     args = parser.parse_args()
     import logging
     logging.basicConfig(level=logging.ERROR)
-    rows = [run_one(name, args.quick) for name, _, _ in SCENARIOS if not args.only or name in args.only]
+    rows = [
+        run_one(name, args.quick) for name, _, _ in SCENARIOS if not args.only or name in args.only
+    ]
     print(table(rows))
 
 

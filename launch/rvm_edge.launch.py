@@ -43,7 +43,8 @@ def _nodes(context):
     params_file = os.path.abspath(arg['params_file'] or DEFAULT_PARAMS)
     if not os.path.isfile(params_file):
         raise RuntimeError(f'params_file {params_file} does not exist')
-    check_params_file(params_file)   # unknown section/key, wrong type: the error names file, section, key
+    check_params_file(
+        params_file)  # unknown section/key, wrong type: the error names file, section, key
     overrides = node_overrides(arg)
     respawn = arg['respawn'] == 'true'
     actions = []
@@ -52,11 +53,13 @@ def _nodes(context):
             continue
         typed = {param: ParameterValue(TextSubstitution(text=text), value_type=value_type)
                  for param, (text, value_type) in overrides[name].items()}
-        actions.append(Node(
-            package=package, executable=executable, name=name, namespace=arg['namespace'],
-            parameters=[params_file, typed] if typed else [params_file], output='screen', emulate_tty=True,
-            respawn=respawn, respawn_delay=float(arg['respawn_delay']),
-            arguments=['--ros-args', '--log-level', arg['log_level']]))
+        actions.append(
+            Node(
+                package=package, executable=executable, name=name, namespace=arg['namespace'],
+                parameters=[params_file, typed] if typed else [params_file], output='screen',
+                emulate_tty=True, respawn=respawn, respawn_delay=float(arg['respawn_delay']),
+                arguments=['--ros-args', '--log-level', arg['log_level']])
+        )
     return actions
 
 

@@ -1,4 +1,5 @@
 """docs/architecture.md's concern -> module table: one module per row, each module once, every module listed."""
+
 from __future__ import annotations
 
 import re
@@ -11,7 +12,11 @@ DOC = ROOT / 'docs' / 'architecture.md'
 def table_rows() -> list[tuple[str, str]]:
     text = DOC.read_text(encoding='utf-8')
     section = text.split('## Where each concern lives', 1)[1].split('\n## ', 1)[0]
-    rows = [line for line in section.splitlines() if line.startswith('| ') and not line.startswith('| concern')]
+    rows = [
+        line
+        for line in section.splitlines()
+        if line.startswith('| ') and not line.startswith('| concern')
+    ]
     out = []
     for row in rows:
         cells = [c.strip() for c in row.strip('|').split(' | ')]
@@ -25,7 +30,8 @@ def package_modules() -> set[str]:
     for path in (ROOT / 'src').glob('rvm_*/rvm_*/**/*.py'):
         if path.name == '__init__.py' or '.egg-info' in str(path):
             continue
-        found.add(Path(*path.relative_to(ROOT / 'src').parts[1:]).as_posix())    # rvm_pkg/module.py
+        # rvm_pkg/module.py
+        found.add(Path(*path.relative_to(ROOT / 'src').parts[1:]).as_posix())
     return found
 
 
@@ -33,7 +39,9 @@ def test_one_module_per_row_and_each_module_in_one_row():
     modules = []
     for concern, cell in table_rows():
         named = re.findall(r'`([^`]+\.py)`', cell)
-        assert len(named) == 1 and cell == f'`{named[0]}`', f'{concern!r}: one module per row, got {cell}'
+        assert (
+            len(named) == 1 and cell == f'`{named[0]}`'
+        ), f'{concern!r}: one module per row, got {cell}'
         modules.append(named[0])
     twice = sorted({m for m in modules if modules.count(m) > 1})
     assert twice == [], f'modules in more than one row: {twice}'

@@ -1,12 +1,15 @@
 """Every shell command printed in README.md and docs/*.md runs as written, as far as it can here.
 
 Commands are taken from the fenced ``bash``/``sh`` blocks.  Our own commands are checked for real:
-``rvm-edge run`` and ``scripts/demo`` lines are parsed by the runner's own parser and their configs built
-(and the bridge constructed, with placeholder secrets, when they name a server); other ``rvm-*``
-console scripts must print ``--help`` and know every flag the docs use; each benchmark runs in its
+``rvm-edge run`` and ``scripts/demo`` lines are parsed by the runner's own parser and their configs
+built (and the bridge constructed, with placeholder secrets, when they name a server); other
+``rvm-*`` console scripts must print ``--help`` and know every flag the docs use; each benchmark
+runs in its
 ``--quick`` mode.  Commands that need infrastructure this machine does not have (ROS 2, apt, a Laravel
-app) are listed in EXTERNAL and only recognised; an unknown command fails, so a new one gets a check.
+app) are listed in EXTERNAL and only recognised; an unknown command fails, so a new one gets a
+check.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,12 +22,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = [ROOT / 'README.md', *sorted((ROOT / 'docs').glob('*.md')), ROOT / 'dashboard' / 'README.md']
-EXTERNAL = {'sudo', 'apt', 'apt-get', 'pip', 'cd', 'colcon', 'rosdep', 'ros2', 'source', 'export', 'yolo',
-            'composer', 'php', 'laravel', 'npm', 'git', 'curl', 'mkdir', 'cp', 'ssh'}
+DOCS = [
+    ROOT / 'README.md', *sorted((ROOT / 'docs').glob('*.md')), ROOT / 'dashboard' / 'README.md']
+EXTERNAL = {
+    'sudo', 'apt', 'apt-get', 'pip', 'cd', 'colcon', 'rosdep', 'ros2', 'source', 'export', 'yolo',
+    'composer', 'php', 'laravel', 'npm', 'git', 'curl', 'mkdir', 'cp', 'ssh'}
 SKIPPED_HERE = {'scripts/test'}          # the suite itself
 PLACEHOLDER_SOURCES = ('path/to/', 'bags/', 'runs/')
-DEMO_ARGS = ['run', '--source', 'sample', '--no-realtime', '--no-loop']   # what scripts/demo passes
+# what scripts/demo passes
+DEMO_ARGS = ['run', '--source', 'sample', '--no-realtime', '--no-loop']
 ENV_LINE = re.compile(r'^[A-Z_][A-Z0-9_]*=\S*$')
 
 
@@ -41,7 +47,8 @@ def doc_commands() -> list[tuple[str, str]]:
                 command = re.sub(r'\s+#.*$', '', line).strip().rstrip('&').strip()
                 if command and not command.startswith('#') and not ENV_LINE.match(command):
                     for part in command.split('&&'):
-                        out.append((f'{path.relative_to(ROOT)}: {part.strip()[:60]}', part.strip()))
+                        out.append(
+                            (f'{path.relative_to(ROOT)}: {part.strip()[:60]}', part.strip()))
     return out
 
 
@@ -64,8 +71,13 @@ def _runner_check(argv: list[str], tmp_path: Path, monkeypatch) -> None:
     try:
         configs = build_configs(args)
     except ConfigError as exc:
-        if args.source and args.source.startswith(PLACEHOLDER_SOURCES) and 'does not exist' in str(exc):
-            return                                        # a placeholder path for the reader's own file
+        if (
+            args.source
+            and args.source.startswith(PLACEHOLDER_SOURCES)
+            and 'does not exist' in str(exc)
+        ):
+            # a placeholder path for the reader's own file
+            return
         raise
     if configs.bridge.host:
         from rvm_bridge.bridge_core import BridgeCore
@@ -84,7 +96,8 @@ def test_documented_command_runs_as_written(where, command, tmp_path, monkeypatc
     tokens = shlex.split(command)
     while tokens and ENV_LINE.match(tokens[0]):
         tokens.pop(0)
-    if tokens[:2] == ['ros2', 'run'] and len(tokens) > 3:   # an installed console script: check it too
+    if tokens[:2] == ['ros2', 'run'] and len(tokens) > 3:
+        # an installed console script: check it too
         tokens = tokens[3:]
     name = tokens[0]
     if name in EXTERNAL:
@@ -112,14 +125,16 @@ BENCHES = sorted(p.name for p in (ROOT / 'bench').glob('bench_*.py'))
 @pytest.mark.parametrize('script', BENCHES)
 def test_bench_quick(script, tmp_path):
     """Each benchmark's --quick mode runs to its end (so benchmarks cannot rot)."""
-    result = subprocess.run([sys.executable, str(ROOT / 'bench' / script), '--quick'], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=420)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / 'bench' / script), '--quick'], cwd=tmp_path,
+        capture_output=True, text=True, timeout=420)
     assert result.returncode == 0, (result.stdout[-3000:] + result.stderr[-3000:])
     assert result.stdout.strip(), 'a benchmark prints its figures'
 
 
-RUNNER_PREFIXES = ('rvm-edge: ', 'time sync: ', 'rvm state: ', 'item ', 'progress: ', 'session ', 'done: ',
-                   'dashboard: ', '...')
+RUNNER_PREFIXES = (
+    'rvm-edge: ', 'time sync: ', 'rvm state: ', 'item ', 'progress: ', 'session ', 'done: ',
+    'dashboard: ', '...')
 
 
 def test_readme_demo_output_is_runner_output():

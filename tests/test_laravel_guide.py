@@ -29,8 +29,6 @@ DURABLE = ('detection-completed', 'session-completed')
 ACK_EVENT = 'events-stored'
 
 
-
-
 def source(relative: str) -> str:
     return (PHP_DIR / relative).read_text()
 
@@ -61,7 +59,8 @@ def map_channels() -> set[str]:
 
 def map_events() -> set[str]:
     data = channel_map()
-    return {r['event'] for r in data['outbound']} | {e for s in data['inbound'] for e in s['events']}
+    return {r['event'] for r in data['outbound']} | {
+        e for s in data['inbound'] for e in s['events']}
 
 
 def durable_client_event_channels() -> set[str]:
@@ -116,7 +115,8 @@ def test_there_are_php_files():
 
 @pytest.mark.parametrize('path', PHP_FILES, ids=[rel(p) for p in PHP_FILES])
 def test_php_file_lints(path):
-    out = subprocess.run([php_binary(), '-l', str(path)], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [php_binary(), '-l', str(path)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, f'php -l {rel(path)}:\n{out.stdout}{out.stderr}'
     assert path.read_text().startswith('<?php\n'), f'{rel(path)} must start with <?php'
 
@@ -130,22 +130,30 @@ def test_every_php_block_of_the_guide_is_a_file_with_its_path_stated():
             continue
         assert lang == 'php', f'a PHP block at offset {offset} is not marked ```php'
         matches = [name for name, body in files.items() if body == content]
-        assert matches, f'the PHP block at offset {offset} ({content[:60]!r}...) is no file of docs/laravel/'
+        assert (
+            matches
+        ), f'the PHP block at offset {offset} ({content[:60]!r}...) is no file of docs/laravel/'
         name = matches[0]
-        assert name in text[max(0, offset - 700):offset], f'the block of {name} does not name its target path'
+        assert (
+            name in text[max(0, offset - 700):offset]
+        ), f'the block of {name} does not name its target path'
         seen.append(name)
     assert sorted(seen) == sorted(files), (
-        f'each docs/laravel file exactly once in the guide; missing {sorted(set(files) - set(seen))}, '
-        f'twice {sorted({n for n in seen if seen.count(n) > 1})}')
+        'each docs/laravel file exactly once in the guide; missing'
+        f' {sorted(set(files) - set(seen))}, twice'
+        f' {sorted({n for n in seen if seen.count(n) > 1})}'
+    )
 
 
 def test_no_php_block_is_an_excerpt():
     for lang, content, offset in guide_blocks():
         if lang == 'php':
-            assert content.startswith('<?php\n'), f'PHP block at offset {offset} is an excerpt, not a file'
+            assert content.startswith(
+                '<?php\n'), f'PHP block at offset {offset} is an excerpt, not a file'
 
 
-# ---- the shared contract: event names, channels, payload fields ----------------------------------
+# ---- the shared contract: event names, channels, payload fields
+# ----------------------------------
 
 def laravel_events() -> set[tuple[str, str]]:
     """(event name, channel) pairs Laravel broadcasts, channels in the channel map's form."""
@@ -153,12 +161,18 @@ def laravel_events() -> set[tuple[str, str]]:
     for path in sorted((PHP_DIR / 'app' / 'Events').glob('*.php')):
         name = rel(path)
         body = method_body(name, 'broadcastOn')
-        channels = [f'private-{laravel_channel(c)}' for c in re.findall(r'new PrivateChannel\("([^"]+)"\)', body)]
+        channels = [
+            f'private-{laravel_channel(c)}'
+            for c in re.findall(r'new PrivateChannel\("([^"]+)"\)', body)
+        ]
         channels += re.findall(r"new Channel\('([^']+)'\)", body)
         assert channels, f'{name}: no channel found in broadcastOn()'
         literal = re.search(r"return '([^']+)';", method_body(name, 'broadcastAs'))
-        names = [literal.group(1)] if literal else quoted(const_array('app/Services/EdgeEventStore.php',
-                                                                      'DURABLE_TYPES'))
+        names = (
+            [literal.group(1)]
+            if literal
+            else quoted(const_array('app/Services/EdgeEventStore.php', 'DURABLE_TYPES'))
+        )
         pairs |= {(event, channel) for event in names for channel in channels}
     return pairs
 
@@ -166,10 +180,14 @@ def laravel_events() -> set[tuple[str, str]]:
 def test_durable_types_are_the_durable_routes_of_the_channel_map():
     types = quoted(const_array('app/Services/EdgeEventStore.php', 'DURABLE_TYPES'))
     assert sorted(types) == sorted(DURABLE)
-    durable_routes = {r['event'] for r in channel_map()['outbound'] if r.get('delivery') == 'durable'}
-    assert set(types) == durable_routes, f'channel map durable routes {durable_routes} != PHP {types}'
-    pairs = re.findall(r"'(client-[a-z-]+)' => '([a-z-]+)'",
-                       const_array('app/Listeners/StoreEdgeClientEvents.php', 'DURABLE_CLIENT_EVENTS'))
+    durable_routes = {
+        r['event'] for r in channel_map()['outbound'] if r.get('delivery') == 'durable'}
+    assert (
+        set(types) == durable_routes
+    ), f'channel map durable routes {durable_routes} != PHP {types}'
+    pairs = re.findall(
+        r"'(client-[a-z-]+)' => '([a-z-]+)'",
+        const_array('app/Listeners/StoreEdgeClientEvents.php', 'DURABLE_CLIENT_EVENTS'))
     assert sorted(pairs) == sorted((f'client-{t}', t) for t in DURABLE)
 
 
@@ -177,7 +195,8 @@ def test_every_event_laravel_uses_has_a_schema_and_is_in_the_channel_map():
     events = {event for event, _ in laravel_events()}
     assert {ACK_EVENT, 'manual-sync', 'command', *DURABLE} <= set(events)
     for event in events:
-        schema(event)                                                     # the file exists and parses
+        # the file exists and parses
+        schema(event)
         if event == ACK_EVENT:
             continue
         assert event in map_events(), f'event {event} is not in {CHANNEL_MAP.name}'
@@ -186,7 +205,9 @@ def test_every_event_laravel_uses_has_a_schema_and_is_in_the_channel_map():
 def test_the_acknowledgement_goes_where_durable_client_events_come_from():
     ack_channels = {channel for event, channel in laravel_events() if event == ACK_EVENT}
     assert ack_channels and ack_channels <= durable_client_event_channels(), (
-        f'events-stored on {ack_channels}, durable client-event routes on {durable_client_event_channels()}')
+        f'events-stored on {ack_channels}, durable client-event routes on'
+        f' {durable_client_event_channels()}'
+    )
     assert set(schema(ACK_EVENT)['properties']) >= {'type', 'version', 'rvm_id', 'event_ids'}
 
 
@@ -196,15 +217,23 @@ def test_every_channel_laravel_uses_is_in_the_channel_map():
         used.add(f'private-{laravel_channel(match)}')
     assert 'private-rvm.{rvm_id}' in used and 'detection-results' in used
     missing = used - map_channels()
-    assert not missing, f'channels {missing} are not in {CHANNEL_MAP.name} ({sorted(map_channels())})'
+    assert (
+        not missing
+    ), f'channels {missing} are not in {CHANNEL_MAP.name} ({sorted(map_channels())})'
 
 
 def test_payload_fields_laravel_reads_are_in_the_schemas():
     store = source('app/Services/EdgeEventStore.php')
     read = set(re.findall(r"\$p\['([a-z_]+)'\]", store))
-    allowed = properties('envelope') | properties('detection-completed') | properties('session-completed')
+    allowed = (
+        properties('envelope')
+        | properties('detection-completed')
+        | properties('session-completed')
+    )
     assert {'event_id', 'rvm_id', 'type', 'outbox_id', 'seq', 'timestamp', 'capture_time'} <= read
-    assert read <= allowed, f'EdgeEventStore reads fields no schema defines: {sorted(read - allowed)}'
+    assert (
+        read <= allowed
+    ), f'EdgeEventStore reads fields no schema defines: {sorted(read - allowed)}'
 
 
 @pytest.mark.parametrize('event_file, schema_name', [
@@ -214,10 +243,13 @@ def test_payload_fields_laravel_reads_are_in_the_schemas():
 ])
 def test_payload_fields_laravel_sends_are_in_the_schemas(event_file, schema_name):
     body = method_body(event_file, 'broadcastWith')
-    sent = set(re.findall(r"'([a-z_]+)' =>", body)) | set(re.findall(r"\$payload\['([a-z_]+)'\]", body))
+    sent = set(re.findall(r"'([a-z_]+)' =>", body)) | set(
+        re.findall(r"\$payload\['([a-z_]+)'\]", body))
     assert sent, f'{event_file}: no payload keys found'
     assert sent <= properties(schema_name), (
-        f'{event_file} sends {sorted(sent - properties(schema_name))}, not in {SCHEMAS.name}/{schema_name}.json')
+        f'{event_file} sends {sorted(sent - properties(schema_name))}, not in'
+        f' {SCHEMAS.name}/{schema_name}.json'
+    )
     assert set(schema(schema_name).get('required', [])) <= sent
 
 
@@ -235,11 +267,14 @@ def test_the_guide_channel_table_uses_only_known_channels_events_and_schemas():
     for row in rows:
         cells = [c.strip() for c in row.strip('|').split('|')]
         channel = cells[0].strip('`')
-        assert channel in map_channels(), f'guide table: channel {channel} is not in the channel map'
+        assert (
+            channel in map_channels()), f'guide table: channel {channel} is not in the channel map'
         for wire in re.findall(r'`([^`]+)`', cells[1]):
             event = wire.removeprefix('client-')
             schema(event)
-            assert event in map_events() or event == ACK_EVENT, f'guide table: {wire} not in the channel map'
+            assert (
+                event in map_events() or event == ACK_EVENT
+            ), f'guide table: {wire} not in the channel map'
         for link in re.findall(r'\(\.\./src/rvm_common/rvm_common/schemas/([a-z-]+)\.json\)', row):
             schema(link)
 
@@ -247,11 +282,14 @@ def test_the_guide_channel_table_uses_only_known_channels_events_and_schemas():
 def test_the_guide_envelope_table_names_only_envelope_fields():
     section = GUIDE.read_text().split('## 2. Payloads', 1)[1].split('\n**Size.**', 1)[0]
     fields = re.findall(r'^\| `([a-z_]+)` \|', section, re.M)
-    assert {'type', 'version', 'event_id', 'rvm_id', 'timestamp', 'outbox_id', 'seq'} <= set(fields)
-    assert set(fields) <= properties('envelope'), f'not in envelope.json: {set(fields) - properties("envelope")}'
+    assert {'type', 'version', 'event_id', 'rvm_id', 'timestamp', 'outbox_id', 'seq'} <= set(
+        fields)
+    assert set(fields) <= properties(
+        'envelope'), f'not in envelope.json: {set(fields) - properties("envelope")}'
 
 
-# ---- machine ids: the schema, the PHP and Laravel's channel matching agree -----------------------
+# ---- machine ids: the schema, the PHP and Laravel's channel matching agree
+# -----------------------
 
 RVM_ID = r'[A-Za-z0-9_-]{1,64}'
 
@@ -266,7 +304,9 @@ def laravel_matches(pattern: str, channel: str) -> dict[str, str] | None:
 
 def schema_valid_ids() -> list[str]:
     allowed = string.ascii_letters + string.digits + '_-'
-    return ['rvm-001', 'a', 'x' * 64, allowed, allowed[:64], 'RVM_7-b', *schema('envelope')['$defs']['rvm_id']['examples']]
+    return [
+        'rvm-001', 'a', 'x' * 64, allowed, allowed[:64], 'RVM_7-b',
+        *schema('envelope')['$defs']['rvm_id']['examples']]
 
 
 def test_schema_php_and_routes_use_one_rvm_id_pattern():

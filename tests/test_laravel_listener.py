@@ -1,7 +1,8 @@
 """The guide's own PHP (docs/laravel) run by php-cli against small fakes (tests/support/laravel_fakes.php):
-the Reverb listener, the storing job and store, the channel callback, the api transport endpoint and the
-manual-sync / command endpoints behave as docs/laravel.md says.
+the Reverb listener, the storing job and store, the channel callback, the api transport endpoint
+and the manual-sync / command endpoints behave as docs/laravel.md says.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,16 +16,19 @@ ROOT = Path(__file__).resolve().parents[1]
 PHP_DIR = ROOT / 'docs' / 'laravel'
 ACK_EVENT = 'events-stored'
 FAKES = ROOT / 'tests' / 'support' / 'laravel_fakes.php'
-VERDICT = {'type': 'detection-completed', 'version': 1, 'event_id': '0b8f6f0e-3c9a-4d7e-9a54-6d3f1f2b9c11',
-           'rvm_id': 'rvm-001', 'timestamp': '2026-11-26T10:54:23.180Z', 'outbox_id':
-           '7d1f0c2e-5a4b-4c3d-9e8f-0a1b2c3d4e5f', 'seq': 1, 'item_id': 'item-1', 'session_id': 's-1',
-           'category': 'pet', 'class_name': 'pet_bottle', 'confidence': 0.91, 'accepted': True, 'reason': None,
-           'capture_time': '2026-11-26T10:54:23.120Z', 'timings_ms': {}}
-SESSION = {'type': 'session-completed', 'version': 1, 'event_id': '5d0c1c3e-8f1e-4b7a-a0f3-2b8f0d7c6e21',
-           'rvm_id': 'rvm-001', 'timestamp': '2026-11-26T10:55:12.500Z', 'outbox_id':
-           '7d1f0c2e-5a4b-4c3d-9e8f-0a1b2c3d4e5f', 'seq': 2, 'session_id': 's-1', 'started_at':
-           '2026-11-26T10:54:00.000Z', 'ended_at': '2026-11-26T10:55:12.500Z', 'reason': 'idle_timeout',
-           'counts': {}, 'accepted': 0, 'rejected': 0, 'total': 0}
+VERDICT = {
+    'type': 'detection-completed', 'version': 1,
+    'event_id': '0b8f6f0e-3c9a-4d7e-9a54-6d3f1f2b9c11', 'rvm_id': 'rvm-001',
+    'timestamp': '2026-11-26T10:54:23.180Z', 'outbox_id': '7d1f0c2e-5a4b-4c3d-9e8f-0a1b2c3d4e5f',
+    'seq': 1, 'item_id': 'item-1', 'session_id': 's-1', 'category': 'pet',
+    'class_name': 'pet_bottle', 'confidence': 0.91, 'accepted': True, 'reason': None,
+    'capture_time': '2026-11-26T10:54:23.120Z', 'timings_ms': {}}
+SESSION = {
+    'type': 'session-completed', 'version': 1, 'event_id': '5d0c1c3e-8f1e-4b7a-a0f3-2b8f0d7c6e21',
+    'rvm_id': 'rvm-001', 'timestamp': '2026-11-26T10:55:12.500Z',
+    'outbox_id': '7d1f0c2e-5a4b-4c3d-9e8f-0a1b2c3d4e5f', 'seq': 2, 'session_id': 's-1',
+    'started_at': '2026-11-26T10:54:00.000Z', 'ended_at': '2026-11-26T10:55:12.500Z',
+    'reason': 'idle_timeout', 'counts': {}, 'accepted': 0, 'rejected': 0, 'total': 0}
 
 
 def compact(payload: dict) -> str:
@@ -34,9 +38,11 @@ def compact(payload: dict) -> str:
 def run_php(tmp_path, scenario: str) -> dict:
     """Run ``scenario`` (PHP statements) after the fakes; returns what the fakes recorded."""
     script = tmp_path / 'scenario.php'
-    script.write_text(f"<?php\nrequire {json.dumps(str(FAKES))};\n{scenario}\n"
-                      "echo json_encode(['log' => Fake::$log, 'tables' => Fake::$tables, 'cache' => Fake::$cache],"
-                      " JSON_UNESCAPED_SLASHES);\n")
+    script.write_text(
+        f"<?php\nrequire {json.dumps(str(FAKES))};\n{scenario}\necho json_encode(['log' =>"
+        " Fake::$log, 'tables' => Fake::$tables, 'cache' => Fake::$cache],"
+        " JSON_UNESCAPED_SLASHES);\n"
+    )
     out = subprocess.run([php_binary(), str(script)], capture_output=True, text=True, timeout=60,
                          env={'LARAVEL_DOCS': str(PHP_DIR), 'PATH': '/usr/bin:/bin'})
     assert out.returncode == 0 and out.stdout.startswith('{'), out.stdout + out.stderr
@@ -50,13 +56,19 @@ def php_string(text: str) -> str:
 def frame_scenario(frame: dict | str, *, socket: str = '1.1', recorded: str | None = 'rvm-001',
                    accept: str = 'members') -> str:
     message = frame if isinstance(frame, str) else compact(frame)
-    remember = f"App\\Support\\MachineSockets::remember('{socket}', '{recorded}');" if recorded else ''
-    return (f"{remember}\n(new App\\Listeners\\StoreEdgeClientEvents)->handle(new Laravel\\Reverb\\Events\\"
-            f"MessageReceived(new Laravel\\Reverb\\Contracts\\Connection('{socket}', new Laravel\\Reverb\\"
-            f"Application('{accept}')), {php_string(message)}));")
+    remember = (
+        f"App\\Support\\MachineSockets::remember('{socket}', '{recorded}');" if recorded else '')
+    return (
+        f"{remember}\n(new App\\Listeners\\StoreEdgeClientEvents)->handle(new"
+        " Laravel\\Reverb\\Events\\MessageReceived(new"
+        f" Laravel\\Reverb\\Contracts\\Connection('{socket}', new"
+        f" Laravel\\Reverb\\Application('{accept}')), {php_string(message)}));"
+    )
 
 
-def client_frame(event: dict, *, data_as_string: bool = False, channel: str = 'private-rvm.rvm-001') -> dict:
+def client_frame(
+    event: dict, *, data_as_string: bool = False, channel: str = 'private-rvm.rvm-001'
+) -> dict:
     return {'event': f"client-{event['type']}", 'channel': channel,
             'data': compact(event) if data_as_string else event}
 
@@ -70,14 +82,19 @@ def test_listener_queues_a_machines_durable_client_event_as_sent(tmp_path):
     assert got['log']['dispatch'][0]['payloads'] == [compact(VERDICT)]
 
 
-@pytest.mark.parametrize('frame', [
-    {'event': 'pusher:ping', 'data': {}},
-    {'event': 'client-manual-sync', 'channel': 'private-rvm.rvm-001', 'data': {'requested_by': 'x'}},
-    {'event': 'client-command', 'channel': 'private-rvm.rvm-001', 'data': {'command': 'end_session'}},
-    client_frame(VERDICT, channel='detection-results'),
-    client_frame(VERDICT, channel='private-rvm.rvm.001'),
-    'not json',
-])
+@pytest.mark.parametrize(
+    'frame',
+    [
+        {'event': 'pusher:ping', 'data': {}},
+        {
+            'event': 'client-manual-sync', 'channel': 'private-rvm.rvm-001',
+            'data': {'requested_by': 'x'}},
+        {
+            'event': 'client-command', 'channel': 'private-rvm.rvm-001',
+            'data': {'command': 'end_session'}},
+        client_frame(VERDICT, channel='detection-results'),
+        client_frame(VERDICT, channel='private-rvm.rvm.001'), 'not json'],
+)
 def test_listener_ignores_other_frames(tmp_path, frame):
     got = run_php(tmp_path, frame_scenario(frame))
     assert 'dispatch' not in got['log'] and 'disconnect' not in got['log']
@@ -98,14 +115,18 @@ def test_listener_refuses_a_socket_not_authorized_as_that_machine(tmp_path, reco
 
 def job_scenario(payloads: list[str], *, runs: int = 1, machine: str = 'rvm-001') -> str:
     items = ', '.join(php_string(p) for p in payloads)
-    return (f"Fake::$tables[App\\Models\\Machine::class]['{machine}'] = new App\\Models\\Machine("
-            f"['id' => 7, 'code' => '{machine}']);\n"
-            + f"(new App\\Jobs\\StoreEdgeEvents('rvm-001', [{items}]))->handle(new App\\Services\\EdgeEventStore);\n"
-            * runs)
+    return (
+        f"Fake::$tables[App\\Models\\Machine::class]['{machine}'] = new App\\Models\\Machine("
+        f"['id' => 7, 'code' => '{machine}']);\n"
+        + f"(new App\\Jobs\\StoreEdgeEvents('rvm-001', [{items}]))->handle(new"
+        " App\\Services\\EdgeEventStore);\n"
+        * runs
+    )
 
 
 def test_job_stores_once_by_event_id_acknowledges_and_relays(tmp_path):
-    wrong_machine = {**VERDICT, 'event_id': 'aaaaaaaa-0000-4000-8000-000000000001', 'rvm_id': 'rvm-002'}
+    wrong_machine = {
+        **VERDICT, 'event_id': 'aaaaaaaa-0000-4000-8000-000000000001', 'rvm_id': 'rvm-002'}
     payloads = [compact(VERDICT), compact(VERDICT), compact(wrong_machine), compact(SESSION),
                 compact({**SESSION, 'event_id': 'x'}), '[]']
     got = run_php(tmp_path, job_scenario(payloads, runs=2))
@@ -113,7 +134,8 @@ def test_job_stores_once_by_event_id_acknowledges_and_relays(tmp_path):
     acks = [b for b in broadcasts if b['as'] == ACK_EVENT]
     expected_ack = {'type': ACK_EVENT, 'version': 1, 'rvm_id': 'rvm-001',
                     'event_ids': [VERDICT['event_id'], VERDICT['event_id'], SESSION['event_id']]}
-    assert [json.loads(a['with']) for a in acks] == [expected_ack, expected_ack]   # re-run: acked again
+    # re-run: acked again
+    assert [json.loads(a['with']) for a in acks] == [expected_ack, expected_ack]
     assert {a['on'][0] for a in acks} == {'private-rvm.rvm-001'}
     relays = [b for b in broadcasts if b['as'] != ACK_EVENT]
     assert [(r['as'], r['on']) for r in relays] == [('detection-completed', ['detection-results']),
@@ -126,8 +148,9 @@ def test_job_stores_once_by_event_id_acknowledges_and_relays(tmp_path):
         7, VERDICT['outbox_id'], 1, '2026-11-26 10:54:23.180')
     assert row['payload'] == compact(VERDICT)
     [detection] = got['tables']['App\\Models\\Detection'].values()
-    assert (detection['accepted'], detection['category'], detection['confidence'], detection['captured_at']) == (
-        True, 'pet', 0.91, '2026-11-26 10:54:23.120')
+    assert (
+        detection['accepted'], detection['category'], detection['confidence'],
+        detection['captured_at']) == (True, 'pet', 0.91, '2026-11-26 10:54:23.120')
     warnings = ' | '.join(got['log']['warning'])
     assert 'rvm_id "rvm-002" is not this machine\'s code rvm-001' in warnings
     assert 'event_id missing or malformed' in warnings and 'not a JSON object' in warnings
@@ -140,10 +163,13 @@ def test_job_for_an_unknown_machine_stores_and_acknowledges_nothing(tmp_path):
 
 
 def channel_scenario(who: str, channel_id: str, abilities: list[str], gate: bool) -> str:
-    return (f"Fake::$request = ['socket_id' => '5.5'];\nFake::$allow = {json.dumps(gate)};\nrequire getenv('LARAVEL_DOCS').'/routes/channels.php';\n"
-            f"$who = new App\\Models\\{who}(['id' => 1, 'code' => 'rvm-001', 'email' => 'ops@x']);\n"
-            f"$who->tokenAbilities = {json.dumps(abilities)};\n"
-            f"Fake::record('result', (Fake::$channels['rvm.{{rvmId}}'])($who, '{channel_id}'));")
+    return (
+        f"Fake::$request = ['socket_id' => '5.5'];\nFake::$allow = {json.dumps(gate)};\nrequire"
+        f" getenv('LARAVEL_DOCS').'/routes/channels.php';\n$who = new App\\Models\\{who}(['id' =>"
+        " 1, 'code' => 'rvm-001', 'email' => 'ops@x']);\n$who->tokenAbilities ="
+        f" {json.dumps(abilities)};\nFake::record('result',"
+        f" (Fake::$channels['rvm.{{rvmId}}'])($who, '{channel_id}'));"
+    )
 
 
 @pytest.mark.parametrize('who, channel_id, abilities, gate, allowed', [
@@ -153,8 +179,9 @@ def channel_scenario(who: str, channel_id: str, abilities: list[str], gate: bool
     ('User', 'rvm-001', ['rvm:operate'], False, False),       # the operate-machine gate says no
     ('User', 'rvm-001', ['rvm:operate'], True, True),         # an operator
 ])
-def test_channel_callback_admits_a_machine_to_its_own_channel_only(tmp_path, who, channel_id, abilities, gate,
-                                                                    allowed):
+def test_channel_callback_admits_a_machine_to_its_own_channel_only(
+    tmp_path, who, channel_id, abilities, gate, allowed
+):
     got = run_php(tmp_path, channel_scenario(who, channel_id, abilities, gate))
     assert got['log']['result'] == [allowed]
     # only a machine's own, authorized socket is recorded for the listener (never an operator's)
@@ -166,16 +193,20 @@ def test_channel_callback_admits_a_machine_to_its_own_channel_only(tmp_path, who
 
 def controller_scenario(who: str, abilities: list[str], call: str, *, gate: bool = True) -> str:
     """``call`` uses $who (a Machine rvm-001 or a User ops@x); aborts and responses are recorded."""
-    return (f"Fake::$allow = {json.dumps(gate)};\n"
-            f"$who = new App\\Models\\{who}(['id' => 7, 'code' => 'rvm-001', 'email' => 'ops@x']);\n"
-            f"$who->tokenAbilities = {json.dumps(abilities)};\n"
-            f"try {{ $r = {call}; Fake::record('response', [$r->status, $r->data]); }}\n"
-            "catch (FakeAbort $e) { Fake::record('abort', [$e->getCode(), $e->getMessage()]); }")
+    return (
+        f"Fake::$allow = {json.dumps(gate)};\n"
+        f"$who = new App\\Models\\{who}(['id' => 7, 'code' => 'rvm-001', 'email' => 'ops@x']);\n"
+        f"$who->tokenAbilities = {json.dumps(abilities)};\n"
+        f"try {{ $r = {call}; Fake::record('response', [$r->status, $r->data]); }}\n"
+        "catch (FakeAbort $e) { Fake::record('abort', [$e->getCode(), $e->getMessage()]); }"
+    )
 
 
 def events_call(body: str) -> str:
-    return ("(new App\\Http\\Controllers\\EdgeEventsController)(new Illuminate\\Http\\Request($who, [], "
-            f"{php_string(body)}), new App\\Services\\EdgeEventStore)")
+    return (
+        "(new App\\Http\\Controllers\\EdgeEventsController)(new Illuminate\\Http\\Request($who,"
+        f" [], {php_string(body)}), new App\\Services\\EdgeEventStore)"
+    )
 
 
 def test_api_transport_answers_exactly_the_stored_event_ids(tmp_path):
@@ -187,7 +218,8 @@ def test_api_transport_answers_exactly_the_stored_event_ids(tmp_path):
     assert answer['stored'] == [VERDICT['event_id'], VERDICT['event_id'], SESSION['event_id']]
     assert [r['event_id'] for r in answer['rejected']] == [wrong['event_id']]
     # the HTTP answer is the acknowledgement: no events-stored; new events relayed once, {} intact
-    assert [b['as'] for b in got['log']['broadcast']] == ['detection-completed', 'session-completed']
+    assert [b['as'] for b in got['log']['broadcast']] == [
+        'detection-completed', 'session-completed']
     assert '"timings_ms":{}' in got['log']['broadcast'][0]['with']
 
 
@@ -206,22 +238,33 @@ def test_api_transport_refuses_with_a_clear_json_error(tmp_path, who, abilities,
 
 def control_call(method: str, data: dict, *args: str) -> str:
     extra = ''.join(f", '{a}'" for a in args)
-    return (f"(new App\\Http\\Controllers\\MachineControlController)->{method}(new Illuminate\\Http\\Request("
-            f"$who, json_decode({php_string(json.dumps(data))}, true)){extra})")
+    return (
+        f"(new App\\Http\\Controllers\\MachineControlController)->{method}(new"
+        f" Illuminate\\Http\\Request($who, json_decode({php_string(json.dumps(data))},"
+        f" true)){extra})"
+    )
 
 
 def test_manual_sync_from_a_machine_token_is_a_clear_403_not_a_500(tmp_path):
-    got = run_php(tmp_path, controller_scenario('Machine', ['rvm:rvm-001'], control_call('manualSync', {})))
-    assert got['log']['abort'] == [[403, 'A machine token cannot request syncs or commands; use an operator token.']]
+    got = run_php(
+        tmp_path, controller_scenario('Machine', ['rvm:rvm-001'], control_call('manualSync', {})))
+    assert got['log']['abort'] == [
+        [403, 'A machine token cannot request syncs or commands; use an operator token.']]
     assert 'broadcast' not in got['log']
 
 
-@pytest.mark.parametrize('data, channel', [
-    ({'timezone': 'Asia/Jakarta', 'request_id': 'r-1', 'requested_by': 'forged'}, 'timezone-updates'),
-    ({'rvm_id': 'rvm-001', 'request_id': 'r-1'}, 'private-rvm.rvm-001'),
-])
+@pytest.mark.parametrize(
+    'data, channel',
+    [
+        (
+            {'timezone': 'Asia/Jakarta', 'request_id': 'r-1', 'requested_by': 'forged'},
+            'timezone-updates'),
+        ({'rvm_id': 'rvm-001', 'request_id': 'r-1'}, 'private-rvm.rvm-001'),
+    ],
+)
 def test_manual_sync_from_an_operator(tmp_path, data, channel):
-    got = run_php(tmp_path, controller_scenario('User', ['rvm:operate'], control_call('manualSync', data)))
+    got = run_php(
+        tmp_path, controller_scenario('User', ['rvm:operate'], control_call('manualSync', data)))
     [[status, answer]] = got['log']['response']
     assert status == 202 and answer['request_id'] == 'r-1'
     [sent] = got['log']['broadcast']

@@ -11,8 +11,9 @@ from rvm_common.events import dumps, make_event
 
 from support.schemas import SchemaViolation, errors, event_names, schema, validate_event
 
-OUTBOUND = (events.EVENT_STATUS_UPDATED, events.EVENT_HEALTH_UPDATED, events.EVENT_DETECTION_COMPLETED,
-            events.EVENT_PROCESSING_UPDATED, events.EVENT_SESSION_COMPLETED, events.EVENT_TIMEZONE_SYNCED)
+OUTBOUND = (
+    events.EVENT_STATUS_UPDATED, events.EVENT_HEALTH_UPDATED, events.EVENT_DETECTION_COMPLETED,
+    events.EVENT_PROCESSING_UPDATED, events.EVENT_SESSION_COMPLETED, events.EVENT_TIMEZONE_SYNCED)
 INBOUND = (events.EVENT_MANUAL_SYNC, events.EVENT_COMMAND, 'events-stored')
 
 
@@ -28,31 +29,41 @@ def fields(event: str) -> dict:
             'confidence': 0.912, 'accepted': True, 'reason': None,
             'bbox': {'x1': 212.0, 'y1': 96.5, 'x2': 402.0, 'y2': 388.0},
             'mask': {'polygon': square(64), 'area_px': 51234.0, 'area_fraction': 0.1668},
-            'frame': {'width': 640, 'height': 480}, 'capture_time': events.utc_iso(1_790_000_000.25),
-            'timings_ms': {'preprocess': 2.1, 'inference': 31.4, 'refine': 0.0, 'postprocess': 3.2,
-                           'total': 36.7},
+            'frame': {'width': 640, 'height': 480},
+            'capture_time': events.utc_iso(1_790_000_000.25),
+            'timings_ms': {
+                'preprocess': 2.1, 'inference': 31.4, 'refine': 0.0, 'postprocess': 3.2,
+                'total': 36.7},
             'model': 'yolo11n-seg-rvm'},
-        events.EVENT_PROCESSING_UPDATED: {'item_id': 's1-1', 'session_id': 's1', 'status': 'processing',
-                                          'detail': None},
+        events.EVENT_PROCESSING_UPDATED: {
+            'item_id': 's1-1', 'session_id': 's1', 'status': 'processing', 'detail': None},
         events.EVENT_SESSION_COMPLETED: {
-            'session_id': 's1', 'started_at': events.utc_iso(1_790_000_000), 'ended_at': events.utc_iso(),
-            'reason': 'idle_timeout', 'counts': {'pet': 2, 'aluminium': 1}, 'accepted': 3, 'rejected': 1,
-            'total': 4},
+            'session_id': 's1', 'started_at': events.utc_iso(1_790_000_000),
+            'ended_at': events.utc_iso(), 'reason': 'idle_timeout',
+            'counts': {'pet': 2, 'aluminium': 1}, 'accepted': 3, 'rejected': 1, 'total': 4},
         events.EVENT_STATUS_UPDATED: {
             'state': 'maintenance', 'previous_state': 'online', 'reasons': ['maintenance command'],
-            'alerts': [{'id': 'maint', 'kind': 'maintenance', 'level': 'warn', 'message': 'door open',
-                        'since': events.utc_iso()}],
+            'alerts': [
+                {
+                    'id': 'maint', 'kind': 'maintenance', 'level': 'warn', 'message': 'door open',
+                    'since': events.utc_iso()}
+            ],
             'since': events.utc_iso()},
         events.EVENT_HEALTH_UPDATED: {
             'cpu': {'percent': 37.5, 'per_core': [41.0, 34.0], 'load_1m': 1.12},
-            'memory': {'percent': 48.2, 'used_mb': 3712.0, 'total_mb': 7620.0, 'swap_percent': 0.0},
+            'memory': {
+                'percent': 48.2, 'used_mb': 3712.0, 'total_mb': 7620.0, 'swap_percent': 0.0},
             'disk': [{'path': '/', 'percent': 61.3, 'free_gb': 22.4}],
-            'temperatures': {'cpu-thermal': 52.5}, 'gpu': None,
-            'pipeline': {'camera_fps': 15.0, 'detector_fps': None, 'bridge_state': 'connected',
-                         'outbox_depth': 0},
-            'uptime_s': 12.5},
+            'temperatures': {'cpu-thermal': 52.5},
+            'gpu': None,
+            'pipeline': {
+                'camera_fps': 15.0, 'detector_fps': None, 'bridge_state': 'connected',
+                'outbox_depth': 0},
+            'uptime_s': 12.5,
+        },
         events.EVENT_TIMEZONE_SYNCED: {
-            'timezone': 'Asia/Jakarta', 'utc_offset': '+07:00', 'local_time': '2026-11-26T17:54:25.004+07:00',
+            'timezone': 'Asia/Jakarta', 'utc_offset': '+07:00',
+            'local_time': '2026-11-26T17:54:25.004+07:00',
             'server_time': '2026-11-26T10:54:25.000Z', 'clock_offset_ms': -4.0, 'status': 'synced',
             'trigger': 'manual'},
     }[event]
@@ -87,15 +98,20 @@ def test_make_event_payloads_validate_after_a_wire_round_trip(name):
 
 
 def test_rejected_and_truncated_verdicts_validate():
-    validate_event(built(events.EVENT_DETECTION_COMPLETED, accepted=False, reason='low_confidence', mask=None))
+    validate_event(
+        built(events.EVENT_DETECTION_COMPLETED, accepted=False, reason='low_confidence', mask=None)
+    )
     truncated = built(events.EVENT_DETECTION_COMPLETED, truncated=True)
     del truncated['mask'], truncated['timings_ms']
     validate_event(truncated)
 
 
 def test_failed_timezone_sync_validates():
-    validate_event(built(events.EVENT_TIMEZONE_SYNCED, status='failed', server_time=None, clock_offset_ms=None,
-                         trigger='startup', error='server unreachable'))
+    validate_event(
+        built(
+            events.EVENT_TIMEZONE_SYNCED, status='failed', server_time=None, clock_offset_ms=None,
+            trigger='startup', error='server unreachable')
+    )
 
 
 def without(payload: dict, *path: str) -> dict:
@@ -121,8 +137,8 @@ BROKEN = {
     'unknown reason': lambda: built(VERDICT, accepted=False, reason='too_shiny'),
     'confidence above 1': lambda: built(VERDICT, confidence=1.3),
     'bbox missing y2': lambda: without(built(VERDICT), 'bbox', 'y2'),
-    'polygon of 65 points': lambda: built(VERDICT, mask={'polygon': square(65), 'area_px': 1.0,
-                                                        'area_fraction': 0.1}),
+    'polygon of 65 points': lambda: built(
+        VERDICT, mask={'polygon': square(65), 'area_px': 1.0, 'area_fraction': 0.1}),
     'mask dropped without truncated': lambda: without(built(VERDICT), 'mask'),
     'truncated false': lambda: built(VERDICT, truncated=False),
     'mask without polygon, not truncated': lambda: without(built(VERDICT), 'mask', 'polygon'),
@@ -132,13 +148,22 @@ BROKEN = {
     'session end reason': lambda: built(events.EVENT_SESSION_COMPLETED, reason='timeout'),
     'session count negative': lambda: built(events.EVENT_SESSION_COMPLETED, counts={'pet': -1}),
     'unknown rvm state': lambda: built(events.EVENT_STATUS_UPDATED, state='sleeping'),
-    'alert level': lambda: built(events.EVENT_STATUS_UPDATED, alerts=[
-        {'id': 'a', 'kind': 'error', 'level': 'fatal', 'message': 'x', 'since': events.utc_iso()}]),
-    'cpu percent 150': lambda: built(events.EVENT_HEALTH_UPDATED, cpu={'percent': 150, 'per_core': [],
-                                                                       'load_1m': 0.1}),
+    'alert level': lambda: built(
+        events.EVENT_STATUS_UPDATED,
+        alerts=[
+            {
+                'id': 'a', 'kind': 'error', 'level': 'fatal', 'message': 'x',
+                'since': events.utc_iso()}
+        ],
+    ),
+    'cpu percent 150': lambda: built(
+        events.EVENT_HEALTH_UPDATED, cpu={'percent': 150, 'per_core': [], 'load_1m': 0.1}),
     'health without pipeline': lambda: without(built(events.EVENT_HEALTH_UPDATED), 'pipeline'),
-    'unknown bridge state': lambda: built(events.EVENT_HEALTH_UPDATED, pipeline={
-        **fields(events.EVENT_HEALTH_UPDATED)['pipeline'], 'bridge_state': 'reconnecting'}),
+    'unknown bridge state': lambda: built(
+        events.EVENT_HEALTH_UPDATED,
+        pipeline={
+            **fields(events.EVENT_HEALTH_UPDATED)['pipeline'], 'bridge_state': 'reconnecting'},
+    ),
     'utc offset +7': lambda: built(events.EVENT_TIMEZONE_SYNCED, utc_offset='+7'),
     'timezone trigger': lambda: built(events.EVENT_TIMEZONE_SYNCED, trigger='cron'),
     'type of another event': lambda: built(VERDICT, type=events.EVENT_PROCESSING_UPDATED),
@@ -158,10 +183,13 @@ def test_unknown_or_missing_type_is_reported():
 
 def test_inbound_payloads():
     validate_event({}, events.EVENT_MANUAL_SYNC)
-    validate_event({'timezone': 'Asia/Jakarta', 'requested_by': 'ops', 'extra': 1}, events.EVENT_MANUAL_SYNC)
+    validate_event(
+        {'timezone': 'Asia/Jakarta', 'requested_by': 'ops', 'extra': 1}, events.EVENT_MANUAL_SYNC)
     validate_event({'command': 'maintenance_on'}, events.EVENT_COMMAND)
-    for bad, event in (({'timezone': 7}, events.EVENT_MANUAL_SYNC), ('sync', events.EVENT_MANUAL_SYNC),
-                       ({}, events.EVENT_COMMAND), ({'command': 'DROP TABLE'}, events.EVENT_COMMAND)):
+    for bad, event in (
+        ({'timezone': 7}, events.EVENT_MANUAL_SYNC), ('sync', events.EVENT_MANUAL_SYNC),
+        ({}, events.EVENT_COMMAND), ({'command': 'DROP TABLE'}, events.EVENT_COMMAND),
+    ):
         with pytest.raises(SchemaViolation):
             validate_event(bad, event)
 
@@ -177,7 +205,11 @@ def test_health_core_events_validate():
     emitted += core.update(105.0)
     kinds = {payload['type'] for _, payload in emitted}
     assert kinds == {events.EVENT_STATUS_UPDATED, events.EVENT_HEALTH_UPDATED}
-    assert any(p.get('state') == 'maintenance' for _, p in emitted if p['type'] == events.EVENT_STATUS_UPDATED)
+    assert any(
+        p.get('state') == 'maintenance'
+        for _, p in emitted
+        if p['type'] == events.EVENT_STATUS_UPDATED
+    )
     for _, payload in emitted:
         validate_event(json.loads(dumps(payload)))
 
@@ -200,7 +232,8 @@ def test_bridge_payload_limit_output_validates(limit):
 def test_laravel_guide_links_every_schema_and_names_every_event():
     from pathlib import Path
 
-    guide = (Path(__file__).resolve().parents[1] / 'docs' / 'laravel.md').read_text(encoding='utf-8')
+    guide = (Path(__file__).resolve().parents[1] / 'docs' / 'laravel.md').read_text(
+        encoding='utf-8')
     for name in event_names():
         assert f'(../src/rvm_common/rvm_common/schemas/{name}.json)' in guide, name
         assert f'`{name}`' in guide, name
@@ -213,7 +246,8 @@ def test_laravel_guide_links_every_schema_and_names_every_event():
     ('Thu, 26 Nov 2026 10:54:25 GMT', 'Asia/Kathmandu', 'synced'),      # +05:45
     (None, 'Asia/Jakarta', 'failed'),                                 # time source unreachable
     ('not a date', 'America/St_Johns', 'failed'),
-    ('Thu, 26 Nov 2026 10:54:25 GMT', 'Mars/Olympus', 'failed'),       # unknown zone -> UTC, failed
+    # unknown zone -> UTC, failed
+    ('Thu, 26 Nov 2026 10:54:25 GMT', 'Mars/Olympus', 'failed'),
 ])
 def test_bridge_timezone_sync_events_validate(date_header, zone, status):
     from rvm_bridge.timezone_sync import TimezoneSync
@@ -223,8 +257,9 @@ def test_bridge_timezone_sync_events_validate(date_header, zone, status):
             raise OSError('connection refused')
         return date_header
 
-    sync = TimezoneSync(url='http://server.example/', timezone_name=zone, rvm_id='rvm-001', fetch=fetch,
-                        wall_clock=lambda: 1_795_000_000.0)
+    sync = TimezoneSync(
+        url='http://server.example/', timezone_name=zone, rvm_id='rvm-001', fetch=fetch,
+        wall_clock=lambda: 1_795_000_000.0)
     payload = json.loads(dumps(sync.sync('manual')))
     assert payload['status'] == status
     validate_event(payload)

@@ -16,7 +16,10 @@ setup(
     zip_safe=True,
     maintainer='rvm-edge maintainers',
     maintainer_email='edge@myrvm.example',
-    description='Bridge between ROS topics and Laravel Reverb / Pusher protocol v7 channels, with a durable outbox.',
+    description=(
+        'Bridge between ROS topics and Laravel Reverb / Pusher protocol v7 channels, with a'
+        ' durable outbox.'
+    ),
     license='Apache-2.0',
     extras_require={'test': ['pytest']},
     entry_points={

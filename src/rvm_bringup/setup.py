@@ -16,9 +16,12 @@ setup(
         ('share/' + package_name + '/config', glob('config/*.yaml')),
         ('share/' + package_name + '/rviz', glob('rviz/*.rviz')),
         # data/ is a symlink too: the bundled sample (video + bag) that `rvm-edge run` plays by
-        # default and `ros2 bag play $(ros2 pkg prefix rvm_bringup)/share/rvm_bringup/data/...` replays
+        # default and `ros2 bag play $(ros2 pkg prefix rvm_bringup)/share/rvm_bringup/data/...`
+        # replays
         ('share/' + package_name + '/data/sample', glob('data/sample/rvm_sample.*')),
-        ('share/' + package_name + '/data/sample/rvm_sample_bag', glob('data/sample/rvm_sample_bag/*')),
+        (
+            'share/' + package_name + '/data/sample/rvm_sample_bag',
+            glob('data/sample/rvm_sample_bag/*')),
     ],
     install_requires=['setuptools'],
     zip_safe=True,

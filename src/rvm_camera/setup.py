@@ -14,8 +14,10 @@ setup(
     zip_safe=True,
     maintainer='rvm-edge maintainers',
     maintainer_email='edge@myrvm.example',
-    description=('Camera frames from V4L2, Jetson CSI, GStreamer, RTSP/HTTP, video files, image folders '
-                 'and rosbag2, with reconnection and record/replay.'),
+    description=(
+        'Camera frames from V4L2, Jetson CSI, GStreamer, RTSP/HTTP, video files, image folders '
+        'and rosbag2, with reconnection and record/replay.'
+    ),
     license='Apache-2.0',
     extras_require={'test': ['pytest']},
     entry_points={

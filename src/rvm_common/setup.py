@@ -15,7 +15,8 @@ setup(
     zip_safe=False,
     maintainer='rvm-edge maintainers',
     maintainer_email='edge@myrvm.example',
-    description='Shared pure-Python pieces of rvm-edge (event contract, image conversion, parameters).',
+    description=(
+        'Shared pure-Python pieces of rvm-edge (event contract, image conversion, parameters).'),
     license='Apache-2.0',
     extras_require={'test': ['pytest']},
 )

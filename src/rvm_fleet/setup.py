@@ -14,7 +14,10 @@ setup(
     zip_safe=True,
     maintainer='rvm-edge maintainers',
     maintainer_email='edge@myrvm.example',
-    description='Fleet-scale simulation of rvm-edge bridges against a Redis-scaled Pusher-protocol cluster.',
+    description=(
+        'Fleet-scale simulation of rvm-edge bridges against a Redis-scaled Pusher-protocol'
+        ' cluster.'
+    ),
     license='Apache-2.0',
     extras_require={'test': ['pytest']},
     entry_points={

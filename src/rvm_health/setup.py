@@ -16,7 +16,8 @@ setup(
     zip_safe=False,
     maintainer='rvm-edge maintainers',
     maintainer_email='edge@myrvm.example',
-    description='Resource and pipeline health, the RVM status state machine, alerts and /diagnostics.',
+    description=(
+        'Resource and pipeline health, the RVM status state machine, alerts and /diagnostics.'),
     license='Apache-2.0',
     extras_require={'test': ['pytest']},
     entry_points={

@@ -14,8 +14,10 @@ setup(
     zip_safe=True,
     maintainer='rvm-edge maintainers',
     maintainer_email='edge@myrvm.example',
-    description='Training and tooling apart from the robot: synthetic chamber scenes, the YOLO-seg dataset, '
-                'training, fresh-seed evaluation, the scenario suite and the bundled sample.',
+    description=(
+        'Training and tooling apart from the robot: synthetic chamber scenes, the YOLO-seg'
+        ' dataset, training, fresh-seed evaluation, the scenario suite and the bundled sample.'
+    ),
     license='Apache-2.0',
     extras_require={'test': ['pytest']},
     entry_points={

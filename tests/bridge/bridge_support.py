@@ -11,7 +11,9 @@ from rvm_common import events
 SECRET_ENV = 'RVM_TEST_APP_SECRET'
 
 
-def bridge_config(server, tmp_path: Path, *, port: int | None = None, **overrides: Any) -> BridgeConfig:
+def bridge_config(
+    server, tmp_path: Path, *, port: int | None = None, **overrides: Any
+) -> BridgeConfig:
     """A BridgeConfig for ``server`` (a SoketiServer); the secret travels in env var SECRET_ENV."""
     values = dict(host=server.host, port=port or server.port, tls=False, app_key=server.key,
                   app_id=server.app_id, app_secret_env=SECRET_ENV, rvm_id='rvm-test',
@@ -21,17 +23,26 @@ def bridge_config(server, tmp_path: Path, *, port: int | None = None, **override
     return BridgeConfig(**values)
 
 
-def verdict(i: int, *, rvm_id: str = 'rvm-test', polygon_points: int = 32, **extra: Any) -> dict[str, Any]:
+def verdict(
+    i: int, *, rvm_id: str = 'rvm-test', polygon_points: int = 32, **extra: Any
+) -> dict[str, Any]:
     """A detection-completed payload shaped like the detector's, with a deterministic event_id."""
-    poly = [[round(320 + 100 * math.cos(2 * math.pi * k / polygon_points), 1),
-             round(240 + 80 * math.sin(2 * math.pi * k / polygon_points), 1)] for k in range(polygon_points)]
-    fields = {'item_id': f'item-{i}', 'session_id': 'session-1', 'category': 'pet_bottle',
-              'class_name': 'pet_bottle', 'confidence': 0.93, 'accepted': True, 'reason': None,
-              'bbox': {'x1': 220.0, 'y1': 160.0, 'x2': 420.0, 'y2': 320.0},
-              'mask': {'polygon': poly, 'area_px': 25000, 'area_fraction': 0.081},
-              'frame': {'width': 640, 'height': 480}, 'capture_time': events.utc_iso(),
-              'timings_ms': {'preprocess': 1.0, 'inference': 20.0, 'refine': 0.0, 'postprocess': 1.0,
-                             'total': 22.0}, 'model': 'yolo11n-seg', 'n': i}
+    poly = [
+        [
+            round(320 + 100 * math.cos(2 * math.pi * k / polygon_points), 1),
+            round(240 + 80 * math.sin(2 * math.pi * k / polygon_points), 1)]
+        for k in range(polygon_points)
+    ]
+    fields = {
+        'item_id': f'item-{i}', 'session_id': 'session-1', 'category': 'pet_bottle',
+        'class_name': 'pet_bottle', 'confidence': 0.93, 'accepted': True, 'reason': None,
+        'bbox': {'x1': 220.0, 'y1': 160.0, 'x2': 420.0, 'y2': 320.0},
+        'mask': {'polygon': poly, 'area_px': 25000, 'area_fraction': 0.081},
+        'frame': {'width': 640, 'height': 480}, 'capture_time': events.utc_iso(),
+        'timings_ms': {
+            'preprocess': 1.0, 'inference': 20.0, 'refine': 0.0, 'postprocess': 1.0, 'total': 22.0,
+        },
+        'model': 'yolo11n-seg', 'n': i}
     fields.update(extra)
     return events.make_event(events.EVENT_DETECTION_COMPLETED, fields, rvm_id=rvm_id,
                              event_id=f'00000000-0000-4000-8000-{i:012d}')
@@ -57,14 +68,17 @@ def outbound_only_map(tmp_path: Path) -> str:
 TOKEN = 'edge-token-123'
 
 
-def start_stored_ack_stack(tmp_path: Path, *, client_messages: bool = True, soketi_port: int | None = None,
-                           max_payload_kb: float = 10.0):
+def start_stored_ack_stack(
+    tmp_path: Path, *, client_messages: bool = True, soketi_port: int | None = None,
+    max_payload_kb: float = 10.0,
+):
     """(receiver, soketi): a StoredAckReceiver playing MyRVM and a Soketi sending it client_event webhooks."""
     from rvm_bringup.soketi import SoketiServer
     from support.stored_ack_receiver import StoredAckReceiver
     receiver = StoredAckReceiver(token=TOKEN).start()
-    soketi = SoketiServer(log_path=tmp_path / 'soketi.log', client_messages=client_messages, port=soketi_port,
-                          max_payload_kb=max_payload_kb, extra_env=receiver.soketi_env())
+    soketi = SoketiServer(
+        log_path=tmp_path / 'soketi.log', client_messages=client_messages, port=soketi_port,
+        max_payload_kb=max_payload_kb, extra_env=receiver.soketi_env())
     receiver.attach(soketi)
     soketi.start()
     return receiver, soketi

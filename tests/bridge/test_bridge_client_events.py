@@ -1,8 +1,6 @@
 """Transport client-event: client- events on a private channel over the bridge's own socket."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from bridge.bridge_support import SECRET_ENV, TOKEN, start_stored_ack_stack, stored_ack_config
@@ -11,18 +9,19 @@ from rvm_bridge.bridge_core import BridgeCore
 from rvm_common import events
 
 CHANNEL = 'private-rvm.rvm-test'
-MAP = f"""
+MAP = """
 outbound:
-  - {{topic: items/verdict, channel: "private-rvm.{{rvm_id}}", event: detection-completed,
-     transport: client-event, delivery: durable}}
-  - {{topic: health, channel: "private-rvm.{{rvm_id}}", event: health-updated,
-     transport: client-event, delivery: latest}}
+  - {topic: items/verdict, channel: "private-rvm.{rvm_id}", event: detection-completed,
+     transport: client-event, delivery: durable}
+  - {topic: health, channel: "private-rvm.{rvm_id}", event: health-updated,
+     transport: client-event, delivery: latest}
 """
 
 
 @pytest.fixture
 def setup(tmp_path, monkeypatch, pusher_listener):
-    receiver, soketi = start_stored_ack_stack(tmp_path)     # durable client events wait for the stored ack
+    # durable client events wait for the stored ack
+    receiver, soketi = start_stored_ack_stack(tmp_path)
     monkeypatch.setenv(SECRET_ENV, soketi.secret)
     monkeypatch.setenv('RVM_BRIDGE_TOKEN', TOKEN)
     cmap = tmp_path / 'map.yaml'
@@ -42,7 +41,8 @@ def test_durable_client_events_in_order_within_rate_limit(setup):
     for i in range(30):
         core.publish(events.TOPIC_VERDICT, verdict(i))
     assert core.flush(20.0)
-    got = dashboard.wait_count(lambda r: r.get('event') == 'client-detection-completed', 30, timeout=10)
+    got = dashboard.wait_count(
+        lambda r: r.get('event') == 'client-detection-completed', 30, timeout=10)
     assert [r['data']['n'] for r in got] == list(range(30))
     assert [r['data']['seq'] for r in got] == list(range(1, 31))
     span_s = (got[-1]['received_at_ms'] - got[0]['received_at_ms']) / 1000.0

@@ -18,18 +18,27 @@ N = 1000
 
 def _spawn(config, count):
     env = dict(os.environ)
-    return subprocess.Popen([sys.executable, str(CHILD), json.dumps(dataclasses.asdict(config)), str(count)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, str(CHILD), json.dumps(dataclasses.asdict(config)), str(count)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
 
 
-def test_edge_killed_then_restarted_delivers_the_rest(soketi, pusher_listener, tcp_proxy, tmp_path, monkeypatch):
+def test_edge_killed_then_restarted_delivers_the_rest(
+    soketi, pusher_listener, tcp_proxy, tmp_path, monkeypatch
+):
     monkeypatch.setenv(SECRET_ENV, soketi.secret)
     listener = pusher_listener(soketi, ['detection-results'])
     listener.wait_subscribed('detection-results')
     proxy = tcp_proxy(soketi.port)
     proxy.refuse()                                   # the server is unreachable while we publish
-    config = bridge_config(soketi, tmp_path, port=proxy.port, channel_map_file=outbound_only_map(tmp_path),
-                           http_batch_size=1)        # one event per request: delivery takes a while
+    config = bridge_config(
+        soketi,
+        tmp_path,
+        port=proxy.port,
+        channel_map_file=outbound_only_map(tmp_path),
+        # one event per request: delivery takes a while
+        http_batch_size=1,
+    )
     child = _spawn(config, N)
     try:
         assert json.loads(child.stdout.readline())['published'] == N

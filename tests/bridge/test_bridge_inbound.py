@@ -1,4 +1,5 @@
 """Inbound through a real Soketi: manual-sync (HTTP-triggered and as a client event) and commands."""
+
 from __future__ import annotations
 
 import queue
@@ -17,7 +18,8 @@ MACHINE_CHANNEL = 'private-rvm.rvm-test'
 
 @pytest.fixture
 def laravel(soketi):
-    stub = LaravelAuthServer(app_id=soketi.app_id, key=soketi.key, secret=soketi.secret, token=TOKEN).start()
+    stub = LaravelAuthServer(
+        app_id=soketi.app_id, key=soketi.key, secret=soketi.secret, token=TOKEN).start()
     yield stub
     stub.close()
 
@@ -28,8 +30,9 @@ def bridge(soketi, laravel, tmp_path, monkeypatch):
     monkeypatch.setenv(SECRET_ENV, soketi.secret)
     monkeypatch.setenv('RVM_BRIDGE_TOKEN', TOKEN)
     out: queue.Queue = queue.Queue()
-    core = BridgeCore(bridge_config(soketi, tmp_path, api_base=laravel.api_base, timezone='Asia/Jakarta'),
-                      on_inbound=lambda topic, payload: out.put((topic, payload)))
+    core = BridgeCore(
+        bridge_config(soketi, tmp_path, api_base=laravel.api_base, timezone='Asia/Jakarta'),
+        on_inbound=lambda topic, payload: out.put((topic, payload)))
     core.start()
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
@@ -80,9 +83,12 @@ def test_client_event_manual_sync_and_command(soketi, laravel, bridge, pusher_li
     assert dashboard.trigger(MACHINE_CHANNEL, 'client-manual-sync', {'timezone': 'Europe/Berlin'})
     synced = _next(out, events.TOPIC_TIMEZONE, where=lambda p: p['trigger'] == 'manual')
     assert synced['timezone'] == 'Europe/Berlin' and synced['status'] == 'synced'
-    assert dashboard.trigger(MACHINE_CHANNEL, 'client-command', {'command': 'maintenance_on'})  # a browser
-    soketi.pusher_client().trigger(MACHINE_CHANNEL, events.EVENT_COMMAND, {'command': 'end_session'})
-    assert _next(out, events.TOPIC_COMMAND)['command'] == 'end_session'      # only the server's command
+    # a browser
+    assert dashboard.trigger(MACHINE_CHANNEL, 'client-command', {'command': 'maintenance_on'})
+    soketi.pusher_client().trigger(
+        MACHINE_CHANNEL, events.EVENT_COMMAND, {'command': 'end_session'})
+    # only the server's command
+    assert _next(out, events.TOPIC_COMMAND)['command'] == 'end_session'
     deadline = time.monotonic() + 5.0
     while core.status()['inbound']['rejected_client_command'] < 1 and time.monotonic() < deadline:
         time.sleep(0.02)

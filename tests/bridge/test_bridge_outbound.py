@@ -22,24 +22,37 @@ def _default_payloads():
     def mk(event_type, fields):
         return events.make_event(event_type, fields, rvm_id='rvm-test')   # the bridge's machine id
     return {
-        events.TOPIC_RVM_STATUS: mk(events.EVENT_STATUS_UPDATED, {'state': 'idle', 'previous_state': 'online',
-                                                                  'reasons': [], 'alerts': [], 'since': 'x'}),
-        events.TOPIC_HEALTH: mk(events.EVENT_HEALTH_UPDATED, {'cpu': {'percent': 12.5}, 'uptime_s': 3.0}),
+        events.TOPIC_RVM_STATUS: mk(
+            events.EVENT_STATUS_UPDATED,
+            {
+                'state': 'idle', 'previous_state': 'online', 'reasons': [], 'alerts': [],
+                'since': 'x'},
+        ),
+        events.TOPIC_HEALTH: mk(
+            events.EVENT_HEALTH_UPDATED, {'cpu': {'percent': 12.5}, 'uptime_s': 3.0}),
         events.TOPIC_VERDICT: verdict(1),
-        events.TOPIC_PROCESSING: mk(events.EVENT_PROCESSING_UPDATED, {'item_id': 'item-1', 'session_id': 's',
-                                                                      'status': 'completed', 'detail': ''}),
-        events.TOPIC_SESSION: mk(events.EVENT_SESSION_COMPLETED, {'session_id': 's', 'counts': {'pet_bottle': 1},
-                                                                  'accepted': 1, 'rejected': 0, 'total': 1}),
-        events.TOPIC_TIMEZONE: mk(events.EVENT_TIMEZONE_SYNCED, {'timezone': 'Asia/Jakarta',
-                                                                 'utc_offset': '+07:00', 'status': 'synced'}),
+        events.TOPIC_PROCESSING: mk(
+            events.EVENT_PROCESSING_UPDATED,
+            {'item_id': 'item-1', 'session_id': 's', 'status': 'completed', 'detail': ''}),
+        events.TOPIC_SESSION: mk(
+            events.EVENT_SESSION_COMPLETED,
+            {
+                'session_id': 's', 'counts': {'pet_bottle': 1}, 'accepted': 1, 'rejected': 0,
+                'total': 1},
+        ),
+        events.TOPIC_TIMEZONE: mk(
+            events.EVENT_TIMEZONE_SYNCED,
+            {'timezone': 'Asia/Jakarta', 'utc_offset': '+07:00', 'status': 'synced'}),
     }
 
 
 def test_every_default_mapping_arrives(pusher_listener, tmp_path, monkeypatch):
-    receiver, soketi = start_stored_ack_stack(tmp_path)      # durable ones reach dashboards via MyRVM
+    # durable ones reach dashboards via MyRVM
+    receiver, soketi = start_stored_ack_stack(tmp_path)
     monkeypatch.setenv(SECRET_ENV, soketi.secret)
     monkeypatch.setenv('RVM_BRIDGE_TOKEN', TOKEN)
-    public = load_channel_map(str(FANOUT_MAP), rvm_id='r').routes    # where dashboards see each event
+    # where dashboards see each event
+    public = load_channel_map(str(FANOUT_MAP), rvm_id='r').routes
     channels = sorted({route.channel for route in public.values()})
     listener = pusher_listener(soketi, channels)
     for channel in channels:
@@ -50,11 +63,13 @@ def test_every_default_mapping_arrives(pusher_listener, tmp_path, monkeypatch):
         payloads = _default_payloads()
         for topic, payload in payloads.items():
             core.publish(topic, payload)
-        assert core.flush(10.0), (core.status()['delivery'], core.status()['last_error'], receiver.errors)
+        assert core.flush(10.0), (
+            core.status()['delivery'], core.status()['last_error'], receiver.errors)
         for topic, route in public.items():
             channel, event, delivery = route.channel, route.event, route.delivery
             sent = payloads[topic]
-            record = listener.wait_event(channel, event, where=lambda d, s=sent: d['event_id'] == s['event_id'])
+            record = listener.wait_event(
+                channel, event, where=lambda d, s=sent: d['event_id'] == s['event_id'])
             expected = dict(sent, seq=record['data'].get('seq'), outbox_id=core.outbox.outbox_id) \
                 if delivery == 'durable' else sent
             assert record['data'] == expected, topic
@@ -65,8 +80,11 @@ def test_every_default_mapping_arrives(pusher_listener, tmp_path, monkeypatch):
         receiver.close()
 
 
-def test_soketi_killed_500_durable_events_all_arrive_in_order(soketi, pusher_listener, tcp_proxy, tmp_path):
-    proxy = tcp_proxy(soketi.port)            # the bridge reaches Soketi through a proxy we can hold
+def test_soketi_killed_500_durable_events_all_arrive_in_order(
+    soketi, pusher_listener, tcp_proxy, tmp_path
+):
+    # the bridge reaches Soketi through a proxy we can hold
+    proxy = tcp_proxy(soketi.port)
     listener = pusher_listener(soketi, ['detection-results'])
     listener.wait_subscribed('detection-results')
     core = BridgeCore(bridge_config(soketi, tmp_path, port=proxy.port,
@@ -84,10 +102,12 @@ def test_soketi_killed_500_durable_events_all_arrive_in_order(soketi, pusher_lis
         time.sleep(0.5)
         status = core.status()
         assert status['outbox_depth'] >= 490 and status['last_error']
-        proxy.pause()                                  # hold the bridge until the dashboard is back
+        # hold the bridge until the dashboard is back
+        proxy.pause()
         soketi.restart()
         start = len(listener.records)
-        listener.wait_for(lambda r: r.get('event') == 'pusher:subscription_succeeded', timeout=20, start=start)
+        listener.wait_for(
+            lambda r: r.get('event') == 'pusher:subscription_succeeded', timeout=20, start=start)
         proxy.resume()
         assert core.flush(60.0)
         got = listener.wait_count(lambda r: r.get('event') == 'detection-completed'
@@ -98,7 +118,8 @@ def test_soketi_killed_500_durable_events_all_arrive_in_order(soketi, pusher_lis
     by_id = {}
     for d in data:
         by_id.setdefault(d['event_id'], d['seq'])
-        assert by_id[d['event_id']] == d['seq']          # a duplicate is the same event (id and seq)
+        # a duplicate is the same event (id and seq)
+        assert by_id[d['event_id']] == d['seq']
     assert set(by_id) == {p['event_id'] for p in sent}  # none lost
     first_seen = list(dict.fromkeys(d['event_id'] for d in data))
     assert first_seen == [p['event_id'] for p in sent]  # in order
@@ -109,7 +130,8 @@ def test_soketi_killed_500_durable_events_all_arrive_in_order(soketi, pusher_lis
 def test_oversized_verdict_arrives_truncated_under_limit(soketi, pusher_listener, tmp_path):
     listener = pusher_listener(soketi, ['detection-results'])
     listener.wait_subscribed('detection-results')
-    core = BridgeCore(bridge_config(soketi, tmp_path, channel_map_file=outbound_only_map(tmp_path)))
+    core = BridgeCore(
+        bridge_config(soketi, tmp_path, channel_map_file=outbound_only_map(tmp_path)))
     core.start()
     try:
         big = verdict(7, polygon_points=4000, detail='d' * 20_000)
@@ -119,7 +141,11 @@ def test_oversized_verdict_arrives_truncated_under_limit(soketi, pusher_listener
         data = listener.wait_event('detection-results', 'detection-completed')['data']
     finally:
         core.stop()
-    assert data['truncated'] is True and data['event_id'] == big['event_id'] and data['item_id'] == 'item-7'
+    assert (
+        data['truncated'] is True
+        and data['event_id'] == big['event_id']
+        and data['item_id'] == 'item-7'
+    )
     wire = json.dumps({'name': 'detection-completed', 'channels': ['detection-results'],
                        'data': json.dumps(data, separators=(',', ':'))}, separators=(',', ':'))
     assert len(wire.encode()) <= 10_000

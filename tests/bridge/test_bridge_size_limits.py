@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 
-from bridge.bridge_support import SECRET_ENV, TOKEN, bridge_config, outbound_only_map, start_stored_ack_stack
+from bridge.bridge_support import (
+    SECRET_ENV, TOKEN, bridge_config, outbound_only_map, start_stored_ack_stack)
 from bridge.bridge_support import stored_ack_config, verdict
 from rvm_bridge.bridge_core import BridgeCore
 from rvm_common import events
@@ -51,7 +52,8 @@ def test_http_413_halves_the_batch_then_retrims(tmp_path, monkeypatch, pusher_li
     monkeypatch.setenv(SECRET_ENV, soketi.secret)
     listener = pusher_listener(soketi, ['detection-results'])
     listener.wait_subscribed('detection-results')
-    core = BridgeCore(bridge_config(soketi, tmp_path, channel_map_file=outbound_only_map(tmp_path)))
+    core = BridgeCore(
+        bridge_config(soketi, tmp_path, channel_map_file=outbound_only_map(tmp_path)))
     core.start()
     try:
         sent = _mixed()

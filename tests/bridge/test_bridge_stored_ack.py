@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from bridge.bridge_support import SECRET_ENV, TOKEN, start_stored_ack_stack, stored_ack_config, verdict
+from bridge.bridge_support import (
+    SECRET_ENV, TOKEN, start_stored_ack_stack, stored_ack_config, verdict)
 from rvm_bridge.bridge_core import BridgeCore
 from rvm_bridge.delivery_summary import summary_text
 from rvm_common import events
@@ -14,7 +15,8 @@ from rvm_common import events
 @pytest.fixture
 def stack(tmp_path, monkeypatch, request):
     monkeypatch.setenv('RVM_BRIDGE_TOKEN', TOKEN)
-    receiver, soketi = start_stored_ack_stack(tmp_path, client_messages=getattr(request, 'param', True))
+    receiver, soketi = start_stored_ack_stack(
+        tmp_path, client_messages=getattr(request, 'param', True))
     monkeypatch.setenv(SECRET_ENV, soketi.secret)
     yield receiver, soketi
     soketi.stop()
@@ -30,7 +32,9 @@ def _wait(predicate, timeout):
     return predicate()
 
 
-def test_every_verdict_is_stored_once_acknowledged_and_rebroadcast(stack, tmp_path, pusher_listener):
+def test_every_verdict_is_stored_once_acknowledged_and_rebroadcast(
+    stack, tmp_path, pusher_listener
+):
     receiver, soketi = stack
     dashboard = pusher_listener(soketi, ['detection-results'])
     dashboard.wait_subscribed('detection-results')
@@ -47,7 +51,10 @@ def test_every_verdict_is_stored_once_acknowledged_and_rebroadcast(stack, tmp_pa
         core.stop()
     assert receiver.stored_ids() == {p['event_id'] for p in sent}
     stored = receiver.stored()
-    assert sorted(p['seq'] for p in stored) == list(range(1, 21)) and len({p['outbox_id'] for p in stored}) == 1
+    assert (
+        sorted(p['seq'] for p in stored) == list(range(1, 21))
+        and len({p['outbox_id'] for p in stored}) == 1
+    )
     assert status['delivery']['stored'] == 20 and status['delivery']['awaiting_ack'] == 0
     assert status['published']['duplicates'] == 1 and status['dead_lettered'] == 0
     assert 'every durable event delivered (20 stored' in summary_text(status)
@@ -68,7 +75,10 @@ def test_client_events_disabled_keeps_every_row_and_says_why(stack, tmp_path):
         status = core.status()
     finally:
         core.stop()
-    assert '4301' in status['paused']['client-event'] and 'client events refused' in status['last_error']
+    assert (
+        '4301' in status['paused']['client-event']
+        and 'client events refused' in status['last_error']
+    )
     d = status['delivery']
     assert (d['stored'], d['awaiting_ack'], d['in_outbox'], d['dead_lettered']) == (0, 0, 5, 0)
     assert d['failed'] >= 1 and receiver.stored_ids() == set()

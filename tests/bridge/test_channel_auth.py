@@ -1,12 +1,13 @@
 """ChannelAuthorizer against an endpoint that answers like Laravel's /broadcasting/auth (Bearer token)."""
+
 from __future__ import annotations
 
 import json
 import time
 
 import pytest
-from rvm_bridge.channel_auth import (AuthConfigError, AuthRejected, AuthUnavailable, ChannelAuthorizer,
-                                     token_provider)
+from rvm_bridge.channel_auth import (
+    AuthConfigError, AuthRejected, AuthUnavailable, ChannelAuthorizer, token_provider)
 from rvm_bringup.soketi import free_port
 
 from support.laravel_auth import LaravelAuthServer
@@ -16,7 +17,8 @@ TOKEN = 'tok-3b8f0e'
 
 @pytest.fixture
 def endpoint():
-    server = LaravelAuthServer('1001', 'app-key', 'app-secret', TOKEN, denied_channels=('private-other',)).start()
+    server = LaravelAuthServer(
+        '1001', 'app-key', 'app-secret', TOKEN, denied_channels=('private-other',)).start()
     yield server
     server.stop()
 
@@ -32,8 +34,8 @@ def test_private_and_presence_signatures_match_the_pusher_sdk(endpoint):
     presence = authorizer(endpoint.url).authorize('123.456', 'presence-fleet')
     assert json.loads(presence.channel_data)['user_id'] == 'rvm-1'
     [first, _] = endpoint.attempts()
-    assert (first.socket_id, first.channel, first.authorization) == ('123.456', 'private-rvm.rvm-1',
-                                                                     f'Bearer {TOKEN}')
+    assert (first.socket_id, first.channel, first.authorization) == (
+        '123.456', 'private-rvm.rvm-1', f'Bearer {TOKEN}')
 
 
 def test_wrong_token_and_denied_channel_are_rejections_without_the_token(endpoint):

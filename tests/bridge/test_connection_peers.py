@@ -1,5 +1,6 @@
 """PusherConnection against real peers: Soketi (Reverb stand-in), pusher-js (dashboard), a Laravel-like
 auth endpoint, and a TCP proxy for faults."""
+
 from __future__ import annotations
 
 import logging
@@ -63,9 +64,9 @@ def connect(soketi, auth_server, monkeypatch):
 
     def make(channels=(), *, port=None, recorder=None, **overrides):
         recorder = recorder or Recorder()
-        settings = ConnectionSettings(host=soketi.host, port=port or soketi.port, tls=False, app_key=soketi.key,
-                                      auth_url=auth_server.url, auth_token_env=TOKEN_ENV,
-                                      http_timeout_s=2.0, **overrides)
+        settings = ConnectionSettings(
+            host=soketi.host, port=port or soketi.port, tls=False, app_key=soketi.key,
+            auth_url=auth_server.url, auth_token_env=TOKEN_ENV, http_timeout_s=2.0, **overrides)
         conn = PusherConnection(settings, recorder.on_event, recorder.on_state)
         made.append(conn)
         conn.start()
@@ -89,41 +90,54 @@ def test_public_private_and_presence_channels(connect, soketi, auth_server):
     assert conn.state is S.CONNECTED
     signed = {r.channel: r for r in auth_server.attempts()}
     assert set(signed) == {PRIVATE, PRESENCE}           # public channels need no auth
-    assert all(r.socket_id == conn.socket_id and r.authorization == f'Bearer {TOKEN}' for r in signed.values())
+    assert all(
+        r.socket_id == conn.socket_id and r.authorization == f'Bearer {TOKEN}'
+        for r in signed.values()
+    )
     sdk = soketi.pusher_client()
     for i, channel in enumerate(channels):
         sdk.trigger(channel, 'command', {'command': 'maintenance_on', 'n': i})
     assert wait_until(lambda: len(rec.received('command')) == 3)
     assert sorted(rec.received('command')) == sorted(
         (c, 'command', {'command': 'maintenance_on', 'n': i}) for i, c in enumerate(channels))
-    assert [(p, c) for p, c, _ in rec.states] == [(S.INITIALIZED, S.CONNECTING), (S.CONNECTING, S.CONNECTED)]
+    assert [(p, c) for p, c, _ in rec.states] == [
+        (S.INITIALIZED, S.CONNECTING), (S.CONNECTING, S.CONNECTED)]
 
 
-def test_client_events_reach_pusher_js_and_are_confirmed(connect, soketi, auth_server, pusher_listener):
+def test_client_events_reach_pusher_js_and_are_confirmed(
+    connect, soketi, auth_server, pusher_listener
+):
     dashboard = pusher_listener(soketi, [PRIVATE], auth_endpoint=auth_server.url, token=TOKEN)
     dashboard.wait_subscribed(PRIVATE)
     conn, _ = connect([PRIVATE])
     assert wait_until(all_subscribed(conn, [PRIVATE]))
-    assert conn.send_client_event('rvm-status', 'client-x', {}) is False      # not subscribed / public
+    # not subscribed / public
+    assert conn.send_client_event('rvm-status', 'client-x', {}) is False
     for n in range(5):
-        assert conn.send_client_event(PRIVATE, 'client-detection-completed', {'item_id': f'i{n}', 'seq': n})
+        assert conn.send_client_event(
+            PRIVATE, 'client-detection-completed', {'item_id': f'i{n}', 'seq': n})
     assert conn.confirm(5.0) is True
     records = dashboard.wait_count(lambda r: r.get('event') == 'client-detection-completed', 5)
     assert [r['data']['seq'] for r in records] == [0, 1, 2, 3, 4]
     assert conn.stats()['client_events'] == 5 and conn.stats()['last_pong_latency_ms'] is not None
 
 
-def test_client_event_from_pusher_js_reaches_the_edge(connect, soketi, auth_server, pusher_listener):
+def test_client_event_from_pusher_js_reaches_the_edge(
+    connect, soketi, auth_server, pusher_listener
+):
     conn, rec = connect([PRIVATE])
     assert wait_until(all_subscribed(conn, [PRIVATE]))
     dashboard = pusher_listener(soketi, [PRIVATE], auth_endpoint=auth_server.url, token=TOKEN)
     dashboard.wait_subscribed(PRIVATE)
     assert dashboard.trigger(PRIVATE, 'client-manual-sync', {'timezone': 'Asia/Jakarta'})
     assert wait_until(lambda: rec.received('client-manual-sync'))
-    assert rec.received('client-manual-sync') == [(PRIVATE, 'client-manual-sync', {'timezone': 'Asia/Jakarta'})]
+    assert rec.received('client-manual-sync') == [
+        (PRIVATE, 'client-manual-sync', {'timezone': 'Asia/Jakarta'})]
 
 
-def test_wrong_token_keeps_auth_attempts_few_and_never_logs_the_token(connect, auth_server, monkeypatch, caplog):
+def test_wrong_token_keeps_auth_attempts_few_and_never_logs_the_token(
+    connect, auth_server, monkeypatch, caplog
+):
     caplog.set_level(logging.DEBUG)
     wrong = 'wrong-token-77aa'
     monkeypatch.setenv(TOKEN_ENV, wrong)
@@ -141,16 +155,20 @@ def test_wrong_token_keeps_auth_attempts_few_and_never_logs_the_token(connect, a
     assert wrong not in text and TOKEN not in text
 
 
-def test_reconnect_after_soketi_kill_reauthorizes_with_the_new_socket_id(connect, soketi, auth_server):
+def test_reconnect_after_soketi_kill_reauthorizes_with_the_new_socket_id(
+    connect, soketi, auth_server
+):
     channels = ['rvm-status', PRIVATE]
     conn, rec = connect(channels)
     assert wait_until(all_subscribed(conn, channels))
     first_socket = conn.socket_id
     soketi.kill()
     assert wait_until(lambda: conn.state is not S.CONNECTED, 5)
-    time.sleep(1.5)                                          # a couple of refused connects (backoff)
+    # a couple of refused connects (backoff)
+    time.sleep(1.5)
     soketi.restart()
-    assert wait_until(lambda: conn.state is S.CONNECTED and all_subscribed(conn, channels)(), 40), conn.stats()
+    assert wait_until(
+        lambda: conn.state is S.CONNECTED and all_subscribed(conn, channels)(), 40), conn.stats()
     assert conn.socket_id != first_socket
     assert [r.socket_id for r in auth_server.attempts(PRIVATE)] == [first_socket, conn.socket_id]
     soketi.pusher_client().trigger(PRIVATE, 'command', {'command': 'end_session'})
@@ -163,8 +181,9 @@ def test_reconnect_after_soketi_kill_reauthorizes_with_the_new_socket_id(connect
     assert S.UNAVAILABLE in states and S.FAILED not in states
 
 
-def test_malformed_and_unknown_inbound_events_do_not_break_the_connection(connect, soketi, auth_server,
-                                                                          pusher_listener):
+def test_malformed_and_unknown_inbound_events_do_not_break_the_connection(
+    connect, soketi, auth_server, pusher_listener
+):
     calls = []
 
     class Picky(Recorder):
@@ -185,9 +204,11 @@ def test_malformed_and_unknown_inbound_events_do_not_break_the_connection(connec
     peer.trigger(PRIVATE, 'client-command', [1, 2, 3])
     peer.send({'raw': '{"event":"client-command","channel":"' + PRIVATE + '","data":"{broken"}'})
     sdk.trigger('timezone-updates', 'manual-sync', {'timezone': 'Asia/Jakarta'})
-    assert wait_until(lambda: ('timezone-updates', 'manual-sync', {'timezone': 'Asia/Jakarta'}) in rec.events)
+    assert wait_until(
+        lambda: ('timezone-updates', 'manual-sync', {'timezone': 'Asia/Jakarta'}) in rec.events)
     assert wait_until(lambda: 'client-explode' in calls and calls.count('client-command') == 2)
-    assert ('timezone-updates', 'manual-sync', 'this is { not json') in rec.events   # passed on raw, not decoded
+    # passed on raw, not decoded
+    assert ('timezone-updates', 'manual-sync', 'this is { not json') in rec.events
     assert (PRIVATE, 'client-command', '{broken') in rec.events
     assert conn.state is S.CONNECTED and conn.stats()['callback_errors'] == 1
     assert conn.stats()['reconnects'] == 0
@@ -195,11 +216,13 @@ def test_malformed_and_unknown_inbound_events_do_not_break_the_connection(connec
 
 def test_silent_network_is_detected_by_ping_pong_and_reconnects(connect, soketi, tcp_proxy):
     proxy = tcp_proxy(soketi.port)
-    conn, rec = connect(['rvm-status'], port=proxy.port, activity_timeout_s=1.0, pong_timeout_s=1.0,
-                        connect_timeout_s=2.0)
+    conn, rec = connect(
+        ['rvm-status'], port=proxy.port, activity_timeout_s=1.0, pong_timeout_s=1.0,
+        connect_timeout_s=2.0)
     assert wait_until(all_subscribed(conn, ['rvm-status']))
     first_socket = conn.socket_id
-    time.sleep(1.6)                                          # at least one ping answered while healthy
+    # at least one ping answered while healthy
+    time.sleep(1.6)
     assert conn.stats()['pongs_received'] >= 1
     proxy.pause()
     paused_at = time.monotonic()
@@ -207,7 +230,8 @@ def test_silent_network_is_detected_by_ping_pong_and_reconnects(connect, soketi,
     assert time.monotonic() - paused_at < 4.0               # ~activity (1 s) + pong timeout (1 s)
     assert conn.stats()['pong_timeouts'] == 1
     proxy.resume()
-    assert wait_until(lambda: conn.state is S.CONNECTED and all_subscribed(conn, ['rvm-status'])(), 20)
+    assert wait_until(
+        lambda: conn.state is S.CONNECTED and all_subscribed(conn, ['rvm-status'])(), 20)
     assert conn.socket_id != first_socket
     soketi.pusher_client().trigger('rvm-status', 'status-updated', {'state': 'online'})
     assert wait_until(lambda: rec.received('status-updated'))
@@ -218,21 +242,25 @@ def test_dropped_connection_reconnects(connect, soketi, tcp_proxy):
     conn, _ = connect(['rvm-status'], port=proxy.port)
     assert wait_until(all_subscribed(conn, ['rvm-status']))
     assert proxy.drop_all() == 1
-    assert wait_until(lambda: conn.stats()['reconnects'] == 1 and all_subscribed(conn, ['rvm-status'])(), 15)
+    assert wait_until(
+        lambda: conn.stats()['reconnects'] == 1 and all_subscribed(conn, ['rvm-status'])(), 15)
 
 
 def test_unknown_app_key_is_a_refusal_not_a_retry_loop(soketi, tcp_proxy):
     proxy = tcp_proxy(soketi.port)
     rec = Recorder()
-    conn = PusherConnection(ConnectionSettings(host=soketi.host, port=proxy.port, tls=False, app_key='no-such-app'),
-                            rec.on_event, rec.on_state)
+    conn = PusherConnection(
+        ConnectionSettings(host=soketi.host, port=proxy.port, tls=False, app_key='no-such-app'),
+        rec.on_event, rec.on_state)
     conn.start()
     try:
         assert wait_until(lambda: conn.state is S.FAILED, 10)
         time.sleep(2.0)
         assert proxy.accepted == 1                            # no reconnect attempts
         assert conn.stats()['last_close_code'] == 4001 or '4001' in conn.stats()['last_error']
-        assert conn.confirm(0.5) is False and conn.send_client_event(PRIVATE, 'client-x', {}) is False
+        assert (
+            conn.confirm(0.5) is False and conn.send_client_event(PRIVATE, 'client-x', {}) is False
+        )
     finally:
         conn.stop()
     assert conn.state is S.DISCONNECTED

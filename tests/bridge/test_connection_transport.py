@@ -1,4 +1,5 @@
 """The WebSocket transport's edges: TLS verification (on by default, CA bundle), Origin header, URL."""
+
 from __future__ import annotations
 
 import socket
@@ -25,10 +26,12 @@ def wait_until(predicate, timeout=10.0):
 @pytest.fixture
 def tls_soketi(tmp_path):
     cert, key = tmp_path / 'cert.pem', tmp_path / 'key.pem'
-    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', str(key), '-out',
-                    str(cert), '-days', '1', '-subj', '/CN=localhost',
-                    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'],
-                   check=True, capture_output=True, timeout=30)
+    subprocess.run(
+        [
+            'openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', str(key),
+            '-out', str(cert), '-days', '1', '-subj', '/CN=localhost', '-addext',
+            'subjectAltName=DNS:localhost,IP:127.0.0.1'],
+        check=True, capture_output=True, timeout=30)
     server = SoketiServer(ssl_cert=cert, ssl_key=key, log_path=tmp_path / 'soketi.log').start()
     yield server
     server.stop()
@@ -36,9 +39,12 @@ def tls_soketi(tmp_path):
 
 def test_wss_with_the_servers_ca_bundle(tls_soketi):
     events = []
-    conn = PusherConnection(ConnectionSettings(host='127.0.0.1', port=tls_soketi.port, tls=True,
-                                               app_key=tls_soketi.key, ca_bundle=tls_soketi.ssl_cert),
-                            lambda channel, event, data: events.append((channel, event, data)))
+    conn = PusherConnection(
+        ConnectionSettings(
+            host='127.0.0.1', port=tls_soketi.port, tls=True, app_key=tls_soketi.key,
+            ca_bundle=tls_soketi.ssl_cert),
+        lambda channel, event, data: events.append((channel, event, data)),
+    )
     conn.start()
     try:
         conn.subscribe('rvm-status')
@@ -57,9 +63,11 @@ def test_tls_verification_is_on_by_default(tls_soketi):
                             None, lambda previous, current, reason: states.append(current))
     conn.start()
     try:
-        assert wait_until(lambda: 'certificate verification failed' in conn.stats()['last_error'], 5)
+        assert wait_until(
+            lambda: 'certificate verification failed' in conn.stats()['last_error'], 5)
         time.sleep(0.5)
-        assert S.CONNECTED not in states and S.FAILED not in states   # retried: a certificate can be fixed
+        # retried: a certificate can be fixed
+        assert S.CONNECTED not in states and S.FAILED not in states
         assert conn.state in (S.UNAVAILABLE, S.CONNECTING)
     finally:
         conn.stop()
@@ -85,8 +93,11 @@ def test_handshake_carries_origin_and_the_pusher_url():
 
     thread = threading.Thread(target=capture, daemon=True)
     thread.start()
-    conn = PusherConnection(ConnectionSettings(host='127.0.0.1', port=listener.getsockname()[1], tls=False,
-                                               app_key='rvm key', origin='https://dashboard.myrvm.example'))
+    conn = PusherConnection(
+        ConnectionSettings(
+            host='127.0.0.1', port=listener.getsockname()[1], tls=False, app_key='rvm key',
+            origin='https://dashboard.myrvm.example')
+    )
     conn.start()
     try:
         thread.join(5)

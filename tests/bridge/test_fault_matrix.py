@@ -17,7 +17,8 @@ import fault_matrix  # noqa: E402
 
 @pytest.mark.parametrize('name', [name for name, _, _ in fault_matrix.SCENARIOS])
 def test_fault_row_loses_nothing_and_confirms_nothing_falsely(name, monkeypatch):
-    monkeypatch.setenv('RVM_BRIDGE_TOKEN', 'x')        # the matrix sets its own; restored afterwards
+    # the matrix sets its own; restored afterwards
+    monkeypatch.setenv('RVM_BRIDGE_TOKEN', 'x')
     monkeypatch.setenv(fault_matrix.SECRET_ENV, 'x')
     row = fault_matrix.run_one(name, quick=True)
     print('\n' + fault_matrix.table([row]))

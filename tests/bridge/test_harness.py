@@ -1,4 +1,5 @@
 """The real-peer harness itself: Soketi + the official pusher SDK + pusher-js, kill/restart, TCP proxy."""
+
 from __future__ import annotations
 
 import socket
@@ -11,7 +12,8 @@ from rvm_bringup.soketi import SoketiNotInstalled, SoketiServer, find_soketi
 def test_sdk_trigger_reaches_pusher_js(soketi, pusher_listener):
     listener = pusher_listener(soketi, ['rvm-status'])
     listener.wait_subscribed('rvm-status')
-    assert soketi.pusher_client().trigger('rvm-status', 'status-updated', {'state': 'idle', 'n': 1}) == {'ok': True}
+    assert soketi.pusher_client().trigger(
+        'rvm-status', 'status-updated', {'state': 'idle', 'n': 1}) == {'ok': True}
     record = listener.wait_event('rvm-status', 'status-updated')
     assert record['data'] == {'state': 'idle', 'n': 1}
     assert isinstance(record['received_at_ms'], int)
@@ -32,10 +34,12 @@ def test_kill_and_restart_on_same_port(soketi, pusher_listener):
     soketi.restart()
     assert soketi.running and soketi.port == port and soketi.pid != first_pid
     start = len(listener.records)
-    listener.wait_for(lambda r: r.get('kind') == 'event' and r.get('event') == 'pusher:subscription_succeeded',
-                      timeout=20, start=start)   # pusher-js reconnected and resubscribed by itself
+    listener.wait_for(
+        lambda r: r.get('kind') == 'event' and r.get('event') == 'pusher:subscription_succeeded',
+        timeout=20, start=start)  # pusher-js reconnected and resubscribed by itself
     soketi.pusher_client().trigger('detection-results', 'detection-completed', {'item_id': 'a'})
-    assert listener.wait_event('detection-results', 'detection-completed')['data'] == {'item_id': 'a'}
+    assert listener.wait_event('detection-results', 'detection-completed')['data'] == {
+        'item_id': 'a'}
 
 
 def test_tcp_proxy_pause_and_drop(soketi, tcp_proxy):
@@ -53,7 +57,8 @@ def test_tcp_proxy_pause_and_drop(soketi, tcp_proxy):
         sock.settimeout(2)
         assert b'OK' in _read_all(sock)
     ws = websocket.create_connection(
-        f'ws://{proxy.host}:{proxy.port}/app/{soketi.key}?protocol=7&client=test&version=1', timeout=5)
+        f'ws://{proxy.host}:{proxy.port}/app/{soketi.key}?protocol=7&client=test&version=1',
+        timeout=5)
     try:
         assert 'pusher:connection_established' in ws.recv()
         assert proxy.drop_all() == 1

@@ -1,4 +1,5 @@
 """Python side of tests/dashboard/browser.mjs: a headless Debian chromium the test drives step by step."""
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,10 @@ def browser_missing() -> str | None:
     """Why the browser cannot run here, or None."""
     if not CHROMIUM.exists():
         return f'{CHROMIUM} missing: run scripts/setup (apt chromium)'
-    if shutil.which('node') is None or not (REPO_ROOT / 'node_modules' / 'playwright-core').is_dir():
+    if (
+        shutil.which('node') is None
+        or not (REPO_ROOT / 'node_modules' / 'playwright-core').is_dir()
+    ):
         return 'node or playwright-core missing: run scripts/setup'
     return None
 
@@ -43,7 +47,8 @@ class Browser:
         self._next_id = 0
         self._stderr: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=lambda: self._stderr.extend(self._proc.stderr), daemon=True).start()
+        threading.Thread(
+            target=lambda: self._stderr.extend(self._proc.stderr), daemon=True).start()
 
     def _read(self) -> None:
         for line in self._proc.stdout:
@@ -66,8 +71,9 @@ class Browser:
         self._proc.stdin.write(json.dumps({'id': ident, 'cmd': cmd, **args}) + '\n')
         self._proc.stdin.flush()
         with self._cond:
-            if not self._cond.wait_for(lambda: ident in self._replies or self._proc.poll() is not None,
-                                       timeout):
+            if not self._cond.wait_for(
+                lambda: ident in self._replies or self._proc.poll() is not None, timeout
+            ):
                 raise BrowserError(f'{cmd}: no answer in {timeout} s{self._context()}')
             reply = self._replies.pop(ident, None)
         if reply is None:
@@ -78,7 +84,8 @@ class Browser:
 
     def wait(self, expression: str, timeout: float = 15.0) -> Any:
         """Wait until the JS ``expression`` is truthy in the page; returns its value."""
-        return self.call('wait', timeout + 10, expression=expression, timeout_ms=int(timeout * 1000))
+        return self.call(
+            'wait', timeout + 10, expression=expression, timeout_ms=int(timeout * 1000))
 
     def _context(self) -> str:
         lines = [json.dumps(m) for m in self.page_log[-12:]] + self._stderr[-8:]

@@ -1,4 +1,5 @@
 """Fixtures of the dashboard tests: the demo stack on the test's Soketi, and a headless chromium."""
+
 from __future__ import annotations
 
 import re

@@ -1,7 +1,10 @@
 """A dashboard opened after `rvm-edge run --dashboard --no-wait` has started (its first status, health and
-timezone already sent to nobody) shows the machine's state, health and timezone from the heartbeats; when
-the run ends and the heartbeats stop, its figures grey out and the machine shows "offline since …".
-Heartbeats are set to 2 s in the params file so the test is quick. Saves the screenshots docs use."""
+timezone already sent to nobody) shows the machine's state, health and timezone from the
+heartbeats; when the run ends and the heartbeats stop, its figures grey out and the machine shows
+"offline since …". Heartbeats are set to 2 s in the params file so the test is quick. Saves the
+screenshots docs use.
+"""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +32,8 @@ def write_params(tmp_path: Path, log: Path) -> Path:
     params = yaml.safe_load(SHIPPED_PARAMS.read_text())
     params['/**/health']['ros__parameters'].update({'status_heartbeat_s': HEARTBEAT_S,
                                                     'health_rate': 1.0 / HEARTBEAT_S})
-    params['/**/bridge']['ros__parameters'].update({'timezone_heartbeat_s': HEARTBEAT_S, 'outbox_log': str(log),
-                                                    'timezone': 'Asia/Jakarta'})
+    params['/**/bridge']['ros__parameters'].update(
+        {'timezone_heartbeat_s': HEARTBEAT_S, 'outbox_log': str(log), 'timezone': 'Asia/Jakarta'})
     path = tmp_path / 'params.yaml'
     path.write_text(yaml.safe_dump(params))
     return path
@@ -45,19 +48,23 @@ def published(log: Path) -> list[dict]:
 def wait_until(predicate, timeout: float, proc, output: list[str], what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
-        assert proc.poll() is None, f'rvm-edge run exited {proc.returncode} before {what}:\n' + ''.join(output[-30:])
-        assert time.monotonic() < deadline, f'{what}: not within {timeout} s:\n' + ''.join(output[-30:])
+        assert (
+            proc.poll() is None
+        ), f'rvm-edge run exited {proc.returncode} before {what}:\n' + ''.join(output[-30:])
+        assert time.monotonic() < deadline, f'{what}: not within {timeout} s:\n' + ''.join(
+            output[-30:])
         time.sleep(0.2)
 
 
 def test_late_joiner_sees_state_health_timezone_then_stale_and_offline(browser, tmp_path):
     log = tmp_path / 'published.jsonl'
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, '-m', 'rvm_bringup.runner', 'run', '--source', 'sample', '--dashboard', '--no-wait',
-           '--params', str(write_params(tmp_path, log)), '--max-frames', '300', '--linger', '120',
-           '--outbox', str(tmp_path / 'outbox.sqlite3')]
-    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            bufsize=1)
+    cmd = [
+        sys.executable, '-m', 'rvm_bringup.runner', 'run', '--source', 'sample', '--dashboard',
+        '--no-wait', '--params', str(write_params(tmp_path, log)), '--max-frames', '300',
+        '--linger', '120', '--outbox', str(tmp_path / 'outbox.sqlite3')]
+    proc = subprocess.Popen(
+        cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
     output: list[str] = []
     lines: queue.Queue[str] = queue.Queue()
 
@@ -67,37 +74,53 @@ def test_late_joiner_sees_state_health_timezone_then_stale_and_offline(browser, 
             lines.put(line)
     threading.Thread(target=read, daemon=True).start()
     try:
-        wait_until(lambda: any(x.startswith('dashboard: ') for x in output), 90, proc, output, 'the URL')
+        wait_until(
+            lambda: any(x.startswith('dashboard: ') for x in output), 90, proc, output, 'the URL')
         url = next(x for x in output if x.startswith('dashboard: ')).split(' ', 1)[1].strip()
         # the first status, health and timezone go out before anyone watches
         kinds = {'status-updated', 'health-updated', 'timezone-synced'}
         wait_until(lambda: kinds <= {r['event'] for r in published(log)}, 120, proc, output,
                    'the first status, health and timezone')
-        first = {kind: next(r['data'] for r in published(log) if r['event'] == kind) for kind in kinds}
+        first = {
+            kind: next(r['data'] for r in published(log) if r['event'] == kind) for kind in kinds}
         assert first['timezone-synced']['trigger'] == 'startup'
 
         browser.call('open', url=url)                                   # the late joiner
         browser.wait("document.getElementById('conn-state').textContent === 'connected'")
         browser.wait(f"document.getElementById('state-{RVM}') !== null", timeout=6 * HEARTBEAT_S)
-        browser.wait(f"document.getElementById('health-age-{RVM}') !== null", timeout=6 * HEARTBEAT_S)
-        browser.wait("document.getElementById('tz-name').textContent === 'Asia/Jakarta'", timeout=6 * HEARTBEAT_S)
+        browser.wait(
+            f"document.getElementById('health-age-{RVM}') !== null", timeout=6 * HEARTBEAT_S)
+        browser.wait(
+            "document.getElementById('tz-name').textContent === 'Asia/Jakarta'",
+            timeout=6 * HEARTBEAT_S)
         seen = browser.call('eval', expression='window.rvmDashboard.received.map(r => r.data)')
         timezones = [d for d in seen if d['type'] == 'timezone-synced']
         # the start-up sync went out before the page opened: what it shows came as a heartbeat
-        assert timezones[0]['heartbeat'] is True and timezones[0]['event_id'] != first['timezone-synced']['event_id']
-        browser.wait("window.rvmDashboard.received.some(r => r.event === 'status-updated' && r.data.heartbeat)",
-                     timeout=6 * HEARTBEAT_S)
+        assert (
+            timezones[0]['heartbeat'] is True
+            and timezones[0]['event_id'] != first['timezone-synced']['event_id']
+        )
+        browser.wait(
+            "window.rvmDashboard.received.some(r => r.event === 'status-updated' &&"
+            " r.data.heartbeat)",
+            timeout=6 * HEARTBEAT_S,
+        )
         assert 'every 2 s' in browser.call('text', selector=f'#status-age-{RVM}')
         assert not browser.call('eval', expression="document.querySelector('.stale') !== null")
         browser.wait("document.querySelectorAll('#verdicts .verdict').length >= 3", timeout=240)
         browser.call('screenshot', path=str(ARTIFACTS / 'late_joiner_live.png'), full_page=False)
 
         # the run ends (the bridge stops, heartbeats stop) and the page keeps being served
-        wait_until(lambda: any(x.startswith('serving the dashboard') for x in output), 300, proc, output,
-                   'the end of the run')
-        browser.wait(f"document.getElementById('state-{RVM}').textContent === 'offline'", timeout=30)
-        browser.wait(f"document.querySelector('#health .health[data-rvm=\"{RVM}\"]').classList.contains('stale')",
-                     timeout=10 * HEARTBEAT_S)
+        wait_until(
+            lambda: any(x.startswith('serving the dashboard') for x in output), 300, proc, output,
+            'the end of the run')
+        browser.wait(
+            f"document.getElementById('state-{RVM}').textContent === 'offline'", timeout=30)
+        browser.wait(
+            "document.querySelector('#health"
+            f" .health[data-rvm=\"{RVM}\"]').classList.contains('stale')",
+            timeout=10 * HEARTBEAT_S,
+        )
         offline = f"#machines .machine[data-rvm=\"{RVM}\"] .offline"
         browser.wait(f"!document.querySelector('{offline}').hidden", timeout=10 * HEARTBEAT_S)
         assert browser.call('text', selector=offline).startswith('offline since ')

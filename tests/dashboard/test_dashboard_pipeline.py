@@ -1,5 +1,8 @@
 """Phase 2: the dashboard in headless chromium while the standalone pipeline (`rvm-edge run`) runs on the
-bundled sample and streams through the real bridge to Soketi; every event it emits matches its schema."""
+bundled sample and streams through the real bridge to Soketi; every event it emits matches its
+schema.
+"""
+
 from __future__ import annotations
 
 import json
@@ -23,7 +26,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = REPO_ROOT / 'data' / 'sample' / 'rvm_sample.mp4'
 SHIPPED_PARAMS = REPO_ROOT / 'config' / 'rvm_edge.params.yaml'
 MAX_FRAMES = 0                         # the whole sample (472 frames, ~40 s at its 12 fps)
-EXTRA_PARAMS: dict[str, dict] = {}     # node -> parameter overrides (for trying other models by hand)
+# node -> parameter overrides (for trying other models by hand)
+EXTRA_PARAMS: dict[str, dict] = {}
 EXTRA_ARGS: list[str] = []
 pytestmark = pytest.mark.slow
 
@@ -36,18 +40,21 @@ class Runner:
         params = yaml.safe_load(SHIPPED_PARAMS.read_text()) if SHIPPED_PARAMS.exists() else {}
         bridge = params.setdefault('/**/bridge', {}).setdefault('ros__parameters', {})
         bridge.update({k: v for k, v in ep.bridge_settings().items() if k not in ('host', 'port')})
-        # as `rvm-edge run --dashboard`: no MyRVM here to store and acknowledge, so every route goes out on
-        # the HTTP events API for fan-out (the stored-ack path is tested in tests/bridge)
+        # as `rvm-edge run --dashboard`: no MyRVM here to store and acknowledge, so every route
+        # goes out on the HTTP events API for fan-out (the stored-ack path is tested in
+        # tests/bridge)
         bridge['channel_map_file'] = str(FANOUT_MAP)
         self.outbox_log = tmp_path / 'published.jsonl'
         bridge.update({'outbox_log': str(self.outbox_log), 'timezone': 'Asia/Jakarta'})
         for node, values in EXTRA_PARAMS.items():
             params.setdefault(f'/**/{node}', {}).setdefault('ros__parameters', {}).update(values)
         (tmp_path / 'params.yaml').write_text(yaml.safe_dump(params))
-        cmd = [sys.executable, '-m', 'rvm_bringup.runner', 'run', '--source', str(SAMPLE),
-               '--params', str(tmp_path / 'params.yaml'), '--bridge-host', ep.host,
-               '--bridge-port', str(port), '--app-key', ep.key, '--app-id', ep.app_id, '--rvm-id', ep.rvm_id,
-               '--outbox', str(tmp_path / 'outbox.sqlite3'), '--max-frames', str(MAX_FRAMES), '--realtime', *EXTRA_ARGS]
+        cmd = [
+            sys.executable, '-m', 'rvm_bringup.runner', 'run', '--source', str(SAMPLE), '--params',
+            str(tmp_path / 'params.yaml'), '--bridge-host', ep.host, '--bridge-port', str(port),
+            '--app-key', ep.key, '--app-id', ep.app_id, '--rvm-id', ep.rvm_id, '--outbox',
+            str(tmp_path / 'outbox.sqlite3'), '--max-frames', str(MAX_FRAMES), '--realtime',
+            *EXTRA_ARGS]
         env = {**os.environ, **ep.secret_env()}
         self.lines: list[str] = []
         self.proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
@@ -60,7 +67,8 @@ class Runner:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(10)
-            raise AssertionError('rvm-edge run did not finish:\n' + ''.join(self.lines[-40:])) from None
+            raise AssertionError(
+                'rvm-edge run did not finish:\n' + ''.join(self.lines[-40:])) from None
 
     def wait_page(self, browser, expression: str, timeout: float) -> None:
         """Wait for ``expression`` in the page, failing at once (with its output) if the run dies."""
@@ -77,7 +85,8 @@ class Runner:
                     raise
 
     def published(self) -> list[dict]:
-        return [json.loads(line) for line in self.outbox_log.read_text().splitlines() if line.strip()]
+        return [
+            json.loads(line) for line in self.outbox_log.read_text().splitlines() if line.strip()]
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -92,7 +101,8 @@ def runner(demo, tmp_path):
     yield lambda port: holder.append(Runner(demo, tmp_path, port)) or holder[-1]
     for r in holder:
         r.close()
-        print('--- rvm-edge run output (tail) ---\n' + ''.join(r.lines[-80:]))   # shown when the test fails
+        # shown when the test fails
+        print('--- rvm-edge run output (tail) ---\n' + ''.join(r.lines[-80:]))
 
 
 def event_name(wire_event: str) -> str:
@@ -104,37 +114,47 @@ def wire_data(record: dict) -> dict:
     return json.loads(data) if isinstance(data, str) else data
 
 
-def test_pipeline_on_the_sample_streams_to_the_dashboard(demo, browser, pusher_listener, runner, tcp_proxy):
+def test_pipeline_on_the_sample_streams_to_the_dashboard(
+    demo, browser, pusher_listener, runner, tcp_proxy
+):
     listener = pusher_listener(demo.soketi, [events.CHANNEL_STATUS, events.CHANNEL_DETECTIONS,
                                              events.CHANNEL_TIMEZONE])
     open_dashboard(browser, demo)
-    # the bridge reaches Soketi through a proxy, so the test decides when it gets back after the crash
+    # the bridge reaches Soketi through a proxy, so the test decides when it gets back after the
+    # crash
     proxy = tcp_proxy(demo.soketi.port)
     run = runner(proxy.port)
 
     run.wait_page(browser, "document.querySelector('#verdicts .verdict') !== null", timeout=240)
     browser.wait("document.querySelector('#machines .state') !== null", timeout=30)
     browser.wait("document.getElementById('health').innerText.includes('%')", timeout=30)
-    first = browser.call('eval', expression="document.querySelector('#verdicts .verdict').dataset.category")
+    first = browser.call(
+        'eval', expression="document.querySelector('#verdicts .verdict').dataset.category")
     assert first
 
-    # manual sync: button -> demo endpoint -> manual-sync -> the bridge -> timezone-synced on the page
+    # manual sync: button -> demo endpoint -> manual-sync -> the bridge -> timezone-synced on the
+    # page
     browser.call('click', selector='#manual-sync')
-    browser.wait("document.getElementById('tz-status').textContent.includes('(manual)')", timeout=30)
+    browser.wait(
+        "document.getElementById('tz-status').textContent.includes('(manual)')", timeout=30)
     assert browser.call('text', selector='#tz-name') == 'Asia/Jakarta'
 
-    # Soketi crashes mid-run and comes back. Pusher keeps no history, so the bridge is let through only
-    # once the page has re-subscribed; then every durable verdict queued meanwhile must arrive.
+    # Soketi crashes mid-run and comes back. Pusher keeps no history, so the bridge is let through
+    # only once the page has re-subscribed; then every durable verdict queued meanwhile must
+    # arrive.
     proxy.refuse()
     demo.soketi.kill()
     proxy.drop_all()
     browser.wait("document.getElementById('conn-state').textContent !== 'connected'")
-    time.sleep(3)                                       # the pipeline goes on; verdicts wait in the outbox
+    # the pipeline goes on; verdicts wait in the outbox
+    time.sleep(3)
     demo.soketi.restart()
     browser.wait("document.getElementById('conn-state').textContent === 'connected'", timeout=60)
     assert browser.call('text', selector='#conn-reconnects') == '1'
-    browser.wait("(document.getElementById('log').innerText.match(/subscribed to detection-results/g) || [])"
-                 ".length >= 2")
+    browser.wait(
+        "(document.getElementById('log').innerText.match(/subscribed to detection-results/g) ||"
+        " []).length >= 2"
+    )
     proxy.accept()
 
     assert run.wait(timeout=400) == 0, ''.join(run.lines[-40:])
@@ -148,12 +168,18 @@ def test_pipeline_on_the_sample_streams_to_the_dashboard(demo, browser, pusher_l
     assert sorted(shown) == sorted(verdict_ids)
 
     # every event the pipeline emitted, and every one that reached a subscriber, matches its schema
-    # (checked against the schema of the event name it travelled under, so `type` must match it too)
+    # (checked against the schema of the event name it travelled under, so `type` must match it
+    # too)
     problems = [e for p in published for e in errors(p['data'], event_name(p['event']))]
-    received = [r for r in listener.records if r.get('kind') == 'event' and not r['event'].startswith('pusher')]
+    received = [
+        r
+        for r in listener.records
+        if r.get('kind') == 'event' and not r['event'].startswith('pusher')
+    ]
     problems += [e for r in received for e in errors(wire_data(r), event_name(r['event']))]
     assert len(received) > len(verdict_ids)
     assert not problems, '\n'.join(sorted(set(problems)))
     kinds = {event_name(p['event']) for p in published}
-    assert {events.EVENT_DETECTION_COMPLETED, events.EVENT_STATUS_UPDATED, events.EVENT_HEALTH_UPDATED,
-            events.EVENT_TIMEZONE_SYNCED, events.EVENT_SESSION_COMPLETED} <= kinds
+    assert {
+        events.EVENT_DETECTION_COMPLETED, events.EVENT_STATUS_UPDATED, events.EVENT_HEALTH_UPDATED,
+        events.EVENT_TIMEZONE_SYNCED, events.EVENT_SESSION_COMPLETED} <= kinds

@@ -1,5 +1,6 @@
 """DemoStack's Laravel-like endpoints and static serving, against a real Soketi (no browser); its viewer
 wait, fixed ports, and that its Soketi ends on SIGHUP and when the parent is killed."""
+
 from __future__ import annotations
 
 import argparse
@@ -33,13 +34,16 @@ def port_open(port: int) -> bool:
         return sock.connect_ex(('127.0.0.1', port)) == 0
 
 
-def request(url: str, *, body=None, token: str | None = None, form: bool = False, method: str | None = None):
+def request(
+    url: str, *, body=None, token: str | None = None, form: bool = False, method: str | None = None
+):
     """(status, headers, body bytes) of one HTTP call."""
     headers = {}
     data = None
     if body is not None:
         data = urlencode(body).encode() if form else json.dumps(body).encode()
-        headers['Content-Type'] = 'application/x-www-form-urlencoded' if form else 'application/json'
+        headers['Content-Type'] = (
+            'application/x-www-form-urlencoded' if form else 'application/json')
     if token is not None:
         headers['Authorization'] = f'Bearer {token}'
     req = urllib.request.Request(url, data=data, headers=headers, method=method)
@@ -58,13 +62,19 @@ def test_channel_auth_answers_like_laravel_with_sanctum(demo):
     status, _, raw = request(ep.auth_endpoint, body={**good, 'channel_name': 'private-rvm.other'},
                              form=True, token=ep.token)
     assert status == 403 and json.loads(raw)['message'] == 'This action is unauthorized.'
-    assert request(ep.auth_endpoint, body={**good, 'socket_id': 'bogus'}, form=True, token=ep.token)[0] == 422
+    assert (
+        request(ep.auth_endpoint, body={**good, 'socket_id': 'bogus'}, form=True, token=ep.token)[
+            0]
+        == 422
+    )
 
     status, _, raw = request(ep.auth_endpoint, body=good, form=True, token=ep.token)
     assert status == 200
-    signature = hmac.new(ep.secret.encode(), b'123.456:private-rvm.rvm-demo', hashlib.sha256).hexdigest()
+    signature = hmac.new(
+        ep.secret.encode(), b'123.456:private-rvm.rvm-demo', hashlib.sha256).hexdigest()
     assert json.loads(raw) == {'auth': f'{ep.key}:{signature}'}
-    status, _, raw = request(ep.auth_endpoint, body=good, token=ep.token)         # JSON body works too
+    # JSON body works too
+    status, _, raw = request(ep.auth_endpoint, body=good, token=ep.token)
     assert status == 200 and json.loads(raw)['auth'].startswith(ep.key + ':')
 
 
@@ -73,8 +83,12 @@ def test_manual_sync_endpoint_triggers_the_event_through_the_http_api(demo, push
     listener = pusher_listener(demo.soketi, [events.CHANNEL_TIMEZONE])
     listener.wait_for(lambda r: r.get('event') == 'pusher:subscription_succeeded')
     assert request(ep.manual_sync_url, body={})[0] == 401
-    status, _, raw = request(ep.manual_sync_url, token=ep.token, body={
-        'timezone': 'Asia/Jakarta', 'requested_by': 'ops', 'request_id': 'r-1', 'evil': 'x', 'retries': 3})
+    status, _, raw = request(
+        ep.manual_sync_url, token=ep.token,
+        body={
+            'timezone': 'Asia/Jakarta', 'requested_by': 'ops', 'request_id': 'r-1', 'evil': 'x',
+            'retries': 3},
+    )
     assert status == 202
     record = listener.wait_for(lambda r: r.get('event') == events.EVENT_MANUAL_SYNC)
     data = record['data'] if isinstance(record['data'], dict) else json.loads(record['data'])
@@ -82,7 +96,8 @@ def test_manual_sync_endpoint_triggers_the_event_through_the_http_api(demo, push
     validate_event(data, events.EVENT_MANUAL_SYNC)
     assert request(ep.manual_sync_url, token=ep.token, body=['not', 'an', 'object'])[0] == 400
 
-    demo.soketi.kill()                                  # server down: a clear 502, the demo keeps serving
+    # server down: a clear 502, the demo keeps serving
+    demo.soketi.kill()
     status, _, raw = request(ep.manual_sync_url, token=ep.token, body={})
     assert status == 502 and 'trigger failed' in json.loads(raw)['message']
     assert request(ep.http_base + '/')[0] == 200
@@ -92,35 +107,48 @@ def test_static_dashboard_and_vendored_pusher_js(demo):
     base = demo.endpoints.http_base
     status, headers, raw = request(base + '/')
     assert status == 200 and headers['Content-Type'].startswith('text/html') and b'app.js' in raw
-    assert headers['Date']                              # the bridge's time sync reads it (api_base)
+    # the bridge's time sync reads it (api_base)
+    assert headers['Date']
     status, headers, raw = request(base + '/vendor/pusher.min.js')
     assert status == 200 and 'javascript' in headers['Content-Type'] and b'Pusher' in raw
     assert request(base + '/app.js', method='HEAD')[0] == 200
-    for path in ('/../pyproject.toml', '/%2e%2e/README.md', '/missing.js', '/vendor/../../README.md'):
+    for path in (
+        '/../pyproject.toml', '/%2e%2e/README.md', '/missing.js', '/vendor/../../README.md',
+    ):
         assert request(base + path)[0] == 404, path
     assert request(base + '/api/v2/other', body={}, token=demo.endpoints.token)[0] == 404
 
 
 def test_bridge_settings_are_bridge_config_fields_and_args_point_at_the_stack(demo, monkeypatch):
     ep = demo.endpoints
-    config = config_from_mapping(BridgeConfig, ep.bridge_settings())     # strict: unknown keys raise
-    assert (config.host, config.port, config.tls, config.app_key) == (ep.host, ep.port, False, ep.key)
+    # strict: unknown keys raise
+    config = config_from_mapping(BridgeConfig, ep.bridge_settings())
+    assert (config.host, config.port, config.tls, config.app_key) == (
+        ep.host, ep.port, False, ep.key)
     monkeypatch.delenv('RVM_BRIDGE_APP_SECRET', raising=False)
     monkeypatch.delenv('RVM_BRIDGE_TOKEN', raising=False)
-    args = ep.apply_to_args(argparse.Namespace(bridge_host=None, bridge_port=None, app_key=None, app_id=None,
-                                               rvm_id=None, source='x.mp4'))
-    assert (args.bridge_host, args.bridge_port, args.app_key, args.app_id) == (ep.host, ep.port, ep.key,
-                                                                              ep.app_id)
+    args = ep.apply_to_args(
+        argparse.Namespace(
+            bridge_host=None, bridge_port=None, app_key=None, app_id=None, rvm_id=None,
+            source='x.mp4')
+    )
+    assert (args.bridge_host, args.bridge_port, args.app_key, args.app_id) == (
+        ep.host, ep.port, ep.key, ep.app_id)
     assert (args.rvm_id, args.bridge_tls, args.source) == ('rvm-demo', False, 'x.mp4')
-    assert os.environ['RVM_BRIDGE_APP_SECRET'] == ep.secret and os.environ['RVM_BRIDGE_TOKEN'] == ep.token
+    assert (
+        os.environ['RVM_BRIDGE_APP_SECRET'] == ep.secret
+        and os.environ['RVM_BRIDGE_TOKEN'] == ep.token
+    )
     assert ep.token not in repr(ep)
 
 
 def test_wait_for_viewer_returns_once_a_dashboard_subscribed(demo, pusher_listener):
     assert demo.viewers() == 0
     assert demo.wait_for_viewer(timeout_s=0.3, poll_s=0.05) is False
-    assert demo.wait_for_viewer(keep_waiting=lambda: False) is False          # e.g. Ctrl-C while waiting
-    listener = pusher_listener(demo.soketi, [events.CHANNEL_STATUS])           # what a page subscribes to
+    # e.g. Ctrl-C while waiting
+    assert demo.wait_for_viewer(keep_waiting=lambda: False) is False
+    # what a page subscribes to
+    listener = pusher_listener(demo.soketi, [events.CHANNEL_STATUS])
     listener.wait_for(lambda r: r.get('event') == 'pusher:subscription_succeeded')
     assert demo.wait_for_viewer(timeout_s=10, poll_s=0.05) is True and demo.viewers() == 1
 
@@ -134,7 +162,8 @@ def test_fixed_ports_and_a_wildcard_host_for_ssh_tunnels(tmp_path):
         query = parse_qs(url.query)
         assert url.port == http_port and query['port'] == [str(ws_port)]
         assert url.hostname == query['host'][0] == socket.getfqdn().lower() != '0.0.0.0'
-        assert (ep.host, ep.port) == ('127.0.0.1', ws_port)                   # the local bridge's way in
+        # the local bridge's way in
+        assert (ep.host, ep.port) == ('127.0.0.1', ws_port)
         assert request(f'http://127.0.0.1:{http_port}/')[0] == 200
     assert not port_open(http_port) and not port_open(ws_port)
 
@@ -155,8 +184,9 @@ finally:
 
 def start_stack_process() -> tuple[subprocess.Popen, int, int]:
     """A separate process running a DemoStack (own Soketi); returns it, Soketi's pid and port."""
-    proc = subprocess.Popen([sys.executable, '-c', STACK_SCRIPT, str(REPO_ROOT)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, '-c', STACK_SCRIPT, str(REPO_ROOT)], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
     assert line, proc.stderr.read()
     pid, port = map(int, line.split())
@@ -180,7 +210,8 @@ def wait_gone(pid: int, timeout: float = 15.0) -> bool:
     return not pid_alive(pid)
 
 
-@pytest.mark.skipif(not sys.platform.startswith('linux'), reason='SIGHUP / PR_SET_PDEATHSIG are Linux')
+@pytest.mark.skipif(
+    not sys.platform.startswith('linux'), reason='SIGHUP / PR_SET_PDEATHSIG are Linux')
 def test_sighup_a_closed_terminal_stops_the_stack_and_its_soketi():
     proc, pid, port = start_stack_process()
     try:

@@ -3,6 +3,7 @@
 The runner is a subprocess (as a user starts it); Soketi and the pusher-js subscriber are the real
 peers started by the fixtures in tests/conftest.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,9 +26,13 @@ VERDICT_FIELDS = {'item_id', 'session_id', 'category', 'class_name', 'confidence
                   'reason', 'bbox', 'mask', 'frame', 'capture_time', 'timings_ms'}
 
 
-def run_pipeline(tmp_path: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, '-m', 'rvm_bringup.runner', 'run', '--source', str(SAMPLE), '--no-realtime',
-           '--max-frames', str(MAX_FRAMES), '--outbox', str(tmp_path / 'outbox.sqlite3'), *extra]
+def run_pipeline(
+    tmp_path: Path, *extra: str, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    cmd = [
+        sys.executable, '-m', 'rvm_bringup.runner', 'run', '--source', str(SAMPLE),
+        '--no-realtime', '--max-frames', str(MAX_FRAMES), '--outbox',
+        str(tmp_path / 'outbox.sqlite3'), *extra]
     return subprocess.run(cmd, cwd=tmp_path, env={**os.environ, **(env or {})}, text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
 

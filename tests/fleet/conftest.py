@@ -1,4 +1,5 @@
 """Fixtures of the fleet tests: a two-node Soketi cluster over Redis with the stored-ack receiver."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """bench/bench_fleet.py --quick: sizes a tiny fleet and restarts node A under it; prints the docs' table."""
+
 from __future__ import annotations
 
 import json
@@ -15,9 +16,10 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.slow
 def test_bench_fleet_quick(tmp_path):
     out = tmp_path / 'fleet.json'
-    proc = subprocess.run([sys.executable, str(ROOT / 'bench' / 'bench_fleet.py'), '--quick', '--out', str(out)],
-                          cwd=ROOT, env={**os.environ, 'RVM_ROOT': str(ROOT)}, capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / 'bench' / 'bench_fleet.py'), '--quick', '--out', str(out)],
+        cwd=ROOT, env={**os.environ, 'RVM_ROOT': str(ROOT)}, capture_output=True, text=True,
+        timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
     figures = json.loads(out.read_text())
     size, restart = figures['runs']

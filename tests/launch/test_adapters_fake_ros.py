@@ -13,7 +13,8 @@ FAKE = HERE / 'fake_ros'
 
 
 def _run(*flags):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(FAKE), os.environ.get('PYTHONPATH', '')]))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(FAKE), os.environ.get('PYTHONPATH', '')]))
     return subprocess.run([sys.executable, str(FAKE / 'adapter_scenarios.py'), *flags], env=env,
                           capture_output=True, text=True, timeout=300)
 

@@ -33,8 +33,9 @@ from launch.actions import IncludeLaunchDescription, SetEnvironmentVariable  # n
 from launch.launch_description_sources import PythonLaunchDescriptionSource  # noqa: E402
 
 from bridge.bridge_support import SECRET_ENV, TOKEN, start_stored_ack_stack  # noqa: E402
-from graph_support import (LAUNCH, SAMPLE_ITEMS, SAMPLE_VIDEO, Probe, graph_processes,  # noqa: E402
-                           isolate_ros, wait_until, write_params)
+from graph_support import (  # noqa: E402
+    LAUNCH, SAMPLE_ITEMS, SAMPLE_VIDEO, Probe, graph_processes, isolate_ros, wait_until,
+    write_params)
 from rvm_common import events  # noqa: E402
 from support.peers import PusherListener  # noqa: E402
 
@@ -54,20 +55,25 @@ def generate_test_description():
     dashboard.wait_subscribed(PUBLIC, timeout=20.0)
     secrets = {SECRET_ENV: soketi.secret, 'RVM_BRIDGE_TOKEN': TOKEN}
     os.environ.update(secrets)
-    params = write_params(tmp / 'machine.params.yaml', {
-        '/**/camera': {'frame_id': FRAME_ID, 'loop': False, 'realtime': True},
-        '/**/detector': {'device': 'cpu'},
-        '/**/bridge': {'host': soketi.host, 'port': soketi.port, 'tls': False, 'app_key': soketi.key,
-                       'app_id': soketi.app_id, 'app_secret_env': SECRET_ENV,
-                       'api_base': receiver.api_base, 'outbox_path': str(tmp / 'outbox.sqlite3'),
-                       'timezone_sync_on_start': False, 'status_period_s': 1.0,
-                       'ack_timeout_s': 5.0, 'retry_min_s': 0.2, 'retry_max_s': 2.0},
-    })
+    params = write_params(
+        tmp / 'machine.params.yaml',
+        {
+            '/**/camera': {'frame_id': FRAME_ID, 'loop': False, 'realtime': True},
+            '/**/detector': {'device': 'cpu'},
+            '/**/bridge': {
+                'host': soketi.host, 'port': soketi.port, 'tls': False, 'app_key': soketi.key,
+                'app_id': soketi.app_id, 'app_secret_env': SECRET_ENV,
+                'api_base': receiver.api_base, 'outbox_path': str(tmp / 'outbox.sqlite3'),
+                'timezone_sync_on_start': False, 'status_period_s': 1.0, 'ack_timeout_s': 5.0,
+                'retry_min_s': 0.2, 'retry_max_s': 2.0},
+        },
+    )
     graph = IncludeLaunchDescription(
         PythonLaunchDescriptionSource(str(LAUNCH)),
         launch_arguments={'params_file': str(params), 'camera_source': str(SAMPLE_VIDEO),
                           'rvm_id': RVM_ID, 'respawn_delay': '1.0'}.items())
-    environment = [SetEnvironmentVariable(name, value) for name, value in {**ENV, **secrets}.items()]
+    environment = [
+        SetEnvironmentVariable(name, value) for name, value in {**ENV, **secrets}.items()]
     description = LaunchDescription(environment + [graph, launch_testing.actions.ReadyToTest()])
     return description, {'receiver': receiver, 'soketi': soketi, 'dashboard': dashboard}
 
@@ -91,28 +97,33 @@ class TestGraph(unittest.TestCase):
 
     def test_1_params_file_and_string_launch_arguments_reach_the_nodes(self):
         from rcl_interfaces.msg import ParameterType
-        frame_id, source = self.probe.parameters('/rvm/camera', ['frame_id', 'source'], timeout=60.0)
+        frame_id, source = self.probe.parameters(
+            '/rvm/camera', ['frame_id', 'source'], timeout=60.0)
         self.assertEqual(frame_id.string_value, FRAME_ID)        # /**/camera reached /rvm/camera
         self.assertEqual(source.string_value, str(SAMPLE_VIDEO))
         for node in ('/rvm/camera', '/rvm/detector', '/rvm/health', '/rvm/bridge'):
             rvm_id, = self.probe.parameters(node, ['rvm_id'])
-            self.assertEqual((rvm_id.type, rvm_id.string_value), (ParameterType.PARAMETER_STRING, RVM_ID))
+            self.assertEqual(
+                (rvm_id.type, rvm_id.string_value), (ParameterType.PARAMETER_STRING, RVM_ID))
         host, = self.probe.parameters('/rvm/bridge', ['host'])
-        self.assertNotEqual(host.string_value, '', 'the bridge got the params file, not its defaults')
+        self.assertNotEqual(
+            host.string_value, '', 'the bridge got the params file, not its defaults')
         if shutil.which('ros2'):
-            shown = subprocess.run(['ros2', 'param', 'get', '--no-daemon', '/rvm/camera', 'frame_id'],
-                                   capture_output=True, text=True, timeout=60)
+            shown = subprocess.run(
+                ['ros2', 'param', 'get', '--no-daemon', '/rvm/camera', 'frame_id'],
+                capture_output=True, text=True, timeout=60)
             self.assertIn(f'String value is: {FRAME_ID}', shown.stdout)
 
     def test_2_bridge_killed_mid_run_every_verdict_delivered_once(self, receiver, dashboard):
         verdicts = lambda: self.probe.messages(events.TOPIC_VERDICT)  # noqa: E731
-        self.assertTrue(wait_until(lambda: len(verdicts()) >= 3, timeout=120.0), 'no verdicts flow')
+        self.assertTrue(
+            wait_until(lambda: len(verdicts()) >= 3, timeout=120.0), 'no verdicts flow')
         bridges = graph_processes('bridge_node')
         self.assertEqual(len(bridges), 1)
         killed = bridges[0].pid
         os.kill(killed, signal.SIGKILL)
-        respawned = wait_until(lambda: [p for p in graph_processes('bridge_node') if p.pid != killed],
-                               timeout=30.0)
+        respawned = wait_until(
+            lambda: [p for p in graph_processes('bridge_node') if p.pid != killed], timeout=30.0)
         self.assertTrue(respawned, 'the bridge was not respawned')
         self.assertTrue(wait_until(lambda: len(verdicts()) >= SAMPLE_ITEMS, timeout=180.0),
                         f'{len(verdicts())} verdicts, expected {SAMPLE_ITEMS}')
@@ -121,16 +132,21 @@ class TestGraph(unittest.TestCase):
         self.assertTrue(all(v['rvm_id'] == RVM_ID for v in verdicts()))
         self.assertTrue(wait_until(lambda: ids <= receiver.stored_ids(), timeout=90.0),
                         f'not stored: {sorted(ids - receiver.stored_ids())}')
-        on_channel = lambda: [r['data']['event_id'] for r in dashboard.events(PUBLIC, 'detection-completed')]  # noqa: E731
+
+        def on_channel():
+            return [r['data']['event_id'] for r in dashboard.events(PUBLIC, 'detection-completed')]
+
         self.assertTrue(wait_until(lambda: ids <= set(on_channel()), timeout=30.0))
-        self.assertEqual(sorted(on_channel()), sorted(ids), 'every verdict on the channel exactly once')
+        self.assertEqual(
+            sorted(on_channel()), sorted(ids), 'every verdict on the channel exactly once')
 
     def test_3_sigint_gives_a_final_offline_status(self):
         statuses = lambda: self.probe.messages(events.TOPIC_RVM_STATUS)  # noqa: E731
         self.assertTrue(wait_until(statuses, timeout=30.0), 'no RVM status (latched) seen')
         health, = graph_processes('health_node')
         health.send_signal(signal.SIGINT)
-        final = wait_until(lambda: [s for s in statuses() if s['state'] == 'offline'], timeout=20.0)
+        final = wait_until(
+            lambda: [s for s in statuses() if s['state'] == 'offline'], timeout=20.0)
         self.assertTrue(final, 'no final offline status after SIGINT')
         # respawned: the machine reports its state again
         self.assertTrue(wait_until(lambda: statuses()[-1]['state'] != 'offline', timeout=60.0))

@@ -62,7 +62,8 @@ class TestLaunchArgumentTypes(unittest.TestCase):
         from rcl_interfaces.msg import ParameterType
         source, rvm_id = self.probe.parameters('/rvm/camera', ['source', 'rvm_id'], timeout=60.0)
         self.assertEqual((source.type, source.string_value), (ParameterType.PARAMETER_STRING, '0'))
-        self.assertEqual((rvm_id.type, rvm_id.string_value), (ParameterType.PARAMETER_STRING, '42'))
+        self.assertEqual(
+            (rvm_id.type, rvm_id.string_value), (ParameterType.PARAMETER_STRING, '42'))
         port, = self.probe.parameters('/rvm/bridge', ['port'])
         self.assertEqual((port.type, port.integer_value), (ParameterType.PARAMETER_INTEGER, 6001))
 
@@ -72,7 +73,8 @@ class TestLaunchArgumentTypes(unittest.TestCase):
         client = self.probe.node.create_client(SetParameters, '/rvm/camera/set_parameters')
         self.assertTrue(client.wait_for_service(timeout_sec=60.0))
         value = ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=5.0)
-        future = client.call_async(SetParameters.Request(parameters=[Parameter(name='fps', value=value)]))
+        future = client.call_async(
+            SetParameters.Request(parameters=[Parameter(name='fps', value=value)]))
         self.assertTrue(wait_until(future.done, timeout=10.0))
         result, = future.result().results
         self.assertFalse(result.successful)

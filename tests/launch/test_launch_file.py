@@ -60,7 +60,8 @@ def test_every_node_executable_is_a_console_script_of_its_package():
 
 
 def test_overrides_target_parameters_the_cores_declare():
-    fields = {node: {f.name for f in dataclasses.fields(cls)} for node, cls in config_classes().items()}
+    fields = {
+        node: {f.name for f in dataclasses.fields(cls)} for node, cls in config_classes().items()}
     declared = {a[0] for a in ARGUMENTS}
     for launch_arg, (node, param) in OVERRIDES.items():
         assert launch_arg in declared
@@ -70,8 +71,9 @@ def test_overrides_target_parameters_the_cores_declare():
 
 
 def test_overrides_keep_the_parameter_type_so_numeric_strings_stay_strings():
-    values = {'rvm_id': '42', 'camera_source': '0', 'bridge_port': '6001', 'bridge_tls': 'false',
-              'camera_fps': '12', 'app_key': '12345', 'image_input': 'compressed', 'model_path': ''}
+    values = {
+        'rvm_id': '42', 'camera_source': '0', 'bridge_port': '6001', 'bridge_tls': 'false',
+        'camera_fps': '12', 'app_key': '12345', 'image_input': 'compressed', 'model_path': ''}
     overrides = node_overrides(values)
     assert overrides['camera']['source'] == ('0', str)
     assert overrides['camera']['fps'] == ('12', float)
@@ -119,12 +121,14 @@ def test_params_and_rviz_files_it_points_at_exist_and_are_installed():
 
 
 def test_the_readme_runs_installed_console_scripts_through_ros2_run():
-    section = README.read_text(encoding='utf-8').split('## On the Jetson', 1)[1].split('\n## ', 1)[0]
+    section = (
+        README.read_text(encoding='utf-8').split('## On the Jetson', 1)[1].split('\n## ', 1)[0])
     for line in section.splitlines():
         command = line.strip()
         for script in ('rvm-camera-record', 'rvm-edge ', 'camera_node', 'detector_node'):
             if command.startswith(script):
-                raise AssertionError(f'colcon installs {script.strip()} in lib/<pkg>/: use ros2 run ({line})')
+                raise AssertionError(
+                    f'colcon installs {script.strip()} in lib/<pkg>/: use ros2 run ({line})')
     assert 'params_file:=' in section
 
 
@@ -176,9 +180,11 @@ def test_launch_description_builds_with_ros(tmp_path):
 
 
 def test_publish_debug_images_switches_the_detector_debug_worker_as_a_bool():
-    assert node_overrides({'publish_debug_images': 'false'})['detector']['publish_debug_images'] == (
-        'false', bool)
-    assert 'publish_debug_images' not in node_overrides({})['detector'], 'empty keeps the YAML (true)'
+    assert node_overrides({'publish_debug_images': 'false'})['detector'][
+        'publish_debug_images'] == ('false', bool)
+    assert (
+        'publish_debug_images' not in node_overrides({})['detector']
+    ), 'empty keeps the YAML (true)'
 
 
 def test_the_launch_checks_the_params_file_like_the_runner(tmp_path):

@@ -7,6 +7,7 @@ header, so the endpoint's base URL also serves as the bridge's server-time sourc
 (:attr:`LaravelAuthServer.requests`) so tests can count attempts and check which
 socket id was signed.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,8 @@ class LaravelAuthServer:
         self.port = self._server.server_address[1]
         self.api_base = f'http://127.0.0.1:{self.port}'   # also the server-time source (HTTP Date)
         self.url = self.api_base + AUTH_PATH
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={'poll_interval': 0.05},
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
 
     def start(self) -> 'LaravelAuthServer':
         self._thread.start()
@@ -83,17 +84,24 @@ class LaravelAuthServer:
         elif not socket_id or not channel:
             status, answer = 422, {'message': 'socket_id and channel_name are required'}
         else:
-            custom = {'user_id': self.user_id, 'user_info': {'kind': 'rvm'}} if channel.startswith('presence-') else None
+            custom = (
+                {'user_id': self.user_id, 'user_info': {'kind': 'rvm'}}
+                if channel.startswith('presence-')
+                else None
+            )
             status, answer = 200, self.client.authenticate(channel, socket_id, custom)
         with self._lock:
-            self.requests.append(AuthRequest(time.monotonic(), socket_id, channel, authorization, status))
+            self.requests.append(
+                AuthRequest(time.monotonic(), socket_id, channel, authorization, status))
         return status, answer
 
     def _handler(self):
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_HEAD(self):  # noqa: N802 - any path answers, with the Date header the bridge reads
+
+            # any path answers, with the Date header the bridge reads
+            def do_HEAD(self):  # noqa: N802
                 self.send_response(200)
                 self.send_header('Content-Length', '0')
                 self.end_headers()

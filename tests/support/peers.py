@@ -24,9 +24,11 @@ Record = dict[str, Any]
 class PusherListener:
     """A pusher-js client subscribed to ``channels`` on a Soketi server."""
 
-    def __init__(self, host: str, port: int, key: str, channels: list[str] | tuple[str, ...] = (), *,
-                 auth_endpoint: str | None = None, token: str | None = None,
-                 activity_timeout_ms: int | None = None) -> None:
+    def __init__(
+        self, host: str, port: int, key: str, channels: list[str] | tuple[str, ...] = (), *,
+        auth_endpoint: str | None = None, token: str | None = None,
+        activity_timeout_ms: int | None = None,
+    ) -> None:
         node = shutil.which('node')
         if node is None or not (REPO_ROOT / 'node_modules' / 'pusher-js').is_dir():
             raise RuntimeError('node or pusher-js missing: run scripts/setup')
@@ -41,8 +43,9 @@ class PusherListener:
         self.records: list[Record] = []
         self.stderr_lines: list[str] = []
         self._cond = threading.Condition()
-        self._proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, text=True, bufsize=1)
+        self._proc = subprocess.Popen(
+            cmd, cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, bufsize=1)
         self._threads = [threading.Thread(target=self._read_stdout, daemon=True),
                          threading.Thread(target=self._read_stderr, daemon=True)]
         for t in self._threads:
@@ -78,11 +81,15 @@ class PusherListener:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     tail = self.records[-8:]
-                    raise TimeoutError(f'no matching pusher-js record within {timeout} s; last: {tail}; '
-                                       f'stderr: {self.stderr_lines[-5:]}')
+                    raise TimeoutError(
+                        f'no matching pusher-js record within {timeout} s; last: {tail}; '
+                        f'stderr: {self.stderr_lines[-5:]}'
+                    )
                 self._cond.wait(remaining)
 
-    def wait_count(self, predicate: Callable[[Record], bool], count: int, timeout: float = 10.0) -> list[Record]:
+    def wait_count(
+        self, predicate: Callable[[Record], bool], count: int, timeout: float = 10.0
+    ) -> list[Record]:
         """Wait until ``count`` records match; returns them (TimeoutError otherwise)."""
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -97,7 +104,8 @@ class PusherListener:
 
     def wait_connected(self, timeout: float = 10.0) -> Record:
         """The state record of the connection reaching ``connected``."""
-        return self.wait_for(lambda r: r.get('kind') == 'state' and r.get('current') == 'connected', timeout)
+        return self.wait_for(
+            lambda r: r.get('kind') == 'state' and r.get('current') == 'connected', timeout)
 
     def wait_subscribed(self, channel: str, timeout: float = 10.0) -> Record:
         """The ``pusher:subscription_succeeded`` record of ``channel``."""
@@ -107,9 +115,13 @@ class PusherListener:
     def wait_event(self, channel: str, event: str, timeout: float = 10.0,
                    where: Callable[[Any], bool] | None = None) -> Record:
         """The first ``event`` on ``channel`` (optionally whose data passes ``where``)."""
-        return self.wait_for(lambda r: r.get('kind') == 'event' and r.get('channel') == channel
-                             and r.get('event') == event and (where is None or where(r.get('data'))),
-                             timeout)
+        return self.wait_for(
+            lambda r: r.get('kind') == 'event'
+            and r.get('channel') == channel
+            and r.get('event') == event
+            and (where is None or where(r.get('data'))),
+            timeout,
+        )
 
     def events(self, channel: str | None = None, event: str | None = None) -> list[Record]:
         """Event records received so far (filtered)."""

@@ -1,4 +1,5 @@
 """Debian's php-cli for the Laravel guide's tests: present, or a failure that says how to get it."""
+
 from __future__ import annotations
 
 import shutil
@@ -10,6 +11,8 @@ def php_binary() -> str:
     """Path of ``php``; fails the test (never skips) when it is missing: scripts/setup installs it."""
     php = shutil.which('php')
     if php is None:
-        pytest.fail('php is not installed, so the PHP of docs/laravel cannot be checked: scripts/setup installs '
-                    'it (Debian package php-cli; or: apt-get install php-cli)')
+        pytest.fail(
+            'php is not installed, so the PHP of docs/laravel cannot be checked: scripts/setup'
+            ' installs it (Debian package php-cli; or: apt-get install php-cli)'
+        )
     return php

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rvm_common.contract import SCHEMA_DIR, errors, event_names, schema, validator  # noqa: F401 (re-exported)
+# re-exported
+from rvm_common.contract import SCHEMA_DIR, errors, event_names, schema, validator  # noqa: F401
 
 
 class SchemaViolation(AssertionError):

@@ -39,17 +39,19 @@ REBROADCAST = {'client-detection-completed': 'detection-completed',
 PUBLIC_CHANNEL = 'detection-results'
 
 
-
 class _Server(ThreadingHTTPServer):
     """A listen backlog for a fleet's parallel webhook and auth calls (Python's default is 5)."""
 
     request_queue_size = 1024
 
+
 class StoredAckReceiver:
     """SQLite-backed stand-in for MyRVM's storing listener, ack broadcaster and API (see module doc)."""
 
-    def __init__(self, *, token: str, app_id: str = '1001', key: str = 'rvm-key', secret: str = 'rvm-secret',
-                 db_path: str = ':memory:') -> None:
+    def __init__(
+        self, *, token: str, app_id: str = '1001', key: str = 'rvm-key',
+        secret: str = 'rvm-secret', db_path: str = ':memory:',
+    ) -> None:
         self.token = token
         self.app_id, self.key, self.secret = app_id, key, secret
         self.pusher: pusher.Pusher | None = None
@@ -58,23 +60,27 @@ class StoredAckReceiver:
         self.received: Counter[str] = Counter()      # event_id -> times received
         self.errors: list[str] = []
         self._lock = threading.Lock()
-        self._listener_lock = threading.Lock()      # one webhook at a time, like a single queue worker
+        # one webhook at a time, like a single queue worker
+        self._listener_lock = threading.Lock()
         self._db = sqlite3.connect(db_path, check_same_thread=False)
-        self._db.execute('CREATE TABLE IF NOT EXISTS events (event_id TEXT PRIMARY KEY, rvm_id TEXT, '
-                         'outbox_id TEXT, seq INTEGER, type TEXT, payload TEXT)')
+        self._db.execute(
+            'CREATE TABLE IF NOT EXISTS events (event_id TEXT PRIMARY KEY, rvm_id TEXT, '
+            'outbox_id TEXT, seq INTEGER, type TEXT, payload TEXT)'
+        )
         self._server = _Server(('127.0.0.1', 0), self._handler())
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self.api_base = f'http://127.0.0.1:{self.port}'
         self.auth_url = self.api_base + AUTH_PATH
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={'poll_interval': 0.05},
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
 
     # -- wiring ---------------------------------------------------------------------------------
     def soketi_env(self) -> dict[str, str]:
         """``extra_env`` for a SoketiServer: send client_event webhooks here, unbatched."""
         hooks = [{'url': self.api_base + WEBHOOK_PATH, 'event_types': ['client_event']}]
-        return {'SOKETI_DEFAULT_APP_WEBHOOKS': json.dumps(hooks), 'SOKETI_WEBHOOKS_BATCHING': 'false'}
+        return {
+            'SOKETI_DEFAULT_APP_WEBHOOKS': json.dumps(hooks), 'SOKETI_WEBHOOKS_BATCHING': 'false'}
 
     def attach(self, server: Any) -> 'StoredAckReceiver':
         """Trigger through ``server`` (a SoketiServer: host, port, app_id, key, secret)."""
@@ -98,16 +104,22 @@ class StoredAckReceiver:
         event_id = str(payload.get('event_id', ''))
         with self._lock:
             self.received[event_id] += 1
-            cur = self._db.execute('INSERT OR IGNORE INTO events VALUES (?,?,?,?,?,?)',
-                                   (event_id, payload.get('rvm_id'), payload.get('outbox_id'), payload.get('seq'),
-                                    payload.get('type'), json.dumps(payload)))
+            cur = self._db.execute(
+                'INSERT OR IGNORE INTO events VALUES (?,?,?,?,?,?)',
+                (
+                    event_id, payload.get('rvm_id'), payload.get('outbox_id'), payload.get('seq'),
+                    payload.get('type'), json.dumps(payload)),
+            )
             self._db.commit()
             return cur.rowcount == 1
 
     def stored(self) -> list[dict[str, Any]]:
         """Every stored envelope, in storing order."""
         with self._lock:
-            return [json.loads(r[0]) for r in self._db.execute('SELECT payload FROM events ORDER BY rowid')]
+            return [
+                json.loads(r[0])
+                for r in self._db.execute('SELECT payload FROM events ORDER BY rowid')
+            ]
 
     def stored_ids(self) -> set[str]:
         with self._lock:
@@ -129,7 +141,11 @@ class StoredAckReceiver:
         fresh: list[tuple[str, Any]] = []
         for ev in events:
             name, channel = ev.get('event'), str(ev.get('channel', ''))
-            if ev.get('name') != 'client_event' or name not in REBROADCAST or not channel.startswith('private-rvm.'):
+            if (
+                ev.get('name') != 'client_event'
+                or name not in REBROADCAST
+                or not channel.startswith('private-rvm.')
+            ):
                 continue
             data = ev.get('data')
             payload = json.loads(data) if isinstance(data, str) else data
@@ -148,12 +164,16 @@ class StoredAckReceiver:
         try:
             if self.ack:
                 for channel, ids in acks.items():
-                    self.pusher.trigger(channel, 'events-stored', {
-                        'type': 'events-stored', 'version': 1, 'rvm_id': channel[len('private-rvm.'):],
-                        'event_ids': ids})
+                    self.pusher.trigger(
+                        channel, 'events-stored',
+                        {
+                            'type': 'events-stored', 'version': 1,
+                            'rvm_id': channel[len('private-rvm.'):], 'event_ids': ids},
+                    )
             for event, payload in fresh:
                 self.pusher.trigger(PUBLIC_CHANNEL, event, payload)
-        except Exception as exc:  # noqa: BLE001 - Soketi down: stored, not acknowledged (the edge re-sends)
+        # Soketi down: stored, not acknowledged (the edge re-sends)
+        except Exception as exc:  # noqa: BLE001
             self.errors.append(f'trigger failed: {exc}')
 
     def _api(self, body: bytes) -> tuple[int, dict[str, Any]]:
@@ -168,7 +188,8 @@ class StoredAckReceiver:
             if isinstance(payload, dict) and payload.get('event_id'):
                 if self.store(payload) and self.pusher is not None:
                     try:
-                        self.pusher.trigger(PUBLIC_CHANNEL, payload.get('type', 'detection-completed'), payload)
+                        self.pusher.trigger(
+                            PUBLIC_CHANNEL, payload.get('type', 'detection-completed'), payload)
                     except Exception as exc:  # noqa: BLE001
                         self.errors.append(f'trigger failed: {exc}')
                 ids.append(str(payload['event_id']))
@@ -200,7 +221,9 @@ class StoredAckReceiver:
                 body = self.rfile.read(int(self.headers.get('Content-Length') or 0))
                 if path == WEBHOOK_PATH:
                     expected = hmac.new(outer.secret.encode(), body, hashlib.sha256).hexdigest()
-                    if not hmac.compare_digest(expected, self.headers.get('X-Pusher-Signature', '')):
+                    if not hmac.compare_digest(
+                        expected, self.headers.get('X-Pusher-Signature', '')
+                    ):
                         outer.errors.append('webhook with a bad signature')
                         return self._json(401, {'message': 'bad signature'})
                     outer.on_client_events(json.loads(body).get('events') or [])

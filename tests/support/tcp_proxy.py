@@ -19,7 +19,9 @@ import threading
 class TcpProxy:
     """Threaded loopback TCP proxy with pause / drop / refuse faults."""
 
-    def __init__(self, target_port: int, target_host: str = '127.0.0.1', host: str = '127.0.0.1') -> None:
+    def __init__(
+        self, target_port: int, target_host: str = '127.0.0.1', host: str = '127.0.0.1'
+    ) -> None:
         self.target = (target_host, target_port)
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -19,7 +19,9 @@ from typing import Callable, Iterable
 class AckTracker:
     """seq -> (event_id, sent at) of rows sent and waiting for ``events-stored``."""
 
-    def __init__(self, timeout_s: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, timeout_s: float = 30.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.timeout_s = float(timeout_s)
         self._clock = clock
         self._sent: dict[int, tuple[str, float]] = {}
@@ -56,7 +58,8 @@ class AckTracker:
     def due_now(self) -> None:
         """Make every waiting row due (after a reconnect the acks sent meanwhile are lost)."""
         with self._lock:
-            self._sent = {seq: (event_id, float('-inf')) for seq, (event_id, _) in self._sent.items()}
+            self._sent = {
+                seq: (event_id, float('-inf')) for seq, (event_id, _) in self._sent.items()}
 
     def forget(self, keep: Callable[[int], bool]) -> None:
         """Drop rows for which ``keep(seq)`` is False (they left the outbox by another way)."""

@@ -55,18 +55,21 @@ LIVE_STATE_TOPICS = (TOPIC_RVM_STATUS, TOPIC_HEALTH, TOPIC_TIMEZONE)
 class BridgeCore:
     """The bridge without ROS: channel map, outbox, sender, connection, inbound, timezone sync."""
 
-    def __init__(self, config: BridgeConfig, on_inbound: InboundCallback = lambda topic, payload: None, *,
-                 connection_factory: Callable[..., Any] | None = None,
-                 timezone_sync: TimezoneSync | None = None) -> None:
+    def __init__(
+        self, config: BridgeConfig, on_inbound: InboundCallback = lambda topic, payload: None, *,
+        connection_factory: Callable[..., Any] | None = None,
+        timezone_sync: TimezoneSync | None = None,
+    ) -> None:
         config.validate()
         self.config = config
         self.rvm_id = resolve_rvm_id(config.rvm_id)
         self._emit = on_inbound
-        self.channel_map: ChannelMap = load_channel_map(config.channel_map_file, rvm_id=self.rvm_id,
-                                                        default_transport=config.transport)
-        self.outbox = Outbox(config.resolved_outbox_path(), max_rows=config.outbox_max_rows,
-                             max_bytes=config.outbox_max_mb * 1_000_000, max_age_s=config.outbox_max_age_s,
-                             max_attempts=config.outbox_max_attempts, policy=config.outbox_policy)
+        self.channel_map: ChannelMap = load_channel_map(
+            config.channel_map_file, rvm_id=self.rvm_id, default_transport=config.transport)
+        self.outbox = Outbox(
+            config.resolved_outbox_path(), max_rows=config.outbox_max_rows,
+            max_bytes=config.outbox_max_mb * 1_000_000, max_age_s=config.outbox_max_age_s,
+            max_attempts=config.outbox_max_attempts, policy=config.outbox_policy)
         self.ack_channel = ack_channel(self.rvm_id)
         self._log_lock = threading.Lock()
         self._log_file = None
@@ -86,7 +89,10 @@ class BridgeCore:
             if 'http' in kinds:
                 secret = config.app_secret()
                 if not (config.app_id and secret):
-                    raise ConfigError(f'transport http needs app_id and the app secret in ${config.app_secret_env}')
+                    raise ConfigError(
+                        'transport http needs app_id and the app secret in'
+                        f' ${config.app_secret_env}'
+                    )
                 transports['http'] = HttpTransport(
                     host=config.host, port=config.port, tls=config.tls, app_id=config.app_id,
                     key=config.app_key, secret=secret, ca_bundle=config.ca_bundle,
@@ -94,26 +100,31 @@ class BridgeCore:
                     max_request_bytes=config.max_request_bytes)
             if 'api' in kinds:
                 if not config.events_url():
-                    raise ConfigError('transport api needs api_base (or a full events_endpoint URL)')
+                    raise ConfigError(
+                        'transport api needs api_base (or a full events_endpoint URL)')
                 transports['api'] = ApiTransport(
-                    url=config.events_url(), token=token_provider(config.auth_token_env, config.auth_token_file),
+                    url=config.events_url(),
+                    token=token_provider(config.auth_token_env, config.auth_token_file),
                     ca_bundle=config.ca_bundle, timeout_s=config.http_timeout_s,
                     max_batch=config.http_batch_size, max_request_bytes=config.max_request_bytes)
             if self.channel_map.channels_needing_socket(self.ack_channel):
                 if connection_factory is None:
                     from rvm_bridge.connection import PusherConnection as connection_factory
-                self.connection = connection_factory(config, self._on_socket_event, self._on_state_change)
+                self.connection = connection_factory(
+                    config, self._on_socket_event, self._on_state_change)
                 if 'client-event' in kinds:
                     transports['client-event'] = ClientEventTransport(
                         self.connection, rate=config.client_events_per_s,
-                        confirm_timeout_s=config.confirm_timeout_s, max_message_bytes=config.max_message_bytes)
+                        confirm_timeout_s=config.confirm_timeout_s,
+                        max_message_bytes=config.max_message_bytes)
             self.state = BridgeState.STARTING
         self._limit = min(config.max_message_bytes, config.max_request_bytes)
-        self.sender = Sender(self.outbox, transports, retry_min_s=config.retry_min_s,
-                             retry_max_s=config.retry_max_s, batch_size=config.http_batch_size,
-                             config_retry_s=config.auth_retry_s, ack_timeout_s=config.ack_timeout_s,
-                             max_in_flight=config.max_in_flight, limit=self._limit, refit=self._refit,
-                             ready=self._transport_ready)
+        self.sender = Sender(
+            self.outbox, transports, retry_min_s=config.retry_min_s,
+            retry_max_s=config.retry_max_s, batch_size=config.http_batch_size,
+            config_retry_s=config.auth_retry_s, ack_timeout_s=config.ack_timeout_s,
+            max_in_flight=config.max_in_flight, limit=self._limit, refit=self._refit,
+            ready=self._transport_ready)
         self.inbound = InboundDispatcher(self.channel_map, self._on_inbound_kind,
                                          client_sync_interval_s=config.manual_sync_min_interval_s)
         self._self_published: OrderedDict[str, None] = OrderedDict()
@@ -123,11 +134,13 @@ class BridgeCore:
         self.reconnects = 0
         self._connected_once = False
         self.last_error = ''
-        self.counters = {'published': 0, 'unmapped': 0, 'truncated': 0, 'compacted': 0, 'oversized': 0,
-                         'rejected': 0, 'after_stop': 0, 'duplicates': 0}
+        self.counters = {
+            'published': 0, 'unmapped': 0, 'truncated': 0, 'compacted': 0, 'oversized': 0,
+            'rejected': 0, 'after_stop': 0, 'duplicates': 0}
         self.ack_counters = {'acks': 0, 'acked_ids': 0, 'malformed': 0}
 
-    # -- lifecycle ---------------------------------------------------------------------------------
+    # -- lifecycle
+    # ---------------------------------------------------------------------------------
     def start(self) -> None:
         """Start the sender, the connection and the job thread (timezone sync, status); non-blocking."""
         self.sender.start()
@@ -169,7 +182,8 @@ class BridgeCore:
             return True
         return self.sender.flush(timeout)
 
-    # -- outbound ----------------------------------------------------------------------------------
+    # -- outbound
+    # ----------------------------------------------------------------------------------
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
         """Queue one event for ``topic``; never blocks on the network, never raises on bad payloads."""
         if self._stop.is_set():
@@ -183,7 +197,8 @@ class BridgeCore:
             return
         if not isinstance(payload, dict):
             self.counters['rejected'] += 1
-            LOG.error('payload for %s is not a JSON object (%s); ignored', topic, type(payload).__name__)
+            LOG.error(
+                'payload for %s is not a JSON object (%s); ignored', topic, type(payload).__name__)
             return
         event_id = str(payload.get('event_id', ''))
         if event_id and event_id in self._self_published:
@@ -191,9 +206,12 @@ class BridgeCore:
         payload = dict(payload)
         self.counters['published'] += 1
         if route.delivery == 'durable':
-            if self.outbox.append(route.channel, route.wire_event, route.transport, payload,
-                                  encode=lambda p: self._fit(route, p)) is None and self.outbox.holds(event_id):
-                self.counters['duplicates'] += 1      # re-published (e.g. after a restart): one row only
+            if self.outbox.append(
+                route.channel, route.wire_event, route.transport, payload,
+                encode=lambda p: self._fit(route, p),
+            ) is None and self.outbox.holds(event_id):
+                # re-published (e.g. after a restart): one row only
+                self.counters['duplicates'] += 1
                 return
         else:
             self._put_latest(route, payload)
@@ -205,7 +223,8 @@ class BridgeCore:
             self._live_state[route.topic] = payload
         text = self._fit(route, payload)
         if text is not None:
-            self.sender.put_latest(route.transport, WireEvent(None, route.channel, route.wire_event, text))
+            self.sender.put_latest(
+                route.transport, WireEvent(None, route.channel, route.wire_event, text))
 
     def _resend_live_state(self) -> None:
         """Queue the newest status/health/timezone again, unchanged (same event_id: seen ones are
@@ -220,12 +239,15 @@ class BridgeCore:
         fit = fit_payload(route.channel, route.wire_event, payload, limit)
         if fit.text is None:
             self.counters['oversized'] += 1
-            LOG.error('%s %s: cannot fit under %d bytes even truncated; queued whole (the server decides)',
-                      route.channel, route.event, limit)
+            LOG.error(
+                '%s %s: cannot fit under %d bytes even truncated; queued whole (the server'
+                ' decides)',
+                route.channel, route.event, limit)
         elif fit.truncated:
             self.counters['truncated'] += 1
-            LOG.warning('%s %s (event %s) truncated to %d bytes (limit %d)', route.channel, route.event,
-                        payload.get('event_id'), fit.size, limit)
+            LOG.warning(
+                '%s %s (event %s) truncated to %d bytes (limit %d)', route.channel, route.event,
+                payload.get('event_id'), fit.size, limit)
         elif fit.compacted:
             self.counters['compacted'] += 1
         return fit.text
@@ -242,8 +264,11 @@ class BridgeCore:
     def _log(self, route: Route, payload: dict[str, Any]) -> None:
         if self._log_file is None:
             return
-        line = dumps({'channel': route.channel, 'event': route.event, 'wire_event': route.wire_event,
-                      'delivery': route.delivery, 'transport': route.transport, 'data': payload})
+        line = dumps(
+            {
+                'channel': route.channel, 'event': route.event, 'wire_event': route.wire_event,
+                'delivery': route.delivery, 'transport': route.transport, 'data': payload}
+        )
         with self._log_lock:
             if self._log_file:
                 self._log_file.write(line + '\n')
@@ -251,14 +276,21 @@ class BridgeCore:
 
     def _transport_ready(self, kind: str) -> bool:
         if kind == 'client-event':
-            if self.connection is None or BridgeState.parse(self.connection.state_name()) is not BridgeState.CONNECTED:
+            if (
+                self.connection is None
+                or BridgeState.parse(self.connection.state_name()) is not BridgeState.CONNECTED
+            ):
                 return False
             subscribed = self.connection.subscriptions()
-            return all(subscribed.get(r.channel) == 'subscribed' for r in self.channel_map.routes.values()
-                       if r.transport == 'client-event')
+            return all(
+                subscribed.get(r.channel) == 'subscribed'
+                for r in self.channel_map.routes.values()
+                if r.transport == 'client-event'
+            )
         return True
 
-    # -- inbound -----------------------------------------------------------------------------------
+    # -- inbound
+    # -----------------------------------------------------------------------------------
     def _on_socket_event(self, channel: str, event: str, data: Any) -> None:
         """Called on the connection's thread: validate, dispatch, never block on the network."""
         if event == EVENT_STORED and channel == self.ack_channel:
@@ -277,7 +309,8 @@ class BridgeCore:
     def _on_inbound_kind(self, kind: str, payload: dict[str, Any]) -> None:
         if kind == 'manual-sync':
             self._emit(TOPIC_MANUAL_SYNC, payload)
-            self._jobs.put(('sync', 'manual', (payload.get('timezone'), payload.get('request_id'))))
+            self._jobs.put(
+                ('sync', 'manual', (payload.get('timezone'), payload.get('request_id'))))
         elif kind == 'command':
             self._emit(TOPIC_COMMAND, payload)
 
@@ -296,7 +329,9 @@ class BridgeCore:
                 self._jobs.put(('resend', None, None))
             self._connected_once = True
             self.sender.retry_now()
-        if reason and state in (BridgeState.UNAVAILABLE, BridgeState.FAILED, BridgeState.DISCONNECTED):
+        if reason and state in (
+            BridgeState.UNAVAILABLE, BridgeState.FAILED, BridgeState.DISCONNECTED,
+        ):
             self.last_error = f'connection {state.value}: {reason}'
         self.state = state
         self._jobs.put(('status', None, None))
@@ -306,7 +341,8 @@ class BridgeCore:
         next_status = time.monotonic() + period if period > 0 else float('inf')
         while not self._stop.is_set():
             try:
-                job, arg, extra = self._jobs.get(timeout=max(0.05, min(1.0, next_status - time.monotonic())))
+                job, arg, extra = self._jobs.get(
+                    timeout=max(0.05, min(1.0, next_status - time.monotonic())))
             except queue.Empty:
                 job = None
             try:
@@ -324,8 +360,11 @@ class BridgeCore:
             except Exception:  # noqa: BLE001 - a failing callback must not end the job thread
                 LOG.exception('bridge job %s failed', job)
 
-    def _sync(self, trigger: str, timezone_name: str | None, request_id: str | None = None) -> None:
-        payload = self.timezone.sync(trigger=trigger, requested_timezone=timezone_name, request_id=request_id)
+    def _sync(
+        self, trigger: str, timezone_name: str | None, request_id: str | None = None
+    ) -> None:
+        payload = self.timezone.sync(
+            trigger=trigger, requested_timezone=timezone_name, request_id=request_id)
         self.publish(TOPIC_TIMEZONE, payload)
         # the graph may feed our own product back to publish(): remember it to skip the echo
         self._self_published[payload['event_id']] = None
@@ -333,14 +372,19 @@ class BridgeCore:
             self._self_published.popitem(last=False)
         self._emit(TOPIC_TIMEZONE, payload)
 
-    # -- monitoring --------------------------------------------------------------------------------
+    # -- monitoring
+    # --------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         """JSON-able state for bridge/status and /diagnostics (also emitted periodically)."""
         sender = self.sender.stats()
         conn = self.connection.stats() if self.connection is not None else None
         state = self.state
         if self.config.online and self.connection is None:
-            state = BridgeState.DEGRADED if sender['last_error'] and self.outbox.depth() else BridgeState.ONLINE
+            state = (
+                BridgeState.DEGRADED
+                if sender['last_error'] and self.outbox.depth()
+                else BridgeState.ONLINE
+            )
         tz = self.timezone.last
         return make_event('bridge-status', {
             'state': state.value,

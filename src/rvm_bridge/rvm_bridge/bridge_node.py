@@ -26,7 +26,8 @@ from rvm_common import events
 from rvm_common.params import declare_parameters
 from rvm_common.qos_profiles import QosSpec, qos_for
 from rvm_common.ros_messages import ros_message_factory
-from rvm_common.spin_node import bridge_python_logging, refuse_parameter_changes, run_node, to_rclpy
+from rvm_common.spin_node import (
+    bridge_python_logging, refuse_parameter_changes, run_node, to_rclpy)
 
 #: Topics this node publishes (inbound events and bridge products).
 OUTPUT_TOPICS = (events.TOPIC_COMMAND, events.TOPIC_MANUAL_SYNC, events.TOPIC_TIMEZONE,
@@ -40,20 +41,25 @@ class BridgeNode(Node):
 
     def __init__(self, **node_kwargs) -> None:
         super().__init__('bridge', **node_kwargs)
-        self._undo_logging = bridge_python_logging(self.get_logger(), LOGGERS)   # from the first record
+        # from the first record
+        self._undo_logging = bridge_python_logging(self.get_logger(), LOGGERS)
         self.config: BridgeConfig = declare_parameters(self, BridgeConfig)
         refuse_parameter_changes(self)   # the core reads its config once
         self.factory = ros_message_factory()
-        self.output_publishers = {topic: self.create_publisher(String, topic, to_rclpy(qos_for(topic)))
-                                  for topic in OUTPUT_TOPICS}
+        self.output_publishers = {
+            topic: self.create_publisher(String, topic, to_rclpy(qos_for(topic)))
+            for topic in OUTPUT_TOPICS
+        }
         self.diagnostics_publisher = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        self.core, self.config_error = build_core(self.config, self.on_core_output)   # logs the error
+        # logs the error
+        self.core, self.config_error = build_core(self.config, self.on_core_output)
         self.bridge_subscriptions = [
             self.create_subscription(String, topic, lambda msg, t=topic: self.on_message(t, msg),
                                      self._qos(topic))
             for topic in sorted(self.core.channel_map.routes)]
         if self.config.status_period_s > 0:
-            self.diagnostics_timer = self.create_timer(self.config.status_period_s, self.on_diagnostics)
+            self.diagnostics_timer = self.create_timer(
+                self.config.status_period_s, self.on_diagnostics)
         self.core.start()
         self.get_logger().info(
             f'bridge to {self.core.config.host or "(offline: outbox only)"}:{self.config.port}, '
@@ -70,7 +76,8 @@ class BridgeNode(Node):
         try:
             payload = json.loads(msg.data)
         except ValueError as exc:
-            self.get_logger().warning(f'{topic}: not JSON ({exc}); ignored', throttle_duration_sec=10.0)
+            self.get_logger().warning(
+                f'{topic}: not JSON ({exc}); ignored', throttle_duration_sec=10.0)
             return
         self.core.publish(topic, payload)
 

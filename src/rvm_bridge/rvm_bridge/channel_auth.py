@@ -63,7 +63,8 @@ def token_provider(env_var: str = '', token_file: str = '') -> Callable[[], str]
             try:
                 token = Path(token_file).expanduser().read_text(encoding='utf-8').strip()
             except OSError as exc:
-                raise AuthConfigError(f'cannot read the auth token file {token_file}: {exc.strerror}') from exc
+                raise AuthConfigError(
+                    f'cannot read the auth token file {token_file}: {exc.strerror}') from exc
         return token
     return read
 
@@ -96,26 +97,31 @@ class ChannelAuthorizer:
 
     def _authorize(self, socket_id: str, channel: str) -> ChannelAuth:
         if not self.url:
-            raise AuthConfigError(f'channel {channel} needs authorization but no auth endpoint is configured')
+            raise AuthConfigError(
+                f'channel {channel} needs authorization but no auth endpoint is configured')
         token = self._token()
         if not token:
-            raise AuthConfigError(f'channel {channel} needs authorization but no Bearer token is set')
+            raise AuthConfigError(
+                f'channel {channel} needs authorization but no Bearer token is set')
         headers = {'Authorization': f'Bearer {token}', 'Accept': 'application/json',
                    'X-Requested-With': 'XMLHttpRequest'}
         try:
-            resp = self._session.post(self.url, data={'socket_id': socket_id, 'channel_name': channel},
-                                      headers=headers, timeout=self.timeout_s, verify=self._verify,
-                                      allow_redirects=False)
+            resp = self._session.post(
+                self.url, data={'socket_id': socket_id, 'channel_name': channel}, headers=headers,
+                timeout=self.timeout_s, verify=self._verify, allow_redirects=False)
         except requests.Timeout as exc:
             raise AuthUnavailable(f'auth endpoint timed out after {self.timeout_s} s') from exc
         except requests.RequestException as exc:
             raise AuthUnavailable(f'auth endpoint unreachable: {type(exc).__name__}') from exc
         if resp.status_code in (401, 403):
-            raise AuthRejected(f'auth endpoint refused channel {channel} (HTTP {resp.status_code}): '
-                               'check the Bearer token and the machine\'s channel permissions',
-                               resp.status_code)
+            raise AuthRejected(
+                f'auth endpoint refused channel {channel} (HTTP {resp.status_code}): '
+                'check the Bearer token and the machine\'s channel permissions',
+                resp.status_code,
+            )
         if resp.status_code != 200:
-            raise AuthUnavailable(f'auth endpoint answered HTTP {resp.status_code} for channel {channel}')
+            raise AuthUnavailable(
+                f'auth endpoint answered HTTP {resp.status_code} for channel {channel}')
         try:
             body = resp.json()
         except ValueError as exc:
@@ -125,7 +131,8 @@ class ChannelAuthorizer:
             raise AuthUnavailable('auth endpoint answer has no "auth" signature')
         channel_data = body.get('channel_data')
         if channel.startswith('presence-') and not isinstance(channel_data, str):
-            raise AuthUnavailable(f'auth endpoint answer for presence channel {channel} has no channel_data')
+            raise AuthUnavailable(
+                f'auth endpoint answer for presence channel {channel} has no channel_data')
         self.counters['ok'] += 1
         return ChannelAuth(auth, channel_data if isinstance(channel_data, str) else None)
 

@@ -4,6 +4,7 @@ Loaded from YAML (the bundled ``rvm_bridge/config/channel_map.yaml`` unless a
 path is given), validated with errors that name the entry and the field, and
 templated with the machine id (``private-rvm.{rvm_id}``).
 """
+
 from __future__ import annotations
 
 import re
@@ -17,7 +18,8 @@ from rvm_common.params import ConfigError, check_keys
 from rvm_common.yaml_file import read_yaml
 
 BUNDLED_MAP = Path(__file__).with_name('config') / 'channel_map.yaml'
-#: The local demo's map: every route on the HTTP events API (accepted for fan-out; no MyRVM to store).
+#: The local demo's map: every route on the HTTP events API (accepted for fan-out; no MyRVM to
+#: store).
 FANOUT_MAP = BUNDLED_MAP.with_name('channel_map_fanout.yaml')
 TRANSPORTS = ('http', 'client-event', 'api')
 DELIVERIES = ('durable', 'latest')
@@ -85,7 +87,9 @@ class ChannelMap:
 
     def needs_stored_ack(self) -> bool:
         """True when a durable route waits for ``events-stored`` (transport client-event)."""
-        return any(r.transport == 'client-event' and r.delivery == 'durable' for r in self.routes.values())
+        return any(
+            r.transport == 'client-event' and r.delivery == 'durable' for r in self.routes.values()
+        )
 
     def inbound_kind(self, channel: str, event: str) -> str | None:
         """The accepted event kind for (channel, wire event), or None."""
@@ -101,7 +105,8 @@ def _template(value: str, rvm_id: str, where: str) -> str:
     try:
         return value.format(rvm_id=rvm_id)
     except (KeyError, IndexError, ValueError) as exc:
-        raise ChannelMapError(f'{where}: bad template {value!r} (only {{rvm_id}} is allowed): {exc}') from exc
+        raise ChannelMapError(
+            f'{where}: bad template {value!r} (only {{rvm_id}} is allowed): {exc}') from exc
 
 
 def _text(entry: dict[str, Any], key: str, where: str) -> str:
@@ -116,7 +121,9 @@ def _check_channel(channel: str, where: str) -> None:
         raise ChannelMapError(f'{where}: channel {channel!r} is not a valid Pusher channel name')
 
 
-def _known(values: dict, names: tuple[str, ...], source: str, section: str, what: str = 'field') -> None:
+def _known(
+    values: dict, names: tuple[str, ...], source: str, section: str, what: str = 'field'
+) -> None:
     """Unknown names are errors with a "did you mean" (the shared check of every config file)."""
     try:
         check_keys(values, names, source=source, section=section, what=what)
@@ -128,16 +135,20 @@ def parse_channel_map(data: Any, *, rvm_id: str, default_transport: str = 'http'
                       source: str = '<channel map>') -> ChannelMap:
     """Validate a loaded YAML document and return the templated :class:`ChannelMap`."""
     if default_transport not in TRANSPORTS:
-        raise ChannelMapError(f'transport {default_transport!r} is not one of {", ".join(TRANSPORTS)}')
+        raise ChannelMapError(
+            f'transport {default_transport!r} is not one of {", ".join(TRANSPORTS)}')
     if not isinstance(data, dict):
-        raise ChannelMapError(f'{source}: top level must be a mapping with "outbound" and "inbound"')
+        raise ChannelMapError(
+            f'{source}: top level must be a mapping with "outbound" and "inbound"')
     _known(data, ('outbound', 'inbound'), source, '', 'section')
     routes: dict[str, Route] = {}
     for i, entry in enumerate(data.get('outbound') or []):
         where = f'{source}: outbound[{i}]'
         if not isinstance(entry, dict):
             raise ChannelMapError(f'{where}: must be a mapping')
-        _known(entry, ('topic', 'channel', 'event', 'transport', 'delivery'), source, f'outbound[{i}]')
+        _known(
+            entry, ('topic', 'channel', 'event', 'transport', 'delivery'), source, f'outbound[{i}]'
+        )
         topic = _text(entry, 'topic', where).lstrip('/')
         channel = _template(_text(entry, 'channel', where), rvm_id, where)
         _check_channel(channel, where)
@@ -146,12 +157,15 @@ def parse_channel_map(data: Any, *, rvm_id: str, default_transport: str = 'http'
             raise ChannelMapError(f'{where}: event {event!r} is not a valid event name')
         transport = entry.get('transport') or default_transport
         if transport not in TRANSPORTS:
-            raise ChannelMapError(f'{where}: transport {transport!r} is not one of {", ".join(TRANSPORTS)}')
+            raise ChannelMapError(
+                f'{where}: transport {transport!r} is not one of {", ".join(TRANSPORTS)}')
         delivery = entry.get('delivery', 'durable')
         if delivery not in DELIVERIES:
-            raise ChannelMapError(f'{where}: delivery {delivery!r} is not one of {", ".join(DELIVERIES)}')
+            raise ChannelMapError(
+                f'{where}: delivery {delivery!r} is not one of {", ".join(DELIVERIES)}')
         if transport == 'api' and delivery != 'durable':
-            raise ChannelMapError(f'{where}: transport api stores durable events; use http for delivery latest')
+            raise ChannelMapError(
+                f'{where}: transport api stores durable events; use http for delivery latest')
         if transport == 'client-event' and not channel.startswith(('private-', 'presence-')):
             raise ChannelMapError(f'{where}: client events need a private- or presence- channel, '
                                   f'got {channel!r} (use transport: http)')
@@ -177,8 +191,11 @@ def parse_channel_map(data: Any, *, rvm_id: str, default_transport: str = 'http'
     return ChannelMap(routes, tuple(inbound))
 
 
-def load_channel_map(path: str | Path = '', *, rvm_id: str, default_transport: str = 'http') -> ChannelMap:
+def load_channel_map(
+    path: str | Path = '', *, rvm_id: str, default_transport: str = 'http'
+) -> ChannelMap:
     """Load and validate a channel map file ('' = the bundled one)."""
     file = Path(path) if path else BUNDLED_MAP
     data = read_yaml(file, 'channel map', ChannelMapError)
-    return parse_channel_map(data, rvm_id=rvm_id, default_transport=default_transport, source=str(file))
+    return parse_channel_map(
+        data, rvm_id=rvm_id, default_transport=default_transport, source=str(file))

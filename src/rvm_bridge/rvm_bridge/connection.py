@@ -35,7 +35,8 @@ __all__ = ['PusherConnection', 'ConnectionSettings', 'ConnectionState']
 
 LOG = logging.getLogger(__name__)
 S = ConnectionState
-CLOCK_SLICE_S = 0.05      # waits are measured on the injected clock, re-checked at least this often
+# waits are measured on the injected clock, re-checked at least this often
+CLOCK_SLICE_S = 0.05
 
 EventCallback = Callable[[str, str, Any], None]
 StateCallback = Callable[[ConnectionState, ConnectionState, str], None]
@@ -49,7 +50,11 @@ class PusherConnection:
                  on_state_change: StateCallback | None = None, *, auth: Authorize | None = None,
                  transport_factory: Callable[[], Any] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.settings = config if isinstance(config, ConnectionSettings) else ConnectionSettings.from_config(config)
+        self.settings = (
+            config
+            if isinstance(config, ConnectionSettings)
+            else ConnectionSettings.from_config(config)
+        )
         self.settings.validate()
         self._on_event = on_event or (lambda channel, event, data: None)
         self._clock = clock
@@ -60,7 +65,8 @@ class PusherConnection:
         self._authorizer: ChannelAuthorizer | None = None
         if auth is None:
             self._authorizer = ChannelAuthorizer(
-                self.settings.auth_url, token_provider(self.settings.auth_token_env, self.settings.auth_token_file),
+                self.settings.auth_url,
+                token_provider(self.settings.auth_token_env, self.settings.auth_token_file),
                 timeout_s=self.settings.http_timeout_s, ca_bundle=self.settings.ca_bundle)
             auth = self._authorizer.authorize
         self._transport_factory = transport_factory or self._websocket_transport
@@ -73,8 +79,9 @@ class PusherConnection:
         self._session: proto.PusherSession | None = None
         self._generation = 0
         self._reconnect_requested = False
-        self._subs = ChannelSubscriptions(self.settings, auth, self._send, lock=self._lock, timeline=self.timeline,
-                                          clock=clock, report_error=self._report_error)
+        self._subs = ChannelSubscriptions(
+            self.settings, auth, self._send, lock=self._lock, timeline=self.timeline, clock=clock,
+            report_error=self._report_error)
         self._backoff = Backoff(self.settings.reconnect_min_s, self.settings.reconnect_max_s,
                                 healthy_after_s=self.settings.healthy_after_s)
         self._stats = ConnectionStats(self.timeline)
@@ -118,7 +125,8 @@ class PusherConnection:
         self._stop.set()
         self._wake.set()
         for thread in self._threads:
-            thread.join(min(timeout, 1.0))             # the reader notices within 0.25 s and closes cleanly
+            # the reader notices within 0.25 s and closes cleanly
+            thread.join(min(timeout, 1.0))
             if thread.is_alive():                       # blocked in a send: unblock it
                 transport = self._transport
                 if transport is not None and hasattr(transport, 'abort'):
@@ -204,7 +212,8 @@ class PusherConnection:
                 'state': self._machine.state.value,
                 'url': self.url,
                 'socket_id': session.socket_id if session else None,
-                'activity_timeout_s': session.activity_timeout_s if session and session.connected else None,
+                'activity_timeout_s': (
+                    session.activity_timeout_s if session and session.connected else None),
                 **self._stats.snapshot(session),
                 'subscriptions': self._subs.states(),
                 'auth': dict(self._authorizer.counters) if self._authorizer else None,
@@ -215,8 +224,9 @@ class PusherConnection:
     def _websocket_transport(self):
         from rvm_bridge.transport_ws import WebSocketTransport
         s = self.settings
-        return WebSocketTransport(origin=s.origin, ca_bundle=s.ca_bundle, connect_timeout_s=s.connect_timeout_s,
-                                  io_timeout_s=s.pong_timeout_s)
+        return WebSocketTransport(
+            origin=s.origin, ca_bundle=s.ca_bundle, connect_timeout_s=s.connect_timeout_s,
+            io_timeout_s=s.pong_timeout_s)
 
     def _set_state(self, state: ConnectionState, reason: str = '') -> None:
         try:
@@ -257,9 +267,14 @@ class PusherConnection:
                 self._backoff.reset()
                 self._backoff.attempts = 1     # a second immediate failure backs off
                 reason = f'reconnect now: {why}'
-                delay = self._backoff.spread(self.settings.reconnect_spread_s) if code is not None else 0.0
+                delay = (
+                    self._backoff.spread(self.settings.reconnect_spread_s)
+                    if code is not None
+                    else 0.0
+                )
                 self.timeline.record('retry', reason=why, delay_s=round(delay, 3))
-                self._sleep(delay)             # a server restart's 4200: spread, no fleet-wide wave
+                # a server restart's 4200: spread, no fleet-wide wave
+                self._sleep(delay)
             else:
                 self._unavailable(why)
                 reason = 'retry'
@@ -267,7 +282,8 @@ class PusherConnection:
 
     def _unavailable(self, why: str) -> None:
         self._stats.last_error = why
-        delay = self._backoff.next_delay(self._clock())    # from the min again only after a healthy run
+        # from the min again only after a healthy run
+        delay = self._backoff.next_delay(self._clock())
         LOG.warning('Pusher connection unavailable (%s); retrying in %.1f s', why, delay)
         self._set_state(S.UNAVAILABLE, why)
         self.timeline.record('retry', reason=why, delay_s=round(delay, 3))
@@ -296,8 +312,9 @@ class PusherConnection:
         """Run one socket until it closes; returns (action, reason, close code)."""
         from rvm_bridge.transport_ws import TransportClosed
         s = self.settings
-        session = proto.PusherSession(activity_timeout_s=s.activity_timeout_s, pong_timeout_s=s.pong_timeout_s,
-                                      handshake_timeout_s=s.handshake_timeout_s)
+        session = proto.PusherSession(
+            activity_timeout_s=s.activity_timeout_s, pong_timeout_s=s.pong_timeout_s,
+            handshake_timeout_s=s.handshake_timeout_s)
         with self._lock:
             self._generation += 1
             self._transport = transport
@@ -327,14 +344,17 @@ class PusherConnection:
                     return outcome
         return CloseAction.BACKOFF, 'stopped', None
 
-    def _handle(self, event: Any, session: proto.PusherSession) -> tuple[CloseAction, str, int | None] | None:
+    def _handle(
+        self, event: Any, session: proto.PusherSession
+    ) -> tuple[CloseAction, str, int | None] | None:
         if isinstance(event, proto.ChannelEvent):
             if not event.event.startswith(('pusher:', 'pusher_internal:')):
                 try:
                     self._on_event(event.channel, event.event, event.data)
                 except Exception:  # noqa: BLE001 - a handler must not break the socket thread
                     self._stats.count('callback_errors')
-                    LOG.exception('on_event handler failed for %s on %s', event.event, event.channel)
+                    LOG.exception(
+                        'on_event handler failed for %s on %s', event.event, event.channel)
         elif isinstance(event, proto.PongReceived):
             self._stats.pong(event, self._clock())
             with self._pong_cond:
@@ -356,7 +376,9 @@ class PusherConnection:
             if event.kind == 'pong':
                 self._stats.count('pong_timeouts')
                 return CloseAction.RECONNECT_NOW, 'no pong within the pong timeout', None
-            return CloseAction.BACKOFF, 'no connection_established within the handshake timeout', None
+            return (
+                CloseAction.BACKOFF, 'no connection_established within the handshake timeout',
+                None)
         return None
 
     def _established(self, event: proto.Established) -> None:

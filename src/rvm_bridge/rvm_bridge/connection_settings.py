@@ -5,6 +5,7 @@ fields it knows by name and keeps the defaults below for the rest), or directly
 in tests.  Secrets are not settings: the Bearer token is read from the env var
 or file named here, per request.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
@@ -33,21 +34,27 @@ class ConnectionSettings:
     app_key: str = ''
     origin: str = ''                    # Origin header of the handshake; '' = none
     ca_bundle: str = ''                 # PEM CA bundle; '' = system store (verification always on)
-    auth_url: str = ''                  # full URL of the channel auth endpoint; '' = none configured
+    # full URL of the channel auth endpoint; '' = none configured
+    auth_url: str = ''
     auth_token_env: str = 'RVM_BRIDGE_TOKEN'
     auth_token_file: str = ''
     http_timeout_s: float = 5.0         # every auth request
-    activity_timeout_s: float = 120.0   # ping after min(this, server's activity_timeout) of silence
+    # ping after min(this, server's activity_timeout) of silence
+    activity_timeout_s: float = 120.0
     pong_timeout_s: float = 30.0        # no pong (or anything) this long after a ping -> reconnect
     handshake_timeout_s: float = 10.0   # socket open but no connection_established -> back off
     connect_timeout_s: float = 10.0     # TCP + TLS + HTTP upgrade
     reconnect_min_s: float = 1.0        # first backoff delay (jittered)
     reconnect_max_s: float = 30.0       # backoff cap
-    healthy_after_s: float = 10.0       # connected this long before the backoff starts again from the min
-    reconnect_spread_s: float = 2.0     # 'reconnect now' (4200-4299) waits a random 0..this: no fleet-wide wave
-    auth_retry_s: float = 30.0          # first retry after 401/403 / missing token (slow, no tight loop)
+    # connected this long before the backoff starts again from the min
+    healthy_after_s: float = 10.0
+    # 'reconnect now' (4200-4299) waits a random 0..this: no fleet-wide wave
+    reconnect_spread_s: float = 2.0
+    # first retry after 401/403 / missing token (slow, no tight loop)
+    auth_retry_s: float = 30.0
     auth_retry_max_s: float = 600.0     # cap of that retry
-    refused_retry_s: float = 300.0      # after a refusal (4000-4099): try again unchanged after this; 0 = never
+    # after a refusal (4000-4099): try again unchanged after this; 0 = never
+    refused_retry_s: float = 300.0
     timeline_size: int = 200
     timeline_in_stats: int = 20
     client_name: str = 'rvm-edge'
@@ -60,13 +67,18 @@ class ConnectionSettings:
             raise ConfigError('the Pusher connection needs an app key')
         if not 0 < self.port <= 65535:
             raise ConfigError(f'port {self.port} is not a TCP port')
-        for name in ('http_timeout_s', 'activity_timeout_s', 'pong_timeout_s', 'handshake_timeout_s',
-                     'connect_timeout_s', 'reconnect_min_s', 'auth_retry_s'):
+        for name in (
+            'http_timeout_s', 'activity_timeout_s', 'pong_timeout_s', 'handshake_timeout_s',
+            'connect_timeout_s', 'reconnect_min_s', 'auth_retry_s',
+        ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f'{name} must be > 0')
         if self.healthy_after_s < 0 or self.reconnect_spread_s < 0:
             raise ConfigError('healthy_after_s and reconnect_spread_s must be >= 0')
-        if self.reconnect_max_s < self.reconnect_min_s or self.auth_retry_max_s < self.auth_retry_s:
+        if (
+            self.reconnect_max_s < self.reconnect_min_s
+            or self.auth_retry_max_s < self.auth_retry_s
+        ):
             raise ConfigError('retry caps must not be below the first delays')
 
     def ws_url(self) -> str:
@@ -80,7 +92,8 @@ class ConnectionSettings:
         """Settings from any object with same-named attributes (e.g. ``BridgeConfig``).
 
         ``app_key`` may also be named ``key``; ``auth_url`` comes from ``config.auth_url()``
-        or ``api_base`` + ``auth_endpoint``; ``reconnect_*`` fall back to ``retry_min_s``/``retry_max_s``.
+        or ``api_base`` + ``auth_endpoint``; ``reconnect_*`` fall back to
+        ``retry_min_s``/``retry_max_s``.
         """
         values: dict[str, Any] = {}
         for f in fields(cls):
@@ -93,9 +106,12 @@ class ConnectionSettings:
         if callable(auth_url):
             values['auth_url'] = auth_url()
         elif 'auth_url' not in values:
-            values['auth_url'] = join_url(getattr(config, 'api_base', '') or '',
-                                          getattr(config, 'auth_endpoint', DEFAULT_AUTH_PATH) or '')
-        for mine, theirs in (('reconnect_min_s', 'retry_min_s'), ('reconnect_max_s', 'retry_max_s')):
+            values['auth_url'] = join_url(
+                getattr(config, 'api_base', '') or '',
+                getattr(config, 'auth_endpoint', DEFAULT_AUTH_PATH) or '')
+        for mine, theirs in (
+            ('reconnect_min_s', 'retry_min_s'), ('reconnect_max_s', 'retry_max_s'),
+        ):
             if mine not in values and isinstance(getattr(config, theirs, None), (int, float)):
                 values[mine] = float(getattr(config, theirs))
         values.update(overrides)

@@ -104,9 +104,11 @@ class ConnectionStateMachine:
             if new is previous:
                 return False
             if new not in TRANSITIONS[previous]:
-                raise InvalidTransition(f'{previous.value} -> {new.value} is not allowed ({reason})')
+                raise InvalidTransition(
+                    f'{previous.value} -> {new.value} is not allowed ({reason})')
             self._state = new
-            self.timeline.record('state', previous=previous.value, current=new.value, reason=reason)
+            self.timeline.record(
+                'state', previous=previous.value, current=new.value, reason=reason)
         for listener in list(self._listeners):
             try:
                 listener(previous, new, reason)

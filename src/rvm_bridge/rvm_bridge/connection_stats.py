@@ -1,9 +1,10 @@
 """ConnectionStats: the cumulative counters and last-seen facts of a Pusher connection, across its sockets.
 
 :class:`~rvm_bridge.connection.PusherConnection` feeds it protocol events (pongs, server errors,
-malformed frames, connects, closed sockets); ``snapshot()`` gives the JSON-able part of the connection's
-``stats()`` for ``bridge/status`` and ``/diagnostics``.
+malformed frames, connects, closed sockets); ``snapshot()`` gives the JSON-able part of the
+connection's ``stats()`` for ``bridge/status`` and ``/diagnostics``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,7 +33,8 @@ class ConnectionStats:
         self.last_close_code: int | None = None
         self.last_pong_latency_ms: float | None = None
         self._last_pong_recorded = float('-inf')
-        self._closed_pings = self._closed_pongs = 0      # of earlier sockets (the totals are cumulative)
+        # of earlier sockets (the totals are cumulative)
+        self._closed_pings = self._closed_pongs = 0
         self._errors: deque[tuple[int, int | None, str]] = deque(maxlen=256)   # (n, code, message)
         self._closes: deque[tuple[int, int | None]] = deque(maxlen=64)         # (n, close code)
         self._n_closes = 0
@@ -52,7 +54,10 @@ class ConnectionStats:
         if event.latency_s is None:
             return
         self.last_pong_latency_ms = round(event.latency_s * 1000.0, 2)
-        if now - self._last_pong_recorded >= PONG_TIMELINE_INTERVAL_S or event.latency_s >= SLOW_PONG_S:
+        if (
+            now - self._last_pong_recorded >= PONG_TIMELINE_INTERVAL_S
+            or event.latency_s >= SLOW_PONG_S
+        ):
             self._last_pong_recorded = now
             self.timeline.record('pong', latency_ms=self.last_pong_latency_ms)
 
@@ -61,7 +66,8 @@ class ConnectionStats:
         n = self.count('server_errors')
         self._errors.append((n, event.code, event.message))
         self.last_error = f'pusher:error {event.code}: {event.message}'
-        self.timeline.record('error', code=event.code, message=event.message, action=event.action.value)
+        self.timeline.record(
+            'error', code=event.code, message=event.message, action=event.action.value)
         return self.last_error
 
     def closed(self, code: int | None) -> None:
@@ -74,7 +80,9 @@ class ConnectionStats:
         """A point in the stream of server answers, for :meth:`since`."""
         return self.counters['server_errors'], self._n_closes
 
-    def since(self, mark: tuple[int, int]) -> tuple[list[tuple[int | None, str]], list[int | None]]:
+    def since(
+        self, mark: tuple[int, int]
+    ) -> tuple[list[tuple[int | None, str]], list[int | None]]:
         """``pusher:error`` (code, message) and close codes received after ``mark``."""
         errors = [(code, message) for n, code, message in list(self._errors) if n > mark[0]]
         closes = [code for n, code in list(self._closes) if n > mark[1]]

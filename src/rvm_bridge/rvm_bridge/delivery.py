@@ -66,13 +66,15 @@ class LatencyWindow:
 class Sender:
     """Background delivery loop over one outbox, a latest store and per-kind transports."""
 
-    def __init__(self, outbox: Outbox, transports: dict[str, Transport], *, retry_min_s: float = 1.0,
-                 retry_max_s: float = 30.0, batch_size: int = 10, config_retry_s: float = 30.0,
-                 ack_kinds: Iterable[str] = ('client-event',), ack_timeout_s: float = 30.0,
-                 max_in_flight: int = 100, limit: int = 10_000, refit: Refit | None = None,
-                 on_error: Callable[[str], None] = lambda msg: None,
-                 ready: Callable[[str], bool] = lambda kind: True,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, outbox: Outbox, transports: dict[str, Transport], *, retry_min_s: float = 1.0,
+        retry_max_s: float = 30.0, batch_size: int = 10, config_retry_s: float = 30.0,
+        ack_kinds: Iterable[str] = ('client-event',), ack_timeout_s: float = 30.0,
+        max_in_flight: int = 100, limit: int = 10_000, refit: Refit | None = None,
+        on_error: Callable[[str], None] = lambda msg: None,
+        ready: Callable[[str], bool] = lambda kind: True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.outbox = outbox
         self.transports = transports
         self.batch_size = batch_size
@@ -96,20 +98,23 @@ class Sender:
         self._thread: threading.Thread | None = None
         self.started_wall = time.time()
         self.latency = LatencyWindow()
-        self.counters = {'stored': 0, 'accepted_fanout': 0, 'latest_sent': 0, 'latest_coalesced': 0,
-                         'latest_dropped': 0, 'send_errors': 0, 'server_rejected': 0, 'config_errors': 0,
-                         'too_large': 0, 'acks_unknown': 0}
+        self.counters = {
+            'stored': 0, 'accepted_fanout': 0, 'latest_sent': 0, 'latest_coalesced': 0,
+            'latest_dropped': 0, 'send_errors': 0, 'server_rejected': 0, 'config_errors': 0,
+            'too_large': 0, 'acks_unknown': 0}
         self.last_error = ''
         self.idle = threading.Event()
 
-    # -- producer side -----------------------------------------------------------------------------
+    # -- producer side
+    # -----------------------------------------------------------------------------
     def put_latest(self, transport: str, event: WireEvent) -> None:
         """Queue a ``latest`` event, replacing an unsent one of the same (channel, event)."""
         key = (transport, event.channel, event.event)
         with self._lock:
             if key in self._latest:
                 self.counters['latest_coalesced'] += 1
-            self._latest[key] = _Latest(WireEvent(key, event.channel, event.event, event.data), time.monotonic())
+            self._latest[key] = _Latest(
+                WireEvent(key, event.channel, event.event, event.data), time.monotonic())
         self.wake()
 
     def wake(self) -> None:
@@ -148,10 +153,12 @@ class Sender:
         with self._lock:
             return len(self._latest)
 
-    # -- thread --------------------------------------------------------------------------------------
+    # -- thread
+    # --------------------------------------------------------------------------------------
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name='rvm-bridge-sender', daemon=True)
+            self._thread = threading.Thread(
+                target=self._run, name='rvm-bridge-sender', daemon=True)
             self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -215,7 +222,8 @@ class Sender:
         if not events:
             return False, 0.2 if skip else 1.0
         outcome = self.transports[kind].send(events)
-        self._settle(kind, outcome, {e.seq: e for e in entries}, {item.event.key: item for item in latest})
+        self._settle(
+            kind, outcome, {e.seq: e for e in entries}, {item.event.key: item for item in latest})
         if outcome.retry and not outcome.done() and not outcome.too_large:
             return False, max(0.0, self._not_before[kind] - time.monotonic())
         if not outcome.done() and not outcome.retry and not outcome.rejected:
@@ -227,9 +235,11 @@ class Sender:
         stored = [k for k in outcome.stored if k in rows]
         accepted = [k for k in outcome.accepted if k in rows]
         confirm = list(stored)
-        if kind in self.ack_kinds:          # accepted is not stored: the row waits for events-stored
+        if kind in self.ack_kinds:
+            # accepted is not stored: the row waits for events-stored
             self.acks.sent(accepted, {k: rows[k].event_id for k in accepted})
-        else:                               # http: "accepted for fan-out" is all that server can say
+        else:
+            # http: "accepted for fan-out" is all that server can say
             confirm += accepted
             self.counters['accepted_fanout'] += len(accepted)
         self.counters['stored'] += len(stored)
@@ -242,7 +252,8 @@ class Sender:
         self._settle_latest(outcome, latest)
         failed = [k for k in outcome.retry if k in rows]
         rejected = [k for k, _ in outcome.rejected if k in rows]
-        if rejected:          # a durable row is never dead-lettered by a server answer: kept and retried
+        if rejected:
+            # a durable row is never dead-lettered by a server answer: kept and retried
             self.counters['server_rejected'] += len(rejected)
             failed += rejected
         if outcome.too_large:
@@ -258,7 +269,8 @@ class Sender:
                 delay = self._retry[kind].next_delay()
             self._not_before[kind] = time.monotonic() + delay
             what = 'paused (configuration)' if outcome.config_error else 'retry'
-            self._note_error(f'{kind}: {outcome.error or "rejected"} ({what}; next try in {delay:.1f} s)')
+            self._note_error(
+                f'{kind}: {outcome.error or "rejected"} ({what}; next try in {delay:.1f} s)')
         elif outcome.done():
             self._retry[kind].reset()
             self.paused.pop(kind, None)
@@ -282,7 +294,9 @@ class Sender:
             self.counters['latest_dropped'] += 1
             LOG.error('latest event %s dropped: %s', key, reason)
 
-    def _too_large(self, kind: str, outcome: SendOutcome, rows: dict[int, OutboxEntry], failed: list) -> None:
+    def _too_large(
+        self, kind: str, outcome: SendOutcome, rows: dict[int, OutboxEntry], failed: list
+    ) -> None:
         """Halve the batch; at one event, lower the own limit and re-trim that payload."""
         self.counters['too_large'] += 1
         if len(failed) > 1 and self._batch[kind] > 1:
@@ -295,17 +309,20 @@ class Sender:
         seq = failed[0]
         new_limit = max(MIN_LIMIT, int(min(self.limit, outcome.largest or self.limit) * 0.9))
         if new_limit < self.limit:
-            LOG.warning('server refused a message as too large (%s): own limit lowered %d -> %d bytes',
-                        outcome.error, self.limit, new_limit)
+            LOG.warning(
+                'server refused a message as too large (%s): own limit lowered %d -> %d bytes',
+                outcome.error, self.limit, new_limit)
             self.limit = new_limit
         text = self._refit(rows[seq], self.limit) if self._refit else None
         if text is None or text == rows[seq].payload:
             self.outbox.mark_attempt([seq])
             self._not_before[kind] = time.monotonic() + self._retry[kind].next_delay()
-            self._note_error(f'{kind}: {outcome.error}; seq {seq} cannot be made smaller (kept, retried)')
+            self._note_error(
+                f'{kind}: {outcome.error}; seq {seq} cannot be made smaller (kept, retried)')
             return
         self.outbox.replace_payload(seq, text)
-        self._note_error(f'{kind}: {outcome.error}; seq {seq} re-trimmed to {len(text.encode())} bytes')
+        self._note_error(
+            f'{kind}: {outcome.error}; seq {seq} re-trimmed to {len(text.encode())} bytes')
 
     def _note_error(self, message: str) -> None:
         if message != self.last_error:
@@ -324,8 +341,9 @@ class Sender:
         return self.outbox.depth() == 0 and self.latest_pending() == 0
 
     def stats(self) -> dict[str, Any]:
-        return {**self.counters, 'awaiting_ack': self.acks.count(), 'awaiting_seqs': self.acks.seqs(),
-                'acks': dict(self.acks.counters),
-                'oldest_ack_wait_s': round(self.acks.oldest_wait_s(), 3), 'paused': dict(self.paused),
-                'latest_pending': self.latest_pending(), 'latency_ms': self.latency.percentiles(),
-                'last_error': self.last_error, 'limit_bytes': self.limit}
+        return {
+            **self.counters, 'awaiting_ack': self.acks.count(), 'awaiting_seqs': self.acks.seqs(),
+            'acks': dict(self.acks.counters),
+            'oldest_ack_wait_s': round(self.acks.oldest_wait_s(), 3), 'paused': dict(self.paused),
+            'latest_pending': self.latest_pending(), 'latency_ms': self.latency.percentiles(),
+            'last_error': self.last_error, 'limit_bytes': self.limit}

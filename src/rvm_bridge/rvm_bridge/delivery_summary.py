@@ -18,7 +18,8 @@ def delivery_counts(outbox: Any, sender_stats: dict[str, Any]) -> dict[str, Any]
     """The counts of one bridge (``outbox``: an Outbox, ``sender_stats``: ``Sender.stats()``)."""
     depth = outbox.depth()
     awaiting = int(sender_stats.get('awaiting_ack', 0))
-    failed = min(max(0, depth - awaiting), outbox.count_failed(sender_stats.get('awaiting_seqs', ())))
+    failed = min(
+        max(0, depth - awaiting), outbox.count_failed(sender_stats.get('awaiting_seqs', ())))
     return {
         'stored': int(sender_stats.get('stored', 0)),
         'accepted_fanout': int(sender_stats.get('accepted_fanout', 0)),
@@ -43,9 +44,15 @@ def summary_text(status: dict[str, Any]) -> str:
     dead = int(d.get('dead_lettered', 0))
     if left == 0 and dead == 0:
         if fanout == 0:
-            return f'bridge {state}: every durable event delivered ({stored} stored, acknowledged by the server)'
-        return (f'bridge {state}: every durable event accepted by the server ({stored} stored and acknowledged, '
-                f'{fanout} accepted for fan-out by the HTTP events API, no storage acknowledgement)')
+            return (
+                f'bridge {state}: every durable event delivered ({stored} stored, acknowledged by'
+                ' the server)'
+            )
+        return (
+            f'bridge {state}: every durable event accepted by the server ({stored} stored and'
+            f' acknowledged, {fanout} accepted for fan-out by the HTTP events API, no storage'
+            ' acknowledgement)'
+        )
     parts = [f'{stored} stored (acknowledged)']
     if fanout:
         parts.append(f'{fanout} accepted for fan-out (HTTP, not acknowledged)')

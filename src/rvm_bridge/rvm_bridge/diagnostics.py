@@ -11,7 +11,9 @@ from rvm_common.diagnostics_msgs import ERROR, OK, WARN
 NAME = 'rvm_edge: bridge'
 
 
-def bridge_diagnostic(status: dict[str, Any], *, warn_depth: int = 100, warn_age_s: float = 60.0) -> dict[str, Any]:
+def bridge_diagnostic(
+    status: dict[str, Any], *, warn_depth: int = 100, warn_age_s: float = 60.0
+) -> dict[str, Any]:
     """One DiagnosticStatus dict (name, level, message, hardware_id, values) from ``BridgeCore.status()``."""
     state = str(status.get('state', 'unknown'))
     known = BridgeState.parse(state)
@@ -23,10 +25,15 @@ def bridge_diagnostic(status: dict[str, Any], *, warn_depth: int = 100, warn_age
         level, message = ERROR, str(status.get('last_error') or 'error')
     elif known is BridgeState.OFFLINE:
         level, message = WARN, f'offline (no host configured); {depth} event(s) kept in the outbox'
-    elif known is None or known.is_outage or known in (BridgeState.STARTING, BridgeState.INITIALIZED):
+    elif (
+        known is None
+        or known.is_outage
+        or known in (BridgeState.STARTING, BridgeState.INITIALIZED)
+    ):
         level, message = WARN, f'{state}; outbox {depth} event(s), oldest {age:.0f} s'
     elif status.get('paused'):
-        level, message = ERROR, f'delivery paused (configuration): {"; ".join(status["paused"].values())}'
+        level, message = (
+            ERROR, f'delivery paused (configuration): {"; ".join(status["paused"].values())}')
     elif depth >= warn_depth or age >= warn_age_s:
         level, message = WARN, f'outbox backlog: {depth} event(s), oldest {age:.0f} s'
     else:
@@ -49,5 +56,7 @@ def bridge_diagnostic(status: dict[str, Any], *, warn_depth: int = 100, warn_age
         'timezone': status.get('timezone'),
         'inbound': json.dumps(status.get('inbound') or {}, separators=(',', ':')),
     }
-    return {'name': NAME, 'level': level, 'message': message, 'hardware_id': str(status.get('rvm_id', '')),
-            'values': {k: '' if v is None else str(v) for k, v in values.items()}}
+    return {
+        'name': NAME, 'level': level, 'message': message,
+        'hardware_id': str(status.get('rvm_id', '')),
+        'values': {k: '' if v is None else str(v) for k, v in values.items()}}

@@ -65,7 +65,8 @@ def parse_inbound(kind: str, data: Any) -> dict[str, Any]:
     if problems:
         raise InboundError('; '.join(problems))
     if kind == 'command' and payload['command'] not in COMMANDS:
-        raise InboundError(f'unknown command {payload["command"]!r} (known: {", ".join(COMMANDS)})')
+        raise InboundError(
+            f'unknown command {payload["command"]!r} (known: {", ".join(COMMANDS)})')
     return payload
 
 
@@ -76,8 +77,10 @@ SERVER_ONLY = frozenset({'command'})
 class InboundDispatcher:
     """Routes (channel, event, data) from the socket to ``handler(kind, payload)``."""
 
-    def __init__(self, channel_map: ChannelMap, handler: Callable[[str, dict[str, Any]], None], *,
-                 client_sync_interval_s: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, channel_map: ChannelMap, handler: Callable[[str, dict[str, Any]], None], *,
+        client_sync_interval_s: float = 10.0, clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.channel_map = channel_map
         self.handler = handler
         self.client_sync_interval_s = client_sync_interval_s
@@ -103,8 +106,10 @@ class InboundDispatcher:
         from_client = event.startswith('client-')
         if from_client and kind in SERVER_ONLY:
             self._count('rejected_client_command')
-            LOG.warning('%s on %s rejected: commands are accepted only from the server, not as client events',
-                        event, channel)
+            LOG.warning(
+                '%s on %s rejected: commands are accepted only from the server, not as client'
+                ' events',
+                event, channel)
             return False
         if from_client and kind == 'manual-sync':
             now = self._clock()

@@ -104,7 +104,8 @@ class Outbox:
         self._lock = threading.RLock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute('PRAGMA journal_mode=WAL')
-        self._db.execute('PRAGMA synchronous=FULL')   # an acknowledged append survives a power loss
+        # an acknowledged append survives a power loss
+        self._db.execute('PRAGMA synchronous=FULL')
         self._db.executescript(_SCHEMA)
         if 'created_tick' not in {r[1] for r in self._db.execute('PRAGMA table_info(outbox)')}:
             self._db.execute('ALTER TABLE outbox ADD COLUMN created_tick REAL')   # older files
@@ -113,22 +114,29 @@ class Outbox:
         self.outbox_id = self._meta('outbox_id')
         if not isinstance(self.outbox_id, str) or not self.outbox_id:
             self.outbox_id = str(uuid.uuid4())
-            self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('outbox_id', ?)", (self.outbox_id,))
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES('outbox_id', ?)", (self.outbox_id,)
+            )
         self.ticks = OutboxClock(float(self._meta('elapsed_s') or 0.0), monotonic)
-        self._db.execute('UPDATE outbox SET created_tick=? WHERE created_tick IS NULL', (self.ticks.now(),))
+        self._db.execute(
+            'UPDATE outbox SET created_tick=? WHERE created_tick IS NULL', (self.ticks.now(),))
         row = self._db.execute('SELECT COUNT(*), COALESCE(SUM(size), 0) FROM outbox').fetchone()
         self._rows, self._bytes = int(row[0]), int(row[1])
         # AUTOINCREMENT keeps the highest seq ever inserted in sqlite_sequence (same transaction as
         # the insert), so seq never goes back even when every row was confirmed and deleted.
         meta = self._meta('last_seq')
         try:
-            used = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name='outbox'").fetchone()
-        except sqlite3.OperationalError:   # a file made before AUTOINCREMENT: meta holds the counter
+            used = self._db.execute(
+                "SELECT seq FROM sqlite_sequence WHERE name='outbox'").fetchone()
+        except sqlite3.OperationalError:
+            # a file made before AUTOINCREMENT: meta holds the counter
             used = None
         floor = self._db.execute('SELECT COALESCE(MAX(seq), 0) FROM outbox').fetchone()[0]
         self._last_seq = max(int(meta or 0), int(used[0]) if used else 0, int(floor))
         if self._rows:
-            LOG.info('outbox %s: %d event(s) left from a previous run will be re-sent', self.path, self._rows)
+            LOG.info(
+                'outbox %s: %d event(s) left from a previous run will be re-sent', self.path,
+                self._rows)
 
     def _meta(self, key: str) -> Any:
         row = self._db.execute('SELECT value FROM meta WHERE key=?', (key,)).fetchone()
@@ -137,8 +145,10 @@ class Outbox:
     # -- writing ---------------------------------------------------------
     def _remember(self) -> None:
         """Persist the seq counter and the outbox clock (inside the caller's transaction)."""
-        self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('last_seq', ?)", (self._last_seq,))
-        self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('elapsed_s', ?)", (self.ticks.now(),))
+        self._db.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES('last_seq', ?)", (self._last_seq,))
+        self._db.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES('elapsed_s', ?)", (self.ticks.now(),))
 
     def _full(self, size: int) -> bool:
         return ((self.max_rows > 0 and self._rows + 1 > self.max_rows)
@@ -147,12 +157,18 @@ class Outbox:
     def holds(self, event_id: str) -> bool:
         """True when an event with this id is queued or was confirmed recently (last KEEP_DELIVERED)."""
         with self._lock:
-            return (self._db.execute('SELECT 1 FROM outbox WHERE event_id=?', (event_id,)).fetchone() is not None
-                    or self._db.execute('SELECT 1 FROM delivered WHERE event_id=?', (event_id,)).fetchone()
-                    is not None)
+            return (
+                self._db.execute('SELECT 1 FROM outbox WHERE event_id=?', (event_id,)).fetchone()
+                is not None
+                or self._db.execute(
+                    'SELECT 1 FROM delivered WHERE event_id=?', (event_id,)).fetchone()
+                is not None
+            )
 
-    def append(self, channel: str, event: str, transport: str, payload: dict[str, Any],
-               *, encode: Callable[[dict[str, Any]], str | None] | None = None) -> OutboxEntry | None:
+    def append(
+        self, channel: str, event: str, transport: str, payload: dict[str, Any], *,
+        encode: Callable[[dict[str, Any]], str | None] | None = None,
+    ) -> OutboxEntry | None:
         """Persist one event; returns the entry (with its ``seq``) or None when not queued.
 
         ``payload`` gets ``outbox_id``, ``seq`` (and an ``event_id`` when it has
@@ -174,7 +190,8 @@ class Outbox:
             payload['outbox_id'] = self.outbox_id
             seq = payload['seq'] = self._last_seq
             text = encode(payload) if encode else dumps(payload)
-            if text is None:                 # the encoder could not fit it: keep it whole, never drop it
+            if text is None:
+                # the encoder could not fit it: keep it whole, never drop it
                 text = dumps(json_safe(payload))
             now, tick = self._clock(), self.ticks.now()
             size = len(text.encode('utf-8'))
@@ -185,12 +202,16 @@ class Outbox:
                         self._remember()
                         self._db.execute('COMMIT')
                         self.counters['rejected'] += 1
-                        LOG.error('outbox full (%d rows, %d bytes; policy reject_new): rejected %s %s seq=%d',
-                                  self._rows, self._bytes, channel, event, seq)
+                        LOG.error(
+                            'outbox full (%d rows, %d bytes; policy reject_new): rejected %s %s'
+                            ' seq=%d',
+                            self._rows, self._bytes, channel, event, seq)
                         return None
-                    self._db.execute('INSERT INTO outbox(seq, event_id, channel, event, transport, payload, size,'
-                                     ' created, created_tick) VALUES(?,?,?,?,?,?,?,?,?)',
-                                     (seq, event_id, channel, event, transport, text, size, now, tick))
+                    self._db.execute(
+                        'INSERT INTO outbox(seq, event_id, channel, event, transport, payload,'
+                        ' size, created, created_tick) VALUES(?,?,?,?,?,?,?,?,?)',
+                        (seq, event_id, channel, event, transport, text, size, now, tick),
+                    )
                     self._remember()
                     self._db.execute('COMMIT')
                 except BaseException:
@@ -215,8 +236,10 @@ class Outbox:
         if self.policy == 'reject_new':
             return False
         while self._full(size) and self._rows:
-            row = self._db.execute('SELECT seq, event_id, channel, event, payload, size FROM outbox'
-                                   ' ORDER BY seq LIMIT 1').fetchone()
+            row = self._db.execute(
+                'SELECT seq, event_id, channel, event, payload, size FROM outbox'
+                ' ORDER BY seq LIMIT 1'
+            ).fetchone()
             self._move_dead(row, 'overflow', now)
             self.counters['dropped_overflow'] += 1
             LOG.error('outbox full (policy drop_oldest): moved seq=%d %s %s to dead_letter',
@@ -229,8 +252,11 @@ class Outbox:
         self._db.execute('DELETE FROM outbox WHERE seq=?', (seq,))
         self._rows -= 1
         self._bytes -= int(size)
-        self._db.execute('INSERT OR REPLACE INTO dead_letter(seq, event_id, channel, event, payload, reason, at)'
-                         ' VALUES(?,?,?,?,?,?,?)', (seq, event_id, channel, event, payload, reason, now))
+        self._db.execute(
+            'INSERT OR REPLACE INTO dead_letter(seq, event_id, channel, event, payload, reason,'
+            ' at) VALUES(?,?,?,?,?,?,?)',
+            (seq, event_id, channel, event, payload, reason, now),
+        )
         self.counters['dead_lettered'] += 1
         if self.max_dead_letters > 0:
             self._db.execute('DELETE FROM dead_letter WHERE seq IN (SELECT seq FROM dead_letter'
@@ -247,7 +273,8 @@ class Outbox:
             sql += ' WHERE transport=?'
             args = (transport,)
         with self._lock:
-            rows = self._db.execute(sql + ' ORDER BY seq LIMIT ?', args + (int(limit) + len(skip),)).fetchall()
+            rows = self._db.execute(
+                sql + ' ORDER BY seq LIMIT ?', args + (int(limit) + len(skip),)).fetchall()
         return [OutboxEntry(*r) for r in rows if r[0] not in skip][:limit]
 
     def confirm(self, seqs: Iterable[int]) -> int:
@@ -264,12 +291,16 @@ class Outbox:
         with self._lock:
             marks = ','.join('?' * len(keys))
             self._db.execute('BEGIN IMMEDIATE')
-            rows = self._db.execute(f'DELETE FROM outbox WHERE {column} IN ({marks}) RETURNING seq, size, event_id',
-                                    keys).fetchall()
+            rows = self._db.execute(
+                f'DELETE FROM outbox WHERE {column} IN ({marks}) RETURNING seq, size, event_id',
+                keys).fetchall()
             self._db.executemany('INSERT OR REPLACE INTO delivered(event_id, seq) VALUES(?, ?)',
                                  [(r[2], r[0]) for r in rows])
-            self._db.execute('DELETE FROM delivered WHERE seq < (SELECT seq FROM delivered ORDER BY seq DESC'
-                             ' LIMIT 1 OFFSET ?)', (KEEP_DELIVERED,))
+            self._db.execute(
+                'DELETE FROM delivered WHERE seq < (SELECT seq FROM delivered ORDER BY seq DESC'
+                ' LIMIT 1 OFFSET ?)',
+                (KEEP_DELIVERED,),
+            )
             self._db.execute('COMMIT')
             self._rows -= len(rows)
             self._bytes -= sum(r[1] for r in rows)
@@ -292,16 +323,20 @@ class Outbox:
         seqs = list(seqs)
         if seqs:
             with self._lock:
-                self._db.execute(f'UPDATE outbox SET attempts=attempts+1 WHERE seq IN ({",".join("?" * len(seqs))})',
-                                 seqs)
+                self._db.execute(
+                    'UPDATE outbox SET attempts=attempts+1 WHERE seq IN'
+                    f' ({",".join("?" * len(seqs))})',
+                    seqs,
+                )
 
     def dead_letter(self, seq: int, reason: str) -> None:
         """Move one entry to the dead-letter table in one transaction, logged and counted."""
         with self._lock:
             self._db.execute('BEGIN IMMEDIATE')
             try:
-                row = self._db.execute('SELECT seq, event_id, channel, event, payload, size FROM outbox'
-                                       ' WHERE seq=?', (seq,)).fetchone()
+                row = self._db.execute(
+                    'SELECT seq, event_id, channel, event, payload, size FROM outbox WHERE seq=?',
+                    (seq,)).fetchone()
                 if row is not None:
                     self._move_dead(row, reason, self._clock())
                 self._db.execute('COMMIT')
@@ -309,7 +344,8 @@ class Outbox:
                 self._db.execute('ROLLBACK')
                 raise
         if row is not None:
-            LOG.error('outbox: seq=%d %s %s moved to dead_letter: %s', row[0], row[2], row[3], reason)
+            LOG.error(
+                'outbox: seq=%d %s %s moved to dead_letter: %s', row[0], row[2], row[3], reason)
 
     def expire(self) -> int:
         """Apply the operator's rules (``max_age_s`` on the outbox clock, ``max_attempts``); one transaction."""
@@ -321,13 +357,17 @@ class Outbox:
             try:
                 moved = []
                 if self.max_age_s > 0:
-                    for row in self._db.execute(f'SELECT {cols} FROM outbox WHERE created_tick < ? ORDER BY seq',
-                                                (self.ticks.now() - self.max_age_s,)).fetchall():
+                    for row in self._db.execute(
+                        f'SELECT {cols} FROM outbox WHERE created_tick < ? ORDER BY seq',
+                        (self.ticks.now() - self.max_age_s,),
+                    ).fetchall():
                         moved.append((row, f'expired: older than max_age_s={self.max_age_s:g}'))
                 if self.max_attempts > 0:
                     done = {r[0][0] for r in moved}
-                    for row in self._db.execute(f'SELECT {cols} FROM outbox WHERE attempts >= ? ORDER BY seq',
-                                                (self.max_attempts,)).fetchall():
+                    for row in self._db.execute(
+                        f'SELECT {cols} FROM outbox WHERE attempts >= ? ORDER BY seq',
+                        (self.max_attempts,),
+                    ).fetchall():
                         if row[0] not in done:
                             moved.append((row, f'max_attempts={self.max_attempts} reached'))
                 now = self._clock()
@@ -340,7 +380,9 @@ class Outbox:
                 raise
             self.counters['expired'] += len(moved)
         if moved:
-            LOG.error('outbox: %d event(s) dead-lettered by the operator rules (%s)', len(moved), moved[0][1])
+            LOG.error(
+                'outbox: %d event(s) dead-lettered by the operator rules (%s)', len(moved),
+                moved[0][1])
         return len(moved)
 
     # -- inspection ---------------------------------------------------------
@@ -361,8 +403,11 @@ class Outbox:
     def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
         """The newest dead-lettered events (seq, event_id, channel, event, reason, payload)."""
         with self._lock:
-            rows = self._db.execute('SELECT seq, event_id, channel, event, reason, payload FROM dead_letter'
-                                    ' ORDER BY seq DESC LIMIT ?', (limit,)).fetchall()
+            rows = self._db.execute(
+                'SELECT seq, event_id, channel, event, reason, payload FROM dead_letter'
+                ' ORDER BY seq DESC LIMIT ?',
+                (limit,),
+            ).fetchall()
         return [{'seq': r[0], 'event_id': r[1], 'channel': r[2], 'event': r[3], 'reason': r[4],
                  'payload': json.loads(r[5])} for r in rows]
 
@@ -375,13 +420,15 @@ class Outbox:
     def dead_letter_reasons(self) -> dict[str, int]:
         """Dead-lettered rows kept in the table, by reason."""
         with self._lock:
-            rows = self._db.execute('SELECT reason, COUNT(*) FROM dead_letter GROUP BY reason').fetchall()
+            rows = self._db.execute(
+                'SELECT reason, COUNT(*) FROM dead_letter GROUP BY reason').fetchall()
         return {r[0]: int(r[1]) for r in rows}
 
     def stats(self) -> dict[str, Any]:
         """Depth, bytes, oldest age, outbox id and the counters (JSON-able)."""
-        return {'depth': self._rows, 'bytes': self._bytes, 'oldest_age_s': round(self.oldest_age(), 3),
-                'policy': self.policy, 'outbox_id': self.outbox_id, **self.counters}
+        return {
+            'depth': self._rows, 'bytes': self._bytes, 'oldest_age_s': round(self.oldest_age(), 3),
+            'policy': self.policy, 'outbox_id': self.outbox_id, **self.counters}
 
     def close(self) -> None:
         with self._lock:

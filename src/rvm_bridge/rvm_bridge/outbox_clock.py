@@ -17,7 +17,9 @@ from typing import Callable
 class OutboxClock:
     """Monotonic seconds since the outbox file was created, counting only running time."""
 
-    def __init__(self, persisted_elapsed: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, persisted_elapsed: float, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self._base = max(0.0, float(persisted_elapsed))
         self._monotonic = monotonic
         self._start = monotonic()

@@ -11,6 +11,7 @@ over the limit (None when even the bare envelope does not fit).  The text is
 always valid JSON (``allow_nan=False``): non-finite numbers become ``null`` and
 other non-JSON values their ``str()``, listed in ``"json_notes"``.
 """
+
 from __future__ import annotations
 
 import copy
@@ -23,12 +24,14 @@ from rvm_common.events import dumps
 from rvm_common.polygon import simplify_indices
 
 #: Fields that identify the event; never dropped.
-PROTECTED = ('type', 'version', 'event_id', 'rvm_id', 'timestamp', 'seq', 'item_id', 'session_id',
-             'category', 'class_name', 'confidence', 'accepted', 'reason', 'status', 'state', 'truncated',
-             'outbox_id', 'json_notes')
+PROTECTED = (
+    'type', 'version', 'event_id', 'rvm_id', 'timestamp', 'seq', 'item_id', 'session_id',
+    'category', 'class_name', 'confidence', 'accepted', 'reason', 'status', 'state', 'truncated',
+    'outbox_id', 'json_notes')
 #: Dotted paths dropped first, in this order, before any other large field.
-HEAVY_FIELDS = ('mask.polygon', 'mask', 'timings_ms', 'detail', 'alerts', 'disk', 'temperatures', 'gpu',
-                'pipeline', 'counts')
+HEAVY_FIELDS = (
+    'mask.polygon', 'mask', 'timings_ms', 'detail', 'alerts', 'disk', 'temperatures', 'gpu',
+    'pipeline', 'counts')
 #: Extra bytes reserved for what a server may add around the data (socket_id, user_id, ...).
 ENVELOPE_MARGIN = 96
 
@@ -103,7 +106,10 @@ def json_safe(value: Any, path: str = '', notes: list[str] | None = None) -> Any
         notes.append(f'{path or "."}: {value!r} -> null')
         return None
     if isinstance(value, dict):
-        return {str(k): json_safe(v, f'{path}.{k}' if path else str(k), notes) for k, v in value.items()}
+        return {
+            str(k): json_safe(v, f'{path}.{k}' if path else str(k), notes)
+            for k, v in value.items()
+        }
     if isinstance(value, (list, tuple)):
         return [json_safe(v, f'{path}[{i}]', notes) for i, v in enumerate(value)]
     if value is None or isinstance(value, (str, int, float, bool)):
@@ -121,7 +127,8 @@ def fit_payload(channel: str, event: str, payload: dict[str, Any], limit: int, *
         payload['json_notes'] = notes[:20]
 
     def attempt(p: Any) -> tuple[str | None, int]:
-        text = dumps(p)                    # allow_nan=False: always valid JSON for pusher-js and PHP
+        # allow_nan=False: always valid JSON for pusher-js and PHP
+        text = dumps(p)
         size = wire_size(channel, event, text)
         return (text if size <= limit else None), size
 
@@ -151,8 +158,11 @@ def fit_payload(channel: str, event: str, payload: dict[str, Any], limit: int, *
         text, size = attempt(work)
         if text is not None:
             return FitResult(text, size, True, True)
-    bare = {k: work[k] for k in ('type', 'version', 'event_id', 'rvm_id', 'timestamp', 'outbox_id', 'seq')
-            if k in work}
+    bare = {
+        k: work[k]
+        for k in ('type', 'version', 'event_id', 'rvm_id', 'timestamp', 'outbox_id', 'seq')
+        if k in work
+    }
     bare['truncated'] = True
     text, size = attempt(bare)
     return FitResult(text, size, True, True)

@@ -47,7 +47,8 @@ def classify_close(code: int | None) -> CloseAction:
         return CloseAction.REFUSED
     if 4200 <= code <= 4299:
         return CloseAction.RECONNECT_NOW
-    return CloseAction.BACKOFF   # 4100-4199, 1002-1004, 1006, 1011, 1000/1001 (server going away) ...
+    # 4100-4199, 1002-1004, 1006, 1011, 1000/1001 (server going away) ...
+    return CloseAction.BACKOFF
 
 
 def classify_error(code: int | None, *, connected: bool) -> CloseAction:
@@ -234,8 +235,9 @@ class TimedOut:
     kind: str
 
 
-ProtocolEvent = Union[Established, ChannelEvent, SubscriptionSucceeded, SubscriptionFailed, ServerError,
-                      PongReceived, Malformed, TimedOut]
+ProtocolEvent = Union[
+    Established, ChannelEvent, SubscriptionSucceeded, SubscriptionFailed, ServerError,
+    PongReceived, Malformed, TimedOut]
 
 
 class PusherSession:
@@ -276,8 +278,11 @@ class PusherSession:
         """When :meth:`poll` must be called next (None: no timer running)."""
         if self._closed:
             return None
-        times = [t for t in (self._handshake_deadline, self._activity_deadline, self._pong_deadline)
-                 if t is not None]
+        times = [
+            t
+            for t in (self._handshake_deadline, self._activity_deadline, self._pong_deadline)
+            if t is not None
+        ]
         return min(times) if times else None
 
     def ping(self, now: float) -> int:
@@ -350,8 +355,15 @@ class PusherSession:
         if event == 'pusher:subscription_error':
             data = frame.payload()
             status = data.get('status') if isinstance(data, dict) else None
-            error = (data.get('error') or data.get('type') or '') if isinstance(data, dict) else str(data)
-            return [SubscriptionFailed(frame.channel, status if isinstance(status, int) else None, str(error))]
+            error = (
+                (data.get('error') or data.get('type') or '')
+                if isinstance(data, dict)
+                else str(data)
+            )
+            return [
+                SubscriptionFailed(
+                    frame.channel, status if isinstance(status, int) else None, str(error))
+            ]
         if frame.channel is None:
             if event.startswith(('pusher:', 'pusher_internal:')):
                 return []   # other protocol messages (e.g. signin_success) are not ours to handle

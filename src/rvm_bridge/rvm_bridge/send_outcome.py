@@ -14,6 +14,7 @@ A transport reports, per event key, exactly what the server said:
 disabled): the route pauses with ``error`` as its status.  ``too_large`` marks 413 / close 1009 /
 "payload too large": the sender halves the batch, then re-trims the payload.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -42,5 +42,6 @@ def parse_events_stored(data: Any, rvm_id: str) -> list[str]:
     if problems:
         raise StoredAckError('; '.join(problems))
     if data.get('rvm_id') not in (None, rvm_id):
-        raise StoredAckError(f'events-stored for rvm_id {data.get("rvm_id")!r}, this machine is {rvm_id!r}')
+        raise StoredAckError(
+            f'events-stored for rvm_id {data.get("rvm_id")!r}, this machine is {rvm_id!r}')
     return list(data['event_ids'])

@@ -9,6 +9,7 @@ is retried slowly (``auth_retry_s`` -> ``auth_retry_max_s``, kept across
 reconnects: no tight loop); an unreachable endpoint is retried with the normal
 backoff.  Channel states: pending, authorizing, auth_wait, subscribing, subscribed.
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,7 +38,8 @@ class _Channel:
         self.state = 'pending'
         self.retry_at = 0.0
         self.slow = Backoff(settings.auth_retry_s, settings.auth_retry_max_s)        # refusals
-        self.quick = Backoff(settings.reconnect_min_s, settings.reconnect_max_s)     # endpoint down
+        # endpoint down
+        self.quick = Backoff(settings.reconnect_min_s, settings.reconnect_max_s)
         self.last_error = ''
 
 
@@ -48,9 +50,11 @@ class ChannelSubscriptions:
     ``lock`` is the connection's lock, held while the socket generation changes.
     """
 
-    def __init__(self, settings: ConnectionSettings, authorize: Authorize, send: Callable[[list[str]], bool],
-                 *, lock: threading.RLock, timeline: Timeline, clock: Callable[[], float],
-                 report_error: Callable[[str], None] = lambda message: None) -> None:
+    def __init__(
+        self, settings: ConnectionSettings, authorize: Authorize,
+        send: Callable[[list[str]], bool], *, lock: threading.RLock, timeline: Timeline,
+        clock: Callable[[], float], report_error: Callable[[str], None] = lambda message: None,
+    ) -> None:
         self.settings = settings
         self._authorize = authorize
         self._send = send
@@ -64,11 +68,13 @@ class ChannelSubscriptions:
         self._generation: int | None = None       # socket generation while connected, else None
         self._socket_id: str | None = None
 
-    # -- lifecycle ---------------------------------------------------------------------------------
+    # -- lifecycle
+    # ---------------------------------------------------------------------------------
     def start(self) -> None:
         """Start the auth worker thread."""
         if self._thread is None:
-            self._thread = threading.Thread(target=self._auth_loop, name='rvm-pusher-auth', daemon=True)
+            self._thread = threading.Thread(
+                target=self._auth_loop, name='rvm-pusher-auth', daemon=True)
             self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -78,7 +84,8 @@ class ChannelSubscriptions:
             self._thread.join(timeout)
             self._thread = None
 
-    # -- wanted channels ---------------------------------------------------------------------------
+    # -- wanted channels
+    # ---------------------------------------------------------------------------
     def add(self, channel: str) -> None:
         """Want ``channel``; subscribe at once when connected."""
         with self._lock:
@@ -104,7 +111,8 @@ class ChannelSubscriptions:
             entry = self._channels.get(channel)
             return entry is not None and entry.state == 'subscribed'
 
-    # -- socket events (called by the connection, under its lock where it matters) -------------------
+    # -- socket events (called by the connection, under its lock where it matters)
+    # -------------------
     def connected(self, generation: int, socket_id: str) -> None:
         """A new socket is established: subscribe everything again (re-authorized with ``socket_id``)."""
         with self._lock:
@@ -140,7 +148,8 @@ class ChannelSubscriptions:
             entry = self._channels.get(event.channel or '')
             if entry is not None:
                 self._wait(entry, entry.slow.next_delay(), why)
-        self._timeline.record('auth', channel=event.channel, outcome='subscription_error', status=event.status)
+        self._timeline.record(
+            'auth', channel=event.channel, outcome='subscription_error', status=event.status)
 
     def poll(self, now: float) -> None:
         """Queue the authorizations whose retry time has come (called from the socket thread)."""
@@ -152,7 +161,8 @@ class ChannelSubscriptions:
                     entry.state = 'authorizing'
                     self._jobs.put((entry.name, self._generation))
 
-    # -- internals ---------------------------------------------------------------------------------
+    # -- internals
+    # ---------------------------------------------------------------------------------
     def _start(self, entry: _Channel, now: float) -> None:
         if not proto.needs_auth(entry.name):
             entry.state = 'subscribing'
@@ -178,15 +188,18 @@ class ChannelSubscriptions:
                 entry = self._channels.get(channel)
                 socket_id = self._socket_id
                 if entry is None or generation != self._generation or socket_id is None:
-                    continue      # reconnected or unsubscribed meanwhile; connected() queued a new job
+                    # reconnected or unsubscribed meanwhile; connected() queued a new job
+                    continue
             try:
                 signed = self._authorize(socket_id, channel)
-            except Exception as exc:  # noqa: BLE001 - a custom authorizer's bug must not end the thread
+            # a custom authorizer's bug must not end the thread
+            except Exception as exc:  # noqa: BLE001
                 if not isinstance(exc, AuthError):
                     LOG.exception('channel authorizer failed')
                 self._auth_failed(entry, exc)
                 continue
-            with self._lock:      # held while sending: the socket cannot change under the signature
+            with self._lock:
+                # held while sending: the socket cannot change under the signature
                 if generation != self._generation or self._channels.get(channel) is not entry:
                     continue
                 entry.state = 'subscribing'
@@ -207,4 +220,7 @@ class ChannelSubscriptions:
     def summary(self) -> dict[str, Any]:
         """Channel -> {state, last_error} for stats."""
         with self._lock:
-            return {name: {'state': e.state, 'last_error': e.last_error} for name, e in self._channels.items()}
+            return {
+                name: {'state': e.state, 'last_error': e.last_error}
+                for name, e in self._channels.items()
+            }

@@ -67,9 +67,11 @@ class SyncResult:
     error: str = ''
 
     def fields(self) -> dict[str, Any]:
-        out = {'timezone': self.timezone, 'utc_offset': self.utc_offset, 'local_time': self.local_time,
-               'server_time': self.server_time, 'clock_offset_ms': self.clock_offset_ms,
-               'status': self.status, 'trigger': self.trigger}
+        out = {
+            'timezone': self.timezone, 'utc_offset': self.utc_offset,
+            'local_time': self.local_time, 'server_time': self.server_time,
+            'clock_offset_ms': self.clock_offset_ms, 'status': self.status,
+            'trigger': self.trigger}
         if self.error:
             out['error'] = self.error
         return out
@@ -96,25 +98,29 @@ def compute_sync(date_header: str | None, t_send: float, t_recv: float, tz_name:
     midpoint = (t_send + t_recv) / 2.0
     offset_ms = None
     if server_dt is not None:
-        # Date has 1 s resolution (truncated): its true value lies in [Date, Date+1s); use the middle.
+        # Date has 1 s resolution (truncated): its true value lies in [Date, Date+1s); use the
+        # middle.
         offset_ms = round((server_dt.timestamp() + 0.5 - midpoint) * 1000.0, 1)
     now_server = t_recv + (offset_ms or 0.0) / 1000.0
     local = datetime.fromtimestamp(now_server, zone)
-    return SyncResult(timezone=tz_name, utc_offset=format_utc_offset(local.utcoffset()),
-                      local_time=local.isoformat(timespec='milliseconds'),
-                      server_time=utc_iso(server_dt.timestamp()) if server_dt else None,
-                      clock_offset_ms=offset_ms, status='synced' if server_dt and not error else 'failed',
-                      trigger=trigger, error=error)
+    return SyncResult(
+        timezone=tz_name, utc_offset=format_utc_offset(local.utcoffset()),
+        local_time=local.isoformat(timespec='milliseconds'),
+        server_time=utc_iso(server_dt.timestamp()) if server_dt else None,
+        clock_offset_ms=offset_ms, status='synced' if server_dt and not error else 'failed',
+        trigger=trigger, error=error)
 
 
 class TimezoneSync:
     """Runs one sync on demand and builds the ``timezone-synced`` payload."""
 
-    def __init__(self, *, url: str, timezone_name: str = '', timeout_s: float = 5.0, rvm_id: str = '',
-                 allow_system_change: bool = False, fetch: DateFetcher = fetch_date_header,
-                 wall_clock: Callable[[], float] = time.time, heartbeat_s: float = 30.0,
-                 monotonic: Callable[[], float] = time.monotonic,
-                 run: Callable[[list[str]], Any] = lambda cmd: subprocess.run(cmd, check=True, timeout=10)) -> None:
+    def __init__(
+        self, *, url: str, timezone_name: str = '', timeout_s: float = 5.0, rvm_id: str = '',
+        allow_system_change: bool = False, fetch: DateFetcher = fetch_date_header,
+        wall_clock: Callable[[], float] = time.time, heartbeat_s: float = 30.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        run: Callable[[list[str]], Any] = lambda cmd: subprocess.run(cmd, check=True, timeout=10),
+    ) -> None:
         self.url = url
         self.timezone_name = timezone_name or 'UTC'
         self.timeout_s = timeout_s
@@ -123,7 +129,8 @@ class TimezoneSync:
         self.heartbeat_s = heartbeat_s
         self._fetch, self._clock, self._run, self._monotonic = fetch, wall_clock, run, monotonic
         self.last: SyncResult | None = None
-        self._last_sent: float | None = None     # monotonic time of the last payload (sync or heartbeat)
+        # monotonic time of the last payload (sync or heartbeat)
+        self._last_sent: float | None = None
 
     def sync(self, trigger: str = 'startup', requested_timezone: str | None = None,
              request_id: str | None = None) -> dict[str, Any]:
@@ -156,7 +163,8 @@ class TimezoneSync:
 
     def heartbeat(self) -> dict[str, Any] | None:
         """The last result again (``heartbeat: true``, local time now) once ``heartbeat_s`` has passed
-        since the last payload; None when not due, disabled (``heartbeat_s`` <= 0) or never synced."""
+        since the last payload; None when not due, disabled (``heartbeat_s`` <= 0) or never synced.
+        """
         if self.last is None or self.heartbeat_s <= 0 or self._last_sent is None:
             return None
         now = self._monotonic()
@@ -168,7 +176,8 @@ class TimezoneSync:
             zone = ZoneInfo(last.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             zone = ZoneInfo('UTC')
-        local = datetime.fromtimestamp(self._clock() + (last.clock_offset_ms or 0.0) / 1000.0, zone)
+        local = datetime.fromtimestamp(
+            self._clock() + (last.clock_offset_ms or 0.0) / 1000.0, zone)
         fields = {**last.fields(), 'local_time': local.isoformat(timespec='milliseconds'),
                   'utc_offset': format_utc_offset(local.utcoffset()), 'heartbeat': True,
                   'heartbeat_s': self.heartbeat_s}
@@ -179,7 +188,8 @@ class TimezoneSync:
         try:
             self._run(['timedatectl', 'set-timezone', result.timezone])
             if result.clock_offset_ms is not None and abs(result.clock_offset_ms) > 1000.0:
-                target = datetime.fromtimestamp(self._clock() + result.clock_offset_ms / 1000.0, timezone.utc)
+                target = datetime.fromtimestamp(
+                    self._clock() + result.clock_offset_ms / 1000.0, timezone.utc)
                 self._run(['timedatectl', 'set-ntp', 'false'])
                 self._run(['timedatectl', 'set-time', target.strftime('%Y-%m-%d %H:%M:%S UTC')])
         except (OSError, subprocess.SubprocessError) as exc:

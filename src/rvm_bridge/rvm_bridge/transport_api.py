@@ -29,9 +29,11 @@ EVENTS_PATH = '/api/v2/edge/events'
 class ApiTransport:
     """Sends batches of durable envelopes to the MyRVM API; never raises for server or network errors."""
 
-    def __init__(self, *, url: str, token: Callable[[], str], ca_bundle: str = '', timeout_s: float = 5.0,
-                 max_batch: int = 10, max_request_bytes: int = 10_000,
-                 session: requests.Session | None = None) -> None:
+    def __init__(
+        self, *, url: str, token: Callable[[], str], ca_bundle: str = '', timeout_s: float = 5.0,
+        max_batch: int = 10, max_request_bytes: int = 10_000,
+        session: requests.Session | None = None,
+    ) -> None:
         self.url = url
         self._token = token
         self.timeout_s = timeout_s
@@ -62,11 +64,16 @@ class ApiTransport:
         try:
             headers = self._headers()
         except AuthConfigError as exc:
-            return SendOutcome(retry=[e.key for e in events[:1]], error=str(exc), config_error=True)
+            return SendOutcome(
+                retry=[e.key for e in events[:1]], error=str(exc), config_error=True)
         if headers['Authorization'] == 'Bearer ':
-            return SendOutcome(retry=[e.key for e in events[:1]], config_error=True,
-                               error='transport api: no Bearer token (set the auth_token_env variable '
-                                     'or auth_token_file)')
+            return SendOutcome(
+                retry=[e.key for e in events[:1]], config_error=True,
+                error=(
+                    'transport api: no Bearer token (set the auth_token_env variable '
+                    'or auth_token_file)'
+                ),
+            )
         batch = events[:1]
         for n in range(2, min(len(events), self.max_batch) + 1):
             if self.size_of(events[:n], headers) > self.max_request_bytes:
@@ -75,12 +82,16 @@ class ApiTransport:
         keys = [e.key for e in batch]
         size = self.size_of(batch, headers)
         if size > self.max_request_bytes:
-            return SendOutcome(retry=keys, too_large=True, largest=size,
-                               error=f'request of {size} bytes is over max_request_bytes={self.max_request_bytes}')
+            return SendOutcome(
+                retry=keys, too_large=True, largest=size,
+                error=(
+                    f'request of {size} bytes is over max_request_bytes={self.max_request_bytes}'),
+            )
         self.counters['requests'] += 1
         try:
-            resp = self.session.post(self.url, data=self.body(batch), headers=headers, timeout=self.timeout_s,
-                                     verify=self._verify)
+            resp = self.session.post(
+                self.url, data=self.body(batch), headers=headers, timeout=self.timeout_s,
+                verify=self._verify)
         except (requests.RequestException, OSError) as exc:
             self.counters['errors'] += 1
             return SendOutcome(retry=keys, error=f'{self.url}: {type(exc).__name__}: {exc}')
@@ -108,7 +119,10 @@ class ApiTransport:
         self.counters['stored'] += len(out.stored)
         if out.retry:
             self.counters['not_stored'] += len(out.retry)
-            out.error = f'{self.url}: {len(out.retry)} event(s) not in the "stored" answer; sent again later'
+            out.error = (
+                f'{self.url}: {len(out.retry)} event(s) not in the "stored" answer; sent again'
+                ' later'
+            )
         return out
 
 

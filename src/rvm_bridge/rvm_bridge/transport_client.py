@@ -70,10 +70,13 @@ class TokenBucket:
         return max(0.0, (n - self._tokens) / self.rate)
 
 
-WS_FRAME_HEADER = 14        # the largest WebSocket frame header a client sends (64-bit length + mask)
+# the largest WebSocket frame header a client sends (64-bit length + mask)
+WS_FRAME_HEADER = 14
 
 
-def classify_server_errors(errors: list[tuple[int | None, str]], keys: list[Hashable]) -> SendOutcome:
+def classify_server_errors(
+    errors: list[tuple[int | None, str]], keys: list[Hashable]
+) -> SendOutcome:
     """The outcome for written ``keys`` when the server answered them with ``pusher:error``s."""
     code, message = errors[0]
     text = message.lower()
@@ -82,10 +85,14 @@ def classify_server_errors(errors: list[tuple[int | None, str]], keys: list[Hash
         return SendOutcome(retry=keys, error=error, too_large=True)
     if 'rate limit' in text or 'quota' in text or 'too many' in text:
         return SendOutcome(retry=keys, error=error)
-    return SendOutcome(retry=keys, config_error=True,
-                       error=f'{error} - client events refused by the server: enable client events '
-                             '(Reverb accept_client_events_from / Soketi ENABLE_CLIENT_MESSAGES) or use '
-                             'transport api')
+    return SendOutcome(
+        retry=keys, config_error=True,
+        error=(
+            f'{error} - client events refused by the server: enable client events '
+            '(Reverb accept_client_events_from / Soketi ENABLE_CLIENT_MESSAGES) or use '
+            'transport api'
+        ),
+    )
 
 
 class ClientEventTransport:
@@ -98,8 +105,9 @@ class ClientEventTransport:
         self.bucket = TokenBucket(rate, clock=clock)
         self.confirm_timeout_s = confirm_timeout_s
         self.max_message_bytes = max_message_bytes
-        self.counters = {'written': 0, 'accepted': 0, 'refused': 0, 'unanswered': 0, 'rate_limited': 0,
-                         'too_large': 0}
+        self.counters = {
+            'written': 0, 'accepted': 0, 'refused': 0, 'unanswered': 0, 'rate_limited': 0,
+            'too_large': 0}
 
     def send(self, events: list[WireEvent]) -> SendOutcome:
         """Write as many of ``events`` (in order) as the bucket allows, then read the answers."""
@@ -113,18 +121,29 @@ class ClientEventTransport:
                 data = json.loads(ev.data)
             except ValueError:
                 data = ev.data
-            size = len(dumps({'event': ev.event, 'channel': ev.channel, 'data': data}).encode()) + WS_FRAME_HEADER
+            size = (
+                len(dumps({'event': ev.event, 'channel': ev.channel, 'data': data}).encode())
+                + WS_FRAME_HEADER
+            )
             if size > self.max_message_bytes:
                 self.counters['too_large'] += 1
-                failed = SendOutcome(retry=[ev.key], too_large=True, largest=size,
-                                     error=f'frame of {size} bytes is over max_message_bytes={self.max_message_bytes}')
+                failed = SendOutcome(
+                    retry=[ev.key], too_large=True, largest=size,
+                    error=(
+                        f'frame of {size} bytes is over max_message_bytes={self.max_message_bytes}'
+                    ),
+                )
                 break
             if not self.bucket.take():
                 self.counters['rate_limited'] += 1
                 break
             if not self.connection.send_client_event(ev.channel, ev.event, data):
-                failed = SendOutcome(retry=[ev.key], error='client event not written (socket not connected '
-                                                           'or channel not subscribed)')
+                failed = SendOutcome(
+                    retry=[ev.key],
+                    error=(
+                        'client event not written (socket not connected or channel not subscribed)'
+                    ),
+                )
                 break
             written.append(ev.key)
             largest = max(largest, size)
@@ -152,6 +171,7 @@ class ClientEventTransport:
             if 1009 in closes:
                 return SendOutcome(retry=written, too_large=True,
                                    error='server closed the socket with 1009 (message too big)')
-            return SendOutcome(retry=written, error='no pong after the client events (connection lost?)')
+            return SendOutcome(
+                retry=written, error='no pong after the client events (connection lost?)')
         self.counters['accepted'] += len(written)
         return SendOutcome(accepted=written)

@@ -27,12 +27,15 @@ __all__ = ['HttpTransport', 'SendOutcome', 'WireEvent', 'request_bytes', 'classi
 
 LOG = logging.getLogger(__name__)
 
-CONFIG_STATUS = {401: 'app secret or key refused', 403: 'app key/secret forbidden', 404: 'unknown app id'}
+CONFIG_STATUS = {
+    401: 'app secret or key refused', 403: 'app key/secret forbidden', 404: 'unknown app id'}
 REJECT_STATUS = frozenset({400, 405, 422})
 
 
-def request_bytes(method: str, url: str, headers: dict[str, str], body: bytes, session: requests.Session,
-                  host_header: str) -> int:
+def request_bytes(
+    method: str, url: str, headers: dict[str, str], body: bytes, session: requests.Session,
+    host_header: str,
+) -> int:
     """Bytes of the whole HTTP/1.1 request: request line, headers (as ``requests`` sends them) and body."""
     prepared = session.prepare_request(requests.Request(method, url, headers=headers, data=body))
     size = len(f'{method} {prepared.path_url} HTTP/1.1\r\n'.encode())
@@ -53,8 +56,10 @@ def classify_answer(status: int, text: str, keys: list[Hashable]) -> SendOutcome
             code = body.get('code')
             error = f'HTTP {status} with an error body: {_short(body.get("error"))} (code {code})'
             if code in CONFIG_STATUS:
-                return SendOutcome(retry=keys, error=f'{error}: {CONFIG_STATUS[code]}', config_error=True)
-            if code == 413:             # Soketi: 200 {"error": "The event data should be less than ..", "code": 413}
+                return SendOutcome(
+                    retry=keys, error=f'{error}: {CONFIG_STATUS[code]}', config_error=True)
+            if code == 413:
+                # Soketi: 200 {"error": "The event data should be less than ..", "code": 413}
                 return SendOutcome(retry=keys, error=error, too_large=True)
             return SendOutcome(retry=keys, error=error)
         return SendOutcome(accepted=keys)
@@ -63,7 +68,8 @@ def classify_answer(status: int, text: str, keys: list[Hashable]) -> SendOutcome
         return SendOutcome(retry=keys, error=f'HTTP {status} ({CONFIG_STATUS[status]}): {detail}',
                            config_error=True)
     if status == 413:
-        return SendOutcome(retry=keys, error=f'HTTP 413 request too large: {detail}', too_large=True)
+        return SendOutcome(
+            retry=keys, error=f'HTTP 413 request too large: {detail}', too_large=True)
     if status in REJECT_STATUS:
         reason = f'HTTP {status}: {detail}'
         return SendOutcome(rejected=[(k, reason) for k in keys], error=reason)
@@ -81,7 +87,8 @@ class HttpTransport:
         self.timeout_s = timeout_s
         self.client = PusherClient(app_id=str(app_id), key=key, secret=secret, ssl=tls, host=host,
                                    port=port or None, timeout=timeout_s)
-        self.verify: Any = ca_bundle if (tls and ca_bundle) else self.client.http.options.get('verify', True)
+        self.verify: Any = (
+            ca_bundle if (tls and ca_bundle) else self.client.http.options.get('verify', True))
         self._host_header = f'{host}:{port}' if port else host
         # requests re-reads proxy settings from the whole environment on every request (a third of
         # the sender's CPU on a busy queue): resolve them once, then stop looking.
@@ -102,7 +109,8 @@ class HttpTransport:
     def size_of(self, batch: list[WireEvent]) -> int:
         """Bytes of the whole request that would carry ``batch``."""
         req = self._build(batch)
-        return request_bytes(req.method, req.url, req.headers, req.body, self.session, self._host_header)
+        return request_bytes(
+            req.method, req.url, req.headers, req.body, self.session, self._host_header)
 
     def take_batch(self, events: list[WireEvent]) -> list[WireEvent]:
         """The longest prefix of ``events`` (at least one) whose whole request fits."""
@@ -121,11 +129,15 @@ class HttpTransport:
         size = self.size_of(batch)
         if size > self.max_request_bytes:
             self.counters['too_large'] += 1
-            return SendOutcome(retry=[e.key for e in batch], too_large=True, largest=size,
-                               error=f'request of {size} bytes is over max_request_bytes={self.max_request_bytes}')
+            return SendOutcome(
+                retry=[e.key for e in batch], too_large=True, largest=size,
+                error=(
+                    f'request of {size} bytes is over max_request_bytes={self.max_request_bytes}'),
+            )
         outcome = self._request(batch)
         if len(batch) > 1 and outcome.rejected:
-            LOG.warning('batch of %d rejected (%s); re-sending one by one', len(batch), outcome.error)
+            LOG.warning(
+                'batch of %d rejected (%s); re-sending one by one', len(batch), outcome.error)
             outcome = SendOutcome()
             for i, ev in enumerate(batch):
                 single = self._request([ev])

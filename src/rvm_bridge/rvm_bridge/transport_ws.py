@@ -32,7 +32,10 @@ class TransportClosed(ConnectionError):
     """The WebSocket is closed; ``code`` is the close code (None: lost without a close frame)."""
 
     def __init__(self, code: int | None, reason: str = '') -> None:
-        super().__init__(f'closed ({code if code is not None else "no close code"}){": " + reason if reason else ""}')
+        super().__init__(
+            'closed'
+            f' ({code if code is not None else "no close code"}){": " + reason if reason else ""}'
+        )
         self.code = code
         self.reason = reason
 
@@ -65,22 +68,26 @@ class WebSocketTransport:
     def connect(self, url: str) -> None:
         """Open the WebSocket (TCP, TLS, HTTP upgrade) within ``connect_timeout_s``."""
         if not url.startswith(('ws://', 'wss://')):
-            raise TransportConfigError(f'unsupported WebSocket URL scheme: {url.split(":", 1)[0]!r}')
+            raise TransportConfigError(
+                f'unsupported WebSocket URL scheme: {url.split(":", 1)[0]!r}')
         sslopt: dict = {'cert_reqs': ssl.CERT_REQUIRED, 'check_hostname': True}
         if self.ca_bundle:
             sslopt['ca_certs'] = self.ca_bundle
-        ws = websocket.WebSocket(sslopt=sslopt, enable_multithread=True, skip_utf8_validation=False)
+        ws = websocket.WebSocket(
+            sslopt=sslopt, enable_multithread=True, skip_utf8_validation=False)
         kwargs = {'timeout': self.connect_timeout_s, 'suppress_origin': not self.origin}
         if self.origin:
             kwargs['origin'] = self.origin
         try:
             ws.connect(url, **kwargs)
         except ssl.SSLCertVerificationError as exc:
-            raise TransportUnavailable(f'TLS certificate verification failed: {exc.verify_message}') from exc
+            raise TransportUnavailable(
+                f'TLS certificate verification failed: {exc.verify_message}') from exc
         except (FileNotFoundError, IsADirectoryError) as exc:
             raise TransportConfigError(f'CA bundle {self.ca_bundle!r} cannot be read') from exc
         except websocket.WebSocketBadStatusException as exc:
-            raise TransportUnavailable(f'WebSocket handshake refused: HTTP {exc.status_code}') from exc
+            raise TransportUnavailable(
+                f'WebSocket handshake refused: HTTP {exc.status_code}') from exc
         except (websocket.WebSocketException, OSError, ssl.SSLError) as exc:
             raise TransportUnavailable(f'cannot connect: {type(exc).__name__}: {exc}') from exc
         ws.settimeout(self.io_timeout_s)

@@ -14,8 +14,8 @@ DATE = 'Thu, 15 Jan 2026 12:00:00 GMT'
 
 
 def _verdict(i, **extra):
-    return events.make_event(events.EVENT_DETECTION_COMPLETED, {'item_id': f'i{i}', 'n': i, **extra},
-                             rvm_id='rvm-1')
+    return events.make_event(
+        events.EVENT_DETECTION_COMPLETED, {'item_id': f'i{i}', 'n': i, **extra}, rvm_id='rvm-1')
 
 
 def test_offline_everything_goes_to_outbox_and_log(tmp_path):
@@ -36,16 +36,19 @@ def test_offline_everything_goes_to_outbox_and_log(tmp_path):
     assert status['state'] == 'offline' and status['outbox_depth'] == 3
     assert status['published']['unmapped'] == 1 and status['published']['rejected'] == 1
     lines = [json.loads(line) for line in log.read_text().splitlines()]
-    assert [(r['channel'], r['event'], r['wire_event']) for r in lines] == \
-        [(f'private-rvm.{core.rvm_id}', 'detection-completed', 'client-detection-completed')] * 3 + \
-        [('rvm-status', 'health-updated', 'health-updated')]
+    assert [(r['channel'], r['event'], r['wire_event']) for r in lines] == [
+        (f'private-rvm.{core.rvm_id}', 'detection-completed', 'client-detection-completed')
+    ] * 3 + [('rvm-status', 'health-updated', 'health-updated')]
     assert [r['data']['seq'] for r in lines[:3]] == [1, 2, 3]
 
 
 def test_missing_app_secret_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.delenv('RVM_BRIDGE_APP_SECRET', raising=False)
     with pytest.raises(ConfigError, match='app secret'):
-        BridgeCore(BridgeConfig(host='127.0.0.1', app_key='k', app_id='1', outbox_path=str(tmp_path / 'o.db')))
+        BridgeCore(
+            BridgeConfig(
+                host='127.0.0.1', app_key='k', app_id='1', outbox_path=str(tmp_path / 'o.db'))
+        )
     with pytest.raises(ConfigError, match='app_key'):
         BridgeCore(BridgeConfig(host='127.0.0.1', outbox_path=str(tmp_path / 'o.db')))
 
@@ -86,16 +89,18 @@ def test_http_delivery_in_order_with_outage_and_latest(tmp_path, capture_server,
     port, received, state = capture_server
     monkeypatch.setenv('RVM_BRIDGE_APP_SECRET', 's3cret')
     cmap = tmp_path / 'map.yaml'
-    cmap.write_text('outbound:\n'
-                    '  - {topic: items/verdict, channel: detection-results, event: detection-completed}\n'
-                    '  - {topic: health, channel: "rvm-status.{rvm_id}", event: health-updated, delivery: latest}\n'
-                    '  - {topic: timezone/synced, channel: timezone-updates, event: timezone-synced, '
-                    'delivery: latest}\n')
+    cmap.write_text(
+        'outbound:\n  - {topic: items/verdict, channel: detection-results, event:'
+        ' detection-completed}\n  - {topic: health, channel: "rvm-status.{rvm_id}", event:'
+        ' health-updated, delivery: latest}\n  - {topic: timezone/synced, channel:'
+        ' timezone-updates, event: timezone-synced, delivery: latest}\n'
+    )
     emitted = []
-    cfg = BridgeConfig(host='127.0.0.1', port=port, tls=False, rvm_id='rvm-1', app_key='k', app_id='7',
-                       outbox_path=str(tmp_path / 'o.db'), channel_map_file=str(cmap), retry_min_s=0.05,
-                       retry_max_s=0.2, api_base=f'http://127.0.0.1:{port}', timezone='Asia/Jakarta',
-                       status_period_s=0)
+    cfg = BridgeConfig(
+        host='127.0.0.1', port=port, tls=False, rvm_id='rvm-1', app_key='k', app_id='7',
+        outbox_path=str(tmp_path / 'o.db'), channel_map_file=str(cmap), retry_min_s=0.05,
+        retry_max_s=0.2, api_base=f'http://127.0.0.1:{port}', timezone='Asia/Jakarta',
+        status_period_s=0)
     core = BridgeCore(cfg, on_inbound=lambda t, p: emitted.append((t, p)))
     state['status'] = 503
     core.start()
@@ -125,9 +130,11 @@ def test_timezone_sync_is_emitted_once_and_its_echo_is_not_sent_twice(tmp_path):
     from rvm_bridge.timezone_sync import TimezoneSync
     log = tmp_path / 'events.jsonl'
     emitted = []
-    sync = TimezoneSync(url='http://api.local/', timezone_name='Asia/Jakarta', fetch=lambda u, t: DATE)
-    core = BridgeCore(BridgeConfig(outbox_path=str(tmp_path / 'o.db'), outbox_log=str(log), status_period_s=0),
-                      on_inbound=lambda t, p: emitted.append((t, p)), timezone_sync=sync)
+    sync = TimezoneSync(
+        url='http://api.local/', timezone_name='Asia/Jakarta', fetch=lambda u, t: DATE)
+    core = BridgeCore(
+        BridgeConfig(outbox_path=str(tmp_path / 'o.db'), outbox_log=str(log), status_period_s=0),
+        on_inbound=lambda t, p: emitted.append((t, p)), timezone_sync=sync)
     core.start()                                   # timezone_sync_on_start: one 'startup' sync
     deadline = time.monotonic() + 5
     while not emitted and time.monotonic() < deadline:

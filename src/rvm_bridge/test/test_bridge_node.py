@@ -11,7 +11,11 @@ def test_node_declares_every_config_field(tmp_path):
     from rvm_bridge.bridge_node import BridgeNode
     import dataclasses
 
-    rclpy.init(args=['--ros-args', '-p', f'outbox_path:={tmp_path / "o.db"}', '-p', 'timezone_sync_on_start:=false'])
+    rclpy.init(
+        args=[
+            '--ros-args', '-p', f'outbox_path:={tmp_path / "o.db"}', '-p',
+            'timezone_sync_on_start:=false']
+    )
     try:
         node = BridgeNode()
         names = {f.name for f in dataclasses.fields(BridgeConfig)}
@@ -23,21 +27,25 @@ def test_node_declares_every_config_field(tmp_path):
         rclpy.try_shutdown()
 
 
-def test_a_config_error_leaves_an_offline_bridge_in_error_that_still_keeps_durable_events(tmp_path):
+def test_a_config_error_leaves_an_offline_bridge_in_error_that_still_keeps_durable_events(
+    tmp_path,
+):
     """No rclpy needed: the node builds its core through config_fallback.build_core."""
     from rvm_bridge.bridge_config import BridgeConfig
     from rvm_bridge.config_fallback import build_core, error_status
     from rvm_bridge.diagnostics import ERROR, bridge_diagnostic
     from rvm_common import events
 
-    config = BridgeConfig(host='myrvm.example', app_key='', rvm_id='rvm-42',
-                          outbox_path=str(tmp_path / 'outbox.sqlite3'), timezone_sync_on_start=False,
-                          status_period_s=0.0)
+    config = BridgeConfig(
+        host='myrvm.example', app_key='', rvm_id='rvm-42',
+        outbox_path=str(tmp_path / 'outbox.sqlite3'), timezone_sync_on_start=False,
+        status_period_s=0.0)
     core, error = build_core(config, lambda topic, payload: None)
     try:
         assert 'app_key is required' in error and 'configuration error' in error
         assert core.config.host == '' and core.config.outbox_path == config.outbox_path
-        verdict = events.make_event(events.EVENT_DETECTION_COMPLETED, {'item_id': 'a'}, rvm_id='rvm-42')
+        verdict = events.make_event(
+            events.EVENT_DETECTION_COMPLETED, {'item_id': 'a'}, rvm_id='rvm-42')
         core.publish(events.TOPIC_VERDICT, verdict)
         assert core.outbox.holds(verdict['event_id'])
         status = error_status(core.status(), error)

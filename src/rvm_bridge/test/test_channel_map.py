@@ -1,4 +1,5 @@
 """Channel map: the bundled maps route every outbound event of the contract, templating, validation errors."""
+
 import pytest
 
 from rvm_bridge.channel_map import FANOUT_MAP, ChannelMapError, load_channel_map, parse_channel_map
@@ -10,7 +11,8 @@ MYRVM = {
     events.TOPIC_RVM_STATUS: (events.CHANNEL_STATUS, events.EVENT_STATUS_UPDATED, 'latest'),
     events.TOPIC_HEALTH: (events.CHANNEL_STATUS, events.EVENT_HEALTH_UPDATED, 'latest'),
     events.TOPIC_VERDICT: (events.CHANNEL_DETECTIONS, events.EVENT_DETECTION_COMPLETED, 'durable'),
-    events.TOPIC_PROCESSING: (events.CHANNEL_DETECTIONS, events.EVENT_PROCESSING_UPDATED, 'latest'),
+    events.TOPIC_PROCESSING: (
+        events.CHANNEL_DETECTIONS, events.EVENT_PROCESSING_UPDATED, 'latest'),
     events.TOPIC_SESSION: (events.CHANNEL_DETECTIONS, events.EVENT_SESSION_COMPLETED, 'durable'),
     events.TOPIC_TIMEZONE: (events.CHANNEL_TIMEZONE, events.EVENT_TIMEZONE_SYNCED, 'latest'),
 }
@@ -19,28 +21,34 @@ MYRVM = {
 def test_bundled_maps_route_every_outbound_event_of_the_contract():
     cmap = load_channel_map(rvm_id='rvm-7')
     fanout = load_channel_map(str(FANOUT_MAP), rvm_id='rvm-7')
-    assert {r.event for r in cmap.routes.values()} == \
-        set(contract.event_names()) - {events.EVENT_MANUAL_SYNC, events.EVENT_COMMAND, 'events-stored'}
+    assert {r.event for r in cmap.routes.values()} == set(contract.event_names()) - {
+        events.EVENT_MANUAL_SYNC, events.EVENT_COMMAND, 'events-stored'}
     for mapping in (cmap, fanout):
         assert {t: (r.event, r.delivery) for t, r in mapping.routes.items()} == \
             {t: (e, d) for t, (_, e, d) in MYRVM.items()}
-    assert {t: r.channel for t, r in fanout.routes.items()} == {t: c for t, (c, _, _) in MYRVM.items()}
+    assert {t: r.channel for t, r in fanout.routes.items()} == {
+        t: c for t, (c, _, _) in MYRVM.items()}
     for topic, (channel, event, delivery) in MYRVM.items():
         route = cmap.route(topic)
         assert topic in TOPIC_QOS, f'{topic} has no QoS of its own'
         if delivery == 'durable':     # kept for a bridge restart
             assert qos_for(topic).latched and qos_for(topic).depth >= 200, topic
-        if delivery == 'durable':     # to MyRVM on the machine's channel; the server re-broadcasts to `channel`
+        if delivery == 'durable':
+            # to MyRVM on the machine's channel; the server re-broadcasts to `channel`
             assert (route.channel, route.transport, route.wire_event) == \
                 ('private-rvm.rvm-7', 'client-event', 'client-' + event)
         else:
             assert (route.channel, route.transport) == (channel, 'http')
     assert cmap.needs_stored_ack()
-    assert cmap.channels_needing_socket('private-rvm.rvm-7') == ['timezone-updates', 'private-rvm.rvm-7']
+    assert cmap.channels_needing_socket('private-rvm.rvm-7') == [
+        'timezone-updates', 'private-rvm.rvm-7']
 
 
 def test_api_transport_is_for_durable_routes_only():
-    data = {'outbound': [{'topic': 'a', 'channel': 'c', 'event': 'e', 'transport': 'api', 'delivery': 'latest'}]}
+    data = {
+        'outbound': [
+            {'topic': 'a', 'channel': 'c', 'event': 'e', 'transport': 'api', 'delivery': 'latest'}]
+    }
     with pytest.raises(ChannelMapError, match='transport api'):
         parse_channel_map(data, rvm_id='r')
     data['outbound'][0]['delivery'] = 'durable'
@@ -85,7 +93,8 @@ def test_validation_names_entry_and_field(entry, message):
 
 def test_duplicate_topic_and_unknown_inbound_event():
     with pytest.raises(ChannelMapError, match='mapped twice'):
-        parse_channel_map({'outbound': [{'topic': 't', 'channel': 'c', 'event': 'e'}] * 2}, rvm_id='a')
+        parse_channel_map(
+            {'outbound': [{'topic': 't', 'channel': 'c', 'event': 'e'}] * 2}, rvm_id='a')
     with pytest.raises(ChannelMapError, match='inbound event'):
         parse_channel_map({'inbound': [{'channel': 'c', 'events': ['reboot-now']}]}, rvm_id='a')
 

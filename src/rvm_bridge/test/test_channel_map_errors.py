@@ -1,4 +1,5 @@
 """Channel map files are checked by the shared config mechanism: unknown names get a "did you mean"."""
+
 import pytest
 
 from rvm_bridge.channel_map import ChannelMapError, load_channel_map, parse_channel_map
@@ -24,5 +25,7 @@ def test_unknown_names_are_located_with_a_suggestion(data, message):
 def test_syntax_errors_name_the_line(tmp_path):
     path = tmp_path / 'map.yaml'
     path.write_text('outbound:\n  - {topic: t, channel: c\ninbound: []\n')
-    with pytest.raises(ChannelMapError, match=r'map\.yaml is not valid YAML \(line \d+, column \d+\)'):
+    with pytest.raises(
+        ChannelMapError, match=r'map\.yaml is not valid YAML \(line \d+, column \d+\)'
+    ):
         load_channel_map(path, rvm_id='a')

@@ -2,9 +2,10 @@
 
 The real-peer behaviour (Soketi, pusher-js, auth endpoint, faults) is in tests/bridge/; here a fake
 transport produces the close codes and errors a real server cannot be made to send on demand.  Timers
-(backoff, pong and activity timeouts, auth retries, confirm) run on an injected :class:`FakeClock` that
-the tests move by hand: no assertion depends on how fast this machine is.
+(backoff, pong and activity timeouts, auth retries, confirm) run on an injected :class:`FakeClock`
+that the tests move by hand: no assertion depends on how fast this machine is.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,11 @@ class FakeClock:
 
 
 def established(socket_id, activity_timeout=120):
-    return json.dumps({'event': 'pusher:connection_established',
-                       'data': json.dumps({'socket_id': socket_id, 'activity_timeout': activity_timeout})})
+    return json.dumps(
+        {
+            'event': 'pusher:connection_established',
+            'data': json.dumps({'socket_id': socket_id, 'activity_timeout': activity_timeout})}
+    )
 
 
 class FakeServer:
@@ -119,8 +123,11 @@ def make():
     def factory(scripts, *, auth=None, answer_pings=True, clock=time.monotonic, **overrides):
         server = FakeServer(scripts, answer_pings, clock)
         states = []
-        settings = ConnectionSettings(**{'host': 'h', 'port': 1, 'tls': False, 'app_key': 'key',
-                                         'reconnect_min_s': 0.05, 'reconnect_max_s': 0.2, **overrides})
+        settings = ConnectionSettings(
+            **{
+                'host': 'h', 'port': 1, 'tls': False, 'app_key': 'key', 'reconnect_min_s': 0.05,
+                'reconnect_max_s': 0.2, **overrides}
+        )
         conn = PusherConnection(settings, lambda *a: None, lambda p, c, r: states.append(c),
                                 auth=auth or (lambda socket_id, channel: ChannelAuth('key:sig')),
                                 transport_factory=server.transport, clock=clock)
@@ -150,7 +157,8 @@ def test_confirm_fails_without_pong(make):
     waiter = threading.Thread(target=lambda: result.append(conn.confirm(5.0)))
     waiter.start()
     waiter.join(0.2)
-    assert waiter.is_alive() and result == []                  # no pong, clock not moved: still waiting
+    # no pong, clock not moved: still waiting
+    assert waiter.is_alive() and result == []
     clock.advance(5.0)
     waiter.join(3.0)
     assert result == [False]
@@ -158,8 +166,9 @@ def test_confirm_fails_without_pong(make):
 
 def test_close_4200_reconnects_at_once_and_reauthorizes_with_the_new_socket_id(make):
     signed = []
-    conn, server, states = make(['1.1', '2.2'], reconnect_min_s=5.0, reconnect_max_s=10.0, reconnect_spread_s=0.0,
-                                auth=lambda sid, ch: signed.append((sid, ch)) or ChannelAuth('key:sig'))
+    conn, server, states = make(
+        ['1.1', '2.2'], reconnect_min_s=5.0, reconnect_max_s=10.0, reconnect_spread_s=0.0,
+        auth=lambda sid, ch: signed.append((sid, ch)) or ChannelAuth('key:sig'))
     conn.subscribe('private-rvm.1')
     assert wait_until(lambda: signed == [('1.1', 'private-rvm.1')])
     server.push(TransportClosed(4200, 'Generic reconnect immediately'))
@@ -177,18 +186,21 @@ def test_close_4200_waits_a_random_spread_so_a_fleet_does_not_return_in_one_wave
     server.push(TransportClosed(4200, 'Server restarting'))
     assert wait_until(lambda: any(e.get('kind') == 'retry' for e in conn.timeline.entries()))
     delay = [e for e in conn.timeline.entries() if e.get('kind') == 'retry'][-1]['delay_s']
-    assert 0.0 <= delay <= 4.0                                  # within the spread, not the 5 s backoff
+    # within the spread, not the 5 s backoff
+    assert 0.0 <= delay <= 4.0
     assert len(server.attempts) == 1                            # clock not moved: still waiting
     clock.advance(4.0)
     assert wait_until(lambda: conn.socket_id == '2.2')
     assert S.UNAVAILABLE not in states and S.FAILED not in states
     rng_delays = {round(Backoff(1.0, 2.0).spread(4.0), 6) for _ in range(20)}
-    assert len(rng_delays) > 10 and all(0.0 <= d <= 4.0 for d in rng_delays)   # spread, not one value
+    # spread, not one value
+    assert len(rng_delays) > 10 and all(0.0 <= d <= 4.0 for d in rng_delays)
 
 
 def test_close_4100_backs_off(make):
     clock = FakeClock()
-    conn, server, states = make(['1.1', '2.2'], reconnect_min_s=0.4, reconnect_max_s=1.0, clock=clock)
+    conn, server, states = make(
+        ['1.1', '2.2'], reconnect_min_s=0.4, reconnect_max_s=1.0, clock=clock)
     assert wait_until(lambda: conn.state is S.CONNECTED)
     server.push(TransportClosed(4100, 'Over capacity'))
     assert wait_until(lambda: conn.state is S.UNAVAILABLE)
@@ -203,8 +215,9 @@ def test_close_4100_backs_off(make):
 
 def test_a_server_that_accepts_and_drops_at_once_gets_growing_delays_until_a_healthy_run(make):
     clock = FakeClock()
-    conn, server, states = make(['1.1', '2.2', '3.3', '4.4'], reconnect_min_s=0.4, reconnect_max_s=10.0,
-                                healthy_after_s=5.0, clock=clock)
+    conn, server, states = make(
+        ['1.1', '2.2', '3.3', '4.4'], reconnect_min_s=0.4, reconnect_max_s=10.0,
+        healthy_after_s=5.0, clock=clock)
     delays = []
     for socket_id in ('1.1', '2.2', '3.3'):
         assert wait_until(lambda: conn.socket_id == socket_id and conn.state is S.CONNECTED)
@@ -214,7 +227,8 @@ def test_a_server_that_accepts_and_drops_at_once_gets_growing_delays_until_a_hea
         clock.advance(delays[-1] + 0.01)
     assert 0.2 <= delays[0] <= 0.4 and 0.4 <= delays[1] <= 0.8 and 0.8 <= delays[2] <= 1.6
     assert wait_until(lambda: conn.socket_id == '4.4' and conn.state is S.CONNECTED)
-    clock.advance(5.0)                                              # connected long enough: healthy
+    # connected long enough: healthy
+    clock.advance(5.0)
     server.push(TransportClosed(4100, 'Over capacity'))
     assert wait_until(lambda: len(conn.timeline.entries('retry')) == 4)
     assert 0.2 <= conn.timeline.entries('retry')[-1]['delay_s'] <= 0.4
@@ -248,7 +262,8 @@ def test_errors_after_the_handshake_are_reported_only(make):
 
 
 def test_unreachable_server_retries_with_growing_delays(make):
-    conn, server, states = make(['refuse'] * 4 + ['5.5'], reconnect_min_s=0.05, reconnect_max_s=0.4)
+    conn, server, states = make(
+        ['refuse'] * 4 + ['5.5'], reconnect_min_s=0.05, reconnect_max_s=0.4)
     assert wait_until(lambda: conn.socket_id == '5.5', 5.0)
     delays = [e['delay_s'] for e in conn.timeline.entries('retry')]
     assert len(delays) == 4 and delays[-1] > delays[0]
@@ -257,15 +272,18 @@ def test_unreachable_server_retries_with_growing_delays(make):
 
 def test_activity_ping_and_pong_timeout_reconnect(make):
     clock = FakeClock()
-    conn, server, _ = make(['1.1', '2.2'], answer_pings=False, activity_timeout_s=20.0, pong_timeout_s=10.0,
-                           clock=clock)
+    conn, server, _ = make(
+        ['1.1', '2.2'], answer_pings=False, activity_timeout_s=20.0, pong_timeout_s=10.0,
+        clock=clock)
     assert wait_until(lambda: conn.state is S.CONNECTED)
     clock.advance(19.0)
-    assert not wait_until(lambda: server.sent_events('pusher:ping'), 0.3)   # 20 s of silence not reached
+    # 20 s of silence not reached
+    assert not wait_until(lambda: server.sent_events('pusher:ping'), 0.3)
     clock.advance(1.5)
     assert wait_until(lambda: server.sent_events('pusher:ping'))
     clock.advance(9.0)
-    assert not wait_until(lambda: conn.socket_id == '2.2', 0.3)            # pong timeout not reached
+    # pong timeout not reached
+    assert not wait_until(lambda: conn.socket_id == '2.2', 0.3)
     clock.advance(1.5)
     assert wait_until(lambda: conn.socket_id == '2.2')
     assert conn.stats()['pong_timeouts'] == 1
@@ -290,12 +308,14 @@ def test_rejected_auth_is_retried_slowly(make):
     conn.subscribe('private-a')
     assert wait_until(lambda: len(calls) == 1 and conn.subscriptions()['private-a'] == 'auth_wait')
     clock.advance(14.9)
-    assert not wait_until(lambda: len(calls) == 2, 0.3)       # first retry after 15..30 s (jittered 30 s)
+    # first retry after 15..30 s (jittered 30 s)
+    assert not wait_until(lambda: len(calls) == 2, 0.3)
     clock.advance(15.2)
     assert wait_until(lambda: len(calls) == 2)
     assert calls[1] - calls[0] >= 15.0
     clock.advance(29.9)
-    assert not wait_until(lambda: len(calls) == 3, 0.3)       # the next one waits 30..60 s (doubling)
+    # the next one waits 30..60 s (doubling)
+    assert not wait_until(lambda: len(calls) == 3, 0.3)
     clock.advance(30.2)
     assert wait_until(lambda: len(calls) == 3)
     assert conn.subscriptions()['private-a'] == 'auth_wait' and conn.state is S.CONNECTED
@@ -314,29 +334,34 @@ def test_reconnect_request_is_immediate_and_stop_closes_cleanly(make):
 
 
 def test_stop_during_backoff_is_prompt(make):
-    conn, server, _ = make(['refuse'] * 10, reconnect_min_s=20.0, reconnect_max_s=30.0, clock=FakeClock())
+    conn, server, _ = make(
+        ['refuse'] * 10, reconnect_min_s=20.0, reconnect_max_s=30.0, clock=FakeClock())
     assert wait_until(lambda: conn.state is S.UNAVAILABLE)
     threads = list(conn._threads)
-    conn.stop(timeout=0.5)                 # the backoff never ends on its own (the clock stands still)
+    # the backoff never ends on its own (the clock stands still)
+    conn.stop(timeout=0.5)
     assert conn.state is S.DISCONNECTED and not any(t.is_alive() for t in threads)
     assert len(server.attempts) == 1
 
 
 def test_settings_from_a_bridge_like_config():
     class Cfg:
-        host, port, tls, app_key, origin, ca_bundle = 'reverb.example', 443, True, 'k', 'https://edge', '/ca.pem'
+        host, port, tls, app_key, origin, ca_bundle = (
+            'reverb.example', 443, True, 'k', 'https://edge', '/ca.pem')
         api_base, auth_endpoint = 'https://api.example/', '/api/v2/broadcasting/auth'
         retry_min_s, retry_max_s = 2.0, 20.0
     settings = ConnectionSettings.from_config(Cfg())
     assert settings.auth_url == 'https://api.example/api/v2/broadcasting/auth'
     assert (settings.reconnect_min_s, settings.reconnect_max_s) == (2.0, 20.0)
-    assert settings.ws_url().startswith('wss://reverb.example:443/app/k?protocol=7&client=rvm-edge&version=')
+    assert settings.ws_url().startswith(
+        'wss://reverb.example:443/app/k?protocol=7&client=rvm-edge&version=')
     assert settings.origin == 'https://edge' and settings.ca_bundle == '/ca.pem'
 
 
 def test_settings_from_the_bridge_config():
     from rvm_bridge.bridge_config import BridgeConfig
-    config = BridgeConfig(host='reverb.local', port=8080, tls=False, app_key='k', api_base='http://api.local')
+    config = BridgeConfig(
+        host='reverb.local', port=8080, tls=False, app_key='k', api_base='http://api.local')
     settings = ConnectionSettings.from_config(config)
     assert settings.ws_url().startswith('ws://reverb.local:8080/app/k?')
     assert settings.auth_url == 'http://api.local/api/v2/broadcasting/auth'
@@ -360,7 +385,8 @@ def test_malformed_frames_are_counted_and_ignored(make):
     assert wait_until(lambda: conn.state is S.CONNECTED)
     for bad in ('not json', '[]', '{"event":5}', '{"event":"command","data":{}}', '\ud800'):
         server.push(bad)
-    server.push('{"event":"command","channel":"private-rvm.1","data":"{\\"command\\":\\"end_session\\"}"}')
+    server.push(
+        '{"event":"command","channel":"private-rvm.1","data":"{\\"command\\":\\"end_session\\"}"}')
     assert wait_until(lambda: events)
     assert events == [('private-rvm.1', 'command', {'command': 'end_session'})]
     assert conn.stats()['malformed'] == 5 and conn.state is S.CONNECTED

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from rvm_bridge.connection_state import (TRANSITIONS, ConnectionState, ConnectionStateMachine, InvalidTransition,
-                                         Timeline)
+from rvm_bridge.connection_state import (
+    TRANSITIONS, ConnectionState, ConnectionStateMachine, InvalidTransition, Timeline)
 
 S = ConnectionState
 
@@ -22,7 +22,8 @@ def test_setter_notifies_once_per_change_and_records_the_timeline():
     assert machine.set(S.CONNECTING, 'start') is True
     assert machine.set(S.CONNECTING, 'again') is False           # unchanged: nothing happens
     machine.set(S.CONNECTED, 'socket_id 1.2')
-    assert seen == [(S.INITIALIZED, S.CONNECTING, 'start'), (S.CONNECTING, S.CONNECTED, 'socket_id 1.2')]
+    assert seen == [
+        (S.INITIALIZED, S.CONNECTING, 'start'), (S.CONNECTING, S.CONNECTED, 'socket_id 1.2')]
     states = machine.timeline.entries('state')
     assert [(e['previous'], e['current']) for e in states] == [('initialized', 'connecting'),
                                                                ('connecting', 'connected')]

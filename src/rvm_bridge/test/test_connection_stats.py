@@ -1,4 +1,5 @@
 """ConnectionStats: counters and last-seen facts across sockets, pong/error timeline entries, log throttling."""
+
 import logging
 
 from rvm_bridge import pusher_protocol as proto
@@ -14,7 +15,8 @@ class _Session:
 def test_every_counter_starts_at_zero_and_the_snapshot_has_the_last_seen_facts():
     snap = ConnectionStats(Timeline()).snapshot(None)
     assert {name: snap[name] for name in COUNTER_NAMES} == dict.fromkeys(COUNTER_NAMES, 0)
-    assert (snap['last_error'], snap['last_close_code'], snap['last_pong_latency_ms']) == ('', None, None)
+    assert (snap['last_error'], snap['last_close_code'], snap['last_pong_latency_ms']) == (
+        '', None, None)
 
 
 def test_reconnects_are_the_connects_after_the_first():
@@ -46,7 +48,8 @@ def test_pongs_reach_the_timeline_every_30_s_or_when_slow():
 def test_server_error_is_counted_described_and_on_the_timeline():
     timeline = Timeline()
     stats = ConnectionStats(timeline)
-    text = stats.server_error(proto.ServerError(4201, 'Pong reply not received', proto.CloseAction.RECONNECT_NOW))
+    text = stats.server_error(
+        proto.ServerError(4201, 'Pong reply not received', proto.CloseAction.RECONNECT_NOW))
     assert text == 'pusher:error 4201: Pong reply not received' == stats.last_error
     assert stats.counters['server_errors'] == 1
     assert timeline.entries('error')[-1]['code'] == 4201

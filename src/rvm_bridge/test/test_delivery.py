@@ -1,4 +1,5 @@
 """Sender: in-order durable delivery, stored acks, no dead letters from server answers, pauses, sizes."""
+
 import json
 import threading
 
@@ -95,21 +96,29 @@ def test_a_rejected_durable_event_is_kept_and_retried_never_dead_lettered(tmp_pa
 def test_client_events_wait_for_the_stored_ack_and_are_resent_after_the_timeout(tmp_path):
     now = [100.0]
     fake = FakeTransport()
-    box, sender = _sender(tmp_path, fake, kind='client-event', ack_timeout_s=30.0, clock=lambda: now[0])
+    box, sender = _sender(
+        tmp_path, fake, kind='client-event', ack_timeout_s=30.0, clock=lambda: now[0])
     for i in range(3):
-        box.append('private-rvm.a', 'client-detection-completed', 'client-event', {'event_id': f'e{i}', 'n': i})
+        box.append(
+            'private-rvm.a', 'client-detection-completed', 'client-event',
+            {'event_id': f'e{i}', 'n': i})
     sender.start()
     try:
         sender.wake()
         assert _wait(lambda: sender.stats()['awaiting_ack'] == 3)
-        assert box.depth() == 3 and len(fake.calls) == 1          # accepted is not stored: rows stay
-        assert not sender.flush(0.2) and len(fake.calls) == 1      # inside the ack window: no re-send
+        # accepted is not stored: rows stay
+        assert box.depth() == 3 and len(fake.calls) == 1
+        # inside the ack window: no re-send
+        assert not sender.flush(0.2) and len(fake.calls) == 1
         assert sender.acknowledge(['e0', 'e2', 'unknown']) == 2
-        assert [e.event_id for e in box.peek(10)] == ['e1'] and sender.counters['acks_unknown'] == 1
-        now[0] += 31.0                                             # no ack for e1 within ack_timeout_s
+        assert [e.event_id for e in box.peek(10)] == ['e1'] and sender.counters[
+            'acks_unknown'] == 1
+        # no ack for e1 within ack_timeout_s
+        now[0] += 31.0
         sender.wake()
         assert _wait(lambda: len(fake.calls) == 2)
-        assert fake.calls[1] == [2] and fake.delivered[-1][2]['event_id'] == 'e1'   # same event, same id
+        # same event, same id
+        assert fake.calls[1] == [2] and fake.delivered[-1][2]['event_id'] == 'e1'
         assert sender.acks.counters['resent'] == 1
         assert sender.acknowledge(['e1']) == 1 and sender.flush(1.0)
         assert sender.counters['stored'] == 3 and box.dead_letters() == []
@@ -159,7 +168,8 @@ def test_too_large_halves_the_batch_then_retrims_under_a_lowered_limit(tmp_path)
 
     def answer(batch):
         if len(batch) > 1 or json.loads(batch[0].data).get('big'):
-            return SendOutcome(retry=[e.key for e in batch], too_large=True, largest=9000, error='HTTP 413')
+            return SendOutcome(
+                retry=[e.key for e in batch], too_large=True, largest=9000, error='HTTP 413')
         return None
     fake.answer = answer
 
@@ -177,8 +187,9 @@ def test_too_large_halves_the_batch_then_retrims_under_a_lowered_limit(tmp_path)
         sender.stop()
     assert [len(c) for c in fake.calls[:3]] == [4, 2, 1]
     assert refits == [8100] and sender.limit == 8100
-    assert fake.delivered[0][2] == {'event_id': 'e0', 'n': 0, 'big': False, 'truncated': True, 'seq': 1,
-                                    'outbox_id': box.outbox_id}
+    assert fake.delivered[0][2] == {
+        'event_id': 'e0', 'n': 0, 'big': False, 'truncated': True, 'seq': 1,
+        'outbox_id': box.outbox_id}
     assert [d['n'] for _, _, d in fake.delivered] == [0, 1, 2, 3] and box.dead_letters() == []
 
 
@@ -188,8 +199,10 @@ def test_latest_coalesces_during_an_outage(tmp_path):
     fake.down = True
     sender.start()
     for i in range(20):
-        sender.put_latest('http', WireEvent(None, 'rvm-status', 'health-updated', json.dumps({'n': i})))
-        sender.put_latest('http', WireEvent(None, 'rvm-status', 'status-updated', json.dumps({'n': 100 + i})))
+        sender.put_latest(
+            'http', WireEvent(None, 'rvm-status', 'health-updated', json.dumps({'n': i})))
+        sender.put_latest(
+            'http', WireEvent(None, 'rvm-status', 'status-updated', json.dumps({'n': 100 + i})))
     assert sender.latest_pending() == 2
     fake.down = False
     assert sender.flush(5.0)

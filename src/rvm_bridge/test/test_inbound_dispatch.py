@@ -1,4 +1,5 @@
 """Inbound dispatch: contract validation, client- prefix, JSON strings, malformed and unknown counted."""
+
 import pytest
 
 from rvm_bridge.channel_map import load_channel_map
@@ -7,7 +8,9 @@ from rvm_bridge.inbound_dispatch import InboundDispatcher, InboundError, parse_i
 
 def _dispatcher():
     got = []
-    return InboundDispatcher(load_channel_map(rvm_id='r1'), lambda kind, p: got.append((kind, p))), got
+    return (
+        InboundDispatcher(load_channel_map(rvm_id='r1'), lambda kind, p: got.append((kind, p))),
+        got)
 
 
 def test_accepts_objects_json_strings_and_client_events():
@@ -27,10 +30,12 @@ def test_malformed_unknown_and_internal_events():
     assert not d.dispatch('private-rvm.r1', 'command', '{broken')
     assert not d.dispatch('timezone-updates', 'manual-sync', {'timezone': ''})
     assert not d.dispatch('timezone-updates', 'manual-sync', [1, 2])
-    assert not d.dispatch('private-rvm.r2', 'command', {'command': 'end_session'})   # other machine
+    # other machine
+    assert not d.dispatch('private-rvm.r2', 'command', {'command': 'end_session'})
     assert not d.dispatch('timezone-updates', 'pusher:subscription_succeeded', {})
-    assert got == [] and d.stats() == {'accepted': 0, 'unknown': 1, 'malformed': 4, 'handler_errors': 0,
-                                       'rejected_client_command': 0, 'rate_limited': 0}
+    assert got == [] and d.stats() == {
+        'accepted': 0, 'unknown': 1, 'malformed': 4, 'handler_errors': 0,
+        'rejected_client_command': 0, 'rate_limited': 0}
 
 
 def test_handler_error_is_counted_not_raised():
@@ -56,7 +61,8 @@ def test_client_manual_sync_is_rate_limited_server_one_is_not():
     assert d.dispatch('private-rvm.r1', 'client-manual-sync', {})
     now[0] = 9.0
     assert not d.dispatch('private-rvm.r1', 'client-manual-sync', {})
-    assert d.dispatch('timezone-updates', 'manual-sync', {})          # from the server: not limited
+    # from the server: not limited
+    assert d.dispatch('timezone-updates', 'manual-sync', {})
     now[0] = 10.5
     assert d.dispatch('private-rvm.r1', 'client-manual-sync', {})
     assert len(got) == 3 and d.stats()['rate_limited'] == 1
@@ -64,7 +70,8 @@ def test_client_manual_sync_is_rate_limited_server_one_is_not():
 
 def test_empty_objects_relayed_as_empty_lists_are_accepted():
     d, got = _dispatcher()
-    assert d.dispatch('timezone-updates', 'manual-sync', [])                      # Reverb: {} -> []
+    # Reverb: {} -> []
+    assert d.dispatch('timezone-updates', 'manual-sync', [])
     assert d.dispatch('private-rvm.r1', 'command', {'command': 'end_session', 'args': []})
     assert got == [('manual-sync', {}), ('command', {'command': 'end_session', 'args': {}})]
 
@@ -72,7 +79,8 @@ def test_empty_objects_relayed_as_empty_lists_are_accepted():
 def test_schema_errors_from_the_contract_are_logged_with_the_field_and_counted(caplog):
     d, got = _dispatcher()
     assert not d.dispatch('timezone-updates', 'manual-sync', {'request_id': 'x' * 129})
-    assert not d.dispatch('private-rvm.r1', 'command', {'command': 'end_session', 'requested_by': 7})
+    assert not d.dispatch(
+        'private-rvm.r1', 'command', {'command': 'end_session', 'requested_by': 7})
     assert not d.dispatch('private-rvm.r1', 'command', {'command': 'end_session', 'args': 'now'})
     assert not d.dispatch('timezone-updates', 'manual-sync', {'timezone': 'x' * 65})
     assert got == [] and d.stats()['malformed'] == 4

@@ -12,12 +12,12 @@ from rvm_bridge.timezone_sync import TimezoneSync
 from rvm_common import events
 
 DATE = 'Thu, 15 Jan 2026 12:00:00 GMT'
-MAP = ('outbound:\n'
-       '  - {topic: status, channel: rvm-status, event: status-updated, delivery: latest}\n'
-       '  - {topic: health, channel: rvm-status, event: health-updated, delivery: latest}\n'
-       '  - {topic: timezone/synced, channel: timezone-updates, event: timezone-synced, delivery: latest}\n'
-       'inbound:\n'
-       '  - {channel: timezone-updates, events: [manual-sync]}\n')
+MAP = (
+    'outbound:\n  - {topic: status, channel: rvm-status, event: status-updated, delivery:'
+    ' latest}\n  - {topic: health, channel: rvm-status, event: health-updated, delivery: latest}\n'
+    '  - {topic: timezone/synced, channel: timezone-updates, event: timezone-synced, delivery:'
+    ' latest}\ninbound:\n  - {channel: timezone-updates, events: [manual-sync]}\n'
+)
 
 
 def wait_for(predicate, timeout=5.0):
@@ -36,8 +36,9 @@ class FakeClock:
 
 
 def offline_core(tmp_path, emitted, clock, heartbeat_s=30.0):
-    sync = TimezoneSync(url='http://api.local/', timezone_name='Asia/Jakarta', fetch=lambda u, t: DATE,
-                        monotonic=clock, heartbeat_s=heartbeat_s, rvm_id='rvm-1')
+    sync = TimezoneSync(
+        url='http://api.local/', timezone_name='Asia/Jakarta', fetch=lambda u, t: DATE,
+        monotonic=clock, heartbeat_s=heartbeat_s, rvm_id='rvm-1')
     cfg = BridgeConfig(outbox_path=str(tmp_path / 'o.db'), outbox_log=str(tmp_path / 'log.jsonl'),
                        status_period_s=0, rvm_id='rvm-1')
     return BridgeCore(cfg, on_inbound=lambda t, p: emitted.append((t, p)), timezone_sync=sync)
@@ -53,9 +54,11 @@ def test_manual_sync_answer_carries_the_request_id(tmp_path):
     core = offline_core(tmp_path, emitted, FakeClock())
     core.start()
     try:
-        wait_for(lambda: any(t == events.TOPIC_TIMEZONE for t, _ in emitted))          # the startup sync
-        assert core.inbound.dispatch('timezone-updates', 'manual-sync',
-                                     json.dumps({'request_id': 'req-7', 'requested_by': 'dashboard'}))
+        # the startup sync
+        wait_for(lambda: any(t == events.TOPIC_TIMEZONE for t, _ in emitted))
+        assert core.inbound.dispatch(
+            'timezone-updates', 'manual-sync',
+            json.dumps({'request_id': 'req-7', 'requested_by': 'dashboard'}))
         wait_for(lambda: len([1 for t, _ in emitted if t == events.TOPIC_TIMEZONE]) == 2)
     finally:
         core.stop()
@@ -72,15 +75,21 @@ def test_timezone_synced_is_repeated_each_heartbeat_period(tmp_path):
     core.start()
     try:
         wait_for(lambda: len(logged(tmp_path)) == 1)
-        time.sleep(1.2)                                              # > one job-loop turn: not due yet
+        # > one job-loop turn: not due yet
+        time.sleep(1.2)
         assert len(logged(tmp_path)) == 1
         clock.t += 30.0
         wait_for(lambda: len(logged(tmp_path)) == 2)
     finally:
         core.stop()
     first, beat = [r['data'] for r in logged(tmp_path)]
-    assert beat['heartbeat'] is True and beat['heartbeat_s'] == 30.0 and beat['event_id'] != first['event_id']
-    assert [t for t, _ in emitted] == [events.TOPIC_TIMEZONE]       # heartbeats go out, not into the graph
+    assert (
+        beat['heartbeat'] is True
+        and beat['heartbeat_s'] == 30.0
+        and beat['event_id'] != first['event_id']
+    )
+    # heartbeats go out, not into the graph
+    assert [t for t, _ in emitted] == [events.TOPIC_TIMEZONE]
 
 
 @pytest.fixture
@@ -143,10 +152,12 @@ def test_newest_live_state_is_sent_again_after_a_reconnect(tmp_path, capture_ser
     monkeypatch.setenv('RVM_BRIDGE_APP_SECRET', 's3cret')
     (tmp_path / 'map.yaml').write_text(MAP)
     conns = []
-    cfg = BridgeConfig(host='127.0.0.1', port=port, tls=False, rvm_id='rvm-1', app_key='k', app_id='7',
-                       outbox_path=str(tmp_path / 'o.db'), channel_map_file=str(tmp_path / 'map.yaml'),
-                       api_base=f'http://127.0.0.1:{port}', status_period_s=0, retry_min_s=0.05)
-    core = BridgeCore(cfg, connection_factory=lambda *a: conns.append(FakeConnection(*a)) or conns[-1])
+    cfg = BridgeConfig(
+        host='127.0.0.1', port=port, tls=False, rvm_id='rvm-1', app_key='k', app_id='7',
+        outbox_path=str(tmp_path / 'o.db'), channel_map_file=str(tmp_path / 'map.yaml'),
+        api_base=f'http://127.0.0.1:{port}', status_period_s=0, retry_min_s=0.05)
+    core = BridgeCore(
+        cfg, connection_factory=lambda *a: conns.append(FakeConnection(*a)) or conns[-1])
     core.start()
     try:
         conns[0].set('connected')
@@ -168,6 +179,7 @@ def test_newest_live_state_is_sent_again_after_a_reconnect(tmp_path, capture_ser
         core.stop()
     again = {r['name']: json.loads(r['data']) for r in received[before:]}
     assert sorted(again) == ['health-updated', 'status-updated', 'timezone-synced']
-    assert again['status-updated']['event_id'] == status[-1]['event_id']     # the newest, unchanged
+    # the newest, unchanged
+    assert again['status-updated']['event_id'] == status[-1]['event_id']
     assert again['health-updated']['event_id'] == health['event_id']
     assert len(received) == before + 3                               # once each, nothing else

@@ -33,7 +33,8 @@ def test_producer_event_id_is_kept_and_missing_one_is_generated(tmp_path):
     box.confirm_ids(['e8'])
     box.close()
     box = Outbox(tmp_path / 'o.db')
-    assert box.append('ch', 'ev', 'http', _ev(8)) is None  # already delivered, re-published after a restart
+    # already delivered, re-published after a restart
+    assert box.append('ch', 'ev', 'http', _ev(8)) is None
 
 
 def test_survives_restart_and_seq_never_goes_back(tmp_path):
@@ -55,7 +56,8 @@ def test_drop_oldest_moves_to_dead_letter_and_counts(tmp_path):
         box.append('ch', 'ev', 'http', _ev(i))
     assert [e.event_id for e in box.peek(10)] == ['e2', 'e3', 'e4']
     assert box.counters['dropped_overflow'] == 2
-    assert {d['event_id']: d['reason'] for d in box.dead_letters()} == {'e0': 'overflow', 'e1': 'overflow'}
+    assert {d['event_id']: d['reason'] for d in box.dead_letters()} == {
+        'e0': 'overflow', 'e1': 'overflow'}
 
 
 def test_reject_new_refuses_and_counts(tmp_path, caplog):
@@ -167,7 +169,8 @@ def test_concurrent_appends_keep_unique_increasing_seq(tmp_path):
         t.join()
     seqs = [e.seq for e in box.peek(1000)]
     assert seqs == sorted(seqs) and len(set(seqs)) == 200
-    per_producer = [int(e.event_id.split('-')[1]) for e in box.peek(1000) if e.event_id.startswith('2-')]
+    per_producer = [
+        int(e.event_id.split('-')[1]) for e in box.peek(1000) if e.event_id.startswith('2-')]
     assert per_producer == list(range(50))
 
 

@@ -29,7 +29,8 @@ def test_small_payload_unchanged():
 
 def test_compact_rounds_and_simplifies_before_truncating():
     payload = _verdict(64)
-    full = wire_size('detection-results', 'detection-completed', json.dumps(payload, separators=(',', ':')))
+    full = wire_size(
+        'detection-results', 'detection-completed', json.dumps(payload, separators=(',', ':')))
     limit = full - 1200
     fit = fit_payload('detection-results', 'detection-completed', payload, limit)
     data = json.loads(fit.text)
@@ -43,7 +44,8 @@ def test_huge_polygon_is_truncated_under_limit():
     fit = fit_payload('detection-results', 'detection-completed', payload, 10_000)
     data = json.loads(fit.text)
     assert fit.truncated and data['truncated'] is True and fit.size <= 10_000
-    assert data['item_id'] == 'i1' and data['accepted'] is True and data['category'] == 'pet_bottle'
+    assert (
+        data['item_id'] == 'i1' and data['accepted'] is True and data['category'] == 'pet_bottle')
 
 
 def test_bare_envelope_and_impossible_limit():
@@ -61,13 +63,22 @@ def _strict(text):
 
 
 def test_non_finite_numbers_become_null_with_a_note_and_the_text_is_valid_json():
-    payload = {'type': 't', 'event_id': 'x', 'value': float('nan'), 'n': {'inf': float('-inf'), 'ok': 1.5},
-               'obj': object()}
+    payload = {
+        'type': 't', 'event_id': 'x', 'value': float('nan'),
+        'n': {'inf': float('-inf'), 'ok': 1.5}, 'obj': object()}
     fit = fit_payload('c', 'e', payload, 10_000)
     data = _strict(fit.text)
-    assert data['value'] is None and data['n'] == {'inf': None, 'ok': 1.5} and data['obj'].startswith('<object')
-    assert data['json_notes'] == ['value: nan -> null', 'n.inf: -inf -> null', 'obj: object -> string']
-    assert fit.size == wire_size('c', 'e', fit.text) <= 10_000 and payload['value'] != payload['value']
+    assert (
+        data['value'] is None
+        and data['n'] == {'inf': None, 'ok': 1.5}
+        and data['obj'].startswith('<object')
+    )
+    assert data['json_notes'] == [
+        'value: nan -> null', 'n.inf: -inf -> null', 'obj: object -> string']
+    assert (
+        fit.size == wire_size('c', 'e', fit.text) <= 10_000
+        and payload['value'] != payload['value']
+    )
 
 
 @pytest.mark.parametrize('limit', [800, 2_000, 5_000, 10_000])
@@ -75,26 +86,44 @@ def test_every_fit_is_valid_json_under_the_limit_and_keeps_the_identity(limit):
     payload = _verdict(600, detail='d' * 12_000, score=float('inf'))
     fit = fit_payload('private-rvm.rvm-1', 'client-detection-completed', payload, limit)
     data = _strict(fit.text)
-    assert wire_size('private-rvm.rvm-1', 'client-detection-completed', fit.text) == fit.size <= limit
-    assert data['event_id'] == payload['event_id'] and data['truncated'] is True and data['score'] is None
+    assert (
+        wire_size('private-rvm.rvm-1', 'client-detection-completed', fit.text) == fit.size <= limit
+    )
+    assert (
+        data['event_id'] == payload['event_id']
+        and data['truncated'] is True
+        and data['score'] is None
+    )
     if limit >= 2_000:
         assert (data['item_id'], data['accepted'], data['category']) == ('i1', True, 'pet_bottle')
 
 
 @pytest.mark.parametrize('limit', [1_500, 1_100])
 def test_compacted_polygons_keep_their_corners_and_own_points(limit):
-    square = [[0, 0]] + [[x, 0] for x in range(1, 50)] + [[50, 0]] + [[50, y] for y in range(1, 50)] + \
-        [[50, 50]] + [[x, 50] for x in range(49, 0, -1)] + [[0, 50]] + [[0, y] for y in range(49, 0, -1)]
-    payload = make_event('detection-completed', {'item_id': 'i1', 'mask': {'polygon': square}}, rvm_id='rvm-1')
+    square = (
+        [[0, 0]]
+        + [[x, 0] for x in range(1, 50)]
+        + [[50, 0]]
+        + [[50, y] for y in range(1, 50)]
+        + [[50, 50]]
+        + [[x, 50] for x in range(49, 0, -1)]
+        + [[0, 50]]
+        + [[0, y] for y in range(49, 0, -1)]
+    )
+    payload = make_event(
+        'detection-completed', {'item_id': 'i1', 'mask': {'polygon': square}}, rvm_id='rvm-1')
     fit = fit_payload('private-rvm.rvm-1', 'client-detection-completed', payload, limit)
     assert fit.compacted and not fit.truncated and fit.size <= limit
     polygon = json.loads(fit.text)['mask']['polygon']
-    assert polygon == [[0, 0], [50, 0], [50, 50], [0, 50]], 'a square is its corners, in outline order'
+    assert polygon == [
+        [0, 0], [50, 0], [50, 50], [0, 50]], 'a square is its corners, in outline order'
 
 
 def test_polygons_of_odd_points_are_thinned_evenly_without_raising():
     odd = [['a', i] for i in range(400)]
-    payload = make_event('detection-completed', {'item_id': 'i1', 'mask': {'polygon': odd}}, rvm_id='rvm-1')
+    payload = make_event(
+        'detection-completed', {'item_id': 'i1', 'mask': {'polygon': odd}}, rvm_id='rvm-1')
     fit = fit_payload('private-rvm.rvm-1', 'client-detection-completed', payload, 1_500)
     polygon = json.loads(fit.text)['mask']['polygon']
-    assert fit.compacted and not fit.truncated and 3 <= len(polygon) <= 32 and polygon[0] == ['a', 0]
+    assert (
+        fit.compacted and not fit.truncated and 3 <= len(polygon) <= 32 and polygon[0] == ['a', 0])

@@ -31,8 +31,9 @@ def test_decode_frame_accepts_string_and_object_data():
     assert proto.decode_frame('{"event":"e","data":"not json"}').payload() == 'not json'
 
 
-@pytest.mark.parametrize('text', ['not json', '[1,2]', '{"data":{}}', '{"event":""}', '{"event":"e","channel":5}',
-                                  b'\xff\xfe'])
+@pytest.mark.parametrize(
+    'text',
+    ['not json', '[1,2]', '{"data":{}}', '{"event":""}', '{"event":"e","channel":5}', b'\xff\xfe'])
 def test_decode_frame_rejects_non_pusher_messages(text):
     with pytest.raises(proto.ProtocolError):
         proto.decode_frame(text)
@@ -42,8 +43,10 @@ def test_encode_frames():
     assert json.loads(proto.subscribe_frame('rvm-status')) == {'event': 'pusher:subscribe',
                                                                'data': {'channel': 'rvm-status'}}
     signed = json.loads(proto.subscribe_frame('presence-x', 'key:sig', '{"user_id":"1"}'))
-    assert signed['data'] == {'channel': 'presence-x', 'auth': 'key:sig', 'channel_data': '{"user_id":"1"}'}
-    assert json.loads(proto.unsubscribe_frame('c')) == {'event': 'pusher:unsubscribe', 'data': {'channel': 'c'}}
+    assert signed['data'] == {
+        'channel': 'presence-x', 'auth': 'key:sig', 'channel_data': '{"user_id":"1"}'}
+    assert json.loads(proto.unsubscribe_frame('c')) == {
+        'event': 'pusher:unsubscribe', 'data': {'channel': 'c'}}
     assert json.loads(proto.client_event_frame('private-a', 'client-x', {'n': 1})) == {
         'event': 'client-x', 'channel': 'private-a', 'data': {'n': 1}}
     assert json.loads(proto.PING) == {'event': 'pusher:ping', 'data': {}}
@@ -56,14 +59,16 @@ def test_client_events_need_client_prefix_and_private_channel(channel, event):
 
 
 # -- classification ------------------------------------------------------------------------------
-@pytest.mark.parametrize('code,action', [
-    (4000, CloseAction.REFUSED), (4001, CloseAction.REFUSED), (4004, CloseAction.REFUSED),
-    (4009, CloseAction.REFUSED), (4099, CloseAction.REFUSED),
-    (4100, CloseAction.BACKOFF), (4199, CloseAction.BACKOFF),
-    (4200, CloseAction.RECONNECT_NOW), (4201, CloseAction.RECONNECT_NOW), (4299, CloseAction.RECONNECT_NOW),
-    (1002, CloseAction.BACKOFF), (1003, CloseAction.BACKOFF), (1004, CloseAction.BACKOFF),
-    (1006, CloseAction.BACKOFF), (1000, CloseAction.BACKOFF), (None, CloseAction.BACKOFF),
-])
+@pytest.mark.parametrize(
+    'code,action',
+    [
+        (4000, CloseAction.REFUSED), (4001, CloseAction.REFUSED), (4004, CloseAction.REFUSED),
+        (4009, CloseAction.REFUSED), (4099, CloseAction.REFUSED), (4100, CloseAction.BACKOFF),
+        (4199, CloseAction.BACKOFF), (4200, CloseAction.RECONNECT_NOW),
+        (4201, CloseAction.RECONNECT_NOW), (4299, CloseAction.RECONNECT_NOW),
+        (1002, CloseAction.BACKOFF), (1003, CloseAction.BACKOFF), (1004, CloseAction.BACKOFF),
+        (1006, CloseAction.BACKOFF), (1000, CloseAction.BACKOFF), (None, CloseAction.BACKOFF)],
+)
 def test_close_code_ranges(code, action):
     assert proto.classify_close(code) is action
 
@@ -82,10 +87,12 @@ def test_session_reports_server_errors_by_phase():
     session = PusherSession()
     session.opened(0.0)
     [early] = session.receive(
-        '{"event":"pusher:error","data":{"code":4001,"message":"App key x not in this cluster."}}', 0.1)
+        '{"event":"pusher:error","data":{"code":4001,"message":"App key x not in this cluster."}}',
+        0.1)
     assert early == proto.ServerError(4001, 'App key x not in this cluster.', CloseAction.REFUSED)
     session = connected_session()
-    [late] = session.receive('{"event":"pusher:error","data":"{\\"code\\":4301,\\"message\\":\\"rate\\"}"}', 1.0)
+    [late] = session.receive(
+        '{"event":"pusher:error","data":"{\\"code\\":4301,\\"message\\":\\"rate\\"}"}', 1.0)
     assert late.action is CloseAction.REPORT and late.code == 4301
 
 
@@ -123,7 +130,8 @@ def test_handshake_timeout():
 
 
 def test_ping_after_silence_then_pong_timeout():
-    session = connected_session(now=0.0, activity_timeout_s=120, pong_timeout_s=5)   # server says 30
+    # server says 30
+    session = connected_session(now=0.0, activity_timeout_s=120, pong_timeout_s=5)
     assert session.next_deadline() == 30.0
     assert session.poll(29.0) == [] and session.take_outgoing() == []
     assert session.poll(30.0) == []
@@ -163,15 +171,19 @@ def test_server_ping_is_answered_with_pong():
 # -- channel messages ----------------------------------------------------------------------------
 def test_channel_events_subscriptions_and_malformed_frames():
     session = connected_session()
-    assert session.receive('{"event":"pusher_internal:subscription_succeeded","channel":"c","data":"{}"}', 1) == [
-        proto.SubscriptionSucceeded('c', {})]
     assert session.receive(
-        '{"event":"manual-sync","channel":"timezone-updates","data":"{\\"timezone\\":\\"Asia/Jakarta\\"}"}', 1) == [
-        proto.ChannelEvent('timezone-updates', 'manual-sync', {'timezone': 'Asia/Jakarta'})]
+        '{"event":"pusher_internal:subscription_succeeded","channel":"c","data":"{}"}', 1
+    ) == [proto.SubscriptionSucceeded('c', {})]
+    assert session.receive(
+        '{"event":"manual-sync","channel":"timezone-updates","data":"{\\"timezone\\":\\"Asia/Jakarta\\"}"}',
+        1) == [proto.ChannelEvent('timezone-updates', 'manual-sync', {'timezone': 'Asia/Jakarta'})]
     [failed] = session.receive('{"event":"pusher:subscription_error","channel":"private-a",'
                                '"data":{"type":"AuthError","error":"bad sig","status":401}}', 1)
     assert failed == proto.SubscriptionFailed('private-a', 401, 'bad sig')
-    for bad in ('garbage', '{"event":"command","data":{}}', '{"event":"pusher_internal:subscription_succeeded"}'):
+    for bad in (
+        'garbage', '{"event":"command","data":{}}',
+        '{"event":"pusher_internal:subscription_succeeded"}',
+    ):
         [event] = session.receive(bad, 1)
         assert isinstance(event, proto.Malformed)
     assert session.malformed == 3

@@ -63,8 +63,9 @@ def test_system_change_only_when_allowed():
     ran = []
     for allowed in (False, True):
         times = iter([T0 + 10.4, T0 + 10.6, T0 + 10.7])
-        sync = TimezoneSync(url='u', timezone_name='Asia/Jakarta', fetch=lambda u, t: DATE,
-                            wall_clock=lambda: next(times), allow_system_change=allowed, run=ran.append)
+        sync = TimezoneSync(
+            url='u', timezone_name='Asia/Jakarta', fetch=lambda u, t: DATE,
+            wall_clock=lambda: next(times), allow_system_change=allowed, run=ran.append)
         sync.sync('startup')
     assert ran[0] == ['timedatectl', 'set-timezone', 'Asia/Jakarta']
     assert ran[-1][:2] == ['timedatectl', 'set-time'] and len(ran) == 3
@@ -83,8 +84,9 @@ class Clock:
 
 def test_manual_sync_answer_echoes_the_request_id_and_startup_has_none():
     clock = Clock(T0 + 0.5)
-    sync = TimezoneSync(url='u', timezone_name='UTC', fetch=lambda u, t: DATE, wall_clock=lambda: clock.wall,
-                        monotonic=lambda: clock.mono)
+    sync = TimezoneSync(
+        url='u', timezone_name='UTC', fetch=lambda u, t: DATE, wall_clock=lambda: clock.wall,
+        monotonic=lambda: clock.mono)
     assert 'request_id' not in sync.sync('startup')
     answer = sync.sync('manual', request_id='req-42')
     assert answer['request_id'] == 'req-42' and answer['trigger'] == 'manual'
@@ -93,24 +95,33 @@ def test_manual_sync_answer_echoes_the_request_id_and_startup_has_none():
 
 def test_heartbeat_repeats_the_last_result_each_period_with_the_time_now():
     clock = Clock(T0 + 0.5)
-    sync = TimezoneSync(url='u', timezone_name='Asia/Jakarta', rvm_id='rvm-9', fetch=lambda u, t: DATE,
-                        wall_clock=lambda: clock.wall, monotonic=lambda: clock.mono, heartbeat_s=10.0)
-    assert sync.heartbeat() is None                              # nothing synced yet: nothing to repeat
+    sync = TimezoneSync(
+        url='u', timezone_name='Asia/Jakarta', rvm_id='rvm-9', fetch=lambda u, t: DATE,
+        wall_clock=lambda: clock.wall, monotonic=lambda: clock.mono, heartbeat_s=10.0)
+    # nothing synced yet: nothing to repeat
+    assert sync.heartbeat() is None
     first = sync.sync('manual', request_id='req-1')
     clock.advance(9.9)
     assert sync.heartbeat() is None                              # not due
     clock.advance(0.1)
     beat = sync.heartbeat()
-    assert beat['heartbeat'] is True and beat['heartbeat_s'] == 10.0 and beat['type'] == 'timezone-synced'
+    assert (
+        beat['heartbeat'] is True
+        and beat['heartbeat_s'] == 10.0
+        and beat['type'] == 'timezone-synced'
+    )
     assert beat['event_id'] != first['event_id'] and 'request_id' not in beat   # not an answer
-    assert (beat['timezone'], beat['status'], beat['trigger']) == ('Asia/Jakarta', 'synced', 'manual')
-    assert beat['local_time'].startswith('2026-01-15T19:00:10')   # the local time now, not at the sync
+    assert (beat['timezone'], beat['status'], beat['trigger']) == (
+        'Asia/Jakarta', 'synced', 'manual')
+    # the local time now, not at the sync
+    assert beat['local_time'].startswith('2026-01-15T19:00:10')
     assert beat['server_time'] == first['server_time'] and beat['clock_offset_ms'] == 0.0
     assert sync.heartbeat() is None                              # the period restarts at each beat
     clock.advance(10.0)
     assert sync.heartbeat()['heartbeat'] is True
     clock.advance(5.0)
-    sync.sync('manual')                                           # a real sync restarts the period too
+    # a real sync restarts the period too
+    sync.sync('manual')
     clock.advance(9.0)
     assert sync.heartbeat() is None
 

@@ -1,4 +1,5 @@
 """The api transport: Bearer, {"events": [...]}, and exactly the ids in {"stored": [...]} are confirmed."""
+
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,18 +37,28 @@ def api():
 
 
 def _events(n, pad=0):
-    return [WireEvent(i, 'c', 'detection-completed', json.dumps({'event_id': f'e{i}', 'pad': 'x' * pad}), f'e{i}')
-            for i in range(n)]
+    return [
+        WireEvent(
+            i, 'c', 'detection-completed', json.dumps({'event_id': f'e{i}', 'pad': 'x' * pad}),
+            f'e{i}')
+        for i in range(n)
+    ]
 
 
 def test_stored_ids_confirm_exactly_those_rows(api):
     url, seen = api
     seen['answers'] = [(200, {'stored': ['e0', 'e2']})]
     out = ApiTransport(url=url, token=lambda: 'tok').send(_events(3))
-    assert out.stored == [0, 2] and out.retry == [1] and not out.accepted and 'not in the "stored"' in out.error
+    assert (
+        out.stored == [0, 2]
+        and out.retry == [1]
+        and not out.accepted
+        and 'not in the "stored"' in out.error
+    )
     path, headers, body = seen['requests'][0]
     assert path == '/api/v2/edge/events' and headers['Authorization'] == 'Bearer tok'
-    assert headers['Accept'] == 'application/json' and [e['event_id'] for e in body['events']] == ['e0', 'e1', 'e2']
+    assert headers['Accept'] == 'application/json' and [e['event_id'] for e in body['events']] == [
+        'e0', 'e1', 'e2']
 
 
 def test_2xx_without_a_stored_list_confirms_nothing_and_401_pauses(api):
@@ -73,4 +84,5 @@ def test_whole_request_size_bounds_the_batch(api):
     out = transport.send(events)
     headers = transport._headers()
     assert out.stored == [0, 1] and transport.size_of(events[:2], headers) <= 10_000
-    assert len(ApiTransport.body(events[:3])) < 10_000 < transport.size_of(events[:3], headers)  # headers count
+    # headers count
+    assert len(ApiTransport.body(events[:3])) < 10_000 < transport.size_of(events[:3], headers)

@@ -1,4 +1,5 @@
 """Client-event transport: every server answer is read; a pong is never a confirmation by itself."""
+
 import json
 import re
 
@@ -33,8 +34,10 @@ class FakeConnection:
 
 
 def _events(n, pad=0):
-    return [WireEvent(i, 'private-rvm.a', 'client-x', json.dumps({'n': i, 'pad': 'x' * pad}), f'e{i}')
-            for i in range(n)]
+    return [
+        WireEvent(i, 'private-rvm.a', 'client-x', json.dumps({'n': i, 'pad': 'x' * pad}), f'e{i}')
+        for i in range(n)
+    ]
 
 
 def test_pong_without_errors_means_accepted_only_and_rate_limit_holds():
@@ -44,7 +47,8 @@ def test_pong_without_errors_means_accepted_only_and_rate_limit_holds():
     out = transport.send(_events(25))
     assert out.accepted == list(range(10)) and not out.stored and not out.retry
     assert conn.sent[0] == ('private-rvm.a', 'client-x', {'n': 0, 'pad': ''})
-    assert transport.send(_events(25)[10:]).done() == []        # no tokens left at the same instant
+    # no tokens left at the same instant
+    assert transport.send(_events(25)[10:]).done() == []
 
 
 def test_client_events_disabled_is_a_configuration_error_never_confirmed():
@@ -54,10 +58,12 @@ def test_client_events_disabled_is_a_configuration_error_never_confirmed():
 
 
 def test_rate_limit_error_is_retryable_and_too_large_error_is_too_large():
-    out = ClientEventTransport(FakeConnection(answer='The rate limit for sending client events exceeded the quota.'))\
-        .send(_events(2))
+    out = ClientEventTransport(
+        FakeConnection(answer='The rate limit for sending client events exceeded the quota.')
+    ).send(_events(2))
     assert out.retry == [0, 1] and not out.config_error and not out.too_large
-    out = ClientEventTransport(FakeConnection(answer='The event data should be less than 10 KB.')).send(_events(1))
+    out = ClientEventTransport(
+        FakeConnection(answer='The event data should be less than 10 KB.')).send(_events(1))
     assert out.retry == [0] and out.too_large
 
 
@@ -81,12 +87,13 @@ def test_events_stored_payload():
     assert parse_events_stored(ok, 'r1') == ids
     assert parse_events_stored(json.dumps(ok), 'r1') == ids
     assert parse_events_stored({k: v for k, v in ok.items() if k != 'rvm_id'}, 'r1') == ids
-    broken = {'other machine': ({**ok, 'rvm_id': 'r2'}, "rvm_id 'r2'"),
-              'ids not a list': ({**ok, 'event_ids': ids[0]}, '/event_ids'),
-              'id not a string': ({**ok, 'event_ids': [1]}, '/event_ids/0'),
-              'too many ids': ({**ok, 'event_ids': ids * 501}, '/event_ids'),
-              'no type': ({k: v for k, v in ok.items() if k != 'type'}, "'type' is a required property"),
-              'a list': ('[1]', 'events-stored: /:'), 'not JSON': ('nope', 'not JSON')}
+    broken = {
+        'other machine': ({**ok, 'rvm_id': 'r2'}, "rvm_id 'r2'"),
+        'ids not a list': ({**ok, 'event_ids': ids[0]}, '/event_ids'),
+        'id not a string': ({**ok, 'event_ids': [1]}, '/event_ids/0'),
+        'too many ids': ({**ok, 'event_ids': ids * 501}, '/event_ids'),
+        'no type': ({k: v for k, v in ok.items() if k != 'type'}, "'type' is a required property"),
+        'a list': ('[1]', 'events-stored: /:'), 'not JSON': ('nope', 'not JSON')}
     for case, (bad, message) in broken.items():
         with pytest.raises(StoredAckError, match=re.escape(message)):
             parse_events_stored(bad, 'r1')

@@ -32,7 +32,11 @@ def server():
             cap.wire_sizes.append(len(self.requestline) + 2 + 2 + len(body)
                                   + sum(len(f'{k}: {v}\r\n') for k, v in self.headers.items()))
             status = cap.statuses.pop(0) if cap.statuses else 200
-            answer = cap.bodies.pop(0) if cap.bodies else (b'{}' if status == 200 else b'{"error":"nope"}')
+            answer = (
+                cap.bodies.pop(0)
+                if cap.bodies
+                else (b'{}' if status == 200 else b'{"error":"nope"}')
+            )
             self.send_response(status)
             self.send_header('Content-Type', 'application/json')
             self.end_headers()
@@ -50,13 +54,17 @@ def server():
 
 
 def _transport(port, **kw):
-    return HttpTransport(host='127.0.0.1', port=port, tls=False, app_id='42', key='k', secret=SECRET,
-                         timeout_s=2.0, **kw)
+    return HttpTransport(
+        host='127.0.0.1', port=port, tls=False, app_id='42', key='k', secret=SECRET, timeout_s=2.0,
+        **kw)
 
 
 def _events(n, size=10):
-    return [WireEvent(i, 'detection-results', 'detection-completed', json.dumps({'n': i, 'pad': 'x' * size}))
-            for i in range(n)]
+    return [
+        WireEvent(
+            i, 'detection-results', 'detection-completed', json.dumps({'n': i, 'pad': 'x' * size}))
+        for i in range(n)
+    ]
 
 
 def _check_signature(path, body):
@@ -66,7 +74,8 @@ def _check_signature(path, body):
     assert params['auth_key'] == 'k'
     assert params['body_md5'] == hashlib.md5(body).hexdigest()
     query = '&'.join(f'{k}={params[k]}' for k in sorted(params))
-    expected = hmac.new(SECRET.encode(), f'POST\n{url.path}\n{query}'.encode(), hashlib.sha256).hexdigest()
+    expected = hmac.new(
+        SECRET.encode(), f'POST\n{url.path}\n{query}'.encode(), hashlib.sha256).hexdigest()
     assert signature == expected
 
 
@@ -97,16 +106,20 @@ def test_batch_respects_the_whole_request_size(server):
     transport = _transport(port, max_request_bytes=10_000)
     events = _events(10, size=3150)
     out = transport.send(events)
-    assert out.accepted == [0, 1]                     # a third one would push the whole request over ...
-    assert cap.wire_sizes[0] == transport.size_of(events[:2]) <= 10_000   # request line + headers + body
+    # a third one would push the whole request over ...
+    assert out.accepted == [0, 1]
+    # request line + headers + body
+    assert cap.wire_sizes[0] == transport.size_of(events[:2]) <= 10_000
     body_of_three = transport._build(events[:3]).body
-    assert len(body_of_three) < 10_000 < transport.size_of(events[:3])    # ... although its body would fit
+    # ... although its body would fit
+    assert len(body_of_three) < 10_000 < transport.size_of(events[:3])
 
 
 def test_a_single_event_over_the_limit_is_not_sent_but_reported_too_large(server):
     port, cap = server
     transport = _transport(port, max_request_bytes=2_000)
-    out = transport.send(_events(1, size=1_950))      # the body alone fits, the whole request does not
+    # the body alone fits, the whole request does not
+    out = transport.send(_events(1, size=1_950))
     assert out.retry == [0] and out.too_large and out.largest > 2_000 and not cap.requests
 
 
@@ -128,7 +141,8 @@ def test_unknown_app_id_is_a_configuration_error(server):
     port, cap = server
     cap.statuses = [404]
     out = _transport(port).send(_events(3))
-    assert out.retry == [0, 1, 2] and out.config_error and not out.rejected and 'app id' in out.error
+    assert (
+        out.retry == [0, 1, 2] and out.config_error and not out.rejected and 'app id' in out.error)
 
 
 def test_413_is_too_large_not_rejected(server):

@@ -9,6 +9,7 @@ verdicts are not streamed to nobody.  Over SSH::
     ssh -L 8080:127.0.0.1:8080 -L 6001:127.0.0.1:6001 jetson
     rvm-edge run --dashboard --dashboard-port 8080 --soketi-port 6001   # open the printed URL locally
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,19 +32,27 @@ def port_number(text: str) -> int:
 
 def add_dashboard_arguments(run: argparse.ArgumentParser) -> None:
     """The ``--dashboard-*`` / ``--soketi-port`` / ``--no-wait`` options of ``rvm-edge run``."""
-    run.add_argument('--dashboard-host', default='127.0.0.1',
-                     help='with --dashboard: address the page and Soketi listen on (default 127.0.0.1; '
-                          '0.0.0.0 = every interface, the URL then names this host)')
+    run.add_argument(
+        '--dashboard-host', default='127.0.0.1',
+        help=(
+            'with --dashboard: address the page and Soketi listen on (default 127.0.0.1; '
+            '0.0.0.0 = every interface, the URL then names this host)'
+        ),
+    )
     run.add_argument('--dashboard-port', type=port_number, default=0,
                      help='with --dashboard: HTTP port of the page (default: any free port)')
-    run.add_argument('--soketi-port', type=port_number, default=0,
-                     help='with --dashboard: WebSocket port of the local Soketi (default: any free port)')
-    run.add_argument('--no-wait', action='store_true',
-                     help='with --dashboard: start at once instead of waiting for the first viewer')
+    run.add_argument(
+        '--soketi-port', type=port_number, default=0,
+        help='with --dashboard: WebSocket port of the local Soketi (default: any free port)')
+    run.add_argument(
+        '--no-wait', action='store_true',
+        help='with --dashboard: start at once instead of waiting for the first viewer')
 
 
-def start_dashboard(args: argparse.Namespace, root: Path, *, keep_waiting: Callable[[], bool] = lambda: True,
-                    out: TextIO | None = None) -> tuple[DemoStack, DemoEndpoints]:
+def start_dashboard(
+    args: argparse.Namespace, root: Path, *, keep_waiting: Callable[[], bool] = lambda: True,
+    out: TextIO | None = None,
+) -> tuple[DemoStack, DemoEndpoints]:
     """Start the demo stack for ``args``, print its URL, wait for a viewer unless ``--no-wait``.
 
     The caller owns the returned stack (``stop()`` it in a ``finally``) and points the

@@ -61,7 +61,8 @@ class DemoStackError(RuntimeError):
 class DemoEndpoints:
     """Where the running demo lives, and what the bridge must be configured with."""
 
-    dashboard_url: str = field(repr=False)   # open in a browser: settings in the query, token included
+    # open in a browser: settings in the query, token included
+    dashboard_url: str = field(repr=False)
     http_base: str              # http://127.0.0.1:<port> serving dashboard/ and the endpoints
     auth_endpoint: str          # Laravel-like channel authorization (Bearer token)
     manual_sync_url: str        # POST here to trigger manual-sync through the Pusher HTTP API
@@ -75,9 +76,10 @@ class DemoEndpoints:
 
     def bridge_settings(self) -> dict[str, Any]:
         """BridgeConfig fields for this stack (plain HTTP/WS on loopback); secrets are not among them."""
-        return {'host': self.host, 'port': self.port, 'tls': False, 'app_id': self.app_id,
-                'app_key': self.key, 'api_base': self.http_base, 'auth_endpoint': self.auth_endpoint,
-                'rvm_id': self.rvm_id}
+        return {
+            'host': self.host, 'port': self.port, 'tls': False, 'app_id': self.app_id,
+            'app_key': self.key, 'api_base': self.http_base, 'auth_endpoint': self.auth_endpoint,
+            'rvm_id': self.rvm_id}
 
     def secret_env(self, secret_env: str = 'RVM_BRIDGE_APP_SECRET',
                    token_env: str = 'RVM_BRIDGE_TOKEN') -> dict[str, str]:
@@ -93,15 +95,25 @@ class DemoEndpoints:
         """
         out = argparse.Namespace(**vars(args))
         if getattr(args, 'rvm_id', None) not in (None, self.rvm_id):
-            LOG.warning('--rvm-id %s replaced by the demo machine id %s (pass it to DemoStack(rvm_id=...))',
-                        args.rvm_id, self.rvm_id)
+            LOG.warning(
+                '--rvm-id %s replaced by the demo machine id %s (pass it to'
+                ' DemoStack(rvm_id=...))',
+                args.rvm_id, self.rvm_id)
         settings = self.bridge_settings()
         out.bridge_host, out.bridge_port = settings['host'], settings['port']
-        out.app_key, out.app_id, out.rvm_id = settings['app_key'], settings['app_id'], settings['rvm_id']
-        out.bridge_tls, out.api_base, out.auth_endpoint = False, settings['api_base'], settings['auth_endpoint']
-        out.channel_map = str(FANOUT_MAP)       # no MyRVM here to store and acknowledge: HTTP fan-out
+        out.app_key, out.app_id, out.rvm_id = (
+            settings['app_key'], settings['app_id'], settings['rvm_id'])
+        out.bridge_tls, out.api_base, out.auth_endpoint = (
+            False, settings['api_base'], settings['auth_endpoint'])
+        # no MyRVM here to store and acknowledge: HTTP fan-out
+        out.channel_map = str(FANOUT_MAP)
         if getattr(args, 'outbox', None) is None:   # never the machine's real outbox (~/.rvm_edge)
-            out.outbox = Path(os.environ.get('RVM_ROOT') or '.') / 'var' / 'demo' / 'dashboard_outbox.sqlite3'
+            out.outbox = (
+                Path(os.environ.get('RVM_ROOT') or '.')
+                / 'var'
+                / 'demo'
+                / 'dashboard_outbox.sqlite3'
+            )
         os.environ.update(self.secret_env(secret_env, token_env))
         return out
 
@@ -134,8 +146,10 @@ class DemoStack:
         for path in (self.dashboard_dir / 'vendor' / 'pusher.min.js', self.root / PUSHER_JS):
             if path.is_file():
                 return path
-        raise DemoStackError(f'pusher-js not found (dashboard/vendor/pusher.min.js or {PUSHER_JS}): '
-                             'run scripts/setup')
+        raise DemoStackError(
+            f'pusher-js not found (dashboard/vendor/pusher.min.js or {PUSHER_JS}): '
+            'run scripts/setup'
+        )
 
     def start(self) -> DemoEndpoints:
         """Start Soketi and the HTTP server; idempotent."""
@@ -146,8 +160,9 @@ class DemoStack:
         self.pusher_js_path()
         self._exit_cleanly_on_sigterm()
         if self.soketi is None:
-            self.soketi = SoketiServer(host=self.host or '0.0.0.0', port=self.soketi_port, client_messages=True,
-                                       root=self.root)
+            self.soketi = SoketiServer(
+                host=self.host or '0.0.0.0', port=self.soketi_port, client_messages=True,
+                root=self.root)
         if not self.soketi.running:
             self.soketi.start()
         try:
@@ -156,7 +171,8 @@ class DemoStack:
             self.stop()
             raise
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name='demo-http', daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name='demo-http', daemon=True)
         self._thread.start()
         base = f'http://{self.public_host}:{self._server.server_address[1]}'
         soketi_host = self.public_host if self._own_soketi else self.soketi.host
@@ -235,13 +251,15 @@ class DemoStack:
     def authorize(self, channel: str, socket_id: str) -> tuple[int, dict[str, Any]]:
         """(HTTP status, JSON body) of a channel authorization, as Laravel answers it."""
         if not channel or not socket_id:
-            return HTTPStatus.UNPROCESSABLE_ENTITY, {'message': 'socket_id and channel_name are required.'}
+            return HTTPStatus.UNPROCESSABLE_ENTITY, {
+                'message': 'socket_id and channel_name are required.'}
         if channel != self.private_channel() and channel != f'presence-rvm.{self.rvm_id}':
             return HTTPStatus.FORBIDDEN, {'message': 'This action is unauthorized.'}
         custom = {'user_id': 'demo-operator', 'user_info': {'name': 'Demo operator'}} \
             if channel.startswith('presence-') else None
         try:
-            return HTTPStatus.OK, self.soketi.pusher_client().authenticate(channel, socket_id, custom)
+            return HTTPStatus.OK, self.soketi.pusher_client().authenticate(
+                channel, socket_id, custom)
         except ValueError as exc:      # the SDK rejects malformed socket ids / channel names
             return HTTPStatus.UNPROCESSABLE_ENTITY, {'message': str(exc)}
 
@@ -253,7 +271,8 @@ class DemoStack:
         except Exception as exc:       # server down, refused: tell the caller, keep serving
             LOG.warning('manual-sync trigger failed: %s', exc)
             return HTTPStatus.BAD_GATEWAY, {'message': f'trigger failed: {exc}'}
-        return HTTPStatus.ACCEPTED, {'channel': CHANNEL_TIMEZONE, 'event': EVENT_MANUAL_SYNC, 'data': data}
+        return HTTPStatus.ACCEPTED, {
+            'channel': CHANNEL_TIMEZONE, 'event': EVENT_MANUAL_SYNC, 'data': data}
 
 
 def _raise_system_exit(signum: int, _frame: Any) -> None:

@@ -61,12 +61,17 @@ class ItemReport:
         box = p.get('bbox') or {}
         mask = p.get('mask') or {}
         timings = p.get('timings_ms') or {}
-        area = f"{100 * mask['area_fraction']:.1f}% of frame" if 'area_fraction' in mask else 'no mask'
+        area = (
+            f"{100 * mask['area_fraction']:.1f}% of frame"
+            if 'area_fraction' in mask
+            else 'no mask'
+        )
         self._print(
-            f"item {self.items:>3}  {p.get('category', '?'):<14} conf {p.get('confidence', 0):.2f}  "
-            f"{decision:<32} bbox ({box.get('x1', 0):.0f},{box.get('y1', 0):.0f})-"
-            f"({box.get('x2', 0):.0f},{box.get('y2', 0):.0f})  mask {area}  "
-            f"{timings.get('total', 0):.0f} ms  id {str(p.get('item_id', ''))[:8]}")
+            f"item {self.items:>3}  {p.get('category', '?'):<14} conf {p.get('confidence', 0):.2f}"
+            f"  {decision:<32} bbox"
+            f" ({box.get('x1', 0):.0f},{box.get('y1', 0):.0f})-({box.get('x2', 0):.0f},{box.get('y2', 0):.0f})"
+            f"  mask {area}  {timings.get('total', 0):.0f} ms  id {str(p.get('item_id', ''))[:8]}"
+        )
 
     def session(self, p: dict[str, Any]) -> None:
         counts = ', '.join(f'{k} {v}' for k, v in sorted((p.get('counts') or {}).items()))
@@ -75,7 +80,8 @@ class ItemReport:
                     f"{p.get('rejected', 0)} rejected [{counts}]")
 
     def status(self, p: dict[str, Any]) -> None:
-        if p.get('heartbeat'):          # the unchanged state repeated for dashboards: nothing new to say
+        if p.get('heartbeat'):
+            # the unchanged state repeated for dashboards: nothing new to say
             return
         reasons = '; '.join(p.get('reasons') or [])
         self._print(f"rvm state: {p.get('previous_state')} -> {p.get('state')}"
@@ -92,18 +98,24 @@ class ItemReport:
 
     def summary(self, s: dict[str, Any]) -> None:
         bridge = s.get('bridge') or {}
-        delivery = summary_text(bridge)     # counts; "delivered" only when every row was acknowledged
+        # counts; "delivered" only when every row was acknowledged
+        delivery = summary_text(bridge)
         feed = s.get('feed') or {}
-        skipped = (f", {feed['skipped_stale']} stale frames skipped (detector slower than the camera)"
-                   if feed.get('skipped_stale') else '')
+        skipped = (
+            f", {feed['skipped_stale']} stale frames skipped (detector slower than the camera)"
+            if feed.get('skipped_stale')
+            else ''
+        )
         self._print(f"done: {s['frames']} frames in {s['seconds']} s{skipped}, {s['verdicts']} "
                     f"verdicts; {delivery}")
 
 
 def bridge_detail(s: dict[str, Any]) -> str:
     """One ``-v`` line of the bridge status (no URLs, no secrets)."""
-    text = (f"{s.get('state')}, sent {s.get('sent', 0)}, outbox {s.get('outbox_depth', '?')} queued, "
-            f"reconnects {s.get('reconnects', 0)}")
+    text = (
+        f"{s.get('state')}, sent {s.get('sent', 0)}, outbox {s.get('outbox_depth', '?')} queued, "
+        f"reconnects {s.get('reconnects', 0)}"
+    )
     if s.get('last_error'):
         text += f"; last error: {s['last_error']}"
     return text

@@ -17,34 +17,64 @@ NODES = ('camera', 'detector', 'health', 'bridge')
 #: (name, default, description, choices or None); '' for an override = keep the params file value.
 ARGUMENTS: tuple[tuple[str, str, str, tuple[str, ...] | None], ...] = (
     ('namespace', 'rvm', 'ROS namespace of every node (topics are relative to it)', None),
-    ('params_file', '', "ROS 2 params YAML for all nodes ('' = the installed "
-     'config/rvm_edge.params.yaml); the documented way to configure a machine', None),
-    ('use_camera', 'true', 'start the camera node; false for rosbag replay (ros2 bag play)',
-     ('true', 'false')),
-    ('camera_source', '', 'camera source: /dev/videoN, N, csi://N, gst:<pipeline>, rtsp://..., '
-     'a video file, an image folder or a rosbag2 directory (empty: YAML value)', None),
+    (
+        'params_file', '',
+        (
+            "ROS 2 params YAML for all nodes ('' = the installed "
+            "config/rvm_edge.params.yaml); the documented way to configure a machine"
+        ),
+        None),
+    (
+        'use_camera', 'true', 'start the camera node; false for rosbag replay (ros2 bag play)',
+        ('true', 'false')),
+    (
+        'camera_source', '',
+        (
+            'camera source: /dev/videoN, N, csi://N, gst:<pipeline>, rtsp://..., '
+            'a video file, an image folder or a rosbag2 directory (empty: YAML value)'
+        ),
+        None),
     ('camera_fps', '', 'camera publish rate in frames/s (empty: YAML value)', None),
-    ('image_input', '', 'detector input: raw (sensor_msgs/Image on image_raw) or compressed '
-     '(sensor_msgs/CompressedImage on image_raw/compressed, e.g. the bundled bag) (empty: YAML)',
-     ('', 'raw', 'compressed')),
-    ('model_path', '', 'YOLO11-seg weights (.pt/.onnx/.engine), local path (empty: YAML value)', None),
+    (
+        'image_input', '',
+        (
+            'detector input: raw (sensor_msgs/Image on image_raw) or compressed'
+            ' (sensor_msgs/CompressedImage on image_raw/compressed, e.g. the bundled bag) (empty:'
+            ' YAML)'
+        ),
+        ('', 'raw', 'compressed')),
+    (
+        'model_path', '', 'YOLO11-seg weights (.pt/.onnx/.engine), local path (empty: YAML value)',
+        None),
     ('sam2_weights', '', 'SAM2/SAM2.1 weights, local path (empty: YAML value)', None),
-    ('device', '', 'inference device (empty: YAML value)', ('', 'auto', 'cpu', 'cuda:0', 'cuda:1')),
-    ('publish_debug_images', '', 'detector: draw and publish the annotated image and label mask for '
-     'rviz on a debug thread, off the inference thread (empty: YAML value, true)', ('', 'true', 'false')),
-    ('bridge_host', '', 'Reverb/Pusher host; empty keeps the YAML value (empty there = offline '
-     'outbox only)', None),
+    (
+        'device', '', 'inference device (empty: YAML value)',
+        ('', 'auto', 'cpu', 'cuda:0', 'cuda:1')),
+    (
+        'publish_debug_images', '',
+        (
+            'detector: draw and publish the annotated image and label mask for '
+            'rviz on a debug thread, off the inference thread (empty: YAML value, true)'
+        ),
+        ('', 'true', 'false')),
+    (
+        'bridge_host', '',
+        'Reverb/Pusher host; empty keeps the YAML value (empty there = offline outbox only)', None,
+    ),
     ('bridge_port', '', 'Reverb/Pusher port (empty: YAML value)', None),
     ('bridge_tls', '', 'use wss/https (empty: YAML value)', ('', 'true', 'false')),
     ('app_key', '', 'Reverb/Pusher app key, public (empty: YAML value)', None),
     ('app_id', '', 'Reverb/Pusher app id, for the HTTP events API (empty: YAML value)', None),
-    ('api_base', '', 'base URL of the MyRVM API: channel auth, server time (empty: YAML value)',
-     None),
+    (
+        'api_base', '', 'base URL of the MyRVM API: channel auth, server time (empty: YAML value)',
+        None),
     ('ca_bundle', '', 'PEM CA bundle for TLS verification (empty: YAML value)', None),
     ('outbox_path', '', 'SQLite file of the durable outbox (empty: YAML value)', None),
     ('rvm_id', '', 'machine id used in channel names and payloads (empty: YAML value)', None),
-    ('respawn', 'true', 'restart a node that exits (durable topics are latched, nothing is lost)',
-     ('true', 'false')),
+    (
+        'respawn', 'true',
+        'restart a node that exits (durable topics are latched, nothing is lost)',
+        ('true', 'false')),
     ('respawn_delay', '2.0', 'seconds before a node that exited is restarted', None),
     ('rviz', 'false', 'open rviz2 with the raw and annotated images', ('true', 'false')),
     ('log_level', 'info', 'log level of every node', ('debug', 'info', 'warn', 'error')),
@@ -103,8 +133,8 @@ def parameter_type(cls: type, name: str) -> type:
 def node_overrides(values: Mapping[str, str]) -> dict[str, dict[str, tuple[str, type]]]:
     """node -> {parameter: (value text, value type)} for every non-empty override in ``values``
     (launch argument -> performed string), plus what ``use_camera:=false`` implies: health
-    watches the frames (``image_raw`` or, with ``image_input:=compressed``, ``image_raw/compressed``)
-    instead of the camera's status."""
+    watches the frames (``image_raw`` or, with ``image_input:=compressed``,
+    ``image_raw/compressed``) instead of the camera's status."""
     classes = config_classes()
     out: dict[str, dict[str, tuple[str, type]]] = {node: {} for node in NODES}
     for argument, (target, param) in OVERRIDES.items():

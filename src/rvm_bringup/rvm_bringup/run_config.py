@@ -12,6 +12,7 @@ The params file is ``--params``, else ``$RVM_EDGE_PARAMS``, else the first of: t
 checkout's ``config/rvm_edge.params.yaml``, an installed ``share/rvm_bringup/config/``
 (colcon install, ``$AMENT_PREFIX_PATH``).  ``--source sample`` names the bundled sample video.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,7 +46,8 @@ class RunnerConfigs:
 
 def _share_dirs() -> list[Path]:
     """``share/rvm_bringup`` of a colcon install: next to this module's prefix, then AMENT_PREFIX_PATH."""
-    here = Path(__file__).absolute()   # not resolved: a symlink install points into the source tree
+    # not resolved: a symlink install points into the source tree
+    here = Path(__file__).absolute()
     dirs = [here.parents[4] / 'share' / 'rvm_bringup'] if len(here.parents) > 4 else []
     for prefix in filter(None, os.environ.get('AMENT_PREFIX_PATH', '').split(os.pathsep)):
         dirs.append(Path(prefix) / 'share' / 'rvm_bringup')
@@ -111,11 +113,13 @@ def check_outbox_path(path: str, origin: str) -> None:
     file = Path(path).expanduser()
     what = f'outbox path {file} ({origin})'
     if file.is_dir():
-        raise ConfigError(f'{what} is a folder; give a file name such as {file / "outbox.sqlite3"}')
+        raise ConfigError(
+            f'{what} is a folder; give a file name such as {file / "outbox.sqlite3"}')
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ConfigError(f'{what}: cannot create its folder {file.parent}: {exc.strerror}') from None
+        raise ConfigError(
+            f'{what}: cannot create its folder {file.parent}: {exc.strerror}') from None
     if not os.access(file.parent, os.W_OK) or (file.exists() and not os.access(file, os.W_OK)):
         raise ConfigError(f'{what}: not writable')
 
@@ -129,16 +133,18 @@ def cli_overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     tls = _flag(args, 'bridge_tls')
     outbox = _flag(args, 'outbox')
     overrides = {
-        'camera': {'source': _flag(args, 'source'), 'realtime': _flag(args, 'realtime'),
-                   'loop': _flag(args, 'loop')},
+        'camera': {
+            'source': _flag(args, 'source'), 'realtime': _flag(args, 'realtime'),
+            'loop': _flag(args, 'loop')},
         'detector': {'model_path': _flag(args, 'model'), 'device': _flag(args, 'device')},
         'health': {},
-        'bridge': {'host': _flag(args, 'bridge_host'), 'port': _flag(args, 'bridge_port'),
-                   'tls': None if tls is None else tls in (True, 'true'),
-                   'api_base': _flag(args, 'api_base'), 'auth_endpoint': _flag(args, 'auth_endpoint'),
-                   'app_key': _flag(args, 'app_key'), 'app_id': _flag(args, 'app_id'),
-                   'outbox_path': str(outbox) if outbox else None,
-                   'channel_map_file': _flag(args, 'channel_map')},
+        'bridge': {
+            'host': _flag(args, 'bridge_host'), 'port': _flag(args, 'bridge_port'),
+            'tls': None if tls is None else tls in (True, 'true'),
+            'api_base': _flag(args, 'api_base'), 'auth_endpoint': _flag(args, 'auth_endpoint'),
+            'app_key': _flag(args, 'app_key'), 'app_id': _flag(args, 'app_id'),
+            'outbox_path': str(outbox) if outbox else None,
+            'channel_map_file': _flag(args, 'channel_map')},
     }
     for node in overrides:
         overrides[node]['rvm_id'] = _flag(args, 'rvm_id')
@@ -171,8 +177,10 @@ def build_configs(args: argparse.Namespace) -> RunnerConfigs:
     for node, cls in classes.items():
         from_file = {k: v for k, v in values[node].items() if k in _fields(cls)}
         given = {k: v for k, v in overrides[node].items() if k in _fields(cls)}
-        config_from_mapping(cls, from_file, source=where, section=node)   # file errors name the file
-        configs[node] = config_from_mapping(cls, {**from_file, **given}, source=where, section=node)
+        # file errors name the file
+        config_from_mapping(cls, from_file, source=where, section=node)
+        configs[node] = config_from_mapping(
+            cls, {**from_file, **given}, source=where, section=node)
         _validate(node, configs[node], where)
     origin = '--source' if 'source' in overrides['camera'] else (
         f'{where} camera.source' if 'source' in values['camera'] else 'camera default')
@@ -180,7 +188,8 @@ def build_configs(args: argparse.Namespace) -> RunnerConfigs:
     if source != configs['camera'].source:
         configs['camera'] = config_from_mapping(
             classes['camera'], {**_as_dict(configs['camera']), 'source': source})
-    _check_rvm_id(configs['bridge'].rvm_id, '--rvm-id' if _flag(args, 'rvm_id') else f'{where} rvm_id')
+    _check_rvm_id(
+        configs['bridge'].rvm_id, '--rvm-id' if _flag(args, 'rvm_id') else f'{where} rvm_id')
     bridge = configs['bridge']
     if bridge.app_id and not str(bridge.app_id).isdigit():
         origin = '--app-id' if _flag(args, 'app_id') else f'{where} bridge.app_id'

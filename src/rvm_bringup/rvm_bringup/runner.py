@@ -62,8 +62,10 @@ class TopicBus:
 class Pipeline:
     """The four cores wired together; :meth:`run` processes the source to its end."""
 
-    def __init__(self, configs: RunnerConfigs, *, out=sys.stdout, status_period: float | None = None,
-                 progress_period: float = 5.0, verbose: bool = False):
+    def __init__(
+        self, configs: RunnerConfigs, *, out=sys.stdout, status_period: float | None = None,
+        progress_period: float = 5.0, verbose: bool = False,
+    ):
         from rvm_bridge.bridge_core import BridgeCore
         from rvm_camera.camera_core import CameraCore
         from rvm_detector.detector_core import DetectorCore
@@ -80,7 +82,8 @@ class Pipeline:
         self.health = HealthCore(configs.health)
         self.bridge = BridgeCore(configs.bridge, on_inbound=self._inbound)
         # the health node's tick (HealthConfig.tick_period_s), unless a caller sets another
-        self.status_period = configs.health.tick_period_s if status_period is None else status_period
+        self.status_period = (
+            configs.health.tick_period_s if status_period is None else status_period)
         self._inbound_queue: queue.SimpleQueue = queue.SimpleQueue()
         for topic in sorted(self.bridge.channel_map.routes):    # the topics the channel map names
             self.bus.subscribe(topic, lambda t, p: self.bridge.publish(t, p))
@@ -158,7 +161,8 @@ class Pipeline:
         finally:
             feed.stop()
             now = time.monotonic()
-            self.bus.emit_all(self.detector.shutdown())      # as the detector node does on shutdown
+            # as the detector node does on shutdown
+            self.bus.emit_all(self.detector.shutdown())
             self._drain_inbound(now)
             self._publish_status(now)
             self.bus.emit_all(self.health.close(now))
@@ -191,31 +195,45 @@ def _parser() -> argparse.ArgumentParser:
                                      'The params YAML is the base; every flag given overrides it.')
     run.add_argument('--source', help="camera source (default: the params file's camera.source); "
                                       "'sample' = the bundled sample video")
-    run.add_argument('--params', type=Path,
-                     help='ROS 2 params YAML (default: $RVM_EDGE_PARAMS, else config/rvm_edge.params.yaml '
-                          'of the checkout, else the installed share/rvm_bringup/config/)')
+    run.add_argument(
+        '--params', type=Path,
+        help=(
+            'ROS 2 params YAML (default: $RVM_EDGE_PARAMS, else config/rvm_edge.params.yaml '
+            'of the checkout, else the installed share/rvm_bringup/config/)'
+        ),
+    )
     run.add_argument('--model', help='YOLO11-seg weights, local path (default: bundled model)')
     run.add_argument('--device', help='auto | cpu | cuda:N')
     run.add_argument('--rvm-id', help='machine id (channel templates and payloads)')
     run.add_argument('--bridge-host', help='Reverb/Pusher host (empty: offline outbox only)')
     run.add_argument('--bridge-port', type=port_number)
-    run.add_argument('--bridge-tls', choices=('true', 'false'), help='use wss/https (default: YAML)')
+    run.add_argument(
+        '--bridge-tls', choices=('true', 'false'), help='use wss/https (default: YAML)')
     run.add_argument('--api-base', help='base URL of the MyRVM API (channel auth, server time)')
     run.add_argument('--app-key', help='Pusher/Reverb app key')
     run.add_argument('--app-id', help='Pusher/Reverb app id (HTTP transport)')
     run.add_argument('--outbox', type=Path, help='SQLite outbox path')
     run.add_argument('--max-frames', type=non_negative_int, default=0,
                      help='stop after N frames (0: all)')
-    run.add_argument('--realtime', action=argparse.BooleanOptionalAction, default=None,
-                     help='pace file sources at their fps (--no-realtime: as fast as possible); '
-                          'default: camera.realtime of the params file; --dashboard implies --realtime')
-    run.add_argument('--loop', action=argparse.BooleanOptionalAction, default=None,
-                     help='restart file sources at their end (default: camera.loop of the params file)')
+    run.add_argument(
+        '--realtime', action=argparse.BooleanOptionalAction, default=None,
+        help=(
+            'pace file sources at their fps (--no-realtime: as fast as possible); '
+            'default: camera.realtime of the params file; --dashboard implies --realtime'
+        ),
+    )
+    run.add_argument(
+        '--loop', action=argparse.BooleanOptionalAction, default=None,
+        help='restart file sources at their end (default: camera.loop of the params file)')
     run.add_argument('--dashboard', action='store_true',
                      help='start a local Soketi + the live dashboard and stream to it')
-    run.add_argument('--drain-timeout', type=non_negative_float, default=10.0,
-                     help='at the end, wait up to N s for the server to acknowledge queued durable events '
-                          '(default 10); the last line says how many remain')
+    run.add_argument(
+        '--drain-timeout', type=non_negative_float, default=10.0,
+        help=(
+            'at the end, wait up to N s for the server to acknowledge queued durable events '
+            '(default 10); the last line says how many remain'
+        ),
+    )
     run.add_argument('--linger', type=non_negative_float, default=None,
                      help='with --dashboard: keep serving N seconds after the run (default 300; '
                           'Ctrl-C ends)')
@@ -259,7 +277,8 @@ class StopSignal:
 
 
 def _configure_logging(verbose: bool) -> None:
-    # OpenCV's own C++ warnings repeat what the camera core already logs (once, with the retry plan)
+    # OpenCV's own C++ warnings repeat what the camera core already logs (once, with the retry
+    # plan)
     os.environ.setdefault('OPENCV_LOG_LEVEL', 'INFO' if verbose else 'ERROR')
     cv2_log = getattr(getattr(sys.modules.get('cv2'), 'utils', None), 'logging', None)
     if cv2_log is not None:             # cv2 is already imported by the cores: set it directly too
@@ -293,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.dashboard:
             from rvm_bringup.dashboard_cli import start_dashboard
-            stack, endpoints = start_dashboard(args, REPO_ROOT, keep_waiting=lambda: not stop.event.is_set())
+            stack, endpoints = start_dashboard(
+                args, REPO_ROOT, keep_waiting=lambda: not stop.event.is_set())
             args = endpoints.apply_to_args(args)
             args.realtime = True
             if args.linger is None:
@@ -303,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         summary = pipeline.run(max_frames=args.max_frames, flush_timeout=args.drain_timeout,
                                keep_running=lambda: not stop.event.is_set())
         if stack is not None and (args.linger or 0) > 0 and not stop.event.is_set():
-            print(f'serving the dashboard for {args.linger:.0f} s more (Ctrl-C to stop)', flush=True)
+            print(
+                f'serving the dashboard for {args.linger:.0f} s more (Ctrl-C to stop)', flush=True)
             stop.event.wait(args.linger)
     except (ConfigError, FileNotFoundError, ModelLoadError) as exc:
         print(f'rvm-edge: {exc}', file=sys.stderr)

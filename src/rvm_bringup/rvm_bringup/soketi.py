@@ -113,7 +113,8 @@ class SoketiServer:
     def ws_url(self) -> str:
         """The WebSocket URL of the app, as a Pusher client builds it."""
         scheme = 'wss' if self.tls else 'ws'
-        return f'{scheme}://{self.host}:{self.port}/app/{self.key}?protocol=7&client=test&version=1'
+        return (
+            f'{scheme}://{self.host}:{self.port}/app/{self.key}?protocol=7&client=test&version=1')
 
     @property
     def http_url(self) -> str:
@@ -125,30 +126,28 @@ class SoketiServer:
         import pusher
         client = pusher.Pusher(app_id=self.app_id, key=self.key, secret=self.secret,
                                host=self.host, port=self.port, ssl=self.tls, timeout=5)
-        if self.tls:   # the SDK pins its bundled CA file; trust this server's own certificate instead
+        if self.tls:
+            # the SDK pins its bundled CA file; trust this server's own certificate instead
             client._pusher_client.http.options['verify'] = self.ssl_cert
         return client
 
     # -- lifecycle ---------------------------------------------------------------------------
     def _env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith('SOKETI_')}
-        env.update({
-            'SOKETI_DEFAULT_APP_ID': self.app_id,
-            'SOKETI_DEFAULT_APP_KEY': self.key,
-            'SOKETI_DEFAULT_APP_SECRET': self.secret,
-            'SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES': 'true' if self.client_messages else 'false',
-            'SOKETI_HOST': self.host,
-            'SOKETI_PORT': str(self.port),
-            'SOKETI_METRICS_ENABLED': 'false',
-            'SOKETI_METRICS_HOST': self.host,
-            'SOKETI_METRICS_SERVER_PORT': str(self.metrics_port),
-            'SOKETI_EVENT_MAX_SIZE_IN_KB': str(self.max_payload_kb),
-            'SOKETI_SHUTDOWN_GRACE_PERIOD': '200',
-            'SOKETI_DEBUG': 'false',
-            'SOKETI_SSL_CERT': self.ssl_cert,
-            'SOKETI_SSL_KEY': self.ssl_key,
-            'NODE_NO_WARNINGS': '1',
-        })
+        env.update(
+            {
+                'SOKETI_DEFAULT_APP_ID': self.app_id, 'SOKETI_DEFAULT_APP_KEY': self.key,
+                'SOKETI_DEFAULT_APP_SECRET': self.secret,
+                'SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES': (
+                    'true' if self.client_messages else 'false'),
+                'SOKETI_HOST': self.host, 'SOKETI_PORT': str(self.port),
+                'SOKETI_METRICS_ENABLED': 'false', 'SOKETI_METRICS_HOST': self.host,
+                'SOKETI_METRICS_SERVER_PORT': str(self.metrics_port),
+                'SOKETI_EVENT_MAX_SIZE_IN_KB': str(self.max_payload_kb),
+                'SOKETI_SHUTDOWN_GRACE_PERIOD': '200', 'SOKETI_DEBUG': 'false',
+                'SOKETI_SSL_CERT': self.ssl_cert, 'SOKETI_SSL_KEY': self.ssl_key,
+                'NODE_NO_WARNINGS': '1'}
+        )
         env.update(self._extra_env)
         return env
 
@@ -171,16 +170,19 @@ class SoketiServer:
             self._command, cwd=self._workdir, env=self._env(), stdin=subprocess.DEVNULL,
             stdout=self._log_file, stderr=subprocess.STDOUT, start_new_session=True,
             preexec_fn=die_with_parent())
-        weakref.finalize(self, _kill_if_running, self._process)   # no stray server if a test crashes
+        # no stray server if a test crashes
+        weakref.finalize(self, _kill_if_running, self._process)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise SoketiStartError(f'Soketi exited with {self._process.returncode}:\n{self.log_tail()}')
+                raise SoketiStartError(
+                    f'Soketi exited with {self._process.returncode}:\n{self.log_tail()}')
             if self._healthy():
                 return self
             time.sleep(0.05)
         self.kill()
-        raise SoketiStartError(f'Soketi not ready on port {self.port} within {timeout} s:\n{self.log_tail()}')
+        raise SoketiStartError(
+            f'Soketi not ready on port {self.port} within {timeout} s:\n{self.log_tail()}')
 
     def _healthy(self) -> bool:
         context = ssl.create_default_context(cafile=self.ssl_cert) if self.tls else None
@@ -249,7 +251,10 @@ def die_with_parent():
     The kernel ties the signal to the *thread* that forks, so it is only armed when called from
     the main thread (which lives as long as the process); None elsewhere and on other systems.
     """
-    if not sys.platform.startswith('linux') or threading.current_thread() is not threading.main_thread():
+    if (
+        not sys.platform.startswith('linux')
+        or threading.current_thread() is not threading.main_thread()
+    ):
         return None
     try:
         prctl = ctypes.CDLL(None, use_errno=True).prctl    # resolved before the fork
@@ -260,7 +265,8 @@ def die_with_parent():
 
     def arm() -> None:                                       # runs in the child, before exec
         prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-        if os.getppid() != parent:                           # the parent died before prctl took effect
+        if os.getppid() != parent:
+            # the parent died before prctl took effect
             os._exit(1)
     return arm
 

@@ -1,5 +1,6 @@
 """`rvm-edge run --dashboard` options (ports range-checked, defaults for local use) and the runner's
 report staying quiet about heartbeats."""
+
 import argparse
 import io
 
@@ -17,10 +18,15 @@ def parser():
 
 def test_defaults_are_loopback_free_ports_and_waiting():
     args = parser().parse_args([])
-    assert (args.dashboard_host, args.dashboard_port, args.soketi_port, args.no_wait) == ('127.0.0.1', 0, 0, False)
-    args = parser().parse_args(['--dashboard-host', '0.0.0.0', '--dashboard-port', '8080', '--soketi-port',
-                                '6001', '--no-wait'])
-    assert (args.dashboard_host, args.dashboard_port, args.soketi_port, args.no_wait) == ('0.0.0.0', 8080, 6001, True)
+    assert (args.dashboard_host, args.dashboard_port, args.soketi_port, args.no_wait) == (
+        '127.0.0.1', 0, 0, False)
+    args = parser().parse_args(
+        [
+            '--dashboard-host', '0.0.0.0', '--dashboard-port', '8080', '--soketi-port', '6001',
+            '--no-wait']
+    )
+    assert (args.dashboard_host, args.dashboard_port, args.soketi_port, args.no_wait) == (
+        '0.0.0.0', 8080, 6001, True)
 
 
 @pytest.mark.parametrize('text, message', [('70000', 'not a TCP port'), ('-1', 'not a TCP port'),
@@ -34,5 +40,9 @@ def test_status_heartbeats_are_not_reported_as_state_changes():
     out = io.StringIO()
     report = ItemReport(out)
     report.status({'state': 'online', 'previous_state': None, 'reasons': ['pipeline running']})
-    report.status({'state': 'online', 'previous_state': None, 'reasons': ['pipeline running'], 'heartbeat': True})
+    report.status(
+        {
+            'state': 'online', 'previous_state': None, 'reasons': ['pipeline running'],
+            'heartbeat': True}
+    )
     assert out.getvalue().splitlines() == ['rvm state: None -> online (pipeline running)']

@@ -1,4 +1,5 @@
 """The runner behaves like the ROS graph: same outbound topics (the channel map's), same tick rate."""
+
 import argparse
 
 import pytest
@@ -19,10 +20,10 @@ def pipeline_for(tmp_path, monkeypatch):
     def make(params_text: str, **kw) -> Pipeline:
         params = tmp_path / 'p.yaml'
         params.write_text(params_text)
-        args = argparse.Namespace(params=params, source='video.mp4', model=None, device='cpu', rvm_id='rvm-7',
-                                  bridge_host=None, bridge_port=None, bridge_tls=None, api_base=None,
-                                  app_key=None, app_id=None, outbox=str(tmp_path / 'o.sqlite3'),
-                                  realtime=None, loop=None)
+        args = argparse.Namespace(
+            params=params, source='video.mp4', model=None, device='cpu', rvm_id='rvm-7',
+            bridge_host=None, bridge_port=None, bridge_tls=None, api_base=None, app_key=None,
+            app_id=None, outbox=str(tmp_path / 'o.sqlite3'), realtime=None, loop=None)
         pipeline = Pipeline(build_configs(args), **kw)
         built.append(pipeline)
         return pipeline
@@ -34,12 +35,16 @@ def pipeline_for(tmp_path, monkeypatch):
 
 def test_the_runner_sends_exactly_the_topics_the_channel_map_names(pipeline_for, tmp_path):
     only_status = tmp_path / 'map.yaml'
-    only_status.write_text('outbound:\n  - {topic: status, channel: rvm-status, event: status-updated, '
-                           'delivery: latest}\ninbound: []\n')
+    only_status.write_text(
+        'outbound:\n  - {topic: status, channel: rvm-status, event: status-updated, '
+        'delivery: latest}\ninbound: []\n'
+    )
     pipeline = pipeline_for(f'bridge:\n  ros__parameters:\n    channel_map_file: {only_status}\n')
     sent = []
     pipeline.bridge.publish = lambda topic, payload: sent.append(topic)
-    for topic in (events.TOPIC_RVM_STATUS, events.TOPIC_HEALTH, events.TOPIC_VERDICT, events.TOPIC_SESSION):
+    for topic in (
+        events.TOPIC_RVM_STATUS, events.TOPIC_HEALTH, events.TOPIC_VERDICT, events.TOPIC_SESSION,
+    ):
         pipeline.bus.emit(topic, {'type': 'x'})
     assert sent == [events.TOPIC_RVM_STATUS]
 
@@ -55,7 +60,8 @@ def test_with_the_bundled_map_every_routed_topic_reaches_the_bridge(pipeline_for
 
 
 def test_the_status_tick_is_the_health_nodes_tick_period(pipeline_for):
-    assert pipeline_for('').status_period == pytest.approx(0.25)         # HealthConfig.tick_period_s default
+    # HealthConfig.tick_period_s default
+    assert pipeline_for('').status_period == pytest.approx(0.25)
     tuned = pipeline_for('health:\n  ros__parameters:\n    tick_period_s: 0.5\n')
     assert tuned.configs.health.tick_period_s == 0.5 and tuned.status_period == 0.5
     assert pipeline_for('', status_period=2.0).status_period == 2.0
@@ -71,7 +77,8 @@ def test_on_stop_the_runner_shuts_the_detector_down_like_the_node(pipeline_for):
     summary = {'session_id': 's1', 'reason': 'shutdown', 'total': 1, 'accepted': 1, 'rejected': 0,
                'counts': {'pet_bottle': 1}}
     pipeline.detector.load = lambda: calls.append('load')
-    pipeline.detector.shutdown = lambda: calls.append('shutdown') or [(events.TOPIC_SESSION, summary)]
+    pipeline.detector.shutdown = lambda: calls.append('shutdown') or [
+        (events.TOPIC_SESSION, summary)]
     pipeline.detector.command = lambda payload: calls.append(('command', payload)) or []
     pipeline.run(keep_running=lambda: False, flush_timeout=0.0)
     assert calls == ['load', 'shutdown']

@@ -52,8 +52,10 @@ def _args(**kw):
 
 def test_build_configs_applies_cli_over_yaml(tmp_path):
     params = tmp_path / 'p.yaml'
-    params.write_text('bridge:\n  ros__parameters:\n    host: from-yaml\n    port: 1234\n    app_key: k\n'
-                      '/**:\n  ros__parameters:\n    rvm_id: rvm-yaml\n')
+    params.write_text(
+        'bridge:\n  ros__parameters:\n    host: from-yaml\n    port: 1234\n    app_key: k\n'
+        '/**:\n  ros__parameters:\n    rvm_id: rvm-yaml\n'
+    )
     configs = build_configs(_args(params=params, bridge_port=6001, bridge_tls='false',
                                   device='cpu'))
     assert configs.bridge.host == 'from-yaml' and configs.bridge.port == 6001
@@ -67,7 +69,9 @@ def test_bad_params_are_clear_errors(tmp_path):
         build_configs(_args(params=tmp_path / 'nope.yaml'))
     bad = tmp_path / 'bad.yaml'
     bad.write_text('bridge:\n  ros__parameters:\n    port: many\n')
-    with pytest.raises(ConfigError, match="bad.yaml: bridge.port: expected an integer, got 'many'"):
+    with pytest.raises(
+        ConfigError, match="bad.yaml: bridge.port: expected an integer, got 'many'"
+    ):
         build_configs(_args(params=bad))
 
 
@@ -115,16 +119,27 @@ def test_source_sample_is_the_bundled_video(tmp_path):
     assert configs.camera.source == str(DEFAULT_SAMPLE)
 
 
-@pytest.mark.parametrize('text,message', [
-    ('camra:\n  ros__parameters:\n    fps: 1.0\n', "p.yaml: unknown section 'camra' (did you mean 'camera'?)"),
-    ('camera:\n  ros__parameters:\n    fsp: 1.0\n', "p.yaml: camera: unknown key 'fsp' (did you mean 'fps'?)"),
-    ('camera:\n  ros__parameters:\n    fps: fast\n', "p.yaml: camera.fps: expected a number, got 'fast'"),
-    ('detector:\n  ros__parameters:\n    conf: 1.5\n', 'p.yaml: detector.conf: 1.5 is outside 0..1'),
-    ('/**/camera:\n  ros__parameters:\n    jpeg_quality: 0\n',
-     'p.yaml: camera.jpeg_quality: 0 is out of range (allowed: 1..100)'),
-    ('/**:\n  ros__parameters:\n    rvm_id: a.b\n', "rvm_id 'a.b' is not a valid machine id"),
-    ('camera:\n  ros__parameters:\n    fps: [1\n', 'p.yaml is not valid YAML (line 4'),
-])
+@pytest.mark.parametrize(
+    'text,message',
+    [
+        (
+            'camra:\n  ros__parameters:\n    fps: 1.0\n',
+            "p.yaml: unknown section 'camra' (did you mean 'camera'?)"),
+        (
+            'camera:\n  ros__parameters:\n    fsp: 1.0\n',
+            "p.yaml: camera: unknown key 'fsp' (did you mean 'fps'?)"),
+        (
+            'camera:\n  ros__parameters:\n    fps: fast\n',
+            "p.yaml: camera.fps: expected a number, got 'fast'"),
+        (
+            'detector:\n  ros__parameters:\n    conf: 1.5\n',
+            'p.yaml: detector.conf: 1.5 is outside 0..1'),
+        (
+            '/**/camera:\n  ros__parameters:\n    jpeg_quality: 0\n',
+            'p.yaml: camera.jpeg_quality: 0 is out of range (allowed: 1..100)'),
+        ('/**:\n  ros__parameters:\n    rvm_id: a.b\n', "rvm_id 'a.b' is not a valid machine id"),
+        ('camera:\n  ros__parameters:\n    fps: [1\n', 'p.yaml is not valid YAML (line 4')],
+)
 def test_config_errors_name_file_section_and_key(tmp_path, text, message):
     params = _yaml(tmp_path, text)
     with pytest.raises(ConfigError) as info:
@@ -138,11 +153,15 @@ def test_outbox_that_cannot_be_created_says_it_is_the_outbox(tmp_path):
         build_configs(_args(params=_yaml(tmp_path, ''), outbox='/proc/nope/x'))
 
 
-@pytest.mark.parametrize('argv,message', [
-    (['--max-frames', '-5'], 'argument --max-frames: -5 is out of range (allowed: >= 0)'),
-    (['--bridge-port', '70000'], 'argument --bridge-port: 70000 is out of range (allowed: 1..65535)'),
-    (['--linger', 'soon'], "argument --linger: expected a number, got 'soon'"),
-])
+@pytest.mark.parametrize(
+    'argv,message',
+    [
+        (['--max-frames', '-5'], 'argument --max-frames: -5 is out of range (allowed: >= 0)'),
+        (
+            ['--bridge-port', '70000'],
+            'argument --bridge-port: 70000 is out of range (allowed: 1..65535)'),
+        (['--linger', 'soon'], "argument --linger: expected a number, got 'soon'")],
+)
 def test_cli_values_are_range_checked(argv, message, capsys):
     with pytest.raises(SystemExit) as info:
         main(['run'] + argv)
@@ -172,7 +191,8 @@ def test_verbose_detail_lines_are_printed_only_when_they_change():
     report = ItemReport(out, verbose=True)
     for text in ('connected, sent 1', 'connected, sent 1', 'connected, sent 2'):
         report.detail('bridge', text)
-    assert out.getvalue().splitlines() == ['  bridge: connected, sent 1', '  bridge: connected, sent 2']
+    assert out.getvalue().splitlines() == [
+        '  bridge: connected, sent 1', '  bridge: connected, sent 2']
     quiet = io.StringIO()
     ItemReport(quiet).detail('bridge', 'x')
     assert quiet.getvalue() == ''
@@ -211,14 +231,18 @@ def test_a_non_numeric_app_id_is_a_config_error_not_a_traceback(tmp_path):
 
 def test_start_facts_say_what_the_run_uses_and_never_a_secret(tmp_path):
     from rvm_bringup.run_banner import start_facts
-    offline = build_configs(_args(params=_yaml(tmp_path, ''), source='/dev/video99', rvm_id='rvm-7'))
+    offline = build_configs(
+        _args(params=_yaml(tmp_path, ''), source='/dev/video99', rvm_id='rvm-7'))
     facts = dict(start_facts(offline, queued=4))
     assert facts['machine'] == 'rvm-7' and facts['server'].startswith('offline: outbox only')
     assert facts['source'].startswith('/dev/video99 (') and 'from --source' in facts['source']
     assert 'not present: waiting' in facts['source'] and facts['outbox'].endswith('(4 queued)')
     assert facts['params'] == str(tmp_path / 'p.yaml')
-    online = build_configs(_args(params=_yaml(tmp_path, ''), bridge_host='ws.example', bridge_port=443,
-                                 app_key='KEY', api_base='https://u:pw@api.example/x?token=abc'))
+    online = build_configs(
+        _args(
+            params=_yaml(tmp_path, ''), bridge_host='ws.example', bridge_port=443, app_key='KEY',
+            api_base='https://u:pw@api.example/x?token=abc')
+    )
     server = dict(start_facts(online, queued=0))['server']
     assert server.startswith('wss://ws.example:443 (app key KEY)') and 'api.example' in server
     assert 'pw' not in server and 'abc' not in server

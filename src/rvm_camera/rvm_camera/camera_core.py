@@ -89,8 +89,9 @@ class CameraCore:
         self._state = STATE_OFFLINE
         self._reason = 'not started'
         self._since = clock()
-        self._backoff = Backoff(min(config.reconnect_initial_s, config.reconnect_max_s),
-                                config.reconnect_max_s, healthy_after_s=config.healthy_after_s, rng=rng)
+        self._backoff = Backoff(
+            min(config.reconnect_initial_s, config.reconnect_max_s), config.reconnect_max_s,
+            healthy_after_s=config.healthy_after_s, rng=rng)
         self._retry_at = 0.0
         self._events: list[tuple[str, dict[str, Any]]] = []
         self._lock = threading.Lock()
@@ -272,7 +273,8 @@ class CameraCore:
             self._set_state(STATE_OFFLINE, reason)
             return
         now = self._clock()
-        delay = self._backoff.next_delay(now)     # counts the attempt (reset first if it was healthy)
+        # counts the attempt (reset first if it was healthy)
+        delay = self._backoff.next_delay(now)
         attempts, limit = self._backoff.attempts, self.config.max_reconnects
         if limit > 0 and attempts > limit:
             LOG.error('%s; giving up after %d attempts', self._say(reason), attempts)
@@ -373,8 +375,11 @@ class CameraCore:
             'width': self._size[0] if self._size else None,
             'height': self._size[1] if self._size else None,
             'last_frame_age_s': round(age, 3) if age is not None else None,
-            'retry_in_s': (round(max(0.0, self._retry_at - now), 3)
-                           if self._state == STATE_RECONNECTING and self._source is None else None),
+            'retry_in_s': (
+                round(max(0.0, self._retry_at - now), 3)
+                if self._state == STATE_RECONNECTING and self._source is None
+                else None
+            ),
             'attempts': self._backoff.attempts,
             'finished': self._finished,
         }

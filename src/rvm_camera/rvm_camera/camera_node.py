@@ -27,7 +27,8 @@ from rvm_common.events import (TOPIC_CAMERA_INFO, TOPIC_CAMERA_STATUS, TOPIC_DET
 from rvm_common.params import declare_parameters
 from rvm_common.qos_profiles import qos_for
 from rvm_common.ros_messages import ros_message_factory
-from rvm_common.spin_node import bridge_python_logging, refuse_parameter_changes, run_node, to_rclpy
+from rvm_common.spin_node import (
+    bridge_python_logging, refuse_parameter_changes, run_node, to_rclpy)
 
 #: MessageFactory building rclpy messages
 RCLPY_FACTORY = ros_message_factory()
@@ -40,14 +41,19 @@ class CameraNode(Node):
 
     def __init__(self, **node_kwargs: Any) -> None:
         super().__init__('camera', **node_kwargs)
-        self._undo_logging = bridge_python_logging(self.get_logger(), LOGGERS)   # from the first record
+        # from the first record
+        self._undo_logging = bridge_python_logging(self.get_logger(), LOGGERS)
         self.config: CameraConfig = declare_parameters(self, CameraConfig)
         refuse_parameter_changes(self)   # nothing re-reads the camera config at run time
         cfg = self.config
-        qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=max(1, cfg.qos_depth),
-                         reliability=(ReliabilityPolicy.RELIABLE if cfg.qos_reliability == 'reliable'
-                                      else ReliabilityPolicy.BEST_EFFORT),
-                         durability=DurabilityPolicy.VOLATILE)
+        qos = QoSProfile(
+            history=HistoryPolicy.KEEP_LAST, depth=max(1, cfg.qos_depth),
+            reliability=(
+                ReliabilityPolicy.RELIABLE
+                if cfg.qos_reliability == 'reliable'
+                else ReliabilityPolicy.BEST_EFFORT
+            ),
+            durability=DurabilityPolicy.VOLATILE)
         self.image_pub = self.create_publisher(Image, TOPIC_IMAGE, qos)
         self.compressed_pub = (self.create_publisher(CompressedImage, TOPIC_IMAGE + '/compressed',
                                                      qos) if cfg.publish_compressed else None)
@@ -70,7 +76,8 @@ class CameraNode(Node):
         self._flush_events()
         self.pump = FramePump(self.core, self.gate, self._publish, self._publish_events)
         if self.pump.holding:
-            self.get_logger().info('recorded source: holding frames until detector/status is ready')
+            self.get_logger().info(
+                'recorded source: holding frames until detector/status is ready')
         self._thread = threading.Thread(target=self._read_loop, name='camera-reader', daemon=True)
         self._thread.start()
         self.create_timer(max(0.1, cfg.status_period_s), self._publish_status)
@@ -102,8 +109,10 @@ class CameraNode(Node):
     def _publish_frame(self, image: np.ndarray, stamp_ns: int, frame_id: str) -> None:
         self.image_pub.publish(image_message(RCLPY_FACTORY, image, stamp_ns, frame_id))
         if self.compressed_pub is not None:
-            self.compressed_pub.publish(compressed_message(RCLPY_FACTORY, image, stamp_ns, frame_id,
-                                                           self.config.jpeg_quality))
+            self.compressed_pub.publish(
+                compressed_message(
+                    RCLPY_FACTORY, image, stamp_ns, frame_id, self.config.jpeg_quality)
+            )
         if self.info_pub is not None and self.calibration is not None:
             self.info_pub.publish(camera_info_message(RCLPY_FACTORY, self.calibration, stamp_ns,
                                                       frame_id, float_array=list))

@@ -122,8 +122,8 @@ class BagRecorder:
         self._writer = Writer(self.path, version=8, storage_plugin=plugin)
         self._writer.open()
         store = humble_typestore()
-        self._image_conn = self._writer.add_connection(self.topic, self.image_type, typestore=store,
-                                                       offered_qos_profiles=[self.qos])
+        self._image_conn = self._writer.add_connection(
+            self.topic, self.image_type, typestore=store, offered_qos_profiles=[self.qos])
         if self.calibration is not None:
             self._info_conn = self._writer.add_connection(
                 self.info_topic, 'sensor_msgs/msg/CameraInfo', typestore=store,
@@ -178,7 +178,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument('--frame-id', default='camera_optical_frame')
     parser.add_argument('--fps', type=float, default=0.0,
                         help='target rate; 0 = every frame the source delivers (default)')
-    parser.add_argument('--max-frames', type=int, default=0, help='stop after N frames (0 = no limit)')
+    parser.add_argument(
+        '--max-frames', type=int, default=0, help='stop after N frames (0 = no limit)')
     parser.add_argument('--duration', '--seconds', type=float, default=0.0,
                         help='stop after this many seconds of wall time (0 = no limit)')
     parser.add_argument('--compressed', action='store_true',
@@ -186,8 +187,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument('--jpeg-quality', type=int, default=90)
     parser.add_argument('--camera-info-file', default='',
                         help=f'calibration YAML; also record CameraInfo on {DEFAULT_INFO_TOPIC}')
-    parser.add_argument('--qos-reliability', choices=('reliable', 'best_effort'), default='reliable',
-                        help='offered QoS stored in the bag (reliable reaches every subscriber)')
+    parser.add_argument(
+        '--qos-reliability', choices=('reliable', 'best_effort'), default='reliable',
+        help='offered QoS stored in the bag (reliable reaches every subscriber)')
     parser.add_argument('--realtime', action='store_true',
                         help='pace files/folders/bags at their recorded rate (default: as fast as '
                              'possible, stamps follow the media time)')

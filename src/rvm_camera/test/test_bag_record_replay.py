@@ -1,4 +1,5 @@
 """rosbag2 record and ROS-free replay: round trip (mcap and sqlite3), Humble metadata, topic choice."""
+
 import cv2
 import numpy as np
 import pytest
@@ -14,9 +15,10 @@ from rvm_camera.sources.bag import BagSource
 from rvm_common.image_conv import image_to_numpy, stamp_to_ns
 from rvm_common.typestore import humble_typestore, rosbags_factory
 
-CALIB = CameraCalibration(width=32, height=24, camera_name='rvm', distortion_model='plumb_bob',
-                          d=(0.1, -0.2, 0.0, 0.0, 0.0), k=(30.0, 0, 16, 0, 30.0, 12, 0, 0, 1),
-                          r=(1.0, 0, 0, 0, 1, 0, 0, 0, 1), p=(30.0, 0, 16, 0, 0, 30, 12, 0, 0, 0, 1, 0))
+CALIB = CameraCalibration(
+    width=32, height=24, camera_name='rvm', distortion_model='plumb_bob',
+    d=(0.1, -0.2, 0.0, 0.0, 0.0), k=(30.0, 0, 16, 0, 30.0, 12, 0, 0, 1),
+    r=(1.0, 0, 0, 0, 1, 0, 0, 0, 1), p=(30.0, 0, 16, 0, 0, 30, 12, 0, 0, 0, 1, 0))
 
 
 def frames(n=12, seed=3):

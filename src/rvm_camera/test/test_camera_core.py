@@ -70,10 +70,13 @@ def test_a_device_that_opens_then_fails_at_once_keeps_backing_off(caplog):
     clock = FakeClock(0.0)
 
     def flaky(i):                            # until 60 s: every open gives one frame, then fails
-        return SourceError('read failed (flaky cable)') if clock.t < 60.0 and i % 2 == 0 else image(i)
+        return (
+            SourceError('read failed (flaky cable)') if clock.t < 60.0 and i % 2 == 0 else image(i)
+        )
 
     src = LiveFake(clock, frames=flaky, plugged=lambda t: not 90.0 <= t < 90.2)
-    core = make_core(src, clock, reconnect_initial_s=0.5, reconnect_max_s=30.0, healthy_after_s=5.0)
+    core = make_core(
+        src, clock, reconnect_initial_s=0.5, reconnect_max_s=30.0, healthy_after_s=5.0)
     with caplog.at_level(logging.WARNING, logger='rvm_camera'):
         core.open()
         run_until(core, clock, 60.0)
@@ -111,7 +114,9 @@ def test_reconnect_delays_are_jittered_down_by_up_to_half():
         core.read()
     ceilings = [min(8.0, 2.0 ** (a - 1)) for a, _w in waits]
     assert len(waits) == 40 and all(c / 2 <= w <= c for (_a, w), c in zip(waits, ceilings))
-    assert len({round(w, 3) for a, w in waits if a > 5}) > 20, 'capped delays are spread, not lock-step'
+    assert (
+        len({round(w, 3) for a, w in waits if a > 5}) > 20
+    ), 'capped delays are spread, not lock-step'
 
 
 def test_unplug_mid_run_goes_reconnecting_and_resumes_when_device_returns():

@@ -114,7 +114,8 @@ def test_garbled_video_never_crashes(video, tmp_path):
     data = bytearray(video.read_bytes())
     rng = np.random.default_rng(1)
     start = len(data) // 4
-    data[start:start + len(data) // 2] = rng.integers(0, 256, len(data) // 2, dtype=np.uint8).tobytes()
+    data[start:start + len(data) // 2] = rng.integers(
+        0, 256, len(data) // 2, dtype=np.uint8).tobytes()
     bad = tmp_path / 'garbled.mp4'
     bad.write_bytes(bytes(data))
     core, frames = batch(bad)
@@ -215,8 +216,12 @@ def test_http_stream_dies_and_returns_with_real_ffmpeg(video):
         drain_until(core, lambda: core.status()['attempts'] >= 2)         # reopen fails: down
         assert core.state == 'reconnecting' and not core.finished
         server, thread = serve(port)
-        again = drain_until(core, lambda: core.counters['reconnects'] >= 2 and core.state == 'online'
-                            and core.counters['frames_published'] > len(first) + 5)
+        again = drain_until(
+            core,
+            lambda: core.counters['reconnects'] >= 2
+            and core.state == 'online'
+            and core.counters['frames_published'] > len(first) + 5,
+        )
         assert len(first) >= N - 1 and len(again) > 5
         assert again[0].seq == first[-1].seq + 1
     finally:

@@ -1,5 +1,6 @@
 """Image / CompressedImage / CameraInfo built through MessageFactory, checked with the rosbags Humble
 typestore (CDR serialise -> deserialise), and calibration YAML parsing."""
+
 import cv2
 import numpy as np
 import pytest
@@ -81,8 +82,10 @@ def test_camera_info_from_calibration_yaml(tmp_path):
 
 def test_minimal_calibration_defaults_r_and_p(tmp_path):
     path = tmp_path / 'min.yaml'
-    path.write_text('image_width: 320\nimage_height: 240\n'
-                    'camera_matrix: {rows: 3, cols: 3, data: [300, 0, 160, 0, 300, 120, 0, 0, 1]}\n')
+    path.write_text(
+        'image_width: 320\nimage_height: 240\n'
+        'camera_matrix: {rows: 3, cols: 3, data: [300, 0, 160, 0, 300, 120, 0, 0, 1]}\n'
+    )
     calib = load_calibration(path)
     assert calib.r == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
     assert calib.p == (300.0, 0.0, 160.0, 0.0, 0.0, 300.0, 120.0, 0.0, 0.0, 0.0, 1.0, 0.0)
@@ -118,4 +121,5 @@ def test_rclpy_style_byte_array_is_one_exact_copy():
     assert isinstance(msg.data, array.array) and msg.data.typecode == 'B'
     assert bytes(msg.data) == np.ascontiguousarray(img[:, ::-1]).tobytes()
     view = image_to_numpy(msg)                               # rclpy buffers are viewed too
-    assert np.array_equal(view, img[:, ::-1]) and np.shares_memory(view, np.frombuffer(msg.data, np.uint8))
+    assert np.array_equal(view, img[:, ::-1]) and np.shares_memory(
+        view, np.frombuffer(msg.data, np.uint8))

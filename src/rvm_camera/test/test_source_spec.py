@@ -1,4 +1,5 @@
 """The ``source`` string: classification, GStreamer pipeline strings, stream URLs, backend choice."""
+
 import pytest
 
 from rvm_camera.camera_config import CameraConfig
@@ -46,7 +47,9 @@ def test_malformed_sources_are_rejected_with_a_reason(bad):
 
 
 def test_redact_url_hides_only_the_password():
-    assert redact_url('rtsp://admin:s3cret@10.0.0.5:554/h264') == 'rtsp://admin:***@10.0.0.5:554/h264'
+    assert (
+        redact_url('rtsp://admin:s3cret@10.0.0.5:554/h264') == 'rtsp://admin:***@10.0.0.5:554/h264'
+    )
     assert redact_url('http://cam/video.mjpg') == 'http://cam/video.mjpg'
     source = create_source(CameraConfig(source='rtsp://admin:s3cret@10.0.0.5/h264'))
     assert 's3cret' not in source.describe() and source.backend == 'stream'

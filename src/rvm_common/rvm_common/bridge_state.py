@@ -13,12 +13,15 @@ from typing import Any
 class BridgeState(str, enum.Enum):
     """States of the bridge; the socket's ones are named as in pusher-js (ConnectionState)."""
 
-    OFFLINE = 'offline'            # no server configured (host ''): events kept in the outbox; not an outage
-    ERROR = 'error'                # configuration error: offline (outbox only) until fixed and restarted
+    # no server configured (host ''): events kept in the outbox; not an outage
+    OFFLINE = 'offline'
+    # configuration error: offline (outbox only) until fixed and restarted
+    ERROR = 'error'
     STARTING = 'starting'          # configured, not connected yet
     ONLINE = 'online'              # HTTP/API transports only (no socket): sending works
     DEGRADED = 'degraded'          # HTTP/API only: sends fail while events wait in the outbox
-    INITIALIZED = 'initialized'    # the socket's states (rvm_bridge.connection_state.ConnectionState)
+    # the socket's states (rvm_bridge.connection_state.ConnectionState)
+    INITIALIZED = 'initialized'
     CONNECTING = 'connecting'
     CONNECTED = 'connected'
     UNAVAILABLE = 'unavailable'

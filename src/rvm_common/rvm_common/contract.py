@@ -38,7 +38,8 @@ def _load() -> tuple[Registry, dict[str, dict[str, Any]]]:
         schemas[path.stem] = document
         resources.append((document['$id'], Resource.from_contents(document)))
     if ENVELOPE not in schemas:
-        raise FileNotFoundError(f'{SCHEMA_DIR}/{ENVELOPE}.json is missing (rvm_common package data)')
+        raise FileNotFoundError(
+            f'{SCHEMA_DIR}/{ENVELOPE}.json is missing (rvm_common package data)')
     return Registry().with_resources(resources), schemas
 
 
@@ -69,7 +70,8 @@ def errors(payload: Any, event: str | None = None) -> list[str]:
     if not isinstance(name, str) or name == ENVELOPE or name not in _load()[1]:
         return [f'no schema for event type {name!r}']
     found = validator(name).iter_errors(payload)
-    return sorted(f"{name}: /{'/'.join(map(str, e.absolute_path))}: {_short(e.message)}" for e in found)
+    return sorted(
+        f"{name}: /{'/'.join(map(str, e.absolute_path))}: {_short(e.message)}" for e in found)
 
 
 def validate(payload: Any, event: str | None = None) -> None:

@@ -29,16 +29,18 @@ def to_diagnostic_status(factory: MessageFactory, status: dict[str, Any]) -> Any
     status_cls = factory.resolve('diagnostic_msgs/msg/DiagnosticStatus')
     values = [factory.new('diagnostic_msgs/msg/KeyValue', key=str(k), value=str(v))
               for k, v in (status.get('values') or {}).items()]
-    return status_cls(level=level_value(status_cls, int(status['level'])), name=str(status['name']),
-                      message=str(status.get('message', '')), hardware_id=str(status.get('hardware_id', '')),
-                      values=values)
+    return status_cls(
+        level=level_value(status_cls, int(status['level'])), name=str(status['name']),
+        message=str(status.get('message', '')), hardware_id=str(status.get('hardware_id', '')),
+        values=values)
 
 
 def to_diagnostic_array(factory: MessageFactory, statuses: Iterable[dict[str, Any]], stamp_ns: int,
                         frame_id: str = '') -> Any:
     """A ``diagnostic_msgs/msg/DiagnosticArray`` stamped ``stamp_ns``."""
-    return factory.new('diagnostic_msgs/msg/DiagnosticArray', header=make_header(factory, stamp_ns, frame_id),
-                       status=[to_diagnostic_status(factory, s) for s in statuses])
+    return factory.new(
+        'diagnostic_msgs/msg/DiagnosticArray', header=make_header(factory, stamp_ns, frame_id),
+        status=[to_diagnostic_status(factory, s) for s in statuses])
 
 
 def level_of(msg_status: Any) -> int:

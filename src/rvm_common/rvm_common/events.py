@@ -17,7 +17,8 @@ from typing import Any
 SCHEMA_VERSION = 1
 
 # Reverb channels and events (MyRVM design).  Which topic goes to which channel/event is decided once,
-# by rvm_bridge's channel map (rvm_bridge/config/channel_map.yaml), for the ROS bridge node and the runner.
+# by rvm_bridge's channel map (rvm_bridge/config/channel_map.yaml), for the ROS bridge node and the
+# runner.
 CHANNEL_STATUS = 'rvm-status'
 CHANNEL_DETECTIONS = 'detection-results'
 CHANNEL_TIMEZONE = 'timezone-updates'
@@ -78,8 +79,10 @@ def resolve_rvm_id(configured: str = '') -> str:
     if configured:
         if not RVM_ID_PATTERN.match(configured):
             raise ValueError(
-                f'rvm_id {configured!r} is not a valid machine id: use 1-64 characters from '
-                f'A-Z a-z 0-9 _ - (no dots or spaces: Laravel\'s channel rvm.{{rvmId}} cannot match them)')
+                f'rvm_id {configured!r} is not a valid machine id: use 1-64 characters from A-Z'
+                ' a-z 0-9 _ - (no dots or spaces: Laravel\'s channel rvm.{rvmId} cannot match'
+                ' them)'
+            )
         return configured
     host = re.sub(r'[^A-Za-z0-9_-]+', '-', socket.gethostname()).strip('-') or 'unknown'
     return f'rvm-{host}'[:RVM_ID_MAX_LEN].rstrip('-')

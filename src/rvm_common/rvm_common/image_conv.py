@@ -89,13 +89,16 @@ def image_to_numpy(msg: Any) -> np.ndarray:
     needed = step * (height - 1) + row_bytes
     if buf.size < needed:
         raise ImageConversionError(
-            f'image data is truncated: {buf.size} bytes, need {needed} for {width}x{height} {encoding}')
+            f'image data is truncated: {buf.size} bytes, need {needed} for {width}x{height}'
+            f' {encoding}'
+        )
     if dtype.itemsize > 1:
         dtype = dtype.newbyteorder('>' if msg.is_bigendian else '<')
     if channels == 1:
         shape, strides = (height, width), (step, dtype.itemsize)
     else:
-        shape, strides = (height, width, channels), (step, channels * dtype.itemsize, dtype.itemsize)
+        shape, strides = (height, width, channels), (
+            step, channels * dtype.itemsize, dtype.itemsize)
     return np.ndarray(shape=shape, dtype=dtype, buffer=buf, strides=strides)
 
 

@@ -15,9 +15,14 @@ from pathlib import Path
 def _run(tool: str, package: Path, target: str) -> str:
     import pytest
     pytest.importorskip(tool, reason=f'{tool} not installed (requirements/dev.txt)')
-    run = subprocess.run([sys.executable, '-m', tool, '--config', str(package / 'setup.cfg'), target],
-                         cwd=package, capture_output=True, text=True, timeout=300)
-    return '' if run.returncode == 0 else f'{tool} findings in {package.name}:\n{run.stdout}{run.stderr}'
+    run = subprocess.run(
+        [sys.executable, '-m', tool, '--config', str(package / 'setup.cfg'), target], cwd=package,
+        capture_output=True, text=True, timeout=300)
+    return (
+        ''
+        if run.returncode == 0
+        else f'{tool} findings in {package.name}:\n{run.stdout}{run.stderr}'
+    )
 
 
 def flake8_findings(package: Path) -> str:

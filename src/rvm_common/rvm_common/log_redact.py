@@ -5,6 +5,7 @@ passwords in URLs would otherwise reach the console and log files through librar
 warnings (requests, websocket-client) that print full URLs.  :class:`RedactingFormatter`
 applies :func:`redact` to every formatted record, exception text included.
 """
+
 from __future__ import annotations
 
 import logging
@@ -49,8 +50,10 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
-def install(level: int = logging.WARNING, fmt: str = '%(asctime)s %(levelname)s %(name)s: %(message)s',
-            stream=None) -> logging.Handler:
+def install(
+    level: int = logging.WARNING, fmt: str = '%(asctime)s %(levelname)s %(name)s: %(message)s',
+    stream=None,
+) -> logging.Handler:
     """Configure the root logger with one redacting stream handler (replacing earlier ones)."""
     handler = logging.StreamHandler(stream)
     handler.setFormatter(RedactingFormatter(fmt))

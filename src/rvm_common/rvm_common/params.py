@@ -137,7 +137,9 @@ def _check_field(field: dataclasses.Field, hint: Any, value: Any) -> Any:
     if choices and value not in choices:
         raise ValueError(f'{value!r} is not one of {", ".join(map(str, choices))}')
     low, high = meta.get('minimum'), meta.get('maximum')
-    if value is not None and (low is not None and value < low or high is not None and value > high):
+    if value is not None and (
+        low is not None and value < low or high is not None and value > high
+    ):
         span = (f'{low}..{high}' if low is not None and high is not None
                 else f'>= {low}' if low is not None else f'<= {high}')
         raise ValueError(f'{value!r} is out of range (allowed: {span})')
@@ -167,8 +169,11 @@ def config_from_mapping(cls: type[T], values: Mapping[str, Any], *, strict: bool
             kwargs[name] = _check_field(fields[name], hints.get(name), value)
         except ValueError as exc:
             raise _at(source, section, name, str(exc)) from None
-    missing = [n for n, f in fields.items() if n not in kwargs and _default(f) is dataclasses.MISSING
-               and f.init]
+    missing = [
+        n
+        for n, f in fields.items()
+        if n not in kwargs and _default(f) is dataclasses.MISSING and f.init
+    ]
     if missing:
         raise _at(source, section, missing[0], 'is required')
     try:

@@ -75,10 +75,13 @@ def resolve_parameters(files: Iterable[Mapping[str, Any]], fqn: str) -> dict[str
     return resolved
 
 
-def resolve_file(path: str | Path, fqn: str, error: type[Exception] = ValueError) -> dict[str, Any]:
+def resolve_file(
+    path: str | Path, fqn: str, error: type[Exception] = ValueError
+) -> dict[str, Any]:
     """:func:`resolve_parameters` of one params YAML file (``error`` names a bad file)."""
     from rvm_common.yaml_file import read_yaml
     data = read_yaml(path, 'params file', error) or {}
     if not isinstance(data, Mapping):
-        raise error(f'params file {path}: expected a mapping of node names, got {type(data).__name__}')
+        raise error(
+            f'params file {path}: expected a mapping of node names, got {type(data).__name__}')
     return resolve_parameters([data], fqn)

@@ -162,7 +162,9 @@ def run_node(make_node: Callable[[], Any], args: Any = None, *, logger_names: It
     except KeyboardInterrupt:
         pass
     except Exception as exc:  # noqa: BLE001 - report, then still shut down cleanly
-        print(f'{getattr(make_node, "__name__", "node")}: {type(exc).__name__}: {exc}', file=sys.stderr)
+        print(
+            f'{getattr(make_node, "__name__", "node")}: {type(exc).__name__}: {exc}',
+            file=sys.stderr)
         status = 1
     finally:
         if node is not None:

@@ -22,8 +22,10 @@ VISION_MSGS_4_1 = {
         'vision_msgs/ObjectHypothesis hypothesis\ngeometry_msgs/PoseWithCovariance pose\n'),
     'vision_msgs/msg/Detection2D': (
         'std_msgs/Header header\nvision_msgs/ObjectHypothesisWithPose[] results\n'
-        'vision_msgs/BoundingBox2D bbox\nstring id\n'),
-    'vision_msgs/msg/Detection2DArray': 'std_msgs/Header header\nvision_msgs/Detection2D[] detections\n',
+        'vision_msgs/BoundingBox2D bbox\nstring id\n'
+    ),
+    'vision_msgs/msg/Detection2DArray': (
+        'std_msgs/Header header\nvision_msgs/Detection2D[] detections\n'),
 }
 
 

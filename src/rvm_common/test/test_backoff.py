@@ -60,8 +60,12 @@ def test_an_immediate_reset_and_a_zero_healthy_period_restart_at_once():
     assert backoff.attempts == 0 and backoff.next_delay(4.0) == 1.0
 
 
-@pytest.mark.parametrize('kwargs', [dict(initial=0), dict(initial=5, maximum=1), dict(multiplier=0.5),
-                                    dict(jitter=1.0), dict(healthy_after_s=-1.0)])
+@pytest.mark.parametrize(
+    'kwargs',
+    [
+        dict(initial=0), dict(initial=5, maximum=1), dict(multiplier=0.5), dict(jitter=1.0),
+        dict(healthy_after_s=-1.0)],
+)
 def test_rejects_nonsense(kwargs):
     with pytest.raises(ValueError):
         Backoff(**{'initial': 1.0, 'maximum': 30.0, **kwargs})

@@ -5,8 +5,9 @@ from rvm_common.bridge_state import OUTAGES, BridgeState
 
 
 def test_wire_values_are_unchanged_and_print_as_themselves():
-    assert [s.value for s in BridgeState] == ['offline', 'error', 'starting', 'online', 'degraded', 'initialized',
-                                              'connecting', 'connected', 'unavailable', 'failed', 'disconnected']
+    assert [s.value for s in BridgeState] == [
+        'offline', 'error', 'starting', 'online', 'degraded', 'initialized', 'connecting',
+        'connected', 'unavailable', 'failed', 'disconnected']
     assert json.dumps({'state': BridgeState.CONNECTED}) == '{"state": "connected"}'
     assert f'{BridgeState.FAILED}' == str(BridgeState.FAILED) == 'failed' == BridgeState.FAILED
 
@@ -22,7 +23,8 @@ def test_parse_reads_members_strings_and_the_connection_enum():
 
 
 def test_outages_are_the_states_where_events_wait_for_the_link():
-    assert {s.value for s in OUTAGES} == {'connecting', 'unavailable', 'failed', 'disconnected', 'degraded'}
+    assert {s.value for s in OUTAGES} == {
+        'connecting', 'unavailable', 'failed', 'disconnected', 'degraded'}
     assert not BridgeState.OFFLINE.is_outage and not BridgeState.CONNECTED.is_outage
     assert BridgeState.DEGRADED.is_outage
 
@@ -37,5 +39,6 @@ def test_the_socket_states_are_bridge_states():
 def test_the_contract_lists_exactly_the_bridge_states():
     from rvm_common import contract
 
-    allowed = contract.schema('health-updated')['properties']['pipeline']['properties']['bridge_state']['enum']
+    allowed = contract.schema('health-updated')['properties']['pipeline']['properties'][
+        'bridge_state']['enum']
     assert set(allowed) == {s.value for s in BridgeState} | {'stale', None}

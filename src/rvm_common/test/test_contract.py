@@ -9,10 +9,13 @@ PACKAGE = Path(contract.__file__).resolve().parents[1]
 
 
 def test_every_event_of_the_contract_has_a_schema_shipped_as_package_data():
-    assert contract.event_names() == sorted([
-        events.EVENT_STATUS_UPDATED, events.EVENT_HEALTH_UPDATED, events.EVENT_DETECTION_COMPLETED,
-        events.EVENT_PROCESSING_UPDATED, events.EVENT_SESSION_COMPLETED, events.EVENT_TIMEZONE_SYNCED,
-        events.EVENT_MANUAL_SYNC, events.EVENT_COMMAND, 'events-stored'])
+    assert contract.event_names() == sorted(
+        [
+            events.EVENT_STATUS_UPDATED, events.EVENT_HEALTH_UPDATED,
+            events.EVENT_DETECTION_COMPLETED, events.EVENT_PROCESSING_UPDATED,
+            events.EVENT_SESSION_COMPLETED, events.EVENT_TIMEZONE_SYNCED, events.EVENT_MANUAL_SYNC,
+            events.EVENT_COMMAND, 'events-stored']
+    )
     assert sorted(p.suffix for p in contract.SCHEMA_DIR.iterdir() if p.is_file()) == ['.json'] * 10
     assert "package_data={package_name: ['schemas/*.json']}" in (PACKAGE / 'setup.py').read_text()
 
@@ -22,7 +25,10 @@ def test_no_second_copy_of_the_schemas_in_the_repository():
     if not (root / 'docs').is_dir():
         pytest.skip('package tested outside the repository')
     assert sorted(p.name for p in (root / 'docs' / 'schemas').iterdir()) == ['README.md']
-    assert 'src/rvm_common/rvm_common/schemas/' in (root / 'docs' / 'schemas' / 'README.md').read_text()
+    assert (
+        'src/rvm_common/rvm_common/schemas/' in (
+            root / 'docs' / 'schemas' / 'README.md').read_text()
+    )
 
 
 def test_validators_are_built_once_per_event():
@@ -32,7 +38,8 @@ def test_validators_are_built_once_per_event():
 
 def test_errors_name_event_path_and_problem():
     assert contract.errors({'command': 'end_session'}, 'command') == []
-    assert contract.errors({'command': 7}, 'command') == ["command: /command: 7 is not of type 'string'"]
+    assert contract.errors({'command': 7}, 'command') == [
+        "command: /command: 7 is not of type 'string'"]
     assert contract.errors({'type': 'teleported'}) == ["no schema for event type 'teleported'"]
     assert contract.errors({'type': 'envelope'}) == ["no schema for event type 'envelope'"]
     assert contract.errors('text') == ['no schema for event type None']
@@ -47,7 +54,9 @@ def test_validate_raises_with_every_problem():
 
 
 def test_outbound_events_from_make_event_validate():
-    payload = events.make_event(events.EVENT_PROCESSING_UPDATED, {
-        'item_id': 's1-1', 'session_id': 's1', 'status': 'queued', 'detail': None}, rvm_id='rvm-001')
+    payload = events.make_event(
+        events.EVENT_PROCESSING_UPDATED,
+        {'item_id': 's1-1', 'session_id': 's1', 'status': 'queued', 'detail': None},
+        rvm_id='rvm-001')
     contract.validate(payload)
     assert contract.errors(dict(payload, rvm_id='rvm.001'))

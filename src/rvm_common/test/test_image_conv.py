@@ -103,13 +103,17 @@ def test_vision_msgs_are_registered_with_humble_definitions():
                        size_x=4.0, size_y=6.0)
     cov = store.types['geometry_msgs/msg/PoseWithCovariance']
     pose = store.types['geometry_msgs/msg/Pose']
-    hyp = factory.new('vision_msgs/msg/ObjectHypothesisWithPose',
-                      hypothesis=factory.new('vision_msgs/msg/ObjectHypothesis',
-                                             class_id='pet_bottle', score=0.9),
-                      pose=cov(pose=pose(position=store.types['geometry_msgs/msg/Point'](0., 0., 0.),
-                                         orientation=store.types['geometry_msgs/msg/Quaternion'](
-                                             0., 0., 0., 1.)),
-                               covariance=np.zeros(36)))
+    hyp = factory.new(
+        'vision_msgs/msg/ObjectHypothesisWithPose',
+        hypothesis=factory.new(
+            'vision_msgs/msg/ObjectHypothesis', class_id='pet_bottle', score=0.9),
+        pose=cov(
+            pose=pose(
+                position=store.types['geometry_msgs/msg/Point'](0.0, 0.0, 0.0),
+                orientation=store.types['geometry_msgs/msg/Quaternion'](0.0, 0.0, 0.0, 1.0)),
+            covariance=np.zeros(36),
+        ),
+    )
     det = factory.new('vision_msgs/msg/Detection2D', header=header, results=[hyp], bbox=bbox,
                       id='item-1')
     arr = factory.new('vision_msgs/msg/Detection2DArray', header=header, detections=[det])

@@ -1,4 +1,5 @@
 """The lint tests (test_lint_<pkg>.py of every package, through rvm_common.lint) catch what they claim to."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,8 @@ def lint(tool: str, folder: Path) -> str:
 
 def test_flake8_config_allows_120_columns_and_reports_the_rest(tmp_path):
     (tmp_path / 'ok.py').write_text(f"x = '{'a' * 114}'\n")                # 120 columns
-    (tmp_path / 'bad.py').write_text(f"import os\n\nx = '{'a' * 115}'\n")  # unused import, 121 columns
+    # unused import, 121 columns
+    (tmp_path / 'bad.py').write_text(f"import os\n\nx = '{'a' * 115}'\n")
     found = lint('flake8', tmp_path)
     assert 'bad.py:1:1: F401' in found and 'bad.py:3:121: E501' in found
     assert 'ok.py' not in found
@@ -27,4 +29,5 @@ def test_pydocstyle_config_wants_module_and_class_docstrings_only(tmp_path):
     (tmp_path / 'bare.py').write_text('class Thing:\n    def run(self):\n        pass\n')
     found = lint('pydocstyle', tmp_path)
     assert 'D100' in found and 'D101' in found
-    assert 'D102' not in found             # public methods: not required (pep257 only where it fits)
+    # public methods: not required (pep257 only where it fits)
+    assert 'D102' not in found

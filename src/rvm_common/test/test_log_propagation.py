@@ -15,8 +15,10 @@ ROOT = HERE.parents[2]
 CAPLOG_TESTS = [
     'src/rvm_camera/test/test_camera_core.py::test_device_missing_at_start_retries_with_capped_backoff_then_resumes',
     'src/rvm_camera/test/test_file_sources.py::test_truncated_video_ends_with_a_clear_reason',
-    'src/rvm_bridge/test/test_connection_stats.py::'
-    'test_a_flood_of_malformed_frames_logs_the_first_ten_then_every_hundredth',
+    (
+        'src/rvm_bridge/test/test_connection_stats.py::'
+        'test_a_flood_of_malformed_frames_logs_the_first_ten_then_every_hundredth'
+    ),
     'src/rvm_bridge/test/test_outbox.py::test_reject_new_refuses_and_counts',
 ]
 
@@ -54,9 +56,12 @@ def test_records_of_existing_and_new_rvm_loggers_reach_caplog(launch_logger_clas
 
 
 def test_the_caplog_tests_pass_under_a_launch_logger_class():
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get('PYTHONPATH', '')]))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get('PYTHONPATH', '')]))
     result = subprocess.run(
-        [sys.executable, '-m', 'pytest', '-q', '-p', 'launch_logger_plugin', '-p', 'no:cacheprovider',
-         *CAPLOG_TESTS], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable, '-m', 'pytest', '-q', '-p', 'launch_logger_plugin', '-p',
+            'no:cacheprovider', *CAPLOG_TESTS],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert '4 passed' in result.stdout

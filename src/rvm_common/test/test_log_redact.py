@@ -11,16 +11,26 @@ SIGNED = ('https://reverb.example:443/apps/42/events?auth_key=KEY&auth_timestamp
 def test_urls_lose_query_and_credentials():
     assert shorten_url(SIGNED) == 'https://reverb.example:443/apps/42/events?…'
     assert shorten_url('rtsp://user:pw@cam.local/stream') == 'rtsp://cam.local/stream'
-    assert shorten_url('https://h/' + 'p' * 100).endswith('…') and len(shorten_url('https://h/' + 'p' * 100)) < 80
+    assert (
+        shorten_url('https://h/' + 'p' * 100).endswith('…')
+        and len(shorten_url('https://h/' + 'p' * 100)) < 80
+    )
 
 
 def test_redact_removes_every_known_secret():
-    text = redact(f'POST {SIGNED} failed; headers Authorization: Bearer abc.def-123 '
-                  '{"auth": "app-key:9f86d081884c7d65", "channel": "private-rvm.a"} '
-                  'retry with auth_signature=abc123 password=hunter2 wss://u:pw@ws.example/app/KEY?x=1')
-    for secret in ('deadbeef', 'abc.def-123', '9f86d081884c7d65', 'abc123', 'hunter2', 'pw@', 'auth_key=KEY'):
+    text = redact(
+        f'POST {SIGNED} failed; headers Authorization: Bearer abc.def-123 '
+        '{"auth": "app-key:9f86d081884c7d65", "channel": "private-rvm.a"} '
+        'retry with auth_signature=abc123 password=hunter2 wss://u:pw@ws.example/app/KEY?x=1'
+    )
+    for secret in (
+        'deadbeef', 'abc.def-123', '9f86d081884c7d65', 'abc123', 'hunter2', 'pw@', 'auth_key=KEY',
+    ):
         assert secret not in text, secret
-    assert 'https://reverb.example:443/apps/42/events?…' in text and '"channel": "private-rvm.a"' in text
+    assert (
+        'https://reverb.example:443/apps/42/events?…' in text
+        and '"channel": "private-rvm.a"' in text
+    )
     assert 'wss://ws.example/app/KEY?…' in text
 
 

@@ -123,15 +123,24 @@ def test_params_file_sections_in_every_ros_form(tmp_path):
     assert node_of('/**/camera') == node_of('/camera') == node_of('camera') == 'camera'
 
 
-@pytest.mark.parametrize('text,message', [
-    ('dmeo:\n  ros__parameters:\n    rate: 1.0\n', "p.yaml: unknown section 'dmeo' (did you mean 'demo'?)"),
-    ('demo:\n  ros__parameters:\n    rtae: 1.0\n', "p.yaml: demo: unknown key 'rtae' (did you mean 'rate'?)"),
-    ('/**:\n  ros__parameters:\n    qualty: 1\n',
-     "p.yaml: /**: unknown key 'qualty' (did you mean 'quality'?)"),
-    ('demo:\n  ros_parameters:\n    rate: 1.0\n',
-     "p.yaml: demo: unknown key 'ros_parameters' (did you mean 'ros__parameters'?)"),
-    ('- a\n', 'p.yaml: top level must be a mapping'),
-])
+@pytest.mark.parametrize(
+    'text,message',
+    [
+        (
+            'dmeo:\n  ros__parameters:\n    rate: 1.0\n',
+            "p.yaml: unknown section 'dmeo' (did you mean 'demo'?)"),
+        (
+            'demo:\n  ros__parameters:\n    rtae: 1.0\n',
+            "p.yaml: demo: unknown key 'rtae' (did you mean 'rate'?)"),
+        (
+            '/**:\n  ros__parameters:\n    qualty: 1\n',
+            "p.yaml: /**: unknown key 'qualty' (did you mean 'quality'?)"),
+        (
+            'demo:\n  ros_parameters:\n    rate: 1.0\n',
+            "p.yaml: demo: unknown key 'ros_parameters' (did you mean 'ros__parameters'?)"),
+        ('- a\n', 'p.yaml: top level must be a mapping'),
+    ],
+)
 def test_params_file_unknown_names_are_errors(tmp_path, text, message):
     with pytest.raises(ConfigError) as info:
         load_params_file(_write(tmp_path, text), NODES)

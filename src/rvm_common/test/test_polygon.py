@@ -8,9 +8,16 @@ from rvm_common.polygon import simplify_indices, simplify_polygon
 
 
 def square_outline(side=50):
-    return ([[0, 0]] + [[x, 0] for x in range(1, side)] + [[side, 0]] + [[side, y] for y in range(1, side)]
-            + [[side, side]] + [[x, side] for x in range(side - 1, 0, -1)] + [[0, side]]
-            + [[0, y] for y in range(side - 1, 0, -1)])
+    return (
+        [[0, 0]]
+        + [[x, 0] for x in range(1, side)]
+        + [[side, 0]]
+        + [[side, y] for y in range(1, side)]
+        + [[side, side]]
+        + [[x, side] for x in range(side - 1, 0, -1)]
+        + [[0, side]]
+        + [[0, y] for y in range(side - 1, 0, -1)]
+    )
 
 
 def circle(n, r=100.0, cx=320.0, cy=240.0):

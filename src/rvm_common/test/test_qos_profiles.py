@@ -4,7 +4,8 @@ from rvm_common.qos_profiles import DURABLE_DEPTH, TOPIC_QOS, qos_for
 
 
 def test_durable_topics_are_reliable_latched_and_deep_enough_for_a_bridge_restart():
-    for topic in (events.TOPIC_VERDICT, events.TOPIC_SESSION):    # the channel map's durable routes
+    for topic in (events.TOPIC_VERDICT, events.TOPIC_SESSION):
+        # the channel map's durable routes
         spec = qos_for(topic)
         assert spec.reliable and spec.latched
         # a bridge respawn takes seconds; at one item per 3 s this keeps ten minutes of verdicts

@@ -41,9 +41,10 @@ def test_python_records_reach_the_ros_logger_at_their_level_and_nothing_else():
         log.warning('w')
         log.error('e')
         log.critical('c')
-        assert ros.records == [('debug', '[rvm_fakecore.part] d'), ('info', '[rvm_fakecore.part] i 1'),
-                               ('warning', '[rvm_fakecore.part] w'), ('error', '[rvm_fakecore.part] e'),
-                               ('fatal', '[rvm_fakecore.part] c')]
+        assert ros.records == [
+            ('debug', '[rvm_fakecore.part] d'), ('info', '[rvm_fakecore.part] i 1'),
+            ('warning', '[rvm_fakecore.part] w'), ('error', '[rvm_fakecore.part] e'),
+            ('fatal', '[rvm_fakecore.part] c')]
         assert logging.getLogger('rvm_fakecore').propagate is False, 'no second copy on stderr'
     finally:
         undo()
@@ -168,7 +169,8 @@ def test_run_node_reports_a_node_that_fails_to_start(capsys):
 def test_node_console_scripts_say_rclpy_is_missing_in_one_line(monkeypatch, capsys):
     import importlib.util
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, 'find_spec', lambda name, *a: None if name == 'rclpy' else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, 'find_spec', lambda name, *a: None if name == 'rclpy' else real(name, *a))
     assert ros_entry('rvm_camera.camera_node', 'camera_node') == 2
     assert capsys.readouterr().err == 'camera_node: needs ROS 2 Humble (rclpy); use rvm-edge run\n'
     with pytest.raises(SystemExit) as exit_info:
@@ -196,7 +198,8 @@ def test_parameter_changes_nothing_applies_are_refused_with_the_reason(monkeypat
     param = types.SimpleNamespace
     refused = check([param(name='fps', value=5.0), param(name='conf', value=0.3)])
     assert not refused.successful
-    assert refused.reason.startswith('fps: not applied at run time') and 'restart' in refused.reason
+    assert (
+        refused.reason.startswith('fps: not applied at run time') and 'restart' in refused.reason)
     assert check([param(name='conf', value=0.3)]).successful
 
 
@@ -222,9 +225,15 @@ def test_every_adapter_bridges_its_package_loggers_from_construction_on():
                                           'health_node.py']
     for path in adapters:
         text = path.read_text(encoding='utf-8')
-        loggers = next(ast.literal_eval(node.value) for node in ast.parse(text).body
-                       if isinstance(node, ast.Assign) and getattr(node.targets[0], 'id', '') == 'LOGGERS')
+        loggers = next(
+            ast.literal_eval(node.value)
+            for node in ast.parse(text).body
+            if isinstance(node, ast.Assign) and getattr(node.targets[0], 'id', '') == 'LOGGERS'
+        )
         assert path.parent.name in loggers and 'rvm_common' in loggers
-        init = text.split('super().__init__(', 1)[1].split('\n', 2)[1]
-        assert 'bridge_python_logging(self.get_logger(), LOGGERS)' in init, f'{path.name}: bridge first'
+        after_super = text.split('super().__init__(', 1)[1].split('\n')[1:]
+        init = next(line for line in after_super if not line.strip().startswith('#'))
+        assert (
+            'bridge_python_logging(self.get_logger(), LOGGERS)' in init
+        ), f'{path.name}: bridge first'
         assert 'self._undo_logging()' in text

@@ -35,17 +35,21 @@ def annotate(image: np.ndarray, detections: list[Detection], item_state: str = '
         if det.mask is not None:
             overlay[det.mask] = colour
         elif det.polygon is not None:
-            cv2.fillPoly(overlay, [np.round(det.polygon).astype(np.int32).reshape(-1, 1, 2)], colour)
+            cv2.fillPoly(
+                overlay, [np.round(det.polygon).astype(np.int32).reshape(-1, 1, 2)], colour)
     cv2.addWeighted(overlay, alpha, out, 1.0 - alpha, 0.0, dst=out)
     for det in detections:
         colour = colour_of(det)
         x1, y1, x2, y2 = (int(round(v)) for v in det.bbox)
         cv2.rectangle(out, (x1, y1), (x2, y2), colour, 2)
-        label = f'#{det.track_id} {det.class_name} {det.confidence:.2f}' + (' sam2' if det.refined else '')
+        label = f'#{det.track_id} {det.class_name} {det.confidence:.2f}' + (
+            ' sam2' if det.refined else '')
         (tw, th), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)
         ty = max(th + 4, y1)
         cv2.rectangle(out, (x1, ty - th - 4), (x1 + tw + 4, ty), colour, -1)
-        cv2.putText(out, label, (x1 + 2, ty - 3), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+        cv2.putText(
+            out, label, (x1 + 2, ty - 3), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA
+        )
     banner = f'item: {item_state}' + (f'  {item_label}' if item_label else '')
     cv2.rectangle(out, (0, 0), (min(out.shape[1], 12 + 9 * len(banner)), 22), (0, 0, 0), -1)
     cv2.putText(out, banner, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5,

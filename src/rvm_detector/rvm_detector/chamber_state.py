@@ -1,11 +1,12 @@
 """The chamber state machine: one verdict per chamber episode.
 
 The unit is the *chamber*, not a track: an episode opens when an object shows up in a chamber that
-was seen empty for ``leave_frames`` frames, and closes when the chamber is empty for ``leave_frames``
-frames again. Whatever happens in between (the item is nudged, moves, a hand covers it, the detector
-loses it for a few frames, the tracker splits its track) belongs to that one episode, and an episode
-gets exactly one verdict (``detection-completed`` carrying its ``episode_id``) or, when the object
-left before anything could be judged, one ``failed`` processing event.
+was seen empty for ``leave_frames`` frames, and closes when the chamber is empty for
+``leave_frames`` frames again. Whatever happens in between (the item is nudged, moves, a hand
+covers it, the detector loses it for a few frames, the tracker splits its track) belongs to that
+one episode, and an episode gets exactly one verdict (``detection-completed`` carrying its
+``episode_id``) or, when the object left before anything could be judged, one ``failed`` processing
+event.
 
 Per frame, :func:`step` applies :data:`TRANSITIONS`: the first row whose state matches and whose
 condition holds fires (the row order is the priority). A session end (``end_session`` command, idle
@@ -35,6 +36,7 @@ An accept is final only when the item leaves toward the exit side (docs/detector
 choice over a revocation event): an item pulled back out through the entry is rejected
 ``withdrawn``, so no credited deposit can be taken back.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -50,7 +52,8 @@ class Chamber(Enum):
     SETTLING = 'settling'    # episode open, waiting for one object to be still (no hand)
     JUDGED = 'judged'        # accepted, final when the item leaves toward the exit
     CLEARING = 'clearing'    # the episode's verdict is out; waiting for an empty chamber
-    BLOCKED = 'blocked'      # not armed (start-up, after a session end): waiting for an empty chamber
+    # not armed (start-up, after a session end): waiting for an empty chamber
+    BLOCKED = 'blocked'
 
 
 class Action(Enum):
@@ -96,27 +99,38 @@ class Edge:
 
 S = Chamber
 TRANSITIONS: tuple[Edge, ...] = (
-    Edge(S.BLOCKED, S.EMPTY, lambda f: f.gone, Action.NONE, 'chamber empty for leave_frames: armed'),
-    Edge(S.EMPTY, S.ENTERING, lambda f: f.objects > 0, Action.NONE, 'an object (never a hand) is seen'),
-    Edge(S.ENTERING, S.EMPTY, lambda f: f.objects == 0, Action.NONE, 'a blip: gone before confirmed'),
+    Edge(
+        S.BLOCKED, S.EMPTY, lambda f: f.gone, Action.NONE, 'chamber empty for leave_frames: armed'
+    ),
+    Edge(
+        S.EMPTY, S.ENTERING, lambda f: f.objects > 0, Action.NONE,
+        'an object (never a hand) is seen'),
+    Edge(
+        S.ENTERING, S.EMPTY, lambda f: f.objects == 0, Action.NONE, 'a blip: gone before confirmed'
+    ),
     Edge(S.ENTERING, S.SETTLING, lambda f: f.confirmed, Action.OPEN, 'confirmed: a new episode'),
     Edge(S.SETTLING, S.CLEARING, lambda f: f.multiple, Action.REJECT_MULTIPLE, 'several objects'),
     Edge(S.SETTLING, S.EMPTY, lambda f: f.gone, Action.LOST, 'left before a verdict'),
-    Edge(S.SETTLING, S.CLEARING, lambda f: f.settle_timeout, Action.REJECT_NOT_SETTLED,
-         'did not settle within settle_timeout_s'),
-    Edge(S.SETTLING, S.CLEARING, lambda f: f.settled and f.judge_failed, Action.FAIL,
-         'the verdict could not be computed'),
-    Edge(S.SETTLING, S.JUDGED, lambda f: f.settled and f.accepted is True, Action.JUDGE,
-         'settled and accepted: final when it leaves toward the exit'),
-    Edge(S.SETTLING, S.CLEARING, lambda f: f.settled and f.accepted is False, Action.JUDGE,
-         'settled and rejected: final at once'),
-    Edge(S.JUDGED, S.CLEARING, lambda f: f.multiple, Action.REJECT_MULTIPLE,
-         'a second object joined the judged item'),
-    Edge(S.JUDGED, S.EMPTY, lambda f: f.gone and f.left_via_entry, Action.REJECT_WITHDRAWN,
-         'pulled back out through the entry'),
+    Edge(
+        S.SETTLING, S.CLEARING, lambda f: f.settle_timeout, Action.REJECT_NOT_SETTLED,
+        'did not settle within settle_timeout_s'),
+    Edge(
+        S.SETTLING, S.CLEARING, lambda f: f.settled and f.judge_failed, Action.FAIL,
+        'the verdict could not be computed'),
+    Edge(
+        S.SETTLING, S.JUDGED, lambda f: f.settled and f.accepted is True, Action.JUDGE,
+        'settled and accepted: final when it leaves toward the exit'),
+    Edge(
+        S.SETTLING, S.CLEARING, lambda f: f.settled and f.accepted is False, Action.JUDGE,
+        'settled and rejected: final at once'),
+    Edge(
+        S.JUDGED, S.CLEARING, lambda f: f.multiple, Action.REJECT_MULTIPLE,
+        'a second object joined the judged item'),
+    Edge(
+        S.JUDGED, S.EMPTY, lambda f: f.gone and f.left_via_entry, Action.REJECT_WITHDRAWN,
+        'pulled back out through the entry'),
     Edge(S.JUDGED, S.EMPTY, lambda f: f.gone, Action.FINAL_ACCEPT, 'left toward the exit'),
-    Edge(S.CLEARING, S.EMPTY, lambda f: f.gone, Action.NONE, 'chamber empty: episode closed'),
-)
+    Edge(S.CLEARING, S.EMPTY, lambda f: f.gone, Action.NONE, 'chamber empty: episode closed'))
 
 #: state -> (state after a session end, action): the item present is judged or rejected once, and
 #: the chamber is not armed again until it was seen empty, so the next session never sees it.

@@ -2,15 +2,16 @@
 
 Assumptions (docs/detector.md "Chamber"):
 
-* a *hand* is a detection whose category is ``hand`` (a model with a hand class maps it there in the
-  class map). The bundled model has no hand class: its training labels never include hands, so a
-  hand is simply not detected; a hand pushing or holding the item still keeps it moving, which delays
-  settling through the stillness rule.
+* a *hand* is a detection whose category is ``hand`` (a model with a hand class maps it there in
+  the class map). The bundled model has no hand class: its training labels never include hands, so
+  a hand is simply not detected; a hand pushing or holding the item still keeps it moving, which
+  delays settling through the stillness rule.
 * the *entry side* is a frame edge (``entry_side``, default ``left``: the synthetic chamber and the
-  bundled sample insert items through a flap on the left and let them leave on the right). An object
-  whose last seen box centre lies in the half of the frame next to the entry edge left through the
-  entry; otherwise it left toward the exit.
+  bundled sample insert items through a flap on the left and let them leave on the right). An
+  object whose last seen box centre lies in the half of the frame next to the entry edge left
+  through the entry; otherwise it left toward the exit.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -28,7 +29,9 @@ def split_hands(detections: list[Detection]) -> tuple[list[Detection], list[Dete
     return [d for d in detections if d.category != HAND_CATEGORY], hands
 
 
-def on_entry_side(box: tuple[float, float, float, float], width: int, height: int, entry_side: str) -> bool:
+def on_entry_side(
+    box: tuple[float, float, float, float], width: int, height: int, entry_side: str
+) -> bool:
     """True when the centre of ``box`` lies in the half of the frame next to the entry edge."""
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     return {'left': cx < width / 2, 'right': cx >= width / 2,

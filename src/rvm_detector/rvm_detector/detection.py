@@ -28,9 +28,9 @@ class Detection:
         return {
             'class_id': self.class_id, 'class_name': self.class_name, 'category': self.category,
             'confidence': round(float(self.confidence), 4), 'track_id': self.track_id,
-            'bbox': {'x1': round(x1, 1), 'y1': round(y1, 1), 'x2': round(x2, 1), 'y2': round(y2, 1)},
-            'area_px': round(float(self.area_px), 1), 'refined': self.refined,
-        }
+            'bbox': {
+                'x1': round(x1, 1), 'y1': round(y1, 1), 'x2': round(x2, 1), 'y2': round(y2, 1)},
+            'area_px': round(float(self.area_px), 1), 'refined': self.refined}
 
 
 @dataclass

@@ -20,12 +20,15 @@ class DetectorConfig:
     conf: float = param(0.25, 'YOLO confidence threshold per detection')
     iou: float = param(0.5, 'YOLO NMS IoU threshold')
     max_det: int = param(10, 'Maximum detections per frame')
-    agnostic_nms: bool = param(True, 'Class-agnostic NMS: one box per object even when two classes '
-                                     'compete (else a duplicate would count as a second object)')
+    agnostic_nms: bool = param(
+        True,
+        'Class-agnostic NMS: one box per object even when two classes '
+        'compete (else a duplicate would count as a second object)',
+    )
     classes: list = param([-1], 'Model class ids to keep ([-1] = all classes)', read_only=True)
     warmup: bool = param(True, 'Run one prediction on a blank frame at start-up', read_only=True)
-    cpu_threads: int = param(0, 'torch CPU threads (0 = all cores; Ultralytics would leave one idle)',
-                             read_only=True)
+    cpu_threads: int = param(
+        0, 'torch CPU threads (0 = all cores; Ultralytics would leave one idle)', read_only=True)
     refine: str = param('off', 'SAM2 mask refinement: off, sam2 (every frame with detections) or '
                                'item (only the frame that makes an item verdict)',
                         choices=('off', 'sam2', 'item'), read_only=True)
@@ -37,18 +40,31 @@ class DetectorConfig:
     stable_frames: int = param(5, 'Frames an item must stay still before its verdict')
     stable_iou: float = param(0.85, 'Box IoU between consecutive frames that counts as still')
     match_iou: float = param(0.3, 'Box IoU that links a detection to an existing track')
-    leave_frames: int = param(5, 'Empty frames after which the chamber is empty (the episode ends, the '
-                                 'chamber is armed for the next item)')
-    confirm_frames: int = param(2, 'Frames in a row an object must be seen before it opens an episode')
-    multi_frames: int = param(3, 'Frames in a row with two or more distinct objects that reject the '
-                                 'episode as multiple_objects')
+    leave_frames: int = param(
+        5,
+        'Empty frames after which the chamber is empty (the episode ends, the '
+        'chamber is armed for the next item)',
+    )
+    confirm_frames: int = param(
+        2, 'Frames in a row an object must be seen before it opens an episode')
+    multi_frames: int = param(
+        3,
+        'Frames in a row with two or more distinct objects that reject the '
+        'episode as multiple_objects',
+    )
     settle_timeout_s: float = param(10.0, 'Seconds (camera time) an item may take to come to rest '
                                           'before it is rejected as not_settled')
-    frame_gap_s: float = param(1.0, 'Frame interval counted at most per frame by the settle clock (a '
-                                    'camera gap freezes the chamber)')
-    entry_side: str = param('left', 'Frame edge of the entry flap: an accepted item last seen in that '
-                                    'half is withdrawn, else it left toward the exit and the accept is '
-                                    'final', choices=('left', 'right', 'top', 'bottom'))
+    frame_gap_s: float = param(
+        1.0,
+        'Frame interval counted at most per frame by the settle clock (a '
+        'camera gap freezes the chamber)',
+    )
+    entry_side: str = param(
+        'left',
+        'Frame edge of the entry flap: an accepted item last seen in that '
+        'half is withdrawn, else it left toward the exit and the accept is '
+        'final',
+        choices=('left', 'right', 'top', 'bottom'))
     min_confidence: float = param(0.5, 'Aggregated confidence below which an item is rejected')
     min_area_fraction: float = param(0.005, 'Smallest accepted mask area, fraction of the frame')
     max_area_fraction: float = param(0.6, 'Largest accepted mask area, fraction of the frame')
@@ -58,12 +74,20 @@ class DetectorConfig:
     image_qos_reliability: str = param('best_effort', 'Image subscription reliability',
                                        choices=('best_effort', 'reliable'), read_only=True)
     image_qos_depth: int = param(1, 'Image subscription queue depth', read_only=True)
-    image_input: str = param('raw', 'ROS node only: raw = sensor_msgs/Image on image_raw; compressed = '
-                             'sensor_msgs/CompressedImage on image_raw/compressed (e.g. ros2 bag play '
-                             'of the bundled bag)', choices=('raw', 'compressed'), read_only=True)
+    image_input: str = param(
+        'raw',
+        'ROS node only: raw = sensor_msgs/Image on image_raw; compressed = '
+        'sensor_msgs/CompressedImage on image_raw/compressed (e.g. ros2 bag play '
+        'of the bundled bag)',
+        choices=('raw', 'compressed'), read_only=True)
     status_period_s: float = param(1.0, 'Adapter: detector status publish period')
-    publish_debug_images: bool = param(True, 'ROS node only: run the debug-image worker, which draws the '
-                                       'annotated image and the label mask off the inference thread '
-                                       '(false: neither is drawn nor published)', read_only=True)
-    publish_annotated: bool = param(True, 'Publish the annotated image (rviz; needs publish_debug_images)')
-    publish_label_mask: bool = param(True, 'Publish the mono8 label mask (needs publish_debug_images)')
+    publish_debug_images: bool = param(
+        True,
+        'ROS node only: run the debug-image worker, which draws the '
+        'annotated image and the label mask off the inference thread '
+        '(false: neither is drawn nor published)',
+        read_only=True)
+    publish_annotated: bool = param(
+        True, 'Publish the annotated image (rviz; needs publish_debug_images)')
+    publish_label_mask: bool = param(
+        True, 'Publish the mono8 label mask (needs publish_debug_images)')

@@ -46,8 +46,10 @@ class DetectorResult:
 class DetectorCore:
     """Composes model, optional SAM2 refiner, tracker and item/session logic."""
 
-    def __init__(self, config: DetectorConfig = DetectorConfig(), *, segmenter: YoloSegmenter | None = None,
-                 refiner: Sam2Refiner | None = None, wall_clock=time.time) -> None:
+    def __init__(
+        self, config: DetectorConfig = DetectorConfig(), *, segmenter: YoloSegmenter | None = None,
+        refiner: Sam2Refiner | None = None, wall_clock=time.time,
+    ) -> None:
         self.config = config
         self.segmenter = segmenter or YoloSegmenter(
             weights=config.model_path, device=config.device, half=config.half, imgsz=config.imgsz,
@@ -92,22 +94,27 @@ class DetectorCore:
     def new_session(self) -> ItemSession:
         """A fresh item session (chamber blocked until seen empty); used at load and by the scenario suite."""
         cfg = self.config
-        self.session = ItemSession(self.class_map, item_policy(cfg), verdict_policy(cfg), rvm_id=cfg.rvm_id,
-                                   model_name=self.segmenter.name, wall_clock=self.wall_clock)
+        self.session = ItemSession(
+            self.class_map, item_policy(cfg), verdict_policy(cfg), rvm_id=cfg.rvm_id,
+            model_name=self.segmenter.name, wall_clock=self.wall_clock)
         return self.session
 
     def reconfigure(self, values: dict[str, Any]) -> DetectorConfig:
         """Apply live parameter changes (validated; read-only ones raise :class:`ConfigError`)."""
-        read_only = {f.name for f in dataclasses.fields(DetectorConfig) if f.metadata.get('read_only')}
-        frozen = sorted(k for k, v in values.items() if k in read_only and getattr(self.config, k) != v)
+        read_only = {
+            f.name for f in dataclasses.fields(DetectorConfig) if f.metadata.get('read_only')}
+        frozen = sorted(
+            k for k, v in values.items() if k in read_only and getattr(self.config, k) != v)
         if frozen:
             raise ConfigError(f'read-only parameter(s) need a restart: {", ".join(frozen)}')
-        merged = {**{f.name: getattr(self.config, f.name) for f in dataclasses.fields(DetectorConfig)},
-                  **values}
+        merged = {
+            **{f.name: getattr(self.config, f.name) for f in dataclasses.fields(DetectorConfig)},
+            **values}
         cfg = config_from_mapping(DetectorConfig, merged)
         check_ranges(cfg)
         self.config = cfg
-        self.segmenter.conf, self.segmenter.iou, self.segmenter.max_det = cfg.conf, cfg.iou, cfg.max_det
+        self.segmenter.conf, self.segmenter.iou, self.segmenter.max_det = (
+            cfg.conf, cfg.iou, cfg.max_det)
         self.segmenter.agnostic_nms = cfg.agnostic_nms
         if self.session is not None:
             self.session.rvm_id = cfg.rvm_id
@@ -151,9 +158,10 @@ class DetectorCore:
         self._stamps.append(now)
         self._last_timings = timings
         episode = self.session.episode
-        return DetectorResult(detections=frame.detections, events=events, timings_ms=timings,
-                              width=frame.width, height=frame.height, item_state=self.session.state.value,
-                              item_id=episode.item_id if episode else None, refined=refined)
+        return DetectorResult(
+            detections=frame.detections, events=events, timings_ms=timings, width=frame.width,
+            height=frame.height, item_state=self.session.state.value,
+            item_id=episode.item_id if episode else None, refined=refined)
 
     def note_bad_frame(self, reason: str) -> None:
         """Count a frame the adapter could not convert (it stays up and reports it)."""
@@ -210,17 +218,19 @@ class DetectorCore:
 
 
 def item_policy(cfg: DetectorConfig) -> ItemPolicy:
-    return ItemPolicy(stable_frames=cfg.stable_frames, stable_iou=cfg.stable_iou, match_iou=cfg.match_iou,
-                      leave_frames=cfg.leave_frames, idle_timeout_s=cfg.idle_timeout_s,
-                      confirm_frames=cfg.confirm_frames, multi_frames=cfg.multi_frames,
-                      settle_timeout_s=cfg.settle_timeout_s, frame_gap_s=cfg.frame_gap_s,
-                      entry_side=cfg.entry_side)
+    return ItemPolicy(
+        stable_frames=cfg.stable_frames, stable_iou=cfg.stable_iou, match_iou=cfg.match_iou,
+        leave_frames=cfg.leave_frames, idle_timeout_s=cfg.idle_timeout_s,
+        confirm_frames=cfg.confirm_frames, multi_frames=cfg.multi_frames,
+        settle_timeout_s=cfg.settle_timeout_s, frame_gap_s=cfg.frame_gap_s,
+        entry_side=cfg.entry_side)
 
 
 def verdict_policy(cfg: DetectorConfig) -> VerdictPolicy:
-    return VerdictPolicy(min_confidence=cfg.min_confidence, min_area_fraction=cfg.min_area_fraction,
-                         max_area_fraction=cfg.max_area_fraction, multi_object_conf=cfg.multi_object_conf,
-                         polygon_max_points=cfg.polygon_max_points)
+    return VerdictPolicy(
+        min_confidence=cfg.min_confidence, min_area_fraction=cfg.min_area_fraction,
+        max_area_fraction=cfg.max_area_fraction, multi_object_conf=cfg.multi_object_conf,
+        polygon_max_points=cfg.polygon_max_points)
 
 
 def check_ranges(cfg: DetectorConfig) -> None:
@@ -229,8 +239,10 @@ def check_ranges(cfg: DetectorConfig) -> None:
                  'max_area_fraction', 'multi_object_conf'):
         if not 0.0 <= getattr(cfg, name) <= 1.0:
             raise ConfigError(f'{name}: {getattr(cfg, name)} is outside 0..1')
-    for name in ('max_det', 'stable_frames', 'leave_frames', 'imgsz', 'sam2_imgsz', 'confirm_frames',
-                 'multi_frames'):
+    for name in (
+        'max_det', 'stable_frames', 'leave_frames', 'imgsz', 'sam2_imgsz', 'confirm_frames',
+        'multi_frames',
+    ):
         if getattr(cfg, name) < 1:
             raise ConfigError(f'{name}: must be at least 1, got {getattr(cfg, name)}')
     if cfg.polygon_max_points < 3:

@@ -48,37 +48,48 @@ class DetectorNode(Node):
 
     def __init__(self, **node_kwargs) -> None:
         super().__init__('detector', **node_kwargs)
-        self._undo_logging = bridge_python_logging(self.get_logger(), LOGGERS)   # from the first record
+        # from the first record
+        self._undo_logging = bridge_python_logging(self.get_logger(), LOGGERS)
         self.config = declare_parameters(self, DetectorConfig)
         self.core = DetectorCore(self.config)
         self.factory = ros_message_factory()
-        self.lock = threading.Lock()       # core calls from the worker, timer and command callbacks
+        # core calls from the worker, timer and command callbacks
+        self.lock = threading.Lock()
         self.slot = LatestFrame()
         image_qos = QoSProfile(
             history=HistoryPolicy.KEEP_LAST, depth=self.config.image_qos_depth,
-            reliability=(ReliabilityPolicy.RELIABLE if self.config.image_qos_reliability == 'reliable'
-                         else ReliabilityPolicy.BEST_EFFORT))
+            reliability=(
+                ReliabilityPolicy.RELIABLE
+                if self.config.image_qos_reliability == 'reliable'
+                else ReliabilityPolicy.BEST_EFFORT
+            ),
+        )
         self.pub_detections = self.create_publisher(Detection2DArray, events.TOPIC_DETECTIONS, 10)
         self.debug = None
         if self.config.publish_debug_images:
             self.pub_debug = {ANNOTATED: self.create_publisher(Image, events.TOPIC_ANNOTATED, 2),
                               LABEL_MASK: self.create_publisher(Image, events.TOPIC_LABEL_MASK, 2)}
             self.debug = DebugImageWorker(self.publish_debug_image)
-        self.pub_events = {topic: self.create_publisher(String, topic, to_rclpy(qos_for(topic)))
-                           for topic in (events.TOPIC_VERDICT, events.TOPIC_PROCESSING, events.TOPIC_SESSION)}
+        self.pub_events = {
+            topic: self.create_publisher(String, topic, to_rclpy(qos_for(topic)))
+            for topic in (events.TOPIC_VERDICT, events.TOPIC_PROCESSING, events.TOPIC_SESSION)
+        }
         self.pub_status = self.create_publisher(String, events.TOPIC_DETECTOR_STATUS,
                                                 to_rclpy(qos_for(events.TOPIC_DETECTOR_STATUS)))
         # subscribe first: discovery completes while the model loads, so the first frame a camera
         # sends after our `ready` finds the subscription matched
         if self.config.image_input == 'compressed':
-            self.create_subscription(CompressedImage, events.TOPIC_IMAGE + '/compressed',
-                                     lambda msg: self.on_image(msg, compressed_msg_to_bgr), image_qos)
+            self.create_subscription(
+                CompressedImage, events.TOPIC_IMAGE + '/compressed',
+                lambda msg: self.on_image(msg, compressed_msg_to_bgr), image_qos)
         else:
             self.create_subscription(Image, events.TOPIC_IMAGE, self.on_image, image_qos)
         try:
             self.core.load()
-            self.get_logger().info(f'model {self.core.segmenter.path} on {self.core.segmenter.device} '
-                                   f'(refine={self.config.refine})')
+            self.get_logger().info(
+                f'model {self.core.segmenter.path} on {self.core.segmenter.device} '
+                f'(refine={self.config.refine})'
+            )
         except ModelLoadError as exc:
             self.get_logger().error(f'detector not ready: {exc}')
         self.publish_status()       # latched: a camera holding a recorded source starts now
@@ -158,11 +169,15 @@ class DetectorNode(Node):
             self.publish_events(result.events)
 
     def publish_frame(self, frame, stamp_ns: int, frame_id: str, result) -> None:
-        self.pub_detections.publish(detections_to_msg(self.factory, result.detections, stamp_ns, frame_id))
+        self.pub_detections.publish(
+            detections_to_msg(self.factory, result.detections, stamp_ns, frame_id))
         if self.debug is not None:     # drawn on the debug worker's thread, newest frame only
-            self.debug.submit(DebugFrame(frame, result.detections, result.width, result.height,
-                                         result.item_state, result.item_id, stamp_ns, frame_id,
-                                         self.config.publish_annotated, self.config.publish_label_mask))
+            self.debug.submit(
+                DebugFrame(
+                    frame, result.detections, result.width, result.height, result.item_state,
+                    result.item_id, stamp_ns, frame_id, self.config.publish_annotated,
+                    self.config.publish_label_mask)
+            )
 
     def publish_debug_image(self, kind: str, image, encoding: str, frame: DebugFrame) -> None:
         self.pub_debug[kind].publish(numpy_to_image(self.factory, image, encoding, frame.stamp_ns,
@@ -173,8 +188,10 @@ class DetectorNode(Node):
             self.pub_events[topic].publish(String(data=events.dumps(payload)))
             if topic == events.TOPIC_VERDICT:
                 self.get_logger().info(
-                    f"item {payload['item_id'][:8]}: {payload['category']} {payload['confidence']:.2f} "
-                    f"{'accepted' if payload['accepted'] else 'rejected: ' + str(payload['reason'])}")
+                    f"item {payload['item_id'][:8]}: {payload['category']}"
+                    f" {payload['confidence']:.2f} "
+                    f"{'accepted' if payload['accepted'] else 'rejected: ' + str(payload['reason'])}"
+                )
 
     def stop_worker(self) -> None:
         self.running = False

@@ -42,6 +42,8 @@ def compressed_msg_to_bgr(msg: Any) -> tuple[np.ndarray, int, str]:
     data = np.frombuffer(bytes(msg.data), dtype=np.uint8)
     frame = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if frame is None:
-        raise ImageConversionError(f'compressed image ({msg.format or "no format"}, {data.size} bytes) '
-                                   'does not decode as JPEG or PNG')
+        raise ImageConversionError(
+            f'compressed image ({msg.format or "no format"}, {data.size} bytes) '
+            'does not decode as JPEG or PNG'
+        )
     return frame, stamp_to_ns(msg.header.stamp), str(msg.header.frame_id)

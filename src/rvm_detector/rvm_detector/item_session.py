@@ -1,11 +1,12 @@
 """Item session: runs the chamber state machine on tracked detections and makes the events.
 
-Per frame :meth:`ItemSession.track` tracks the detections, then :meth:`ItemSession.advance` builds the
-:class:`~rvm_detector.chamber_state.ChamberFacts`, applies the transition table and performs the
-edge's action: ``processing-updated`` events, one ``detection-completed`` per chamber episode and the
-session summary. A session starts with its first episode and ends after ``idle_timeout_s`` with no
-item waiting, on the ``end_session`` command, or at shutdown. Clocks are inputs (``now``).
+Per frame :meth:`ItemSession.track` tracks the detections, then :meth:`ItemSession.advance` builds
+the :class:`~rvm_detector.chamber_state.ChamberFacts`, applies the transition table and performs
+the edge's action: ``processing-updated`` events, one ``detection-completed`` per chamber episode
+and the session summary. A session starts with its first episode and ends after ``idle_timeout_s``
+with no item waiting, on the ``end_session`` command, or at shutdown. Clocks are inputs (``now``).
 """
+
 from __future__ import annotations
 
 import time
@@ -17,8 +18,8 @@ from typing import Any, Callable
 from rvm_common.events import (EVENT_DETECTION_COMPLETED, EVENT_PROCESSING_UPDATED,
                                EVENT_SESSION_COMPLETED, TOPIC_PROCESSING, TOPIC_SESSION,
                                TOPIC_VERDICT, make_event, utc_iso)
-from rvm_detector.chamber_state import (IDLE_END_STATES, INITIAL_STATE, SESSION_END, Action, Chamber,
-                                        ChamberFacts, step)
+from rvm_detector.chamber_state import (
+    IDLE_END_STATES, INITIAL_STATE, SESSION_END, Action, Chamber, ChamberFacts, step)
 from rvm_detector.chamber_view import ChamberCounters, distinct_objects, split_hands
 from rvm_detector.class_map import ClassMap
 from rvm_detector.detection import Detection
@@ -53,7 +54,8 @@ class Episode:
     opened_clock: float
     main_track: int = -1
     last_window: tuple = ()
-    pending: dict[str, Any] | None = None   # an accept waiting for the exit: fields, capture, timings
+    # an accept waiting for the exit: fields, capture, timings
+    pending: dict[str, Any] | None = None
 
 
 class ItemSession:
@@ -68,8 +70,9 @@ class ItemSession:
         self.rvm_id = rvm_id
         self.model_name = model_name
         self.wall_clock = wall_clock
-        self.tracker = IouTracker(match_iou=item_policy.match_iou, stable_iou=item_policy.stable_iou,
-                                  max_misses=item_policy.leave_frames)
+        self.tracker = IouTracker(
+            match_iou=item_policy.match_iou, stable_iou=item_policy.stable_iou,
+            max_misses=item_policy.leave_frames)
         self.state: Chamber = INITIAL_STATE
         self.transitions: deque = deque(maxlen=200)   # (source, target, action) of recent edges
         self.counters = ChamberCounters()
@@ -127,7 +130,8 @@ class ItemSession:
         judgement: dict[str, Any] | str | None = None
         if settled:
             try:
-                judgement = self._judge(self._main, [t.last for t in self._distinct if t is not self._main])
+                judgement = self._judge(
+                    self._main, [t.last for t in self._distinct if t is not self._main])
             except Exception as exc:  # a bad detection must not take the node down
                 judgement = str(exc)
         episode = self.episode
@@ -137,10 +141,12 @@ class ItemSession:
             multiple=counters.multi_frames >= policy.multi_frames,
             gone=counters.empty_frames >= policy.leave_frames,
             left_via_entry=counters.left_via_entry(frame_w, frame_h, policy.entry_side),
-            settle_timeout=episode is not None and counters.clock - episode.opened_clock >= policy.settle_timeout_s,
+            settle_timeout=episode is not None
+            and counters.clock - episode.opened_clock >= policy.settle_timeout_s,
             settled=settled,
             accepted=judgement.get('accepted') if isinstance(judgement, dict) else None,
-            judge_failed=isinstance(judgement, str))
+            judge_failed=isinstance(judgement, str),
+        )
         edge = step(self.state, facts)
         if edge is None:
             return []
@@ -162,8 +168,12 @@ class ItemSession:
         if action is Action.JUDGE:
             fields = ctx['judgement']
             if fields['accepted']:
-                self.episode.pending = {'fields': fields, 'stamp_ns': ctx['stamp_ns'], 'timings': ctx['timings']}
-                return [self._processing('processing', 'accepted; final when it leaves toward the exit')]
+                self.episode.pending = {
+                    'fields': fields, 'stamp_ns': ctx['stamp_ns'], 'timings': ctx['timings']}
+                return [
+                    self._processing(
+                        'processing', 'accepted; final when it leaves toward the exit')
+                ]
             return self._final(fields, ctx['stamp_ns'], ctx['timings'])
         if action is Action.FINAL_ACCEPT:
             pending = self.episode.pending
@@ -176,8 +186,9 @@ class ItemSession:
         if action is Action.REJECT_MULTIPLE:
             objects = self._distinct
             main = max(objects, key=lambda t: t.last.confidence)
-            return self._forced('multiple_objects', list(main.history)[-self.policy.stable_frames:],
-                                [t.last for t in objects if t is not main], ctx, objects)
+            return self._forced(
+                'multiple_objects', list(main.history)[-self.policy.stable_frames:],
+                [t.last for t in objects if t is not main], ctx, objects)
         if action is Action.REJECT_NOT_SETTLED:
             return self._forced('not_settled', list(self.episode.last_window), [], ctx)
         failed = ('left the chamber before a stable view' if action is Action.LOST
@@ -204,8 +215,10 @@ class ItemSession:
         fields['objects'] = {'count': 1, 'categories': {fields['category']: 1}}
         return fields
 
-    def _forced(self, reason: str, window: list[Detection], others: list[Detection], ctx: dict[str, Any],
-                objects: list[Track] = ()) -> list[Event]:
+    def _forced(
+        self, reason: str, window: list[Detection], others: list[Detection], ctx: dict[str, Any],
+        objects: list[Track] = (),
+    ) -> list[Event]:
         """A rejection with ``reason``, described by ``window`` (the main object) and ``objects``."""
         if not window:
             self.items_failed += 1
@@ -220,19 +233,25 @@ class ItemSession:
             fields['objects'] = {'count': len(objects), 'categories': dict(sorted(cats.items()))}
         else:
             fields['objects'] = {'count': 1, 'categories': {fields['category']: 1}}
-        return self._final(dict(fields, accepted=False, reason=reason), ctx['stamp_ns'], ctx['timings'])
+        return self._final(
+            dict(fields, accepted=False, reason=reason), ctx['stamp_ns'], ctx['timings'])
 
-    def _final(self, fields: dict[str, Any], stamp_ns: int, timings_ms: dict[str, float]) -> list[Event]:
+    def _final(
+        self, fields: dict[str, Any], stamp_ns: int, timings_ms: dict[str, float]
+    ) -> list[Event]:
         """Publish the episode's one verdict."""
         episode = self.episode
-        payload = make_event(EVENT_DETECTION_COMPLETED, {
-            'item_id': episode.item_id, 'episode_id': episode.episode_id, 'session_id': self.session_id,
-            **fields,
-            'capture_time': utc_iso(stamp_ns / 1e9),
-            'timings_ms': {k: round(float(timings_ms.get(k, 0.0)), 2)
-                           for k in ('preprocess', 'inference', 'refine', 'postprocess', 'total')},
-            'model': self.model_name,
-        }, rvm_id=self.rvm_id, timestamp=self.wall_clock())
+        payload = make_event(
+            EVENT_DETECTION_COMPLETED,
+            {
+                'item_id': episode.item_id, 'episode_id': episode.episode_id,
+                'session_id': self.session_id, **fields, 'capture_time': utc_iso(stamp_ns / 1e9),
+                'timings_ms': {
+                    k: round(float(timings_ms.get(k, 0.0)), 2)
+                    for k in ('preprocess', 'inference', 'refine', 'postprocess', 'total')
+                },
+                'model': self.model_name},
+            rvm_id=self.rvm_id, timestamp=self.wall_clock())
         episode.pending = None
         self.verdicts.append(payload)
         detail = 'accepted' if payload['accepted'] else f'rejected: {payload["reason"]}'
@@ -246,7 +265,11 @@ class ItemSession:
     # -- session ---------------------------------------------------------------------------------
     def tick(self, now: float) -> list[Event]:
         """Session summary once nothing waits for a verdict and nothing happened for ``idle_timeout_s``."""
-        if self.session_id is None or self.state not in IDLE_END_STATES or self.last_activity is None:
+        if (
+            self.session_id is None
+            or self.state not in IDLE_END_STATES
+            or self.last_activity is None
+        ):
             return []
         if now - self.last_activity < self.policy.idle_timeout_s:
             return []

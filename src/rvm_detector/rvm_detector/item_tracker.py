@@ -15,7 +15,8 @@ class Track:
     last: Detection
     hits: int = 1                 # frames matched in total
     misses: int = 0               # consecutive frames unmatched
-    still_frames: int = 1         # consecutive matched frames whose box moved less than the stable IoU
+    # consecutive matched frames whose box moved less than the stable IoU
+    still_frames: int = 1
     history: deque = field(default_factory=lambda: deque(maxlen=30))
 
 

@@ -51,8 +51,10 @@ def resolve_weights(path: str | os.PathLike, suffixes: tuple[str, ...] = MODEL_S
         raise ModelLoadError(f'{what} weights {candidate} must be a local file ending in '
                              f'{", ".join(suffixes)} (names are never downloaded)')
     if not candidate.exists():
-        raise ModelLoadError(f'{what} weights file not found: {candidate.resolve()} '
-                             f'(weights are never downloaded; copy the file there or set the path)')
+        raise ModelLoadError(
+            f'{what} weights file not found: {candidate.resolve()} '
+            '(weights are never downloaded; copy the file there or set the path)'
+        )
     if not candidate.is_file():
         raise ModelLoadError(f'{what} weights path is not a file: {candidate.resolve()}')
     size = candidate.stat().st_size
@@ -81,11 +83,14 @@ def resolve_device(device: str) -> str:
         if not index_text.isdigit():
             raise ModelLoadError(f'device {device!r}: expected auto, cpu or cuda:N')
         if not torch.cuda.is_available():
-            raise ModelLoadError(f'device {device!r} asked for CUDA but CUDA is not available here '
-                                 f'(torch {torch.__version__}, no usable GPU); use device auto or cpu')
+            raise ModelLoadError(
+                f'device {device!r} asked for CUDA but CUDA is not available here '
+                f'(torch {torch.__version__}, no usable GPU); use device auto or cpu'
+            )
         index = int(index_text)
         if index >= torch.cuda.device_count():
-            raise ModelLoadError(f'device {device!r}: only {torch.cuda.device_count()} CUDA device(s)')
+            raise ModelLoadError(
+                f'device {device!r}: only {torch.cuda.device_count()} CUDA device(s)')
         return f'cuda:{index}'
     raise ModelLoadError(f'device {device!r}: expected auto, cpu or cuda:N')
 
@@ -93,9 +98,11 @@ def resolve_device(device: str) -> str:
 class YoloSegmenter:
     """A YOLO segmentation model loaded from a local file, with fixed predict arguments."""
 
-    def __init__(self, weights: str = '', device: str = 'auto', half: bool = True, imgsz: int = 320,
-                 conf: float = 0.25, iou: float = 0.5, max_det: int = 10,
-                 classes: list[int] | None = None, cpu_threads: int = 0, agnostic_nms: bool = True) -> None:
+    def __init__(
+        self, weights: str = '', device: str = 'auto', half: bool = True, imgsz: int = 320,
+        conf: float = 0.25, iou: float = 0.5, max_det: int = 10, classes: list[int] | None = None,
+        cpu_threads: int = 0, agnostic_nms: bool = True,
+    ) -> None:
         self.weights_arg = weights
         self.device_arg = device
         self.half_arg = half
@@ -131,7 +138,8 @@ class YoloSegmenter:
         except Exception as exc:  # Ultralytics raises many types for a bad file
             raise ModelLoadError(f'cannot load model {path}: {type(exc).__name__}: {exc}') from exc
         if model.task != 'segment':
-            raise ModelLoadError(f'model {path} is a {model.task!r} model; a segmentation model is needed')
+            raise ModelLoadError(
+                f'model {path} is a {model.task!r} model; a segmentation model is needed')
         torch.set_num_threads(self.cpu_threads if self.cpu_threads > 0 else (os.cpu_count() or 1))
         self.model, self.path, self.device = model, path, device
         self.half = bool(self.half_arg and device.startswith('cuda'))

@@ -13,7 +13,8 @@ def mask_to_polygon(mask: np.ndarray) -> np.ndarray | None:
     """Outline (N,2 float32, px) of the largest connected region of a boolean mask, or None."""
     if mask is None or not mask.any():
         return None
-    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    contours, _ = cv2.findContours(
+        mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
         return None
     largest = max(contours, key=cv2.contourArea)

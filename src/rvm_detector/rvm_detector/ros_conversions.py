@@ -39,6 +39,10 @@ def detections_to_msg(factory: MessageFactory, detections: list[Detection], stam
                       frame_id: str) -> Any:
     """A Detection2DArray for one frame (same header on the array and every detection)."""
     header = make_header(factory, stamp_ns, frame_id)
-    return factory.new('vision_msgs/msg/Detection2DArray', header=header,
-                       detections=[detection_to_msg(factory, d, make_header(factory, stamp_ns, frame_id))
-                                   for d in detections])
+    return factory.new(
+        'vision_msgs/msg/Detection2DArray', header=header,
+        detections=[
+            detection_to_msg(factory, d, make_header(factory, stamp_ns, frame_id))
+            for d in detections
+        ],
+    )

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from rvm_detector.detection import Detection
-from rvm_detector.model_loader import ModelLoadError, offline_ultralytics, resolve_device, resolve_weights
+from rvm_detector.model_loader import (
+    ModelLoadError, offline_ultralytics, resolve_device, resolve_weights)
 from rvm_detector.polygon import mask_to_polygon
 
 SAM2_NAMES = ('sam2_t.pt', 'sam2_s.pt', 'sam2_b.pt', 'sam2_l.pt',
@@ -22,8 +23,10 @@ SAM2_NAMES = ('sam2_t.pt', 'sam2_s.pt', 'sam2_b.pt', 'sam2_l.pt',
 class Sam2Refiner:
     """Replaces YOLO masks by SAM2 masks prompted with the YOLO boxes."""
 
-    def __init__(self, weights: str = '', device: str = 'auto', imgsz: int = 1024, half: bool = True,
-                 network: Any = None) -> None:
+    def __init__(
+        self, weights: str = '', device: str = 'auto', imgsz: int = 1024, half: bool = True,
+        network: Any = None,
+    ) -> None:
         self.weights_arg = weights
         self.device_arg = device
         self.imgsz = int(imgsz)
@@ -50,7 +53,8 @@ class Sam2Refiner:
             try:
                 network = build_sam(str(path))
             except Exception as exc:
-                raise ModelLoadError(f'cannot load SAM2 weights {path}: {type(exc).__name__}: {exc}') from exc
+                raise ModelLoadError(
+                    f'cannot load SAM2 weights {path}: {type(exc).__name__}: {exc}') from exc
             self.name = path.name
         else:
             self.name = 'sam2 (in-memory network)'

@@ -1,8 +1,9 @@
 """Scripted detection sequences for the chamber state machine (no model; 10 frames per second).
 
-Each script returns ``(frames, times)`` for :func:`item_sequences.run`; boxes are 120 x 200 px items in
-a 640 x 480 frame, entering on the left (the entry) and leaving on the right (the exit).
+Each script returns ``(frames, times)`` for :func:`item_sequences.run`; boxes are 120 x 200 px
+items in a 640 x 480 frame, entering on the left (the entry) and leaving on the right (the exit).
 """
+
 from __future__ import annotations
 
 from item_sequences import det, hand
@@ -53,8 +54,12 @@ def blip():
 
 def two_enter_together():
     other = lambda: det(40, 20, 140, 100, 'aluminium_can')   # noqa: E731
-    return timed(empty(3) + [[box(x), other()] for x in range(0, 260, 60)] + rest(6, extra=(other,))
-                 + empty(4))
+    return timed(
+        empty(3)
+        + [[box(x), other()] for x in range(0, 260, 60)]
+        + rest(6, extra=(other,))
+        + empty(4)
+    )
 
 
 def second_joins_judged():
@@ -69,7 +74,8 @@ def withdrawn():
 def never_settles(seconds=12.0):
     """Jiggles 30 px every frame (IoU below stable_iou) for ``seconds``."""
     n = int(seconds * 10)
-    return timed(empty(3) + enter() + [[box(260 + (30 if i % 2 else 0))] for i in range(n)] + empty(4))
+    return timed(
+        empty(3) + enter() + [[box(260 + (30 if i % 2 else 0))] for i in range(n)] + empty(4))
 
 
 def leaves_before_verdict():

@@ -1,4 +1,5 @@
 """Shared fixtures: a random-weight YOLO11n-seg with the RVM classes, saved and exported offline."""
+
 from __future__ import annotations
 
 import os
@@ -51,8 +52,9 @@ def loaded_segmenter(seg_pt):
     """A loaded random-weight segmenter that yields boxes on any frame (conf 1e-6)."""
     from rvm_detector.model_loader import YoloSegmenter
     # per-class NMS: a random model's boxes all overlap, class-agnostic NMS would keep very few
-    seg = YoloSegmenter(weights=seg_pt, device='cpu', imgsz=160, conf=1e-6, max_det=3, cpu_threads=2,
-                        agnostic_nms=False)
+    seg = YoloSegmenter(
+        weights=seg_pt, device='cpu', imgsz=160, conf=1e-6, max_det=3, cpu_threads=2,
+        agnostic_nms=False)
     seg.load(warmup=True)
     return seg
 

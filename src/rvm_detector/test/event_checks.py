@@ -16,7 +16,8 @@ from rvm_common.events import SCHEMA_VERSION, TOPIC_DETECTOR_STATUS, TOPIC_VERDI
 
 from rvm_detector.chamber_state import Chamber
 
-_UUID = {'type': 'string', 'pattern': r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'}
+_UUID = {
+    'type': 'string', 'pattern': r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'}
 
 STATUS_SCHEMA = {
     '$schema': 'https://json-schema.org/draft/2020-12/schema',

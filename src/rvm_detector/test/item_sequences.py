@@ -60,8 +60,9 @@ class Clock:
 
 
 def new_session(**policy) -> ItemSession:
-    return ItemSession(ClassMap.load(''), ItemPolicy(**dict(dict(stable_frames=4, leave_frames=3), **policy)),
-                       VerdictPolicy(), rvm_id='rvm-1', model_name='m.pt', wall_clock=Clock())
+    return ItemSession(
+        ClassMap.load(''), ItemPolicy(**dict(dict(stable_frames=4, leave_frames=3), **policy)),
+        VerdictPolicy(), rvm_id='rvm-1', model_name='m.pt', wall_clock=Clock())
 
 
 def run(frames, session=None, start=0.0, fps=10.0, times=None):

@@ -31,7 +31,8 @@ def test_the_worker_draws_only_the_newest_frame_and_counts_the_dropped_ones():
         worker.submit(frame(stamp))
     assert published.calls == [], 'submit never draws: the inference thread only hands over'
     assert worker.draw_next() is True
-    assert published.calls == [(ANNOTATED, 'bgr8', 3, (80, 100, 3)), (LABEL_MASK, 'mono8', 3, (80, 100))]
+    assert published.calls == [
+        (ANNOTATED, 'bgr8', 3, (80, 100, 3)), (LABEL_MASK, 'mono8', 3, (80, 100))]
     assert (worker.drawn, worker.dropped) == (1, 2)
     assert worker.draw_next() is False      # nothing pending
 
@@ -40,7 +41,8 @@ def test_drawn_images_are_the_annotated_frame_and_the_label_mask():
     images = {kind: image for kind, image, _enc in draw(frame(7))}
     assert set(images) == {ANNOTATED, LABEL_MASK}
     assert not np.array_equal(images[ANNOTATED][40, 40], [30, 30, 30])     # tinted under the item
-    assert images[LABEL_MASK][40, 40] == 3 and images[LABEL_MASK][75, 95] == 0   # glass_bottle: id 2 + 1
+    # glass_bottle: id 2 + 1
+    assert images[LABEL_MASK][40, 40] == 3 and images[LABEL_MASK][75, 95] == 0
 
 
 def test_only_the_wanted_images_are_drawn_and_none_when_neither_is_wanted():
@@ -93,6 +95,8 @@ def test_a_failing_publish_is_logged_and_counted_and_the_next_frame_still_drawn(
     worker.submit(frame(1))
     with caplog.at_level(logging.WARNING, logger='rvm_detector'):
         assert worker.draw_next()
-    assert worker.errors == 1 and 'frame 1 not published: RuntimeError: publisher gone' in caplog.text
+    assert (
+        worker.errors == 1 and 'frame 1 not published: RuntimeError: publisher gone' in caplog.text
+    )
     worker.submit(frame(2))
     assert worker.draw_next() and worker.drawn == 1 and calls[-1] == 2

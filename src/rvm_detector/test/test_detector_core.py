@@ -12,8 +12,9 @@ from rvm_detector.sam2_refiner import Sam2Refiner
 
 
 def make_core(segmenter, refiner=None, **overrides):
-    values = dict(imgsz=160, conf=1e-6, max_det=3, stable_frames=2, agnostic_nms=False, leave_frames=2,
-                  min_confidence=0.0)
+    values = dict(
+        imgsz=160, conf=1e-6, max_det=3, stable_frames=2, agnostic_nms=False, leave_frames=2,
+        min_confidence=0.0)
     cfg = dataclasses.replace(DetectorConfig(), **dict(values, **overrides))
     core = DetectorCore(cfg, segmenter=segmenter, refiner=refiner)
     core.load()
@@ -63,7 +64,8 @@ def test_process_gives_detections_events_and_timings(loaded_segmenter, frame):
     assert verdicts[0]['model'] == 'random_seg.pt' and verdicts[0]['accepted'] is False
     status = core.status()
     check_event(TOPIC_DETECTOR_STATUS, status)
-    assert status['frames_processed'] == 8 and status['verdicts'] == 1 and status['state'] == 'ready'
+    assert (
+        status['frames_processed'] == 8 and status['verdicts'] == 1 and status['state'] == 'ready')
     assert status['item_state'] == 'clearing'
     out = core.command({'command': 'end_session'})
     validate(out)
@@ -77,7 +79,8 @@ def test_idle_timeout_via_tick(single, frame):
     arm(core, frame, now=98.0)
     for now in (100.0, 101.0, 102.0):
         core.process(frame, 1, now=now)
-    assert core.status()['item_state'] in ('judged', 'clearing')   # the random model's verdict varies
+    # the random model's verdict varies
+    assert core.status()['item_state'] in ('judged', 'clearing')
     single.conf = 1.0               # the model now finds nothing: the chamber is empty
     try:
         for i, now in enumerate((103.0, 104.0)):
@@ -92,9 +95,12 @@ def test_idle_timeout_via_tick(single, frame):
     assert core.tick(200.0) == []
 
 
-@pytest.mark.parametrize('bad', [
-    np.zeros((0, 10, 3), np.uint8), np.zeros((10, 10), np.uint8), np.zeros((10, 10, 3), np.float32),
-    'not an image'])
+@pytest.mark.parametrize(
+    'bad',
+    [
+        np.zeros((0, 10, 3), np.uint8), np.zeros((10, 10), np.uint8),
+        np.zeros((10, 10, 3), np.float32), 'not an image'],
+)
 def test_bad_frames_are_clear_errors_and_counted_by_the_adapter(loaded_segmenter, bad):
     core = make_core(loaded_segmenter)
     with pytest.raises(FrameError):
@@ -134,7 +140,9 @@ def test_refine_item_runs_sam2_only_for_the_verdict_frame(single, sam2_tiny, fra
     assert verdicts[0]['timings_ms']['refine'] > 0
 
 
-def test_refine_sam2_runs_on_every_frame_with_one_embedding_each(loaded_segmenter, sam2_tiny, frame):
+def test_refine_sam2_runs_on_every_frame_with_one_embedding_each(
+    loaded_segmenter, sam2_tiny, frame
+):
     refiner = Sam2Refiner(device='cpu', imgsz=256, network=sam2_tiny)
     core = make_core(loaded_segmenter, refiner=refiner, refine='sam2')
     for i in range(3):
@@ -154,7 +162,8 @@ def test_refine_needs_sam2_weights():
 def test_live_reconfigure_validates_and_applies(loaded_segmenter):
     from rvm_common.params import ConfigError
     core = make_core(loaded_segmenter)
-    cfg = core.reconfigure({'conf': 0.3, 'min_confidence': 0.7, 'stable_frames': 7, 'leave_frames': 4})
+    cfg = core.reconfigure(
+        {'conf': 0.3, 'min_confidence': 0.7, 'stable_frames': 7, 'leave_frames': 4})
     assert (cfg.conf, core.segmenter.conf) == (0.3, 0.3)
     assert core.session.verdict_policy.min_confidence == 0.7
     assert core.session.policy.stable_frames == 7 and core.session.tracker.max_misses == 4

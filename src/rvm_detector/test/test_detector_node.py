@@ -19,7 +19,8 @@ def test_compressed_images_decode_to_bgr_frames():
     assert image.shape == (48, 64, 3) and stamp_ns == 3_000_000_005 and frame_id == 'cam'
     assert abs(int(image[10, 5, 0]) - 255) < 10 and int(image[10, 50, 0]) < 10
     with pytest.raises(ImageConversionError, match='does not decode'):
-        compressed_msg_to_bgr(types.SimpleNamespace(format='jpeg', data=b'garbage', header=msg.header))
+        compressed_msg_to_bgr(
+            types.SimpleNamespace(format='jpeg', data=b'garbage', header=msg.header))
 
 
 try:
@@ -38,7 +39,8 @@ def test_node_starts_and_reports_a_missing_model_on_status(tmp_path):
 
     rclpy.init()
     try:
-        # the default model may be absent in a fresh checkout: the node must stay up with state error
+        # the default model may be absent in a fresh checkout: the node must stay up with state
+        # error
         node = DetectorNode()
         status = node.core.status()
         assert status['state'] in ('ready', 'error')

@@ -13,10 +13,16 @@ from rvm_common.events import TOPIC_PROCESSING, TOPIC_SESSION, TOPIC_VERDICT, du
 
 def all_event_kinds():
     """Events of every kind: accepted, each reject reason, failed item, both session reasons."""
-    frames = item_frames() + item_frames(conf=0.3) + item_frames('other') + item_frames(size=(8, 10)) \
-        + item_frames(with_polygon=False) \
-        + item_frames(extra=lambda: det(20, 20, 120, 120, 'aluminium_can', 0.8)) \
-        + [[det(x, 100, x + 100, 300)] for x in (0, 80, 160)] + [[]] * 4
+    frames = (
+        item_frames()
+        + item_frames(conf=0.3)
+        + item_frames('other')
+        + item_frames(size=(8, 10))
+        + item_frames(with_polygon=False)
+        + item_frames(extra=lambda: det(20, 20, 120, 120, 'aluminium_can', 0.8))
+        + [[det(x, 100, x + 100, 300)] for x in (0, 80, 160)]
+        + [[]] * 4
+    )
     session, events = run(frames)
     events += session.end_session('command')
     session2, more = run(item_frames())
@@ -24,7 +30,8 @@ def all_event_kinds():
     for script in (cs.withdrawn, cs.never_settles):
         frames, times = script()
         more += run(frames, times=times)[1]
-    frames, times = cs.timed(cs.empty(3) + cs.enter() + cs.rest(6))   # judged, still in the chamber
+    # judged, still in the chamber
+    frames, times = cs.timed(cs.empty(3) + cs.enter() + cs.rest(6))
     session3, judged = run(frames, session=new_session(), times=times)
     return events + more + judged + session3.end_session('shutdown')
 
@@ -32,14 +39,17 @@ def all_event_kinds():
 def test_every_event_kind_matches_the_contract():
     events = all_event_kinds()
     reasons = {p['reason'] for t, p in events if t == TOPIC_VERDICT}
-    assert reasons == {None, 'low_confidence', 'category_not_accepted', 'size_out_of_range', 'no_mask',
-                       'multiple_objects', 'not_settled', 'withdrawn', 'not_cleared'}
+    assert reasons == {
+        None, 'low_confidence', 'category_not_accepted', 'size_out_of_range', 'no_mask',
+        'multiple_objects', 'not_settled', 'withdrawn', 'not_cleared'}
     assert {p['status'] for t, p in events if t == TOPIC_PROCESSING} == \
         {'queued', 'processing', 'completed', 'failed'}
-    assert {p['reason'] for t, p in events if t == TOPIC_SESSION} == {'command', 'idle_timeout', 'shutdown'}
+    assert {p['reason'] for t, p in events if t == TOPIC_SESSION} == {
+        'command', 'idle_timeout', 'shutdown'}
     for topic, payload in events:
         check_event(topic, payload)
-    assert {p['type'] for _, p in events} == {'detection-completed', 'processing-updated', 'session-completed'}
+    assert {p['type'] for _, p in events} == {
+        'detection-completed', 'processing-updated', 'session-completed'}
 
 
 def test_the_contract_rejects_broken_verdicts():

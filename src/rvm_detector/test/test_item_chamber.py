@@ -1,4 +1,5 @@
 """The chamber state machine driven by scripted detections: every rule of one verdict per episode."""
+
 import chamber_scripts as cs
 import pytest
 from item_sequences import new_session, run
@@ -60,7 +61,8 @@ def test_a_second_object_joining_a_judged_item_turns_the_episode_into_one_multip
 def test_an_item_pulled_back_through_the_entry_is_rejected_withdrawn_never_credited():
     session, events = play(cs.withdrawn())
     assert decisions(events) == [('pet_bottle', False, 'withdrawn')]
-    assert [p['status'] for t, p in events if t == TOPIC_PROCESSING] == ['queued', 'processing', 'completed']
+    assert [p['status'] for t, p in events if t == TOPIC_PROCESSING] == [
+        'queued', 'processing', 'completed']
 
 
 def test_entry_side_is_configurable():
@@ -112,7 +114,8 @@ def test_a_camera_gap_freezes_the_settle_clock_and_tick():
     assert session.state is Chamber.SETTLING
     assert session.tick(times[cut - 1] + 30.0) == []   # no frames for 30 s: the session stays open
     _, events = run(frames[cut:], session=session, times=times[cut:])
-    assert decisions(events) == [('pet_bottle', True, None)]   # not not_settled: the gap did not count
+    # not not_settled: the gap did not count
+    assert decisions(events) == [('pet_bottle', True, None)]
 
 
 def test_judge_failure_is_reported_and_the_episode_has_no_verdict(monkeypatch):
@@ -131,7 +134,9 @@ def test_judge_failure_is_reported_and_the_episode_has_no_verdict(monkeypatch):
     (3 + 5, Chamber.SETTLING, 'not_settled'),
     (3 + 5 + 6, Chamber.JUDGED, 'not_cleared'),
 ])
-def test_session_end_with_an_item_present_judges_it_once_and_the_next_session_never_sees_it(cut, state, reason):
+def test_session_end_with_an_item_present_judges_it_once_and_the_next_session_never_sees_it(
+    cut, state, reason
+):
     frames, times = cs.accepted_and_exit()
     session = new_session()
     run(frames[:cut], session=session, times=times[:cut])
@@ -148,7 +153,8 @@ def test_session_end_with_an_item_present_judges_it_once_and_the_next_session_ne
 
 
 def test_session_end_in_clearing_and_empty_states():
-    session, events = play(cs.timed(cs.empty(3) + cs.enter('other') + cs.rest(6, class_name='other')))
+    session, events = play(
+        cs.timed(cs.empty(3) + cs.enter('other') + cs.rest(6, class_name='other')))
     assert session.state is Chamber.CLEARING
     out = session.end_session('command')
     assert [t for t, _ in out] == [TOPIC_SESSION] and session.state is Chamber.BLOCKED
@@ -161,16 +167,21 @@ def test_session_end_in_clearing_and_empty_states():
 def test_idle_end_waits_while_an_accept_is_pending_and_not_while_clearing():
     session, events = play(cs.timed(cs.empty(3) + cs.enter() + cs.rest(6)), idle_timeout_s=5.0)
     assert session.state is Chamber.JUDGED and session.tick(1000.0) == []
-    session, events = play(cs.timed(cs.empty(3) + cs.enter('other') + cs.rest(30, class_name='other')),
-                           idle_timeout_s=2.0)
+    session, events = play(
+        cs.timed(cs.empty(3) + cs.enter('other') + cs.rest(30, class_name='other')),
+        idle_timeout_s=2.0)
     assert session.state is Chamber.CLEARING   # the rejected item still lies there
     (topic, summary), = session.tick(session.last_activity + 2.0)
-    assert topic == TOPIC_SESSION and summary['reason'] == 'idle_timeout' and summary['rejected'] == 1
+    assert (
+        topic == TOPIC_SESSION and summary['reason'] == 'idle_timeout' and summary['rejected'] == 1
+    )
 
 
-ALL_SCRIPTS = [cs.accepted_and_exit, cs.rejected_other, cs.blip, cs.two_enter_together, cs.second_joins_judged,
-               cs.withdrawn, cs.never_settles, cs.leaves_before_verdict, cs.nudged_after_judgement,
-               cs.hand_occludes_judged, cs.hand_only, cs.hand_holds_item, cs.camera_gap_while_settling]
+ALL_SCRIPTS = [
+    cs.accepted_and_exit, cs.rejected_other, cs.blip, cs.two_enter_together,
+    cs.second_joins_judged, cs.withdrawn, cs.never_settles, cs.leaves_before_verdict,
+    cs.nudged_after_judgement, cs.hand_occludes_judged, cs.hand_only, cs.hand_holds_item,
+    cs.camera_gap_while_settling]
 
 
 def test_the_scripts_cover_every_edge_of_the_transition_table(monkeypatch):
@@ -192,7 +203,8 @@ def test_the_scripts_cover_every_edge_of_the_transition_table(monkeypatch):
             if session.state is state:
                 session.end_session('command')
                 fired |= set(session.transitions)
-    monkeypatch.setattr(item_session, 'judge', lambda *a, **k: (_ for _ in ()).throw(ValueError('x')))
+    monkeypatch.setattr(
+        item_session, 'judge', lambda *a, **k: (_ for _ in ()).throw(ValueError('x')))
     fired |= set(play(cs.accepted_and_exit())[0].transitions)
     table = {(e.source, e.target, e.action) for e in TRANSITIONS}
     assert table - fired == set()
@@ -205,8 +217,11 @@ def test_a_model_hand_class_mapped_to_the_hand_category_is_never_an_item():
 
     from rvm_detector.chamber_view import split_hands
     from rvm_detector.class_map import ClassMap
-    cmap = ClassMap.from_mapping({'classes': {'person_hand': 'hand', 'pet_bottle': 'pet_bottle'},
-                                  'categories': {'hand': {'accepted': False}, 'pet_bottle': {'accepted': True}}})
+    cmap = ClassMap.from_mapping(
+        {
+            'classes': {'person_hand': 'hand', 'pet_bottle': 'pet_bottle'},
+            'categories': {'hand': {'accepted': False}, 'pet_bottle': {'accepted': True}}}
+    )
     hand_det, bottle = det(0, 0, 50, 50, 'person_hand'), det(100, 100, 200, 200)
     for d in (hand_det, bottle):
         d.category = cmap.category_of(d.class_name)    # what DetectorCore.process does

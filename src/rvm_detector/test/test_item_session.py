@@ -25,7 +25,11 @@ def test_one_item_one_verdict_with_processing_sequence():
     verdicts = of(events, TOPIC_VERDICT)
     assert len(verdicts) == 1
     v = verdicts[0]
-    assert uuid.UUID(v['item_id']) and uuid.UUID(v['episode_id']) and v['session_id'] == session.session_id
+    assert (
+        uuid.UUID(v['item_id'])
+        and uuid.UUID(v['episode_id'])
+        and v['session_id'] == session.session_id
+    )
     assert v['objects'] == {'count': 1, 'categories': {'pet_bottle': 1}}
     assert (v['category'], v['class_name'], v['accepted'], v['reason']) == \
         ('pet_bottle', 'pet_bottle', True, None)
@@ -106,8 +110,8 @@ def test_end_session_while_settling_rejects_the_item_once_and_the_next_session_n
     session, events = run([[]] * 3 + moving)
     assert session.state is Chamber.SETTLING
     out = session.end_session('command')
-    assert [(t, p.get('status')) for t, p in out] == [(TOPIC_VERDICT, None), (TOPIC_PROCESSING, 'completed'),
-                                                      (TOPIC_SESSION, None)]
+    assert [(t, p.get('status')) for t, p in out] == [
+        (TOPIC_VERDICT, None), (TOPIC_PROCESSING, 'completed'), (TOPIC_SESSION, None)]
     assert (out[0][1]['accepted'], out[0][1]['reason']) == (False, 'not_settled')
     assert out[2][1]['total'] == 1 and session.state is Chamber.BLOCKED
     # the same item now rests: the next session does not judge it again

@@ -7,12 +7,13 @@ import zipfile
 
 import pytest
 
-from rvm_detector.model_loader import (BUNDLED_MODEL, ModelLoadError, YoloSegmenter, resolve_device,
-                                       resolve_weights)
+from rvm_detector.model_loader import (
+    BUNDLED_MODEL, ModelLoadError, YoloSegmenter, resolve_device, resolve_weights)
 
 
 def test_pt_model_loads_and_predicts_polygons(loaded_segmenter, frame):
-    assert loaded_segmenter.names == {0: 'pet_bottle', 1: 'aluminium_can', 2: 'glass_bottle', 3: 'other'}
+    assert loaded_segmenter.names == {
+        0: 'pet_bottle', 1: 'aluminium_can', 2: 'glass_bottle', 3: 'other'}
     out = loaded_segmenter.predict(frame)
     assert (out.width, out.height) == (160, 120)
     assert 1 <= len(out.detections) <= 3
@@ -26,7 +27,8 @@ def test_pt_model_loads_and_predicts_polygons(loaded_segmenter, frame):
 
 
 def test_onnx_model_loads_and_predicts(seg_onnx, frame):
-    seg = YoloSegmenter(weights=seg_onnx, device='cpu', imgsz=160, conf=1e-6, max_det=2, agnostic_nms=False)
+    seg = YoloSegmenter(
+        weights=seg_onnx, device='cpu', imgsz=160, conf=1e-6, max_det=2, agnostic_nms=False)
     seg.load(warmup=True)
     assert seg.names[0] == 'pet_bottle'
     out = seg.predict(frame)

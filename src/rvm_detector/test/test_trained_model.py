@@ -1,4 +1,5 @@
 """The bundled trained model finds the items of the bundled sample video (the synthetic scene: rvm_training)."""
+
 import json
 from pathlib import Path
 

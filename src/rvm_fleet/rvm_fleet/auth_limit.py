@@ -18,7 +18,9 @@ from typing import Any, Callable
 class TokenBucket:
     """``rate`` tokens per second, at most ``burst`` saved up; thread-safe; clock injectable."""
 
-    def __init__(self, rate: float, burst: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, rate: float, burst: float, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError(f'token bucket needs rate > 0 and burst >= 1 (got {rate}, {burst})')
         self.rate = float(rate)

@@ -46,8 +46,12 @@ class SoketiCluster:
         self.prefix = f'rvm-fleet-{uuid.uuid4().hex[:8]}'
         env = {**redis_adapter_env(self.redis, self.prefix), **(extra_env or {})}
         ports = list(ports or []) + [None] * nodes
-        self.nodes = [SoketiServer(app_id=app_id, key=key, secret=secret, log_path=self._log(f'soketi-{i}.log'),
-                                   port=ports[i], extra_env=env) for i in range(nodes)]
+        self.nodes = [
+            SoketiServer(
+                app_id=app_id, key=key, secret=secret, log_path=self._log(f'soketi-{i}.log'),
+                port=ports[i], extra_env=env)
+            for i in range(nodes)
+        ]
 
     def _log(self, name: str) -> Path | None:
         return self.log_dir / name if self.log_dir else None

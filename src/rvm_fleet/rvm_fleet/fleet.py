@@ -44,15 +44,18 @@ class FleetOptions:
     server: str = 'local'               # 'local' or ws://host:port of the node the machines use
     dashboard_server: str = ''          # remote: the node the dashboard uses ('' = server)
     restart_at: float | None = None     # seconds into the stream: stop node A, start it again
-    restart_mode: str = 'kill'          # kill: SIGKILL (a crash); graceful: SIGTERM (Soketi sends 4200 first)
+    # kill: SIGKILL (a crash); graceful: SIGTERM (Soketi sends 4200 first)
+    restart_mode: str = 'kill'
     health_period_s: float = 5.0
     ack_timeout_s: float = 10.0
     reconnect_min_s: float = 1.0
     reconnect_max_s: float = 30.0
-    auth_rate: float = 1.0              # channel-auth requests per second per machine (token bucket)
+    # channel-auth requests per second per machine (token bucket)
+    auth_rate: float = 1.0
     auth_burst: int = 3
     start_rate: float = 50.0            # machines started per second
-    watch_private: bool = True          # the dashboard also watches every private-rvm.{id} (relayed client events)
+    # the dashboard also watches every private-rvm.{id} (relayed client events)
+    watch_private: bool = True
     ready_timeout_s: float = 0.0        # 0 = 60 s + 0.5 s per machine
     drain_timeout_s: float = 120.0
     work_dir: str = ''
@@ -71,7 +74,8 @@ class FleetOptions:
         if self.restart_mode not in ('kill', 'graceful'):
             raise ValueError(f'restart mode {self.restart_mode!r}: expected kill or graceful')
         if self.restart_at is not None and not 0 <= self.restart_at < self.minutes * 60:
-            raise ValueError(f'--restart-at {self.restart_at} s is outside the run ({self.minutes * 60:.0f} s)')
+            raise ValueError(
+                f'--restart-at {self.restart_at} s is outside the run ({self.minutes * 60:.0f} s)')
 
 
 class FleetRun:
@@ -84,42 +88,49 @@ class FleetRun:
         self.rng = random.Random(options.seed)
         self.machines: list[VirtualMachine] = []
         self.streams: list[MachineStream] = []
-        self.sent: dict[str, tuple[int, float]] = {}       # durable event_id -> (machine, wall time)
+        # durable event_id -> (machine, wall time)
+        self.sent: dict[str, tuple[int, float]] = {}
         self.published = 0
         self.auth_times: list[float] = []
         self.kill_at: float | None = None
         self.up_at: float | None = None
         self.recovered_at: float | None = None
         self.max_ready = 0
-        self.rss_streaming: int | None = None             # this process's RSS a while into the stream
+        # this process's RSS a while into the stream
+        self.rss_streaming: int | None = None
         self._stop = threading.Event()
         self.cpu = CpuMeter(target.pids)
 
     # -- machines --------------------------------------------------------------------------------
     def _config(self, index: int) -> BridgeConfig:
         t, o = self.target, self.options_for_bridge()
-        return BridgeConfig(host=t.host, port=t.port, tls=False, app_key=t.key, app_id=t.app_id,
-                            app_secret_env=SECRET_ENV, auth_token_env=TOKEN_ENV, api_base=t.api_base,
-                            rvm_id=machine_id(index), outbox_path=str(self.work / f'outbox-{index:04d}.sqlite3'),
-                            timezone_sync_on_start=False, timezone_heartbeat_s=0.0, status_period_s=0.0, **o)
+        return BridgeConfig(
+            host=t.host, port=t.port, tls=False, app_key=t.key, app_id=t.app_id,
+            app_secret_env=SECRET_ENV, auth_token_env=TOKEN_ENV, api_base=t.api_base,
+            rvm_id=machine_id(index), outbox_path=str(self.work / f'outbox-{index:04d}.sqlite3'),
+            timezone_sync_on_start=False, timezone_heartbeat_s=0.0, status_period_s=0.0, **o)
 
     def options_for_bridge(self) -> dict[str, Any]:
         o = self.o
-        return dict(ack_timeout_s=o.ack_timeout_s, retry_min_s=o.reconnect_min_s, retry_max_s=o.reconnect_max_s,
-                    auth_retry_s=2.0, http_timeout_s=5.0)
+        return dict(
+            ack_timeout_s=o.ack_timeout_s, retry_min_s=o.reconnect_min_s,
+            retry_max_s=o.reconnect_max_s, auth_retry_s=2.0, http_timeout_s=5.0)
 
     def start_machines(self) -> None:
         o = self.o
         for i in range(o.machines):
-            vm = VirtualMachine(self._config(i), auth_bucket=lambda: TokenBucket(o.auth_rate, o.auth_burst),
-                                on_auth=lambda channel, when: self.auth_times.append(when), clock=time.time)
+            vm = VirtualMachine(
+                self._config(i), auth_bucket=lambda: TokenBucket(o.auth_rate, o.auth_burst),
+                on_auth=lambda channel, when: self.auth_times.append(when), clock=time.time)
             self.machines.append(vm)
             vm.start()
             time.sleep(1.0 / o.start_rate)
         timeout = o.ready_timeout_s or 60.0 + 0.5 * o.machines
         if not wait_until(lambda: self.ready_count() == o.machines, timeout):
-            raise TimeoutError(f'only {self.ready_count()}/{o.machines} machines connected and subscribed '
-                               f'within {timeout:.0f} s')
+            raise TimeoutError(
+                f'only {self.ready_count()}/{o.machines} machines connected and subscribed '
+                f'within {timeout:.0f} s'
+            )
 
     def ready_count(self) -> int:
         return sum(1 for vm in self.machines if vm.ready())
@@ -129,13 +140,18 @@ class FleetRun:
         """Publish every machine's stream for ``minutes``; returns the stream's start (wall time)."""
         o = self.o
         start = time.time()
-        self.streams = [MachineStream(vm.rvm_id, rate_per_min=o.rate, health_period_s=o.health_period_s,
-                                      start=start, rng=random.Random(self.rng.random())) for vm in self.machines]
+        self.streams = [
+            MachineStream(
+                vm.rvm_id, rate_per_min=o.rate, health_period_s=o.health_period_s, start=start,
+                rng=random.Random(self.rng.random()))
+            for vm in self.machines
+        ]
         heap = [(s.due(), i) for i, s in enumerate(self.streams)]
         heapq.heapify(heap)
         end = start + o.minutes * 60.0
         restart_due = start + o.restart_at if o.restart_at is not None else None
-        rss_due = start + min(10.0, o.minutes * 30.0)     # early: the dashboard's records (this process) stay small
+        # early: the dashboard's records (this process) stay small
+        rss_due = start + min(10.0, o.minutes * 30.0)
         while True:
             now = time.time()
             if now >= end:
@@ -144,7 +160,8 @@ class FleetRun:
                 self.rss_streaming = rss_bytes()
             if restart_due is not None and now >= restart_due:
                 restart_due = None
-                threading.Thread(target=self._restart_node, name='fleet-restart', daemon=True).start()
+                threading.Thread(
+                    target=self._restart_node, name='fleet-restart', daemon=True).start()
             due, i = heap[0]
             if due > now:
                 time.sleep(min(due - now, 0.1))
@@ -175,15 +192,17 @@ class FleetRun:
             if self.kill_at is not None and self.recovered_at is None and self.up_at is not None \
                     and ready == len(self.machines):
                 self.recovered_at = time.time()
-                self.o.progress(f'fleet recovered {self.recovered_at - self.kill_at:.1f} s after the kill')
+                self.o.progress(
+                    f'fleet recovered {self.recovered_at - self.kill_at:.1f} s after the kill')
             if time.monotonic() - last_cpu >= 1.0:
                 last_cpu = time.monotonic()
                 self.cpu.sample()
 
     def drain(self) -> bool:
         """Wait until every outbox is empty (every durable event acknowledged as stored)."""
-        return wait_until(lambda: sum(vm.outbox_depth() for vm in self.machines) == 0, self.o.drain_timeout_s,
-                          interval=0.5)
+        return wait_until(
+            lambda: sum(vm.outbox_depth() for vm in self.machines) == 0, self.o.drain_timeout_s,
+            interval=0.5)
 
     def stop_machines(self) -> None:
         with ThreadPoolExecutor(max_workers=32) as pool:
@@ -219,7 +238,11 @@ def run_fleet(options: FleetOptions) -> FleetReport:
     try:
         target.start(options.progress)
         os.environ[SECRET_ENV], os.environ[TOKEN_ENV] = target.secret, target.token
-        private = [f'private-rvm.{machine_id(i)}' for i in range(options.machines)] if options.watch_private else []
+        private = (
+            [f'private-rvm.{machine_id(i)}' for i in range(options.machines)]
+            if options.watch_private
+            else []
+        )
         dashboard = target.dashboard(['detection-results'] + private)
         run = FleetRun(options, target, work)
         rss_before = rss_bytes()
@@ -237,9 +260,10 @@ def run_fleet(options: FleetOptions) -> FleetReport:
         edge_cpu_s = time.process_time() - cpu_start
         drained = run.drain()
         wait_until(lambda: set(run.sent) <= _seen_ids(dashboard), 20.0, interval=0.5)
-        report = build_report(run, dashboard, start=start, end=stream_end, drained=drained,
-                              rss_per_machine=((run.rss_streaming or rss_bytes()) - rss_before) / options.machines,
-                              edge_cpu_s=edge_cpu_s, connect_s=connected_s, receiver_ids=target.stored_ids())
+        report = build_report(
+            run, dashboard, start=start, end=stream_end, drained=drained,
+            rss_per_machine=((run.rss_streaming or rss_bytes()) - rss_before) / options.machines,
+            edge_cpu_s=edge_cpu_s, connect_s=connected_s, receiver_ids=target.stored_ids())
     finally:
         if run is not None:
             run._stop.set()

@@ -6,6 +6,7 @@ status/health over the HTTP events API).  Only its connection factory is wrapped
 channel-auth call goes through the edge-side :class:`~rvm_fleet.auth_limit.RateLimitedAuth`,
 and connection state changes are time-stamped for the reconnect-storm figures.
 """
+
 from __future__ import annotations
 
 import threading
@@ -39,17 +40,19 @@ class VirtualMachine:
         self._lock = threading.Lock()
         self.connected_at: list[float] = []      # every transition to CONNECTED
         self.lost_at: list[float] = []           # every transition away from CONNECTED
-        self.attempts_at: list[float] = []       # every connection attempt (transition to CONNECTING)
+        # every connection attempt (transition to CONNECTING)
+        self.attempts_at: list[float] = []
         self.core = BridgeCore(config, connection_factory=self._connection)
         self.rvm_id = self.core.rvm_id
 
     def _connection(self, config: Any, on_event: Callable, on_state: Callable) -> PusherConnection:
         settings = ConnectionSettings.from_config(config)
-        self._authorizer = ChannelAuthorizer(settings.auth_url,
-                                             token_provider(settings.auth_token_env, settings.auth_token_file),
-                                             timeout_s=settings.http_timeout_s, ca_bundle=settings.ca_bundle)
-        self.auth = RateLimitedAuth(self._authorizer.authorize, self._bucket(), on_request=self._on_auth,
-                                    clock=self._clock)
+        self._authorizer = ChannelAuthorizer(
+            settings.auth_url, token_provider(settings.auth_token_env, settings.auth_token_file),
+            timeout_s=settings.http_timeout_s, ca_bundle=settings.ca_bundle)
+        self.auth = RateLimitedAuth(
+            self._authorizer.authorize, self._bucket(), on_request=self._on_auth, clock=self._clock
+        )
         connection = PusherConnection(settings, on_event, on_state, auth=self.auth)
         connection.add_state_listener(self._state_changed)
         return connection

@@ -1,4 +1,5 @@
 """Figures of a fleet run: latency percentiles, reconnect spread, peak rates, process CPU and memory."""
+
 from __future__ import annotations
 
 import bisect
@@ -33,8 +34,9 @@ def spread(times: list[float]) -> dict[str, float | None]:
         return {'p10_s': None, 'p50_s': None, 'p90_s': None, 'span_s': None}
     first = min(times)
     rel = [t - first for t in times]
-    return {'p10_s': percentile(rel, 10), 'p50_s': percentile(rel, 50), 'p90_s': percentile(rel, 90),
-            'span_s': max(rel)}
+    return {
+        'p10_s': percentile(rel, 10), 'p50_s': percentile(rel, 50), 'p90_s': percentile(rel, 90),
+        'span_s': max(rel)}
 
 
 class CpuMeter:

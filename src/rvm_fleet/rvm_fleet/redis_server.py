@@ -4,6 +4,7 @@ No persistence (``--save ''``, no AOF), bound to 127.0.0.1, protected mode on.  
 process gets SIGTERM when the process that started it dies (as Soketi does, see
 :func:`rvm_bringup.soketi.die_with_parent`), so no Redis outlives a killed test.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -27,8 +28,8 @@ class RedisStartError(RuntimeError):
 
 def find_redis() -> str:
     """The path of ``redis-server``; :class:`RedisNotInstalled` when missing."""
-    path = shutil.which('redis-server') or ('/usr/bin/redis-server' if Path('/usr/bin/redis-server').is_file()
-                                            else None)
+    path = shutil.which('redis-server') or (
+        '/usr/bin/redis-server' if Path('/usr/bin/redis-server').is_file() else None)
     if path is None:
         raise RedisNotInstalled('redis-server is not installed: run scripts/setup '
                                 '(or apt-get install redis-server)')
@@ -61,8 +62,10 @@ class RedisServer:
         """Start and wait until it answers PING."""
         if self.running:
             return self
-        cmd = [self._binary, '--bind', self.host, '--port', str(self.port), '--save', '', '--appendonly', 'no',
-               '--daemonize', 'no', '--dir', self._workdir, '--logfile', str(self.log_path)]
+        cmd = [
+            self._binary, '--bind', self.host, '--port', str(self.port), '--save', '',
+            '--appendonly', 'no', '--daemonize', 'no', '--dir', self._workdir, '--logfile',
+            str(self.log_path)]
         self._process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                          stderr=subprocess.DEVNULL, start_new_session=True,
                                          preexec_fn=die_with_parent())
@@ -70,13 +73,16 @@ class RedisServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise RedisStartError(f'redis-server exited with {self._process.returncode}:\n{self.log_tail()}')
+                raise RedisStartError(
+                    f'redis-server exited with {self._process.returncode}:\n{self.log_tail()}')
             if self.ping():
                 return self
             time.sleep(0.05)
         self.stop()
-        raise RedisStartError(f'redis-server not answering on port {self.port} within {timeout} s:\n'
-                              f'{self.log_tail()}')
+        raise RedisStartError(
+            f'redis-server not answering on port {self.port} within {timeout} s:\n'
+            f'{self.log_tail()}'
+        )
 
     def ping(self) -> bool:
         """True when the server answers ``PING`` with ``+PONG``."""

@@ -28,15 +28,18 @@ class StandinMissing(RuntimeError):
 
 def support_root() -> Path:
     """``<checkout>/tests`` (holding ``support/``); added to ``sys.path`` so ``support.*`` imports."""
-    candidates = [Path(p) for p in (os.environ.get('RVM_ROOT'),) if p] + [Path(__file__).resolve().parents[3]]
+    candidates = [Path(p) for p in (os.environ.get('RVM_ROOT'),) if p] + [
+        Path(__file__).resolve().parents[3]]
     for root in candidates:
         tests = root / 'tests'
         if (tests / 'support' / 'stored_ack_receiver.py').is_file():
             if str(tests) not in sys.path:
                 sys.path.insert(0, str(tests))
             return tests
-    raise StandinMissing('the local fleet cluster needs the rvm-edge source checkout (tests/support not found '
-                         f'under {", ".join(map(str, candidates))}): set RVM_ROOT, or use --server URL')
+    raise StandinMissing(
+        'the local fleet cluster needs the rvm-edge source checkout (tests/support not found '
+        f'under {", ".join(map(str, candidates))}): set RVM_ROOT, or use --server URL'
+    )
 
 
 def dashboard_listener(host: str, port: int, key: str, channels: list[str], **kwargs: Any):
@@ -55,31 +58,40 @@ class LaravelStandin:
     Stored rows are read from the SQLite file ``db_path``.
     """
 
-    def __init__(self, *, db_path: str | Path, app_id: str, key: str, secret: str, token: str = TOKEN) -> None:
+    def __init__(
+        self, *, db_path: str | Path, app_id: str, key: str, secret: str, token: str = TOKEN
+    ) -> None:
         self.db_path = str(db_path)
         self.app_id, self.key, self.secret, self.token = app_id, key, secret, token
         self.api_base = ''
         self.pid: int | None = None
         self._proc: subprocess.Popen | None = None
 
-    def start(self, trigger_host: str, trigger_port: int, timeout: float = 20.0) -> 'LaravelStandin':
+    def start(
+        self, trigger_host: str, trigger_port: int, timeout: float = 20.0
+    ) -> 'LaravelStandin':
         tests = support_root()
-        cmd = [sys.executable, '-m', 'rvm_fleet.laravel_proc', '--db', self.db_path, '--host', trigger_host,
-               '--port', str(trigger_port), '--app-id', self.app_id, '--key', self.key, '--token', self.token]
+        cmd = [
+            sys.executable, '-m', 'rvm_fleet.laravel_proc', '--db', self.db_path, '--host',
+            trigger_host, '--port', str(trigger_port), '--app-id', self.app_id, '--key', self.key,
+            '--token', self.token]
         env = {**os.environ, 'RVM_FLEET_SECRET': self.secret, 'PYTHONPATH': os.pathsep.join(
             [str(tests)] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p])}
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        self._proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
         self.pid = self._proc.pid
         line = self._proc.stdout.readline()            # {"api_base": ...} once listening
         if not line:
-            raise RuntimeError(f'the Laravel stand-in exited with {self._proc.wait(timeout)} before listening')
+            raise RuntimeError(
+                f'the Laravel stand-in exited with {self._proc.wait(timeout)} before listening')
         self.api_base = json.loads(line)['api_base']
         return self
 
     def soketi_env(self) -> dict[str, str]:
         """Soketi settings sending ``client_event`` webhooks here, unbatched (as the receiver's)."""
         hooks = [{'url': self.api_base + '/webhook', 'event_types': ['client_event']}]
-        return {'SOKETI_DEFAULT_APP_WEBHOOKS': json.dumps(hooks), 'SOKETI_WEBHOOKS_BATCHING': 'false'}
+        return {
+            'SOKETI_DEFAULT_APP_WEBHOOKS': json.dumps(hooks), 'SOKETI_WEBHOOKS_BATCHING': 'false'}
 
     def stored_ids(self) -> set[str]:
         """Event ids stored so far (read from the SQLite file)."""

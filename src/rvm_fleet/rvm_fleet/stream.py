@@ -7,6 +7,7 @@ holds 1-5 items and ends with ``session-completed`` and status ``idle``.  Health
 published at its period with a random phase.  The schedule is pure: :meth:`MachineStream.step`
 takes ``now`` and returns the due ``(topic, payload)`` pairs, so tests drive it with a fake clock.
 """
+
 from __future__ import annotations
 
 import math
@@ -18,8 +19,12 @@ from rvm_common import events
 
 Event = tuple[str, dict[str, Any]]
 DURABLE_TOPICS = (events.TOPIC_VERDICT, events.TOPIC_SESSION)
-_POLYGON = [[round(320 + 100 * math.cos(2 * math.pi * k / 32), 1), round(240 + 80 * math.sin(2 * math.pi * k / 32), 1)]
-            for k in range(32)]
+_POLYGON = [
+    [
+        round(320 + 100 * math.cos(2 * math.pi * k / 32), 1),
+        round(240 + 80 * math.sin(2 * math.pi * k / 32), 1)]
+    for k in range(32)
+]
 
 
 class MachineStream:
@@ -53,7 +58,8 @@ class MachineStream:
         if now >= self.next_health:
             out.append((events.TOPIC_HEALTH, self._health(now)))
             self.next_health += self.health_period_s
-            if self.next_health <= now:                     # fell behind (loaded host): do not burst
+            if self.next_health <= now:
+                # fell behind (loaded host): do not burst
                 self.next_health = now + self.health_period_s
         if now >= self.next_verdict:
             out.extend(self._verdict(now))
@@ -63,8 +69,9 @@ class MachineStream:
     def _verdict(self, now: float) -> list[Event]:
         out: list[Event] = []
         if self._session is None:
-            self._session = {'session_id': str(uuid.uuid4()), 'started_at': events.utc_iso(), 'accepted': 0,
-                             'total': 0}
+            self._session = {
+                'session_id': str(uuid.uuid4()), 'started_at': events.utc_iso(), 'accepted': 0,
+                'total': 0}
             self._items = self._rng.randint(1, 5)
             out.append(self._status('processing'))
             self.counts['sessions'] += 1
@@ -73,23 +80,43 @@ class MachineStream:
         self._session['accepted'] += int(accepted)
         self._session['total'] += 1
         self.counts['verdicts'] += 1
-        out.append((events.TOPIC_VERDICT, events.make_event(events.EVENT_DETECTION_COMPLETED, {
-            'item_id': f'{self.rvm_id}-item-{n}', 'session_id': self._session['session_id'],
-            'category': 'pet_bottle', 'class_name': 'pet_bottle', 'confidence': 0.93, 'accepted': accepted,
-            'reason': None if accepted else 'low_confidence',
-            'bbox': {'x1': 220.0, 'y1': 160.0, 'x2': 420.0, 'y2': 320.0},
-            'mask': {'polygon': _POLYGON, 'area_px': 25000, 'area_fraction': 0.081},
-            'frame': {'width': 640, 'height': 480}, 'capture_time': events.utc_iso(),
-            'timings_ms': {'preprocess': 1.0, 'inference': 20.0, 'refine': 0.0, 'postprocess': 1.0, 'total': 22.0},
-            'model': 'yolo11n-seg'}, rvm_id=self.rvm_id)))
+        out.append(
+            (
+                events.TOPIC_VERDICT,
+                events.make_event(
+                    events.EVENT_DETECTION_COMPLETED,
+                    {
+                        'item_id': f'{self.rvm_id}-item-{n}',
+                        'session_id': self._session['session_id'], 'category': 'pet_bottle',
+                        'class_name': 'pet_bottle', 'confidence': 0.93, 'accepted': accepted,
+                        'reason': None if accepted else 'low_confidence',
+                        'bbox': {'x1': 220.0, 'y1': 160.0, 'x2': 420.0, 'y2': 320.0},
+                        'mask': {'polygon': _POLYGON, 'area_px': 25000, 'area_fraction': 0.081},
+                        'frame': {'width': 640, 'height': 480}, 'capture_time': events.utc_iso(),
+                        'timings_ms': {
+                            'preprocess': 1.0, 'inference': 20.0, 'refine': 0.0,
+                            'postprocess': 1.0, 'total': 22.0},
+                        'model': 'yolo11n-seg'},
+                    rvm_id=self.rvm_id),
+            )
+        )
         self._items -= 1
         if self._items <= 0:
             s = self._session
             total = s['total']
-            out.append((events.TOPIC_SESSION, events.make_event(events.EVENT_SESSION_COMPLETED, {
-                'session_id': s['session_id'], 'started_at': s['started_at'], 'ended_at': events.utc_iso(),
-                'reason': 'door_closed', 'counts': {'pet_bottle': s['accepted']}, 'accepted': s['accepted'],
-                'rejected': total - s['accepted'], 'total': total}, rvm_id=self.rvm_id)))
+            out.append(
+                (
+                    events.TOPIC_SESSION,
+                    events.make_event(
+                        events.EVENT_SESSION_COMPLETED,
+                        {
+                            'session_id': s['session_id'], 'started_at': s['started_at'],
+                            'ended_at': events.utc_iso(), 'reason': 'door_closed',
+                            'counts': {'pet_bottle': s['accepted']}, 'accepted': s['accepted'],
+                            'rejected': total - s['accepted'], 'total': total},
+                        rvm_id=self.rvm_id),
+                )
+            )
             self._session = None
             out.append(self._status('idle'))
         return out
@@ -97,14 +124,24 @@ class MachineStream:
     def _status(self, state: str) -> Event:
         previous, self.state = self.state, state
         self.counts['status'] += 1
-        return (events.TOPIC_RVM_STATUS, events.make_event('status-updated', {
-            'state': state, 'previous_state': previous, 'reasons': [], 'alerts': [], 'since': events.utc_iso(),
-            'heartbeat': False, 'heartbeat_s': 30.0}, rvm_id=self.rvm_id))
+        return (
+            events.TOPIC_RVM_STATUS,
+            events.make_event(
+                'status-updated',
+                {
+                    'state': state, 'previous_state': previous, 'reasons': [], 'alerts': [],
+                    'since': events.utc_iso(), 'heartbeat': False, 'heartbeat_s': 30.0},
+                rvm_id=self.rvm_id),
+        )
 
     def _health(self, now: float) -> dict[str, Any]:
         self.counts['health'] += 1
-        return events.make_event('health-updated', {
-            'state': self.state, 'cpu': {'percent': round(20 + 10 * self._rng.random(), 1)},
-            'memory': {'percent': 41.0}, 'disk': [{'path': '/', 'percent': 37.5}], 'temperatures': {'cpu': 48.0},
-            'gpu': None, 'processes': {}, 'pipeline': {'camera': 'ok', 'detector': 'ok'},
-            'uptime_s': round(now, 1), 'heartbeat': True, 'heartbeat_s': self.health_period_s}, rvm_id=self.rvm_id)
+        return events.make_event(
+            'health-updated',
+            {
+                'state': self.state, 'cpu': {'percent': round(20 + 10 * self._rng.random(), 1)},
+                'memory': {'percent': 41.0}, 'disk': [{'path': '/', 'percent': 37.5}],
+                'temperatures': {'cpu': 48.0}, 'gpu': None, 'processes': {},
+                'pipeline': {'camera': 'ok', 'detector': 'ok'}, 'uptime_s': round(now, 1),
+                'heartbeat': True, 'heartbeat_s': self.health_period_s},
+            rvm_id=self.rvm_id)

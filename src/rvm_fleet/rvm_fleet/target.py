@@ -5,6 +5,7 @@ stand-in triggering through node B, and the pusher-js dashboard on node B; machi
 Remote (``--server ws://host:port``): the machines and the dashboard connect where told; MyRVM
 (``--api-base``) authorizes channels, stores and acknowledges; nothing can be restarted.
 """
+
 from __future__ import annotations
 
 import os
@@ -45,7 +46,8 @@ class FleetTarget:
         """
         auth = {'auth_endpoint': self.api_base.rstrip('/') + AUTH_PATH, 'token': self.token} \
             if any(c.startswith('private-') for c in channels) else {}
-        listener = dashboard_listener(self.dashboard_host, self.dashboard_port, self.key, channels, **auth)
+        listener = dashboard_listener(
+            self.dashboard_host, self.dashboard_port, self.key, channels, **auth)
         self._listeners.append(listener)
         for channel in channels:
             listener.wait_subscribed(channel, 60.0 + 0.2 * len(channels))
@@ -78,12 +80,14 @@ class LocalTarget(FleetTarget):
         self.secret = os.urandom(12).hex()
         self.token = TOKEN
         ports = [free_port(), free_port()]
-        # MyRVM's database runs on its own server: keep the stand-in's SQLite commits (fsync) off this
-        # host's disk, where they would queue behind the fleet's outboxes and skew the latency
+        # MyRVM's database runs on its own server: keep the stand-in's SQLite commits (fsync) off
+        # this host's disk, where they would queue behind the fleet's outboxes and skew the latency
         shm = Path('/dev/shm')
-        self._db_dir = Path(tempfile.mkdtemp(prefix='rvm-fleet-db-', dir=shm if shm.is_dir() else work))
-        self.standin = LaravelStandin(db_path=self._db_dir / 'laravel.sqlite3', app_id=self.app_id, key=self.key,
-                                      secret=self.secret)
+        self._db_dir = Path(
+            tempfile.mkdtemp(prefix='rvm-fleet-db-', dir=shm if shm.is_dir() else work))
+        self.standin = LaravelStandin(
+            db_path=self._db_dir / 'laravel.sqlite3', app_id=self.app_id, key=self.key,
+            secret=self.secret)
         self._ports = ports
         self._work = work
         self.cluster: SoketiCluster | None = None
@@ -92,14 +96,16 @@ class LocalTarget(FleetTarget):
     def start(self, progress: Progress) -> None:
         self.standin.start('127.0.0.1', self._ports[1])
         self.api_base = self.standin.api_base
-        self.cluster = SoketiCluster(app_id=self.app_id, key=self.key, secret=self.secret,
-                                     log_dir=self._work / 'logs', extra_env=self.standin.soketi_env(),
-                                     ports=self._ports).start(60.0)
+        self.cluster = SoketiCluster(
+            app_id=self.app_id, key=self.key, secret=self.secret, log_dir=self._work / 'logs',
+            extra_env=self.standin.soketi_env(), ports=self._ports).start(60.0)
         a, b = self.cluster.node(0), self.cluster.node(1)
         self.host, self.port = a.host, a.port
         self.dashboard_host, self.dashboard_port = b.host, b.port
-        progress(f'cluster up: redis :{self.cluster.redis.port}, node A :{a.port}, node B :{b.port}, '
-                 f'Laravel stand-in {self.api_base}')
+        progress(
+            f'cluster up: redis :{self.cluster.redis.port}, node A :{a.port}, node B :{b.port}, '
+            f'Laravel stand-in {self.api_base}'
+        )
 
     def node_a(self):
         return self.cluster.node(0)
@@ -128,13 +134,16 @@ class RemoteTarget(FleetTarget):
     def __init__(self, options: Any) -> None:
         super().__init__()
         self.host, self.port = _host_port(options.server)
-        self.dashboard_host, self.dashboard_port = _host_port(options.dashboard_server or options.server)
+        self.dashboard_host, self.dashboard_port = _host_port(
+            options.dashboard_server or options.server)
         self.app_id, self.key, self.api_base = options.app_id, options.app_key, options.api_base
         self.secret = os.environ.get('RVM_BRIDGE_APP_SECRET', '')
         self.token = os.environ.get('RVM_BRIDGE_TOKEN', '')
         if not (self.api_base and self.token and self.secret):
-            raise ValueError('--server URL needs --api-base (MyRVM: channel auth, storing listener) and the '
-                             'secrets in $RVM_BRIDGE_APP_SECRET and $RVM_BRIDGE_TOKEN')
+            raise ValueError(
+                '--server URL needs --api-base (MyRVM: channel auth, storing listener) and the '
+                'secrets in $RVM_BRIDGE_APP_SECRET and $RVM_BRIDGE_TOKEN'
+            )
 
     def start(self, progress: Progress) -> None:
         progress(f'remote: machines on {self.host}:{self.port}, dashboard on '
@@ -144,7 +153,8 @@ class RemoteTarget(FleetTarget):
 def _host_port(url: str) -> tuple[str, int]:
     parsed = urlparse(url if '://' in url else f'ws://{url}')
     if parsed.scheme not in ('ws', 'http') or not parsed.hostname or not parsed.port:
-        raise ValueError(f'--server {url!r}: expected ws://host:port (plain ws; TLS is not simulated)')
+        raise ValueError(
+            f'--server {url!r}: expected ws://host:port (plain ws; TLS is not simulated)')
     return parsed.hostname, parsed.port
 
 

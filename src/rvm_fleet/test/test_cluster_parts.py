@@ -1,4 +1,5 @@
 """The cluster's parts: redis-server on a free loopback port, the Redis adapter settings of each node."""
+
 import pytest
 
 from rvm_fleet.cluster import SoketiCluster, redis_adapter_env
@@ -24,13 +25,18 @@ def test_redis_server_starts_answers_and_stops(tmp_path):
 
 def test_every_node_gets_the_same_redis_adapter_settings(tmp_path):
     _redis_or_skip()
-    cluster = SoketiCluster(nodes=2, log_dir=tmp_path, extra_env={'SOKETI_DEFAULT_APP_WEBHOOKS': '[]'})
+    cluster = SoketiCluster(
+        nodes=2, log_dir=tmp_path, extra_env={'SOKETI_DEFAULT_APP_WEBHOOKS': '[]'})
     a, b = cluster.node(0), cluster.node(1)
     assert a.port != b.port and (a.app_id, a.key, a.secret) == (b.app_id, b.key, b.secret)
     env_a, env_b = a._env(), b._env()
     for env in (env_a, env_b):
-        assert env['SOKETI_ADAPTER_DRIVER'] == 'redis' and env['SOKETI_DB_REDIS_PORT'] == str(cluster.redis.port)
-        assert env['SOKETI_ADAPTER_REDIS_PREFIX'] == cluster.prefix and env['SOKETI_DEFAULT_APP_WEBHOOKS'] == '[]'
+        assert env['SOKETI_ADAPTER_DRIVER'] == 'redis' and env['SOKETI_DB_REDIS_PORT'] == str(
+            cluster.redis.port)
+        assert (
+            env['SOKETI_ADAPTER_REDIS_PREFIX'] == cluster.prefix
+            and env['SOKETI_DEFAULT_APP_WEBHOOKS'] == '[]'
+        )
     assert env_a['SOKETI_PORT'] != env_b['SOKETI_PORT']
     assert cluster.pids() == {}                                # nothing started yet
     assert redis_adapter_env(cluster.redis, 'p')['SOKETI_DB_REDIS_HOST'] == '127.0.0.1'

@@ -9,11 +9,16 @@ def test_connects_losses_and_attempts_are_stamped_on_the_injected_clock(tmp_path
     now = [0.0]
     config = BridgeConfig(host='', rvm_id='vm-1', outbox_path=str(tmp_path / 'o.sqlite3'),
                           timezone_sync_on_start=False, status_period_s=0.0)
-    machine = VirtualMachine(config, auth_bucket=lambda: TokenBucket(10.0, 10), clock=lambda: now[0])
+    machine = VirtualMachine(
+        config, auth_bucket=lambda: TokenBucket(10.0, 10), clock=lambda: now[0])
     try:
-        for t, (previous, current) in enumerate([(S.INITIALIZED, S.CONNECTING), (S.CONNECTING, S.CONNECTED),
-                                                 (S.CONNECTED, S.UNAVAILABLE), (S.UNAVAILABLE, S.CONNECTING),
-                                                 (S.CONNECTING, S.CONNECTED)], start=1):
+        for t, (previous, current) in enumerate(
+            [
+                (S.INITIALIZED, S.CONNECTING), (S.CONNECTING, S.CONNECTED),
+                (S.CONNECTED, S.UNAVAILABLE), (S.UNAVAILABLE, S.CONNECTING),
+                (S.CONNECTING, S.CONNECTED)],
+            start=1,
+        ):
             now[0] = float(t)
             machine._state_changed(previous, current)
         assert machine.connected_at == [2.0, 5.0]

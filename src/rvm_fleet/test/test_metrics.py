@@ -1,4 +1,5 @@
 """Fleet figures: percentiles, reconnect spread, peak per window, the restart's disruption window."""
+
 import os
 
 from rvm_fleet.metrics import CpuMeter, peak_in_window, percentile, spread
@@ -7,7 +8,8 @@ from rvm_fleet.report import disrupted
 
 def test_percentile_nearest_rank():
     values = list(range(1, 101))
-    assert (percentile(values, 50), percentile(values, 99), percentile(values, 100)) == (50, 99, 100)
+    assert (percentile(values, 50), percentile(values, 99), percentile(values, 100)) == (
+        50, 99, 100)
     assert percentile([], 50) is None and percentile([7.0], 99) == 7.0
 
 

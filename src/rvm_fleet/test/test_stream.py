@@ -1,4 +1,5 @@
 """The synthetic per-machine stream: verdicts at the rate, sessions, status on change, health at its period."""
+
 import random
 
 from rvm_common import events
@@ -14,7 +15,8 @@ def run(stream, until, step=0.05):
 
 
 def test_rate_health_period_and_envelopes():
-    stream = MachineStream('fleet-0001', rate_per_min=30.0, health_period_s=5.0, rng=random.Random(7))
+    stream = MachineStream(
+        'fleet-0001', rate_per_min=30.0, health_period_s=5.0, rng=random.Random(7))
     out = run(stream, 600.0)
     verdicts = [p for _, t, p in out if t == events.TOPIC_VERDICT]
     health = [p for _, t, p in out if t == events.TOPIC_HEALTH]

@@ -1,4 +1,5 @@
 """Where a fleet connects: a remote deployment's addresses and secrets are checked before anything starts."""
+
 from types import SimpleNamespace
 
 import pytest
@@ -7,8 +8,9 @@ from rvm_fleet.target import RemoteTarget
 
 
 def _options(**kw):
-    values = dict(server='ws://reverb-a.example:8080', dashboard_server='', app_id='7', app_key='k',
-                  api_base='https://myrvm.example')
+    values = dict(
+        server='ws://reverb-a.example:8080', dashboard_server='', app_id='7', app_key='k',
+        api_base='https://myrvm.example')
     values.update(kw)
     return SimpleNamespace(**values)
 

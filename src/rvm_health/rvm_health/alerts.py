@@ -101,5 +101,9 @@ class AlertBook:
 
     def as_payload(self, to_iso: Callable[[float], str]) -> list[dict[str, Any]]:
         """The ``alerts`` list of status-updated."""
-        return [{'id': a.id, 'kind': a.kind, 'level': a.level, 'message': a.message, 'since': to_iso(a.since)}
-                for a in self.active()]
+        return [
+            {
+                'id': a.id, 'kind': a.kind, 'level': a.level, 'message': a.message,
+                'since': to_iso(a.since)}
+            for a in self.active()
+        ]

@@ -30,13 +30,15 @@ class LineStream:
         """Start the process and the reader thread (idempotent, non-blocking)."""
         if self._thread is not None:
             return
-        self._thread = threading.Thread(target=self._run, name=f'linestream-{self.argv[0]}', daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f'linestream-{self.argv[0]}', daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         try:
-            self._proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                          text=True, bufsize=1, errors='replace')
+            self._proc = subprocess.Popen(
+                self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
+                errors='replace')
         except OSError as exc:
             with self._lock:
                 self._error = f'cannot start {self.argv[0]}: {exc.strerror or exc}'
@@ -49,7 +51,8 @@ class LineStream:
         if not self._stopping:
             err = (self._proc.stderr.read() if self._proc.stderr else '').strip().splitlines()
             with self._lock:
-                self._error = f'{self.argv[0]} exited with code {code}' + (f': {err[-1]}' if err else '')
+                self._error = f'{self.argv[0]} exited with code {code}' + (
+                    f': {err[-1]}' if err else '')
 
     def latest(self) -> tuple[str | None, float | None, str]:
         """(last line, when it arrived, error text or '')."""
@@ -88,14 +91,16 @@ class PeriodicCommand:
 
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name=f'periodic-{self.argv[0]}', daemon=True)
+            self._thread = threading.Thread(
+                target=self._run, name=f'periodic-{self.argv[0]}', daemon=True)
             self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                done = subprocess.run(self.argv, capture_output=True, text=True, timeout=self.timeout,
-                                      errors='replace')
+                done = subprocess.run(
+                    self.argv, capture_output=True, text=True, timeout=self.timeout,
+                    errors='replace')
                 error = '' if done.returncode == 0 else (
                     f'{self.argv[0]} exited with code {done.returncode}: '
                     + (done.stderr.strip().splitlines() or [''])[-1])

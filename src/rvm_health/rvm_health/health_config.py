@@ -19,20 +19,22 @@ class HealthConfig:
     health_rate: float = param(0.2, 'health-updated events per second (0.2 = every 5 s).',
                                minimum=0.0)
     status_heartbeat_s: float = param(
-        30.0, 'Seconds between repeats of an unchanged status-updated (heartbeat: true), so a dashboard '
-              'opened late shows the state and can tell a silent machine; 0 = only on change.',
+        30.0,
+        'Seconds between repeats of an unchanged status-updated (heartbeat: true), so a dashboard '
+        'opened late shows the state and can tell a silent machine; 0 = only on change.',
         minimum=0.0)
     sample_period: float = param(1.0, 'Seconds between resource samples (CPU, memory, disk, ...).',
                                  minimum=0.0)
     disk_paths: list = param(['/'], 'Filesystem paths whose usage is reported and checked.')
-    thermal_root: str = param('/sys/class/thermal', 'Root of the thermal zone tree (thermal_zone*/type,temp).',
-                              read_only=True)
+    thermal_root: str = param(
+        '/sys/class/thermal', 'Root of the thermal zone tree (thermal_zone*/type,temp).',
+        read_only=True)
     jetson_source: str = param('auto', 'Jetson GPU/EMC/power source.', read_only=True,
                                choices=('auto', 'tegrastats', 'jtop', 'off'))
-    tegrastats_command: str = param('tegrastats', 'tegrastats executable (name on PATH or absolute path).',
-                                    read_only=True)
-    tegrastats_interval_ms: int = param(1000, 'tegrastats --interval in milliseconds.', read_only=True,
-                                        minimum=1)
+    tegrastats_command: str = param(
+        'tegrastats', 'tegrastats executable (name on PATH or absolute path).', read_only=True)
+    tegrastats_interval_ms: int = param(
+        1000, 'tegrastats --interval in milliseconds.', read_only=True, minimum=1)
     nvidia_source: str = param('auto', 'Discrete NVIDIA GPU source.', read_only=True,
                                choices=('auto', 'nvml', 'nvidia-smi', 'off'))
     nvidia_smi_command: str = param('nvidia-smi', 'nvidia-smi executable.', read_only=True)
@@ -40,10 +42,13 @@ class HealthConfig:
         ['camera_node', 'detector_node', 'bridge_node', 'health_node', 'rvm-edge'],
         'Substrings of process command lines whose RSS is reported (the graph processes).')
     camera_watch: str = param(
-        'status', 'How the camera is watched: status = its camera/status topic; image / compressed = '
-                  'frames arriving on image_raw / image_raw/compressed (no camera node: use_camera:=false, '
-                  'ros2 bag play).', choices=('status', 'image', 'compressed'), read_only=True)
+        'status',
+        'How the camera is watched: status = its camera/status topic; image / compressed = '
+        'frames arriving on image_raw / image_raw/compressed (no camera node: use_camera:=false, '
+        'ros2 bag play).',
+        choices=('status', 'image', 'compressed'), read_only=True)
     tick_period_s: float = param(0.25, 'Seconds between state evaluations (RVM status, alerts, '
                                        'health-updated timing).', read_only=True, minimum=0.001)
-    qos_depth: int = param(10, 'Depth of the status-topic subscriptions and JSON publishers.', minimum=1)
+    qos_depth: int = param(
+        10, 'Depth of the status-topic subscriptions and JSON publishers.', minimum=1)
     qos_reliable: bool = param(True, 'Reliable (true) or best-effort (false) status-topic QoS.')

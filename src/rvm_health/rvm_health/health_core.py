@@ -58,7 +58,8 @@ class HealthCore:
         self._open_items: dict[str, float] = {}
         self._last_sample: float | None = None
         self._last_health: float | None = None
-        self._last_status: float | None = None     # when status-updated was last emitted (heartbeat)
+        # when status-updated was last emitted (heartbeat)
+        self._last_status: float | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
     def _start(self, now: float) -> None:
@@ -153,7 +154,8 @@ class HealthCore:
         alerts_changed = self.alerts.update(self.metrics(now), now)
         out = self._evaluate(now, alerts_changed)
         if self.config.health_rate > 0 and (
-                self._last_health is None or now - self._last_health >= 1.0 / self.config.health_rate):
+            self._last_health is None or now - self._last_health >= 1.0 / self.config.health_rate
+        ):
             self._last_health = now
             out.append((events.TOPIC_HEALTH, self.health_payload(now)))
         return out
@@ -176,7 +178,10 @@ class HealthCore:
         last_item = self._last_item_at
         processing = bool(self._open_items) or (
             last_item is not None and now - last_item <= timings.processing_hold_s)
-        idle = now - (last_item if last_item is not None else self._started_at) >= timings.idle_after_s
+        idle = (
+            now - (last_item if last_item is not None else self._started_at)
+            >= timings.idle_after_s
+        )
         return StateInputs(
             stopping=self.stopping, maintenance=self.maintenance, all_silent=silent,
             silent_reason=f'no pipeline component reporting for {timings.offline_after_s:g} s',
@@ -219,7 +224,8 @@ class HealthCore:
         pipeline['items_total'] = self.counters['items']
         pipeline['malformed_messages'] = self.counters['malformed']
         period = 1.0 / self.config.health_rate if self.config.health_rate > 0 else 0.0
-        fields = {'state': self.state, **sections, 'pipeline': pipeline, 'heartbeat_s': round(period, 3)}
+        fields = {
+            'state': self.state, **sections, 'pipeline': pipeline, 'heartbeat_s': round(period, 3)}
         return events.make_event(events.EVENT_HEALTH_UPDATED, fields, rvm_id=self.rvm_id,
                                  timestamp=self._iso_ts(now))
 

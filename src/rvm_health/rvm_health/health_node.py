@@ -21,7 +21,8 @@ from rvm_common import events
 from rvm_common.params import declare_parameters
 from rvm_common.qos_profiles import QosSpec, qos_for
 from rvm_common.ros_messages import ros_message_factory
-from rvm_common.spin_node import bridge_python_logging, refuse_parameter_changes, run_node, to_rclpy
+from rvm_common.spin_node import (
+    bridge_python_logging, refuse_parameter_changes, run_node, to_rclpy)
 from rvm_common.diagnostics_msgs import to_diagnostic_array
 from rvm_health.health_config import HealthConfig
 from rvm_health.health_core import ITEM_TOPICS, HealthCore
@@ -37,7 +38,8 @@ class HealthNode(Node):
 
     def __init__(self, **node_kwargs) -> None:
         super().__init__('health', **node_kwargs)
-        self._undo_logging = bridge_python_logging(self.get_logger(), LOGGERS)   # from the first record
+        # from the first record
+        self._undo_logging = bridge_python_logging(self.get_logger(), LOGGERS)
         self.config = declare_parameters(self, HealthConfig)
         refuse_parameter_changes(self)   # the core reads its config once
         self.core = HealthCore(self.config)
@@ -57,13 +59,15 @@ class HealthNode(Node):
         topics.update(ITEM_TOPICS)
         topics.add(events.TOPIC_COMMAND)
         self.subscriptions_by_topic = {
-            topic: self.create_subscription(String, topic, lambda msg, t=topic: self.on_message(t, msg),
-                                            self._qos(topic))
-            for topic in sorted(topics)}
+            topic: self.create_subscription(
+                String, topic, lambda msg, t=topic: self.on_message(t, msg), self._qos(topic))
+            for topic in sorted(topics)
+        }
         for level, note in self.core.startup_notes(time.monotonic()):
             (self.get_logger().info if level == OK else self.get_logger().warning)(note)
         self.tick_timer = self.create_timer(self.config.tick_period_s, self.on_tick)
-        self.diagnostics_timer = self.create_timer(self.config.diagnostics_period, self.on_diagnostics)
+        self.diagnostics_timer = self.create_timer(
+            self.config.diagnostics_period, self.on_diagnostics)
 
     def _qos(self, topic: str):
         # volatile: compatible with latched and plain publishers; statuses repeat periodically,
@@ -95,10 +99,15 @@ class HealthNode(Node):
 
     def publish_all(self, emitted: list) -> None:
         for topic, payload in emitted:
-            publisher = self.status_publisher if topic == events.TOPIC_RVM_STATUS else self.health_publisher
+            publisher = (
+                self.status_publisher
+                if topic == events.TOPIC_RVM_STATUS
+                else self.health_publisher
+            )
             publisher.publish(String(data=events.dumps(payload)))
             if topic == events.TOPIC_RVM_STATUS:
-                self.get_logger().info(f"RVM state {payload['state']}: {'; '.join(payload['reasons'])}")
+                self.get_logger().info(
+                    f"RVM state {payload['state']}: {'; '.join(payload['reasons'])}")
 
     def on_diagnostics(self) -> None:
         statuses = self.core.diagnostics(time.monotonic())

@@ -1,4 +1,5 @@
 """The structured health configuration (``config/health.yaml``): components, timings, alert rules."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -114,7 +115,8 @@ def rules_from_mapping(data: Any, source: str = '') -> HealthRules:
         component = config_from_mapping(ComponentSpec, {**spec, 'name': str(name)},
                                         source=source, section=f'pipeline.{name}')
         if component.topic.lstrip('/') == TOPIC_BRIDGE_STATUS:
-            component = _bridge_component(component, 'offline_states' in spec, source, f'pipeline.{name}')
+            component = _bridge_component(
+                component, 'offline_states' in spec, source, f'pipeline.{name}')
         components.append(component)
     status = config_from_mapping(StatusTimings, _mapping(data.get('status'), source, 'status'),
                                  source=source, section='status')
@@ -135,11 +137,14 @@ def rules_from_mapping(data: Any, source: str = '') -> HealthRules:
     return HealthRules(tuple(components), status, tuple(alerts), source)
 
 
-def _bridge_component(spec: ComponentSpec, listed: bool, source: str, section: str) -> ComponentSpec:
+def _bridge_component(
+    spec: ComponentSpec, listed: bool, source: str, section: str
+) -> ComponentSpec:
     """The bridge's down states are :data:`rvm_common.bridge_state.OUTAGES` unless listed; listed ones
     must be bridge states."""
     if not listed:
-        return dataclasses.replace(spec, offline_states=tuple(sorted(state.value for state in OUTAGES)))
+        return dataclasses.replace(
+            spec, offline_states=tuple(sorted(state.value for state in OUTAGES)))
     unknown = [state for state in spec.offline_states if BridgeState.parse(state) is None]
     if unknown:
         known = ', '.join(state.value for state in BridgeState)
@@ -155,7 +160,11 @@ def _check_alert(rule: AlertRule, source: str) -> None:
     if rule.level not in ALERT_LEVELS:
         raise ConfigError(f'{where}: level must be one of {", ".join(ALERT_LEVELS)}')
     if rule.raise_above is not None:
-        if rule.clear_below is None or rule.raise_below is not None or rule.clear_above is not None:
+        if (
+            rule.clear_below is None
+            or rule.raise_below is not None
+            or rule.clear_above is not None
+        ):
             raise ConfigError(f'{where}: raise_above needs clear_below (and nothing else)')
         if rule.clear_below > rule.raise_above:
             raise ConfigError(f'{where}: clear_below must be <= raise_above (hysteresis)')

@@ -29,7 +29,11 @@ def jtop_stats_section(stats: dict[str, Any]) -> dict[str, Any]:
     temps = {}
     offline = []
     for key, value in stats.items():
-        if isinstance(key, str) and key.lower().startswith('temp ') and isinstance(value, (int, float)):
+        if (
+            isinstance(key, str)
+            and key.lower().startswith('temp ')
+            and isinstance(value, (int, float))
+        ):
             name = key[5:]
             if value <= -200:
                 offline.append(name)

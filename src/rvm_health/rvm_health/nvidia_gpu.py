@@ -31,7 +31,8 @@ def parse_nvidia_smi_csv(text: str) -> list[dict[str, Any]]:
             continue
         cells = [c.strip() for c in line.split(',')]
         if len(cells) != len(SMI_FIELDS):
-            raise NvidiaSmiParseError(f'expected {len(SMI_FIELDS)} columns, got {len(cells)}: {line[:80]!r}')
+            raise NvidiaSmiParseError(
+                f'expected {len(SMI_FIELDS)} columns, got {len(cells)}: {line[:80]!r}')
         device: dict[str, Any] = {}
         for key, cell in zip(_SMI_KEYS, cells):
             if key == 'name':
@@ -81,7 +82,9 @@ class NvidiaSmiCollector:
         if error:
             return Reading.failed(self.name, error)
         if out is None:
-            return Reading(self.name, {'source': 'nvidia-smi', 'devices': []}, reason='waiting for nvidia-smi')
+            return Reading(
+                self.name, {'source': 'nvidia-smi', 'devices': []}, reason='waiting for nvidia-smi'
+            )
         try:
             devices = parse_nvidia_smi_csv(out)
         except NvidiaSmiParseError as exc:
@@ -127,13 +130,16 @@ class NvmlCollector:
                 handle = nvml.nvmlDeviceGetHandleByIndex(index)
                 name = nvml.nvmlDeviceGetName(handle)
                 device: dict[str, Any] = {
-                    'index': index, 'name': name.decode() if isinstance(name, bytes) else str(name)}
-                device['load_percent'] = _nvml_try(lambda: float(nvml.nvmlDeviceGetUtilizationRates(handle).gpu))
+                    'index': index,
+                    'name': name.decode() if isinstance(name, bytes) else str(name)}
+                device['load_percent'] = _nvml_try(
+                    lambda: float(nvml.nvmlDeviceGetUtilizationRates(handle).gpu))
                 mem = _nvml_try(lambda: nvml.nvmlDeviceGetMemoryInfo(handle))
                 device['memory_used_mb'] = round(mem.used / 2 ** 20, 1) if mem else None
                 device['memory_total_mb'] = round(mem.total / 2 ** 20, 1) if mem else None
                 device['temperature_c'] = _nvml_try(
-                    lambda: float(nvml.nvmlDeviceGetTemperature(handle, nvml.NVML_TEMPERATURE_GPU)))
+                    lambda: float(nvml.nvmlDeviceGetTemperature(handle, nvml.NVML_TEMPERATURE_GPU))
+                )
                 power = _nvml_try(lambda: nvml.nvmlDeviceGetPowerUsage(handle))
                 device['power_w'] = round(power / 1000.0, 1) if power is not None else None
                 devices.append(device)

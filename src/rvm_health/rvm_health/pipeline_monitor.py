@@ -16,7 +16,8 @@ from typing import Any
 from rvm_health.health_rules import ComponentSpec
 from rvm_health.readings import ERROR, OK, STALE, WARN
 
-#: Shortest span a rate is computed over (two messages microseconds apart give no rate, not 1e9 Hz).
+#: Shortest span a rate is computed over (two messages microseconds apart give no rate, not 1e9
+#: Hz).
 MIN_SPAN_S = 0.5
 
 
@@ -117,7 +118,10 @@ class ComponentMonitor:
         if self.stale(now):
             if self.last_seen is None:
                 return f'{self.spec.name}: no status on {topic} since start'
-            return f'{self.spec.name}: no status on {topic} for more than {self.spec.stale_after_s:g} s'
+            return (
+                f'{self.spec.name}: no status on {topic} for more than'
+                f' {self.spec.stale_after_s:g} s'
+            )
         if self.is_down_state():
             return f'{self.spec.name}: {self.state}' + (f' ({self.detail})' if self.detail else '')
         return None
@@ -129,8 +133,8 @@ class ComponentMonitor:
         age = self.age(now)
         values = {
             'topic': spec.topic, 'state': self.state or '', 'messages': str(self.messages),
-            'rate_hz': '' if rate is None else f'{rate:.2f}',
-            'min_hz': f'{spec.min_hz:g}', 'max_hz': f'{spec.max_hz:g}', 'tolerance': f'{spec.tolerance:g}',
+            'rate_hz': '' if rate is None else f'{rate:.2f}', 'min_hz': f'{spec.min_hz:g}',
+            'max_hz': f'{spec.max_hz:g}', 'tolerance': f'{spec.tolerance:g}',
             'window_s': f'{spec.window_s:g}', 'age_s': '' if age is None else f'{age:.1f}',
             'required': str(spec.required).lower()}
         if self.detail:
@@ -203,9 +207,11 @@ class PipelineMonitor:
         if outbox is not None:
             out['outbox_depth'] = outbox
         out['components'] = {
-            name: {'state': m.state, 'rate_hz': m.rate(now), 'age_s': None if (a := m.age(now)) is None
-                   else round(a, 1), 'stale': m.stale(now)}
-            for name, m in self.components.items()}
+            name: {
+                'state': m.state, 'rate_hz': m.rate(now),
+                'age_s': None if (a := m.age(now)) is None else round(a, 1), 'stale': m.stale(now)}
+            for name, m in self.components.items()
+        }
         return out
 
     def metrics(self, now: float) -> dict[str, float | None]:
@@ -214,7 +220,8 @@ class PipelineMonitor:
         for name, m in self.components.items():
             # a stale component's rate is not measured here: the state machine reports staleness
             out[f'{name}_fps'] = None if m.stale(now) else m.rate(now)
-            out[f'{name}_offline_s'] = round(m.down_for(now), 3) if m.last_seen is not None else None
+            out[f'{name}_offline_s'] = (
+                round(m.down_for(now), 3) if m.last_seen is not None else None)
         bridge = self.components.get('bridge')
         out['outbox_depth'] = _outbox_depth(bridge.last_payload) if bridge is not None else None
         return out

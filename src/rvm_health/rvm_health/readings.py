@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rvm_common.diagnostics_msgs import ERROR, OK, STALE, WARN  # noqa: F401 (the levels, re-exported)
+# the levels, re-exported
+from rvm_common.diagnostics_msgs import ERROR, OK, STALE, WARN  # noqa: F401
 
 LEVEL_NAMES = {OK: 'OK', WARN: 'WARN', ERROR: 'ERROR', STALE: 'STALE'}
 

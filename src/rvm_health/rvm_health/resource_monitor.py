@@ -16,8 +16,8 @@ from rvm_health.health_config import HealthConfig
 from rvm_health.jtop_collector import JtopCollector, jtop_available
 from rvm_health.nvidia_gpu import NvidiaSmiCollector, NvmlCollector
 from rvm_health.readings import OK, WARN, Reading
-from rvm_health.system_collectors import (CpuCollector, DiskCollector, MemoryCollector, ProcessCollector,
-                                          UptimeCollector)
+from rvm_health.system_collectors import (
+    CpuCollector, DiskCollector, MemoryCollector, ProcessCollector, UptimeCollector)
 from rvm_health.tegrastats import TegrastatsCollector
 from rvm_health.thermal import ThermalCollector
 
@@ -78,13 +78,17 @@ def _jetson_collector(config: HealthConfig) -> tuple[Collector, bool] | None:
     if source == 'off':
         return None
     if source == 'tegrastats' or (source == 'auto' and shutil.which(config.tegrastats_command)):
-        return TegrastatsCollector(config.tegrastats_command, config.tegrastats_interval_ms), source != 'auto'
+        return (
+            TegrastatsCollector(config.tegrastats_command, config.tegrastats_interval_ms),
+            source != 'auto')
     has_jtop, why = jtop_available()
     if source == 'jtop' or (source == 'auto' and has_jtop):
         if has_jtop:
             return JtopCollector(), source != 'auto'
         return _Absent('jetson', why), True
-    return _Absent('jetson', f'neither {config.tegrastats_command} nor jtop found (not a Jetson?)'), False
+    return (
+        _Absent('jetson', f'neither {config.tegrastats_command} nor jtop found (not a Jetson?)'),
+        False)
 
 
 def _nvidia_collector(config: HealthConfig) -> tuple[Collector, bool] | None:
@@ -168,7 +172,11 @@ class ResourceMonitor:
         temps = list(sec['temperatures'].values())
         gpu = sec['gpu'] or {}
         temps += list((gpu.get('jetson') or {}).get('temperatures', {}).values())
-        temps += [d['temperature_c'] for d in gpu.get('devices', []) if d.get('temperature_c') is not None]
+        temps += [
+            d['temperature_c']
+            for d in gpu.get('devices', [])
+            if d.get('temperature_c') is not None
+        ]
         cpu = sec['cpu'] or {}
         mem = sec['memory'] or {}
         n_cores = len(cpu.get('per_core') or []) or 1
@@ -179,11 +187,21 @@ class ResourceMonitor:
             'swap_percent': mem.get('swap_percent'),
             'disk_percent_max': max((d['percent'] for d in sec['disk']), default=None),
             'temperature_max_c': max(temps, default=None),
-            'gpu_percent': (gpu.get('jetson') or {}).get('gpu_percent',
-                                                         max((d['load_percent'] for d in gpu.get('devices', [])
-                                                              if d.get('load_percent') is not None),
-                                                             default=None)),
-            'process_rss_mb': sum(p['rss_mb'] for p in sec['processes']) if sec['processes'] else None,
+            'gpu_percent': (
+                (gpu.get('jetson') or {}).get(
+                    'gpu_percent',
+                    max(
+                        (
+                            d['load_percent']
+                            for d in gpu.get('devices', [])
+                            if d.get('load_percent') is not None
+                        ),
+                        default=None,
+                    ),
+                )
+            ),
+            'process_rss_mb': (
+                sum(p['rss_mb'] for p in sec['processes']) if sec['processes'] else None),
         }
 
     def diagnostics(self, hardware_id: str) -> list[dict[str, Any]]:
@@ -203,8 +221,11 @@ class ResourceMonitor:
                 level, message = WARN, '; '.join(reading.warnings)
             else:
                 level, message = OK, reading.reason or 'OK'
-            out.append({'name': f'rvm_health: {slot.title or name}', 'hardware_id': hardware_id,
-                        'level': level, 'message': message, 'values': flatten_values(reading.values)})
+            out.append(
+                {
+                    'name': f'rvm_health: {slot.title or name}', 'hardware_id': hardware_id,
+                    'level': level, 'message': message, 'values': flatten_values(reading.values)}
+            )
         return out
 
     def close(self) -> None:

@@ -38,9 +38,13 @@ class CpuCollector:
         except (OSError, RuntimeError) as exc:
             return Reading.failed(self.name, f'cannot read CPU usage: {exc}')
         total = round(sum(per_core) / len(per_core), 1) if per_core else 0.0
-        return Reading(self.name, {
-            'percent': total, 'per_core': per_core, 'count': len(per_core),
-            'load_1m': round(load[0], 2), 'load_5m': round(load[1], 2), 'load_15m': round(load[2], 2)})
+        return Reading(
+            self.name,
+            {
+                'percent': total, 'per_core': per_core, 'count': len(per_core),
+                'load_1m': round(load[0], 2), 'load_5m': round(load[1], 2),
+                'load_15m': round(load[2], 2)},
+        )
 
     def close(self) -> None:
         pass
@@ -59,10 +63,14 @@ class MemoryCollector:
             sw = psutil.swap_memory()
         except (OSError, RuntimeError) as exc:
             return Reading.failed(self.name, f'cannot read memory usage: {exc}')
-        return Reading(self.name, {
-            'percent': round(vm.percent, 1), 'used_mb': mb(vm.total - vm.available),
-            'total_mb': mb(vm.total), 'available_mb': mb(vm.available),
-            'swap_percent': round(sw.percent, 1), 'swap_used_mb': mb(sw.used), 'swap_total_mb': mb(sw.total)})
+        return Reading(
+            self.name,
+            {
+                'percent': round(vm.percent, 1), 'used_mb': mb(vm.total - vm.available),
+                'total_mb': mb(vm.total), 'available_mb': mb(vm.available),
+                'swap_percent': round(sw.percent, 1), 'swap_used_mb': mb(sw.used),
+                'swap_total_mb': mb(sw.total)},
+        )
 
     def close(self) -> None:
         pass
@@ -93,7 +101,8 @@ class DiskCollector:
                           'free_gb': round(usage.free / 1024 ** 3, 2),
                           'total_gb': round(usage.total / 1024 ** 3, 2)})
         if not disks:
-            return Reading(self.name, {'disks': []}, ok=False, reason='; '.join(warnings), warnings=warnings)
+            return Reading(
+                self.name, {'disks': []}, ok=False, reason='; '.join(warnings), warnings=warnings)
         return Reading(self.name, {'disks': disks}, warnings=warnings)
 
     def close(self) -> None:
@@ -133,7 +142,11 @@ class ProcessCollector:
             return Reading.absent(self.name, _NO_PSUTIL)
         if not self.patterns:
             return Reading.absent(self.name, 'no process_patterns configured')
-        if self._last_scan is None or now - self._last_scan >= self.rescan_s or now < self._last_scan:
+        if (
+            self._last_scan is None
+            or now - self._last_scan >= self.rescan_s
+            or now < self._last_scan
+        ):
             self._scan()
             self._last_scan = now
         found: dict[str, dict[str, Any]] = {}

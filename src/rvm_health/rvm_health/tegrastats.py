@@ -143,7 +143,8 @@ class TegrastatsCollector:
         if line is None:
             if error:
                 return Reading.failed(self.name, error)
-            return Reading(self.name, {'source': 'tegrastats'}, ok=True, reason='waiting for the first line')
+            return Reading(
+                self.name, {'source': 'tegrastats'}, ok=True, reason='waiting for the first line')
         if error:
             return Reading.failed(self.name, error)
         if at is not None and now - at > max(5.0, 5 * self.interval_ms / 1000.0):

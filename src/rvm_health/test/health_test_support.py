@@ -31,9 +31,11 @@ class ScriptedCollector:
 
 
 def scripted_resources(temperature: float = 45.0) -> tuple[ResourceMonitor, ScriptedCollector]:
-    thermal = ScriptedCollector('thermal', {'temperatures': {'cpu-thermal': temperature}, 'unavailable': {}})
+    thermal = ScriptedCollector(
+        'thermal', {'temperatures': {'cpu-thermal': temperature}, 'unavailable': {}})
     disk = ScriptedCollector('disk', {'disks': [{'path': '/', 'percent': 40.0, 'free_gb': 50.0}]})
-    monitor = ResourceMonitor([CollectorSlot(thermal, title='Temperatures'), CollectorSlot(disk, title='Disk')])
+    monitor = ResourceMonitor(
+        [CollectorSlot(thermal, title='Temperatures'), CollectorSlot(disk, title='Disk')])
     return monitor, thermal
 
 

@@ -6,9 +6,10 @@ import random
 from rvm_health.alerts import AlertBook, AlertTracker
 from rvm_health.health_rules import AlertRule
 
-HOT = AlertRule(id='temperature_high', kind='maintenance', level='warn', metric='temperature_max_c',
-                message='temperature {value:.1f} C above {threshold:.0f} C', raise_above=80.0, clear_below=75.0,
-                raise_after_s=10.0, clear_after_s=30.0)
+HOT = AlertRule(
+    id='temperature_high', kind='maintenance', level='warn', metric='temperature_max_c',
+    message='temperature {value:.1f} C above {threshold:.0f} C', raise_above=80.0,
+    clear_below=75.0, raise_after_s=10.0, clear_after_s=30.0)
 SLOW = AlertRule(id='camera_rate_low', kind='maintenance', level='warn', metric='camera_fps',
                  message='camera at {value:.1f} fps', raise_below=3.0, clear_above=4.5,
                  raise_after_s=5.0, clear_after_s=5.0)
@@ -61,7 +62,8 @@ def test_noise_in_the_clear_band_clears_once_after_clear_after():
     assert changes == 0 and tracker.active
     # cooled down to 70..74.9: clears once, exactly clear_after_s after the cool-down started
     cool_start = t
-    changes, t = run(tracker, [72.0 + rng.uniform(-2.0, 2.9) for _ in range(60)], t0=t)   # 29.5 s of it
+    # 29.5 s of it
+    changes, t = run(tracker, [72.0 + rng.uniform(-2.0, 2.9) for _ in range(60)], t0=t)
     assert changes == 0 and tracker.active and t == cool_start + 30.0
     assert tracker.update(72.0, t) and not tracker.active
     changes, _ = run(tracker, [72.0 + rng.uniform(-2.0, 2.9) for _ in range(140)], t0=t + 0.5)

@@ -1,4 +1,5 @@
 """DiagnosticStatus dicts -> diagnostic_msgs/DiagnosticArray, checked with the rosbags Humble typestore."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,11 +22,13 @@ def test_core_diagnostics_round_trip_through_cdr(core_and_thermal):
     core, _ = core_and_thermal
     for t in range(1, 21):
         core.observe(events.TOPIC_CAMERA_STATUS, camera_status(t * 10), float(t))
-        core.observe(events.TOPIC_DETECTOR_STATUS, detector_status(t * 10, 'error' if t > 10 else 'ready'),
-                     float(t))
+        core.observe(
+            events.TOPIC_DETECTOR_STATUS, detector_status(t * 10, 'error' if t > 10 else 'ready'),
+            float(t))
         core.update(float(t))
     statuses = core.diagnostics(20.0)
-    msg = to_diagnostic_array(rosbags_factory(), statuses, stamp_ns=1_764_000_000_123_456_789, frame_id='rvm')
+    msg = to_diagnostic_array(
+        rosbags_factory(), statuses, stamp_ns=1_764_000_000_123_456_789, frame_id='rvm')
     back = cdr_round_trip(msg)
     assert (back.header.stamp.sec, back.header.stamp.nanosec) == (1_764_000_000, 123_456_789)
     assert [s.name for s in back.status] == [s['name'] for s in statuses]
@@ -58,4 +61,8 @@ def test_levels_follow_the_message_class_representation():
 def test_empty_values_and_message():
     msg = to_diagnostic_array(rosbags_factory(), [{'name': 'x', 'level': WARN}], stamp_ns=5)
     back = cdr_round_trip(msg)
-    assert back.status[0].message == '' and list(back.status[0].values) == [] and level_of(back.status[0]) == WARN
+    assert (
+        back.status[0].message == ''
+        and list(back.status[0].values) == []
+        and level_of(back.status[0]) == WARN
+    )

@@ -62,7 +62,8 @@ def test_node_publishes_status_and_diagnostics():
         listener = rclpy.create_node('health_test_listener')
         listener.create_subscription(String, events.TOPIC_RVM_STATUS,
                                      lambda m: received['status'].append(m.data), 10)
-        listener.create_subscription(DiagnosticArray, '/diagnostics', lambda m: received['diag'].append(m), 10)
+        listener.create_subscription(
+            DiagnosticArray, '/diagnostics', lambda m: received['diag'].append(m), 10)
         camera = listener.create_publisher(String, 'camera/status', 10)
         deadline = time.monotonic() + 5.0
         while time.monotonic() < deadline and not (received['status'] and received['diag']):

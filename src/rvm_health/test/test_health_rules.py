@@ -26,20 +26,28 @@ def test_bundled_file_is_package_data():
     assert BUNDLED_RULES.is_file() and BUNDLED_RULES.parent.name == 'config'
 
 
-ALERT = {'id': 'a', 'kind': 'maintenance', 'level': 'warn', 'metric': 'cpu_percent', 'message': '{value}',
-         'raise_above': 90.0, 'clear_below': 80.0}
+ALERT = {
+    'id': 'a', 'kind': 'maintenance', 'level': 'warn', 'metric': 'cpu_percent',
+    'message': '{value}', 'raise_above': 90.0, 'clear_below': 80.0}
 
 
-@pytest.mark.parametrize('alert, match', [
-    ({**ALERT, 'clear_below': 95.0}, 'hysteresis'),
-    ({**ALERT, 'kind': 'urgent'}, 'kind must be'),
-    ({**ALERT, 'raise_above': None, 'clear_below': None}, 'needs raise_above'),
-    ({**ALERT, 'raise_after_s': -1.0}, r't\.yaml: alerts\[0\]\.raise_after_s: -1\.0 is out of range'),
-    ({**ALERT, 'message': '{nope}'}, 'template'),
-    ({**ALERT, 'colour': 'red'}, r"t\.yaml: alerts\[0\]: unknown key 'colour'"),
-    ({**ALERT, 'levle': 'warn'}, r"unknown key 'levle' \(did you mean 'level'\?\)"),
-    ({**ALERT, 'raise_above': 'hot'}, r"t\.yaml: alerts\[0\]\.raise_above: expected a number, got 'hot'"),
-])
+@pytest.mark.parametrize(
+    'alert, match',
+    [
+        ({**ALERT, 'clear_below': 95.0}, 'hysteresis'),
+        ({**ALERT, 'kind': 'urgent'}, 'kind must be'),
+        ({**ALERT, 'raise_above': None, 'clear_below': None}, 'needs raise_above'),
+        (
+            {**ALERT, 'raise_after_s': -1.0},
+            r't\.yaml: alerts\[0\]\.raise_after_s: -1\.0 is out of range'),
+        ({**ALERT, 'message': '{nope}'}, 'template'),
+        ({**ALERT, 'colour': 'red'}, r"t\.yaml: alerts\[0\]: unknown key 'colour'"),
+        ({**ALERT, 'levle': 'warn'}, r"unknown key 'levle' \(did you mean 'level'\?\)"),
+        (
+            {**ALERT, 'raise_above': 'hot'},
+            r"t\.yaml: alerts\[0\]\.raise_above: expected a number, got 'hot'"),
+    ],
+)
 def test_invalid_alert_rules_are_rejected(alert, match):
     with pytest.raises(ConfigError, match=match):
         rules_from_mapping({'alerts': [alert]}, source='t.yaml')
@@ -55,9 +63,14 @@ def test_component_validation():
         rules_from_mapping({'pipeline': {'camera': {'min_hz': 1.0}}})
     with pytest.raises(ConfigError, match=r'pipeline\.camera\.min_hz: 9\.0 > max_hz 5\.0'):
         rules_from_mapping({'pipeline': {'camera': {'topic': 'c', 'min_hz': 9.0, 'max_hz': 5.0}}})
-    with pytest.raises(ConfigError, match=r'h\.yaml: pipeline\.camera\.tolerance: 1\.5 is out of range'):
-        rules_from_mapping({'pipeline': {'camera': {'topic': 'c', 'tolerance': 1.5}}}, source='h.yaml')
-    with pytest.raises(ConfigError, match=r"h\.yaml: unknown section 'alert' \(did you mean 'alerts'\?\)"):
+    with pytest.raises(
+        ConfigError, match=r'h\.yaml: pipeline\.camera\.tolerance: 1\.5 is out of range'
+    ):
+        rules_from_mapping(
+            {'pipeline': {'camera': {'topic': 'c', 'tolerance': 1.5}}}, source='h.yaml')
+    with pytest.raises(
+        ConfigError, match=r"h\.yaml: unknown section 'alert' \(did you mean 'alerts'\?\)"
+    ):
         rules_from_mapping({'alert': []}, source='h.yaml')
     with pytest.raises(ConfigError, match=r"h\.yaml: status: unknown key 'idle_after' "
                                           r"\(did you mean 'idle_after_s'\?\)"):
@@ -88,9 +101,14 @@ def test_the_bridge_is_down_in_exactly_the_bridge_state_outages():
     bridge = {c.name: c for c in load_rules().components}['bridge']
     assert set(bridge.offline_states) == {s.value for s in OUTAGES}
     assert 'offline' not in bridge.offline_states          # no server configured is not an outage
-    listed = rules_from_mapping({'pipeline': {'b': {'topic': 'bridge/status', 'offline_states': ['failed']}}})
+    listed = rules_from_mapping(
+        {'pipeline': {'b': {'topic': 'bridge/status', 'offline_states': ['failed']}}})
     assert listed.components[0].offline_states == ('failed',)
-    with pytest.raises(ConfigError, match=r"h\.yaml: pipeline\.b: offline_states: reconnecting is not a bridge "
-                                          r"state \(known: offline, error"):
-        rules_from_mapping({'pipeline': {'b': {'topic': '/bridge/status', 'offline_states': ['reconnecting']}}},
-                           source='h.yaml')
+    with pytest.raises(
+        ConfigError,
+        match=r"h\.yaml: pipeline\.b: offline_states: reconnecting is not a bridge "
+        r"state \(known: offline, error",
+    ):
+        rules_from_mapping(
+            {'pipeline': {'b': {'topic': '/bridge/status', 'offline_states': ['reconnecting']}}},
+            source='h.yaml')

@@ -16,10 +16,12 @@ from rvm_health.health_config import HealthConfig
 from rvm_health.health_core import HealthCore
 
 #: Always sent by this package (the contract allows older senders to omit some).
-STATUS_FIELDS = {'type', 'version', 'event_id', 'rvm_id', 'timestamp', 'state', 'previous_state', 'reasons',
-                 'alerts', 'since'}
-HEALTH_FIELDS = {'type', 'version', 'event_id', 'rvm_id', 'timestamp', 'state', 'cpu', 'memory', 'disk',
-                 'temperatures', 'gpu', 'pipeline', 'uptime_s', 'processes'}
+STATUS_FIELDS = {
+    'type', 'version', 'event_id', 'rvm_id', 'timestamp', 'state', 'previous_state', 'reasons',
+    'alerts', 'since'}
+HEALTH_FIELDS = {
+    'type', 'version', 'event_id', 'rvm_id', 'timestamp', 'state', 'cpu', 'memory', 'disk',
+    'temperatures', 'gpu', 'pipeline', 'uptime_s', 'processes'}
 PIPELINE_FIELDS = {'camera_fps', 'detector_fps', 'bridge_state', 'components'}
 
 
@@ -37,7 +39,8 @@ def run_scenario(core_config: HealthConfig, real_resources: bool) -> list[tuple[
         if t < 30:
             core.observe(events.TOPIC_CAMERA_STATUS, camera_status(t * 10), float(t))
         core.observe(events.TOPIC_DETECTOR_STATUS, detector_status(t * 10), float(t))
-        core.observe(events.TOPIC_BRIDGE_STATUS, {'state': 'connected', 'outbox_depth': 3}, float(t))
+        core.observe(
+            events.TOPIC_BRIDGE_STATUS, {'state': 'connected', 'outbox_depth': 3}, float(t))
         if t == 5:
             core.observe(events.TOPIC_VERDICT, {'item_id': 'a', 'accepted': False}, float(t))
         if thermal is not None and t == 10:
@@ -52,8 +55,9 @@ def run_scenario(core_config: HealthConfig, real_resources: bool) -> list[tuple[
 
 @pytest.fixture(scope='module', params=['scripted', 'this-machine'])
 def emitted(request):
-    config = HealthConfig(rvm_id='rvm-001', health_rate=0.5, sample_period=0.0, tegrastats_command='x-none',
-                          nvidia_smi_command='x-none')
+    config = HealthConfig(
+        rvm_id='rvm-001', health_rate=0.5, sample_period=0.0, tegrastats_command='x-none',
+        nvidia_smi_command='x-none')
     return run_scenario(config, real_resources=request.param == 'this-machine')
 
 
@@ -71,7 +75,10 @@ def test_health_payloads_match_the_contract(emitted):
     for payload in health:
         assert contract.errors(on_the_wire(payload)) == []
         assert HEALTH_FIELDS <= payload.keys() and PIPELINE_FIELDS <= payload['pipeline'].keys()
-    assert health[5]['pipeline']['outbox_depth'] == 3 and health[5]['pipeline']['bridge_state'] == 'connected'
+    assert (
+        health[5]['pipeline']['outbox_depth'] == 3
+        and health[5]['pipeline']['bridge_state'] == 'connected'
+    )
 
 
 def test_every_emitted_payload_is_a_contract_event(emitted):
@@ -82,7 +89,8 @@ def test_every_emitted_payload_is_a_contract_event(emitted):
 
 def test_scripted_overheat_shows_both_alerts_in_status():
     config = HealthConfig(rvm_id='rvm-001', health_rate=0.5, sample_period=0.0)
-    statuses = [p for t, p in run_scenario(config, real_resources=False) if t == events.TOPIC_RVM_STATUS]
+    statuses = [
+        p for t, p in run_scenario(config, real_resources=False) if t == events.TOPIC_RVM_STATUS]
     alert_ids = {a['id'] for p in statuses for a in p['alerts']}
     assert alert_ids == {'temperature_high', 'temperature_critical'}
     error = next(p for p in statuses if p['state'] == 'error')
@@ -90,9 +98,10 @@ def test_scripted_overheat_shows_both_alerts_in_status():
 
 
 def test_the_contract_rejects_a_wrong_state():
-    bad = {'type': 'status-updated', 'version': 1, 'event_id': 'abcdefgh', 'rvm_id': 'r', 'timestamp':
-           '2025-01-01T00:00:00.000Z', 'state': 'sleeping', 'previous_state': None, 'reasons': ['x'],
-           'alerts': [], 'since': '2025-01-01T00:00:00.000Z'}
+    bad = {
+        'type': 'status-updated', 'version': 1, 'event_id': 'abcdefgh', 'rvm_id': 'r',
+        'timestamp': '2025-01-01T00:00:00.000Z', 'state': 'sleeping', 'previous_state': None,
+        'reasons': ['x'], 'alerts': [], 'since': '2025-01-01T00:00:00.000Z'}
     assert contract.errors(dict(bad, state='online')) == []
     with pytest.raises(contract.ContractError, match='sleeping'):
         contract.validate(bad)

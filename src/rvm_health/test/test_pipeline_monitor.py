@@ -5,14 +5,17 @@ from rvm_health.health_rules import ComponentSpec
 from rvm_health.pipeline_monitor import ComponentMonitor, PipelineMonitor
 from rvm_health.readings import ERROR, OK, STALE, WARN
 
-CAMERA = ComponentSpec(name='camera', topic='camera/status', state_fields=('state',),
-                       offline_states=('offline', 'reconnecting'), count_fields=('frames_published',),
-                       rate_fields=('fps',), min_hz=5.0, max_hz=30.0, tolerance=0.1, window_s=10.0,
-                       stale_after_s=5.0, required=True)
+CAMERA = ComponentSpec(
+    name='camera', topic='camera/status', state_fields=('state',),
+    offline_states=('offline', 'reconnecting'), count_fields=('frames_published',),
+    rate_fields=('fps',), min_hz=5.0, max_hz=30.0, tolerance=0.1, window_s=10.0, stale_after_s=5.0,
+    required=True)
 VERDICTS = ComponentSpec(name='verdicts', topic='items/verdict', window_s=60.0)
 
 
-def feed(monitor: ComponentMonitor, hz: float, seconds: int, t0: float = 0.0, frames0: int = 0) -> float:
+def feed(
+    monitor: ComponentMonitor, hz: float, seconds: int, t0: float = 0.0, frames0: int = 0
+) -> float:
     """One status per second whose frame counter advances at ``hz``."""
     for s in range(seconds + 1):
         monitor.observe({'state': 'online', 'frames_published': frames0 + int(hz * s)}, t0 + s)
@@ -94,7 +97,8 @@ def test_error_after_hold_and_unheard_components_in_the_grace_period():
     assert pipeline.observe('unknown/topic', {}, 13.0) is False
 
 
-BRIDGE = ComponentSpec(name='bridge', topic='bridge/status', state_fields=('state',), window_s=30.0)
+BRIDGE = ComponentSpec(
+    name='bridge', topic='bridge/status', state_fields=('state',), window_s=30.0)
 
 
 def test_first_arrivals_give_no_rate_instead_of_a_division_by_almost_zero():
@@ -102,14 +106,18 @@ def test_first_arrivals_give_no_rate_instead_of_a_division_by_almost_zero():
     monitor.observe({'state': 'connected'}, 100.0)
     assert monitor.rate(100.0) is None                 # one message: nothing to measure yet
     monitor.observe({'state': 'connected'}, 100.000001)
-    assert monitor.rate(100.000001) is None            # two messages a microsecond apart: still no rate
+    # two messages a microsecond apart: still no rate
+    assert monitor.rate(100.000001) is None
     for t in (105.0, 110.0):
         monitor.observe({'state': 'connected'}, t)
-    assert monitor.rate(110.0) == 0.3                  # warm-up: 3 intervals over first..now (10 s)
-    assert monitor.rate(120.0) == 0.15                 # no message since: the rate decays, never jumps
+    # warm-up: 3 intervals over first..now (10 s)
+    assert monitor.rate(110.0) == 0.3
+    # no message since: the rate decays, never jumps
+    assert monitor.rate(120.0) == 0.15
     for t in (115.0, 120.0, 125.0, 130.0):
         monitor.observe({'state': 'connected'}, t)
-    assert monitor.rate(135.0) == 0.2                  # a full window watched: 6 messages in 105..135 s
+    # a full window watched: 6 messages in 105..135 s
+    assert monitor.rate(135.0) == 0.2
 
 
 def test_counter_samples_too_close_together_give_no_rate():

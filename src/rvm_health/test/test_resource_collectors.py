@@ -9,8 +9,8 @@ from rvm_health.health_config import HealthConfig
 from rvm_health.nvidia_gpu import NvidiaSmiCollector, NvidiaSmiParseError, parse_nvidia_smi_csv
 from rvm_health.readings import OK, WARN
 from rvm_health.resource_monitor import ResourceMonitor, build_collectors, flatten_values
-from rvm_health.system_collectors import (CpuCollector, DiskCollector, MemoryCollector, ProcessCollector,
-                                          UptimeCollector)
+from rvm_health.system_collectors import (
+    CpuCollector, DiskCollector, MemoryCollector, ProcessCollector, UptimeCollector)
 from rvm_health.tegrastats import TegrastatsCollector
 
 MISSING = 'rvm-no-such-tool-7f3a'
@@ -55,7 +55,8 @@ def test_process_table_is_rescanned_only_every_rescan_s(tmp_path):
     finally:
         child.kill()
         child.wait()
-    assert collector.sample(11.0).values['not_running'] == [marker]       # exit noticed without a rescan
+    # exit noticed without a rescan
+    assert collector.sample(11.0).values['not_running'] == [marker]
 
 
 def test_uptime():
@@ -70,9 +71,10 @@ SMI_OUTPUT = """0, NVIDIA GeForce RTX 3060, 23, 1234, 12288, 45, 35.12
 
 def test_parse_nvidia_smi_csv():
     devices = parse_nvidia_smi_csv(SMI_OUTPUT)
-    assert devices[0] == {'index': 0, 'name': 'NVIDIA GeForce RTX 3060', 'load_percent': 23.0,
-                          'memory_used_mb': 1234.0, 'memory_total_mb': 12288.0, 'temperature_c': 45.0,
-                          'power_w': 35.12}
+    assert devices[0] == {
+        'index': 0, 'name': 'NVIDIA GeForce RTX 3060', 'load_percent': 23.0,
+        'memory_used_mb': 1234.0, 'memory_total_mb': 12288.0, 'temperature_c': 45.0,
+        'power_w': 35.12}
     assert devices[1]['load_percent'] is None and devices[1]['power_w'] is None
 
 
@@ -100,7 +102,8 @@ def _diag(monitor: ResourceMonitor, title: str) -> dict:
 
 
 def test_auto_mode_missing_sources_are_ok_not_present(tmp_path):
-    config = HealthConfig(tegrastats_command=MISSING, nvidia_smi_command=MISSING, thermal_root=str(tmp_path))
+    config = HealthConfig(
+        tegrastats_command=MISSING, nvidia_smi_command=MISSING, thermal_root=str(tmp_path))
     monitor = ResourceMonitor(build_collectors(config, 0.0))
     jetson = _diag(monitor, 'Jetson GPU/EMC/power')
     assert jetson['level'] == OK and jetson['message'].startswith('not present')
@@ -155,5 +158,6 @@ def test_jtop_stats_mapping():
     stats = {'time': 'x', 'GPU': 42.0, 'Temp cpu': 51.2, 'Temp gpu': -256, 'Power TOT': 7421,
              'Power VDD_CPU_GPU_CV': 2210, 'RAM': 0.4}
     assert jtop_stats_section(stats) == {
-        'source': 'jtop', 'gpu_percent': 42.0, 'temperatures': {'cpu': 51.2}, 'offline_sensors': ['gpu'],
-        'power_mw': {'TOT': 7421, 'VDD_CPU_GPU_CV': 2210}, 'power_total_mw': 7421}
+        'source': 'jtop', 'gpu_percent': 42.0, 'temperatures': {'cpu': 51.2},
+        'offline_sensors': ['gpu'], 'power_mw': {'TOT': 7421, 'VDD_CPU_GPU_CV': 2210},
+        'power_total_mw': 7421}

@@ -24,9 +24,11 @@ class Pipeline:
             self.t += 1.0
             self.frames += 10
             if camera_alive:
-                self.core.observe(events.TOPIC_CAMERA_STATUS, camera_status(self.frames, camera), self.t)
+                self.core.observe(
+                    events.TOPIC_CAMERA_STATUS, camera_status(self.frames, camera), self.t)
             if detector_alive:
-                self.core.observe(events.TOPIC_DETECTOR_STATUS, detector_status(self.frames, detector), self.t)
+                self.core.observe(
+                    events.TOPIC_DETECTOR_STATUS, detector_status(self.frames, detector), self.t)
             if each:
                 each(self.t)
             self.emitted += self.core.update(self.t)
@@ -146,7 +148,8 @@ def test_maintenance_command_overrides_and_releases(core_and_thermal):
     core.observe(events.TOPIC_COMMAND, {'command': 'maintenance_off'}, pipe.t)
     pipe.run(1)
     assert pipe.states()[-1] == 'online'
-    core.observe(events.TOPIC_COMMAND, {'command': 'end_session'}, pipe.t)  # another node's command
+    # another node's command
+    core.observe(events.TOPIC_COMMAND, {'command': 'end_session'}, pipe.t)
     assert core.counters['unknown_command'] == 1
 
 
@@ -213,12 +216,15 @@ def test_hostile_payloads_never_break_the_core_or_its_json(core_and_thermal):
     import random
     core, _ = core_and_thermal
     rng = random.Random(3)
-    weird = [None, True, float('nan'), float('inf'), -1e308, 'x' * 300, [], {}, {'a': [1]}, -5, 2 ** 70]
-    topics = [events.TOPIC_CAMERA_STATUS, events.TOPIC_DETECTOR_STATUS, events.TOPIC_BRIDGE_STATUS,
-              events.TOPIC_VERDICT, events.TOPIC_PROCESSING, events.TOPIC_SESSION, events.TOPIC_COMMAND,
-              'some/other']
-    keys = ['state', 'status', 'frames_published', 'frames_processed', 'fps', 'outbox_depth', 'outbox',
-            'item_id', 'accepted', 'command', 'reason', 'last_error']
+    weird = [
+        None, True, float('nan'), float('inf'), -1e308, 'x' * 300, [], {}, {'a': [1]}, -5, 2**70]
+    topics = [
+        events.TOPIC_CAMERA_STATUS, events.TOPIC_DETECTOR_STATUS, events.TOPIC_BRIDGE_STATUS,
+        events.TOPIC_VERDICT, events.TOPIC_PROCESSING, events.TOPIC_SESSION, events.TOPIC_COMMAND,
+        'some/other']
+    keys = [
+        'state', 'status', 'frames_published', 'frames_processed', 'fps', 'outbox_depth', 'outbox',
+        'item_id', 'accepted', 'command', 'reason', 'last_error']
     for step in range(600):
         payload = {k: rng.choice(weird) for k in rng.sample(keys, 4)}
         core.observe(rng.choice(topics), payload, step * 0.1)

@@ -15,13 +15,16 @@ def run(core: HealthCore, start: int, end: int) -> list[tuple[float, dict]]:
     for t in range(start, end + 1):
         core.observe(events.TOPIC_CAMERA_STATUS, camera_status(10 * t), float(t))
         core.observe(events.TOPIC_DETECTOR_STATUS, detector_status(10 * t), float(t))
-        out += [(float(t), p) for topic, p in core.update(float(t)) if topic == events.TOPIC_RVM_STATUS]
+        out += [
+            (float(t), p) for topic, p in core.update(float(t)) if topic == events.TOPIC_RVM_STATUS
+        ]
     return out
 
 
 def make_core(**overrides) -> HealthCore:
     resources, _ = scripted_resources()
-    config = HealthConfig(**{'rvm_id': 'rvm-hb', 'health_rate': 0.2, 'sample_period': 0.0, **overrides})
+    config = HealthConfig(
+        **{'rvm_id': 'rvm-hb', 'health_rate': 0.2, 'sample_period': 0.0, **overrides})
     return HealthCore(config, resources=resources, wall_clock=lambda: WALL_START)
 
 
@@ -31,10 +34,12 @@ def test_unchanged_status_is_repeated_as_a_heartbeat_each_period():
     assert [t for t, _ in emitted] == [1.0, 11.0, 21.0]
     first, *repeats = [p for _, p in emitted]
     assert first['heartbeat'] is False and first['heartbeat_s'] == 10.0
-    assert all(p['heartbeat'] is True and p['state'] == first['state'] == 'online' for p in repeats)
+    assert all(
+        p['heartbeat'] is True and p['state'] == first['state'] == 'online' for p in repeats)
     assert all(p['since'] == first['since'] for p in repeats)         # the state did not change
     assert len({p['event_id'] for _, p in emitted}) == 3                # each one a new event
-    assert [p['timestamp'] for p in repeats] == [events.utc_iso(WALL_START + 10), events.utc_iso(WALL_START + 20)]
+    assert [p['timestamp'] for p in repeats] == [
+        events.utc_iso(WALL_START + 10), events.utc_iso(WALL_START + 20)]
 
 
 def test_a_change_restarts_the_heartbeat_period():

@@ -34,7 +34,8 @@ def test_jetpack5_line_with_timestamp_and_load():
     stats = parse_tegrastats_line(lines('jetpack5_agx_orin.txt')[1])
     assert stats['gpu_percent'] == 87 and stats['gpu_mhz'] == 1300
     assert stats['temperatures']['GPU'] == 61.343
-    assert stats['power_mw']['VDD_GPU_SOC'] == 14328 and stats['power_avg_mw']['VDD_GPU_SOC'] == 9611
+    assert (
+        stats['power_mw']['VDD_GPU_SOC'] == 14328 and stats['power_avg_mw']['VDD_GPU_SOC'] == 9611)
 
 
 def test_jetpack6_orin_nano_lines():
@@ -55,16 +56,24 @@ def test_jetpack7_thor_line():
     assert stats['gpu_percent'] == 0 and 'gpu_mhz' not in stats
     assert stats['emc_mhz'] == 4266
     assert stats['offline_sensors'] == ['gpu']
-    assert stats['temperatures'] == {'cpu': 53.718, 'tj': 55.125, 'soc012': 55.125, 'soc345': 53.718}
+    assert stats['temperatures'] == {
+        'cpu': 53.718, 'tj': 55.125, 'soc012': 55.125, 'soc345': 53.718}
     assert stats['power_mw'] == {'VDD_GPU': 0, 'VDD_CPU_SOC_MSS': 6510, 'VIN_SYS_5V0': 6520}
     assert jetson_gpu_section(stats)['power_total_mw'] == 6510 + 6520
 
 
-@pytest.mark.parametrize('name, rails, total', [
-    ('jetpack4_nano.txt', {'POM_5V_IN': 2611, 'POM_5V_GPU': 39, 'POM_5V_CPU': 587}, 2611),
-    ('jetpack4_tx2.txt', {'VDD_IN': 1812, 'VDD_CPU': 231, 'VDD_GPU': 154, 'VDD_SOC': 386, 'VDD_WIFI': 38,
-                          'VDD_DDR': 288}, 1812),
-])
+@pytest.mark.parametrize(
+    'name, rails, total',
+    [
+        ('jetpack4_nano.txt', {'POM_5V_IN': 2611, 'POM_5V_GPU': 39, 'POM_5V_CPU': 587}, 2611),
+        (
+            'jetpack4_tx2.txt',
+            {
+                'VDD_IN': 1812, 'VDD_CPU': 231, 'VDD_GPU': 154, 'VDD_SOC': 386, 'VDD_WIFI': 38,
+                'VDD_DDR': 288},
+            1812),
+    ],
+)
 def test_jetpack4_rails_without_units(name, rails, total):
     stats = parse_tegrastats_line(lines(name)[0])
     assert stats['power_mw'] == rails

@@ -1,7 +1,7 @@
 """Synthetic RVM segmentation dataset in YOLO-seg format (``rvm-make-dataset``).
 
-Images come from :func:`rvm_training.synthetic_scene.render_image` (rendered at 640x480 like the camera,
-saved downscaled to ``--imgsz`` wide). Layout::
+Images come from :func:`rvm_training.synthetic_scene.render_image` (rendered at 640x480 like the
+camera, saved downscaled to ``--imgsz`` wide). Layout::
 
     OUT/images/{train,val,test}/NNNNNN.jpg
     OUT/labels/{train,val,test}/NNNNNN.txt   # "<class> x1 y1 x2 y2 ..." normalised 0..1, one item per line
@@ -9,10 +9,10 @@ saved downscaled to ``--imgsz`` wide). Layout::
     OUT/data.yaml                            # Ultralytics dataset file (path, train, val, test, names)
     OUT/dataset.json                         # seed, counts, flag totals, generator settings
 
-Splits: ``train`` mixes easy and hard stills (``--train-hard-fraction``); ``val`` and ``test`` are all
-hard (hands, glare, clutter, entry flap, partial occlusion, items cut by the frame edge, harsh optics),
-drawn from disjoint seeds. Every image's generator is seeded from (seed, split, index), so the same
-arguments always give the same dataset.
+Splits: ``train`` mixes easy and hard stills (``--train-hard-fraction``); ``val`` and ``test`` are
+all hard (hands, glare, clutter, entry flap, partial occlusion, items cut by the frame edge, harsh
+optics), drawn from disjoint seeds. Every image's generator is seeded from (seed, split, index), so
+the same arguments always give the same dataset.
 """
 
 import argparse
@@ -77,8 +77,10 @@ def write_split(out, split, count, seed, imgsz, hard_fraction, start=0):
     return totals
 
 
-def write_dataset(out, n_train=1600, n_val=160, n_test=240, seed=0, imgsz=320, train_hard_fraction=0.5,
-                  train_start=0):
+def write_dataset(
+    out, n_train=1600, n_val=160, n_test=240, seed=0, imgsz=320, train_hard_fraction=0.5,
+    train_start=0,
+):
     """Generate the whole dataset under ``out``; returns the path of data.yaml.
 
     ``train_start`` skips the first train samples (for fresh training images); val and test are
@@ -89,14 +91,19 @@ def write_dataset(out, n_train=1600, n_val=160, n_test=240, seed=0, imgsz=320, t
     fractions = {'train': train_hard_fraction, 'val': 1.0, 'test': 1.0}
     summary = {}
     for split in SPLITS:
-        summary[split] = {'images': counts[split], 'hard_fraction': fractions[split],
-                          'flags': write_split(out, split, counts[split], seed, imgsz, fractions[split],
-                                               train_start if split == 'train' else 0)}
-    data = {'path': str(out.resolve()), 'train': 'images/train', 'val': 'images/val', 'test': 'images/test',
-            'names': dict(enumerate(CLASS_NAMES))}
+        summary[split] = {
+            'images': counts[split], 'hard_fraction': fractions[split],
+            'flags': write_split(
+                out, split, counts[split], seed, imgsz, fractions[split],
+                train_start if split == 'train' else 0),
+        }
+    data = {
+        'path': str(out.resolve()), 'train': 'images/train', 'val': 'images/val',
+        'test': 'images/test', 'names': dict(enumerate(CLASS_NAMES))}
     (out / 'data.yaml').write_text(yaml.safe_dump(data, sort_keys=False))
-    info = {'seed': seed, 'imgsz': imgsz, 'train_start': train_start, 'render_size': list(RENDER_SIZE),
-            'splits': summary, 'generator': 'rvm_training.synthetic_scene.render_image'}
+    info = {
+        'seed': seed, 'imgsz': imgsz, 'train_start': train_start, 'render_size': list(RENDER_SIZE),
+        'splits': summary, 'generator': 'rvm_training.synthetic_scene.render_image'}
     (out / 'dataset.json').write_text(json.dumps(info, indent=2))
     return out / 'data.yaml'
 
@@ -110,13 +117,16 @@ def main(argv=None):
     parser.add_argument('--test', type=int, default=240, help='held-out test images (all hard)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--imgsz', type=int, default=320, help='saved image width in px (4:3)')
-    parser.add_argument('--train-hard-fraction', type=float, default=0.5,
-                        help='share of train images drawn with the hard conditions (val/test are all hard)')
-    parser.add_argument('--train-start', type=int, default=0,
-                        help='index of the first train sample: past an earlier --train count, the images are new')
+    parser.add_argument(
+        '--train-hard-fraction', type=float, default=0.5,
+        help='share of train images drawn with the hard conditions (val/test are all hard)')
+    parser.add_argument(
+        '--train-start', type=int, default=0,
+        help='index of the first train sample: past an earlier --train count, the images are new')
     args = parser.parse_args(argv)
-    path = write_dataset(args.out, args.train, args.val, args.test, args.seed, args.imgsz, args.train_hard_fraction,
-                         args.train_start)
+    path = write_dataset(
+        args.out, args.train, args.val, args.test, args.seed, args.imgsz, args.train_hard_fraction,
+        args.train_start)
     print(f'dataset written: {path}')
     return 0
 

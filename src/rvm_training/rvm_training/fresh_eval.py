@@ -1,9 +1,9 @@
 """Evaluate a model on hard test splits drawn with fresh seeds (``rvm-eval-fresh``).
 
-The training data of the bundled model used ``--seed 0`` only (train, val and the test split that was
-looked at while training). A figure measured there is optimistic; this command draws new hard test
-splits with seeds that played no part in training or checkpoint choice, evaluates the model on each
-and reports the mean and spread (sample standard deviation, min, max) of every metric.
+The training data of the bundled model used ``--seed 0`` only (train, val and the test split that
+was looked at while training). A figure measured there is optimistic; this command draws new hard
+test splits with seeds that played no part in training or checkpoint choice, evaluates the model on
+each and reports the mean and spread (sample standard deviation, min, max) of every metric.
 
 Example (CPU, ~4 min per 200 images on one thread)::
 
@@ -21,7 +21,8 @@ from rvm_detector.model_loader import BUNDLED_MODEL
 
 # seeds used while training the bundled model: the dataset seed and the training seed
 USED_SEEDS = frozenset({0})
-METRICS = ('mask_map50', 'mask_map50_95', 'box_map50', 'box_map50_95', 'mask_precision', 'mask_recall')
+METRICS = (
+    'mask_map50', 'mask_map50_95', 'box_map50', 'box_map50_95', 'mask_precision', 'mask_recall')
 
 
 def summarise(runs):
@@ -49,28 +50,36 @@ def fresh_eval(weights, seeds, images, out, imgsz=320, threads=1, evaluate=None)
         raise ValueError(f'need at least 3 seeds for a spread, got {len(seeds)}')
     runs = []
     for seed in seeds:
-        data = write_dataset(Path(out) / f'seed{seed}', n_train=0, n_val=0, n_test=images, seed=seed,
-                             imgsz=imgsz)
+        data = write_dataset(
+            Path(out) / f'seed{seed}', n_train=0, n_val=0, n_test=images, seed=seed, imgsz=imgsz)
         metrics = evaluate(weights, data, 'test', imgsz, 16, 'cpu', threads)
         runs.append(dict(metrics, seed=seed, images=images))
-        print(f'seed {seed}: mask mAP50 {metrics["mask_map50"]:.4f}  mAP50-95 {metrics["mask_map50_95"]:.4f}',
-              flush=True)
-    return {'weights': Path(weights).name, 'seeds': list(seeds), 'images_per_seed': images, 'hard': True,
-            'summary': summarise(runs), 'runs': runs}
+        print(
+            f'seed {seed}: mask mAP50 {metrics["mask_map50"]:.4f}  mAP50-95'
+            f' {metrics["mask_map50_95"]:.4f}',
+            flush=True,
+        )
+    return {
+        'weights': Path(weights).name, 'seeds': list(seeds), 'images_per_seed': images,
+        'hard': True, 'summary': summarise(runs), 'runs': runs}
 
 
 def main(argv=None):
     """Console script ``rvm-eval-fresh``."""
-    parser = argparse.ArgumentParser(description='Evaluate a model on fresh-seed hard test splits.')
-    parser.add_argument('--weights', default=str(BUNDLED_MODEL), help='model (default: the bundled one)')
+    parser = argparse.ArgumentParser(
+        description='Evaluate a model on fresh-seed hard test splits.')
+    parser.add_argument(
+        '--weights', default=str(BUNDLED_MODEL), help='model (default: the bundled one)')
     parser.add_argument('--seeds', type=int, nargs='+', default=[101, 202, 303])
     parser.add_argument('--images', type=int, default=200, help='hard test images per seed')
     parser.add_argument('--imgsz', type=int, default=320)
     parser.add_argument('--threads', type=int, default=1, help='torch CPU threads')
-    parser.add_argument('--out', default='var/fresh_eval', help='folder for the drawn splits and report.json')
+    parser.add_argument(
+        '--out', default='var/fresh_eval', help='folder for the drawn splits and report.json')
     args = parser.parse_args(argv)
     try:
-        report = fresh_eval(args.weights, args.seeds, args.images, args.out, args.imgsz, args.threads)
+        report = fresh_eval(
+            args.weights, args.seeds, args.images, args.out, args.imgsz, args.threads)
     except ValueError as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 2

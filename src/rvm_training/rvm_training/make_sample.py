@@ -62,7 +62,8 @@ def make_sample(out_dir: str | Path = SAMPLE_DIR, *, seed: int = 0, items: int =
     video_path, bag_path = out / VIDEO_NAME, out / BAG_NAME
     if bag_path.exists():
         shutil.rmtree(bag_path)
-    writer = cv2.VideoWriter(str(video_path), cv2.VideoWriter_fourcc(*'mp4v'), fps, (width, height))
+    writer = cv2.VideoWriter(
+        str(video_path), cv2.VideoWriter_fourcc(*'mp4v'), fps, (width, height))
     if not writer.isOpened():
         raise RuntimeError('OpenCV cannot write mp4v video (FFmpeg backend missing)')
     recorder = BagRecorder(bag_path, topic=DEFAULT_TOPIC + '/compressed', compressed=True,

@@ -1,12 +1,13 @@
 """Scenario suite: scripted chamber scenes through the detector core, scored against ground truth.
 
 ``rvm-scenarios --seed S --per-kind N`` renders N scenarios of every kind
-(:mod:`rvm_training.synthetic_scenarios`), runs each through a :class:`DetectorCore` with the bundled
-model (a fresh item session per scenario; ``session_end`` steps send the ``end_session`` command) and
-prints one row per kind: expected verdicts, produced, missing, extra, wrong category, wrong decision.
-Every kind is rule-driven (the number of verdicts follows from the chamber rules); categories and
-policy decisions also depend on the model.
+(:mod:`rvm_training.synthetic_scenarios`), runs each through a :class:`DetectorCore` with the
+bundled model (a fresh item session per scenario; ``session_end`` steps send the ``end_session``
+command) and prints one row per kind: expected verdicts, produced, missing, extra, wrong category,
+wrong decision. Every kind is rule-driven (the number of verdicts follows from the chamber rules);
+categories and policy decisions also depend on the model.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,13 +46,15 @@ def expected_decision(expected, class_map: ClassMap) -> tuple[bool, str | None]:
     if expected.reason is not None:
         return False, expected.reason
     category = class_map.category_of(expected.class_name)
-    return (True, None) if class_map.policy(category).accepted else (False, 'category_not_accepted')
+    return (
+        (True, None) if class_map.policy(category).accepted else (False, 'category_not_accepted'))
 
 
 def score(expected: list, produced: list[dict[str, Any]], class_map: ClassMap) -> Score:
     """Compare the produced verdicts with the expected ones, in order."""
-    result = Score(scenarios=1, expected=len(expected), produced=len(produced),
-                   missing=max(0, len(expected) - len(produced)), extra=max(0, len(produced) - len(expected)))
+    result = Score(
+        scenarios=1, expected=len(expected), produced=len(produced),
+        missing=max(0, len(expected) - len(produced)), extra=max(0, len(produced) - len(expected)))
     for want, got in zip(expected, produced):
         if want.classes:
             cats = Counter(class_map.category_of(c) for c in want.classes)
@@ -76,8 +79,10 @@ def run_scenario(core, scenario) -> list[dict[str, Any]]:
     return verdicts
 
 
-def run_suite(core, seed: int, per_kind: int, kinds=None, width=320, height=240, fps=10.0, hard=False,
-              details: list | None = None) -> dict[str, Score]:
+def run_suite(
+    core, seed: int, per_kind: int, kinds=None, width=320, height=240, fps=10.0, hard=False,
+    details: list | None = None,
+) -> dict[str, Score]:
     """Score ``per_kind`` scenarios of each kind; ``details`` (a list) receives one row per scenario."""
     table: dict[str, Score] = {}
     for kind in kinds or KINDS:
@@ -88,11 +93,20 @@ def run_suite(core, seed: int, per_kind: int, kinds=None, width=320, height=240,
             row = score(scenario.expected, produced, core.class_map)
             total.add(row)
             if details is not None:
-                details.append({'kind': kind, 'index': index, 'steps': scenario.steps, **asdict(row),
-                                'expected_verdicts': [asdict(e) for e in scenario.expected],
-                                'produced_verdicts': [{k: v.get(k) for k in ('category', 'accepted', 'reason',
-                                                                             'objects', 'episode_id')}
-                                                      for v in produced]})
+                details.append(
+                    {
+                        'kind': kind, 'index': index, 'steps': scenario.steps, **asdict(row),
+                        'expected_verdicts': [asdict(e) for e in scenario.expected],
+                        'produced_verdicts': [
+                            {
+                                k: v.get(k)
+                                for k in (
+                                    'category', 'accepted', 'reason', 'objects', 'episode_id')
+                            }
+                            for v in produced
+                        ],
+                    }
+                )
         table[kind] = total
     return table
 
@@ -104,9 +118,16 @@ def format_table(table: dict[str, Score]) -> str:
              '|---|' + '---:|' * (len(COLUMNS) + 1)]
     for kind, row in table.items():
         total.add(row)
-        lines.append(f'| {kind} | {row.scenarios} | ' + ' | '.join(str(getattr(row, c)) for c in COLUMNS) + ' |')
-    lines.append(f'| **total** | {total.scenarios} | ' + ' | '.join(str(getattr(total, c)) for c in COLUMNS)
-                 + ' |')
+        lines.append(
+            f'| {kind} | {row.scenarios} | '
+            + ' | '.join(str(getattr(row, c)) for c in COLUMNS)
+            + ' |'
+        )
+    lines.append(
+        f'| **total** | {total.scenarios} | '
+        + ' | '.join(str(getattr(total, c)) for c in COLUMNS)
+        + ' |'
+    )
     return '\n'.join(lines)
 
 
@@ -122,22 +143,26 @@ def make_core(threads: int = 0, model_path: str = ''):
 
 def main(argv=None) -> int:
     """Console script ``rvm-scenarios``."""
-    parser = argparse.ArgumentParser(description='Score the chamber rules + model on scripted scenarios.')
+    parser = argparse.ArgumentParser(
+        description='Score the chamber rules + model on scripted scenarios.')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--per-kind', type=int, default=5, help='scenarios per kind')
     parser.add_argument('--kinds', nargs='+', choices=KINDS, default=None)
     parser.add_argument('--width', type=int, default=320)
     parser.add_argument('--height', type=int, default=240)
     parser.add_argument('--fps', type=float, default=10.0)
-    parser.add_argument('--hard', action='store_true', help='hard scenes (glare, clutter, flap, harsh optics)')
+    parser.add_argument(
+        '--hard', action='store_true', help='hard scenes (glare, clutter, flap, harsh optics)')
     parser.add_argument('--threads', type=int, default=0, help='torch CPU threads (0 = all cores)')
     parser.add_argument('--model', default='', help="model weights ('' = bundled)")
-    parser.add_argument('--json', default=None, help='also write the table and per-scenario rows here')
+    parser.add_argument(
+        '--json', default=None, help='also write the table and per-scenario rows here')
     args = parser.parse_args(argv)
     core = make_core(args.threads, args.model)
     details: list = []
-    table = run_suite(core, args.seed, args.per_kind, args.kinds, args.width, args.height, args.fps, args.hard,
-                      details)
+    table = run_suite(
+        core, args.seed, args.per_kind, args.kinds, args.width, args.height, args.fps, args.hard,
+        details)
     print(f'rvm-scenarios --seed {args.seed} --per-kind {args.per_kind}'
           f'{" --hard" if args.hard else ""} (model {core.segmenter.name})')
     print(format_table(table))
@@ -147,7 +172,9 @@ def main(argv=None) -> int:
                   f"produced {row['produced_verdicts']}")
     if args.json:
         with open(args.json, 'w') as out:
-            json.dump({'table': {k: asdict(v) for k, v in table.items()}, 'scenarios': details}, out, indent=2)
+            json.dump(
+                {'table': {k: asdict(v) for k, v in table.items()}, 'scenarios': details}, out,
+                indent=2)
     return 0
 
 

@@ -1,7 +1,8 @@
 """Scripted chamber scenarios with ground truth: the verdicts a deposit system must produce.
 
 Each scenario is a short list of steps played in the synthetic chamber of
-:mod:`rvm_training.synthetic_scene` (same drawing, same entry flap on the left and exit on the right):
+:mod:`rvm_training.synthetic_scene` (same drawing, same entry flap on the left and exit on the
+right):
 
 =================  ==============================================================  ========================
 kind               steps                                                           expected verdicts
@@ -18,9 +19,10 @@ session_end        enter, rest, session end with the item present, leave        
 
 Ground truth (:class:`ExpectedVerdict`) names the item's class and, for rule-driven outcomes, the
 reject reason; ``reason=None`` means "decided by the category policy" (accepted categories are
-accepted, others ``category_not_accepted``), which the scorer resolves with the class map. Scenes are
-deterministic for a (seed, kind, index).
+accepted, others ``category_not_accepted``), which the scorer resolves with the class map. Scenes
+are deterministic for a (seed, kind, index).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -78,7 +80,8 @@ class _Stage:
         self.background = _chamber(rng, width, height, hard)
         self.optics = shapes.random_optics(rng, hard, width)
         self.flap = shapes.flap_layer(rng, width, height) if hard or rng.random() < 0.5 else None
-        self.glare = shapes.glare_layer(rng, width, height, (width / 2, height / 2)) if hard else None
+        self.glare = (
+            shapes.glare_layer(rng, width, height, (width / 2, height / 2)) if hard else None)
         self.items: dict[str, list] = {}
         self.frames: list[ScenarioFrame] = []
         self.t = 0.0
@@ -89,9 +92,10 @@ class _Stage:
 
     def emit(self, step, hand=None):
         placed = [(p, shapes.warp_matrix(p, c, a)) for p, c, a in self.items.values()]
-        occluders = ([hand] if hand is not None else []) + ([self.flap] if self.flap is not None else [])
-        image, objects, _ = _compose(self.rng, self.background, placed, occluders, self.glare, self.optics,
-                                     self.w, self.h)
+        occluders = ([hand] if hand is not None else []) + (
+            [self.flap] if self.flap is not None else [])
+        image, objects, _ = _compose(
+            self.rng, self.background, placed, occluders, self.glare, self.optics, self.w, self.h)
         self.frames.append(ScenarioFrame(image, objects, len(self.frames), round(self.t, 4), step))
         self.t += 1.0 / self.fps
 
@@ -122,7 +126,11 @@ class _Stage:
 
     def add(self, key, class_name, y, angle=None):
         patch = shapes.make_item(self.rng, class_name, self.w)
-        angle = self.rng.uniform(-12, 12) + (180.0 if self.rng.random() < 0.5 else 0.0) if angle is None else angle
+        angle = (
+            self.rng.uniform(-12, 12) + (180.0 if self.rng.random() < 0.5 else 0.0)
+            if angle is None
+            else angle
+        )
         self.items[key] = [patch, self.outside(patch, 'entry', y), angle]
         return patch
 
@@ -132,8 +140,9 @@ class _Stage:
 
     def leave(self, keys, side):
         name = self.step('leave_exit' if side == 'exit' else 'withdraw_entry')
-        self.move({k: self.outside(self.items[k][0], side, self.items[k][1][1]) for k in keys}, 0.6, name,
-                  ease_out=False)
+        self.move(
+            {k: self.outside(self.items[k][0], side, self.items[k][1][1]) for k in keys}, 0.6,
+            name, ease_out=False)
         for k in keys:
             del self.items[k]
 
@@ -142,7 +151,8 @@ class _Stage:
 
 
 def _rest_point(rng, w, h, y=None):
-    return np.array([w * rng.uniform(0.45, 0.55), h * (rng.uniform(0.42, 0.58) if y is None else y)])
+    return np.array(
+        [w * rng.uniform(0.45, 0.55), h * (rng.uniform(0.42, 0.58) if y is None else y)])
 
 
 def build(kind, seed=0, index=0, width=320, height=240, fps=10.0, hard=False) -> Scenario:
@@ -151,7 +161,8 @@ def build(kind, seed=0, index=0, width=320, height=240, fps=10.0, hard=False) ->
         raise ValueError(f'unknown scenario kind {kind!r}; one of {", ".join(KINDS)}')
     rng = np.random.default_rng([seed, KINDS.index(kind), index])
     stage = _Stage(rng, width, height, fps, hard)
-    # withdraw / session_end need an accept to take back; two_items a pending accept the second item joins
+    # withdraw / session_end need an accept to take back; two_items a pending accept the second
+    # item joins
     pool = ACCEPTED_CLASSES if kind in ('withdraw', 'session_end', 'two_items') else CLASS_NAMES
     cls = str(pool[int(rng.integers(0, len(pool)))])
     stage.empty()
@@ -167,12 +178,18 @@ def build(kind, seed=0, index=0, width=320, height=240, fps=10.0, hard=False) ->
     elif kind == 'hand_only':
         tip = np.array([width * rng.uniform(0.35, 0.6), height * rng.uniform(0.35, 0.65)])
         hand_rng = int(rng.integers(0, 2**31))
-        path = [tip * s + np.array([-0.3 * width, tip[1]]) * (1 - s) for s in np.linspace(0, 1, stage.n(0.6))]
+        path = [
+            tip * s + np.array([-0.3 * width, tip[1]]) * (1 - s)
+            for s in np.linspace(0, 1, stage.n(0.6))
+        ]
         path += [tip] * stage.n(0.8) + path[::-1]
         stage.step('hand_only')
         for point in path:
-            stage.emit('hand_only', shapes.make_hand(np.random.default_rng(hand_rng), width, height, point,
-                                                     (1.0, 0.05)))
+            stage.emit(
+                'hand_only',
+                shapes.make_hand(
+                    np.random.default_rng(hand_rng), width, height, point, (1.0, 0.05)),
+            )
         expected = []
     else:
         stage.enter('a', cls, _rest_point(rng, width, height))

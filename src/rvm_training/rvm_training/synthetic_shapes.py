@@ -45,11 +45,14 @@ def _label_texture(rng, h, w):
     tex[:] = _random_colour(rng)
     for _ in range(rng.integers(1, 4)):
         y0 = int(rng.uniform(0, h))
-        cv2.rectangle(tex, (0, y0), (w, y0 + int(rng.uniform(0.05, 0.3) * h)), _random_colour(rng).tolist(), -1)
+        cv2.rectangle(
+            tex, (0, y0), (w, y0 + int(rng.uniform(0.05, 0.3) * h)), _random_colour(rng).tolist(),
+            -1)
     if w > 8 and h > 8:
-        cv2.ellipse(tex, (int(rng.uniform(0.2, 0.8) * w), h // 2),
-                    (max(2, int(rng.uniform(0.1, 0.3) * w)), max(2, int(rng.uniform(0.15, 0.35) * h))),
-                    0, 0, 360, _random_colour(rng).tolist(), -1)
+        cv2.ellipse(
+            tex, (int(rng.uniform(0.2, 0.8) * w), h // 2),
+            (max(2, int(rng.uniform(0.1, 0.3) * w)), max(2, int(rng.uniform(0.15, 0.35) * h))), 0,
+            0, 360, _random_colour(rng).tolist(), -1)
         for _ in range(rng.integers(2, 7)):
             x, y = int(rng.uniform(0, w)), int(rng.uniform(0, h))
             cv2.rectangle(tex, (x, y), (x + int(rng.uniform(0.05, 0.4) * w), y + max(1, h // 25)),
@@ -77,7 +80,8 @@ def _cylinder(rng, radius, base, alpha_col, spec=0.6, clear=False, flat=False):
     alpha = coverage * alpha_col[None, :]
     if clear:  # clear plastic/glass: edges are more visible than the middle
         rim = np.clip(np.abs(v), 0, 1) ** 4
-        alpha = coverage * np.clip(alpha_col[None, :] + (1 - alpha_col[None, :]) * rim + highlight, 0, 1)
+        alpha = coverage * np.clip(
+            alpha_col[None, :] + (1 - alpha_col[None, :]) * rim + highlight, 0, 1)
     return colour.astype(np.float32), alpha.astype(np.float32)
 
 
@@ -91,7 +95,8 @@ def _base_image(length, radius, colour):
 def _bottle_profile(x, body_r, neck_r, cap_end, neck_end, shoulder_end):
     r = np.full_like(x, body_r)
     shoulder = x < shoulder_end
-    r[shoulder] = neck_r + (body_r - neck_r) * _smooth((x[shoulder] - neck_end) / (shoulder_end - neck_end))
+    r[shoulder] = neck_r + (body_r - neck_r) * _smooth(
+        (x[shoulder] - neck_end) / (shoulder_end - neck_end))
     r[x < neck_end] = neck_r
     return r, x < cap_end
 
@@ -102,13 +107,15 @@ def make_item(rng, class_name, frame_width):
         length = int(rng.uniform(0.42, 0.72) * frame_width)
         x = np.linspace(0, 1, length, dtype=np.float32)
         body_r = rng.uniform(0.13, 0.19) * length
-        cap_end, neck_end, sh_end = rng.uniform(0.04, 0.06), rng.uniform(0.1, 0.14), rng.uniform(0.25, 0.4)
+        cap_end, neck_end, sh_end = (
+            rng.uniform(0.04, 0.06), rng.uniform(0.1, 0.14), rng.uniform(0.25, 0.4))
         r, cap = _bottle_profile(x, body_r, 0.3 * body_r, cap_end, neck_end, sh_end)
         r[cap] = 0.36 * body_r
         ribs = rng.uniform(8, 20)
         r *= 1 - 0.035 * (np.sin(x * ribs * 2 * np.pi) > 0.6) * (x > sh_end)
         r[x > 0.96] *= 0.9
-        tint = np.array([rng.uniform(190, 240), rng.uniform(200, 240), rng.uniform(170, 225)], np.float32)
+        tint = np.array(
+            [rng.uniform(190, 240), rng.uniform(200, 240), rng.uniform(170, 225)], np.float32)
         if rng.random() < 0.3:  # green/blue/brown tinted PET
             tint = tint * rng.uniform(0.45, 0.9, 3)
         base, half = _base_image(length, r, tint)
@@ -134,15 +141,20 @@ def make_item(rng, class_name, frame_width):
         base[:] = _label_texture(rng, 2 * half, length)
         silver = rng.uniform(170, 215)
         base[:, (x < neck) | (x > 0.96)] = silver
-        return ItemPatch(class_name, *_cylinder(rng, r, base, np.ones(length, np.float32), spec=rng.uniform(0.7, 1.0)))
+        return ItemPatch(
+            class_name,
+            *_cylinder(rng, r, base, np.ones(length, np.float32), spec=rng.uniform(0.7, 1.0)))
     if class_name == 'glass_bottle':
         length = int(rng.uniform(0.45, 0.7) * frame_width)
         x = np.linspace(0, 1, length, dtype=np.float32)
         body_r = rng.uniform(0.11, 0.16) * length
-        cap_end, neck_end, sh_end = rng.uniform(0.02, 0.04), rng.uniform(0.25, 0.38), rng.uniform(0.4, 0.5)
-        r, cap = _bottle_profile(x, body_r, rng.uniform(0.26, 0.34) * body_r, cap_end, neck_end, sh_end)
+        cap_end, neck_end, sh_end = (
+            rng.uniform(0.02, 0.04), rng.uniform(0.25, 0.38), rng.uniform(0.4, 0.5))
+        r, cap = _bottle_profile(
+            x, body_r, rng.uniform(0.26, 0.34) * body_r, cap_end, neck_end, sh_end)
         r[(x > cap_end) & (x < cap_end + 0.02)] *= 1.25  # lip
-        glass = [(30, 75, 120), (35, 95, 45), (40, 60, 75), (190, 200, 195), (110, 70, 40)][rng.integers(0, 5)]
+        glass = [(30, 75, 120), (35, 95, 45), (40, 60, 75), (190, 200, 195), (110, 70, 40)][
+            rng.integers(0, 5)]
         base, half = _base_image(length, r, np.array(glass, np.float32) * rng.uniform(0.8, 1.2))
         alpha_col = np.full(length, rng.uniform(0.7, 0.92), np.float32)
         if rng.random() < 0.7:
@@ -180,10 +192,13 @@ def _make_other(rng, frame_width):
     size = int(rng.uniform(0.15, 0.32) * frame_width)  # crumpled paper / foil / bag
     ang = np.sort(rng.uniform(0, 2 * np.pi, rng.integers(9, 18)))
     rad = size / 2 * rng.uniform(0.55, 1.0, ang.size)
-    pts = np.stack([size / 2 + rad * np.cos(ang), size / 2 + rad * np.sin(ang) * rng.uniform(0.6, 1.0)], 1)
+    pts = np.stack(
+        [size / 2 + rad * np.cos(ang), size / 2 + rad * np.sin(ang) * rng.uniform(0.6, 1.0)], 1)
     alpha = np.zeros((size, size), np.float32)
     cv2.fillPoly(alpha, [np.round(pts * 16).astype(np.int32)], 1.0, lineType=cv2.LINE_AA, shift=4)
-    noise = cv2.resize(rng.uniform(0.55, 1.15, (6, 6)).astype(np.float32), (size, size), interpolation=cv2.INTER_CUBIC)
+    noise = cv2.resize(
+        rng.uniform(0.55, 1.15, (6, 6)).astype(np.float32), (size, size),
+        interpolation=cv2.INTER_CUBIC)
     colour = _random_colour(rng, 60, 245).astype(np.float32) * noise[..., None]
     return ItemPatch('other', colour, alpha)
 
@@ -237,22 +252,35 @@ def make_hand(rng, width, height, tip, direction):
         return tuple(int(round(v * s)) for v in pt)
 
     angle = float(np.degrees(np.arctan2(d[1], d[0])))
-    cv2.ellipse(mask, p(palm), (int(palm_len / 2 * s), int(0.055 * unit * s)), angle, 0, 360, 255, -1, cv2.LINE_AA, 4)
+    cv2.ellipse(
+        mask, p(palm), (int(palm_len / 2 * s), int(0.055 * unit * s)), angle, 0, 360, 255, -1,
+        cv2.LINE_AA, 4)
     fw = max(2, int(0.022 * unit))
     for i, off in enumerate(np.linspace(-0.035, 0.035, 4) * unit):
         base = palm + d * palm_len * 0.35 + n * off
-        end = base + d * finger_len * (0.8 + 0.2 * (i in (1, 2))) + n * off * 0.2 + rng.normal(0, 0.005 * unit, 2)
+        end = (
+            base
+            + d * finger_len * (0.8 + 0.2 * (i in (1, 2)))
+            + n * off * 0.2
+            + rng.normal(0, 0.005 * unit, 2)
+        )
         cv2.line(mask, p(base), p(end), 255, fw, cv2.LINE_AA, 4)
         cv2.circle(mask, p(end), int(fw / 2 * s), 255, -1, cv2.LINE_AA, 4)
     side = 1 if rng.random() < 0.5 else -1
-    cv2.line(mask, p(palm + n * side * 0.04 * unit), p(palm + n * side * 0.085 * unit + d * 0.05 * unit),
-             255, int(fw * 1.2), cv2.LINE_AA, 4)
+    cv2.line(
+        mask, p(palm + n * side * 0.04 * unit),
+        p(palm + n * side * 0.085 * unit + d * 0.05 * unit), 255, int(fw * 1.2), cv2.LINE_AA, 4)
     cv2.line(mask, p(palm), p(palm - d * 2 * width), 255, int(0.1 * unit), cv2.LINE_AA, 4)
     alpha = mask.astype(np.float32) / 255.0
     depth = cv2.distanceTransform((mask > 127).astype(np.uint8), cv2.DIST_L2, 3)
     depth = np.sqrt(np.clip(depth / max(1.0, 0.03 * unit), 0, 1))
-    tone = _GLOVES[rng.integers(0, len(_GLOVES))] if rng.random() < 0.3 else _SKIN_TONES[rng.integers(0, 5)]
-    colour = np.asarray(tone, np.float32) * rng.uniform(0.85, 1.1) * (0.55 + 0.5 * depth)[..., None]
+    tone = (
+        _GLOVES[rng.integers(0, len(_GLOVES))]
+        if rng.random() < 0.3
+        else _SKIN_TONES[rng.integers(0, 5)]
+    )
+    colour = (
+        np.asarray(tone, np.float32) * rng.uniform(0.85, 1.1) * (0.55 + 0.5 * depth)[..., None])
     return colour.astype(np.float32), alpha
 
 
@@ -262,13 +290,17 @@ def make_chamber(rng, width, height):
                       (120, 110, 100)][rng.integers(0, 6)], np.float32) * rng.uniform(0.8, 1.2, 3)
     img = np.empty((height, width, 3), np.float32)
     img[:] = floor
-    low = cv2.resize(rng.normal(0, 1, (8, 10)).astype(np.float32), (width, height), interpolation=cv2.INTER_CUBIC)
+    low = cv2.resize(
+        rng.normal(0, 1, (8, 10)).astype(np.float32), (width, height),
+        interpolation=cv2.INTER_CUBIC)
     img += (low * rng.uniform(3, 14))[..., None]
     img += rng.normal(0, rng.uniform(1, 6), (height, width, 1)).astype(np.float32)
     if rng.random() < 0.5:  # rollers / conveyor slats across the travel direction
         pitch = int(width * rng.uniform(0.04, 0.1))
         for x in range(int(rng.uniform(0, pitch)), width, pitch):
-            cv2.line(img, (x, 0), (x, height), (floor * rng.uniform(0.55, 0.8)).tolist(), max(1, width // 320))
+            cv2.line(
+                img, (x, 0), (x, height), (floor * rng.uniform(0.55, 0.8)).tolist(),
+                max(1, width // 320))
     wall = floor * rng.uniform(0.4, 0.75)
     top = (0, int(height * rng.uniform(0.05, 0.14)))
     for y0, y1 in (top, (height - int(height * rng.uniform(0.05, 0.14)), height)):
@@ -282,8 +314,16 @@ def add_stains_and_clutter(rng, canvas, width, height, edge_only=True, count=Non
         if edge_only:
             m = rng.uniform(0.0, 0.13)
             side = rng.integers(0, 4)
-            x = rng.uniform(0, width) if side < 2 else (m * width if side == 2 else (1 - m) * width)
-            y = (m * height if side == 0 else (1 - m) * height) if side < 2 else rng.uniform(0, height)
+            x = (
+                rng.uniform(0, width)
+                if side < 2
+                else (m * width if side == 2 else (1 - m) * width)
+            )
+            y = (
+                (m * height if side == 0 else (1 - m) * height)
+                if side < 2
+                else rng.uniform(0, height)
+            )
         else:
             x, y = rng.uniform(0, width), rng.uniform(0, height)
         r = width * rng.uniform(0.01, 0.05)
@@ -305,9 +345,15 @@ def glare_layer(rng, width, height, near=None):
     """Specular glare from the chamber light: bright soft blobs/streaks (optionally near a point)."""
     layer = np.zeros((height, width), np.float32)
     for _ in range(rng.integers(1, 4)):
-        c = near if near is not None and rng.random() < 0.7 else (rng.uniform(0, width), rng.uniform(0, height))
+        c = (
+            near
+            if near is not None and rng.random() < 0.7
+            else (rng.uniform(0, width), rng.uniform(0, height))
+        )
         axes = (int(width * rng.uniform(0.03, 0.2)), int(width * rng.uniform(0.01, 0.06)))
-        cv2.ellipse(layer, (int(c[0]), int(c[1])), axes, rng.uniform(0, 180), 0, 360, rng.uniform(0.5, 1.0), -1)
+        cv2.ellipse(
+            layer, (int(c[0]), int(c[1])), axes, rng.uniform(0, 180), 0, 360,
+            rng.uniform(0.5, 1.0), -1)
     k = max(3, int(width * 0.05) | 1)
     return cv2.GaussianBlur(layer, (k, k), 0) * np.float32(rng.uniform(120, 230))
 
@@ -320,8 +366,13 @@ def flap_layer(rng, width, height):
     edges = np.linspace(0, height, n + 1).astype(int)
     for i in range(n):
         sway = int(rng.uniform(-0.02, 0.02) * width)
-        pts = np.array([[0, edges[i] + 1], [x1, edges[i] + 1], [x1 + sway, edges[i + 1] - 1], [0, edges[i + 1] - 1]])
-        cv2.fillConvexPoly(alpha, pts.astype(np.int32), float(rng.uniform(0.75, 0.95)), cv2.LINE_AA)
+        pts = np.array(
+            [
+                [0, edges[i] + 1], [x1, edges[i] + 1], [x1 + sway, edges[i + 1] - 1],
+                [0, edges[i + 1] - 1]]
+        )
+        cv2.fillConvexPoly(
+            alpha, pts.astype(np.int32), float(rng.uniform(0.75, 0.95)), cv2.LINE_AA)
     colour = np.empty((height, width, 3), np.float32)
     colour[:] = rng.uniform(15, 60)
     return colour, alpha
@@ -332,12 +383,15 @@ def random_optics(rng, hard, width):
     blur = None
     if rng.random() < (0.6 if hard else 0.3):
         if rng.random() < 0.5:
-            blur = ('motion', int(rng.integers(1, 4 if not hard else 7)) * max(1, width // 320) + 1)
+            blur = (
+                'motion', int(rng.integers(1, 4 if not hard else 7)) * max(1, width // 320) + 1)
         else:
             blur = ('gauss', rng.uniform(0.5, 1.5 if not hard else 2.5) * width / 640)
-    return dict(gain=np.float32(rng.uniform(0.55, 1.35) if hard else rng.uniform(0.75, 1.2)),
-                cast=rng.uniform(0.85, 1.15, 3).astype(np.float32), vignette=np.float32(rng.uniform(0.0, 1.6)),
-                blur=blur, noise=rng.uniform(1, 10 if hard else 5), jpeg=int(rng.integers(35 if hard else 60, 95)))
+    return dict(
+        gain=np.float32(rng.uniform(0.55, 1.35) if hard else rng.uniform(0.75, 1.2)),
+        cast=rng.uniform(0.85, 1.15, 3).astype(np.float32),
+        vignette=np.float32(rng.uniform(0.0, 1.6)), blur=blur,
+        noise=rng.uniform(1, 10 if hard else 5), jpeg=int(rng.integers(35 if hard else 60, 95)))
 
 
 def apply_optics(rng, canvas, optics):
@@ -345,7 +399,11 @@ def apply_optics(rng, canvas, optics):
     height, width = canvas.shape[:2]
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     r2 = ((xx - width / 2) / width) ** 2 + ((yy - height / 2) / height) ** 2
-    canvas = canvas * (optics['gain'] * optics['cast'])[None, None, :] * (1 - optics['vignette'] * r2)[..., None]
+    canvas = (
+        canvas
+        * (optics['gain'] * optics['cast'])[None, None, :]
+        * (1 - optics['vignette'] * r2)[..., None]
+    )
     img = np.clip(canvas, 0, 255).astype(np.uint8)
     if optics['blur'] is not None:
         kind, size = optics['blur']

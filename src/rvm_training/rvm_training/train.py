@@ -2,11 +2,11 @@
 
 Offline by construction: the network is built from Ultralytics' bundled ``yolo11n-seg.yaml``
 (random init, ``pretrained=False``) — no weights, fonts or hub are downloaded. Hyper-parameters are
-the ones that learn quickly from scratch on small synthetic sets (``nbs=16``, AdamW, lr0 0.002, short
-warm-up, no mosaic). ``--hours`` bounds the run (Ultralytics ``time=``: the LR schedule is fitted to the
-budget and best.pt/last.pt are saved every epoch). After training, best.pt is evaluated on the
-``test`` split (deliberately hard) and the metrics are written as JSON; ``--eval-only`` evaluates an
-existing checkpoint instead.
+the ones that learn quickly from scratch on small synthetic sets (``nbs=16``, AdamW, lr0 0.002,
+short warm-up, no mosaic). ``--hours`` bounds the run (Ultralytics ``time=``: the LR schedule is
+fitted to the budget and best.pt/last.pt are saved every epoch). After training, best.pt is
+evaluated on the ``test`` split (deliberately hard) and the metrics are written as JSON;
+``--eval-only`` evaluates an existing checkpoint instead.
 
 Example (CPU, ~1 h)::
 
@@ -26,8 +26,9 @@ import sys
 from pathlib import Path
 
 MODEL_YAML = 'yolo11n-seg.yaml'
-TRAIN_DEFAULTS = dict(nbs=16, optimizer='AdamW', lr0=0.002, warmup_epochs=1, mosaic=0.0, pretrained=False,
-                      plots=False, amp=False, patience=1000, cos_lr=False, close_mosaic=0)
+TRAIN_DEFAULTS = dict(
+    nbs=16, optimizer='AdamW', lr0=0.002, warmup_epochs=1, mosaic=0.0, pretrained=False,
+    plots=False, amp=False, patience=1000, cos_lr=False, close_mosaic=0)
 
 
 def _set_threads(threads):
@@ -40,8 +41,10 @@ def _set_threads(threads):
     return callback
 
 
-def train(data, project='var/train', name='rvm', epochs=300, hours=None, imgsz=320, batch=16, device='cpu',
-          workers=0, threads=2, seed=0, resume=None, init=None, cache=False, lr0=None):
+def train(
+    data, project='var/train', name='rvm', epochs=300, hours=None, imgsz=320, batch=16,
+    device='cpu', workers=0, threads=2, seed=0, resume=None, init=None, cache=False, lr0=None,
+):
     """Train YOLO11n-seg from scratch (or on from our own ``init`` checkpoint); returns the path of best.pt."""
     from ultralytics import YOLO
 
@@ -50,13 +53,17 @@ def train(data, project='var/train', name='rvm', epochs=300, hours=None, imgsz=3
         raise FileNotFoundError(f'--init weights not found: {init}')
     model = YOLO(resume or init or MODEL_YAML, task='segment')
     callback = _set_threads(threads)
-    for event in ('on_pretrain_routine_end', 'on_train_start', 'on_train_epoch_start', 'on_val_start'):
+    for event in (
+        'on_pretrain_routine_end', 'on_train_start', 'on_train_epoch_start', 'on_val_start',
+    ):
         model.add_callback(event, callback)
-    args = dict(TRAIN_DEFAULTS, data=str(data), epochs=epochs, imgsz=imgsz, batch=batch, device=device,
-                workers=workers, project=str(Path(project).resolve()), name=name, exist_ok=True, seed=seed,
-                cache=cache)
+    args = dict(
+        TRAIN_DEFAULTS, data=str(data), epochs=epochs, imgsz=imgsz, batch=batch, device=device,
+        workers=workers, project=str(Path(project).resolve()), name=name, exist_ok=True, seed=seed,
+        cache=cache)
     if init:
-        args['pretrained'] = True  # Ultralytics drops the loaded checkpoint's weights when pretrained=False
+        # Ultralytics drops the loaded checkpoint's weights when pretrained=False
+        args['pretrained'] = True
     if lr0:
         args['lr0'] = lr0
     if hours:
@@ -74,31 +81,39 @@ def evaluate(weights, data, split='test', imgsz=320, batch=16, device='cpu', thr
     model = YOLO(str(weights), task='segment')
     callback = _set_threads(threads)
     model.add_callback('on_val_start', callback)
-    metrics = model.val(data=str(data), split=split, imgsz=imgsz, batch=batch, device=device, plots=False,
-                        workers=0, verbose=False)
+    metrics = model.val(
+        data=str(data), split=split, imgsz=imgsz, batch=batch, device=device, plots=False,
+        workers=0, verbose=False)
     names = metrics.names
     per_class = {}
     for i, c in enumerate(metrics.ap_class_index):
         per_class[names[int(c)]] = {'mask_map50': round(float(metrics.seg.all_ap[i, 0]), 4),
                                     'mask_map50_95': round(float(metrics.seg.all_ap[i].mean()), 4),
                                     'box_map50': round(float(metrics.box.all_ap[i, 0]), 4)}
-    return {'split': split, 'mask_map50': round(float(metrics.seg.map50), 4),
-            'mask_map50_95': round(float(metrics.seg.map), 4), 'box_map50': round(float(metrics.box.map50), 4),
-            'box_map50_95': round(float(metrics.box.map), 4), 'mask_precision': round(float(metrics.seg.mp), 4),
-            'mask_recall': round(float(metrics.seg.mr), 4), 'per_class': per_class,
-            'speed_ms': {k: round(float(v), 2) for k, v in metrics.speed.items()}}
+    return {
+        'split': split, 'mask_map50': round(float(metrics.seg.map50), 4),
+        'mask_map50_95': round(float(metrics.seg.map), 4),
+        'box_map50': round(float(metrics.box.map50), 4),
+        'box_map50_95': round(float(metrics.box.map), 4),
+        'mask_precision': round(float(metrics.seg.mp), 4),
+        'mask_recall': round(float(metrics.seg.mr), 4), 'per_class': per_class,
+        'speed_ms': {k: round(float(v), 2) for k, v in metrics.speed.items()}}
 
 
 def write_report(path, weights, data, metrics, command, extra=None):
     """Write the metrics JSON next to a model: metrics, command, dataset info, date."""
     dataset_json = Path(data).parent / 'dataset.json'
-    report = {'model': Path(weights).name, 'architecture': MODEL_YAML, 'pretrained': False,
-              'size_bytes': Path(weights).stat().st_size, 'date': datetime.datetime.now(datetime.timezone.utc)
-              .strftime('%Y-%m-%dT%H:%M:%SZ'), 'command': command, 'hyperparameters': TRAIN_DEFAULTS,
-              'dataset': json.loads(dataset_json.read_text()) if dataset_json.exists() else str(data),
-              'metrics': metrics, 'targets': {'mask_map50': 0.95, 'mask_map50_95': 0.8},
-              'targets_met': {'mask_map50': metrics['mask_map50'] >= 0.95,
-                              'mask_map50_95': metrics['mask_map50_95'] >= 0.8}}
+    report = {
+        'model': Path(weights).name, 'architecture': MODEL_YAML, 'pretrained': False,
+        'size_bytes': Path(weights).stat().st_size,
+        'date': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
+        'command': command, 'hyperparameters': TRAIN_DEFAULTS,
+        'dataset': json.loads(dataset_json.read_text()) if dataset_json.exists() else str(data),
+        'metrics': metrics, 'targets': {'mask_map50': 0.95, 'mask_map50_95': 0.8},
+        'targets_met': {
+            'mask_map50': metrics['mask_map50'] >= 0.95,
+            'mask_map50_95': metrics['mask_map50_95'] >= 0.8},
+    }
     report.update(extra or {})
     Path(path).write_text(json.dumps(report, indent=2) + '\n')
     return report
@@ -115,18 +130,22 @@ def _stage_info(args):
         if earlier.is_file():
             report = json.loads(earlier.read_text())
             stages = report.get('previous_stages', []) + [report.get('command')]
-        extra.update(pretrained=False, initialised_from=Path(args.init).name, previous_stages=stages)
+        extra.update(
+            pretrained=False, initialised_from=Path(args.init).name, previous_stages=stages)
     return extra
 
 
 def main(argv=None):
     """Console script ``rvm-train``."""
-    parser = argparse.ArgumentParser(description='Train/evaluate the RVM YOLO11n-seg model from scratch, offline.')
+    parser = argparse.ArgumentParser(
+        description='Train/evaluate the RVM YOLO11n-seg model from scratch, offline.')
     parser.add_argument('--data', required=True, help='data.yaml written by rvm-make-dataset')
     parser.add_argument('--project', default='var/train')
     parser.add_argument('--name', default='rvm')
-    parser.add_argument('--epochs', type=int, default=300, help='upper bound; --hours usually stops first')
-    parser.add_argument('--hours', type=float, default=None, help='time budget (Ultralytics time=)')
+    parser.add_argument(
+        '--epochs', type=int, default=300, help='upper bound; --hours usually stops first')
+    parser.add_argument(
+        '--hours', type=float, default=None, help='time budget (Ultralytics time=)')
     parser.add_argument('--imgsz', type=int, default=320)
     parser.add_argument('--batch', type=int, default=16)
     parser.add_argument('--device', default='cpu')
@@ -134,27 +153,35 @@ def main(argv=None):
     parser.add_argument('--threads', type=int, default=2, help='torch CPU threads')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--resume', default=None, help='last.pt of an interrupted run')
-    parser.add_argument('--init', default=None, metavar='WEIGHTS',
-                        help='start from our own earlier checkpoint with a fresh schedule (a second stage)')
-    parser.add_argument('--cache', default=None, choices=('ram', 'disk'), help='cache decoded images')
+    parser.add_argument(
+        '--init', default=None, metavar='WEIGHTS',
+        help='start from our own earlier checkpoint with a fresh schedule (a second stage)')
+    parser.add_argument(
+        '--cache', default=None, choices=('ram', 'disk'), help='cache decoded images')
     parser.add_argument('--lr0', type=float, default=None, help=f"initial learning rate "
                         f"(default {TRAIN_DEFAULTS['lr0']})")
-    parser.add_argument('--eval-only', default=None, metavar='WEIGHTS', help='skip training, evaluate WEIGHTS')
-    parser.add_argument('--split', default='test', help='split to evaluate (default: the hard test split)')
-    parser.add_argument('--metrics-out', default=None, help='metrics JSON (default: next to the weights)')
-    parser.add_argument('--copy-to', default=None, help='copy the evaluated weights here (+ .json beside it)')
+    parser.add_argument(
+        '--eval-only', default=None, metavar='WEIGHTS', help='skip training, evaluate WEIGHTS')
+    parser.add_argument(
+        '--split', default='test', help='split to evaluate (default: the hard test split)')
+    parser.add_argument(
+        '--metrics-out', default=None, help='metrics JSON (default: next to the weights)')
+    parser.add_argument(
+        '--copy-to', default=None, help='copy the evaluated weights here (+ .json beside it)')
     args = parser.parse_args(argv)
 
     if args.eval_only:
         weights = Path(args.eval_only)
     else:
-        weights = train(args.data, args.project, args.name, args.epochs, args.hours, args.imgsz, args.batch,
-                        args.device, args.workers, args.threads, args.seed, args.resume, args.init,
-                        args.cache or False, args.lr0)
+        weights = train(
+            args.data, args.project, args.name, args.epochs, args.hours, args.imgsz, args.batch,
+            args.device, args.workers, args.threads, args.seed, args.resume, args.init,
+            args.cache or False, args.lr0)
     if not weights.is_file():
         print(f'error: weights not found: {weights}', file=sys.stderr)
         return 2
-    metrics = evaluate(weights, args.data, args.split, args.imgsz, args.batch, args.device, args.threads)
+    metrics = evaluate(
+        weights, args.data, args.split, args.imgsz, args.batch, args.device, args.threads)
     command = 'rvm-train ' + ' '.join(argv if argv is not None else sys.argv[1:])
     target = weights
     if args.copy_to:

@@ -1,4 +1,5 @@
 """Shared test setup of rvm_training: offline Ultralytics, a random-weight model, rvm logs reach caplog."""
+
 from __future__ import annotations
 
 import os

@@ -52,10 +52,13 @@ def test_labels_are_valid_normalised_polygons(tiny):
 
 def test_meta_matches_labels_and_test_split_is_hard(tiny):
     out, _ = tiny
-    test_meta = [json.loads(line) for line in (out / 'meta' / 'test.jsonl').read_text().splitlines()]
+    test_meta = [
+        json.loads(line) for line in (out / 'meta' / 'test.jsonl').read_text().splitlines()]
     assert len(test_meta) == 12 and all(m['hard'] for m in test_meta)
     for m in test_meta:
-        lines = (out / 'labels' / 'test' / m['image'].replace('.jpg', '.txt')).read_text().splitlines()
+        lines = (
+            (out / 'labels' / 'test' / m['image'].replace('.jpg', '.txt')).read_text().splitlines()
+        )
         assert len(lines) == m['n_objects']
     assert all(m['clutter'] for m in test_meta)
     assert sum(m['hand'] for m in test_meta) >= 2
@@ -68,7 +71,11 @@ def test_meta_matches_labels_and_test_split_is_hard(tiny):
 
 def test_same_seed_gives_the_same_dataset(tiny, tmp_path):
     out, _ = tiny
-    main(['--out', str(tmp_path), '--train', '2', '--val', '1', '--test', '1', '--seed', '1', '--imgsz', '160'])
+    main(
+        [
+            '--out', str(tmp_path), '--train', '2', '--val', '1', '--test', '1', '--seed', '1',
+            '--imgsz', '160']
+    )
     for split, name in (('train', '000001'), ('test', '000000')):
         assert (tmp_path / 'labels' / split / f'{name}.txt').read_text() == \
             (out / 'labels' / split / f'{name}.txt').read_text()
@@ -76,16 +83,21 @@ def test_same_seed_gives_the_same_dataset(tiny, tmp_path):
 
 def test_train_start_adds_fresh_train_images_and_keeps_val_and_test(tiny, tmp_path):
     out, _ = tiny
-    main(['--out', str(tmp_path), '--train', '4', '--train-start', '8', '--val', '1', '--test', '2',
-          '--seed', '1', '--imgsz', '160', '--train-hard-fraction', '0.5'])
+    main(
+        [
+            '--out', str(tmp_path), '--train', '4', '--train-start', '8', '--val', '1', '--test',
+            '2', '--seed', '1', '--imgsz', '160', '--train-hard-fraction', '0.5']
+    )
     names = sorted(p.name for p in (tmp_path / 'images' / 'train').glob('*.jpg'))
     assert names == ['000008.jpg', '000009.jpg', '000010.jpg', '000011.jpg']
-    for name in ('000008', '000009'):  # overlap with the tiny set: the same samples, hard flag included
+    for name in ('000008', '000009'):
+        # overlap with the tiny set: the same samples, hard flag included
         assert (tmp_path / 'labels' / 'train' / f'{name}.txt').read_text() == \
             (out / 'labels' / 'train' / f'{name}.txt').read_text()
     for name in ('000000', '000001'):
         assert (tmp_path / 'labels' / 'test' / f'{name}.txt').read_text() == \
             (out / 'labels' / 'test' / f'{name}.txt').read_text()
-    meta = [json.loads(line) for line in (tmp_path / 'meta' / 'train.jsonl').read_text().splitlines()]
+    meta = [
+        json.loads(line) for line in (tmp_path / 'meta' / 'train.jsonl').read_text().splitlines()]
     assert [m['image'] for m in meta] == names
     assert json.loads((tmp_path / 'dataset.json').read_text())['train_start'] == 8

@@ -18,28 +18,42 @@ def verdict(category, accepted, reason, categories=None):
 
 def test_expected_decision_follows_the_rule_else_the_category_policy():
     assert expected_decision(ExpectedVerdict('pet_bottle'), CLASS_MAP) == (True, None)
-    assert expected_decision(ExpectedVerdict('other'), CLASS_MAP) == (False, 'category_not_accepted')
-    assert expected_decision(ExpectedVerdict('pet_bottle', 'withdrawn'), CLASS_MAP) == (False, 'withdrawn')
+    assert expected_decision(ExpectedVerdict('other'), CLASS_MAP) == (
+        False, 'category_not_accepted')
+    assert expected_decision(ExpectedVerdict('pet_bottle', 'withdrawn'), CLASS_MAP) == (
+        False, 'withdrawn')
 
 
-@pytest.mark.parametrize('expected, produced, counts', [
-    ([ExpectedVerdict('pet_bottle')], [verdict('pet_bottle', True, None)], (1, 1, 0, 0, 0, 0)),
-    ([ExpectedVerdict('pet_bottle')], [], (1, 0, 1, 0, 0, 0)),
-    ([], [verdict('other', False, 'category_not_accepted')], (0, 1, 0, 1, 0, 0)),
-    ([ExpectedVerdict('pet_bottle')], [verdict('glass_bottle', True, None)], (1, 1, 0, 0, 1, 0)),
-    ([ExpectedVerdict('pet_bottle', 'withdrawn')], [verdict('pet_bottle', True, None)], (1, 1, 0, 0, 0, 1)),
-    ([ExpectedVerdict('pet_bottle', 'multiple_objects', ('pet_bottle', 'other'))],
-     [verdict('pet_bottle', False, 'multiple_objects', {'other': 1, 'pet_bottle': 1})], (1, 1, 0, 0, 0, 0)),
-    ([ExpectedVerdict('pet_bottle', 'multiple_objects', ('pet_bottle', 'other'))],
-     [verdict('pet_bottle', True, None)], (1, 1, 0, 0, 1, 1)),
-])
+@pytest.mark.parametrize(
+    'expected, produced, counts',
+    [
+        ([ExpectedVerdict('pet_bottle')], [verdict('pet_bottle', True, None)], (1, 1, 0, 0, 0, 0)),
+        ([ExpectedVerdict('pet_bottle')], [], (1, 0, 1, 0, 0, 0)),
+        ([], [verdict('other', False, 'category_not_accepted')], (0, 1, 0, 1, 0, 0)),
+        (
+            [ExpectedVerdict('pet_bottle')], [verdict('glass_bottle', True, None)],
+            (1, 1, 0, 0, 1, 0)),
+        (
+            [ExpectedVerdict('pet_bottle', 'withdrawn')], [verdict('pet_bottle', True, None)],
+            (1, 1, 0, 0, 0, 1)),
+        (
+            [ExpectedVerdict('pet_bottle', 'multiple_objects', ('pet_bottle', 'other'))],
+            [verdict('pet_bottle', False, 'multiple_objects', {'other': 1, 'pet_bottle': 1})],
+            (1, 1, 0, 0, 0, 0)),
+        (
+            [ExpectedVerdict('pet_bottle', 'multiple_objects', ('pet_bottle', 'other'))],
+            [verdict('pet_bottle', True, None)], (1, 1, 0, 0, 1, 1)),
+    ],
+)
 def test_score_counts_missing_extra_and_wrong_verdicts(expected, produced, counts):
     s = score(expected, produced, CLASS_MAP)
-    assert (s.expected, s.produced, s.missing, s.extra, s.wrong_category, s.wrong_decision) == counts
+    assert (
+        s.expected, s.produced, s.missing, s.extra, s.wrong_category, s.wrong_decision) == counts
 
 
 def test_format_table_has_a_row_per_kind_and_a_total():
-    text = format_table({'single': Score(2, 2, 1, 1, 0, 0, 1), 'withdraw': Score(1, 1, 1, 0, 0, 1, 0)})
+    text = format_table(
+        {'single': Score(2, 2, 1, 1, 0, 0, 1), 'withdraw': Score(1, 1, 1, 0, 0, 1, 0)})
     lines = text.splitlines()
     assert lines[0].startswith('| kind | scenarios | expected | produced | missing | extra')
     assert lines[2] == '| single | 2 | 2 | 1 | 1 | 0 | 0 | 1 |'

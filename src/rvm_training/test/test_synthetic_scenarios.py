@@ -7,7 +7,8 @@ from rvm_training.synthetic_scenarios import ACCEPTED_CLASSES, KINDS, SESSION_EN
 
 @pytest.mark.parametrize('kind', KINDS)
 def test_every_kind_renders_deterministically_with_its_ground_truth(kind):
-    a, b = build(kind, seed=3, index=1, width=160, height=120), build(kind, seed=3, index=1, width=160, height=120)
+    a, b = build(kind, seed=3, index=1, width=160, height=120), build(
+        kind, seed=3, index=1, width=160, height=120)
     assert len(a.frames) == len(b.frames) > 20
     assert all(np.array_equal(x.image, y.image) for x, y in zip(a.frames, b.frames))
     assert a.expected == b.expected and a.steps == b.steps
@@ -18,15 +19,18 @@ def test_every_kind_renders_deterministically_with_its_ground_truth(kind):
 
 
 def test_ground_truth_per_kind():
-    want = {'single': (1, None), 'nudge': (1, None), 'two_items': (1, 'multiple_objects'), 'hand_only': (0, None),
-            'withdraw': (1, 'withdrawn'), 'camera_gap': (1, None), 'session_end': (1, 'not_cleared')}
+    want = {
+        'single': (1, None), 'nudge': (1, None), 'two_items': (1, 'multiple_objects'),
+        'hand_only': (0, None), 'withdraw': (1, 'withdrawn'), 'camera_gap': (1, None),
+        'session_end': (1, 'not_cleared')}
     for kind, (count, reason) in want.items():
         scenario = build(kind, seed=0, width=160, height=120)
         assert len(scenario.expected) == count, kind
         assert all(e.reason == reason for e in scenario.expected), kind
     two = build('two_items', seed=0, width=160, height=120)
     assert len(two.expected[0].classes) == 2
-    assert max(len(f.objects) for f in two.frames) == 2                   # both items are really in view
+    # both items are really in view
+    assert max(len(f.objects) for f in two.frames) == 2
     assert 'second_enters' in two.steps
 
 
@@ -43,7 +47,9 @@ def test_withdraw_leaves_through_the_entry_and_single_through_the_exit():
         return (last[0] + last[2]) / 2
     assert last_centre(build('withdraw', seed=0, width=160, height=120)) < 80
     assert last_centre(build('single', seed=0, width=160, height=120)) > 80
-    assert build('withdraw', seed=0, width=160, height=120).expected[0].class_name in ACCEPTED_CLASSES
+    assert (
+        build('withdraw', seed=0, width=160, height=120).expected[0].class_name in ACCEPTED_CLASSES
+    )
 
 
 def test_camera_gap_skips_time_and_session_end_is_an_event_with_the_item_present():
@@ -56,7 +62,11 @@ def test_camera_gap_skips_time_and_session_end_is_an_event_with_the_item_present
 
 def test_nudge_moves_the_item_by_about_80_px_at_640():
     scenario = build('nudge', seed=2, width=640, height=480)
-    centres = [((f.objects[0].bbox[0] + f.objects[0].bbox[2]) / 2, f.step) for f in scenario.frames if f.objects]
+    centres = [
+        ((f.objects[0].bbox[0] + f.objects[0].bbox[2]) / 2, f.step)
+        for f in scenario.frames
+        if f.objects
+    ]
     before = [c for c, step in centres if step == 'rest'][0]
     after = [c for c, step in centres if step == 'nudge'][-1]
     assert 60 <= abs(after - before) <= 100

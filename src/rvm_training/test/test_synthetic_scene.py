@@ -62,7 +62,11 @@ def test_polygons_lie_inside_bbox_and_frame(hard):
         for obj in still.objects:
             seen += 1
             assert obj.class_name in CLASS_NAMES
-            assert obj.polygon.dtype == np.float32 and obj.polygon.ndim == 2 and obj.polygon.shape[1] == 2
+            assert (
+                obj.polygon.dtype == np.float32
+                and obj.polygon.ndim == 2
+                and obj.polygon.shape[1] == 2
+            )
             assert len(obj.polygon) >= 3
             x1, y1, x2, y2 = obj.bbox
             assert 0 <= x1 < x2 <= 319 and 0 <= y1 < y2 <= 239
@@ -90,14 +94,18 @@ def test_hard_stills_carry_hard_conditions():
     assert sum(f['glare'] for f in flags) >= 3
     assert all(f['clutter'] for f in flags)
     assert sum(f['occluded'] or f['edge'] for f in flags) >= 3
-    easy = [render_image(rng, width=320, height=240, hard=False, hand_probability=0.0).flags for _ in range(6)]
+    easy = [
+        render_image(rng, width=320, height=240, hard=False, hand_probability=0.0).flags
+        for _ in range(6)
+    ]
     assert not any(f['hand'] for f in easy)
 
 
 def test_hand_is_not_a_labelled_object():
     rng = np.random.default_rng(9)
     for _ in range(20):
-        still = render_image(rng, width=320, height=240, hard=True, max_objects=1, hand_probability=1.0)
+        still = render_image(
+            rng, width=320, height=240, hard=True, max_objects=1, hand_probability=1.0)
         if still.flags['n_objects'] == 0:
             continue
         assert len(still.objects) == 1  # the hand never adds a label

@@ -1,4 +1,5 @@
 """Tests of the training script: a second stage really starts from the given checkpoint (offline, tiny run)."""
+
 import pytest
 
 from rvm_training.dataset import write_dataset
@@ -11,7 +12,10 @@ def test_missing_init_weights_is_a_clear_error(tmp_path):
 
 
 def test_eval_only_of_a_missing_file_exits_2(tmp_path, capsys):
-    assert main(['--data', str(tmp_path / 'data.yaml'), '--eval-only', str(tmp_path / 'nope.pt')]) == 2
+    assert (
+        main(['--data', str(tmp_path / 'data.yaml'), '--eval-only', str(tmp_path / 'nope.pt')])
+        == 2
+    )
     assert 'weights not found' in capsys.readouterr().err
 
 
@@ -22,7 +26,8 @@ def test_second_stage_starts_from_the_init_checkpoint(tmp_path, seg_pt):
 
     from ultralytics import YOLO
 
-    # the training seed would rebuild seg_pt's random weights exactly: shift them to tell them apart
+    # the training seed would rebuild seg_pt's random weights exactly: shift them to tell them
+    # apart
     stage1 = YOLO(seg_pt)
     with torch.no_grad():
         for name, tensor in stage1.model.state_dict().items():
@@ -31,8 +36,9 @@ def test_second_stage_starts_from_the_init_checkpoint(tmp_path, seg_pt):
     init = tmp_path / 'stage1.pt'
     stage1.save(str(init))
     data = write_dataset(tmp_path / 'ds', n_train=4, n_val=2, n_test=2, seed=3, imgsz=64)
-    best = train(data, project=tmp_path / 'runs', name='stage2', epochs=1, imgsz=64, batch=2, threads=2,
-                 init=init, lr0=1e-12)
+    best = train(
+        data, project=tmp_path / 'runs', name='stage2', epochs=1, imgsz=64, batch=2, threads=2,
+        init=init, lr0=1e-12)
     start = torch.load(init, map_location='cpu', weights_only=False)['model'].float().state_dict()
     after = torch.load(best, map_location='cpu', weights_only=False)['model'].float().state_dict()
     convs = [k for k in start if k.endswith('conv.weight')]

@@ -33,10 +33,13 @@ def camera():
     from rvm_camera.camera_node import CameraNode
     node = CameraNode(parameter_overrides=[param('source', str(SAMPLE)), param('rvm_id', '42')])
     time.sleep(0.3)
-    assert node.pump.holding and node.image_pub.sent == [], 'a recorded source waits for the detector'
+    assert (
+        node.pump.holding and node.image_pub.sent == []
+    ), 'a recorded source waits for the detector'
     assert node.status_pub.qos.durability.name == 'TRANSIENT_LOCAL'
     node.subs['detector/status'].callback(String(data=json.dumps({'state': 'ready'})))
-    assert wait_until(lambda: len(node.image_pub.sent) >= 3), 'frames flow once the detector is ready'
+    assert wait_until(
+        lambda: len(node.image_pub.sent) >= 3), 'frames flow once the detector is ready'
     refused = node.param_callbacks[-1]([param('fps', 5.0)])
     assert not refused.successful and 'not applied at run time' in refused.reason
     node.timers[0][1]()
@@ -49,7 +52,8 @@ def camera():
 
 def health():
     from rvm_health.health_node import HealthNode
-    node = HealthNode(parameter_overrides=[param('camera_watch', 'compressed'), param('rvm_id', '42')])
+    node = HealthNode(
+        parameter_overrides=[param('camera_watch', 'compressed'), param('rvm_id', '42')])
     assert 'image_raw/compressed' in node.subs and 'camera/status' not in node.subs
     assert {'status', 'health'} <= set(node.pubs) and 'rvm/status' not in node.pubs
     node.subs['image_raw/compressed'].callback(None)
@@ -68,7 +72,8 @@ def bridge(tmp):
                                            param('timezone_sync_on_start', False)])
     assert 'app_key is required' in node.config_error
     errors = [text for level, text in node.get_logger().lines if level == 'ERROR']
-    assert len(errors) == 1 and 'config_fallback' in errors[0], 'core logs reach the ROS logger once'
+    assert (
+        len(errors) == 1 and 'config_fallback' in errors[0]), 'core logs reach the ROS logger once'
     verdict_qos = node.subs['items/verdict'].qos
     assert verdict_qos.durability.name == 'TRANSIENT_LOCAL' and verdict_qos.depth >= 200
     payload = json.dumps({'type': 'detection-completed', 'event_id': 'e1', 'rvm_id': '42'})
@@ -86,17 +91,24 @@ def detector():
     import numpy as np
 
     from rvm_detector.detector_node import DetectorNode
-    node = DetectorNode(parameter_overrides=[param('image_input', 'compressed'), param('device', 'cpu'),
-                                             param('rvm_id', '42')])
+    node = DetectorNode(
+        parameter_overrides=[
+            param('image_input', 'compressed'), param('device', 'cpu'), param('rvm_id', '42')]
+    )
     assert set(node.subs) == {'image_raw/compressed', 'command'}
-    assert json.loads(node.pub_status.sent[0].data)['state'] == 'ready', 'ready announced once loaded'
+    assert (
+        json.loads(node.pub_status.sent[0].data)['state'] == 'ready'
+    ), 'ready announced once loaded'
     import threading
     drawn_on, draw = [], node.debug.draw_frame
     node.debug.draw_frame = lambda f: drawn_on.append(threading.current_thread().name) or draw(f)
     _ok, jpeg = cv2.imencode('.jpg', np.zeros((480, 640, 3), np.uint8))
     stamp = types.SimpleNamespace(sec=1, nanosec=0)
-    node.subs['image_raw/compressed'].callback(types.SimpleNamespace(
-        format='jpeg', data=jpeg.tobytes(), header=types.SimpleNamespace(stamp=stamp, frame_id='cam')))
+    node.subs['image_raw/compressed'].callback(
+        types.SimpleNamespace(
+            format='jpeg', data=jpeg.tobytes(),
+            header=types.SimpleNamespace(stamp=stamp, frame_id='cam'))
+    )
     assert wait_until(lambda: node.core.status()['frames_processed'] == 1, timeout=30.0)
     assert wait_until(lambda: len(node.pub_debug['label_mask'].sent) == 1)
     assert len(node.pub_debug['annotated'].sent) == 1

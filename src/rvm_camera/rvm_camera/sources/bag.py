@@ -24,7 +24,8 @@ def image_message_to_bgr(msg: Any, msgtype: str) -> np.ndarray:
         data = np.asarray(msg.data, dtype=np.uint8)
         image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
         if image is None:
-            raise CorruptFrame(f'cannot decode CompressedImage ({msg.format!r}, {data.size} bytes)')
+            raise CorruptFrame(
+                f'cannot decode CompressedImage ({msg.format!r}, {data.size} bytes)')
         return image
     try:
         array = image_to_numpy(msg)

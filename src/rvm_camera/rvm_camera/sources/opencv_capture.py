@@ -1,4 +1,5 @@
 """Backends read through ``cv2.VideoCapture``: V4L2, Jetson CSI, raw GStreamer, network streams, video files."""
+
 from __future__ import annotations
 
 import logging
@@ -78,7 +79,8 @@ class LiveCaptureSource(FrameSource):
             raise SourceError(f'{self._description} is not open')
         ok, image = self._cap.read()
         if not ok or image is None:
-            raise SourceError(f'{self._description}: read failed (device unplugged or stream lost)')
+            raise SourceError(
+                f'{self._description}: read failed (device unplugged or stream lost)')
         return RawFrame(image)
 
     def close(self) -> None:
