@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
-"""Detector benchmark: per-stage latency, core overhead vs bare model.predict, SAM2 1 vs 3 boxes, RSS.
+"""Detector benchmark: per-stage latency, core overhead vs bare predict, SAM2 1 vs 3 boxes, RSS.
 
 Prints figures and ratios measured in the same run; never asserts.
 
     source scripts/env.sh
-    python bench/bench_detector.py                      # CPU, bundled model (else random yolo11n-seg)
-    python bench/bench_detector.py --device cuda:0      # when a GPU is lent
+    python bench/bench_detector.py                  # CPU, bundled model (else random yolo11n-seg)
+    python bench/bench_detector.py --device cuda:0  # when a GPU is lent
     python bench/bench_detector.py --model path.pt --sam2-weights ~/models/sam2.1_t.pt
-    python bench/bench_detector.py --quick              # 3 frames, 1 small SAM2 run: does it still run?
+    python bench/bench_detector.py --quick          # 3 frames, small SAM2 run: does it still run?
 
 Targets (issue 6): core / bare predict <= 1.05x, SAM2 3 boxes / 1 box <= 1.2x.
 """

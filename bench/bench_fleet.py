@@ -1,4 +1,4 @@
-"""Fleet sizing: the largest fleet one host sustains (p99 <= 100 ms, 0 lost), then a node restart under it.
+"""Fleet sizing: the largest fleet one host sustains (p99 <= 100 ms, 0 lost), then a node restart.
 
 Runs ``rvm-fleet-sim`` (each size in its own process, against a fresh local two-node
 Redis-backed Soketi cluster) at growing fleet sizes until one fails both bars: p99 above
@@ -9,9 +9,9 @@ largest passing size runs again with node A killed and restarted mid-run (recove
 reconnect spread, nothing lost).  Prints a Markdown table (the one in docs/fleet.md) and
 writes every run's figures as JSON.
 
-    python bench/bench_fleet.py                         # 100, 200, ... machines, 1.5 min each
+    python bench/bench_fleet.py          # 100, 200, ... machines, 1.5 min each
     python bench/bench_fleet.py --start 100 --step 50 --max 600 --minutes 3
-    python bench/bench_fleet.py --quick                 # seconds (what tests/fleet/test_bench_fleet.py runs)
+    python bench/bench_fleet.py --quick  # seconds (what tests/fleet/test_bench_fleet.py runs)
 
 Check that the host is otherwise idle (``uptime``) first: the figures are this host's.
 """

@@ -1,4 +1,4 @@
-"""Fault matrix: verdicts through the bridge to a real Soketi + the stored-ack receiver, under faults.
+"""Fault matrix: verdicts via the bridge to a real Soketi + the stored-ack receiver, under faults.
 
 Each row publishes verdicts while a fault is on, removes the fault ("recovery") and waits until the
 outbox is empty.  Columns: items published, stored (by the receiver, i.e. MyRVM), duplicates by
@@ -7,7 +7,7 @@ dead-lettered), falsely confirmed (left the outbox without being stored), time f
 last ack.
 
     python bench/fault_matrix.py            # full durations (30 s server outage, 60 s network cut)
-    python bench/fault_matrix.py --quick    # seconds instead (what tests/bridge/test_fault_matrix.py runs)
+    python bench/fault_matrix.py --quick    # seconds (what tests/bridge/test_fault_matrix.py runs)
 """
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ def wrong_secret_then_fixed(ctx: Ctx) -> Row:
 
 
 def wrong_app_id_http_then_fixed(ctx: Ctx) -> Row:
-    """Durable verdicts on the HTTP events API with a wrong app id: 404 pauses, rows kept; then fixed."""
+    """Durable verdicts on the HTTP events API, wrong app id: 404 pauses, rows kept; then fixed."""
     from bridge.bridge_support import outbound_only_map
     from support.peers import PusherListener
     listener = PusherListener(
@@ -335,10 +335,11 @@ def table(rows: list[Row]) -> str:
         '|---|---|---|---|---|---|---|---|',
     ]
     for r in rows:
+        recovery = r.recovery_to_last_ack_s
         out.append(
             f'| {r.name} | {r.items} | {r.stored} | {r.duplicates} | {r.lost} |'
             f' {r.falsely_confirmed} |'
-            f' {r.recovery_to_last_ack_s if r.recovery_to_last_ack_s is not None else "not within limit"}'
+            f' {recovery if recovery is not None else "not within limit"}'
             f' | {r.note} |'
         )
     return '\n'.join(out)
