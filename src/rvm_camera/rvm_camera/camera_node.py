@@ -132,7 +132,7 @@ class CameraNode(Node):
         super().destroy_node()
 
     def shutdown(self) -> None:
-        """Stop reading and publish the final (offline) camera status while the context is valid."""
+        """Stop reading; publish the final (offline) camera status while the context is valid."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=2.0)

@@ -94,7 +94,7 @@ def encode_jpeg(image: np.ndarray, quality: int) -> np.ndarray:
 
 def compressed_message(factory: MessageFactory, image: np.ndarray, stamp_ns: int, frame_id: str,
                        quality: int = 90) -> Any:
-    """A sensor_msgs/CompressedImage (format ``bgr8; jpeg compressed bgr8``, as image_transport)."""
+    """A sensor_msgs/CompressedImage in image_transport's format ``bgr8; jpeg compressed bgr8``."""
     data = factory.byte_array(encode_jpeg(image, quality))
     return factory.new('sensor_msgs/msg/CompressedImage',
                        header=make_header(factory, stamp_ns, frame_id),

@@ -1,4 +1,4 @@
-"""rosbag2 record and ROS-free replay: round trip (mcap and sqlite3), Humble metadata, topic choice."""
+"""rosbag2 record and ROS-free replay: round trip (mcap/sqlite3), Humble metadata, topic choice."""
 
 import cv2
 import numpy as np

@@ -1,5 +1,7 @@
-"""Image / CompressedImage / CameraInfo built through MessageFactory, checked with the rosbags Humble
-typestore (CDR serialise -> deserialise), and calibration YAML parsing."""
+"""Image / CompressedImage / CameraInfo built through MessageFactory; calibration YAML parsing.
+
+The messages are checked with the rosbags Humble typestore (CDR serialise -> deserialise).
+"""
 
 import cv2
 import numpy as np

@@ -1,4 +1,4 @@
-"""The ``source`` string: classification, GStreamer pipeline strings, stream URLs, backend choice."""
+"""The ``source`` string: classification, GStreamer pipelines, stream URLs, backend choice."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Backends read through ``cv2.VideoCapture``: V4L2, Jetson CSI, raw GStreamer, network streams, video files."""
+"""``cv2.VideoCapture`` backends: V4L2, Jetson CSI, raw GStreamer, network streams, video files."""
 
 from __future__ import annotations
 
