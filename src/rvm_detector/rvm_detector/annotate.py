@@ -27,7 +27,7 @@ def colour_of(det: Detection) -> tuple[int, int, int]:
 
 def annotate(image: np.ndarray, detections: list[Detection], item_state: str = 'empty',
              item_label: str = '', alpha: float = 0.4) -> np.ndarray:
-    """A copy of ``image`` with filled masks, boxes, ``#track class conf`` labels and the item state."""
+    """A copy of ``image`` with filled masks, boxes, ``#track class conf`` labels, item state."""
     out = image.copy()
     overlay = out.copy()
     for det in detections:

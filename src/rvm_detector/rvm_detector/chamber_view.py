@@ -80,7 +80,7 @@ class ChamberCounters:
         self.multi_frames = self.multi_frames + 1 if n_distinct >= 2 else 0
 
     def advance_clock(self, now: float, frame_gap_s: float) -> None:
-        """Move the settle clock by the frame interval, at most ``frame_gap_s`` (a gap freezes it)."""
+        """Move the settle clock by the frame interval, up to ``frame_gap_s`` (gaps freeze it)."""
         if self.last_now is not None:
             self.clock += min(max(0.0, now - self.last_now), frame_gap_s)
         self.last_now = now

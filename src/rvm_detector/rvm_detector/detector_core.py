@@ -92,7 +92,10 @@ class DetectorCore:
         self.last_error = ''
 
     def new_session(self) -> ItemSession:
-        """A fresh item session (chamber blocked until seen empty); used at load and by the scenario suite."""
+        """A fresh item session (chamber blocked until seen empty).
+
+        Used at load and by the scenario suite.
+        """
         cfg = self.config
         self.session = ItemSession(
             self.class_map, item_policy(cfg), verdict_policy(cfg), rvm_id=cfg.rvm_id,
@@ -131,7 +134,7 @@ class DetectorCore:
 
     # -- per frame -----------------------------------------------------------------------------
     def process(self, image: np.ndarray, stamp_ns: int, now: float) -> DetectorResult:
-        """Detect, track, maybe refine, and return detections + item/session events for one frame."""
+        """Detect, track, maybe refine; return detections + item/session events for one frame."""
         if self.session is None:
             raise ModelLoadError(self.last_error or 'detector is not loaded; call load() first')
         check_frame(image)
@@ -181,7 +184,7 @@ class DetectorCore:
         return self.session.end_session('shutdown') if self.session else []
 
     def command(self, payload: dict[str, Any]) -> list[Event]:
-        """Inbound commands; ``{"command": "end_session"}`` closes the session. Others are ignored."""
+        """Inbound commands: only ``{"command": "end_session"}`` (ends the session) is handled."""
         if not isinstance(payload, dict) or self.session is None:
             return []
         if payload.get('command') == 'end_session':

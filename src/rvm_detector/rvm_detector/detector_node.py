@@ -187,10 +187,10 @@ class DetectorNode(Node):
         for topic, payload in emitted:
             self.pub_events[topic].publish(String(data=events.dumps(payload)))
             if topic == events.TOPIC_VERDICT:
+                outcome = 'accepted' if payload['accepted'] else f"rejected: {payload['reason']}"
                 self.get_logger().info(
                     f"item {payload['item_id'][:8]}: {payload['category']}"
-                    f" {payload['confidence']:.2f} "
-                    f"{'accepted' if payload['accepted'] else 'rejected: ' + str(payload['reason'])}"
+                    f" {payload['confidence']:.2f} {outcome}"
                 )
 
     def stop_worker(self) -> None:

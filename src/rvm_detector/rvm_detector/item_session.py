@@ -47,7 +47,7 @@ class ItemPolicy:
 
 @dataclass
 class Episode:
-    """One chamber episode: from an object appearing in an armed chamber until it is empty again."""
+    """One chamber episode: from an object appearing in an armed chamber until it is empty."""
 
     episode_id: str
     item_id: str
@@ -91,7 +91,7 @@ class ItemSession:
 
     # -- per frame -------------------------------------------------------------------------------
     def track(self, detections: list[Detection]) -> bool:
-        """Track this frame's detections; True when this frame should make a verdict (SAM2 'item')."""
+        """Track this frame's detections; True if a verdict is due on this frame (SAM2 'item')."""
         items, hands = split_hands(detections)
         self.tracker.update(items)
         self._items = items
@@ -219,7 +219,7 @@ class ItemSession:
         self, reason: str, window: list[Detection], others: list[Detection], ctx: dict[str, Any],
         objects: list[Track] = (),
     ) -> list[Event]:
-        """A rejection with ``reason``, described by ``window`` (the main object) and ``objects``."""
+        """A rejection with ``reason``, described by ``window`` (main object) and ``objects``."""
         if not window:
             self.items_failed += 1
             return [self._processing('failed', f'rejected ({reason}) but no view of the object')]
@@ -264,7 +264,7 @@ class ItemSession:
 
     # -- session ---------------------------------------------------------------------------------
     def tick(self, now: float) -> list[Event]:
-        """Session summary once nothing waits for a verdict and nothing happened for ``idle_timeout_s``."""
+        """Session summary once no verdict waits and nothing happened for ``idle_timeout_s``."""
         if (
             self.session_id is None
             or self.state not in IDLE_END_STATES
@@ -276,7 +276,7 @@ class ItemSession:
         return self.end_session('idle_timeout')
 
     def end_session(self, reason: str = 'command') -> list[Event]:
-        """Close the session: an item in the chamber is judged or rejected once and never seen again."""
+        """End the session: an item in the chamber is judged or rejected once, never seen again."""
         target, action = SESSION_END[self.state]
         events: list[Event] = []
         if self.episode is not None:

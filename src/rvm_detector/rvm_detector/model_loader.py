@@ -124,7 +124,7 @@ class YoloSegmenter:
         return self.path.name if self.path else ''
 
     def load(self, warmup: bool = True) -> None:
-        """Resolve the path and device, load the model, optionally warm up; ModelLoadError on failure."""
+        """Resolve path and device, load the model, maybe warm up; ModelLoadError on failure."""
         path = resolve_weights(self.weights_arg)
         device = resolve_device(self.device_arg)
         if path.suffix.lower() == '.engine' and not device.startswith('cuda'):

@@ -38,7 +38,7 @@ class Sam2Refiner:
         self.name = ''
 
     def load(self) -> None:
-        """Build the predictor; :class:`ModelLoadError` for a missing/unknown/corrupt checkpoint."""
+        """Build the predictor; :class:`ModelLoadError` on a missing/unknown/corrupt checkpoint."""
         device = resolve_device(self.device_arg)
         offline_ultralytics()
         from ultralytics.models.sam.predict import SAM2Predictor
