@@ -49,8 +49,10 @@ def verdict(
 
 
 def outbound_only_map(tmp_path: Path) -> str:
-    """The bundled channel map without inbound subscriptions and with every route on the HTTP events
-    API (durable ones to their public channel, confirmed by "accepted for fan-out"): no socket."""
+    """The bundled channel map, outbound only, every route on the HTTP events API: no socket.
+
+    Inbound subscriptions are dropped; durable routes go to their public channel, confirmed by
+    "accepted for fan-out"."""
     import yaml
     from rvm_bridge.channel_map import BUNDLED_MAP, FANOUT_MAP, load_channel_map
     data = yaml.safe_load(BUNDLED_MAP.read_text())
@@ -72,7 +74,7 @@ def start_stored_ack_stack(
     tmp_path: Path, *, client_messages: bool = True, soketi_port: int | None = None,
     max_payload_kb: float = 10.0,
 ):
-    """(receiver, soketi): a StoredAckReceiver playing MyRVM and a Soketi sending it client_event webhooks."""
+    """(receiver, soketi): a StoredAckReceiver as MyRVM; Soketi sends it client_event webhooks."""
     from rvm_bringup.soketi import SoketiServer
     from support.stored_ack_receiver import StoredAckReceiver
     receiver = StoredAckReceiver(token=TOKEN).start()
@@ -85,7 +87,7 @@ def start_stored_ack_stack(
 
 
 def stored_ack_config(soketi, receiver, tmp_path: Path, **overrides: Any) -> BridgeConfig:
-    """A bridge with the bundled channel map (durable = client events + stored ack) for ``soketi``."""
+    """A bridge on the bundled channel map (durable: client events + stored ack) for ``soketi``."""
     values = dict(api_base=receiver.api_base, auth_retry_s=0.5, ack_timeout_s=5.0)
     values.update(overrides)
     return bridge_config(soketi, tmp_path, **values)

@@ -1,4 +1,4 @@
-"""Inbound through a real Soketi: manual-sync (HTTP-triggered and as a client event) and commands."""
+"""Inbound via a real Soketi: manual-sync (HTTP-triggered and as a client event) and commands."""
 
 from __future__ import annotations
 

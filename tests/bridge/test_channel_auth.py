@@ -1,4 +1,4 @@
-"""ChannelAuthorizer against an endpoint that answers like Laravel's /broadcasting/auth (Bearer token)."""
+"""ChannelAuthorizer against a Laravel-like /broadcasting/auth endpoint (Bearer token)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""PusherConnection against real peers: Soketi (Reverb stand-in), pusher-js (dashboard), a Laravel-like
-auth endpoint, and a TCP proxy for faults."""
+"""PusherConnection against real peers, a Laravel-like auth endpoint and a TCP proxy for faults.
+
+The peers are Soketi (standing in for Reverb) and pusher-js (as the dashboard)."""
 
 from __future__ import annotations
 

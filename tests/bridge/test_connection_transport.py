@@ -1,4 +1,4 @@
-"""The WebSocket transport's edges: TLS verification (on by default, CA bundle), Origin header, URL."""
+"""WebSocket transport edges: TLS verification (on by default, CA bundle), Origin header, URL."""
 
 from __future__ import annotations
 

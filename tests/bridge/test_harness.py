@@ -1,4 +1,4 @@
-"""The real-peer harness itself: Soketi + the official pusher SDK + pusher-js, kill/restart, TCP proxy."""
+"""Real-peer harness itself: Soketi, official pusher SDK, pusher-js, kill/restart, TCP proxy."""
 
 from __future__ import annotations
 
