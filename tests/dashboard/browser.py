@@ -1,4 +1,4 @@
-"""Python side of tests/dashboard/browser.mjs: a headless Debian chromium the test drives step by step."""
+"""Python side of browser.mjs: a headless Debian chromium the test drives step by step."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def browser_missing() -> str | None:
 
 
 class Browser:
-    """One chromium with a fresh user-data-dir; ``call`` sends one command and returns its result."""
+    """One chromium, fresh user-data-dir; ``call`` sends one command and returns its result."""
 
     def __init__(self) -> None:
         self._profile = tempfile.mkdtemp(prefix='rvm-chromium-')

@@ -1,4 +1,4 @@
-"""Fixtures of the dashboard tests: the demo stack on the test's Soketi, and a headless chromium."""
+"""Dashboard test fixtures: the demo stack on the test's Soketi, and a headless chromium."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ ARTIFACTS = REPO_ROOT / 'var' / 'artifacts' / 'dashboard'
 
 @pytest.fixture
 def demo(soketi):
-    """DemoStack (dashboard + Laravel-like endpoints) using the test's Soketi, which the test may kill."""
+    """DemoStack (dashboard + Laravel-like endpoints) on the test's Soketi, which it may kill."""
     stack = DemoStack(REPO_ROOT, soketi=soketi, rvm_id='rvm-demo')
     stack.start()
     yield stack
@@ -26,7 +26,7 @@ def demo(soketi):
 
 @pytest.fixture
 def browser(request):
-    """A headless Debian chromium; a screenshot of the page is saved under var/artifacts/dashboard/."""
+    """A headless Debian chromium; teardown saves a page screenshot in var/artifacts/dashboard/."""
     with Browser() as b:
         yield b
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,7 @@
-"""`rvm-edge run --dashboard`: the main command starts its own Soketi and dashboard, prints the URL, waits
-for the first viewer, and a browser opening it sees items appear; Ctrl-C / SIGTERM / SIGHUP leave
-no Soketi behind."""
+"""`rvm-edge run --dashboard`: the main command starts its own Soketi and dashboard.
+
+It prints the URL, waits for the first viewer, and a browser opening it sees items appear;
+Ctrl-C / SIGTERM / SIGHUP leave no Soketi behind."""
 
 from __future__ import annotations
 
@@ -93,8 +94,10 @@ def read_until(
 
 
 def test_dashboard_waits_for_the_first_viewer_and_sighup_cleans_up(tmp_path, pusher_listener):
-    """Without --no-wait the run starts once a page has subscribed; closing the terminal (SIGHUP) ends it
-    and its Soketi. A Pusher client subscribing like the page stands in for the browser."""
+    """Without --no-wait the run starts once a page has subscribed; SIGHUP ends it and its Soketi.
+
+    SIGHUP is what closing the terminal sends. A Pusher client subscribing like the page stands in
+    for the browser."""
     cmd = [
         sys.executable, '-m', 'rvm_bringup.runner', 'run', '--dashboard', '--realtime',
         '--max-frames', '2000', '--linger', '0', '--outbox', str(tmp_path / 'outbox.sqlite3')]

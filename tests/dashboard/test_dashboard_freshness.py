@@ -1,7 +1,9 @@
-"""The dashboard in headless chromium: each panel's age, stale greying after 3 heartbeat periods, "offline
-since …" for a silent machine, and the manual-sync round trip's time-out with its reason. Events
-are published with the pusher SDK (as the bridge's HTTP transport does), their timestamps chosen by
-the test, so nothing depends on how fast this machine is."""
+"""The dashboard in headless chromium: panel ages, staleness, offline machines, sync time-outs.
+
+Each panel's age, stale greying after 3 heartbeat periods, "offline since …" for a silent
+machine, and the manual-sync round trip's time-out with its reason. Events are published with
+the pusher SDK (as the bridge's HTTP transport does), their timestamps chosen by the test, so
+nothing depends on how fast this machine is."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ RVM = 'rvm-demo'
 def live_event(
     kind: str, fields: dict, *, age_s: float, heartbeat_s: float, rvm: str = RVM, **extra
 ) -> dict:
-    """A schema-valid event of ``kind`` made ``age_s`` seconds ago that promises ``heartbeat_s``."""
+    """A schema-valid ``kind`` event made ``age_s`` seconds ago that promises ``heartbeat_s``."""
     payload = make_event(kind, {**fields, 'heartbeat_s': heartbeat_s, **extra}, rvm_id=rvm,
                          timestamp=time.time() - age_s)
     validate_event(payload)

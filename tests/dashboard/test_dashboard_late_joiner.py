@@ -1,8 +1,9 @@
-"""A dashboard opened after `rvm-edge run --dashboard --no-wait` has started (its first status, health and
-timezone already sent to nobody) shows the machine's state, health and timezone from the
-heartbeats; when the run ends and the heartbeats stop, its figures grey out and the machine shows
-"offline since …". Heartbeats are set to 2 s in the params file so the test is quick. Saves the
-screenshots docs use.
+"""A dashboard opened after `rvm-edge run --dashboard --no-wait` has started catches up.
+
+The run's first status, health and timezone were already sent to nobody; the page shows the
+machine's state, health and timezone from the heartbeats; when the run ends and the heartbeats
+stop, its figures grey out and the machine shows "offline since …". Heartbeats are set to 2 s in
+the params file so the test is quick. Saves the screenshots docs use.
 """
 
 from __future__ import annotations

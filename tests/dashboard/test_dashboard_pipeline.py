@@ -1,6 +1,7 @@
-"""Phase 2: the dashboard in headless chromium while the standalone pipeline (`rvm-edge run`) runs on the
-bundled sample and streams through the real bridge to Soketi; every event it emits matches its
-schema.
+"""Phase 2: the dashboard in headless chromium while the standalone pipeline streams to Soketi.
+
+The pipeline (`rvm-edge run`) runs on the bundled sample and streams through the real bridge to
+Soketi; every event it emits matches its schema.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class Runner:
                 'rvm-edge run did not finish:\n' + ''.join(self.lines[-40:])) from None
 
     def wait_page(self, browser, expression: str, timeout: float) -> None:
-        """Wait for ``expression`` in the page, failing at once (with its output) if the run dies."""
+        """Wait for ``expression`` in the page; fail at once (with its output) if the run dies."""
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -96,7 +97,7 @@ class Runner:
 
 @pytest.fixture
 def runner(demo, tmp_path):
-    """Factory: ``runner(port)`` starts `rvm-edge run` with its bridge on ``port`` (Soketi or a proxy)."""
+    """Factory: ``runner(port)`` starts `rvm-edge run` bridging to ``port`` (Soketi or a proxy)."""
     holder: list[Runner] = []
     yield lambda port: holder.append(Runner(demo, tmp_path, port)) or holder[-1]
     for r in holder:

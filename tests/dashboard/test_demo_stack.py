@@ -1,5 +1,7 @@
-"""DemoStack's Laravel-like endpoints and static serving, against a real Soketi (no browser); its viewer
-wait, fixed ports, and that its Soketi ends on SIGHUP and when the parent is killed."""
+"""DemoStack against a real Soketi (no browser): endpoints, static files, viewer wait, clean exit.
+
+Its Laravel-like endpoints and static serving, its viewer wait, fixed ports, and that its Soketi
+ends on SIGHUP and when the parent is killed."""
 
 from __future__ import annotations
 
