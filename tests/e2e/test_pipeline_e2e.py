@@ -1,4 +1,4 @@
-"""The walking skeleton end to end: `rvm-edge run` on the bundled sample -> real Soketi -> pusher-js.
+"""Walking skeleton end to end: `rvm-edge run` on the bundled sample -> real Soketi -> pusher-js.
 
 The runner is a subprocess (as a user starts it); Soketi and the pusher-js subscriber are the real
 peers started by the fixtures in tests/conftest.py.
@@ -44,7 +44,9 @@ def wire(record: dict) -> dict:
 
 @pytest.fixture
 def myrvm(tmp_path):
-    """Soketi + the stored-ack receiver playing MyRVM (stores verdicts, acks, re-broadcasts to dashboards)."""
+    """Soketi + the stored-ack receiver playing MyRVM.
+
+    The receiver stores verdicts, acks them and re-broadcasts them to dashboards."""
     from bridge.bridge_support import start_stored_ack_stack
     receiver, soketi = start_stored_ack_stack(tmp_path)
     yield receiver, soketi

@@ -1,4 +1,4 @@
-"""Fixtures of the fleet tests: a two-node Soketi cluster over Redis with the stored-ack receiver."""
+"""Fleet test fixtures: a two-node Soketi cluster over Redis with the stored-ack receiver."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from support.stored_ack_receiver import StoredAckReceiver
 
 @pytest.fixture
 def cluster(tmp_path, monkeypatch):
-    """(receiver, cluster): nodes A and B share Redis; the receiver (MyRVM) triggers through node B."""
+    """(receiver, cluster): nodes A and B share Redis; the receiver (MyRVM) triggers via node B."""
     monkeypatch.setenv('RVM_BRIDGE_TOKEN', TOKEN)
     receiver = StoredAckReceiver(token=TOKEN).start()
     servers = SoketiCluster(log_dir=tmp_path / 'logs', extra_env=receiver.soketi_env())

@@ -1,4 +1,6 @@
-"""bench/bench_fleet.py --quick: sizes a tiny fleet and restarts node A under it; prints the docs' table."""
+"""bench/bench_fleet.py --quick: sizes a tiny fleet and restarts node A under it.
+
+It prints the table the docs show."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A real scaled cluster: Soketi nodes A and B with the Redis adapter; the edge on A, a dashboard on B."""
+"""A real scaled cluster: Soketi nodes A and B on the Redis adapter; edge on A, dashboard on B."""
 
 from __future__ import annotations
 
