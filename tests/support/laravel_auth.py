@@ -1,11 +1,11 @@
-"""A channel-auth endpoint that answers like Laravel's ``/broadcasting/auth`` (for real-peer tests).
+"""A channel-auth endpoint answering like Laravel's ``/broadcasting/auth`` (for real-peer tests).
 
 It is not a Pusher server: it only signs subscriptions with the official ``pusher``
 SDK (``Pusher.authenticate``), after checking ``Authorization: Bearer <token>`` -
 as MyRVM's ``/api/v2/broadcasting/auth`` does.  Any GET/HEAD answers 200 with the ``Date``
-header, so the endpoint's base URL also serves as the bridge's server-time source.  Every request is recorded
-(:attr:`LaravelAuthServer.requests`) so tests can count attempts and check which
-socket id was signed.
+header, so the endpoint's base URL also serves as the bridge's server-time source.  Every
+request is recorded (:attr:`LaravelAuthServer.requests`) so tests can count attempts and check
+which socket id was signed.
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ class PusherListener:
     # -- waiting -----------------------------------------------------------------------------
     def wait_for(self, predicate: Callable[[Record], bool], timeout: float = 10.0, *,
                  start: int = 0) -> Record:
-        """The first record (from index ``start``) matching ``predicate``; TimeoutError otherwise."""
+        """First record (from index ``start``) matching ``predicate``; TimeoutError otherwise."""
         deadline = time.monotonic() + timeout
         index = start
         with self._cond:
@@ -132,7 +132,9 @@ class PusherListener:
 
     # -- sending -----------------------------------------------------------------------------
     def send(self, request: dict[str, Any], timeout: float = 5.0) -> bool:
-        """Send one stdin request (client event, subscribe, raw frame); True when pusher-js accepted it."""
+        """Send one stdin request; True when pusher-js accepted it.
+
+        The request is a client event, a subscribe or a raw frame."""
         start = len(self.records)
         self._proc.stdin.write(json.dumps(request) + '\n')
         self._proc.stdin.flush()

@@ -1,4 +1,4 @@
-"""Debian's php-cli for the Laravel guide's tests: present, or a failure that says how to get it."""
+"""Debian's php-cli for the Laravel guide's tests: present, or a failure saying how to get it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 
 def php_binary() -> str:
-    """Path of ``php``; fails the test (never skips) when it is missing: scripts/setup installs it."""
+    """Path of ``php``; fails the test (never skips) if missing: scripts/setup installs it."""
     php = shutil.which('php')
     if php is None:
         pytest.fail(

@@ -46,7 +46,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class StoredAckReceiver:
-    """SQLite-backed stand-in for MyRVM's storing listener, ack broadcaster and API (see module doc)."""
+    """SQLite stand-in for MyRVM's storing listener, ack broadcaster and API (see module doc)."""
 
     def __init__(
         self, *, token: str, app_id: str = '1001', key: str = 'rvm-key',
