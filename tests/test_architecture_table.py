@@ -1,4 +1,4 @@
-"""docs/architecture.md's concern -> module table: one module per row, each module once, every module listed."""
+"""docs/architecture.md's concern -> module table: one module per row, each once, none missing."""
 
 from __future__ import annotations
 

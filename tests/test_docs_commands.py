@@ -4,10 +4,9 @@ Commands are taken from the fenced ``bash``/``sh`` blocks.  Our own commands are
 ``rvm-edge run`` and ``scripts/demo`` lines are parsed by the runner's own parser and their configs
 built (and the bridge constructed, with placeholder secrets, when they name a server); other
 ``rvm-*`` console scripts must print ``--help`` and know every flag the docs use; each benchmark
-runs in its
-``--quick`` mode.  Commands that need infrastructure this machine does not have (ROS 2, apt, a Laravel
-app) are listed in EXTERNAL and only recognised; an unknown command fails, so a new one gets a
-check.
+runs in its ``--quick`` mode.  Commands that need infrastructure this machine does not have
+(ROS 2, apt, a Laravel app) are listed in EXTERNAL and only recognised; an unknown command fails,
+so a new one gets a check.
 """
 
 from __future__ import annotations
@@ -138,7 +137,7 @@ RUNNER_PREFIXES = (
 
 
 def test_readme_demo_output_is_runner_output():
-    """The README's sample of `scripts/demo` output holds only lines the runner prints, banner to summary."""
+    """The README's `scripts/demo` sample holds only lines the runner prints, banner to summary."""
     text = (ROOT / 'README.md').read_text(encoding='utf-8')
     block = re.search(r'`scripts/demo` says.*?```\n(.*?)```', text, re.S)
     assert block, 'README: the scripts/demo output block is missing'

@@ -1,6 +1,8 @@
-"""The guide's own PHP (docs/laravel) run by php-cli against small fakes (tests/support/laravel_fakes.php):
-the Reverb listener, the storing job and store, the channel callback, the api transport endpoint
-and the manual-sync / command endpoints behave as docs/laravel.md says.
+"""The guide's own PHP (docs/laravel), run by php-cli against small fakes, works as documented.
+
+With the fakes of tests/support/laravel_fakes.php, the Reverb listener, the storing job and
+store, the channel callback, the api transport endpoint and the manual-sync / command endpoints
+behave as docs/laravel.md says.
 """
 
 from __future__ import annotations
@@ -192,7 +194,7 @@ def test_channel_callback_admits_a_machine_to_its_own_channel_only(
 
 
 def controller_scenario(who: str, abilities: list[str], call: str, *, gate: bool = True) -> str:
-    """``call`` uses $who (a Machine rvm-001 or a User ops@x); aborts and responses are recorded."""
+    """``call`` uses $who (Machine rvm-001 or User ops@x); aborts and responses are recorded."""
     return (
         f"Fake::$allow = {json.dumps(gate)};\n"
         f"$who = new App\\Models\\{who}(['id' => 7, 'code' => 'rvm-001', 'email' => 'ops@x']);\n"

@@ -195,7 +195,7 @@ def test_inbound_payloads():
 
 
 def test_health_core_events_validate():
-    """status-updated / health-updated as the real health core builds them (with a maintenance alert)."""
+    """status-updated / health-updated built by the real health core (with a maintenance alert)."""
     from rvm_health.health_config import HealthConfig
     from rvm_health.health_core import HealthCore
 
