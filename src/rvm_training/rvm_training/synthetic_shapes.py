@@ -19,7 +19,7 @@ _GLOVES = ((205, 125, 45), (38, 38, 40), (225, 228, 230), (60, 150, 60))
 
 @dataclass
 class ItemPatch:
-    """One item drawn along the x axis: BGR colour (float32), alpha coverage (0..1) and its class."""
+    """One item drawn along the x axis: its class, BGR colour (float32), alpha coverage (0..1)."""
 
     class_name: str
     colour: np.ndarray
@@ -45,9 +45,8 @@ def _label_texture(rng, h, w):
     tex[:] = _random_colour(rng)
     for _ in range(rng.integers(1, 4)):
         y0 = int(rng.uniform(0, h))
-        cv2.rectangle(
-            tex, (0, y0), (w, y0 + int(rng.uniform(0.05, 0.3) * h)), _random_colour(rng).tolist(),
-            -1)
+        cv2.rectangle(tex, (0, y0), (w, y0 + int(rng.uniform(0.05, 0.3) * h)),
+                      _random_colour(rng).tolist(), -1)
     if w > 8 and h > 8:
         cv2.ellipse(
             tex, (int(rng.uniform(0.2, 0.8) * w), h // 2),
@@ -61,7 +60,7 @@ def _label_texture(rng, h, w):
 
 
 def _cylinder(rng, radius, base, alpha_col, spec=0.6, clear=False, flat=False):
-    """Shade a body of revolution with per-column radius ``radius`` and base colour image ``base``."""
+    """Shade a body of revolution: per-column radius ``radius``, base colour image ``base``."""
     half = int(np.ceil(radius.max())) + 2
     yy = np.arange(2 * half, dtype=np.float32) - half + 0.5
     r = np.maximum(radius, 1e-3)[None, :]
@@ -141,9 +140,8 @@ def make_item(rng, class_name, frame_width):
         base[:] = _label_texture(rng, 2 * half, length)
         silver = rng.uniform(170, 215)
         base[:, (x < neck) | (x > 0.96)] = silver
-        return ItemPatch(
-            class_name,
-            *_cylinder(rng, r, base, np.ones(length, np.float32), spec=rng.uniform(0.7, 1.0)))
+        return ItemPatch(class_name, *_cylinder(rng, r, base, np.ones(length, np.float32),
+                                                spec=rng.uniform(0.7, 1.0)))
     if class_name == 'glass_bottle':
         length = int(rng.uniform(0.45, 0.7) * frame_width)
         x = np.linspace(0, 1, length, dtype=np.float32)
@@ -153,8 +151,8 @@ def make_item(rng, class_name, frame_width):
         r, cap = _bottle_profile(
             x, body_r, rng.uniform(0.26, 0.34) * body_r, cap_end, neck_end, sh_end)
         r[(x > cap_end) & (x < cap_end + 0.02)] *= 1.25  # lip
-        glass = [(30, 75, 120), (35, 95, 45), (40, 60, 75), (190, 200, 195), (110, 70, 40)][
-            rng.integers(0, 5)]
+        glass = [(30, 75, 120), (35, 95, 45), (40, 60, 75), (190, 200, 195),
+                 (110, 70, 40)][rng.integers(0, 5)]
         base, half = _base_image(length, r, np.array(glass, np.float32) * rng.uniform(0.8, 1.2))
         alpha_col = np.full(length, rng.uniform(0.7, 0.92), np.float32)
         if rng.random() < 0.7:
@@ -196,9 +194,8 @@ def _make_other(rng, frame_width):
         [size / 2 + rad * np.cos(ang), size / 2 + rad * np.sin(ang) * rng.uniform(0.6, 1.0)], 1)
     alpha = np.zeros((size, size), np.float32)
     cv2.fillPoly(alpha, [np.round(pts * 16).astype(np.int32)], 1.0, lineType=cv2.LINE_AA, shift=4)
-    noise = cv2.resize(
-        rng.uniform(0.55, 1.15, (6, 6)).astype(np.float32), (size, size),
-        interpolation=cv2.INTER_CUBIC)
+    noise = cv2.resize(rng.uniform(0.55, 1.15, (6, 6)).astype(np.float32), (size, size),
+                       interpolation=cv2.INTER_CUBIC)
     colour = _random_colour(rng, 60, 245).astype(np.float32) * noise[..., None]
     return ItemPatch('other', colour, alpha)
 
@@ -234,7 +231,7 @@ def cast_shadow(canvas, alpha, width, strength):
 
 
 def make_hand(rng, width, height, tip, direction):
-    """A hand (glove or skin) whose fingertips reach ``tip``, arm running back along -``direction``.
+    """A hand (glove or skin): fingertips at ``tip``, arm running back along -``direction``.
 
     Returns (colour layer, alpha) frame-sized float32 layers.
     """
@@ -252,18 +249,13 @@ def make_hand(rng, width, height, tip, direction):
         return tuple(int(round(v * s)) for v in pt)
 
     angle = float(np.degrees(np.arctan2(d[1], d[0])))
-    cv2.ellipse(
-        mask, p(palm), (int(palm_len / 2 * s), int(0.055 * unit * s)), angle, 0, 360, 255, -1,
-        cv2.LINE_AA, 4)
+    cv2.ellipse(mask, p(palm), (int(palm_len / 2 * s), int(0.055 * unit * s)), angle, 0, 360, 255,
+                -1, cv2.LINE_AA, 4)
     fw = max(2, int(0.022 * unit))
     for i, off in enumerate(np.linspace(-0.035, 0.035, 4) * unit):
         base = palm + d * palm_len * 0.35 + n * off
-        end = (
-            base
-            + d * finger_len * (0.8 + 0.2 * (i in (1, 2)))
-            + n * off * 0.2
-            + rng.normal(0, 0.005 * unit, 2)
-        )
+        end = (base + d * finger_len * (0.8 + 0.2 * (i in (1, 2))) + n * off * 0.2
+               + rng.normal(0, 0.005 * unit, 2))
         cv2.line(mask, p(base), p(end), 255, fw, cv2.LINE_AA, 4)
         cv2.circle(mask, p(end), int(fw / 2 * s), 255, -1, cv2.LINE_AA, 4)
     side = 1 if rng.random() < 0.5 else -1
@@ -274,33 +266,28 @@ def make_hand(rng, width, height, tip, direction):
     alpha = mask.astype(np.float32) / 255.0
     depth = cv2.distanceTransform((mask > 127).astype(np.uint8), cv2.DIST_L2, 3)
     depth = np.sqrt(np.clip(depth / max(1.0, 0.03 * unit), 0, 1))
-    tone = (
-        _GLOVES[rng.integers(0, len(_GLOVES))]
-        if rng.random() < 0.3
-        else _SKIN_TONES[rng.integers(0, 5)]
-    )
-    colour = (
-        np.asarray(tone, np.float32) * rng.uniform(0.85, 1.1) * (0.55 + 0.5 * depth)[..., None])
+    tone = (_GLOVES[rng.integers(0, len(_GLOVES))] if rng.random() < 0.3
+            else _SKIN_TONES[rng.integers(0, 5)])
+    colour = (np.asarray(tone, np.float32) * rng.uniform(0.85, 1.1)
+              * (0.55 + 0.5 * depth)[..., None])
     return colour.astype(np.float32), alpha
 
 
 def make_chamber(rng, width, height):
-    """The empty inspection chamber: textured floor, side walls, optional rollers and entry flap marks."""
+    """Empty inspection chamber: textured floor, side walls, optional rollers, entry flap marks."""
     floor = np.array([(70, 72, 75), (35, 35, 38), (160, 162, 165), (200, 200, 195), (95, 105, 110),
                       (120, 110, 100)][rng.integers(0, 6)], np.float32) * rng.uniform(0.8, 1.2, 3)
     img = np.empty((height, width, 3), np.float32)
     img[:] = floor
-    low = cv2.resize(
-        rng.normal(0, 1, (8, 10)).astype(np.float32), (width, height),
-        interpolation=cv2.INTER_CUBIC)
+    low = cv2.resize(rng.normal(0, 1, (8, 10)).astype(np.float32), (width, height),
+                     interpolation=cv2.INTER_CUBIC)
     img += (low * rng.uniform(3, 14))[..., None]
     img += rng.normal(0, rng.uniform(1, 6), (height, width, 1)).astype(np.float32)
     if rng.random() < 0.5:  # rollers / conveyor slats across the travel direction
         pitch = int(width * rng.uniform(0.04, 0.1))
         for x in range(int(rng.uniform(0, pitch)), width, pitch):
-            cv2.line(
-                img, (x, 0), (x, height), (floor * rng.uniform(0.55, 0.8)).tolist(),
-                max(1, width // 320))
+            cv2.line(img, (x, 0), (x, height), (floor * rng.uniform(0.55, 0.8)).tolist(),
+                     max(1, width // 320))
     wall = floor * rng.uniform(0.4, 0.75)
     top = (0, int(height * rng.uniform(0.05, 0.14)))
     for y0, y1 in (top, (height - int(height * rng.uniform(0.05, 0.14)), height)):
@@ -309,21 +296,15 @@ def make_chamber(rng, width, height):
 
 
 def add_stains_and_clutter(rng, canvas, width, height, edge_only=True, count=None):
-    """Unlabelled debris: liquid stains, paper scraps, bottle caps, tape — at the chamber edge by default."""
+    """Unlabelled debris: liquid stains, paper scraps, bottle caps, tape; edge-only by default."""
     for _ in range(rng.integers(2, 7) if count is None else count):
         if edge_only:
             m = rng.uniform(0.0, 0.13)
             side = rng.integers(0, 4)
-            x = (
-                rng.uniform(0, width)
-                if side < 2
-                else (m * width if side == 2 else (1 - m) * width)
-            )
-            y = (
-                (m * height if side == 0 else (1 - m) * height)
-                if side < 2
-                else rng.uniform(0, height)
-            )
+            x = (rng.uniform(0, width) if side < 2
+                 else (m * width if side == 2 else (1 - m) * width))
+            y = ((m * height if side == 0 else (1 - m) * height) if side < 2
+                 else rng.uniform(0, height))
         else:
             x, y = rng.uniform(0, width), rng.uniform(0, height)
         r = width * rng.uniform(0.01, 0.05)
@@ -342,18 +323,14 @@ def add_stains_and_clutter(rng, canvas, width, height, edge_only=True, count=Non
 
 
 def glare_layer(rng, width, height, near=None):
-    """Specular glare from the chamber light: bright soft blobs/streaks (optionally near a point)."""
+    """Specular glare of the chamber light: bright soft blobs/streaks, optionally near a point."""
     layer = np.zeros((height, width), np.float32)
     for _ in range(rng.integers(1, 4)):
-        c = (
-            near
-            if near is not None and rng.random() < 0.7
-            else (rng.uniform(0, width), rng.uniform(0, height))
-        )
+        c = (near if near is not None and rng.random() < 0.7
+             else (rng.uniform(0, width), rng.uniform(0, height)))
         axes = (int(width * rng.uniform(0.03, 0.2)), int(width * rng.uniform(0.01, 0.06)))
-        cv2.ellipse(
-            layer, (int(c[0]), int(c[1])), axes, rng.uniform(0, 180), 0, 360,
-            rng.uniform(0.5, 1.0), -1)
+        cv2.ellipse(layer, (int(c[0]), int(c[1])), axes, rng.uniform(0, 180), 0, 360,
+                    rng.uniform(0.5, 1.0), -1)
     k = max(3, int(width * 0.05) | 1)
     return cv2.GaussianBlur(layer, (k, k), 0) * np.float32(rng.uniform(120, 230))
 
@@ -366,13 +343,10 @@ def flap_layer(rng, width, height):
     edges = np.linspace(0, height, n + 1).astype(int)
     for i in range(n):
         sway = int(rng.uniform(-0.02, 0.02) * width)
-        pts = np.array(
-            [
-                [0, edges[i] + 1], [x1, edges[i] + 1], [x1 + sway, edges[i + 1] - 1],
-                [0, edges[i + 1] - 1]]
-        )
-        cv2.fillConvexPoly(
-            alpha, pts.astype(np.int32), float(rng.uniform(0.75, 0.95)), cv2.LINE_AA)
+        pts = np.array([[0, edges[i] + 1], [x1, edges[i] + 1], [x1 + sway, edges[i + 1] - 1],
+                        [0, edges[i + 1] - 1]])
+        cv2.fillConvexPoly(alpha, pts.astype(np.int32), float(rng.uniform(0.75, 0.95)),
+                           cv2.LINE_AA)
     colour = np.empty((height, width, 3), np.float32)
     colour[:] = rng.uniform(15, 60)
     return colour, alpha
@@ -395,15 +369,12 @@ def random_optics(rng, hard, width):
 
 
 def apply_optics(rng, canvas, optics):
-    """Lighting gain/cast/vignette, blur, sensor noise (drawn from ``rng``), JPEG -> uint8 BGR image."""
+    """Lighting gain/cast/vignette, blur, sensor noise (from ``rng``), JPEG -> uint8 BGR image."""
     height, width = canvas.shape[:2]
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     r2 = ((xx - width / 2) / width) ** 2 + ((yy - height / 2) / height) ** 2
-    canvas = (
-        canvas
-        * (optics['gain'] * optics['cast'])[None, None, :]
-        * (1 - optics['vignette'] * r2)[..., None]
-    )
+    canvas = (canvas * (optics['gain'] * optics['cast'])[None, None, :]
+              * (1 - optics['vignette'] * r2)[..., None])
     img = np.clip(canvas, 0, 255).astype(np.uint8)
     if optics['blur'] is not None:
         kind, size = optics['blur']
