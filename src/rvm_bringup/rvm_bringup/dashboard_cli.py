@@ -7,7 +7,8 @@ the run waits until a browser has opened the page and subscribed, so the first
 verdicts are not streamed to nobody.  Over SSH::
 
     ssh -L 8080:127.0.0.1:8080 -L 6001:127.0.0.1:6001 jetson
-    rvm-edge run --dashboard --dashboard-port 8080 --soketi-port 6001   # open the printed URL locally
+    # then open the printed URL locally
+    rvm-edge run --dashboard --dashboard-port 8080 --soketi-port 6001
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ class DemoEndpoints:
     rvm_id: str = 'rvm-demo'
 
     def bridge_settings(self) -> dict[str, Any]:
-        """BridgeConfig fields for this stack (plain HTTP/WS on loopback); secrets are not among them."""
+        """BridgeConfig fields for this stack (plain HTTP/WS on loopback), without secrets."""
         return {
             'host': self.host, 'port': self.port, 'tls': False, 'app_id': self.app_id,
             'app_key': self.key, 'api_base': self.http_base, 'auth_endpoint': self.auth_endpoint,

@@ -8,7 +8,7 @@ from rvm_bridge.delivery_summary import summary_text
 
 
 class ProgressTicker:
-    """Says when a progress line is due (every ``period_s``) and the frames/s since the last one."""
+    """Says when a progress line is due (every ``period_s``) and the frames/s since the last."""
 
     def __init__(self, period_s: float, start: float) -> None:
         self.period_s = period_s
@@ -69,7 +69,8 @@ class ItemReport:
         self._print(
             f"item {self.items:>3}  {p.get('category', '?'):<14} conf {p.get('confidence', 0):.2f}"
             f"  {decision:<32} bbox"
-            f" ({box.get('x1', 0):.0f},{box.get('y1', 0):.0f})-({box.get('x2', 0):.0f},{box.get('y2', 0):.0f})"
+            f" ({box.get('x1', 0):.0f},{box.get('y1', 0):.0f})"
+            f"-({box.get('x2', 0):.0f},{box.get('y2', 0):.0f})"
             f"  mask {area}  {timings.get('total', 0):.0f} ms  id {str(p.get('item_id', ''))[:8]}"
         )
 

@@ -9,7 +9,7 @@ from rvm_common.log_redact import redact, shorten_url
 
 
 def server_text(bridge: Any) -> str:
-    """``wss://host:port (app key K)`` (+ API base), or ``offline: outbox only``; never a secret."""
+    """``wss://host:port (app key K)`` (+ API base) or ``offline: outbox only``; no secret."""
     if not bridge.host:
         return 'offline: outbox only (no --bridge-host / bridge.host)'
     scheme = 'wss' if bridge.tls else 'ws'

@@ -1,4 +1,4 @@
-"""Build the four core configs of the standalone runner: params YAML as the base, CLI flags over it.
+"""The standalone runner's four core configs: params YAML as the base, CLI flags over it.
 
 Precedence, highest first (docs/architecture.md "Configuration"):
 
@@ -34,7 +34,7 @@ PARAMS_ENV = 'RVM_EDGE_PARAMS'
 
 @dataclass(frozen=True)
 class RunnerConfigs:
-    """The configs of the camera, detector, health and bridge cores for one run, and their origin."""
+    """The camera, detector, health and bridge core configs for one run, and their origin."""
 
     camera: Any
     detector: Any
@@ -45,7 +45,7 @@ class RunnerConfigs:
 
 
 def _share_dirs() -> list[Path]:
-    """``share/rvm_bringup`` of a colcon install: next to this module's prefix, then AMENT_PREFIX_PATH."""
+    """``share/rvm_bringup`` of a colcon install: this module's prefix, then AMENT_PREFIX_PATH."""
     # not resolved: a symlink install points into the source tree
     here = Path(__file__).absolute()
     dirs = [here.parents[4] / 'share' / 'rvm_bringup'] if len(here.parents) > 4 else []
@@ -55,7 +55,7 @@ def _share_dirs() -> list[Path]:
 
 
 def find_params_file(explicit: Path | str | None) -> Path | None:
-    """The params file this run uses (see the module docstring for the order); None: defaults only."""
+    """The params file this run uses (order: see the module docstring); None: defaults only."""
     if explicit:
         path = Path(explicit).expanduser()
         if not path.is_file():
@@ -165,7 +165,7 @@ def _validate(node: str, config: Any, source: str) -> None:
 
 
 def build_configs(args: argparse.Namespace) -> RunnerConfigs:
-    """Params YAML (found as the module docstring says) + given command-line flags -> core configs."""
+    """Params YAML (found as the module docstring says) + given CLI flags -> core configs."""
     from rvm_bringup.params_yaml import node_configs
 
     classes = {node: cls for node, cls, _title in node_configs()}

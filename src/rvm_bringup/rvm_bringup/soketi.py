@@ -246,7 +246,7 @@ class SoketiServer:
 
 
 def die_with_parent():
-    """A ``preexec_fn`` giving the child SIGTERM when this process dies (Linux ``PR_SET_PDEATHSIG``).
+    """A ``preexec_fn``: SIGTERM to the child when this process dies (Linux ``PR_SET_PDEATHSIG``).
 
     The kernel ties the signal to the *thread* that forks, so it is only armed when called from
     the main thread (which lives as long as the process); None elsewhere and on other systems.

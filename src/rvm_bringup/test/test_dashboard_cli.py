@@ -1,5 +1,7 @@
-"""`rvm-edge run --dashboard` options (ports range-checked, defaults for local use) and the runner's
-report staying quiet about heartbeats."""
+"""`rvm-edge run --dashboard` options and the runner's report staying quiet about heartbeats.
+
+Ports are range-checked; the defaults suit local use.
+"""
 
 import argparse
 import io

@@ -1,4 +1,4 @@
-"""The runner behaves like the ROS graph: same outbound topics (the channel map's), same tick rate."""
+"""The runner behaves like the ROS graph: the channel map's outbound topics, the same tick rate."""
 
 import argparse
 
@@ -68,7 +68,7 @@ def test_the_status_tick_is_the_health_nodes_tick_period(pipeline_for):
 
 
 def test_on_stop_the_runner_shuts_the_detector_down_like_the_node(pipeline_for):
-    """The open session ends with reason 'shutdown' (DetectorCore.shutdown), not an end_session command."""
+    """The open session ends with reason 'shutdown' (DetectorCore.shutdown), not end_session."""
     import io
 
     out = io.StringIO()
