@@ -62,7 +62,7 @@ class Backoff:
         return window * self._rng.random()
 
     def healthy(self, now: float) -> bool:
-        """True when the last success (no failure since) has lasted ``healthy_after_s`` by ``now``."""
+        """True if the last success (no failure since) lasted ``healthy_after_s`` by ``now``."""
         return self._up_since is not None and now - self._up_since >= self.healthy_after_s
 
     def succeeded(self, now: float) -> None:

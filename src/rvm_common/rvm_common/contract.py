@@ -55,7 +55,7 @@ def schema(event: str) -> dict[str, Any]:
 
 @lru_cache(maxsize=None)
 def validator(event: str) -> Draft202012Validator:
-    """The cached validator (with format checks) of ``event`` (KeyError when there is no schema)."""
+    """The cached validator (with format checks) of ``event``; KeyError when it has no schema."""
     registry, schemas = _load()
     return Draft202012Validator(schemas[event], registry=registry, format_checker=FormatChecker())
 

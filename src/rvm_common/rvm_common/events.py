@@ -16,9 +16,9 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 
-# Reverb channels and events (MyRVM design).  Which topic goes to which channel/event is decided once,
-# by rvm_bridge's channel map (rvm_bridge/config/channel_map.yaml), for the ROS bridge node and the
-# runner.
+# Reverb channels and events (MyRVM design).  Which topic goes to which channel/event is decided
+# once, by rvm_bridge's channel map (rvm_bridge/config/channel_map.yaml), for the ROS bridge node
+# and the runner.
 CHANNEL_STATUS = 'rvm-status'
 CHANNEL_DETECTIONS = 'detection-results'
 CHANNEL_TIMEZONE = 'timezone-updates'

@@ -1,4 +1,4 @@
-"""Logging that never shows secrets: URLs lose their query and credentials, tokens and signatures go.
+"""Logging that never shows secrets: URLs lose query and credentials, tokens and signatures go.
 
 Pusher auth signatures (``auth_signature=…``, ``"auth": "key:sig"``), Bearer tokens and
 passwords in URLs would otherwise reach the console and log files through library
@@ -24,7 +24,7 @@ _SECRETS = [
 
 
 def shorten_url(url: str) -> str:
-    """``scheme://host[:port]/path`` without credentials; a query becomes ``?…``; long paths cut."""
+    """``scheme://host[:port]/path``, no credentials; a query becomes ``?…``; long paths cut."""
     try:
         parts = urlsplit(url)
         host = parts.hostname or ''

@@ -183,7 +183,7 @@ def config_from_mapping(cls: type[T], values: Mapping[str, Any], *, strict: bool
 
 
 def locate(exc: Exception, source: str = '', section: str = '') -> ConfigError:
-    """``exc`` as a :class:`ConfigError` prefixed with ``FILE: section`` (``key: ...`` joins as ``.key``)."""
+    """``exc`` as a :class:`ConfigError` prefixed ``FILE: section`` (``key: ...`` -> ``.key``)."""
     message = str(exc)
     if not (source or section) or (source and message.startswith(str(source))):
         return exc if isinstance(exc, ConfigError) else ConfigError(message)
@@ -199,7 +199,7 @@ def defaults_of(cls: type) -> dict[str, Any]:
 
 
 def node_of(key: Any) -> str | None:
-    """The node name a params-file key addresses (``camera``, ``/camera``, ``/**/camera``, ``/ns/camera``)."""
+    """Node name in a params-file key (``camera``, ``/camera``, ``/**/camera``, ``/ns/camera``)."""
     match = _NODE_KEY.match(str(key))
     return match.group(1) if match else None
 
@@ -253,7 +253,7 @@ def load_params_file(path: str | Path, nodes: Mapping[str, type]) -> dict[str, d
 
 
 def load_node_params(path: str | Path, node_name: str) -> dict[str, Any]:
-    """The ``ros__parameters`` of ``node_name`` (``/**`` first, then the node's own), unvalidated."""
+    """``node_name``'s ``ros__parameters`` (``/**`` first, then the node's own), unvalidated."""
     data = read_yaml(path, 'params file', ConfigError) or {}
     merged: dict[str, Any] = {}
     for key, section in data.items():

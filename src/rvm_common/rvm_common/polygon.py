@@ -64,7 +64,7 @@ def simplify_indices(points: Any, max_points: int, tolerance: float = 0.0) -> np
 def simplify_polygon(
     polygon: Any, max_points: int = 64, tolerance: float = 0.5
 ) -> np.ndarray | None:
-    """``polygon`` ((N, 2) px) reduced to at most ``max_points`` vertices, float32; None under 3 points."""
+    """``polygon`` ((N, 2) px) cut to <= ``max_points`` vertices, float32; None under 3 points."""
     if polygon is None or len(polygon) < 3:
         return None
     pts = np.asarray(polygon, dtype=np.float32).reshape(-1, 2)

@@ -25,13 +25,13 @@ PARAMS_KEY = 'ros__parameters'
 
 
 def fully_qualified_name(namespace: str, node: str) -> str:
-    """``('rvm', 'camera')`` / ``('/rvm', 'camera')`` -> ``/rvm/camera``; ``('', 'x')`` -> ``/x``."""
+    """``('rvm', 'camera')``/``('/rvm', 'camera')`` -> ``/rvm/camera``; ``('', 'x')`` -> ``/x``."""
     namespace = '/' + namespace.strip('/') if namespace.strip('/') else ''
     return f'{namespace}/{node}'
 
 
 def key_matches(key: str, fqn: str) -> bool:
-    """True when the params-file node key ``key`` applies to the node named ``fqn`` (rclpy Humble)."""
+    """True when the params-file node key ``key`` applies to the node ``fqn`` (rclpy Humble)."""
     name = key if key.startswith('/') else '/' + key
     pattern = name.replace('/*', r'(/\w+)')
     return re.fullmatch(pattern, fqn, re.ASCII) is not None

@@ -18,7 +18,7 @@ def _syntax_message(exc: yaml.YAMLError) -> str:
 
 
 def read_yaml(path: str | Path, what: str, error: type[Exception] = ValueError) -> Any:
-    """The parsed content of ``path``; ``error`` names ``what``, the path and the line when it fails."""
+    """The parsed content of ``path``; ``error`` names ``what``, the path and line if it fails."""
     try:
         text = Path(path).read_text(encoding='utf-8')
     except OSError as exc:

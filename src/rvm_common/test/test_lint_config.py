@@ -1,4 +1,4 @@
-"""The lint tests (test_lint_<pkg>.py of every package, through rvm_common.lint) catch what they claim to."""
+"""The lint tests (every test_lint_<pkg>.py, through rvm_common.lint) catch what they claim to."""
 
 import subprocess
 import sys

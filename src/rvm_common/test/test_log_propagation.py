@@ -13,7 +13,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 #: the tests that failed under a real Humble (issue 13), plus one per other caplog user
 CAPLOG_TESTS = [
-    'src/rvm_camera/test/test_camera_core.py::test_device_missing_at_start_retries_with_capped_backoff_then_resumes',
+    (
+        'src/rvm_camera/test/test_camera_core.py::'
+        'test_device_missing_at_start_retries_with_capped_backoff_then_resumes'
+    ),
     'src/rvm_camera/test/test_file_sources.py::test_truncated_video_ends_with_a_clear_reason',
     (
         'src/rvm_bridge/test/test_connection_stats.py::'
