@@ -1,1 +1,1 @@
-"""rvm_fleet: fleet-scale simulation of rvm-edge bridges against a Redis-scaled Pusher-protocol cluster."""
+"""rvm_fleet: fleet-scale simulation of rvm-edge bridges against a Redis-scaled Pusher cluster."""

@@ -35,7 +35,7 @@ class TokenBucket:
         self._stamp = now
 
     def try_take(self) -> float:
-        """Take a token: 0.0 when taken, else the seconds until one is available (nothing taken)."""
+        """Take a token: 0.0 when taken, else seconds until one is available (nothing taken)."""
         with self._lock:
             self._refill(self._clock())
             if self._tokens >= 1.0:

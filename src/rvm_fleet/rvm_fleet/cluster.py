@@ -16,7 +16,7 @@ from rvm_fleet.redis_server import RedisServer
 
 
 def redis_adapter_env(redis: RedisServer, prefix: str) -> dict[str, str]:
-    """The SOKETI_* settings of the Redis adapter pointing at ``redis`` (channels under ``prefix``)."""
+    """The SOKETI_* settings of the Redis adapter using ``redis`` (channels under ``prefix``)."""
     return {
         'SOKETI_ADAPTER_DRIVER': 'redis',
         'SOKETI_ADAPTER_REDIS_PREFIX': prefix,

@@ -137,7 +137,7 @@ class FleetRun:
 
     # -- the stream ------------------------------------------------------------------------------
     def run_stream(self) -> float:
-        """Publish every machine's stream for ``minutes``; returns the stream's start (wall time)."""
+        """Publish every machine's stream for ``minutes``; returns its start (wall time)."""
         o = self.o
         start = time.time()
         self.streams = [
@@ -184,7 +184,7 @@ class FleetRun:
         self.o.progress(f'node A back after {self.up_at - self.kill_at:.1f} s')
 
     def monitor(self) -> None:
-        """Every 0.25 s: machines ready (and when all are again after the kill); CPU every second."""
+        """Every 0.25 s: machines ready (and when all are again after the kill); CPU every 1 s."""
         last_cpu = 0.0
         while not self._stop.wait(0.25):
             ready = self.ready_count()

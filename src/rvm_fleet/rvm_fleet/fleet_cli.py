@@ -1,9 +1,9 @@
 """``rvm-fleet-sim``: N virtual machines (real bridge cores) against a Redis-scaled Pusher cluster.
 
     rvm-fleet-sim --machines 100 --minutes 2 --rate 20 --restart-at 60
-    rvm-fleet-sim --machines 50 --server ws://reverb-a:8080 --dashboard-server ws://reverb-b:8080
-    \\
-                  --api-base https://myrvm.example        # secrets in $RVM_BRIDGE_APP_SECRET, $RVM_BRIDGE_TOKEN
+    # secrets in $RVM_BRIDGE_APP_SECRET, $RVM_BRIDGE_TOKEN:
+    rvm-fleet-sim --machines 50 --server ws://reverb-a:8080 \\
+                  --dashboard-server ws://reverb-b:8080 --api-base https://myrvm.example
 
 Prints a table (machines connected, events/s, publish -> dashboard latency, reconnects,
 lost/duplicated by event_id, recovery after a node restart, edge RSS per machine, server CPU);

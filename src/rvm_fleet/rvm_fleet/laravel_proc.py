@@ -1,8 +1,8 @@
-"""Child process of :class:`rvm_fleet.standins.LaravelStandin`: the stored-ack receiver, served until stdin closes.
+"""Child process of :class:`rvm_fleet.standins.LaravelStandin`: the stored-ack receiver.
 
-Prints ``{"api_base": ...}`` once listening, then (after stdin closes) one report line
-``{"received": n, "duplicates": n, "errors": [...]}``.  The app secret comes in
-``$RVM_FLEET_SECRET`` (never on the command line).
+Served until stdin closes.  Prints ``{"api_base": ...}`` once listening, then (after stdin
+closes) one report line ``{"received": n, "duplicates": n, "errors": [...]}``.  The app
+secret comes in ``$RVM_FLEET_SECRET`` (never on the command line).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""One virtual machine of the fleet: the real :class:`~rvm_bridge.bridge_core.BridgeCore` with its own outbox.
+"""One virtual machine: the real :class:`~rvm_bridge.bridge_core.BridgeCore` with its own outbox.
 
 The core is built exactly as on a machine (bundled channel map: durable verdicts and
 sessions as client events on ``private-rvm.{rvm_id}`` confirmed by ``events-stored``;
@@ -82,7 +82,7 @@ class VirtualMachine:
 
     # -- state -----------------------------------------------------------------------------------
     def ready(self) -> bool:
-        """Connected with every channel (the private one included) subscribed: client events can flow."""
+        """Connected and every channel subscribed, the private one too: client events can flow."""
         conn = self.core.connection
         if conn is None or BridgeState.parse(conn.state_name()) is not BridgeState.CONNECTED:
             return False

@@ -1,4 +1,4 @@
-"""Figures of a fleet run: latency percentiles, reconnect spread, peak rates, process CPU and memory."""
+"""Fleet-run figures: latency percentiles, reconnect spread, peak rates, process CPU and memory."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def spread(times: list[float]) -> dict[str, float | None]:
 
 
 class CpuMeter:
-    """CPU seconds used by named processes, across restarts (a new pid under the same name adds up).
+    """CPU seconds of named processes, across restarts (a new pid under the same name adds up).
 
     ``pids()`` returns name -> pid now; call :meth:`sample` often enough to see a process
     before it is killed (the fleet samples every second and right before a kill).

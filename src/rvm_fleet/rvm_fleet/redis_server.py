@@ -1,4 +1,4 @@
-"""Run Debian's ``redis-server`` on a loopback port as a subprocess (the Soketi cluster's pub/sub bus).
+"""Debian's ``redis-server`` as a subprocess on a loopback port: the Soketi cluster's pub/sub bus.
 
 No persistence (``--save ''``, no AOF), bound to 127.0.0.1, protected mode on.  The
 process gets SIGTERM when the process that started it dies (as Soketi does, see

@@ -132,7 +132,7 @@ def _disruption_window(run: Any) -> tuple[float, float] | None:
 
 
 def disrupted(published: float, received: float, window: tuple[float, float] | None) -> bool:
-    """True for an event the restart delayed: in flight at the kill, or published inside ``window``."""
+    """True for an event the restart delayed: in flight at the kill, or published in ``window``."""
     if window is None:
         return False
     kill, end = window

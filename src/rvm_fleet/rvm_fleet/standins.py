@@ -23,11 +23,11 @@ TOKEN = 'fleet-edge-token'
 
 
 class StandinMissing(RuntimeError):
-    """The source checkout's tests/support is not there (an installed package without its checkout)."""
+    """The checkout's tests/support is not there (an installed package without its checkout)."""
 
 
 def support_root() -> Path:
-    """``<checkout>/tests`` (holding ``support/``); added to ``sys.path`` so ``support.*`` imports."""
+    """``<checkout>/tests`` (with ``support/``); added to ``sys.path`` so ``support.*`` imports."""
     candidates = [Path(p) for p in (os.environ.get('RVM_ROOT'),) if p] + [
         Path(__file__).resolve().parents[3]]
     for root in candidates:
@@ -88,7 +88,7 @@ class LaravelStandin:
         return self
 
     def soketi_env(self) -> dict[str, str]:
-        """Soketi settings sending ``client_event`` webhooks here, unbatched (as the receiver's)."""
+        """Soketi settings sending ``client_event`` webhooks here unbatched (as the receiver's)."""
         hooks = [{'url': self.api_base + '/webhook', 'event_types': ['client_event']}]
         return {
             'SOKETI_DEFAULT_APP_WEBHOOKS': json.dumps(hooks), 'SOKETI_WEBHOOKS_BATCHING': 'false'}

@@ -1,4 +1,4 @@
-"""The synthetic event stream of one virtual machine (what its detector and health node would publish).
+"""One virtual machine's synthetic event stream (what its detector and health node would publish).
 
 A machine runs deposit sessions: the first verdict of a session turns its status to
 ``processing`` (a status event: status goes out *on change*), every verdict comes a few
@@ -28,7 +28,7 @@ _POLYGON = [
 
 
 class MachineStream:
-    """Due events of one machine: verdicts at ``rate_per_min``, sessions, status on change, periodic health."""
+    """Due events: verdicts at ``rate_per_min``, sessions, status on change, periodic health."""
 
     def __init__(self, rvm_id: str, *, rate_per_min: float = 20.0, health_period_s: float = 5.0,
                  start: float = 0.0, rng: random.Random | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Where a fleet run connects: the local two-node cluster (with its stand-ins) or a remote deployment.
+"""Where a fleet connects: the local two-node cluster (with its stand-ins) or a remote deployment.
 
 Local: Redis + Soketi nodes A and B (:class:`~rvm_fleet.cluster.SoketiCluster`), the Laravel
 stand-in triggering through node B, and the pusher-js dashboard on node B; machines use A.
@@ -73,7 +73,7 @@ class FleetTarget:
 
 
 class LocalTarget(FleetTarget):
-    """Redis + two Soketi nodes + the Laravel stand-in, all on loopback, logs under ``work/logs``."""
+    """Redis + two Soketi nodes + the Laravel stand-in, all on loopback; logs in ``work/logs``."""
 
     def __init__(self, work: Path) -> None:
         super().__init__()
@@ -129,7 +129,10 @@ class LocalTarget(FleetTarget):
 
 
 class RemoteTarget(FleetTarget):
-    """A running deployment: ``server``/``dashboard_server`` as ``ws://host:port``; secrets from the env."""
+    """A running deployment: ``server``/``dashboard_server`` as ``ws://host:port``.
+
+    The secrets come from the environment: ``$RVM_BRIDGE_APP_SECRET``, ``$RVM_BRIDGE_TOKEN``.
+    """
 
     def __init__(self, options: Any) -> None:
         super().__init__()

@@ -1,4 +1,4 @@
-"""The cluster's parts: redis-server on a free loopback port, the Redis adapter settings of each node."""
+"""Cluster parts: redis-server on a free loopback port, each node's Redis adapter settings."""
 
 import pytest
 

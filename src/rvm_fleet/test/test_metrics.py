@@ -1,4 +1,4 @@
-"""Fleet figures: percentiles, reconnect spread, peak per window, the restart's disruption window."""
+"""Fleet figures: percentiles, reconnect spread, peak per window, the restart disruption window."""
 
 import os
 

@@ -1,4 +1,4 @@
-"""The synthetic per-machine stream: verdicts at the rate, sessions, status on change, health at its period."""
+"""The synthetic stream: verdicts at the rate, sessions, status on change, health at its period."""
 
 import random
 

@@ -1,4 +1,4 @@
-"""Where a fleet connects: a remote deployment's addresses and secrets are checked before anything starts."""
+"""Where a fleet connects: a remote deployment's addresses and secrets are checked up front."""
 
 from types import SimpleNamespace
 
