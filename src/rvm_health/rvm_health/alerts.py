@@ -43,11 +43,15 @@ class AlertTracker:
 
     def _past_raise(self, value: float) -> bool:
         r = self.rule
-        return value > r.raise_above if r.rising else value < r.raise_below  # type: ignore[operator]
+        if r.rising:
+            return value > r.raise_above  # type: ignore[operator]
+        return value < r.raise_below  # type: ignore[operator]
 
     def _past_clear(self, value: float) -> bool:
         r = self.rule
-        return value < r.clear_below if r.rising else value > r.clear_above  # type: ignore[operator]
+        if r.rising:
+            return value < r.clear_below  # type: ignore[operator]
+        return value > r.clear_above  # type: ignore[operator]
 
     def update(self, value: float | None, now: float) -> bool:
         """Feed one metric value; True when the alert was raised or cleared by it."""

@@ -146,7 +146,7 @@ class HealthCore:
 
     # -- outputs ----------------------------------------------------------------------------
     def update(self, now: float) -> Emitted:
-        """Sample resources when due, evaluate alerts and state; status on change, health when due."""
+        """Sample resources if due, evaluate alerts and state; status on change, health if due."""
         self._start(now)
         if self._last_sample is None or now - self._last_sample >= self.config.sample_period:
             self.resources.sample(now)
@@ -163,7 +163,8 @@ class HealthCore:
     def metrics(self, now: float) -> dict[str, float | None]:
         """Resource and pipeline metrics the alert rules refer to."""
         self._start(now)
-        return {**self.resources.metrics(), **self._pipeline.metrics(now)}  # type: ignore[union-attr]
+        resources = self.resources.metrics()
+        return {**resources, **self._pipeline.metrics(now)}  # type: ignore[union-attr]
 
     def _inputs(self, now: float) -> StateInputs:
         timings = self.rules.status
@@ -208,7 +209,7 @@ class HealthCore:
         return self._machine.status.state if self._machine else 'offline'
 
     def status_payload(self, now: float, heartbeat: bool = False) -> dict[str, Any]:
-        """A status-updated event for the current state (``heartbeat``: a repeat, nothing changed)."""
+        """A status-updated event for the current state (``heartbeat``: a repeat, no change)."""
         status = self._machine.status  # type: ignore[union-attr]
         fields = {'state': status.state, 'previous_state': status.previous_state,
                   'reasons': list(status.reasons), 'alerts': self.alerts.as_payload(self._iso),
@@ -233,7 +234,7 @@ class HealthCore:
         return now + self._wall_offset
 
     def diagnostics(self, now: float) -> list[dict[str, Any]]:
-        """DiagnosticStatus-shaped dicts: RVM status, each pipeline component, each resource source."""
+        """DiagnosticStatus-like dicts: RVM status, each pipeline component and resource source."""
         self._start(now)
         if self._last_sample is None:
             self.resources.sample(now)

@@ -1,4 +1,4 @@
-"""The structured health configuration (``config/health.yaml``): components, timings, alert rules."""
+"""Structured health configuration (``config/health.yaml``): components, timings, alert rules."""
 
 from __future__ import annotations
 
@@ -74,7 +74,9 @@ class AlertRule:
 
     @property
     def threshold(self) -> float:
-        return self.raise_above if self.raise_above is not None else self.raise_below  # type: ignore[return-value]
+        if self.raise_above is not None:
+            return self.raise_above
+        return self.raise_below  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ class HealthRules:
 
 
 def load_rules(path: str | Path | None = None) -> HealthRules:
-    """Read and validate a rules YAML (``None``/'' = the bundled file); errors raise ConfigError."""
+    """Read and validate a rules YAML (``None``/'' = bundled file); errors raise ConfigError."""
     path = Path(path) if path else BUNDLED_RULES
     data = read_yaml(path, 'health rules', ConfigError) or {}
     return rules_from_mapping(data, source=str(path))
@@ -103,7 +105,7 @@ def _mapping(value: Any, source: str, section: str) -> dict[str, Any]:
 
 
 def rules_from_mapping(data: Any, source: str = '') -> HealthRules:
-    """Build :class:`HealthRules` from already-parsed YAML (errors name ``source``, section and key)."""
+    """Build :class:`HealthRules` from parsed YAML (errors name ``source``, section and key)."""
     source = source or 'health rules'
     data = _mapping(data, source, 'top level')
     check_keys(data, SECTIONS, source=source, what='section')
@@ -140,8 +142,10 @@ def rules_from_mapping(data: Any, source: str = '') -> HealthRules:
 def _bridge_component(
     spec: ComponentSpec, listed: bool, source: str, section: str
 ) -> ComponentSpec:
-    """The bridge's down states are :data:`rvm_common.bridge_state.OUTAGES` unless listed; listed ones
-    must be bridge states."""
+    """The bridge's down states: :data:`rvm_common.bridge_state.OUTAGES` unless listed.
+
+    Listed ones must be bridge states.
+    """
     if not listed:
         return dataclasses.replace(
             spec, offline_states=tuple(sorted(state.value for state in OUTAGES)))

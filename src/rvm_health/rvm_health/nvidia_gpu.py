@@ -24,7 +24,7 @@ def nvidia_smi_argv(command: str = 'nvidia-smi') -> list[str]:
 
 
 def parse_nvidia_smi_csv(text: str) -> list[dict[str, Any]]:
-    """Devices from ``--format=csv,noheader,nounits`` output; '[N/A]' / '[Not Supported]' -> None."""
+    """Devices from ``--format=csv,noheader,nounits`` output; '[N/A]'/'[Not Supported]' -> None."""
     devices = []
     for line in text.splitlines():
         if not line.strip():
@@ -52,7 +52,7 @@ def parse_nvidia_smi_csv(text: str) -> list[dict[str, Any]]:
 
 
 class NvidiaSmiCollector:
-    """Polls nvidia-smi in a background thread (it can take a second) and parses the latest output."""
+    """Polls nvidia-smi in a background thread (it can take a second); parses the latest output."""
 
     name = 'nvidia'
 

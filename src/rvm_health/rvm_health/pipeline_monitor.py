@@ -235,7 +235,7 @@ def _first(payload: dict[str, Any], keys: tuple[str, ...]) -> Any:
 
 
 def _is_number(value: Any) -> bool:
-    """A finite int/float (NaN/inf from a buggy publisher would break JSON with allow_nan=False)."""
+    """A finite int/float (NaN/inf from a buggy publisher breaks JSON with allow_nan=False)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 

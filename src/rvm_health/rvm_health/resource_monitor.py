@@ -109,7 +109,7 @@ def _nvidia_collector(config: HealthConfig) -> tuple[Collector, bool] | None:
 
 
 class ResourceMonitor:
-    """Samples every collector and turns the readings into payload sections, metrics and diagnostics."""
+    """Samples every collector and turns readings into payload sections, metrics, diagnostics."""
 
     def __init__(self, slots: list[CollectorSlot]) -> None:
         self.slots = slots

@@ -1,4 +1,4 @@
-"""tegrastats and nvidia-smi run as real subprocesses (recorded output replayed by small scripts)."""
+"""tegrastats and nvidia-smi run as real subprocesses (small scripts replay recorded output)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DiagnosticStatus dicts -> diagnostic_msgs/DiagnosticArray, checked with the rosbags Humble typestore."""
+"""DiagnosticStatus dicts -> diagnostic_msgs/DiagnosticArray, checked with the Humble typestore."""
 
 from __future__ import annotations
 
