@@ -1,1 +1,1 @@
-"""Bridge between ROS topics and Laravel Reverb / Pusher protocol v7 channels, with a durable outbox."""
+"""Bridge between ROS topics and Laravel Reverb / Pusher v7 channels, with a durable outbox."""

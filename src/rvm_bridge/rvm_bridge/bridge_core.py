@@ -142,7 +142,7 @@ class BridgeCore:
     # -- lifecycle
     # ---------------------------------------------------------------------------------
     def start(self) -> None:
-        """Start the sender, the connection and the job thread (timezone sync, status); non-blocking."""
+        """Start the sender, connection and job thread (timezone sync, status); non-blocking."""
         self.sender.start()
         if self.connection is not None:
             self.connection.start()
@@ -185,7 +185,7 @@ class BridgeCore:
     # -- outbound
     # ----------------------------------------------------------------------------------
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
-        """Queue one event for ``topic``; never blocks on the network, never raises on bad payloads."""
+        """Queue one event for ``topic``: never blocks on the network or raises on bad payloads."""
         if self._stop.is_set():
             self.counters['after_stop'] += 1
             LOG.error('publish(%s) after stop(): not queued', topic)

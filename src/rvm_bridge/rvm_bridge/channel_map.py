@@ -1,4 +1,4 @@
-"""The channel map: ROS topic -> Reverb channel/event/transport/delivery, plus inbound subscriptions.
+"""Channel map: ROS topic -> Reverb channel/event/transport/delivery, plus inbound subscriptions.
 
 Loaded from YAML (the bundled ``rvm_bridge/config/channel_map.yaml`` unless a
 path is given), validated with errors that name the entry and the field, and

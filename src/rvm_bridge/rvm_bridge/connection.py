@@ -44,7 +44,7 @@ Authorize = Callable[[str, str], ChannelAuth]
 
 
 class PusherConnection:
-    """Pusher v7 client connection with reconnection, re-authorization and ping/pong confirmation."""
+    """Pusher v7 client connection with reconnects, re-authorization and ping/pong confirmation."""
 
     def __init__(self, config: Any, on_event: EventCallback | None = None,
                  on_state_change: StateCallback | None = None, *, auth: Authorize | None = None,
@@ -112,7 +112,7 @@ class PusherConnection:
         self._machine.add_listener(listener)
 
     def start(self) -> None:
-        """Start the reader and auth threads; returns at once (connecting happens in the background)."""
+        """Start the reader and auth threads; returns at once (it connects in the background)."""
         if self._threads:
             return
         self._subs.start()
@@ -150,11 +150,11 @@ class PusherConnection:
             self._send([proto.unsubscribe_frame(channel)])
 
     def subscriptions(self) -> dict[str, str]:
-        """Channel -> subscription state (pending, authorizing, auth_wait, subscribing, subscribed)."""
+        """Channel -> state (pending, authorizing, auth_wait, subscribing, subscribed)."""
         return self._subs.states()
 
     def send_client_event(self, channel: str, event: str, data: Any) -> bool:
-        """Write a ``client-`` event on a subscribed private/presence channel; False when not possible now."""
+        """Write a ``client-`` event on a subscribed private/presence channel; False if not now."""
         if self._machine.state is not S.CONNECTED or not self._subs.is_subscribed(channel):
             return False
         try:
@@ -191,7 +191,7 @@ class PusherConnection:
                 self._pong_cond.wait(min(remaining, CLOCK_SLICE_S))
 
     def server_answers(self) -> ConnectionStats:
-        """The server's errors and close codes, to match them to what was sent (``mark``/``since``)."""
+        """Server errors and close codes, to match them to what was sent (``mark``/``since``)."""
         return self._stats
 
     def reconnect(self, reason: str = 'requested') -> None:
@@ -205,7 +205,7 @@ class PusherConnection:
             transport.abort()
 
     def stats(self) -> dict[str, Any]:
-        """JSON-able counters, state and the recent timeline (for bridge/status and /diagnostics)."""
+        """JSON-able counters, state and recent timeline (for bridge/status and /diagnostics)."""
         with self._lock:
             session = self._session
             return {

@@ -1,4 +1,4 @@
-"""Settings of :class:`rvm_bridge.connection.PusherConnection` (server, TLS, auth, timers, retries).
+"""Settings of :class:`rvm_bridge.connection.PusherConnection`: server, TLS, auth, timers, retries.
 
 Built from the bridge's config (:meth:`ConnectionSettings.from_config` reads the
 fields it knows by name and keeps the defaults below for the rest), or directly

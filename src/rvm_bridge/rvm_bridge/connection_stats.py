@@ -1,4 +1,4 @@
-"""ConnectionStats: the cumulative counters and last-seen facts of a Pusher connection, across its sockets.
+"""ConnectionStats: cumulative counters and last-seen facts of a Pusher connection, across sockets.
 
 :class:`~rvm_bridge.connection.PusherConnection` feeds it protocol events (pongs, server errors,
 malformed frames, connects, closed sockets); ``snapshot()`` gives the JSON-able part of the
@@ -24,7 +24,7 @@ MALFORMED_LOG_FIRST = 10          # a flood of malformed frames must not flood t
 
 
 class ConnectionStats:
-    """Counters (connects, frames, errors ...), last error / close code / pong latency, ping totals."""
+    """Counters (connects, frames, errors ...), last error/close code/pong latency, ping totals."""
 
     def __init__(self, timeline: Timeline) -> None:
         self.timeline = timeline
@@ -101,7 +101,7 @@ class ConnectionStats:
             self._closed_pongs += session.pongs_received
 
     def snapshot(self, session: proto.PusherSession | None) -> dict[str, Any]:
-        """Counters, ping/pong totals (``session`` is the live socket's, if any) and last-seen facts."""
+        """Counters, ping/pong totals (``session``: the live socket's, if any), last-seen facts."""
         return {
             **self.counters,
             'pings_sent': self._closed_pings + (session.pings_sent if session else 0),

@@ -124,8 +124,10 @@ class Sender:
             self._wake.notify()
 
     def retry_now(self) -> None:
-        """The server is reachable again (socket reconnected): end backoffs and pauses, re-send what
-        waits for an ack (acks published while the socket was down are lost), send now."""
+        """The server is reachable again (socket reconnected): end backoffs and pauses, send now.
+
+        What waits for an ack is sent again (acks published while the socket was down are lost).
+        """
         with self._wake:
             for kind in self._not_before:
                 self._not_before[kind] = 0.0
@@ -134,7 +136,7 @@ class Sender:
         self.wake()
 
     def acknowledge(self, event_ids: Iterable[str]) -> int:
-        """The server stored these events (``events-stored``): delete their rows; returns how many."""
+        """Server stored these events (``events-stored``): delete their rows; returns how many."""
         ids = [str(e) for e in event_ids]
         created = {e.seq: e.created for e in self.outbox.peek(len(ids) + self.max_in_flight)}
         seqs = self.outbox.confirm_ids(ids)
@@ -331,7 +333,7 @@ class Sender:
         self._on_error(message)
 
     def flush(self, timeout: float) -> bool:
-        """Wait until the outbox (acks included) and the latest store are empty (True) or ``timeout`` passes."""
+        """True once outbox (acks included) and latest store are empty; False after ``timeout``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.outbox.depth() == 0 and self.latest_pending() == 0:

@@ -14,7 +14,10 @@ NAME = 'rvm_edge: bridge'
 def bridge_diagnostic(
     status: dict[str, Any], *, warn_depth: int = 100, warn_age_s: float = 60.0
 ) -> dict[str, Any]:
-    """One DiagnosticStatus dict (name, level, message, hardware_id, values) from ``BridgeCore.status()``."""
+    """One DiagnosticStatus dict from ``BridgeCore.status()``.
+
+    Its keys: name, level, message, hardware_id, values.
+    """
     state = str(status.get('state', 'unknown'))
     known = BridgeState.parse(state)
     depth = int(status.get('outbox_depth') or 0)

@@ -46,7 +46,7 @@ def read_inbound_json(data: Any) -> Any:
 
 
 def _reverb_empty_objects(kind: str, payload: Any) -> Any:
-    """Reverb (PHP) relays an empty object as ``[]``: read it back as ``{}`` where an object belongs."""
+    """Reverb (PHP) relays an empty object as ``[]``: read it as ``{}`` where an object belongs."""
     if kind == 'manual-sync' and (payload is None or payload == []):
         return {}
     if kind == 'command' and isinstance(payload, dict) and payload.get('args') == []:

@@ -155,7 +155,7 @@ class Outbox:
                 or (self.max_bytes > 0 and self._bytes + size > self.max_bytes))
 
     def holds(self, event_id: str) -> bool:
-        """True when an event with this id is queued or was confirmed recently (last KEEP_DELIVERED)."""
+        """True if an event with this id is queued or recently confirmed (last KEEP_DELIVERED)."""
         with self._lock:
             return (
                 self._db.execute('SELECT 1 FROM outbox WHERE event_id=?', (event_id,)).fetchone()
@@ -174,9 +174,9 @@ class Outbox:
         ``payload`` gets ``outbox_id``, ``seq`` (and an ``event_id`` when it has
         none) added in place.  An ``event_id`` already queued or recently
         confirmed is ignored (counted as a duplicate): a verdict re-published
-        after a restart is not a second row.  ``encode`` turns the final payload into wire JSON (e.g. the
-        payload-limit fitter).  The row is committed (``synchronous=FULL``) when
-        this returns.
+        after a restart is not a second row.  ``encode`` turns the final payload
+        into wire JSON (e.g. the payload-limit fitter).  The row is committed
+        (``synchronous=FULL``) when this returns.
         """
         with self._lock:
             payload.setdefault('event_id', str(uuid.uuid4()))
@@ -265,7 +265,7 @@ class Outbox:
     # -- reading / confirming ---------------------------------------------
     def peek(self, limit: int = 10, transport: str | None = None,
              skip: Iterable[int] = ()) -> list[OutboxEntry]:
-        """The oldest ``limit`` queued entries (optionally of one transport, minus ``skip``), in seq order."""
+        """Oldest ``limit`` queued entries (of one transport if given, minus ``skip``), by seq."""
         skip = set(skip)
         sql = f'SELECT {_COLUMNS} FROM outbox'
         args: tuple[Any, ...] = ()
@@ -308,7 +308,7 @@ class Outbox:
         return [r[0] for r in rows] if want_seqs else len(rows)
 
     def replace_payload(self, seq: int, text: str) -> None:
-        """Store a re-trimmed wire payload for a queued entry (after the server refused its size)."""
+        """Store a re-trimmed wire payload for a queued entry (the server refused its size)."""
         size = len(text.encode('utf-8'))
         with self._lock:
             old = self._db.execute('SELECT size FROM outbox WHERE seq=?', (seq,)).fetchone()
@@ -348,7 +348,7 @@ class Outbox:
                 'outbox: seq=%d %s %s moved to dead_letter: %s', row[0], row[2], row[3], reason)
 
     def expire(self) -> int:
-        """Apply the operator's rules (``max_age_s`` on the outbox clock, ``max_attempts``); one transaction."""
+        """Apply ``max_age_s`` (on the outbox clock) and ``max_attempts``; one transaction."""
         if self.max_age_s <= 0 and self.max_attempts <= 0:
             return 0
         cols = 'seq, event_id, channel, event, payload, size'
@@ -412,7 +412,7 @@ class Outbox:
                  'payload': json.loads(r[5])} for r in rows]
 
     def count_failed(self, exclude: Iterable[int] = ()) -> int:
-        """Queued rows with at least one failed send (minus ``exclude``: rows now awaiting an ack)."""
+        """Queued rows with a failed send (minus ``exclude``: rows now awaiting an ack)."""
         with self._lock:
             seqs = {r[0] for r in self._db.execute('SELECT seq FROM outbox WHERE attempts > 0')}
         return len(seqs - set(exclude))

@@ -6,10 +6,11 @@ The size that counts is the whole wire message, Pusher envelope included:
 :func:`wire_size` takes the larger.  :func:`fit_payload` tries, in order:
 the payload as is; a compact form (floats rounded, polygons simplified to
 fewer points by :func:`rvm_common.polygon.simplify_indices`); then heavy fields
-dropped with ``"truncated": true``; finally the bare envelope.  It never raises on odd payloads and never returns text
-over the limit (None when even the bare envelope does not fit).  The text is
-always valid JSON (``allow_nan=False``): non-finite numbers become ``null`` and
-other non-JSON values their ``str()``, listed in ``"json_notes"``.
+dropped with ``"truncated": true``; finally the bare envelope.  It never
+raises on odd payloads and never returns text over the limit (None when even
+the bare envelope does not fit).  The text is always valid JSON
+(``allow_nan=False``): non-finite numbers become ``null`` and other non-JSON
+values their ``str()``, listed in ``"json_notes"``.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def _drop(payload: dict[str, Any], dotted: str) -> bool:
 
 
 def json_safe(value: Any, path: str = '', notes: list[str] | None = None) -> Any:
-    """``value`` with non-finite floats as None and non-JSON values as str; ``notes`` gets their paths."""
+    """``value`` with non-finite floats as None, non-JSON values as str; paths go to ``notes``."""
     notes = [] if notes is None else notes
     if isinstance(value, float) and not math.isfinite(value):
         notes.append(f'{path or "."}: {value!r} -> null')
@@ -120,7 +121,7 @@ def json_safe(value: Any, path: str = '', notes: list[str] | None = None) -> Any
 
 def fit_payload(channel: str, event: str, payload: dict[str, Any], limit: int, *,
                 float_digits: int = 2, polygon_steps: tuple[int, ...] = (32, 16, 8)) -> FitResult:
-    """Return wire JSON of ``payload`` (possibly compacted/truncated) whose envelope fits ``limit``."""
+    """Fit ``payload``: wire JSON (possibly compacted/truncated) whose envelope fits ``limit``."""
     notes: list[str] = []
     payload = json_safe(payload, notes=notes)
     if notes:

@@ -69,7 +69,7 @@ class Frame:
     user_id: str | None = None
 
     def payload(self) -> Any:
-        """``data`` decoded when it is a JSON string; objects (and non-JSON strings) as they are."""
+        """``data`` decoded if it is a JSON string; objects (and non-JSON strings) as they are."""
         return decode_data(self.data)
 
 
@@ -108,7 +108,7 @@ def decode_frame(text: str | bytes) -> Frame:
 
 
 def encode_frame(event: str, data: Any = None, channel: str | None = None) -> str:
-    """Serialise one frame (``data`` kept as given: object for ``pusher:*``, as-is for client events)."""
+    """Serialise a frame; ``data`` as given (object for ``pusher:*``, as-is for client events)."""
     obj: dict[str, Any] = {'event': event, 'data': {} if data is None else data}
     if channel is not None:
         obj['channel'] = channel
@@ -116,7 +116,7 @@ def encode_frame(event: str, data: Any = None, channel: str | None = None) -> st
 
 
 def subscribe_frame(channel: str, auth: str | None = None, channel_data: str | None = None) -> str:
-    """``pusher:subscribe`` (``auth``/``channel_data`` from the auth endpoint for private/presence)."""
+    """``pusher:subscribe``; private/presence: ``auth``/``channel_data`` from the auth endpoint."""
     data: dict[str, Any] = {'channel': channel}
     if auth is not None:
         data['auth'] = auth
@@ -286,7 +286,7 @@ class PusherSession:
         return min(times) if times else None
 
     def ping(self, now: float) -> int:
-        """Queue a ``pusher:ping``; returns its number (its pong makes ``pongs_received`` reach it)."""
+        """Queue a ``pusher:ping``; returns its number (its pong sets ``pongs_received`` to it)."""
         self._outgoing.append(PING)
         self.pings_sent += 1
         self._ping_times.append(now)

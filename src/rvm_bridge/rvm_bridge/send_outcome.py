@@ -1,4 +1,4 @@
-"""What the sender hands a transport (:class:`WireEvent`) and what comes back (:class:`SendOutcome`).
+"""What the sender hands a transport (:class:`WireEvent`) and gets back (:class:`SendOutcome`).
 
 A transport reports, per event key, exactly what the server said:
 
@@ -23,7 +23,7 @@ from typing import Hashable
 
 @dataclass(frozen=True)
 class WireEvent:
-    """One event ready for the wire; ``key`` identifies it to the caller (outbox seq, latest key)."""
+    """One event ready for the wire; ``key`` names it for the caller (outbox seq, latest key)."""
 
     key: Hashable
     channel: str

@@ -1,4 +1,4 @@
-"""The channels a Pusher connection keeps subscribed, and their authorization off the socket thread.
+"""Channels a Pusher connection keeps subscribed, and their authorization off the socket thread.
 
 :class:`ChannelSubscriptions` remembers every wanted channel across reconnects.  On
 each new socket (:meth:`~ChannelSubscriptions.connected`) public channels are
@@ -114,7 +114,7 @@ class ChannelSubscriptions:
     # -- socket events (called by the connection, under its lock where it matters)
     # -------------------
     def connected(self, generation: int, socket_id: str) -> None:
-        """A new socket is established: subscribe everything again (re-authorized with ``socket_id``)."""
+        """New socket established: subscribe all again (re-authorized with ``socket_id``)."""
         with self._lock:
             self._generation, self._socket_id = generation, socket_id
             now = self._clock()

@@ -79,7 +79,7 @@ class SyncResult:
 
 def compute_sync(date_header: str | None, t_send: float, t_recv: float, tz_name: str, trigger: str,
                  error: str = '') -> SyncResult:
-    """Pure maths: Date header + local send/receive wall times + timezone -> :class:`SyncResult`."""
+    """Pure maths: Date header, local send/receive wall times, timezone -> :class:`SyncResult`."""
     try:
         zone = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -162,8 +162,10 @@ class TimezoneSync:
         return make_event(EVENT_TIMEZONE_SYNCED, fields, rvm_id=self.rvm_id)
 
     def heartbeat(self) -> dict[str, Any] | None:
-        """The last result again (``heartbeat: true``, local time now) once ``heartbeat_s`` has passed
-        since the last payload; None when not due, disabled (``heartbeat_s`` <= 0) or never synced.
+        """The last result again (``heartbeat: true``, local time now) when a heartbeat is due.
+
+        Due once ``heartbeat_s`` has passed since the last payload; None when not due, disabled
+        (``heartbeat_s`` <= 0) or never synced.
         """
         if self.last is None or self.heartbeat_s <= 0 or self._last_sent is None:
             return None

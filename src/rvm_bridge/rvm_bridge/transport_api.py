@@ -27,7 +27,7 @@ EVENTS_PATH = '/api/v2/edge/events'
 
 
 class ApiTransport:
-    """Sends batches of durable envelopes to the MyRVM API; never raises for server or network errors."""
+    """Sends batches of durable envelopes to the MyRVM API; server/network errors never raise."""
 
     def __init__(
         self, *, url: str, token: Callable[[], str], ca_bundle: str = '', timeout_s: float = 5.0,
@@ -58,7 +58,10 @@ class ApiTransport:
         return request_bytes('POST', self.url, headers, self.body(batch), self.session, self._host)
 
     def send(self, events: list[WireEvent]) -> SendOutcome:
-        """POST the prefix of ``events`` that fits one request; ``stored`` lists what the server confirmed."""
+        """POST the prefix of ``events`` that fits one request.
+
+        ``stored`` in the outcome lists what the server confirmed.
+        """
         if not events:
             return SendOutcome()
         try:

@@ -36,7 +36,7 @@ def request_bytes(
     method: str, url: str, headers: dict[str, str], body: bytes, session: requests.Session,
     host_header: str,
 ) -> int:
-    """Bytes of the whole HTTP/1.1 request: request line, headers (as ``requests`` sends them) and body."""
+    """Bytes of the HTTP/1.1 request: request line, headers (as ``requests`` sends them), body."""
     prepared = session.prepare_request(requests.Request(method, url, headers=headers, data=body))
     size = len(f'{method} {prepared.path_url} HTTP/1.1\r\n'.encode())
     size += len(f'Host: {host_header}\r\n'.encode())

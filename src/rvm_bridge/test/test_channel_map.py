@@ -1,4 +1,4 @@
-"""Channel map: the bundled maps route every outbound event of the contract, templating, validation errors."""
+"""Channel map: bundled maps route every outbound contract event; templating; validation errors."""
 
 import pytest
 

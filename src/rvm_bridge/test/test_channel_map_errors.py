@@ -1,4 +1,4 @@
-"""Channel map files are checked by the shared config mechanism: unknown names get a "did you mean"."""
+"""Channel map files go through the shared config checks: unknown names get a "did you mean"."""
 
 import pytest
 

@@ -1,9 +1,9 @@
-"""PusherConnection's reactions (close codes, errors, pings, re-auth) against a scripted fake transport.
+"""PusherConnection's reactions (close codes, errors, pings, re-auth) to a scripted fake transport.
 
 The real-peer behaviour (Soketi, pusher-js, auth endpoint, faults) is in tests/bridge/; here a fake
-transport produces the close codes and errors a real server cannot be made to send on demand.  Timers
-(backoff, pong and activity timeouts, auth retries, confirm) run on an injected :class:`FakeClock`
-that the tests move by hand: no assertion depends on how fast this machine is.
+transport produces the close codes and errors a real server cannot be made to send on demand.
+Timers (backoff, pong and activity timeouts, auth retries, confirm) run on an injected
+:class:`FakeClock` that the tests move by hand: no assertion depends on how fast this machine is.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def established(socket_id, activity_timeout=120):
 
 
 class FakeServer:
-    """Hands out transports; each connect() takes the next script: 'refuse' or a socket id to establish."""
+    """Transport factory; each connect() takes the next script: 'refuse' or a socket id to open."""
 
     def __init__(self, scripts, answer_pings=True, clock=time.monotonic):
         self.clock = clock

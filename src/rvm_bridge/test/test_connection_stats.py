@@ -1,4 +1,4 @@
-"""ConnectionStats: counters and last-seen facts across sockets, pong/error timeline entries, log throttling."""
+"""ConnectionStats: counters, last-seen facts over sockets, pong/error timeline, log throttling."""
 
 import logging
 

@@ -1,4 +1,7 @@
-"""Sender: in-order durable delivery, stored acks, no dead letters from server answers, pauses, sizes."""
+"""Sender: in-order durable delivery, stored acks, pauses and sizes.
+
+No server answer turns a row into a dead letter.
+"""
 
 import json
 import threading
@@ -10,7 +13,7 @@ from rvm_bridge.transport_client import TokenBucket
 
 
 class FakeTransport:
-    """Records what it was asked to send; ``down`` makes every send a retry; ``answer`` overrides."""
+    """Records what it is asked to send; ``down`` makes each send a retry; ``answer`` overrides."""
 
     def __init__(self):
         self.down = False

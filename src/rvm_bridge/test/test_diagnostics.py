@@ -1,4 +1,4 @@
-"""Bridge status -> DiagnosticArray, checked against the rosbags Humble typestore (CDR round trip)."""
+"""Bridge status -> DiagnosticArray, checked with the rosbags Humble typestore (CDR round trip)."""
 
 from rvm_bridge.diagnostics import bridge_diagnostic
 from rvm_common.diagnostics_msgs import ERROR, OK, WARN, level_of, to_diagnostic_array

@@ -1,4 +1,4 @@
-"""Inbound dispatch: contract validation, client- prefix, JSON strings, malformed and unknown counted."""
+"""Inbound dispatch: contract checks, client- prefix, JSON strings; malformed/unknown counted."""
 
 import pytest
 

@@ -175,7 +175,8 @@ def test_channel_events_subscriptions_and_malformed_frames():
         '{"event":"pusher_internal:subscription_succeeded","channel":"c","data":"{}"}', 1
     ) == [proto.SubscriptionSucceeded('c', {})]
     assert session.receive(
-        '{"event":"manual-sync","channel":"timezone-updates","data":"{\\"timezone\\":\\"Asia/Jakarta\\"}"}',
+        '{"event":"manual-sync","channel":"timezone-updates",'
+        '"data":"{\\"timezone\\":\\"Asia/Jakarta\\"}"}',
         1) == [proto.ChannelEvent('timezone-updates', 'manual-sync', {'timezone': 'Asia/Jakarta'})]
     [failed] = session.receive('{"event":"pusher:subscription_error","channel":"private-a",'
                                '"data":{"type":"AuthError","error":"bad sig","status":401}}', 1)

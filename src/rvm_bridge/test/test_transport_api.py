@@ -1,4 +1,4 @@
-"""The api transport: Bearer, {"events": [...]}, and exactly the ids in {"stored": [...]} are confirmed."""
+"""Api transport: Bearer, {"events": [...]}; exactly the ids in {"stored": [...]} are confirmed."""
 
 import json
 import threading

@@ -1,4 +1,4 @@
-"""Client-event transport: every server answer is read; a pong is never a confirmation by itself."""
+"""Client-event transport: every server answer is read; a pong never confirms by itself."""
 
 import json
 import re
