@@ -7,21 +7,25 @@ from pathlib import Path
 import pytest
 
 CONFIG = Path(__file__).resolve().parents[1] / 'setup.cfg'
+SOURCE_ROOT = Path(__file__).resolve().parents[2]
+#: Every package's setup.cfg (a colcon build tree holds only this package: then just this one).
+FLAKE8_CONFIGS = sorted(SOURCE_ROOT.glob('rvm_*/setup.cfg')) or [CONFIG]
 
 
-def lint(tool: str, folder: Path) -> str:
+def lint(tool: str, folder: Path, config: Path = CONFIG) -> str:
     pytest.importorskip(tool)
-    run = subprocess.run([sys.executable, '-m', tool, '--config', str(CONFIG), '.'], cwd=folder,
+    run = subprocess.run([sys.executable, '-m', tool, '--config', str(config), '.'], cwd=folder,
                          capture_output=True, text=True, timeout=120)
     return run.stdout + run.stderr
 
 
-def test_flake8_config_allows_120_columns_and_reports_the_rest(tmp_path):
-    (tmp_path / 'ok.py').write_text(f"x = '{'a' * 114}'\n")                # 120 columns
-    # unused import, 121 columns
-    (tmp_path / 'bad.py').write_text(f"import os\n\nx = '{'a' * 115}'\n")
-    found = lint('flake8', tmp_path)
-    assert 'bad.py:1:1: F401' in found and 'bad.py:3:121: E501' in found
+@pytest.mark.parametrize('config', FLAKE8_CONFIGS, ids=lambda p: p.parent.name)
+def test_flake8_config_allows_ros_99_columns_and_reports_the_rest(tmp_path, config):
+    (tmp_path / 'ok.py').write_text(f"x = '{'a' * 93}'\n")                 # 99 columns
+    # unused import, 100 columns
+    (tmp_path / 'bad.py').write_text(f"import os\n\nx = '{'a' * 94}'\n")
+    found = lint('flake8', tmp_path, config)
+    assert 'bad.py:1:1: F401' in found and 'bad.py:3:100: E501' in found
     assert 'ok.py' not in found
 
 
