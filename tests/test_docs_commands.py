@@ -117,7 +117,17 @@ def test_documented_command_runs_as_written(where, command, tmp_path, monkeypatc
                     'infrastructure this machine lacks)')
 
 
-BENCHES = sorted(p.name for p in (ROOT / 'bench').glob('bench_*.py'))
+#: Benchmarks whose --quick run has a test of its own that asserts more (not run twice).
+QUICK_RUN_ELSEWHERE = {'bench_fleet.py': ROOT / 'tests' / 'fleet' / 'test_bench_fleet.py'}
+BENCHES = sorted(p.name for p in (ROOT / 'bench').glob('bench_*.py')
+                 if p.name not in QUICK_RUN_ELSEWHERE)
+
+
+@pytest.mark.parametrize('script', sorted(QUICK_RUN_ELSEWHERE))
+def test_bench_quick_run_elsewhere(script):
+    """A benchmark left out of test_bench_quick is run with --quick by the test named for it."""
+    text = QUICK_RUN_ELSEWHERE[script].read_text()
+    assert f"'{script}'" in text and "'--quick'" in text
 
 
 @pytest.mark.slow
