@@ -1,1 +1,1 @@
-"""Training and tooling apart from the robot: synthetic scenes, datasets, training, evaluation, the sample."""
+"""Off-robot training and tooling: synthetic scenes, datasets, training, evaluation, the sample."""

@@ -1,13 +1,13 @@
 """Synthetic RVM segmentation dataset in YOLO-seg format (``rvm-make-dataset``).
 
 Images come from :func:`rvm_training.synthetic_scene.render_image` (rendered at 640x480 like the
-camera, saved downscaled to ``--imgsz`` wide). Layout::
+camera, saved downscaled to ``--imgsz`` wide). Layout (SPLIT: ``train``, ``val``, ``test``)::
 
-    OUT/images/{train,val,test}/NNNNNN.jpg
-    OUT/labels/{train,val,test}/NNNNNN.txt   # "<class> x1 y1 x2 y2 ..." normalised 0..1, one item per line
-    OUT/meta/{train,val,test}.jsonl          # per-image flags: hand, glare, clutter, flap, occluded, edge
-    OUT/data.yaml                            # Ultralytics dataset file (path, train, val, test, names)
-    OUT/dataset.json                         # seed, counts, flag totals, generator settings
+    OUT/images/SPLIT/NNNNNN.jpg
+    OUT/labels/SPLIT/NNNNNN.txt   # "<class> x1 y1 x2 y2 ..." normalised 0..1, one item per line
+    OUT/meta/SPLIT.jsonl          # per-image flags: hand, glare, clutter, flap, occluded, edge
+    OUT/data.yaml                 # Ultralytics dataset file (path, train, val, test, names)
+    OUT/dataset.json              # seed, counts, flag totals, generator settings
 
 Splits: ``train`` mixes easy and hard stills (``--train-hard-fraction``); ``val`` and ``test`` are
 all hard (hands, glare, clutter, entry flap, partial occlusion, items cut by the frame edge, harsh
@@ -32,7 +32,7 @@ RENDER_SIZE = (640, 480)
 
 
 def label_lines(objects, width, height):
-    """YOLO-seg label lines for scene objects in a ``width`` x ``height`` image (pixel polygons)."""
+    """YOLO-seg label lines of scene objects (pixel polygons) in a ``width`` x ``height`` image."""
     lines = []
     for obj in objects:
         pts = np.asarray(obj.polygon, np.float64) / [width, height]

@@ -26,7 +26,7 @@ METRICS = (
 
 
 def summarise(runs):
-    """Mean / stdev / min / max of each metric (overall and per class) over ``runs`` (evaluate() dicts)."""
+    """Mean/stdev/min/max of each metric (overall, per class) over ``runs``, evaluate() dicts."""
     def stats(values):
         return {'mean': round(statistics.fmean(values), 4),
                 'stdev': round(statistics.stdev(values), 4) if len(values) > 1 else 0.0,
@@ -40,7 +40,7 @@ def summarise(runs):
 
 
 def fresh_eval(weights, seeds, images, out, imgsz=320, threads=1, evaluate=None):
-    """Draw one hard test split per seed under ``out``, evaluate ``weights`` on each; returns the report."""
+    """Evaluate ``weights`` on a hard test split drawn per seed in ``out``; returns the report."""
     if evaluate is None:
         from rvm_training.train import evaluate
     reused = sorted(set(seeds) & USED_SEEDS)

@@ -42,7 +42,7 @@ class Score:
 
 
 def expected_decision(expected, class_map: ClassMap) -> tuple[bool, str | None]:
-    """(accepted, reason) the ground truth asks for: the rule's reason, else the category policy."""
+    """(accepted, reason) the ground truth wants: the rule's reason, else the category policy."""
     if expected.reason is not None:
         return False, expected.reason
     category = class_map.category_of(expected.class_name)
@@ -83,7 +83,7 @@ def run_suite(
     core, seed: int, per_kind: int, kinds=None, width=320, height=240, fps=10.0, hard=False,
     details: list | None = None,
 ) -> dict[str, Score]:
-    """Score ``per_kind`` scenarios of each kind; ``details`` (a list) receives one row per scenario."""
+    """Score ``per_kind`` scenarios of each kind; a ``details`` list gets one row per scenario."""
     table: dict[str, Score] = {}
     for kind in kinds or KINDS:
         total = Score()
@@ -132,7 +132,7 @@ def format_table(table: dict[str, Score]) -> str:
 
 
 def make_core(threads: int = 0, model_path: str = ''):
-    """A loaded DetectorCore on the CPU with the bundled (or given) model and default item rules."""
+    """A loaded DetectorCore on the CPU: the bundled (or given) model, default item rules."""
     from rvm_detector.detector_config import DetectorConfig
     from rvm_detector.detector_core import DetectorCore
 

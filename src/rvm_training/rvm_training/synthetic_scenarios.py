@@ -4,18 +4,19 @@ Each scenario is a short list of steps played in the synthetic chamber of
 :mod:`rvm_training.synthetic_scene` (same drawing, same entry flap on the left and exit on the
 right):
 
-=================  ==============================================================  ========================
-kind               steps                                                           expected verdicts
-=================  ==============================================================  ========================
-single             enter, rest, leave to the exit                                  1, by category policy
-nudge              enter, rest, nudge (~80 px at 640 wide), rest, leave            1, by category policy
-two_items          enter A (accepted class), rest, second item B enters, rest,     1 multiple_objects (A+B)
-                   both leave
-hand_only          a hand reaches in, hovers, withdraws                            none
-withdraw           enter, rest, withdraw through the entry ("bottle on a string")  1 withdrawn
-camera_gap         enter, rest 0.3 s, camera gap (15 s, no frames), rest, leave    1, by category policy
-session_end        enter, rest, session end with the item present, leave           1 not_cleared
-=================  ==============================================================  ========================
+===========  ============================================================  ========================
+kind         steps                                                         expected verdicts
+===========  ============================================================  ========================
+single       enter, rest, leave to the exit                                1, by category policy
+nudge        enter, rest, nudge (~80 px at 640 wide), rest, leave          1, by category policy
+two_items    enter A (accepted class), rest, second item B enters, rest,   1 multiple_objects (A+B)
+             both leave
+hand_only    a hand reaches in, hovers, withdraws                          none
+withdraw     enter, rest, withdraw through the entry                       1 withdrawn
+             ("bottle on a string")
+camera_gap   enter, rest 0.3 s, camera gap (15 s, no frames), rest, leave  1, by category policy
+session_end  enter, rest, session end with the item present, leave         1 not_cleared
+===========  ============================================================  ========================
 
 Ground truth (:class:`ExpectedVerdict`) names the item's class and, for rule-driven outcomes, the
 reject reason; ``reason=None`` means "decided by the category policy" (accepted categories are
@@ -41,7 +42,7 @@ SESSION_END = 'session_end'
 
 @dataclass
 class ExpectedVerdict:
-    """One verdict the scenario must produce: the item's class, the rule's reason (None: by policy)."""
+    """One verdict the scenario must produce: item class, the rule's reason (None: by policy)."""
 
     class_name: str
     reason: str | None = None
@@ -50,7 +51,7 @@ class ExpectedVerdict:
 
 @dataclass
 class ScenarioFrame:
-    """One frame: BGR image, labelled objects, index, camera time (s), step name, events after it."""
+    """One frame: BGR image, labelled objects, index, camera time (s), step, events after it."""
 
     image: np.ndarray
     objects: list

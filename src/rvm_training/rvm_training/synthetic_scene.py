@@ -45,7 +45,7 @@ class SceneObject:
 
 @dataclass
 class SceneFrame:
-    """One frame of a sequence: BGR uint8 image, labelled objects, frame index, phase of the item."""
+    """One sequence frame: BGR uint8 image, labelled objects, frame index, phase of the item."""
 
     image: np.ndarray
     objects: list
@@ -55,7 +55,7 @@ class SceneFrame:
 
 @dataclass
 class SceneStill:
-    """One random still for dataset generation; ``flags`` says which hard conditions it contains."""
+    """One random still for the dataset; ``flags`` says which hard conditions it contains."""
 
     image: np.ndarray
     objects: list
@@ -135,7 +135,7 @@ def _ends(patch, centre, angle_deg):
 def render_sequence(
     seed=0, width=640, height=480, n_items=6, hard=False, fps=15.0
 ) -> Iterator[SceneFrame]:
-    """Yield frames of items entering (left, through the flap), resting and leaving (right), one at a time.
+    """Yield frames: items one at a time enter (left, through the flap), rest and leave (right).
 
     Classes cycle through a shuffled order so every class appears when ``n_items >= 4``. Phase
     timing scales with ``fps``: ~0.4-0.8 s empty, ~0.7 s entering, ~1.2-2 s resting, ~0.6 s

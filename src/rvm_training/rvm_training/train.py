@@ -1,4 +1,4 @@
-"""Train our own YOLO11n-seg from the yaml config and evaluate it on the hard test split (``rvm-train``).
+"""Train our own YOLO11n-seg from the yaml config; evaluate on the hard test split (``rvm-train``).
 
 Offline by construction: the network is built from Ultralytics' bundled ``yolo11n-seg.yaml``
 (random init, ``pretrained=False``) — no weights, fonts or hub are downloaded. Hyper-parameters are
@@ -45,7 +45,10 @@ def train(
     data, project='var/train', name='rvm', epochs=300, hours=None, imgsz=320, batch=16,
     device='cpu', workers=0, threads=2, seed=0, resume=None, init=None, cache=False, lr0=None,
 ):
-    """Train YOLO11n-seg from scratch (or on from our own ``init`` checkpoint); returns the path of best.pt."""
+    """Train YOLO11n-seg from scratch, or on from our own ``init`` checkpoint.
+
+    Returns the path of best.pt.
+    """
     from ultralytics import YOLO
 
     os.environ.setdefault('YOLO_OFFLINE', '1')
@@ -120,7 +123,10 @@ def write_report(path, weights, data, metrics, command, extra=None):
 
 
 def _stage_info(args):
-    """Report fields of a run that went on from ``--init``: the earlier stages' commands, so the chain is replayable."""
+    """Report fields of a run that went on from ``--init``.
+
+    The earlier stages' commands are recorded, so the chain is replayable.
+    """
     extra = {}
     if args.lr0:
         extra['hyperparameters'] = dict(TRAIN_DEFAULTS, lr0=args.lr0)
