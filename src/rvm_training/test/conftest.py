@@ -1,4 +1,4 @@
-"""Shared test setup of rvm_training: offline Ultralytics, a random-weight model, rvm logs reach caplog."""
+"""rvm_training test setup: offline Ultralytics, a random-weight model, rvm logs reach caplog."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ RVM_CLASSES = {0: 'pet_bottle', 1: 'aluminium_can', 2: 'glass_bottle', 3: 'other
 
 @pytest.fixture(scope='session')
 def seg_pt(tmp_path_factory) -> str:
-    """A yolo11n-seg built from the yaml (random weights, the 4 RVM classes), saved as a checkpoint."""
+    """A yolo11n-seg from the yaml (random weights, the 4 RVM classes), saved as a checkpoint."""
     import torch
 
     from rvm_detector.model_loader import offline_ultralytics

@@ -1,4 +1,4 @@
-"""Tests of the synthetic YOLO-seg dataset generator (tiny dataset, format and split properties)."""
+"""Tests of the synthetic YOLO-seg dataset generator (tiny dataset; format, split properties)."""
 
 import json
 

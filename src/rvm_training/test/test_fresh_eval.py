@@ -1,4 +1,4 @@
-"""rvm-eval-fresh: fresh-seed hard test splits, mean and spread over the seeds (evaluation faked)."""
+"""rvm-eval-fresh: fresh-seed hard test splits, mean and spread over seeds (evaluation faked)."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""Tests of the training script: a second stage really starts from the given checkpoint (offline, tiny run)."""
+"""Training tests: a second stage really starts from the given checkpoint (offline, tiny run)."""
 
 import pytest
 
@@ -21,7 +21,7 @@ def test_eval_only_of_a_missing_file_exits_2(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_second_stage_starts_from_the_init_checkpoint(tmp_path, seg_pt):
-    """Ultralytics drops a loaded checkpoint when pretrained=False; --init must keep its weights."""
+    """Ultralytics drops a loaded checkpoint if pretrained=False; --init must keep its weights."""
     import torch
 
     from ultralytics import YOLO
