@@ -36,9 +36,7 @@ from rvm_bridge.transport_api import ApiTransport
 from rvm_bridge.transport_client import ClientEventTransport
 from rvm_bridge.transport_http import HttpTransport
 from rvm_common.events import (TOPIC_BRIDGE_STATUS, TOPIC_COMMAND, TOPIC_HEALTH, TOPIC_MANUAL_SYNC,
-                               TOPIC_RVM_STATUS, TOPIC_TIMEZONE, dumps,
-                               resolve_rvm_id,
-                               make_event)
+                               TOPIC_RVM_STATUS, TOPIC_TIMEZONE, dumps, resolve_rvm_id, make_event)
 from rvm_common.bridge_state import BridgeState
 from rvm_common.params import ConfigError
 
@@ -56,10 +54,9 @@ class BridgeCore:
     """The bridge without ROS: channel map, outbox, sender, connection, inbound, timezone sync."""
 
     def __init__(
-        self, config: BridgeConfig, on_inbound: InboundCallback = lambda topic, payload: None, *,
-        connection_factory: Callable[..., Any] | None = None,
-        timezone_sync: TimezoneSync | None = None,
-    ) -> None:
+            self, config: BridgeConfig, on_inbound: InboundCallback = lambda topic, payload: None,
+            *, connection_factory: Callable[..., Any] | None = None,
+            timezone_sync: TimezoneSync | None = None) -> None:
         config.validate()
         self.config = config
         self.rvm_id = resolve_rvm_id(config.rvm_id)
@@ -89,10 +86,8 @@ class BridgeCore:
             if 'http' in kinds:
                 secret = config.app_secret()
                 if not (config.app_id and secret):
-                    raise ConfigError(
-                        'transport http needs app_id and the app secret in'
-                        f' ${config.app_secret_env}'
-                    )
+                    raise ConfigError('transport http needs app_id and the app secret in'
+                                      f' ${config.app_secret_env}')
                 transports['http'] = HttpTransport(
                     host=config.host, port=config.port, tls=config.tls, app_id=config.app_id,
                     key=config.app_key, secret=secret, ca_bundle=config.ca_bundle,
@@ -139,8 +134,7 @@ class BridgeCore:
             'rejected': 0, 'after_stop': 0, 'duplicates': 0}
         self.ack_counters = {'acks': 0, 'acked_ids': 0, 'malformed': 0}
 
-    # -- lifecycle
-    # ---------------------------------------------------------------------------------
+    # -- lifecycle --------------------------------------------------------------------------------
     def start(self) -> None:
         """Start the sender, connection and job thread (timezone sync, status); non-blocking."""
         self.sender.start()
@@ -182,8 +176,7 @@ class BridgeCore:
             return True
         return self.sender.flush(timeout)
 
-    # -- outbound
-    # ----------------------------------------------------------------------------------
+    # -- outbound ---------------------------------------------------------------------------------
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
         """Queue one event for ``topic``: never blocks on the network or raises on bad payloads."""
         if self._stop.is_set():
@@ -207,9 +200,8 @@ class BridgeCore:
         self.counters['published'] += 1
         if route.delivery == 'durable':
             if self.outbox.append(
-                route.channel, route.wire_event, route.transport, payload,
-                encode=lambda p: self._fit(route, p),
-            ) is None and self.outbox.holds(event_id):
+                    route.channel, route.wire_event, route.transport, payload,
+                    encode=lambda p: self._fit(route, p)) is None and self.outbox.holds(event_id):
                 # re-published (e.g. after a restart): one row only
                 self.counters['duplicates'] += 1
                 return
@@ -239,10 +231,8 @@ class BridgeCore:
         fit = fit_payload(route.channel, route.wire_event, payload, limit)
         if fit.text is None:
             self.counters['oversized'] += 1
-            LOG.error(
-                '%s %s: cannot fit under %d bytes even truncated; queued whole (the server'
-                ' decides)',
-                route.channel, route.event, limit)
+            LOG.error('%s %s: cannot fit under %d bytes even truncated; queued whole (the server'
+                      ' decides)', route.channel, route.event, limit)
         elif fit.truncated:
             self.counters['truncated'] += 1
             LOG.warning(
@@ -264,11 +254,9 @@ class BridgeCore:
     def _log(self, route: Route, payload: dict[str, Any]) -> None:
         if self._log_file is None:
             return
-        line = dumps(
-            {
-                'channel': route.channel, 'event': route.event, 'wire_event': route.wire_event,
-                'delivery': route.delivery, 'transport': route.transport, 'data': payload}
-        )
+        line = dumps({'channel': route.channel, 'event': route.event,
+                      'wire_event': route.wire_event, 'delivery': route.delivery,
+                      'transport': route.transport, 'data': payload})
         with self._log_lock:
             if self._log_file:
                 self._log_file.write(line + '\n')
@@ -276,21 +264,15 @@ class BridgeCore:
 
     def _transport_ready(self, kind: str) -> bool:
         if kind == 'client-event':
-            if (
-                self.connection is None
-                or BridgeState.parse(self.connection.state_name()) is not BridgeState.CONNECTED
-            ):
+            conn = self.connection
+            if conn is None or BridgeState.parse(conn.state_name()) is not BridgeState.CONNECTED:
                 return False
-            subscribed = self.connection.subscriptions()
-            return all(
-                subscribed.get(r.channel) == 'subscribed'
-                for r in self.channel_map.routes.values()
-                if r.transport == 'client-event'
-            )
+            subscribed = conn.subscriptions()
+            return all(subscribed.get(r.channel) == 'subscribed'
+                       for r in self.channel_map.routes.values() if r.transport == 'client-event')
         return True
 
-    # -- inbound
-    # -----------------------------------------------------------------------------------
+    # -- inbound ----------------------------------------------------------------------------------
     def _on_socket_event(self, channel: str, event: str, data: Any) -> None:
         """Called on the connection's thread: validate, dispatch, never block on the network."""
         if event == EVENT_STORED and channel == self.ack_channel:
@@ -329,9 +311,8 @@ class BridgeCore:
                 self._jobs.put(('resend', None, None))
             self._connected_once = True
             self.sender.retry_now()
-        if reason and state in (
-            BridgeState.UNAVAILABLE, BridgeState.FAILED, BridgeState.DISCONNECTED,
-        ):
+        if reason and state in (BridgeState.UNAVAILABLE, BridgeState.FAILED,
+                                BridgeState.DISCONNECTED):
             self.last_error = f'connection {state.value}: {reason}'
         self.state = state
         self._jobs.put(('status', None, None))
@@ -360,9 +341,8 @@ class BridgeCore:
             except Exception:  # noqa: BLE001 - a failing callback must not end the job thread
                 LOG.exception('bridge job %s failed', job)
 
-    def _sync(
-        self, trigger: str, timezone_name: str | None, request_id: str | None = None
-    ) -> None:
+    def _sync(self, trigger: str, timezone_name: str | None,
+              request_id: str | None = None) -> None:
         payload = self.timezone.sync(
             trigger=trigger, requested_timezone=timezone_name, request_id=request_id)
         self.publish(TOPIC_TIMEZONE, payload)
@@ -372,19 +352,15 @@ class BridgeCore:
             self._self_published.popitem(last=False)
         self._emit(TOPIC_TIMEZONE, payload)
 
-    # -- monitoring
-    # --------------------------------------------------------------------------------
+    # -- monitoring -------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         """JSON-able state for bridge/status and /diagnostics (also emitted periodically)."""
         sender = self.sender.stats()
         conn = self.connection.stats() if self.connection is not None else None
         state = self.state
         if self.config.online and self.connection is None:
-            state = (
-                BridgeState.DEGRADED
-                if sender['last_error'] and self.outbox.depth()
-                else BridgeState.ONLINE
-            )
+            state = (BridgeState.DEGRADED if sender['last_error'] and self.outbox.depth()
+                     else BridgeState.ONLINE)
         tz = self.timezone.last
         return make_event('bridge-status', {
             'state': state.value,
