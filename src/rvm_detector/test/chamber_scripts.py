@@ -83,7 +83,7 @@ def leaves_before_verdict():
 
 
 def nudged_after_judgement():
-    """Judged at 260, pushed 80 px (IoU 0.2 < match_iou: a new track) and at rest again, then exits."""
+    """Judged at 260, pushed 80 px (IoU 0.2 < match_iou: a new track), rests again, then exits."""
     return timed(empty(3) + enter() + rest(6) + rest(8, x=340) + leave_exit(340))
 
 
@@ -104,7 +104,7 @@ def hand_holds_item():
 
 
 def camera_gap_while_settling(gap_s=60.0):
-    """Frames stop for ``gap_s`` while the item is still moving; after the gap it rests and is judged."""
+    """Frames stop for ``gap_s`` while the item is still moving; then it rests and is judged."""
     before = empty(3) + enter() + [[box(260 + (30 if i % 2 else 0))] for i in range(5)]
     after = rest(6) + leave_exit()
     frames, times = timed(before)

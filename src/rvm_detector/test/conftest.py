@@ -1,4 +1,4 @@
-"""Shared fixtures: a random-weight YOLO11n-seg with the RVM classes, saved and exported offline."""
+"""Shared fixtures: a random-weight YOLO11n-seg with RVM classes, saved and exported offline."""
 
 from __future__ import annotations
 

@@ -66,7 +66,7 @@ def new_session(**policy) -> ItemSession:
 
 
 def run(frames, session=None, start=0.0, fps=10.0, times=None):
-    """Feed ``frames`` (lists of detections) at ``fps`` or at the given ``times``; schema-checked events."""
+    """Feed ``frames`` (lists of detections) at ``fps`` or at ``times``; schema-checked events."""
     session = session or new_session()
     events = []
     for i, dets in enumerate(frames):

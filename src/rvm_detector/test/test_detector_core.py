@@ -22,7 +22,7 @@ def make_core(segmenter, refiner=None, **overrides):
 
 
 def arm(core, frame, n=2, now=0.0):
-    """Show the core an empty chamber for ``n`` frames (leave_frames=2): it starts blocked, unarmed."""
+    """Show the core ``n`` empty-chamber frames (leave_frames=2): it starts blocked, unarmed."""
     seg, conf = core.segmenter, core.segmenter.conf
     seg.conf = 1.0     # the random model finds nothing
     try:

@@ -1,4 +1,4 @@
-"""The chamber state machine driven by scripted detections: every rule of one verdict per episode."""
+"""The chamber state machine on scripted detections: every rule of one verdict per episode."""
 
 import chamber_scripts as cs
 import pytest
@@ -51,7 +51,7 @@ def test_two_objects_entering_together_get_one_multiple_objects_rejection_counti
     assert session.state is Chamber.EMPTY and session.items_total == 1
 
 
-def test_a_second_object_joining_a_judged_item_turns_the_episode_into_one_multiple_objects_rejection():
+def test_a_second_object_joining_a_judged_item_makes_the_episode_one_multiple_objects_rejection():
     session, events = play(cs.second_joins_judged())
     (v,) = verdicts(events)
     assert (v['accepted'], v['reason']) == (False, 'multiple_objects')

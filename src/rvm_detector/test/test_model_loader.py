@@ -113,7 +113,7 @@ def test_default_path_is_the_bundled_model():
 
 
 def test_no_socket_is_opened_during_import_load_and_predict(seg_pt):
-    """Fresh interpreter, all socket entry points replaced by tripwires, then import+load+predict."""
+    """Fresh interpreter, socket entry points replaced by tripwires, then import+load+predict."""
     script = textwrap.dedent(f'''
         import socket, sys
         calls = []

@@ -56,7 +56,7 @@ def test_sam2_needs_a_local_weights_file(tmp_path):
 
 
 def test_sam2_checkpoint_file_selects_the_architecture(sam2_tiny, tmp_path, frame):
-    """A real-format checkpoint ({'model': state_dict}) loads through build_sam by its file name."""
+    """A real-format checkpoint ({'model': state_dict}) loads via build_sam by its file name."""
     import torch
     state = {'model': sam2_tiny.state_dict()}
     path = tmp_path / 'sam2_t.pt'       # SAM2 (not 2.1) tiny, as build_sam2_t(checkpoint=None) is

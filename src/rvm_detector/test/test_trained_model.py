@@ -1,4 +1,4 @@
-"""The bundled trained model finds the items of the bundled sample video (the synthetic scene: rvm_training)."""
+"""The bundled trained model finds the items of the sample video (synthetic rvm_training scene)."""
 
 import json
 from pathlib import Path
