@@ -1,17 +1,15 @@
 """Durable outbox: a SQLite (WAL, ``synchronous=FULL``) queue of events that must reach the server.
 
-An event is written here *before* any send and removed only once the server
-confirmed it (stored acknowledgement, or the transport's own confirmation).
-Each row keeps the producer's ``event_id`` (the idempotency key: an id already
-queued is not queued twice) and gets ``seq``, increasing and never reused within
-this outbox file, and ``outbox_id``, a uuid4 made once when the file is created:
-``(rvm_id, outbox_id, seq)`` lets a server see gaps, also after a reinstall.
+An event is written here *before* any send and removed only once the server confirmed it
+(stored acknowledgement, or the transport's own confirmation).  Each row keeps the producer's
+``event_id`` (the idempotency key: an id already queued is not queued twice) and gets ``seq``,
+increasing and never reused within this outbox file, and ``outbox_id``, a uuid4 made once when the
+file is created: ``(rvm_id, outbox_id, seq)`` lets a server see gaps, also after a reinstall.
 
-Rows leave without delivery only by a rule the operator set: the size bounds
-(rows, bytes, with an explicit policy), ``max_age_s`` and ``max_attempts``
-(both off by default).  Ages are measured on :class:`OutboxClock` (monotonic,
-persisted), never on the wall clock.  Every such row is moved to the
-``dead_letter`` table in one transaction, logged and counted.
+Rows leave without delivery only by a rule the operator set: the size bounds (rows, bytes, with an
+explicit policy), ``max_age_s`` and ``max_attempts`` (both off by default).  Ages are measured on
+:class:`OutboxClock` (monotonic, persisted), never on the wall clock.  Every such row is moved to
+the ``dead_letter`` table in one transaction, logged and counted.
 """
 from __future__ import annotations
 
@@ -26,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from rvm_bridge.outbox_clock import OutboxClock
+from rvm_bridge.outbox_schema import open_outbox_db
 from rvm_bridge.payload_limit import json_safe
 from rvm_common.events import dumps
 
@@ -33,33 +32,9 @@ LOG = logging.getLogger(__name__)
 
 POLICIES = ('drop_oldest', 'reject_new')
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_id TEXT NOT NULL UNIQUE,
-    channel TEXT NOT NULL,
-    event TEXT NOT NULL,
-    transport TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    created REAL NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    created_tick REAL
-);
-CREATE TABLE IF NOT EXISTS dead_letter (
-    seq INTEGER PRIMARY KEY,
-    event_id TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    event TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS delivered (event_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
-"""
 KEEP_DELIVERED = 10_000     # confirmed event ids remembered, so a re-publish is not queued again
 _COLUMNS = 'seq, event_id, channel, event, transport, payload, size, created, attempts'
+_DEAD_COLUMNS = 'seq, event_id, channel, event, payload, size'   # what _move_dead takes
 
 
 @dataclass(frozen=True)
@@ -80,11 +55,10 @@ class OutboxEntry:
 class Outbox:
     """Thread-safe, bounded, persistent FIFO of durable events.
 
-    ``max_rows``/``max_bytes`` <= 0 disable that bound.  When a new event would
-    exceed a size bound, ``policy`` decides: ``drop_oldest`` moves the oldest
-    queued rows to the dead-letter table, ``reject_new`` refuses the new event
-    (``append`` returns None).  :meth:`expire` applies the operator's rules
-    ``max_age_s`` (outbox-clock seconds) and ``max_attempts``; 0 = off.
+    ``max_rows``/``max_bytes`` <= 0 disable that bound.  When a new event would exceed a size
+    bound, ``policy`` decides: ``drop_oldest`` moves the oldest queued rows to the dead-letter
+    table, ``reject_new`` refuses the new event (``append`` returns None).  :meth:`expire` applies
+    the operator's rules ``max_age_s`` (outbox-clock seconds) and ``max_attempts``; 0 = off.
     """
 
     def __init__(self, path: str | Path, *, max_rows: int = 100_000, max_bytes: int = 200_000_000,
@@ -94,29 +68,20 @@ class Outbox:
         if policy not in POLICIES:
             raise ValueError(f'outbox policy {policy!r} is not one of {", ".join(POLICIES)}')
         self.path = str(path)
-        if self.path != ':memory:':
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.max_rows, self.max_bytes, self.max_age_s = max_rows, max_bytes, max_age_s
         self.max_attempts = max_attempts
         self.policy = policy
         self.max_dead_letters = max_dead_letters
         self._clock = clock
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute('PRAGMA journal_mode=WAL')
-        # an acknowledged append survives a power loss
-        self._db.execute('PRAGMA synchronous=FULL')
-        self._db.executescript(_SCHEMA)
-        if 'created_tick' not in {r[1] for r in self._db.execute('PRAGMA table_info(outbox)')}:
-            self._db.execute('ALTER TABLE outbox ADD COLUMN created_tick REAL')   # older files
+        self._db = open_outbox_db(self.path)
         self.counters = {'appended': 0, 'confirmed': 0, 'duplicates': 0, 'dropped_overflow': 0,
                          'rejected': 0, 'expired': 0, 'dead_lettered': 0, 'retrimmed': 0}
         self.outbox_id = self._meta('outbox_id')
         if not isinstance(self.outbox_id, str) or not self.outbox_id:
             self.outbox_id = str(uuid.uuid4())
-            self._db.execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES('outbox_id', ?)", (self.outbox_id,)
-            )
+            self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('outbox_id', ?)",
+                             (self.outbox_id,))
         self.ticks = OutboxClock(float(self._meta('elapsed_s') or 0.0), monotonic)
         self._db.execute(
             'UPDATE outbox SET created_tick=? WHERE created_tick IS NULL', (self.ticks.now(),))
@@ -128,15 +93,13 @@ class Outbox:
         try:
             used = self._db.execute(
                 "SELECT seq FROM sqlite_sequence WHERE name='outbox'").fetchone()
-        except sqlite3.OperationalError:
-            # a file made before AUTOINCREMENT: meta holds the counter
+        except sqlite3.OperationalError:   # a file from before AUTOINCREMENT: meta has the counter
             used = None
         floor = self._db.execute('SELECT COALESCE(MAX(seq), 0) FROM outbox').fetchone()[0]
         self._last_seq = max(int(meta or 0), int(used[0]) if used else 0, int(floor))
         if self._rows:
-            LOG.info(
-                'outbox %s: %d event(s) left from a previous run will be re-sent', self.path,
-                self._rows)
+            LOG.info('outbox %s: %d event(s) left from a previous run will be re-sent', self.path,
+                     self._rows)
 
     def _meta(self, key: str) -> Any:
         row = self._db.execute('SELECT value FROM meta WHERE key=?', (key,)).fetchone()
@@ -165,17 +128,14 @@ class Outbox:
                 is not None
             )
 
-    def append(
-        self, channel: str, event: str, transport: str, payload: dict[str, Any], *,
-        encode: Callable[[dict[str, Any]], str | None] | None = None,
-    ) -> OutboxEntry | None:
+    def append(self, channel: str, event: str, transport: str, payload: dict[str, Any], *,
+               encode: Callable[[dict[str, Any]], str | None] | None = None) -> OutboxEntry | None:
         """Persist one event; returns the entry (with its ``seq``) or None when not queued.
 
-        ``payload`` gets ``outbox_id``, ``seq`` (and an ``event_id`` when it has
-        none) added in place.  An ``event_id`` already queued or recently
-        confirmed is ignored (counted as a duplicate): a verdict re-published
-        after a restart is not a second row.  ``encode`` turns the final payload
-        into wire JSON (e.g. the payload-limit fitter).  The row is committed
+        ``payload`` gets ``outbox_id``, ``seq`` (and an ``event_id`` when it has none) added in
+        place.  An ``event_id`` already queued or recently confirmed is ignored (counted as a
+        duplicate): a verdict re-published after a restart is not a second row.  ``encode`` turns
+        the final payload into wire JSON (e.g. the payload-limit fitter).  The row is committed
         (``synchronous=FULL``) when this returns.
         """
         with self._lock:
@@ -190,8 +150,7 @@ class Outbox:
             payload['outbox_id'] = self.outbox_id
             seq = payload['seq'] = self._last_seq
             text = encode(payload) if encode else dumps(payload)
-            if text is None:
-                # the encoder could not fit it: keep it whole, never drop it
+            if text is None:   # the encoder could not fit it: keep it whole, never drop it
                 text = dumps(json_safe(payload))
             now, tick = self._clock(), self.ticks.now()
             size = len(text.encode('utf-8'))
@@ -204,14 +163,12 @@ class Outbox:
                         self.counters['rejected'] += 1
                         LOG.error(
                             'outbox full (%d rows, %d bytes; policy reject_new): rejected %s %s'
-                            ' seq=%d',
-                            self._rows, self._bytes, channel, event, seq)
+                            ' seq=%d', self._rows, self._bytes, channel, event, seq)
                         return None
                     self._db.execute(
                         'INSERT INTO outbox(seq, event_id, channel, event, transport, payload,'
                         ' size, created, created_tick) VALUES(?,?,?,?,?,?,?,?,?)',
-                        (seq, event_id, channel, event, transport, text, size, now, tick),
-                    )
+                        (seq, event_id, channel, event, transport, text, size, now, tick))
                     self._remember()
                     self._db.execute('COMMIT')
                 except BaseException:
@@ -237,9 +194,7 @@ class Outbox:
             return False
         while self._full(size) and self._rows:
             row = self._db.execute(
-                'SELECT seq, event_id, channel, event, payload, size FROM outbox'
-                ' ORDER BY seq LIMIT 1'
-            ).fetchone()
+                f'SELECT {_DEAD_COLUMNS} FROM outbox ORDER BY seq LIMIT 1').fetchone()
             self._move_dead(row, 'overflow', now)
             self.counters['dropped_overflow'] += 1
             LOG.error('outbox full (policy drop_oldest): moved seq=%d %s %s to dead_letter',
@@ -254,9 +209,7 @@ class Outbox:
         self._bytes -= int(size)
         self._db.execute(
             'INSERT OR REPLACE INTO dead_letter(seq, event_id, channel, event, payload, reason,'
-            ' at) VALUES(?,?,?,?,?,?,?)',
-            (seq, event_id, channel, event, payload, reason, now),
-        )
+            ' at) VALUES(?,?,?,?,?,?,?)', (seq, event_id, channel, event, payload, reason, now))
         self.counters['dead_lettered'] += 1
         if self.max_dead_letters > 0:
             self._db.execute('DELETE FROM dead_letter WHERE seq IN (SELECT seq FROM dead_letter'
@@ -298,9 +251,7 @@ class Outbox:
                                  [(r[2], r[0]) for r in rows])
             self._db.execute(
                 'DELETE FROM delivered WHERE seq < (SELECT seq FROM delivered ORDER BY seq DESC'
-                ' LIMIT 1 OFFSET ?)',
-                (KEEP_DELIVERED,),
-            )
+                ' LIMIT 1 OFFSET ?)', (KEEP_DELIVERED,))
             self._db.execute('COMMIT')
             self._rows -= len(rows)
             self._bytes -= sum(r[1] for r in rows)
@@ -323,11 +274,8 @@ class Outbox:
         seqs = list(seqs)
         if seqs:
             with self._lock:
-                self._db.execute(
-                    'UPDATE outbox SET attempts=attempts+1 WHERE seq IN'
-                    f' ({",".join("?" * len(seqs))})',
-                    seqs,
-                )
+                self._db.execute('UPDATE outbox SET attempts=attempts+1 WHERE seq IN'
+                                 f' ({",".join("?" * len(seqs))})', seqs)
 
     def dead_letter(self, seq: int, reason: str) -> None:
         """Move one entry to the dead-letter table in one transaction, logged and counted."""
@@ -335,8 +283,7 @@ class Outbox:
             self._db.execute('BEGIN IMMEDIATE')
             try:
                 row = self._db.execute(
-                    'SELECT seq, event_id, channel, event, payload, size FROM outbox WHERE seq=?',
-                    (seq,)).fetchone()
+                    f'SELECT {_DEAD_COLUMNS} FROM outbox WHERE seq=?', (seq,)).fetchone()
                 if row is not None:
                     self._move_dead(row, reason, self._clock())
                 self._db.execute('COMMIT')
@@ -351,23 +298,20 @@ class Outbox:
         """Apply ``max_age_s`` (on the outbox clock) and ``max_attempts``; one transaction."""
         if self.max_age_s <= 0 and self.max_attempts <= 0:
             return 0
-        cols = 'seq, event_id, channel, event, payload, size'
         with self._lock:
             self._db.execute('BEGIN IMMEDIATE')
             try:
                 moved = []
                 if self.max_age_s > 0:
-                    for row in self._db.execute(
-                        f'SELECT {cols} FROM outbox WHERE created_tick < ? ORDER BY seq',
-                        (self.ticks.now() - self.max_age_s,),
-                    ).fetchall():
+                    for row in self._db.execute(f'SELECT {_DEAD_COLUMNS} FROM outbox WHERE'
+                                                ' created_tick < ? ORDER BY seq',
+                                                (self.ticks.now() - self.max_age_s,)).fetchall():
                         moved.append((row, f'expired: older than max_age_s={self.max_age_s:g}'))
                 if self.max_attempts > 0:
                     done = {r[0][0] for r in moved}
-                    for row in self._db.execute(
-                        f'SELECT {cols} FROM outbox WHERE attempts >= ? ORDER BY seq',
-                        (self.max_attempts,),
-                    ).fetchall():
+                    for row in self._db.execute(f'SELECT {_DEAD_COLUMNS} FROM outbox WHERE'
+                                                ' attempts >= ? ORDER BY seq',
+                                                (self.max_attempts,)).fetchall():
                         if row[0] not in done:
                             moved.append((row, f'max_attempts={self.max_attempts} reached'))
                 now = self._clock()
@@ -380,9 +324,8 @@ class Outbox:
                 raise
             self.counters['expired'] += len(moved)
         if moved:
-            LOG.error(
-                'outbox: %d event(s) dead-lettered by the operator rules (%s)', len(moved),
-                moved[0][1])
+            LOG.error('outbox: %d event(s) dead-lettered by the operator rules (%s)', len(moved),
+                      moved[0][1])
         return len(moved)
 
     # -- inspection ---------------------------------------------------------
@@ -405,9 +348,7 @@ class Outbox:
         with self._lock:
             rows = self._db.execute(
                 'SELECT seq, event_id, channel, event, reason, payload FROM dead_letter'
-                ' ORDER BY seq DESC LIMIT ?',
-                (limit,),
-            ).fetchall()
+                ' ORDER BY seq DESC LIMIT ?', (limit,)).fetchall()
         return [{'seq': r[0], 'event_id': r[1], 'channel': r[2], 'event': r[3], 'reason': r[4],
                  'payload': json.loads(r[5])} for r in rows]
 
