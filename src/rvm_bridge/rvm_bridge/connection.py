@@ -28,6 +28,7 @@ from rvm_bridge.connection_settings import ConnectionSettings
 from rvm_bridge.connection_stats import ConnectionStats
 from rvm_bridge.connection_state import ConnectionState, ConnectionStateMachine, Timeline
 from rvm_bridge.pusher_protocol import CloseAction
+from rvm_bridge.reconnect_wait import CLOCK_SLICE_S, ReconnectWait
 from rvm_bridge.subscriptions import ChannelSubscriptions
 from rvm_common.backoff import Backoff
 
@@ -35,8 +36,6 @@ __all__ = ['PusherConnection', 'ConnectionSettings', 'ConnectionState']
 
 LOG = logging.getLogger(__name__)
 S = ConnectionState
-# waits are measured on the injected clock, re-checked at least this often
-CLOCK_SLICE_S = 0.05
 
 EventCallback = Callable[[str, str, Any], None]
 StateCallback = Callable[[ConnectionState, ConnectionState, str], None]
@@ -50,11 +49,8 @@ class PusherConnection:
                  on_state_change: StateCallback | None = None, *, auth: Authorize | None = None,
                  transport_factory: Callable[[], Any] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.settings = (
-            config
-            if isinstance(config, ConnectionSettings)
-            else ConnectionSettings.from_config(config)
-        )
+        self.settings = (config if isinstance(config, ConnectionSettings)
+                         else ConnectionSettings.from_config(config))
         self.settings.validate()
         self._on_event = on_event or (lambda channel, event, data: None)
         self._clock = clock
@@ -73,12 +69,11 @@ class PusherConnection:
         self._lock = threading.RLock()
         self._pong_cond = threading.Condition(self._lock)
         self._stop = threading.Event()
-        self._wake = threading.Event()
+        self._wait = ReconnectWait(clock, self._stop)
         self._threads: list[threading.Thread] = []
         self._transport: Any = None
         self._session: proto.PusherSession | None = None
         self._generation = 0
-        self._reconnect_requested = False
         self._subs = ChannelSubscriptions(
             self.settings, auth, self._send, lock=self._lock, timeline=self.timeline, clock=clock,
             report_error=self._report_error)
@@ -123,10 +118,9 @@ class PusherConnection:
     def stop(self, timeout: float = 5.0) -> None:
         """Close the socket and end the threads; state DISCONNECTED."""
         self._stop.set()
-        self._wake.set()
+        self._wait.wake()
         for thread in self._threads:
-            # the reader notices within 0.25 s and closes cleanly
-            thread.join(min(timeout, 1.0))
+            thread.join(min(timeout, 1.0))   # the reader notices within 0.25 s and closes cleanly
             if thread.is_alive():                       # blocked in a send: unblock it
                 transport = self._transport
                 if transport is not None and hasattr(transport, 'abort'):
@@ -198,8 +192,7 @@ class PusherConnection:
         """Drop the current socket (or leave FAILED) and connect again now."""
         self.timeline.record('retry', reason=reason, delay_s=0.0)
         self._backoff.reset()
-        self._reconnect_requested = True
-        self._wake.set()
+        self._wait.request()
         transport = self._transport
         if transport is not None and hasattr(transport, 'abort'):
             transport.abort()
@@ -256,8 +249,8 @@ class PusherConnection:
                 break
             self._stats.closed(code)
             self.timeline.record('close', code=code, reason=why, action=action.value)
-            if self._reconnect_requested:
-                self._reconnect_requested = False
+            if self._wait.requested:
+                self._wait.requested = False
                 reason = 'reconnect requested'
             elif action is CloseAction.REFUSED:
                 self._refused(why)
@@ -267,14 +260,10 @@ class PusherConnection:
                 self._backoff.reset()
                 self._backoff.attempts = 1     # a second immediate failure backs off
                 reason = f'reconnect now: {why}'
-                delay = (
-                    self._backoff.spread(self.settings.reconnect_spread_s)
-                    if code is not None
-                    else 0.0
-                )
+                delay = (self._backoff.spread(self.settings.reconnect_spread_s)
+                         if code is not None else 0.0)
                 self.timeline.record('retry', reason=why, delay_s=round(delay, 3))
-                # a server restart's 4200: spread, no fleet-wide wave
-                self._sleep(delay)
+                self._wait.sleep(delay)   # a server restart's 4200: spread, no fleet-wide wave
             else:
                 self._unavailable(why)
                 reason = 'retry'
@@ -282,12 +271,11 @@ class PusherConnection:
 
     def _unavailable(self, why: str) -> None:
         self._stats.last_error = why
-        # from the min again only after a healthy run
-        delay = self._backoff.next_delay(self._clock())
+        delay = self._backoff.next_delay(self._clock())  # back to the min only after a healthy run
         LOG.warning('Pusher connection unavailable (%s); retrying in %.1f s', why, delay)
         self._set_state(S.UNAVAILABLE, why)
         self.timeline.record('retry', reason=why, delay_s=round(delay, 3))
-        self._sleep(delay)
+        self._wait.sleep(delay)
 
     def _refused(self, why: str) -> None:
         self._stats.last_error = why
@@ -295,18 +283,7 @@ class PusherConnection:
         self._set_state(S.FAILED, why)
         delay = self.settings.refused_retry_s
         self.timeline.record('retry', reason=why, delay_s=delay if delay > 0 else None)
-        self._sleep(delay if delay > 0 else float('inf'))
-
-    def _sleep(self, seconds: float) -> None:
-        """Wait ``seconds``; stop() and reconnect() cut it short."""
-        if self._stop.is_set() or self._reconnect_requested:
-            self._reconnect_requested = False
-            return
-        deadline = self._clock() + seconds
-        while not self._wake.is_set() and self._clock() < deadline:      # on the injected clock
-            self._wake.wait(min(CLOCK_SLICE_S, max(0.0, deadline - self._clock())))
-        self._wake.clear()
-        self._reconnect_requested = False
+        self._wait.sleep(delay if delay > 0 else float('inf'))
 
     def _serve(self, transport: Any) -> tuple[CloseAction, str, int | None]:
         """Run one socket until it closes; returns (action, reason, close code)."""
@@ -344,9 +321,8 @@ class PusherConnection:
                     return outcome
         return CloseAction.BACKOFF, 'stopped', None
 
-    def _handle(
-        self, event: Any, session: proto.PusherSession
-    ) -> tuple[CloseAction, str, int | None] | None:
+    def _handle(self, event: Any,
+                session: proto.PusherSession) -> tuple[CloseAction, str, int | None] | None:
         if isinstance(event, proto.ChannelEvent):
             if not event.event.startswith(('pusher:', 'pusher_internal:')):
                 try:
@@ -376,9 +352,8 @@ class PusherConnection:
             if event.kind == 'pong':
                 self._stats.count('pong_timeouts')
                 return CloseAction.RECONNECT_NOW, 'no pong within the pong timeout', None
-            return (
-                CloseAction.BACKOFF, 'no connection_established within the handshake timeout',
-                None)
+            return (CloseAction.BACKOFF, 'no connection_established within the handshake timeout',
+                    None)
         return None
 
     def _established(self, event: proto.Established) -> None:
