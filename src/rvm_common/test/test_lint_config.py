@@ -29,6 +29,34 @@ def test_flake8_config_allows_ros_99_columns_and_reports_the_rest(tmp_path, conf
     assert 'ok.py' not in found
 
 
+#: A stand-in for the flake8 plugins a ROS install brings (flake8-quotes, -docstrings, ...).
+FAKE_PLUGIN = """
+class Checker:
+    name = 'fake-ament-plugin'
+    version = '1'
+
+    def __init__(self, tree):
+        pass
+
+    def run(self):
+        yield 1, 0, 'Q000 a plugin finding', type(self)
+"""
+
+
+@pytest.mark.parametrize('config', FLAKE8_CONFIGS, ids=lambda p: p.parent.name)
+def test_flake8_config_verdict_ignores_installed_plugins(tmp_path, config):
+    (tmp_path / 'fake_plugin.py').write_text(FAKE_PLUGIN)
+    (tmp_path / 'pkg').mkdir()
+    (tmp_path / 'pkg' / 'clean.py').write_text('x = 1\n')
+    plugin = '\n[flake8:local-plugins]\nextension =\n    Q0 = fake_plugin:Checker\npaths = .\n'
+    ours, control = tmp_path / 'ours.cfg', tmp_path / 'control.cfg'
+    ours.write_text(config.read_text() + plugin)
+    # the same file without its select line: the plugin's finding shows (the check is not vacuous)
+    control.write_text(config.read_text().replace('select = E,W,F,C90\n', '') + plugin)
+    assert 'Q000' in lint('flake8', tmp_path / 'pkg', control)
+    assert 'Q000' not in lint('flake8', tmp_path / 'pkg', ours)
+
+
 def test_pydocstyle_config_wants_module_and_class_docstrings_only(tmp_path):
     (tmp_path / 'bare.py').write_text('class Thing:\n    def run(self):\n        pass\n')
     found = lint('pydocstyle', tmp_path)
