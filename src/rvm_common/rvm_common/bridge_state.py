@@ -13,15 +13,12 @@ from typing import Any
 class BridgeState(str, enum.Enum):
     """States of the bridge; the socket's ones are named as in pusher-js (ConnectionState)."""
 
-    # no server configured (host ''): events kept in the outbox; not an outage
-    OFFLINE = 'offline'
-    # configuration error: offline (outbox only) until fixed and restarted
-    ERROR = 'error'
+    OFFLINE = 'offline'            # no server configured (host ''): outbox only; not an outage
+    ERROR = 'error'                # configuration error: outbox only until fixed and restarted
     STARTING = 'starting'          # configured, not connected yet
     ONLINE = 'online'              # HTTP/API transports only (no socket): sending works
     DEGRADED = 'degraded'          # HTTP/API only: sends fail while events wait in the outbox
-    # the socket's states (rvm_bridge.connection_state.ConnectionState)
-    INITIALIZED = 'initialized'
+    INITIALIZED = 'initialized'    # the socket's states (rvm_bridge.connection_state)
     CONNECTING = 'connecting'
     CONNECTED = 'connected'
     UNAVAILABLE = 'unavailable'

@@ -52,8 +52,7 @@ class Chamber(Enum):
     SETTLING = 'settling'    # episode open, waiting for one object to be still (no hand)
     JUDGED = 'judged'        # accepted, final when the item leaves toward the exit
     CLEARING = 'clearing'    # the episode's verdict is out; waiting for an empty chamber
-    # not armed (start-up, after a session end): waiting for an empty chamber
-    BLOCKED = 'blocked'
+    BLOCKED = 'blocked'      # not armed (start-up, session end): waiting for an empty chamber
 
 
 class Action(Enum):
@@ -99,36 +98,27 @@ class Edge:
 
 S = Chamber
 TRANSITIONS: tuple[Edge, ...] = (
-    Edge(
-        S.BLOCKED, S.EMPTY, lambda f: f.gone, Action.NONE, 'chamber empty for leave_frames: armed'
-    ),
-    Edge(
-        S.EMPTY, S.ENTERING, lambda f: f.objects > 0, Action.NONE,
-        'an object (never a hand) is seen'),
-    Edge(
-        S.ENTERING, S.EMPTY, lambda f: f.objects == 0, Action.NONE, 'a blip: gone before confirmed'
-    ),
+    Edge(S.BLOCKED, S.EMPTY, lambda f: f.gone, Action.NONE,
+         'chamber empty for leave_frames: armed'),
+    Edge(S.EMPTY, S.ENTERING, lambda f: f.objects > 0, Action.NONE,
+         'an object (never a hand) is seen'),
+    Edge(S.ENTERING, S.EMPTY, lambda f: f.objects == 0, Action.NONE,
+         'a blip: gone before confirmed'),
     Edge(S.ENTERING, S.SETTLING, lambda f: f.confirmed, Action.OPEN, 'confirmed: a new episode'),
     Edge(S.SETTLING, S.CLEARING, lambda f: f.multiple, Action.REJECT_MULTIPLE, 'several objects'),
     Edge(S.SETTLING, S.EMPTY, lambda f: f.gone, Action.LOST, 'left before a verdict'),
-    Edge(
-        S.SETTLING, S.CLEARING, lambda f: f.settle_timeout, Action.REJECT_NOT_SETTLED,
-        'did not settle within settle_timeout_s'),
-    Edge(
-        S.SETTLING, S.CLEARING, lambda f: f.settled and f.judge_failed, Action.FAIL,
-        'the verdict could not be computed'),
-    Edge(
-        S.SETTLING, S.JUDGED, lambda f: f.settled and f.accepted is True, Action.JUDGE,
-        'settled and accepted: final when it leaves toward the exit'),
-    Edge(
-        S.SETTLING, S.CLEARING, lambda f: f.settled and f.accepted is False, Action.JUDGE,
-        'settled and rejected: final at once'),
-    Edge(
-        S.JUDGED, S.CLEARING, lambda f: f.multiple, Action.REJECT_MULTIPLE,
-        'a second object joined the judged item'),
-    Edge(
-        S.JUDGED, S.EMPTY, lambda f: f.gone and f.left_via_entry, Action.REJECT_WITHDRAWN,
-        'pulled back out through the entry'),
+    Edge(S.SETTLING, S.CLEARING, lambda f: f.settle_timeout, Action.REJECT_NOT_SETTLED,
+         'did not settle within settle_timeout_s'),
+    Edge(S.SETTLING, S.CLEARING, lambda f: f.settled and f.judge_failed, Action.FAIL,
+         'the verdict could not be computed'),
+    Edge(S.SETTLING, S.JUDGED, lambda f: f.settled and f.accepted is True, Action.JUDGE,
+         'settled and accepted: final when it leaves toward the exit'),
+    Edge(S.SETTLING, S.CLEARING, lambda f: f.settled and f.accepted is False, Action.JUDGE,
+         'settled and rejected: final at once'),
+    Edge(S.JUDGED, S.CLEARING, lambda f: f.multiple, Action.REJECT_MULTIPLE,
+         'a second object joined the judged item'),
+    Edge(S.JUDGED, S.EMPTY, lambda f: f.gone and f.left_via_entry, Action.REJECT_WITHDRAWN,
+         'pulled back out through the entry'),
     Edge(S.JUDGED, S.EMPTY, lambda f: f.gone, Action.FINAL_ACCEPT, 'left toward the exit'),
     Edge(S.CLEARING, S.EMPTY, lambda f: f.gone, Action.NONE, 'chamber empty: episode closed'))
 

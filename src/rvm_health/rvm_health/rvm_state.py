@@ -54,23 +54,19 @@ class StateRule:
 
 
 STATE_RULES: tuple[StateRule, ...] = (
-    StateRule(
-        'offline', lambda i: i.stopping, lambda i: ['health node stopping'], 'node stopping'),
-    StateRule(
-        'maintenance', lambda i: i.maintenance,
-        lambda i: ['maintenance mode (command)', *i.errors], 'maintenance_on command'),
-    StateRule(
-        'offline', lambda i: i.all_silent, lambda i: [i.silent_reason or 'no component reporting'],
-        'every required component silent'),
-    StateRule(
-        'error', lambda i: bool(i.errors), lambda i: list(i.errors),
-        'required component down/stale or error alert'),
-    StateRule(
-        'processing', lambda i: i.processing, lambda i: ['processing items'],
-        'recent item activity'),
-    StateRule(
-        'idle', lambda i: i.idle, lambda i: [i.idle_reason or 'no recent items'],
-        'no item for a while'),
+    StateRule('offline', lambda i: i.stopping, lambda i: ['health node stopping'],
+              'node stopping'),
+    StateRule('maintenance', lambda i: i.maintenance,
+              lambda i: ['maintenance mode (command)', *i.errors], 'maintenance_on command'),
+    StateRule('offline', lambda i: i.all_silent,
+              lambda i: [i.silent_reason or 'no component reporting'],
+              'every required component silent'),
+    StateRule('error', lambda i: bool(i.errors), lambda i: list(i.errors),
+              'required component down/stale or error alert'),
+    StateRule('processing', lambda i: i.processing, lambda i: ['processing items'],
+              'recent item activity'),
+    StateRule('idle', lambda i: i.idle, lambda i: [i.idle_reason or 'no recent items'],
+              'no item for a while'),
     StateRule('online', lambda i: True, lambda i: ['pipeline running'], 'otherwise'),
 )
 
