@@ -43,8 +43,8 @@ def _nodes(context):
     params_file = os.path.abspath(arg['params_file'] or DEFAULT_PARAMS)
     if not os.path.isfile(params_file):
         raise RuntimeError(f'params_file {params_file} does not exist')
-    check_params_file(
-        params_file)  # unknown section/key, wrong type: the error names file, section, key
+    # unknown section/key, wrong type: the error names file, section, key
+    check_params_file(params_file)
     overrides = node_overrides(arg)
     respawn = arg['respawn'] == 'true'
     actions = []
