@@ -5,7 +5,9 @@ until ``events-stored`` names its ``event_id``.  :class:`AckTracker` remembers, 
 outbox ``seq``, when it was sent, so the sender skips rows still inside
 ``ack_timeout_s`` and re-sends (same ``event_id``) the ones whose acknowledgement did
 not come.  After a reconnect every waiting row is due at once: acknowledgements
-published while the socket was down are lost (Pusher does not replay).  In memory
+published while the socket was down are lost (Pusher does not replay).  An ack can
+overtake the return of its own send (it comes on the socket thread): acknowledged seqs
+are remembered, so that send is not counted as awaiting one.  In memory
 only: after a restart every queued row is simply sent again; the server stores by
 ``event_id``, so a re-send is never a second record.
 """
@@ -13,7 +15,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from typing import Callable, Iterable
+
+#: Acknowledged seqs remembered, so a send still in progress does not wait (seqs are not reused).
+STORED_SEQS_KEPT = 10_000
 
 
 class AckTracker:
@@ -25,6 +31,8 @@ class AckTracker:
         self.timeout_s = float(timeout_s)
         self._clock = clock
         self._sent: dict[int, tuple[str, float]] = {}
+        # acknowledged rows: a send of one still in progress when its ack came waits for nothing
+        self._stored: OrderedDict[int, None] = OrderedDict()
         self._lock = threading.Lock()
         self.counters = {'sent': 0, 'resent': 0, 'acked': 0}
 
@@ -33,9 +41,12 @@ class AckTracker:
         now = self._clock()
         with self._lock:
             for seq in seqs:
+                self.counters['sent'] += 1
+                if seq in self._stored:         # the ack overtook this send's return
+                    del self._stored[seq]
+                    continue
                 if seq in self._sent:
                     self.counters['resent'] += 1
-                self.counters['sent'] += 1
                 self._sent[seq] = (event_ids.get(seq, ''), now)
 
     def waiting(self) -> set[int]:
@@ -49,11 +60,14 @@ class AckTracker:
             return out
 
     def acked(self, seqs: Iterable[int]) -> None:
-        """The server stored these rows."""
+        """The server stored these rows; a send of them still in progress waits for nothing."""
         with self._lock:
             for seq in seqs:
-                if self._sent.pop(seq, None) is not None:
-                    self.counters['acked'] += 1
+                self.counters['acked'] += 1
+                self._sent.pop(seq, None)
+                self._stored[seq] = None
+                while len(self._stored) > STORED_SEQS_KEPT:
+                    self._stored.popitem(last=False)
 
     def due_now(self) -> None:
         """Make every waiting row due (after a reconnect the acks sent meanwhile are lost)."""

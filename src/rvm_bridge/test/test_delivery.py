@@ -240,3 +240,28 @@ def test_retry_now_skips_the_remaining_backoff_once_the_server_is_back(tmp_path)
         assert [d['n'] for _, _, d in transport.delivered] == [1]
     finally:
         sender.stop()
+
+
+def test_an_ack_that_overtakes_the_send_leaves_nothing_awaiting(tmp_path):
+    # the events-stored ack arrives on the socket thread before send() has returned (a loaded
+    # machine): the stored row must not be counted as awaiting an ack afterwards
+    fake = FakeTransport()
+    box, sender = _sender(tmp_path, fake, kind='client-event', ack_timeout_s=3600.0)
+    for i in range(3):
+        box.append('private-rvm.a', 'client-x', 'client-event', {'event_id': f'e{i}', 'n': i})
+
+    def ack_before_returning(batch):
+        assert sender.acknowledge(['e0', 'e1']) == 2
+        return SendOutcome(accepted=[e.key for e in batch])
+
+    fake.answer = ack_before_returning
+    sender.start()
+    try:
+        sender.wake()
+        assert _wait(lambda: len(fake.calls) == 1 and sender.stats()['awaiting_ack'] == 1)
+        assert sender.stats()['awaiting_seqs'] == [3] and box.depth() == 1
+        fake.answer = None
+        assert sender.acknowledge(['e2']) == 1 and sender.flush(1.0)
+        assert sender.stats()['awaiting_ack'] == 0 and sender.acks.counters['acked'] == 3
+    finally:
+        sender.stop()
