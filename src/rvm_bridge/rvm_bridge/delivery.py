@@ -93,6 +93,8 @@ class Sender:
         self._latest: dict[tuple[str, str, str], _Latest] = {}
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
+        # a row's deletion on an ack and its bookkeeping are seen together (flush, summary)
+        self._ack_lock = threading.Lock()
         self._pending_wake = False
         self._stop = False
         self._thread: threading.Thread | None = None
@@ -139,10 +141,11 @@ class Sender:
         """Server stored these events (``events-stored``): delete their rows; returns how many."""
         ids = [str(e) for e in event_ids]
         created = {e.seq: e.created for e in self.outbox.peek(len(ids) + self.max_in_flight)}
-        seqs = self.outbox.confirm_ids(ids)
-        self.acks.acked(seqs)
-        self.counters['stored'] += len(seqs)
-        self.counters['acks_unknown'] += len(ids) - len(seqs)
+        with self._ack_lock:
+            seqs = self.outbox.confirm_ids(ids)
+            self.acks.acked(seqs)
+            self.counters['stored'] += len(seqs)
+            self.counters['acks_unknown'] += len(ids) - len(seqs)
         now = time.time()
         for seq in seqs:
             if seq in created and created[seq] >= self.started_wall:
@@ -237,16 +240,18 @@ class Sender:
         stored = [k for k in outcome.stored if k in rows]
         accepted = [k for k in outcome.accepted if k in rows]
         confirm = list(stored)
-        if kind in self.ack_kinds:
-            # accepted is not stored: the row waits for events-stored
-            self.acks.sent(accepted, {k: rows[k].event_id for k in accepted})
-        else:
-            # http: "accepted for fan-out" is all that server can say
-            confirm += accepted
-            self.counters['accepted_fanout'] += len(accepted)
-        self.counters['stored'] += len(stored)
+        with self._ack_lock:
+            if kind in self.ack_kinds:
+                # accepted is not stored: the row waits for events-stored
+                self.acks.sent(accepted, {k: rows[k].event_id for k in accepted})
+            else:
+                # http: "accepted for fan-out" is all that server can say
+                confirm += accepted
+                self.counters['accepted_fanout'] += len(accepted)
+            self.counters['stored'] += len(stored)
+            if confirm:
+                self.outbox.confirm(confirm)
         if confirm:
-            self.outbox.confirm(confirm)
             now_wall = time.time()
             for s in confirm:
                 if rows[s].created >= self.started_wall:
@@ -336,11 +341,15 @@ class Sender:
         """True once outbox (acks included) and latest store are empty; False after ``timeout``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.outbox.depth() == 0 and self.latest_pending() == 0:
+            if self._drained():
                 return True
             self.wake()
             time.sleep(0.01)
-        return self.outbox.depth() == 0 and self.latest_pending() == 0
+        return self._drained()
+
+    def _drained(self) -> bool:
+        with self._ack_lock:
+            return self.outbox.depth() == 0 and self.latest_pending() == 0
 
     def stats(self) -> dict[str, Any]:
         return {
