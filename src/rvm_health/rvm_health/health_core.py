@@ -13,7 +13,6 @@ Composition (runner or rclpy adapter)::
 from __future__ import annotations
 
 import json
-import socket
 import time
 from typing import Any, Callable
 
@@ -40,8 +39,8 @@ class HealthCore:
                  wall_clock: Callable[[], float] = time.time) -> None:
         self.config = config
         self.rules = rules if rules is not None else load_rules(config.thresholds_file or None)
-        self.hardware_id = config.rvm_id or socket.gethostname()
         self.rvm_id = events.resolve_rvm_id(config.rvm_id)   # one machine id for every core
+        self.hardware_id = self.rvm_id   # /diagnostics names the machine as every event does
         self._resources = resources
         self._wall_clock = wall_clock
         self._started_at: float | None = None
