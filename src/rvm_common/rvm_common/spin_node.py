@@ -22,9 +22,34 @@ import threading
 import time
 from typing import Any, Callable, Iterable
 
+
+# One call site per severity.  rclpy's RcutilsLogger keys a context by the calling line
+# (function, file, line, instruction) and raises "Logger severity cannot be changed between
+# calls." when one line logs at two severities: a single ``getattr(logger, method)(text)``
+# would lose every WARNING/ERROR after the first INFO.
+def _log_fatal(ros_logger: Any, text: str) -> None:
+    ros_logger.fatal(text)
+
+
+def _log_error(ros_logger: Any, text: str) -> None:
+    ros_logger.error(text)
+
+
+def _log_warning(ros_logger: Any, text: str) -> None:
+    ros_logger.warning(text)
+
+
+def _log_info(ros_logger: Any, text: str) -> None:
+    ros_logger.info(text)
+
+
+def _log_debug(ros_logger: Any, text: str) -> None:
+    ros_logger.debug(text)
+
+
 #: rclpy severities (rcutils) are the Python logging levels: 10 debug ... 50 fatal.
-_LEVEL_METHODS = ((logging.CRITICAL, 'fatal'), (logging.ERROR, 'error'),
-                  (logging.WARNING, 'warning'), (logging.INFO, 'info'), (logging.DEBUG, 'debug'))
+_LEVEL_CALLS = ((logging.CRITICAL, _log_fatal), (logging.ERROR, _log_error),
+                (logging.WARNING, _log_warning), (logging.INFO, _log_info))
 
 #: seconds the spin loop waits per round; bounds the latency of a stop request
 SPIN_PERIOD_S = 0.1
@@ -43,11 +68,11 @@ class RosLogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             text = self.format(record)
-            for level, method in _LEVEL_METHODS:
+            for level, log_at in _LEVEL_CALLS:
                 if record.levelno >= level:
-                    getattr(self._ros_logger, method)(text)
+                    log_at(self._ros_logger, text)
                     return
-            self._ros_logger.debug(text)
+            _log_debug(self._ros_logger, text)
         except Exception:  # noqa: BLE001 - logging must never raise into the core
             self.handleError(record)
 

@@ -9,26 +9,15 @@ import threading
 import types
 
 import pytest
+from call_site_logger import CallSiteLogger
 
 from rvm_common import spin_node
 from rvm_common.spin_node import (RosLogHandler, bridge_python_logging, install_stop_handlers,
                                   ros_entry, run_node)
 
 
-class FakeRosLogger:
-    """Records (method, text) like an rclpy RcutilsLogger."""
-
-    def __init__(self, level: int = 20):
-        self.records: list[tuple[str, str]] = []
-        self.level = level
-
-    def get_effective_level(self) -> int:
-        return self.level
-
-    def __getattr__(self, method):
-        if method in ('debug', 'info', 'warning', 'error', 'fatal'):
-            return lambda text: self.records.append((method, text))
-        raise AttributeError(method)
+#: an rclpy-like logger that also enforces rclpy's one-severity-per-call-site rule
+FakeRosLogger = CallSiteLogger
 
 
 def test_python_records_reach_the_ros_logger_at_their_level_and_nothing_else():
@@ -63,13 +52,68 @@ def test_the_ros_level_filters_python_records():
     assert ros.records == [('warning', '[rvm_fakecore2] kept')]
 
 
-def test_a_failing_ros_logger_never_raises_into_the_core(monkeypatch):
+def test_a_failing_ros_logger_never_raises_into_the_core_and_the_failure_is_reported():
     class Broken:
         def info(self, text):
             raise RuntimeError('context gone')
     handler = RosLogHandler(Broken())
-    monkeypatch.setattr(logging, 'raiseExceptions', False)
-    handler.emit(logging.LogRecord('x', logging.INFO, __file__, 1, 'm', (), None))
+    reported = []
+    handler.handleError = reported.append      # logging's hook for a handler that failed
+    record = logging.LogRecord('x', logging.INFO, __file__, 1, 'm', (), None)
+    handler.emit(record)                        # must not raise
+    assert reported == [record]
+
+
+def test_the_fake_logger_enforces_rclpys_call_site_rule():
+    ros = CallSiteLogger(level=10)
+
+    def one_call_site(method):
+        getattr(ros, method)('x')
+    one_call_site('info')
+    with pytest.raises(ValueError, match='severity cannot be changed between calls'):
+        one_call_site('warning')
+    ros.info('a')          # other call sites keep their own severity
+    ros.error('b')
+    assert ros.records == [('info', 'x'), ('info', 'a'), ('error', 'b')]
+
+
+def test_info_then_warning_then_error_all_reach_the_ros_logger():
+    ros = CallSiteLogger(level=10)
+    handler = RosLogHandler(ros)
+    failed = []
+    handler.handleError = failed.append
+    log = logging.getLogger('rvm_fakecore3')
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    log.propagate = False
+    try:
+        for _round in range(2):       # the same severities again, from the same handler
+            log.info('i')
+            log.warning('w')
+            log.error('e')
+            log.debug('d')
+            log.critical('c')
+    finally:
+        log.removeHandler(handler)
+        log.propagate = True
+    assert failed == [], 'a record was lost: the ROS logger refused it'
+    assert [m for m, _t in ros.records] == ['info', 'warning', 'error', 'debug', 'fatal'] * 2
+
+
+def test_under_real_rclpy_every_severity_gets_through():
+    rclpy_logging = pytest.importorskip(
+        'rclpy.logging', reason='rclpy (ROS 2 Humble) is not installed: the fake above checks '
+                                'the same call-site rule')
+    ros = rclpy_logging.get_logger('rvm_spin_node_test')
+    ros.set_level(rclpy_logging.LoggingSeverity.DEBUG)
+    handler = RosLogHandler(ros)
+    failed = []
+    handler.handleError = failed.append
+    for level in (logging.INFO, logging.WARNING, logging.ERROR, logging.INFO, logging.DEBUG):
+        handler.emit(logging.LogRecord('rvm_x', level, __file__, 1, 'm', (), None))
+    assert failed == [], 'rclpy refused a record (severity changed at one call site)'
+    assert sorted({c['severity'].name for c in ros.contexts.values()}) == [
+        'DEBUG', 'ERROR', 'INFO', 'WARN']
 
 
 def test_sigterm_only_sets_the_stop_flag_a_second_aborts_and_the_old_handler_comes_back():

@@ -64,7 +64,10 @@ class HealthNode(Node):
             for topic in sorted(topics)
         }
         for level, note in self.core.startup_notes(time.monotonic()):
-            (self.get_logger().info if level == OK else self.get_logger().warning)(note)
+            if level == OK:     # one severity per call site (rclpy refuses a change)
+                self.get_logger().info(note)
+            else:
+                self.get_logger().warning(note)
         self.tick_timer = self.create_timer(self.config.tick_period_s, self.on_tick)
         self.diagnostics_timer = self.create_timer(
             self.config.diagnostics_period, self.on_diagnostics)

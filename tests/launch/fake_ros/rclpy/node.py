@@ -1,15 +1,26 @@
 """Fake rclpy.node.Node: records publishers, subscriptions, timers and parameter callbacks."""
+import inspect
+import os
 import types
 
 
 class Logger:
+    """Records (level, text); like rclpy's RcutilsLogger, one call site keeps one severity."""
+
     def __init__(self, name):
-        self.name, self.lines = name, []
+        self.name, self.lines, self.contexts = name, [], {}
 
     def get_effective_level(self):
         return 20
 
     def _log(self, level, text):
+        frame = inspect.currentframe()
+        while frame is not None and frame.f_code.co_filename == __file__:
+            frame = frame.f_back      # rclpy: the first caller outside rclpy
+        caller = (frame.f_code.co_name, os.path.abspath(frame.f_code.co_filename),
+                  frame.f_lineno, frame.f_lasti)
+        if self.contexts.setdefault(caller, level) != level:
+            raise ValueError('Logger severity cannot be changed between calls.')
         self.lines.append((level, text))
 
     def debug(self, text, **_kw):
