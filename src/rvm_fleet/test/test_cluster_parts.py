@@ -2,6 +2,7 @@
 
 import pytest
 
+from rvm_bringup.soketi import SoketiNotInstalled, find_soketi
 from rvm_fleet.cluster import SoketiCluster, redis_adapter_env
 from rvm_fleet.redis_server import RedisServer, find_redis
 
@@ -23,8 +24,16 @@ def test_redis_server_starts_answers_and_stops(tmp_path):
     assert not server.running and not server.ping() and pid
 
 
+def _soketi_or_skip():
+    try:
+        find_soketi()
+    except SoketiNotInstalled as exc:      # redis-server present, npm packages not installed
+        pytest.skip(str(exc))
+
+
 def test_every_node_gets_the_same_redis_adapter_settings(tmp_path):
     _redis_or_skip()
+    _soketi_or_skip()
     cluster = SoketiCluster(
         nodes=2, log_dir=tmp_path, extra_env={'SOKETI_DEFAULT_APP_WEBHOOKS': '[]'})
     a, b = cluster.node(0), cluster.node(1)
