@@ -19,6 +19,7 @@ from rvm_common.params import ConfigError, config_from_mapping
 from rvm_detector.class_map import ClassMap, ClassMapError
 from rvm_detector.detection import Detection, FrameDetections
 from rvm_detector.detector_config import DetectorConfig
+from rvm_detector.evidence import evidence_hook
 from rvm_detector.item_session import Event, ItemPolicy, ItemSession
 from rvm_detector.item_verdict import VerdictPolicy
 from rvm_detector.model_loader import ModelLoadError, YoloSegmenter
@@ -71,6 +72,7 @@ class DetectorCore:
         self._durations = deque(maxlen=50)
         self._stamps = deque(maxlen=50)
         self._last_timings: dict[str, float] = {}
+        self.evidence = evidence_hook(config)    # a crop on every verdict (evidence.py)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def load(self) -> None:
@@ -154,6 +156,7 @@ class DetectorCore:
         timings = dict(frame.timings_ms, refine=refine_ms)
         timings['total'] = (time.perf_counter() - start) * 1000.0
         events = self.session.advance(frame.width, frame.height, now, stamp_ns, timings)
+        self.evidence.attach(self.session, events, image)
         timings['total'] = (time.perf_counter() - start) * 1000.0
         self.frames_processed += 1
         self.verdicts += sum(1 for topic, _ in events if topic.endswith('verdict'))
@@ -177,18 +180,19 @@ class DetectorCore:
 
     def tick(self, now: float) -> list[Event]:
         """Idle timeout -> session summary."""
-        return self.session.tick(now) if self.session else []
+        return self.evidence.attached(self.session, self.session.tick(now) if self.session else [])
 
     def shutdown(self) -> list[Event]:
         """Stopping: the open session ends (an item in the chamber is judged or rejected once)."""
-        return self.session.end_session('shutdown') if self.session else []
+        events = self.session.end_session('shutdown') if self.session else []
+        return self.evidence.attached(self.session, events)
 
     def command(self, payload: dict[str, Any]) -> list[Event]:
         """Inbound commands: only ``{"command": "end_session"}`` (ends the session) is handled."""
         if not isinstance(payload, dict) or self.session is None:
             return []
         if payload.get('command') == 'end_session':
-            return self.session.end_session('command')
+            return self.evidence.attached(self.session, self.session.end_session('command'))
         return []
 
     def status(self) -> dict[str, Any]:
