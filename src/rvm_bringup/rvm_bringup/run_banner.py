@@ -37,8 +37,20 @@ def start_facts(configs: Any, queued: int) -> list[tuple[str, str]]:
         ('params', params),
         ('server', server_text(bridge)),
         ('outbox', f'{outbox} ({queued} queued)'),
+        ('evidence', evidence_text(configs.detector)),
         ('model', f'loading {configs.detector.model_path or "the bundled model"} ...'),
     ]
+
+
+def evidence_text(detector: Any) -> str:
+    """Where the verdicts' frames and crops are kept (``rvm-edge evidence ID`` finds one)."""
+    if not detector.evidence:
+        return 'off (detector.evidence: false): verdicts carry no crop'
+    if not detector.evidence_dir:
+        return 'crop on every verdict; frames not kept (no detector.evidence_dir)'
+    folder = Path(detector.evidence_dir).expanduser()
+    return (f'{folder} (frame + crop of the last verdicts, up to '
+            f'{detector.evidence_max_mb:g} MB; rvm-edge evidence ID)')
 
 
 def model_facts(detector: Any, seconds: float) -> list[tuple[str, str]]:

@@ -241,6 +241,8 @@ def _parser() -> argparse.ArgumentParser:
     add_dashboard_arguments(run)
     run.add_argument('-v', '--verbose', action='store_true',
                      help='also print bridge and detector status changes and their log lines')
+    from rvm_bringup.evidence_cli import add_evidence_command
+    add_evidence_command(sub)
     params = sub.add_parser('params', help='print (or --write) config/rvm_edge.params.yaml')
     params.add_argument('--write', action='store_true', help='overwrite the shipped params YAML')
     return parser
@@ -304,6 +306,13 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(text, end='')
         return 0
+    if args.command == 'evidence':
+        from rvm_bringup.evidence_cli import run_evidence
+        try:
+            return run_evidence(args)
+        except ConfigError as exc:
+            print(f'rvm-edge evidence: {exc}', file=sys.stderr)
+            return 2
     _configure_logging(args.verbose)
     stop = StopSignal()
     stop.install()
