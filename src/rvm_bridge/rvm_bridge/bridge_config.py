@@ -110,6 +110,11 @@ class BridgeConfig:
         5.0, 'Period of bridge/status and /diagnostics (0 = only on request)')
     qos_depth: int = param(50, 'ROS node only: history depth of subscriptions/publishers')
     qos_reliable: bool = param(True, 'ROS node only: RELIABLE (true) or BEST_EFFORT subscriptions')
+    shutdown_grace_s: float = param(
+        5.0, 'ROS node only: on a stop signal (ros2 launch signals every node at once) keep taking '
+        'events until the nodes publishing to the bridge are gone (final offline status, session '
+        'summary), at most this long; then deliver and stop. 0 = stop at once',
+        minimum=0.0, maximum=20.0)
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` for values that cannot work."""

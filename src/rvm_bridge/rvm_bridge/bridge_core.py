@@ -39,6 +39,7 @@ from rvm_common.events import (TOPIC_BRIDGE_STATUS, TOPIC_COMMAND, TOPIC_HEALTH,
                                TOPIC_RVM_STATUS, TOPIC_TIMEZONE, dumps, resolve_rvm_id, make_event)
 from rvm_common.bridge_state import BridgeState
 from rvm_common.params import ConfigError
+from rvm_common.shutdown_order import durable_last_word
 
 __all__ = ['BridgeConfig', 'BridgeCore']
 
@@ -198,7 +199,8 @@ class BridgeCore:
             return  # our own timezone-synced echoed back by the graph: already queued
         payload = dict(payload)
         self.counters['published'] += 1
-        if route.delivery == 'durable':
+        if route.delivery == 'durable' or durable_last_word(
+                route.topic, payload, route.delivery, route.transport):   # final `offline`
             if self.outbox.append(
                     route.channel, route.wire_event, route.transport, payload,
                     encode=lambda p: self._fit(route, p)) is None and self.outbox.holds(event_id):
