@@ -34,6 +34,7 @@ from rvm_common.spin_node import bridge_python_logging, run_node, to_rclpy
 from rvm_detector.debug_images import ANNOTATED, LABEL_MASK, DebugFrame, DebugImageWorker
 from rvm_detector.detector_config import DetectorConfig
 from rvm_detector.detector_core import DetectorCore, FrameError
+from rvm_detector.evidence import TOPIC_EVIDENCE, evidence_message
 from rvm_detector.frame_input import compressed_msg_to_bgr, image_msg_to_bgr
 from rvm_detector.latest_frame import LatestFrame
 from rvm_detector.model_loader import ModelLoadError
@@ -74,6 +75,7 @@ class DetectorNode(Node):
             topic: self.create_publisher(String, topic, to_rclpy(qos_for(topic)))
             for topic in (events.TOPIC_VERDICT, events.TOPIC_PROCESSING, events.TOPIC_SESSION)
         }
+        self.pub_evidence = self.create_publisher(CompressedImage, TOPIC_EVIDENCE, 2)  # rviz
         self.pub_status = self.create_publisher(String, events.TOPIC_DETECTOR_STATUS,
                                                 to_rclpy(qos_for(events.TOPIC_DETECTOR_STATUS)))
         # subscribe first: discovery completes while the model loads, so the first frame a camera
@@ -187,6 +189,9 @@ class DetectorNode(Node):
         for topic, payload in emitted:
             self.pub_events[topic].publish(String(data=events.dumps(payload)))
             if topic == events.TOPIC_VERDICT:
+                crop = evidence_message(self.factory, payload, time.time_ns(), 'evidence')
+                if crop is not None:
+                    self.pub_evidence.publish(crop)
                 outcome = 'accepted' if payload['accepted'] else f"rejected: {payload['reason']}"
                 self.get_logger().info(
                     f"item {payload['item_id'][:8]}: {payload['category']}"

@@ -108,6 +108,33 @@ def _field(data: bytes, size: tuple[int, int], box: tuple[int, int, int, int], s
     }
 
 
+#: The rviz topic of the verdict crops (image_transport "compressed" of detections/evidence).
+TOPIC_EVIDENCE = 'detections/evidence/compressed'
+
+
+def evidence_message(factory: Any, verdict: dict[str, Any], stamp_ns: int,
+                     frame_id: str = '') -> Any:
+    """A sensor_msgs/CompressedImage of the verdict's crop with its mask outline drawn (rviz).
+
+    None when the verdict carries no evidence.
+    """
+    from rvm_common.image_conv import make_header
+    field = verdict.get('evidence')
+    if not field:
+        return None
+    crop = cv2.imdecode(np.frombuffer(base64.b64decode(field['data']), np.uint8),
+                        cv2.IMREAD_COLOR)
+    if crop is None:
+        return None
+    colour = (0, 200, 0) if verdict.get('accepted') else (0, 0, 255)
+    if field.get('polygon'):
+        cv2.polylines(crop, [np.asarray(field['polygon'], np.int32)], True, colour, 1)
+    data = np.frombuffer(_jpeg(crop, 90), np.uint8)
+    return factory.new('sensor_msgs/msg/CompressedImage',
+                       header=make_header(factory, stamp_ns, frame_id),
+                       format='bgr8; jpeg compressed bgr8', data=factory.byte_array(data))
+
+
 #: ``save(verdict_payload, full_frame, crop_jpeg)``: an evidence store's write.
 Saver = Callable[[dict[str, Any], np.ndarray, bytes], Any]
 

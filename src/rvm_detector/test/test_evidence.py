@@ -10,7 +10,7 @@ import pytest
 
 from rvm_common.events import TOPIC_PROCESSING, TOPIC_VERDICT
 from rvm_detector.evidence import (EvidenceHook, EvidencePolicy, crop_box, encode_evidence,
-                                   evidence_hook)
+                                   evidence_hook, evidence_message)
 from rvm_detector.evidence_store import EvidenceStore
 
 
@@ -224,3 +224,18 @@ def test_detector_core_verdicts_carry_a_valid_crop_and_the_store_keeps_them(
             payload['evidence']['height'], payload['evidence']['width'])
         stored = EvidenceStore(tmp_path).find(payload['event_id'])
         assert stored.crop.read_bytes() == base64.b64decode(payload['evidence']['data'])
+
+
+def test_rviz_message_is_the_crop_with_its_outline():
+    from rvm_common.typestore import rosbags_factory
+    payload = verdict('item-7')
+    EvidenceHook().attach(None, [(TOPIC_VERDICT, payload)], scene())
+    msg = evidence_message(rosbags_factory(), payload, 1_700_000_000_000_000_123, 'evidence')
+    assert msg.format == 'bgr8; jpeg compressed bgr8' and msg.header.frame_id == 'evidence'
+    assert msg.header.stamp.sec == 1_700_000_000 and msg.header.stamp.nanosec == 123
+    image = cv2.imdecode(np.asarray(msg.data, np.uint8), cv2.IMREAD_COLOR)
+    assert image.shape[:2] == (payload['evidence']['height'], payload['evidence']['width'])
+    x, y = payload['evidence']['polygon'][0]
+    b, g, r = (int(v) for v in image[min(y, image.shape[0] - 1), min(x, image.shape[1] - 1)])
+    assert g > 120 and r < 120                                   # accepted: a green outline
+    assert evidence_message(rosbags_factory(), verdict('item-8'), 0) is None
