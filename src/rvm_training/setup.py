@@ -25,6 +25,8 @@ setup(
             'rvm-make-dataset = rvm_training.dataset:main',
             'rvm-train = rvm_training.train:main',
             'rvm-eval-fresh = rvm_training.fresh_eval:main',
+            'rvm-eval-real = rvm_training.real_eval:main',
+            'rvm-export = rvm_training.export:main',
             'rvm-scenarios = rvm_training.scenarios:main',
             'rvm-make-sample = rvm_training.make_sample:main',
         ],
