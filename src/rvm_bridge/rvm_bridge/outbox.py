@@ -3,8 +3,14 @@
 An event is written here *before* any send and removed only once the server confirmed it
 (stored acknowledgement, or the transport's own confirmation).  Each row keeps the producer's
 ``event_id`` (the idempotency key: an id already queued is not queued twice) and gets ``seq``,
-increasing and never reused within this outbox file, and ``outbox_id``, a uuid4 made once when the
-file is created: ``(rvm_id, outbox_id, seq)`` lets a server see gaps, also after a reinstall.
+increasing and never reused within this outbox file (read from SQLite inside the write
+transaction: never from a process counter), and ``outbox_id``, a uuid4 made once when the file is
+created: ``(rvm_id, outbox_id, seq)`` lets a server see gaps, also after a reinstall.
+
+One process owns the file (:class:`~rvm_bridge.outbox_lock.OutboxLock`).  Appends from several
+threads share commits (:class:`~rvm_bridge.outbox_group.GroupCommit`).  Every transaction rolls
+back on error and restores the in-memory counters; events the disk refuses are held in memory
+and retried (:class:`~rvm_bridge.outbox_faults.UnstoredEvents`), never raised to the producer.
 
 Rows leave without delivery only by a rule the operator set: the size bounds (rows, bytes, with an
 explicit policy), ``max_age_s`` and ``max_attempts`` (both off by default).  Ages are measured on
@@ -19,14 +25,16 @@ import sqlite3
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from rvm_bridge.outbox_clock import OutboxClock
+from rvm_bridge.outbox_faults import UnstoredEvents, storage_reason
+from rvm_bridge.outbox_group import GroupCommit
+from rvm_bridge.outbox_lock import OutboxLock
+from rvm_bridge.outbox_rows import _DEAD_COLUMNS, Append, OutboxEntry, RowWriter
 from rvm_bridge.outbox_schema import open_outbox_db
-from rvm_bridge.payload_limit import json_safe
-from rvm_common.events import dumps
 
 LOG = logging.getLogger(__name__)
 
@@ -34,36 +42,26 @@ POLICIES = ('drop_oldest', 'reject_new')
 
 KEEP_DELIVERED = 10_000     # confirmed event ids remembered, so a re-publish is not queued again
 _COLUMNS = 'seq, event_id, channel, event, transport, payload, size, created, attempts'
-_DEAD_COLUMNS = 'seq, event_id, channel, event, payload, size'   # what _move_dead takes
+_COUNTERS = ('appended', 'confirmed', 'duplicates', 'dropped_overflow', 'rejected', 'expired',
+             'dead_lettered', 'retrimmed', 'oversize', 'refused', 'integrity_errors',
+             'storage_errors', 'lost_unstored')
 
 
-@dataclass(frozen=True)
-class OutboxEntry:
-    """One queued event; ``payload`` is the JSON text sent on the wire (includes ``seq``)."""
-
-    seq: int
-    event_id: str
-    channel: str
-    event: str
-    transport: str
-    payload: str
-    size: int
-    created: float
-    attempts: int = 0
-
-
-class Outbox:
-    """Thread-safe, bounded, persistent FIFO of durable events.
+class Outbox(RowWriter):
+    """Thread-safe, bounded, persistent FIFO of durable events, owned by one process.
 
     ``max_rows``/``max_bytes`` <= 0 disable that bound.  When a new event would exceed a size
     bound, ``policy`` decides: ``drop_oldest`` moves the oldest queued rows to the dead-letter
-    table, ``reject_new`` refuses the new event (``append`` returns None).  :meth:`expire` applies
-    the operator's rules ``max_age_s`` (outbox-clock seconds) and ``max_attempts``; 0 = off.
+    table, ``reject_new`` refuses the new event (``append`` returns None).  An event alone larger
+    than ``max_bytes`` is dead-lettered itself (the queue is kept).  :meth:`expire` applies the
+    operator's rules ``max_age_s`` (outbox-clock seconds) and ``max_attempts``; 0 = off.
+    ``max_unstored``: events held in memory while the disk refuses writes.
     """
 
     def __init__(self, path: str | Path, *, max_rows: int = 100_000, max_bytes: int = 200_000_000,
                  max_age_s: float = 0.0, max_attempts: int = 0, policy: str = 'drop_oldest',
-                 max_dead_letters: int = 10_000, clock: Callable[[], float] = time.time,
+                 max_dead_letters: int = 10_000, max_unstored: int = 10_000,
+                 clock: Callable[[], float] = time.time,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         if policy not in POLICIES:
             raise ValueError(f'outbox policy {policy!r} is not one of {", ".join(POLICIES)}')
@@ -74,9 +72,20 @@ class Outbox:
         self.max_dead_letters = max_dead_letters
         self._clock = clock
         self._lock = threading.RLock()
-        self._db = open_outbox_db(self.path)
-        self.counters = {'appended': 0, 'confirmed': 0, 'duplicates': 0, 'dropped_overflow': 0,
-                         'rejected': 0, 'expired': 0, 'dead_lettered': 0, 'retrimmed': 0}
+        self._owner = OutboxLock(self.path) if self.path != ':memory:' else None
+        try:
+            self._db = open_outbox_db(self.path)
+        except sqlite3.Error as exc:
+            self._release()
+            from rvm_common.params import ConfigError
+            raise ConfigError(f'outbox {self.path} cannot be opened ({storage_reason(exc)}):'
+                              f' {exc}') from None
+        self.counters = dict.fromkeys(_COUNTERS, 0)
+        self._unstored = UnstoredEvents(max_unstored)
+        self._group = GroupCommit(self._write_group)
+        self._removed_listeners: list[Callable[[list[int]], None]] = []
+        self._gone: list[int] = []           # seqs moved out in the open transaction
+        self._logged_fault = ''
         self.outbox_id = self._meta('outbox_id')
         if not isinstance(self.outbox_id, str) or not self.outbox_id:
             self.outbox_id = str(uuid.uuid4())
@@ -87,16 +96,10 @@ class Outbox:
             'UPDATE outbox SET created_tick=? WHERE created_tick IS NULL', (self.ticks.now(),))
         row = self._db.execute('SELECT COUNT(*), COALESCE(SUM(size), 0) FROM outbox').fetchone()
         self._rows, self._bytes = int(row[0]), int(row[1])
-        # AUTOINCREMENT keeps the highest seq ever inserted in sqlite_sequence (same transaction as
-        # the insert), so seq never goes back even when every row was confirmed and deleted.
-        meta = self._meta('last_seq')
-        try:
-            used = self._db.execute(
-                "SELECT seq FROM sqlite_sequence WHERE name='outbox'").fetchone()
-        except sqlite3.OperationalError:   # a file from before AUTOINCREMENT: meta has the counter
-            used = None
-        floor = self._db.execute('SELECT COALESCE(MAX(seq), 0) FROM outbox').fetchone()[0]
-        self._last_seq = max(int(meta or 0), int(used[0]) if used else 0, int(floor))
+        # AUTOINCREMENT keeps the highest seq ever inserted in sqlite_sequence (same transaction
+        # as the insert); files from before AUTOINCREMENT keep it in meta.last_seq
+        self._has_sequence = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'").fetchone() is not None
         if self._rows:
             LOG.info('outbox %s: %d event(s) left from a previous run will be re-sent', self.path,
                      self._rows)
@@ -105,115 +108,79 @@ class Outbox:
         row = self._db.execute('SELECT value FROM meta WHERE key=?', (key,)).fetchone()
         return row[0] if row else None
 
+    def _release(self) -> None:
+        if self._owner is not None:
+            self._owner.release()
+
+    def on_removed(self, listener: Callable[[list[int]], None]) -> None:
+        """Call ``listener(seqs)`` after rows left by dead-lettering (overflow, rules)."""
+        self._removed_listeners.append(listener)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE ... COMMIT; on any error ROLLBACK and restore rows, bytes, counters."""
+        snapshot = (self._rows, self._bytes, dict(self.counters))
+        self._gone = []
+        try:
+            self._db.execute('BEGIN IMMEDIATE')
+            yield
+            self._db.execute('COMMIT')
+        except BaseException:
+            self._rows, self._bytes = snapshot[0], snapshot[1]
+            self.counters.clear()
+            self.counters.update(snapshot[2])
+            self._gone = []
+            if self._db.in_transaction:
+                try:
+                    self._db.execute('ROLLBACK')
+                except sqlite3.Error:
+                    LOG.exception('outbox %s: ROLLBACK failed', self.path)
+            raise
+        gone, self._gone = self._gone, []
+        if gone:
+            for listener in self._removed_listeners:
+                listener(gone)
+
     # -- writing ---------------------------------------------------------
-    def _remember(self) -> None:
-        """Persist the seq counter and the outbox clock (inside the caller's transaction)."""
-        self._db.execute(
-            "INSERT OR REPLACE INTO meta(key, value) VALUES('last_seq', ?)", (self._last_seq,))
-        self._db.execute(
-            "INSERT OR REPLACE INTO meta(key, value) VALUES('elapsed_s', ?)", (self.ticks.now(),))
-
-    def _full(self, size: int) -> bool:
-        return ((self.max_rows > 0 and self._rows + 1 > self.max_rows)
-                or (self.max_bytes > 0 and self._bytes + size > self.max_bytes))
-
     def holds(self, event_id: str) -> bool:
-        """True if an event with this id is queued or recently confirmed (last KEEP_DELIVERED)."""
+        """True if this id is queued, recently confirmed (last KEEP_DELIVERED) or held unstored."""
+        if event_id in self._group.queued_ids():
+            return True
         with self._lock:
-            return (
-                self._db.execute('SELECT 1 FROM outbox WHERE event_id=?', (event_id,)).fetchone()
-                is not None
-                or self._db.execute(
-                    'SELECT 1 FROM delivered WHERE event_id=?', (event_id,)).fetchone()
-                is not None
-            )
+            if event_id in self._unstored.ids():
+                return True
+            try:
+                return self._in_db(event_id)
+            except sqlite3.Error as exc:
+                LOG.warning('outbox %s: duplicate check failed (%s)', self.path, exc)
+                return False
 
     def append(self, channel: str, event: str, transport: str, payload: dict[str, Any], *,
                encode: Callable[[dict[str, Any]], str | None] | None = None) -> OutboxEntry | None:
-        """Persist one event; returns the entry (with its ``seq``) or None when not queued.
+        """Persist one event; returns the committed entry, or None (see :meth:`submit`)."""
+        return self.submit(channel, event, transport, payload, encode=encode).entry
+
+    def submit(self, channel: str, event: str, transport: str, payload: dict[str, Any], *,
+               encode: Callable[[dict[str, Any]], str | None] | None = None) -> Append:
+        """Persist one event and say what became of it (:class:`Append`); never raises on storage.
 
         ``payload`` gets ``outbox_id``, ``seq`` (and an ``event_id`` when it has none) added in
         place.  An ``event_id`` already queued or recently confirmed is ignored (counted as a
-        duplicate): a verdict re-published after a restart is not a second row.  ``encode`` turns
-        the final payload into wire JSON (e.g. the payload-limit fitter).  The row is committed
-        (``synchronous=FULL``) when this returns.
+        duplicate).  ``encode`` turns the final payload into wire JSON (e.g. the payload-limit
+        fitter).  A ``stored`` row is committed (``synchronous=FULL``) when this returns.
         """
+        payload.setdefault('event_id', str(uuid.uuid4()))
+        request = Append(channel, event, transport, payload, encode, str(payload['event_id']))
+        self._group.run(request)
+        return request
+
+    def retry_unstored(self) -> int:
+        """Write held events now if their retry is due; returns how many are still held."""
         with self._lock:
-            payload.setdefault('event_id', str(uuid.uuid4()))
-            event_id = str(payload['event_id'])
-            if self.holds(event_id):
-                self.counters['duplicates'] += 1
-                LOG.info('outbox: event %s is already queued; duplicate ignored', event_id)
-                return None
-            snapshot = (self._last_seq, self._rows, self._bytes, dict(self.counters))
-            self._last_seq += 1
-            payload['outbox_id'] = self.outbox_id
-            seq = payload['seq'] = self._last_seq
-            text = encode(payload) if encode else dumps(payload)
-            if text is None:   # the encoder could not fit it: keep it whole, never drop it
-                text = dumps(json_safe(payload))
-            now, tick = self._clock(), self.ticks.now()
-            size = len(text.encode('utf-8'))
-            try:
-                self._db.execute('BEGIN IMMEDIATE')
-                try:
-                    if not self._make_room(size, now):
-                        self._remember()
-                        self._db.execute('COMMIT')
-                        self.counters['rejected'] += 1
-                        LOG.error(
-                            'outbox full (%d rows, %d bytes; policy reject_new): rejected %s %s'
-                            ' seq=%d', self._rows, self._bytes, channel, event, seq)
-                        return None
-                    self._db.execute(
-                        'INSERT INTO outbox(seq, event_id, channel, event, transport, payload,'
-                        ' size, created, created_tick) VALUES(?,?,?,?,?,?,?,?,?)',
-                        (seq, event_id, channel, event, transport, text, size, now, tick))
-                    self._remember()
-                    self._db.execute('COMMIT')
-                except BaseException:
-                    self._db.execute('ROLLBACK')
-                    raise
-            except sqlite3.IntegrityError:
-                self._last_seq, self._rows, self._bytes, self.counters = snapshot
-                self.counters['duplicates'] += 1
-                payload.pop('seq', None)
-                return None
-            except BaseException:
-                self._last_seq, self._rows, self._bytes, self.counters = snapshot
-                raise
-            self._rows += 1
-            self._bytes += size
-            self.counters['appended'] += 1
-            return OutboxEntry(seq, event_id, channel, event, transport, text, size, now)
-
-    def _make_room(self, size: int, now: float) -> bool:
-        if not self._full(size):
-            return True
-        if self.policy == 'reject_new':
-            return False
-        while self._full(size) and self._rows:
-            row = self._db.execute(
-                f'SELECT {_DEAD_COLUMNS} FROM outbox ORDER BY seq LIMIT 1').fetchone()
-            self._move_dead(row, 'overflow', now)
-            self.counters['dropped_overflow'] += 1
-            LOG.error('outbox full (policy drop_oldest): moved seq=%d %s %s to dead_letter',
-                      row[0], row[2], row[3])
-        return not self._full(size)
-
-    def _move_dead(self, row: tuple, reason: str, now: float) -> None:
-        """DELETE one row and INSERT it into dead_letter (caller holds the transaction)."""
-        seq, event_id, channel, event, payload, size = row
-        self._db.execute('DELETE FROM outbox WHERE seq=?', (seq,))
-        self._rows -= 1
-        self._bytes -= int(size)
-        self._db.execute(
-            'INSERT OR REPLACE INTO dead_letter(seq, event_id, channel, event, payload, reason,'
-            ' at) VALUES(?,?,?,?,?,?,?)', (seq, event_id, channel, event, payload, reason, now))
-        self.counters['dead_lettered'] += 1
-        if self.max_dead_letters > 0:
-            self._db.execute('DELETE FROM dead_letter WHERE seq IN (SELECT seq FROM dead_letter'
-                             ' ORDER BY seq DESC LIMIT -1 OFFSET ?)', (self.max_dead_letters,))
+            due = self._unstored.due()
+        if due:
+            self._group.kick()
+        return self.unstored()
 
     # -- reading / confirming ---------------------------------------------
     def peek(self, limit: int = 10, transport: str | None = None,
@@ -241,9 +208,8 @@ class Outbox:
     def _delete(self, column: str, keys: list[Any], want_seqs: bool = False) -> Any:
         if not keys:
             return [] if want_seqs else 0
-        with self._lock:
+        with self._lock, self._transaction():
             marks = ','.join('?' * len(keys))
-            self._db.execute('BEGIN IMMEDIATE')
             rows = self._db.execute(
                 f'DELETE FROM outbox WHERE {column} IN ({marks}) RETURNING seq, size, event_id',
                 keys).fetchall()
@@ -252,7 +218,6 @@ class Outbox:
             self._db.execute(
                 'DELETE FROM delivered WHERE seq < (SELECT seq FROM delivered ORDER BY seq DESC'
                 ' LIMIT 1 OFFSET ?)', (KEEP_DELIVERED,))
-            self._db.execute('COMMIT')
             self._rows -= len(rows)
             self._bytes -= sum(r[1] for r in rows)
             self.counters['confirmed'] += len(rows)
@@ -261,7 +226,7 @@ class Outbox:
     def replace_payload(self, seq: int, text: str) -> None:
         """Store a re-trimmed wire payload for a queued entry (the server refused its size)."""
         size = len(text.encode('utf-8'))
-        with self._lock:
+        with self._lock, self._transaction():
             old = self._db.execute('SELECT size FROM outbox WHERE seq=?', (seq,)).fetchone()
             if old is None:
                 return
@@ -273,23 +238,17 @@ class Outbox:
         """Count one failed/unknown delivery attempt for each entry."""
         seqs = list(seqs)
         if seqs:
-            with self._lock:
+            with self._lock, self._transaction():
                 self._db.execute('UPDATE outbox SET attempts=attempts+1 WHERE seq IN'
                                  f' ({",".join("?" * len(seqs))})', seqs)
 
     def dead_letter(self, seq: int, reason: str) -> None:
         """Move one entry to the dead-letter table in one transaction, logged and counted."""
-        with self._lock:
-            self._db.execute('BEGIN IMMEDIATE')
-            try:
-                row = self._db.execute(
-                    f'SELECT {_DEAD_COLUMNS} FROM outbox WHERE seq=?', (seq,)).fetchone()
-                if row is not None:
-                    self._move_dead(row, reason, self._clock())
-                self._db.execute('COMMIT')
-            except BaseException:
-                self._db.execute('ROLLBACK')
-                raise
+        with self._lock, self._transaction():
+            row = self._db.execute(
+                f'SELECT {_DEAD_COLUMNS} FROM outbox WHERE seq=?', (seq,)).fetchone()
+            if row is not None:
+                self._move_dead(row, reason, self._clock())
         if row is not None:
             LOG.error(
                 'outbox: seq=%d %s %s moved to dead_letter: %s', row[0], row[2], row[3], reason)
@@ -298,31 +257,25 @@ class Outbox:
         """Apply ``max_age_s`` (on the outbox clock) and ``max_attempts``; one transaction."""
         if self.max_age_s <= 0 and self.max_attempts <= 0:
             return 0
-        with self._lock:
-            self._db.execute('BEGIN IMMEDIATE')
-            try:
-                moved = []
-                if self.max_age_s > 0:
-                    for row in self._db.execute(f'SELECT {_DEAD_COLUMNS} FROM outbox WHERE'
-                                                ' created_tick < ? ORDER BY seq',
-                                                (self.ticks.now() - self.max_age_s,)).fetchall():
-                        moved.append((row, f'expired: older than max_age_s={self.max_age_s:g}'))
-                if self.max_attempts > 0:
-                    done = {r[0][0] for r in moved}
-                    for row in self._db.execute(f'SELECT {_DEAD_COLUMNS} FROM outbox WHERE'
-                                                ' attempts >= ? ORDER BY seq',
-                                                (self.max_attempts,)).fetchall():
-                        if row[0] not in done:
-                            moved.append((row, f'max_attempts={self.max_attempts} reached'))
-                now = self._clock()
-                for row, reason in moved:
-                    self._move_dead(row, reason, now)
-                self._remember()
-                self._db.execute('COMMIT')
-            except BaseException:
-                self._db.execute('ROLLBACK')
-                raise
+        with self._lock, self._transaction():
+            moved = []
+            if self.max_age_s > 0:
+                for row in self._db.execute(f'SELECT {_DEAD_COLUMNS} FROM outbox WHERE'
+                                            ' created_tick < ? ORDER BY seq',
+                                            (self.ticks.now() - self.max_age_s,)).fetchall():
+                    moved.append((row, f'expired: older than max_age_s={self.max_age_s:g}'))
+            if self.max_attempts > 0:
+                done = {r[0][0] for r in moved}
+                for row in self._db.execute(f'SELECT {_DEAD_COLUMNS} FROM outbox WHERE'
+                                            ' attempts >= ? ORDER BY seq',
+                                            (self.max_attempts,)).fetchall():
+                    if row[0] not in done:
+                        moved.append((row, f'max_attempts={self.max_attempts} reached'))
+            now = self._clock()
+            for row, reason in moved:
+                self._move_dead(row, reason, now)
             self.counters['expired'] += len(moved)
+            self._remember()
         if moved:
             LOG.error('outbox: %d event(s) dead-lettered by the operator rules (%s)', len(moved),
                       moved[0][1])
@@ -330,7 +283,16 @@ class Outbox:
 
     # -- inspection ---------------------------------------------------------
     def depth(self) -> int:
+        """Rows stored and not yet confirmed (held unstored events: :meth:`unstored`)."""
         return self._rows
+
+    def unstored(self) -> int:
+        """Events the disk refused, held in memory and retried."""
+        return len(self._unstored)
+
+    def storage_fault(self) -> str:
+        """The current storage fault (``disk full``, ``locked`` ...), '' when the disk works."""
+        return self._unstored.reason
 
     def size_bytes(self) -> int:
         return self._bytes
@@ -366,15 +328,27 @@ class Outbox:
         return {r[0]: int(r[1]) for r in rows}
 
     def stats(self) -> dict[str, Any]:
-        """Depth, bytes, oldest age, outbox id and the counters (JSON-able)."""
+        """Depth, bytes, oldest age, outbox id, storage state and the counters (JSON-able)."""
         return {
             'depth': self._rows, 'bytes': self._bytes, 'oldest_age_s': round(self.oldest_age(), 3),
-            'policy': self.policy, 'outbox_id': self.outbox_id, **self.counters}
+            'policy': self.policy, 'outbox_id': self.outbox_id, 'unstored': self.unstored(),
+            'storage': self.storage_fault() or 'ok', 'commit_groups': self._group.groups,
+            **self.counters}
 
     def close(self) -> None:
+        """Write held events a last time, then close the file and free the lock."""
         with self._lock:
+            if len(self._unstored):
+                self._unstored.stored()               # due now: one last try
+                self._write_group([])
+            for request in self._unstored.take():
+                self.counters['lost_unstored'] += 1
+                LOG.error('outbox %s closed while the disk refused writes (%s): event %s (%s %s)'
+                          ' LOST', self.path, self._logged_fault, request.event_id,
+                          request.channel, request.event)
             try:
                 self._remember()
             except sqlite3.Error:
                 pass
             self._db.close()
+            self._release()

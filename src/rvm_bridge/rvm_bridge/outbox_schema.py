@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+BUSY_WAIT_S = 0.25
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -41,7 +43,9 @@ def open_outbox_db(path: str) -> sqlite3.Connection:
     """Open (or create, folder included) the outbox file at ``path``; ``:memory:`` works too."""
     if path != ':memory:':
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    # a database locked by another connection fails after BUSY_WAIT_S (held in memory, retried)
+    # instead of blocking the producer for sqlite3's default 5 s
+    db = sqlite3.connect(path, timeout=BUSY_WAIT_S, check_same_thread=False, isolation_level=None)
     db.execute('PRAGMA journal_mode=WAL')
     db.execute('PRAGMA synchronous=FULL')   # an acknowledged append survives a power loss
     db.executescript(SCHEMA)
