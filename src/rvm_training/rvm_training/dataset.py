@@ -123,7 +123,11 @@ def main(argv=None):
     parser.add_argument(
         '--train-start', type=int, default=0,
         help='index of the first train sample: past an earlier --train count, the images are new')
+    from rvm_training.evidence_dataset import add_evidence_arguments, run_from_evidence
+    add_evidence_arguments(parser)
     args = parser.parse_args(argv)
+    if args.from_evidence:
+        return run_from_evidence(args)
     path = write_dataset(
         args.out, args.train, args.val, args.test, args.seed, args.imgsz, args.train_hard_fraction,
         args.train_start)
