@@ -3,7 +3,8 @@
 * :func:`run_node` initialises rclpy *without* its signal handlers (Humble:
   ``rclpy.init(signal_handler_options=SignalHandlerOptions.NO)``), installs its own SIGINT /
   SIGTERM / SIGHUP handler that only asks the spin loop to stop (a second signal aborts, as in
-  the runner), then calls the node's ``shutdown()``
+  the runner), then lets a node that has ``drain_before_shutdown(spin_once)`` (the bridge) keep
+  taking messages (:mod:`rvm_common.shutdown_order`), calls the node's ``shutdown()``
   (final ``offline`` status, end of session) while the context is still valid, and only then
   destroys the node and shuts rclpy down.  rclpy's own handler would invalidate the context first
   ("publisher's context is invalid").
@@ -205,6 +206,12 @@ def run_node(make_node: Callable[[], Any], args: Any = None, *, logger_names: It
 
 
 def _final_steps(rclpy: Any, executor: Any, node: Any) -> None:
+    drain = getattr(node, 'drain_before_shutdown', None)
+    if callable(drain) and rclpy.ok():     # the bridge: take the others' last words first
+        try:
+            drain(lambda timeout_s: executor.spin_once(timeout_sec=timeout_s))
+        except Exception as exc:  # noqa: BLE001 - still run the node's shutdown
+            node.get_logger().warning(f'drain before shutdown failed: {exc}')
     final = getattr(node, 'shutdown', None)
     if callable(final) and rclpy.ok():
         try:

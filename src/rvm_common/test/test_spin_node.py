@@ -200,6 +200,22 @@ def test_run_node_publishes_the_final_status_before_the_context_goes(monkeypatch
     assert signal.getsignal(signal.SIGINT) is sigint_before
 
 
+def test_a_draining_node_keeps_spinning_before_its_shutdown_while_the_context_is_valid(
+        monkeypatch):
+    monkeypatch.setattr(spin_node, 'FINAL_FLUSH_S', 0.0)
+    rclpy = FakeRclpy()
+
+    class Draining(FakeNode):
+        def drain_before_shutdown(self, spin_once):
+            before = self.rclpy.spins
+            spin_once(0.05)
+            spin_once(0.05)
+            self.rclpy.calls.append(('drained', self.rclpy.spins - before, self.rclpy.ok()))
+    assert run_node(lambda: Draining(rclpy), rclpy_module=rclpy) == 0
+    assert rclpy.calls[1:] == ['add_node', ('drained', 2, True), ('final status', True),
+                               'destroy_node', 'try_shutdown']
+
+
 def test_run_node_reports_a_node_that_fails_to_start(capsys):
     rclpy = FakeRclpy()
 
