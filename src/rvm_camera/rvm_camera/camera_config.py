@@ -52,14 +52,15 @@ class CameraConfig:
         0.5,
         'First reconnect delay; doubles per failed attempt '
         '(each delay jittered down by up to half)',
-        minimum=0.001)
-    reconnect_max_s: float = param(30.0, 'Cap of the reconnect delay', minimum=0.001)
+        read_only=True, minimum=0.001)
+    reconnect_max_s: float = param(30.0, 'Cap of the reconnect delay', read_only=True,
+                                   minimum=0.001)
     healthy_after_s: float = param(
         5.0,
         'The reconnect delays start again from reconnect_initial_s only '
         'after the source has delivered frames this long; a source that '
         'opens and fails sooner keeps backing off',
-        minimum=0.0)
+        read_only=True, minimum=0.0)
     max_reconnects: int = param(
         0,
         'Give up (state offline) after this many failed attempts in a row '
@@ -84,4 +85,4 @@ class CameraConfig:
         'ROS node only: recorded sources (file, folder, bag) publish '
         'no frame before detector/status reports ready',
         read_only=True)
-    rvm_id: str = param('', 'Machine id put in every event envelope')
+    rvm_id: str = param('', 'Machine id put in every event envelope', read_only=True)

@@ -10,7 +10,7 @@ from rvm_common.params import param
 class DetectorConfig:
     """Parameters of the detector core and its ROS adapter."""
 
-    rvm_id: str = param('', 'Machine id put in every event envelope')
+    rvm_id: str = param('', 'Machine id put in every event envelope', read_only=True)
     model_path: str = param('', "YOLO11-seg weights, a LOCAL .pt/.onnx/.engine file ('' = bundled "
                                 "rvm_yolo11n_seg.pt); never downloaded", read_only=True)
     device: str = param('auto', 'Inference device: auto, cpu or cuda:N (CUDA asked without CUDA = '

@@ -10,7 +10,8 @@ from rvm_common.params import param
 class HealthConfig:
     """Configuration of :class:`rvm_health.health_core.HealthCore` and its ROS node."""
 
-    rvm_id: str = param('', 'Machine id put in every status/health event envelope.')
+    rvm_id: str = param('', 'Machine id put in every status/health event envelope.',
+                        read_only=True)
     thresholds_file: str = param(
         '', 'YAML with alert thresholds, expected pipeline rates and state timings; '
             "'' = the bundled rvm_health/config/health.yaml.", read_only=True)
@@ -25,7 +26,8 @@ class HealthConfig:
         minimum=0.0)
     sample_period: float = param(1.0, 'Seconds between resource samples (CPU, memory, disk, ...).',
                                  minimum=0.0)
-    disk_paths: list = param(['/'], 'Filesystem paths whose usage is reported and checked.')
+    disk_paths: list = param(['/'], 'Filesystem paths whose usage is reported and checked.',
+                             read_only=True)
     thermal_root: str = param(
         '/sys/class/thermal', 'Root of the thermal zone tree (thermal_zone*/type,temp).',
         read_only=True)
@@ -40,7 +42,8 @@ class HealthConfig:
     nvidia_smi_command: str = param('nvidia-smi', 'nvidia-smi executable.', read_only=True)
     process_patterns: list = param(
         ['camera_node', 'detector_node', 'bridge_node', 'health_node', 'rvm-edge'],
-        'Substrings of process command lines whose RSS is reported (the graph processes).')
+        'Substrings of process command lines whose RSS is reported (the graph processes).',
+        read_only=True)
     camera_watch: str = param(
         'status',
         'How the camera is watched: status = its camera/status topic; image / compressed = '
@@ -50,5 +53,7 @@ class HealthConfig:
     tick_period_s: float = param(0.25, 'Seconds between state evaluations (RVM status, alerts, '
                                        'health-updated timing).', read_only=True, minimum=0.001)
     qos_depth: int = param(
-        10, 'Depth of the status-topic subscriptions and JSON publishers.', minimum=1)
-    qos_reliable: bool = param(True, 'Reliable (true) or best-effort (false) status-topic QoS.')
+        10, 'Depth of the status-topic subscriptions and JSON publishers.', read_only=True,
+        minimum=1)
+    qos_reliable: bool = param(True, 'Reliable (true) or best-effort (false) status-topic QoS.',
+                               read_only=True)
