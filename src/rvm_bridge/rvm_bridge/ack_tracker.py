@@ -75,6 +75,12 @@ class AckTracker:
             self._sent = {
                 seq: (event_id, float('-inf')) for seq, (event_id, _) in self._sent.items()}
 
+    def drop(self, seqs: Iterable[int]) -> None:
+        """These rows left the outbox without an ack (dead-lettered): wait for them no more."""
+        with self._lock:
+            for seq in seqs:
+                self._sent.pop(seq, None)
+
     def forget(self, keep: Callable[[int], bool]) -> None:
         """Drop rows for which ``keep(seq)`` is False (they left the outbox by another way)."""
         with self._lock:

@@ -58,6 +58,10 @@ class BridgeConfig:
     outbox_policy: str = param(
         'drop_oldest', 'When full: move the oldest to dead_letter, or refuse the new one',
         choices=('drop_oldest', 'reject_new'))
+    outbox_memory_buffer: int = param(
+        10_000, 'Events held in memory while the outbox file refuses writes (disk full, I/O error,'
+        ' locked), retried with backoff; one more is refused, logged and counted',
+        minimum=1)
     max_message_bytes: int = param(
         10_000, "Max bytes of one WebSocket frame, whole frame (Reverb max_message_size)")
     max_request_bytes: int = param(
@@ -109,11 +113,12 @@ class BridgeConfig:
     status_period_s: float = param(
         5.0, 'Period of bridge/status and /diagnostics (0 = only on request)')
     qos_depth: int = param(50, 'ROS node only: history depth of subscriptions/publishers')
-    qos_reliable: bool = param(True, 'ROS node only: RELIABLE (true) or BEST_EFFORT subscriptions')
+    qos_reliable: bool = param(
+        True, 'ROS node only: RELIABLE (true) or BEST_EFFORT subscriptions')
     shutdown_grace_s: float = param(
-        5.0, 'ROS node only: on a stop signal (ros2 launch signals every node at once) keep taking '
-        'events until the nodes publishing to the bridge are gone (final offline status, session '
-        'summary), at most this long; then deliver and stop. 0 = stop at once',
+        5.0, 'ROS node only: on a stop signal (ros2 launch signals every node at once) keep'
+        ' taking events until the nodes publishing to the bridge are gone (final offline status,'
+        ' session summary), at most this long; then deliver and stop. 0 = stop at once',
         minimum=0.0, maximum=20.0)
 
     def validate(self) -> None:

@@ -25,18 +25,19 @@ from rvm_bridge.bridge_config import BridgeConfig
 from rvm_bridge.channel_map import ChannelMap, Route, load_channel_map
 from rvm_bridge.channel_auth import token_provider
 from rvm_bridge.delivery import Sender
-from rvm_bridge.delivery_summary import delivery_counts
+from rvm_bridge.bridge_status import bridge_status
 from rvm_bridge.inbound_dispatch import InboundDispatcher
 from rvm_bridge.outbox import Outbox, OutboxEntry
 from rvm_bridge.payload_limit import fit_payload
 from rvm_bridge.stored_ack import EVENT_STORED, StoredAckError, ack_channel, parse_events_stored
 from rvm_bridge.timezone_sync import TimezoneSync
 from rvm_bridge.send_outcome import WireEvent
+from rvm_bridge.thread_supervisor import ThreadSupervisor
 from rvm_bridge.transport_api import ApiTransport
 from rvm_bridge.transport_client import ClientEventTransport
 from rvm_bridge.transport_http import HttpTransport
 from rvm_common.events import (TOPIC_BRIDGE_STATUS, TOPIC_COMMAND, TOPIC_HEALTH, TOPIC_MANUAL_SYNC,
-                               TOPIC_RVM_STATUS, TOPIC_TIMEZONE, dumps, resolve_rvm_id, make_event)
+                               TOPIC_RVM_STATUS, TOPIC_TIMEZONE, dumps, resolve_rvm_id)
 from rvm_common.bridge_state import BridgeState
 from rvm_common.params import ConfigError
 from rvm_common.shutdown_order import durable_last_word
@@ -67,7 +68,9 @@ class BridgeCore:
         self.outbox = Outbox(
             config.resolved_outbox_path(), max_rows=config.outbox_max_rows,
             max_bytes=config.outbox_max_mb * 1_000_000, max_age_s=config.outbox_max_age_s,
-            max_attempts=config.outbox_max_attempts, policy=config.outbox_policy)
+            max_attempts=config.outbox_max_attempts, policy=config.outbox_policy,
+            max_unstored=config.outbox_memory_buffer)
+        self.supervisor = ThreadSupervisor()
         self.ack_channel = ack_channel(self.rvm_id)
         self._log_lock = threading.Lock()
         self._log_file = None
@@ -120,7 +123,7 @@ class BridgeCore:
             retry_max_s=config.retry_max_s, batch_size=config.http_batch_size,
             config_retry_s=config.auth_retry_s, ack_timeout_s=config.ack_timeout_s,
             max_in_flight=config.max_in_flight, limit=self._limit, refit=self._refit,
-            ready=self._transport_ready)
+            ready=self._transport_ready, supervisor=self.supervisor)
         self.inbound = InboundDispatcher(self.channel_map, self._on_inbound_kind,
                                          client_sync_interval_s=config.manual_sync_min_interval_s)
         self._self_published: OrderedDict[str, None] = OrderedDict()
@@ -132,7 +135,8 @@ class BridgeCore:
         self.last_error = ''
         self.counters = {
             'published': 0, 'unmapped': 0, 'truncated': 0, 'compacted': 0, 'oversized': 0,
-            'rejected': 0, 'after_stop': 0, 'duplicates': 0}
+            'rejected': 0, 'after_stop': 0, 'duplicates': 0, 'unstored': 0, 'lost': 0,
+            'errors': 0}
         self.ack_counters = {'acks': 0, 'acked_ids': 0, 'malformed': 0}
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -143,9 +147,8 @@ class BridgeCore:
             self.connection.start()
             for channel in self.channel_map.channels_needing_socket(self.ack_channel):
                 self.connection.subscribe(channel)
-        job = threading.Thread(target=self._job_loop, name='rvm-bridge-jobs', daemon=True)
-        job.start()
-        self._threads.append(job)
+        self._threads.append(
+            self.supervisor.start('rvm-bridge-jobs', self._job_loop, self._stop))
         if self.config.timezone_sync_on_start:
             self._jobs.put(('sync', 'startup', (None, None)))
 
@@ -179,7 +182,18 @@ class BridgeCore:
 
     # -- outbound ---------------------------------------------------------------------------------
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
-        """Queue one event for ``topic``: never blocks on the network or raises on bad payloads."""
+        """Queue one event for ``topic``: never blocks on the network, never raises.
+
+        A storage fault holds the event in memory (retried, reported); anything else unexpected
+        is logged and counted (``published.errors``): the caller's spin loop goes on.
+        """
+        try:
+            self._publish(topic, payload)
+        except Exception:  # noqa: BLE001 - a bug here must not end the ROS spin loop
+            self.counters['errors'] += 1
+            LOG.exception('publish(%s) failed; event not queued', topic)
+
+    def _publish(self, topic: str, payload: dict[str, Any]) -> None:
         if self._stop.is_set():
             self.counters['after_stop'] += 1
             LOG.error('publish(%s) after stop(): not queued', topic)
@@ -201,12 +215,15 @@ class BridgeCore:
         self.counters['published'] += 1
         if route.delivery == 'durable' or durable_last_word(
                 route.topic, payload, route.delivery, route.transport):   # final `offline`
-            if self.outbox.append(
-                    route.channel, route.wire_event, route.transport, payload,
-                    encode=lambda p: self._fit(route, p)) is None and self.outbox.holds(event_id):
+            outcome = self.outbox.submit(
+                route.channel, route.wire_event, route.transport, payload,
+                encode=lambda p: self._fit(route, p)).outcome
+            if outcome == 'duplicate':
                 # re-published (e.g. after a restart): one row only
                 self.counters['duplicates'] += 1
                 return
+            if outcome in ('unstored', 'lost'):     # the disk refused it: held or refused
+                self.counters[outcome] += 1
         else:
             self._put_latest(route, payload)
         self._log(route, payload)
@@ -357,34 +374,4 @@ class BridgeCore:
     # -- monitoring -------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         """JSON-able state for bridge/status and /diagnostics (also emitted periodically)."""
-        sender = self.sender.stats()
-        conn = self.connection.stats() if self.connection is not None else None
-        state = self.state
-        if self.config.online and self.connection is None:
-            state = (BridgeState.DEGRADED if sender['last_error'] and self.outbox.depth()
-                     else BridgeState.ONLINE)
-        tz = self.timezone.last
-        return make_event('bridge-status', {
-            'state': state.value,
-            'host': self.config.host,
-            'reconnects': self.reconnects,
-            'last_error': self.last_error or sender['last_error'],
-            'delivery': delivery_counts(self.outbox, sender),
-            'outbox_depth': self.outbox.depth(),
-            'outbox_bytes': self.outbox.size_bytes(),
-            'outbox_oldest_age_s': round(self.outbox.oldest_age(), 3),
-            'outbox': self.outbox.stats(),
-            'latest_pending': sender['latest_pending'],
-            'sent': sender['stored'] + sender['accepted_fanout'],
-            'awaiting_ack': sender['awaiting_ack'],
-            'paused': sender['paused'],
-            'latest_sent': sender['latest_sent'],
-            'dead_lettered': self.outbox.counters['dead_lettered'],
-            'latency_ms': sender['latency_ms'],
-            'published': dict(self.counters),
-            'acks': dict(self.ack_counters),
-            'inbound': self.inbound.stats(),
-            'connection': conn,
-            'clock_offset_ms': tz.clock_offset_ms if tz else None,
-            'timezone': tz.timezone if tz else None,
-        }, rvm_id=self.rvm_id)
+        return bridge_status(self)

@@ -30,6 +30,8 @@ from rvm_bridge.connection_state import ConnectionState, ConnectionStateMachine,
 from rvm_bridge.pusher_protocol import CloseAction
 from rvm_bridge.reconnect_wait import CLOCK_SLICE_S, ReconnectWait
 from rvm_bridge.subscriptions import ChannelSubscriptions
+from rvm_bridge.thread_supervisor import ThreadSupervisor
+from rvm_bridge.transport_ws import websocket_transport
 from rvm_common.backoff import Backoff
 
 __all__ = ['PusherConnection', 'ConnectionSettings', 'ConnectionState']
@@ -48,7 +50,8 @@ class PusherConnection:
     def __init__(self, config: Any, on_event: EventCallback | None = None,
                  on_state_change: StateCallback | None = None, *, auth: Authorize | None = None,
                  transport_factory: Callable[[], Any] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 supervisor: ThreadSupervisor | None = None) -> None:
         self.settings = (config if isinstance(config, ConnectionSettings)
                          else ConnectionSettings.from_config(config))
         self.settings.validate()
@@ -65,10 +68,11 @@ class PusherConnection:
                 token_provider(self.settings.auth_token_env, self.settings.auth_token_file),
                 timeout_s=self.settings.http_timeout_s, ca_bundle=self.settings.ca_bundle)
             auth = self._authorizer.authorize
-        self._transport_factory = transport_factory or self._websocket_transport
+        self._transport_factory = transport_factory or (lambda: websocket_transport(self.settings))
         self._lock = threading.RLock()
         self._pong_cond = threading.Condition(self._lock)
         self._stop = threading.Event()
+        self.supervisor = supervisor or ThreadSupervisor()
         self._wait = ReconnectWait(clock, self._stop)
         self._threads: list[threading.Thread] = []
         self._transport: Any = None
@@ -76,7 +80,7 @@ class PusherConnection:
         self._generation = 0
         self._subs = ChannelSubscriptions(
             self.settings, auth, self._send, lock=self._lock, timeline=self.timeline, clock=clock,
-            report_error=self._report_error)
+            report_error=self._report_error, supervisor=self.supervisor)
         self._backoff = Backoff(self.settings.reconnect_min_s, self.settings.reconnect_max_s,
                                 healthy_after_s=self.settings.healthy_after_s)
         self._stats = ConnectionStats(self.timeline)
@@ -111,9 +115,8 @@ class PusherConnection:
         if self._threads:
             return
         self._subs.start()
-        thread = threading.Thread(target=self._run, name='rvm-pusher-socket', daemon=True)
-        thread.start()
-        self._threads.append(thread)
+        self._threads.append(
+            self.supervisor.start('rvm-pusher-socket', self._reader, self._stop))
 
     def stop(self, timeout: float = 5.0) -> None:
         """Close the socket and end the threads; state DISCONNECTED."""
@@ -214,18 +217,21 @@ class PusherConnection:
             }
 
     # -- reader thread ---------------------------------------------------------------------------
-    def _websocket_transport(self):
-        from rvm_bridge.transport_ws import WebSocketTransport
-        s = self.settings
-        return WebSocketTransport(
-            origin=s.origin, ca_bundle=s.ca_bundle, connect_timeout_s=s.connect_timeout_s,
-            io_timeout_s=s.pong_timeout_s)
-
     def _set_state(self, state: ConnectionState, reason: str = '') -> None:
         try:
             self._machine.set(state, reason)
         except Exception:  # noqa: BLE001 - InvalidTransition is a bug: log it, keep running
             LOG.exception('state change to %s failed', state.value)
+
+    def _reader(self) -> None:   # supervised: an exception drops the socket, then restarts
+        try:
+            self._run()
+        except Exception:
+            transport = self._transport
+            if transport is not None:
+                self._drop_socket(transport)
+            self._set_state(S.UNAVAILABLE, 'socket thread failed; restarting')
+            raise
 
     def _run(self) -> None:
         from rvm_bridge.transport_ws import TransportConfigError, TransportUnavailable
@@ -262,6 +268,8 @@ class PusherConnection:
                 reason = f'reconnect now: {why}'
                 delay = (self._backoff.spread(self.settings.reconnect_spread_s)
                          if code is not None else 0.0)
+                # the socket is gone: not `connected` while waiting to reconnect
+                self._set_state(S.CONNECTING, f'reconnecting in {delay:.2f} s: {why}')
                 self.timeline.record('retry', reason=why, delay_s=round(delay, 3))
                 self._wait.sleep(delay)   # a server restart's 4200: spread, no fleet-wide wave
             else:

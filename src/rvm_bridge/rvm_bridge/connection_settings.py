@@ -43,6 +43,7 @@ class ConnectionSettings:
     activity_timeout_s: float = 120.0
     pong_timeout_s: float = 30.0        # no pong (or anything) this long after a ping -> reconnect
     handshake_timeout_s: float = 10.0   # socket open but no connection_established -> back off
+    subscribe_timeout_s: float = 10.0   # subscribe sent, no succeeded/error -> subscribe again
     connect_timeout_s: float = 10.0     # TCP + TLS + HTTP upgrade
     reconnect_min_s: float = 1.0        # first backoff delay (jittered)
     reconnect_max_s: float = 30.0       # backoff cap
@@ -69,6 +70,7 @@ class ConnectionSettings:
             raise ConfigError(f'port {self.port} is not a TCP port')
         for name in (
             'http_timeout_s', 'activity_timeout_s', 'pong_timeout_s', 'handshake_timeout_s',
+            'subscribe_timeout_s',
             'connect_timeout_s', 'reconnect_min_s', 'auth_retry_s',
         ):
             if getattr(self, name) <= 0:

@@ -23,6 +23,7 @@ from typing import Any, Callable, Hashable, Iterable, Protocol
 from rvm_bridge.ack_tracker import AckTracker
 from rvm_bridge.outbox import Outbox, OutboxEntry
 from rvm_bridge.send_outcome import SendOutcome, WireEvent
+from rvm_bridge.thread_supervisor import ThreadSupervisor
 from rvm_common.backoff import Backoff
 
 LOG = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class Sender:
         on_error: Callable[[str], None] = lambda msg: None,
         ready: Callable[[str], bool] = lambda kind: True,
         clock: Callable[[], float] = time.monotonic,
+        supervisor: ThreadSupervisor | None = None,
     ) -> None:
         self.outbox = outbox
         self.transports = transports
@@ -86,6 +88,10 @@ class Sender:
         self._on_error = on_error
         self._ready = ready
         self.acks = AckTracker(ack_timeout_s, clock)
+        # rows dead-lettered (overflow, operator rules) wait for no ack any more
+        outbox.on_removed(self.acks.drop)
+        self.supervisor = supervisor or ThreadSupervisor()
+        self._halt = threading.Event()
         self._retry = {kind: Backoff(retry_min_s, retry_max_s) for kind in transports}
         self._not_before = {kind: 0.0 for kind in transports}
         self._batch = {kind: batch_size for kind in transports}
@@ -162,11 +168,10 @@ class Sender:
     # --------------------------------------------------------------------------------------
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._run, name='rvm-bridge-sender', daemon=True)
-            self._thread.start()
+            self._thread = self.supervisor.start('rvm-bridge-sender', self._run, self._halt)
 
     def stop(self, timeout: float = 5.0) -> None:
+        self._halt.set()
         with self._wake:
             self._stop = True
             self._wake.notify()
@@ -182,12 +187,17 @@ class Sender:
                 self._pending_wake = False
             now = time.monotonic()
             if now >= next_expire:
-                if self.outbox.expire():
-                    held = {e.seq for e in self.outbox.peek(self.outbox.depth())}
-                    self.acks.forget(lambda seq: seq in held)
                 next_expire = now + 60.0
+                try:
+                    self.outbox.expire()       # rows it moves leave the ack tracker (on_removed)
+                except Exception as exc:  # noqa: BLE001 - the storage's fault: next round
+                    LOG.exception('outbox expiry failed')
+                    self._note_error(f'outbox expiry failed: {exc!r}')
+                    next_expire = now + 5.0
             busy = False
             wait = 1.0
+            if self.outbox.retry_unstored():    # events the disk refused: try again when due
+                wait = 0.05
             for kind in self.transports:
                 try:
                     done, delay = self._step(kind)
@@ -203,7 +213,8 @@ class Sender:
                 if self._stop:
                     return
                 if not self._pending_wake:
-                    if self.outbox.depth() == 0 and not self._latest:
+                    if self.outbox.depth() == 0 and not self._latest and not (
+                            self.outbox.unstored()):
                         self.idle.set()
                     self._wake.wait(max(0.005, wait))
 
@@ -349,7 +360,8 @@ class Sender:
 
     def _drained(self) -> bool:
         with self._ack_lock:
-            return self.outbox.depth() == 0 and self.latest_pending() == 0
+            return (self.outbox.depth() == 0 and self.outbox.unstored() == 0
+                    and self.latest_pending() == 0)
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -357,4 +369,5 @@ class Sender:
             'acks': dict(self.acks.counters),
             'oldest_ack_wait_s': round(self.acks.oldest_wait_s(), 3), 'paused': dict(self.paused),
             'latest_pending': self.latest_pending(), 'latency_ms': self.latency.percentiles(),
-            'last_error': self.last_error, 'limit_bytes': self.limit}
+            'last_error': self.last_error, 'limit_bytes': self.limit,
+            'threads': self.supervisor.stats()}

@@ -4,8 +4,10 @@ Counts (``BridgeCore.status()['delivery']``): ``stored`` (the server acknowledge
 them), ``accepted_fanout`` (HTTP events API 2xx: accepted for fan-out, not stored),
 ``awaiting_ack`` (sent, the server accepted them, no ``events-stored`` yet), ``failed``
 (queued after a failed send, retried), ``queued`` (not sent yet), ``dead_lettered`` (by the
-operator's rules, with the reasons kept in the dead-letter table).  :func:`summary_text`
-says "every durable event delivered" only when nothing is left and everything was stored.
+operator's rules, with the reasons kept in the dead-letter table), ``unstored`` (the disk
+refused them: held in memory, retried), ``lost_unstored`` (refused with the memory buffer full,
+or still held at close), ``integrity_errors``.  :func:`summary_text` says "every durable event
+delivered" only when nothing is left, nothing was lost and everything was stored.
 """
 from __future__ import annotations
 
@@ -30,6 +32,10 @@ def delivery_counts(outbox: Any, sender_stats: dict[str, Any]) -> dict[str, Any]
         'dead_letter_reasons': outbox.dead_letter_reasons(),
         'in_outbox': depth,
         'paused': dict(sender_stats.get('paused') or {}),
+        'unstored': outbox.unstored(),
+        'lost_unstored': int(outbox.counters.get('lost_unstored', 0)),
+        'integrity_errors': int(outbox.counters.get('integrity_errors', 0)),
+        'storage': outbox.storage_fault() or 'ok',
     }
 
 
@@ -38,11 +44,12 @@ def summary_text(status: dict[str, Any]) -> str:
     d = status.get('delivery') or {}
     state = status.get('state', '?')
     left = int(d.get('in_outbox', status.get('outbox_depth', 0)) or 0)
+    storage = _storage_text(d)
     if BridgeState.parse(state) is BridgeState.OFFLINE:
-        return f'no server configured: {left} durable events kept in the outbox'
+        return f'no server configured: {left} durable events kept in the outbox' + storage
     stored, fanout = int(d.get('stored', 0)), int(d.get('accepted_fanout', 0))
     dead = int(d.get('dead_lettered', 0))
-    if left == 0 and dead == 0:
+    if left == 0 and dead == 0 and not storage:
         if fanout == 0:
             return (
                 f'bridge {state}: every durable event delivered ({stored} stored, acknowledged by'
@@ -64,7 +71,23 @@ def summary_text(status: dict[str, Any]) -> str:
     text = f'bridge {state}: ' + ', '.join(parts)
     if left:
         text += f'; {left} durable events remain in the outbox (sent later)'
+    text += storage
     error = status.get('last_error')
     if error and left:
         text += f'; last error: {error}'
     return text
+
+
+def _storage_text(d: dict[str, Any]) -> str:
+    """'; outbox: disk full, 3 events held in memory, 1 LOST ...' ('' when the disk was fine)."""
+    held, lost = int(d.get('unstored', 0) or 0), int(d.get('lost_unstored', 0) or 0)
+    integrity = int(d.get('integrity_errors', 0) or 0)
+    fault = d.get('storage') or 'ok'
+    parts = []
+    if fault != 'ok' or held:
+        parts.append(f'outbox: {fault}, {held} events held in memory (not stored)')
+    if lost:
+        parts.append(f'{lost} events LOST: the disk refused them (see the log)')
+    if integrity:
+        parts.append(f'{integrity} events refused by an outbox integrity error (see the log)')
+    return ''.join(f'; {p}' for p in parts)

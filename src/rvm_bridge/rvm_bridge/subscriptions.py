@@ -21,6 +21,7 @@ from rvm_bridge import pusher_protocol as proto
 from rvm_bridge.channel_auth import AuthConfigError, AuthError, AuthRejected, ChannelAuth
 from rvm_bridge.connection_settings import ConnectionSettings
 from rvm_bridge.connection_state import Timeline
+from rvm_bridge.thread_supervisor import ThreadSupervisor
 from rvm_common.backoff import Backoff
 
 LOG = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ Authorize = Callable[[str, str], ChannelAuth]
 class _Channel:
     """One wanted channel and where it stands on the current socket."""
 
-    __slots__ = ('name', 'state', 'retry_at', 'slow', 'quick', 'last_error')
+    __slots__ = ('name', 'state', 'retry_at', 'slow', 'quick', 'last_error', 'since')
 
     def __init__(self, name: str, settings: ConnectionSettings) -> None:
         self.name = name
@@ -41,6 +42,7 @@ class _Channel:
         # endpoint down
         self.quick = Backoff(settings.reconnect_min_s, settings.reconnect_max_s)
         self.last_error = ''
+        self.since = 0.0          # when the subscribe frame went out (state subscribing)
 
 
 class ChannelSubscriptions:
@@ -54,6 +56,7 @@ class ChannelSubscriptions:
         self, settings: ConnectionSettings, authorize: Authorize,
         send: Callable[[list[str]], bool], *, lock: threading.RLock, timeline: Timeline,
         clock: Callable[[], float], report_error: Callable[[str], None] = lambda message: None,
+        supervisor: ThreadSupervisor | None = None,
     ) -> None:
         self.settings = settings
         self._authorize = authorize
@@ -65,6 +68,8 @@ class ChannelSubscriptions:
         self._channels: dict[str, _Channel] = {}
         self._jobs: queue.Queue = queue.Queue()
         self._thread: threading.Thread | None = None
+        self._supervisor = supervisor or ThreadSupervisor()
+        self._halt = threading.Event()
         self._generation: int | None = None       # socket generation while connected, else None
         self._socket_id: str | None = None
 
@@ -73,12 +78,12 @@ class ChannelSubscriptions:
     def start(self) -> None:
         """Start the auth worker thread."""
         if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._auth_loop, name='rvm-pusher-auth', daemon=True)
-            self._thread.start()
+            self._halt.clear()
+            self._thread = self._supervisor.start('rvm-pusher-auth', self._auth_loop, self._halt)
 
     def stop(self, timeout: float = 5.0) -> None:
         """End the auth worker (an auth request in flight finishes within its HTTP timeout)."""
+        self._halt.set()
         self._jobs.put(None)
         if self._thread is not None:
             self._thread.join(timeout)
@@ -157,21 +162,34 @@ class ChannelSubscriptions:
             if self._generation is None:
                 return
             for entry in self._channels.values():
-                if entry.state == 'auth_wait' and entry.retry_at <= now:
-                    entry.state = 'authorizing'
-                    self._jobs.put((entry.name, self._generation))
+                if (entry.state == 'subscribing'
+                        and now - entry.since > self.settings.subscribe_timeout_s):
+                    self._no_answer(entry)
+                elif entry.state == 'auth_wait' and entry.retry_at <= now:
+                    self._start(entry, now)
 
     # -- internals
     # ---------------------------------------------------------------------------------
     def _start(self, entry: _Channel, now: float) -> None:
         if not proto.needs_auth(entry.name):
-            entry.state = 'subscribing'
+            entry.state, entry.since = 'subscribing', now
             self._send([proto.subscribe_frame(entry.name)])
         elif entry.retry_at > now:
             entry.state = 'auth_wait'
         else:
             entry.state = 'authorizing'
             self._jobs.put((entry.name, self._generation))
+
+    def _no_answer(self, entry: _Channel) -> None:
+        """No subscription_succeeded nor error in time: subscribe again after a backoff."""
+        why = (f'subscription to {entry.name}: no answer within'
+               f' {self.settings.subscribe_timeout_s:g} s')
+        delay = entry.quick.next_delay()
+        self._wait(entry, delay, why)
+        self._report_error(why)
+        LOG.warning('%s; subscribing again in %.1f s', why, delay)
+        self._timeline.record('auth', channel=entry.name, outcome='subscribe_timeout',
+                              retry_in_s=round(delay, 1))
 
     def _wait(self, entry: _Channel, delay: float, why: str) -> None:
         entry.state = 'auth_wait'
@@ -202,7 +220,7 @@ class ChannelSubscriptions:
                 # held while sending: the socket cannot change under the signature
                 if generation != self._generation or self._channels.get(channel) is not entry:
                     continue
-                entry.state = 'subscribing'
+                entry.state, entry.since = 'subscribing', self._clock()
                 self._send([proto.subscribe_frame(channel, signed.auth, signed.channel_data)])
             self._timeline.record('auth', channel=channel, outcome='ok')
 

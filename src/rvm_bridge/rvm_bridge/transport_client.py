@@ -7,8 +7,10 @@ outbox / latest store, where ``latest`` events coalesce).
 A write is not a delivery, and a pong is not one either.  After writing, the
 transport pings: the server answers in order, so every ``pusher:error`` about
 the written events (4301 client events disabled, rate limit, too large) arrives
-before the pong.  Any such error marks the written events failed-retryable
-(:func:`classify_server_errors`); a close 1009 marks them too large.  Without an
+before the pong.  Such an error marks the written events failed-retryable
+(:func:`classify_server_errors`); an error not about client events (a subscription's,
+the connection's: :func:`about_client_events`) is logged and counted, never blamed
+on the batch; a close 1009 marks them too large.  Without an
 error they are ``accepted`` - for a durable event that only means "waiting for
 the stored acknowledgement" (the sender keeps the row until ``events-stored``).
 """
@@ -74,6 +76,19 @@ class TokenBucket:
 WS_FRAME_HEADER = 14
 
 
+#: words of the ``pusher:error`` messages that answer client events (Soketi and Pusher: code 4301)
+_CLIENT_EVENT_WORDS = ('client', 'event', 'rate limit', 'quota', 'less than', 'too large',
+                       'too long', 'too big', 'size')
+
+
+def about_client_events(code: int | None, message: str) -> bool:
+    """True when a ``pusher:error`` answers a client event (else it is not the batch's fault)."""
+    if code == 4301:
+        return True
+    text = message.lower()
+    return (code is None or 4300 <= code < 4400) and any(w in text for w in _CLIENT_EVENT_WORDS)
+
+
 def classify_server_errors(
     errors: list[tuple[int | None, str]], keys: list[Hashable]
 ) -> SendOutcome:
@@ -107,7 +122,7 @@ class ClientEventTransport:
         self.max_message_bytes = max_message_bytes
         self.counters = {
             'written': 0, 'accepted': 0, 'refused': 0, 'unanswered': 0, 'rate_limited': 0,
-            'too_large': 0}
+            'too_large': 0, 'unrelated_errors': 0}
 
     def send(self, events: list[WireEvent]) -> SendOutcome:
         """Write as many of ``events`` (in order) as the bucket allows, then read the answers."""
@@ -163,6 +178,12 @@ class ClientEventTransport:
     def _answers(self, written: list[Hashable], answers: Any, mark: Any) -> SendOutcome:
         pong = self.connection.confirm(self.confirm_timeout_s)
         errors, closes = answers.since(mark)
+        unrelated = [e for e in errors if not about_client_events(*e)]
+        if unrelated:   # e.g. a subscription's or the connection's error: not the batch's fault
+            self.counters['unrelated_errors'] += len(unrelated)
+            LOG.warning('server errors during a client-event batch, not about client events'
+                        ' (not blamed on it): %s', unrelated)
+            errors = [e for e in errors if e not in unrelated]
         if errors:
             self.counters['refused'] += len(written)
             return classify_server_errors(errors, written)

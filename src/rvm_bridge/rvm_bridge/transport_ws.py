@@ -168,3 +168,10 @@ def _close_details(data: bytes | str | None) -> tuple[int | None, str]:
         return None, ''
     code = struct.unpack('!H', data[:2])[0]
     return code, data[2:].decode('utf-8', 'replace')
+
+
+def websocket_transport(settings) -> 'WebSocketTransport':
+    """A :class:`WebSocketTransport` for a connection's settings (origin, CA, timeouts)."""
+    return WebSocketTransport(
+        origin=settings.origin, ca_bundle=settings.ca_bundle,
+        connect_timeout_s=settings.connect_timeout_s, io_timeout_s=settings.pong_timeout_s)

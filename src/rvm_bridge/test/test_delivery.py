@@ -250,8 +250,10 @@ def test_an_ack_that_overtakes_the_send_leaves_nothing_awaiting(tmp_path):
     for i in range(3):
         box.append('private-rvm.a', 'client-x', 'client-event', {'event_id': f'e{i}', 'n': i})
 
+    acked_inside = []       # asserted below, in the test's thread: the sender thread catches
+
     def ack_before_returning(batch):
-        assert sender.acknowledge(['e0', 'e1']) == 2
+        acked_inside.append(sender.acknowledge(['e0', 'e1']))
         return SendOutcome(accepted=[e.key for e in batch])
 
     fake.answer = ack_before_returning
@@ -259,6 +261,7 @@ def test_an_ack_that_overtakes_the_send_leaves_nothing_awaiting(tmp_path):
     try:
         sender.wake()
         assert _wait(lambda: len(fake.calls) == 1 and sender.stats()['awaiting_ack'] == 1)
+        assert acked_inside == [2]
         assert sender.stats()['awaiting_seqs'] == [3] and box.depth() == 1
         fake.answer = None
         assert sender.acknowledge(['e2']) == 1 and sender.flush(1.0)
