@@ -108,6 +108,33 @@ def write_dataset(
     return out / 'data.yaml'
 
 
+def _add_real_arguments(parser):
+    """Options that mix real photos and empty frames in (see rvm_training.mixed_dataset)."""
+    parser.add_argument(
+        '--real', action='append', default=[], metavar='DIR',
+        help='folder of labelled real photos (repeatable): YOLO txt, COCO json or class folders')
+    parser.add_argument(
+        '--real-layout', action='append', choices=('auto', 'yolo', 'coco', 'folders'),
+        help='layout of each --real folder (default: detected)')
+    parser.add_argument(
+        '--class-map', default=None,
+        help='YAML/JSON file or "src=dst,..." mapping source classes onto '
+             'pet_bottle/aluminium_can/glass_bottle/other (or drop)')
+    parser.add_argument(
+        '--real-share', type=float, default=None,
+        help='share of real photos among real + synthetic train images (sets the synthetic '
+             'count; default: --train synthetic images)')
+    parser.add_argument(
+        '--real-val-share', type=float, default=0.1,
+        help='share of each --real folder that goes to val (by file-name hash)')
+    parser.add_argument(
+        '--empty', type=int, default=0,
+        help='empty chamber frames on real-looking backgrounds in train (a tenth in val)')
+    parser.add_argument(
+        '--mask-method', default='auto', choices=('auto', 'grabcut', 'threshold', 'box'),
+        help='mask for photos with only a box or a class (auto: GrabCut / plain background)')
+
+
 def main(argv=None):
     """Console script ``rvm-make-dataset``."""
     parser = argparse.ArgumentParser(description='Generate the synthetic RVM YOLO-seg dataset.')
@@ -123,14 +150,28 @@ def main(argv=None):
     parser.add_argument(
         '--train-start', type=int, default=0,
         help='index of the first train sample: past an earlier --train count, the images are new')
+    _add_real_arguments(parser)
     from rvm_training.evidence_dataset import add_evidence_arguments, run_from_evidence
     add_evidence_arguments(parser)
     args = parser.parse_args(argv)
     if args.from_evidence:
         return run_from_evidence(args)
-    path = write_dataset(
-        args.out, args.train, args.val, args.test, args.seed, args.imgsz, args.train_hard_fraction,
-        args.train_start)
+    if args.real:
+        from rvm_training.mixed_dataset import write_mixed_dataset
+        if not args.class_map:
+            parser.error('--real needs --class-map (source class -> model class)')
+        layouts = args.real_layout or ['auto']
+        if len(layouts) not in (1, len(args.real)):
+            parser.error('give one --real-layout, or one per --real folder')
+        sources = list(zip(args.real, layouts * len(args.real) if len(layouts) == 1 else layouts))
+        path = write_mixed_dataset(
+            args.out, sources, args.class_map, args.real_share, args.train, args.val, args.test,
+            args.empty, args.seed, args.imgsz, args.train_hard_fraction, args.train_start,
+            args.real_val_share, args.mask_method)
+    else:
+        path = write_dataset(
+            args.out, args.train, args.val, args.test, args.seed, args.imgsz,
+            args.train_hard_fraction, args.train_start)
     print(f'dataset written: {path}')
     return 0
 
