@@ -29,6 +29,8 @@ setup(
             'rvm-export = rvm_training.export:main',
             'rvm-scenarios = rvm_training.scenarios:main',
             'rvm-make-sample = rvm_training.make_sample:main',
+            'rvm-make-holdout = rvm_training.real_holdout:main',
+            'rvm-mask-check = rvm_training.mask_check:main',
         ],
     },
 )
