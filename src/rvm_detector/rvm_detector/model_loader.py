@@ -1,4 +1,9 @@
-"""YOLO11-seg model from a LOCAL file only (.pt / .onnx / .engine), device selection, warm-up.
+"""YOLO11-seg model from a LOCAL path only, device selection, warm-up.
+
+Formats (one ``model_path``, Ultralytics' AutoBackend picks the runtime): ``.pt`` (PyTorch),
+``.onnx`` (ONNX Runtime), a ``*_openvino_model/`` folder (OpenVINO) and ``.engine`` (TensorRT,
+CUDA only); ``rvm-export`` writes them.  An export runs at the input size it was made for, so one
+whose size differs from ``imgsz`` is refused, and its recorded task must be ``segment``.
 
 Ultralytics treats any name that is not an existing file as something to
 download; this module resolves and checks the path itself first and fails fast
@@ -21,7 +26,8 @@ from rvm_detector.polygon import polygon_area
 
 MODEL_DIR = Path(__file__).resolve().parent / 'models'
 BUNDLED_MODEL = MODEL_DIR / 'rvm_yolo11n_seg.pt'
-MODEL_SUFFIXES = ('.pt', '.onnx', '.engine')
+OPENVINO_SUFFIX = '_openvino_model'          # a folder: <name>.xml, <name>.bin, metadata.yaml
+MODEL_SUFFIXES = ('.pt', '.onnx', '.engine', OPENVINO_SUFFIX)
 
 
 class ModelLoadError(RuntimeError):
@@ -47,14 +53,19 @@ def resolve_weights(path: str | os.PathLike, suffixes: tuple[str, ...] = MODEL_S
         candidate = default
     else:
         candidate = Path(os.path.expanduser(text))
-    if candidate.suffix.lower() not in suffixes:
+    folder_model = OPENVINO_SUFFIX in suffixes and candidate.name.endswith(OPENVINO_SUFFIX)
+    if candidate.suffix.lower() not in suffixes and not folder_model:
+        files = [s for s in suffixes if s.startswith('.')]
+        folders = f' or a folder ending in {OPENVINO_SUFFIX}' if OPENVINO_SUFFIX in suffixes else ''
         raise ModelLoadError(f'{what} weights {candidate} must be a local file ending in '
-                             f'{", ".join(suffixes)} (names are never downloaded)')
+                             f'{", ".join(files)}{folders} (names are never downloaded)')
     if not candidate.exists():
         raise ModelLoadError(
             f'{what} weights file not found: {candidate.resolve()} '
             '(weights are never downloaded; copy the file there or set the path)'
         )
+    if folder_model:
+        return _check_openvino_folder(candidate, what)
     if not candidate.is_file():
         raise ModelLoadError(f'{what} weights path is not a file: {candidate.resolve()}')
     size = candidate.stat().st_size
@@ -67,6 +78,22 @@ def resolve_weights(path: str | os.PathLike, suffixes: tuple[str, ...] = MODEL_S
             raise ModelLoadError(f'{what} weights file {candidate.resolve()} is corrupt '
                                  f'(not a PyTorch checkpoint archive)')
     return candidate.resolve()
+
+
+def _check_openvino_folder(folder: Path, what: str) -> Path:
+    """An OpenVINO export folder holding one .xml with its .bin and the names in metadata.yaml."""
+    folder = folder.resolve()
+    if not folder.is_dir():
+        raise ModelLoadError(f'{what} OpenVINO model {folder} must be a folder (rvm-export writes '
+                             f'<name>{OPENVINO_SUFFIX}/)')
+    xml = sorted(folder.glob('*.xml'))
+    if len(xml) != 1 or not xml[0].with_suffix('.bin').is_file():
+        raise ModelLoadError(f'{what} OpenVINO model {folder} needs one <name>.xml with its '
+                             f'<name>.bin (found {", ".join(p.name for p in folder.iterdir())})')
+    if not (folder / 'metadata.yaml').is_file():
+        raise ModelLoadError(f'{what} OpenVINO model {folder} has no metadata.yaml, so its '
+                             'class names and task are unknown; export it with rvm-export')
+    return folder
 
 
 def resolve_device(device: str) -> str:
@@ -143,12 +170,30 @@ class YoloSegmenter:
         torch.set_num_threads(self.cpu_threads if self.cpu_threads > 0 else (os.cpu_count() or 1))
         self.model, self.path, self.device = model, path, device
         self.half = bool(self.half_arg and device.startswith('cuda'))
-        try:  # for .onnx/.engine this builds the backend, so a corrupt file fails here
+        try:  # for exported formats this builds the backend, so a corrupt file fails here
             self.names = {int(k): str(v) for k, v in dict(model.names).items()}
         except Exception as exc:
             raise ModelLoadError(f'cannot load model {path}: {type(exc).__name__}: {exc}') from exc
-        if warmup:
+        exported = path.suffix.lower() != '.pt'
+        if warmup or exported:  # an export's size and task are known once a frame has run
             self.warmup()
+        if exported:
+            self._check_export()
+
+    def _check_export(self) -> None:
+        """ModelLoadError when an exported model's recorded task or input size do not fit."""
+        backend = getattr(getattr(self.model, 'predictor', None), 'model', None)
+        task = getattr(backend, 'task', 'segment')
+        if task != 'segment':
+            raise ModelLoadError(
+                f'model {self.path} was exported from a {task!r} model; a segmentation model '
+                'is needed')
+        size = getattr(backend, 'imgsz', None)
+        if size and not getattr(backend, 'dynamic', False) and list(size) != [self.imgsz] * 2:
+            raise ModelLoadError(
+                f'model {self.path} was exported for input size {list(size)}, but imgsz is '
+                f'{self.imgsz}: set imgsz {size[0]} or export again with rvm-export --imgsz '
+                f'{self.imgsz}')
 
     def predict_args(self) -> dict[str, Any]:
         return dict(imgsz=self.imgsz, conf=self.conf, iou=self.iou, max_det=self.max_det,

@@ -1,3 +1,4 @@
+import importlib.util
 import os
 import subprocess
 import sys
@@ -35,6 +36,42 @@ def test_onnx_model_loads_and_predicts(seg_onnx, frame):
     assert 1 <= len(out.detections) <= 2
 
 
+def test_export_made_for_another_input_size_is_refused(seg_onnx):
+    with pytest.raises(ModelLoadError,
+                       match=r'exported for input size \[160, 160\], but imgsz is 320.*--imgsz 320'):
+        YoloSegmenter(weights=seg_onnx, device='cpu', imgsz=320).load(warmup=False)
+
+
+@pytest.mark.skipif(importlib.util.find_spec('openvino') is None,
+                    reason='openvino not installed (requirements/dev.txt has it)')
+def test_openvino_folder_loads_with_its_class_names(seg_pt, frame, tmp_path):
+    from ultralytics import YOLO
+    folder = YOLO(seg_pt).export(format='openvino', imgsz=160, verbose=False)
+    assert str(folder).rstrip('/').endswith('_openvino_model')
+    seg = YoloSegmenter(
+        weights=str(folder), device='cpu', imgsz=160, conf=1e-6, max_det=2, agnostic_nms=False)
+    seg.load(warmup=False)
+    assert seg.names == {0: 'pet_bottle', 1: 'aluminium_can', 2: 'glass_bottle', 3: 'other'}
+    assert 1 <= len(seg.predict(frame).detections) <= 2
+
+
+def test_openvino_folder_without_its_files_is_refused(tmp_path):
+    folder = tmp_path / 'm_openvino_model'
+    folder.mkdir()
+    with pytest.raises(ModelLoadError, match='needs one <name>.xml with its <name>.bin'):
+        resolve_weights(folder)
+    (folder / 'm.xml').write_text('<net/>')
+    (folder / 'm.bin').write_bytes(b'x')
+    with pytest.raises(ModelLoadError, match='no metadata.yaml'):
+        resolve_weights(folder)
+    (folder / 'metadata.yaml').write_text('task: segment\n')
+    assert resolve_weights(folder) == folder.resolve()
+    not_a_folder = tmp_path / 'f_openvino_model'
+    not_a_folder.write_bytes(b'x')
+    with pytest.raises(ModelLoadError, match='must be a folder'):
+        resolve_weights(not_a_folder)
+
+
 def test_missing_file_fails_fast_without_download(tmp_path):
     start = time.monotonic()
     with pytest.raises(ModelLoadError, match='not found.*never downloaded'):
@@ -48,7 +85,8 @@ def test_missing_file_fails_fast_without_download(tmp_path):
 @pytest.mark.parametrize('name', ['model.txt', 'model'])
 def test_unsupported_suffix(tmp_path, name):
     (tmp_path / name).write_bytes(b'x')
-    with pytest.raises(ModelLoadError, match=r'\.pt, \.onnx, \.engine'):
+    with pytest.raises(ModelLoadError, match=r'\.pt, \.onnx, \.engine or a folder ending in '
+                                             r'_openvino_model'):
         resolve_weights(tmp_path / name)
 
 

@@ -1,0 +1,120 @@
+"""rvm-export: ONNX / OpenVINO exports load through the detector and give the .pt's verdicts."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rvm_common.events import TOPIC_VERDICT
+from rvm_detector.detection import box_iou
+from rvm_detector.detector_config import DetectorConfig
+from rvm_detector.detector_core import DetectorCore
+from rvm_detector.model_loader import BUNDLED_MODEL, YoloSegmenter
+from rvm_training import export
+from rvm_training.export import ExportError, export_model
+
+needs_model = pytest.mark.skipif(not BUNDLED_MODEL.exists(),
+                                 reason=f'trained model not committed ({BUNDLED_MODEL.name})')
+SAMPLE = Path(__file__).resolve().parents[3] / 'data' / 'sample'
+
+
+@pytest.fixture(scope='module')
+def onnx_model(tmp_path_factory):
+    if not BUNDLED_MODEL.exists():
+        pytest.skip(f'trained model not committed ({BUNDLED_MODEL.name})')
+    return export_model(BUNDLED_MODEL, 'onnx', tmp_path_factory.mktemp('export'), imgsz=320)
+
+
+def _frames(n=4):
+    from rvm_training.synthetic_scene import render_sequence
+    frames = [f.image for f in render_sequence(seed=5, width=640, height=480, n_items=4)
+              if f.phase == 'resting']
+    return frames[::max(1, len(frames) // n)][:n]
+
+
+def _same_detections(weights, other, imgsz=320):
+    segs = [YoloSegmenter(weights=str(w), device='cpu', imgsz=imgsz, cpu_threads=2)
+            for w in (weights, other)]
+    for seg in segs:
+        seg.load(warmup=True)
+    assert segs[0].names == segs[1].names
+    found = 0
+    for frame in _frames():
+        a, b = (seg.predict(frame).detections for seg in segs)
+        assert [d.class_name for d in a] == [d.class_name for d in b]
+        for da, db in zip(a, b):
+            assert abs(da.confidence - db.confidence) < 0.02
+            assert box_iou(da.bbox, db.bbox) > 0.95
+        found += len(a)
+    assert found >= 2, 'the frames show items, so the comparison compared something'
+
+
+@needs_model
+def test_onnx_export_keeps_names_and_detections(onnx_model):
+    assert onnx_model.name == 'rvm_yolo11n_seg.onnx' and onnx_model.is_file()
+    names = export.check_export(onnx_model, BUNDLED_MODEL, 320)
+    assert names == {0: 'pet_bottle', 1: 'aluminium_can', 2: 'glass_bottle', 3: 'other'}
+    _same_detections(BUNDLED_MODEL, onnx_model)
+
+
+@needs_model
+@pytest.mark.skipif(importlib.util.find_spec('openvino') is None,
+                    reason='openvino not installed (requirements/dev.txt has it)')
+def test_openvino_export_is_a_folder_the_detector_loads(tmp_path):
+    path = export_model(BUNDLED_MODEL, 'openvino', tmp_path, imgsz=320)
+    assert path.name == 'rvm_yolo11n_seg_openvino_model' and path.is_dir()
+    assert (path / 'metadata.yaml').is_file()
+    _same_detections(BUNDLED_MODEL, path)
+
+
+def _sample_verdicts(model_path):
+    import cv2
+    truth = json.loads((SAMPLE / 'rvm_sample.json').read_text())
+    core = DetectorCore(DetectorConfig(model_path=str(model_path), device='cpu', cpu_threads=2))
+    core.load()
+    cap = cv2.VideoCapture(str(SAMPLE / 'rvm_sample.mp4'))
+    verdicts = []
+    try:
+        index = 0
+        while True:
+            ok, image = cap.read()
+            if not ok:
+                break
+            res = core.process(np.ascontiguousarray(image), index, index / truth['fps'])
+            verdicts += [(p['class_name'], p['category'], p['accepted'], p['reason'])
+                         for t, p in res.events if t == TOPIC_VERDICT]
+            index += 1
+    finally:
+        cap.release()
+    assert index == truth['frames']
+    return verdicts, [item['class_name'] for item in truth['items']]
+
+
+@needs_model
+@pytest.mark.slow
+@pytest.mark.skipif(not (SAMPLE / 'rvm_sample.mp4').exists(), reason='bundled sample not present')
+def test_onnx_model_gives_the_same_eleven_verdicts_on_the_sample(onnx_model):
+    pt_verdicts, truth = _sample_verdicts(BUNDLED_MODEL)
+    onnx_verdicts, _ = _sample_verdicts(onnx_model)
+    assert len(truth) == 11
+    assert [v[0] for v in pt_verdicts] == truth          # the .pt is right on every item
+    assert onnx_verdicts == pt_verdicts                  # class, category, decision, reason
+
+
+@needs_model
+def test_engine_export_needs_cuda_and_says_where_to_run_it(tmp_path):
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip('CUDA present: a TensorRT export would be attempted')
+    with pytest.raises(ExportError, match='TensorRT .engine is built on the machine'):
+        export_model(BUNDLED_MODEL, 'engine', tmp_path)
+
+
+def test_source_must_be_a_local_pt(tmp_path, capsys):
+    (tmp_path / 'm.onnx').write_bytes(b'x')
+    assert export.main(['--model', str(tmp_path / 'm.onnx'), '--out', str(tmp_path)]) == 2
+    assert 'must be a local file ending in .pt' in capsys.readouterr().err
+    assert export.main(['--model', str(tmp_path / 'gone.pt'), '--out', str(tmp_path)]) == 2
+    assert 'not found' in capsys.readouterr().err
