@@ -56,7 +56,8 @@ def resolve_weights(path: str | os.PathLike, suffixes: tuple[str, ...] = MODEL_S
     folder_model = OPENVINO_SUFFIX in suffixes and candidate.name.endswith(OPENVINO_SUFFIX)
     if candidate.suffix.lower() not in suffixes and not folder_model:
         files = [s for s in suffixes if s.startswith('.')]
-        folders = f' or a folder ending in {OPENVINO_SUFFIX}' if OPENVINO_SUFFIX in suffixes else ''
+        folders = (f' or a folder ending in {OPENVINO_SUFFIX}'
+                   if OPENVINO_SUFFIX in suffixes else '')
         raise ModelLoadError(f'{what} weights {candidate} must be a local file ending in '
                              f'{", ".join(files)}{folders} (names are never downloaded)')
     if not candidate.exists():

@@ -37,8 +37,8 @@ def test_onnx_model_loads_and_predicts(seg_onnx, frame):
 
 
 def test_export_made_for_another_input_size_is_refused(seg_onnx):
-    with pytest.raises(ModelLoadError,
-                       match=r'exported for input size \[160, 160\], but imgsz is 320.*--imgsz 320'):
+    expected = r'exported for input size \[160, 160\], but imgsz is 320.*--imgsz 320'
+    with pytest.raises(ModelLoadError, match=expected):
         YoloSegmenter(weights=seg_onnx, device='cpu', imgsz=320).load(warmup=False)
 
 
