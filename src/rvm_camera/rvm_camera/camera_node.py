@@ -24,16 +24,19 @@ from rvm_camera.messages import (CalibrationError, camera_info_message,
 from rvm_camera.ready_gate import DetectorReadyGate, FramePump
 from rvm_common.events import (TOPIC_CAMERA_INFO, TOPIC_CAMERA_STATUS, TOPIC_DETECTOR_STATUS,
                                TOPIC_IMAGE, dumps)
+from rvm_common.live_params import LiveParameters, install
 from rvm_common.params import declare_parameters
 from rvm_common.qos_profiles import qos_for
 from rvm_common.ros_messages import ros_message_factory
-from rvm_common.spin_node import (
-    bridge_python_logging, refuse_parameter_changes, run_node, to_rclpy)
+from rvm_common.spin_node import bridge_python_logging, run_node, to_rclpy
 
 #: MessageFactory building rclpy messages
 RCLPY_FACTORY = ros_message_factory()
 #: Python loggers whose records go to this node's rclpy logger
 LOGGERS = ('rvm_camera', 'rvm_common')
+#: parameters the camera core reads from its config on every frame (applied by replacing it)
+CORE_LIVE = ('frame_id', 'fps', 'loop', 'realtime', 'stall_timeout_s', 'max_reconnects',
+             'max_consecutive_corrupt')
 
 
 class CameraNode(Node):
@@ -44,9 +47,8 @@ class CameraNode(Node):
         # from the first record
         self._undo_logging = bridge_python_logging(self.get_logger(), LOGGERS)
         self.config: CameraConfig = declare_parameters(self, CameraConfig)
-        refuse_parameter_changes(self)   # nothing re-reads the camera config at run time
         cfg = self.config
-        qos = QoSProfile(
+        self.image_qos = qos = QoSProfile(
             history=HistoryPolicy.KEEP_LAST, depth=max(1, cfg.qos_depth),
             reliability=(
                 ReliabilityPolicy.RELIABLE
@@ -57,6 +59,7 @@ class CameraNode(Node):
         self.image_pub = self.create_publisher(Image, TOPIC_IMAGE, qos)
         self.compressed_pub = (self.create_publisher(CompressedImage, TOPIC_IMAGE + '/compressed',
                                                      qos) if cfg.publish_compressed else None)
+        self._compressed_lock = threading.Lock()
         self.calibration = None
         self.info_pub = None
         if cfg.camera_info_file:
@@ -80,9 +83,34 @@ class CameraNode(Node):
                 'recorded source: holding frames until detector/status is ready')
         self._thread = threading.Thread(target=self._read_loop, name='camera-reader', daemon=True)
         self._thread.start()
-        self.create_timer(max(0.1, cfg.status_period_s), self._publish_status)
+        self.status_timer = self.create_timer(max(0.1, cfg.status_period_s), self._publish_status)
+        appliers = {name: self._apply_config for name in CORE_LIVE + ('jpeg_quality',)}
+        appliers.update(status_period_s=self._apply_status_period,
+                        publish_compressed=self._apply_publish_compressed)
+        self.live = LiveParameters(CameraConfig, cfg, appliers, section=self.get_name())
+        install(self, self.live)          # ros2 param set: applied, or refused with the reason
         self.get_logger().info(f'camera source {self.core.status()["source"]!r}, target '
                                f'{cfg.fps} fps, QoS {cfg.qos_reliability}/{cfg.qos_depth}')
+
+    # -- run-time parameter changes (rvm_common.live_params) ---------------------------------
+    def _apply_config(self, _old: CameraConfig, new: CameraConfig) -> None:
+        self.config = new
+        self.core.config = new          # read on every frame by the reader thread
+
+    def _apply_status_period(self, old: CameraConfig, new: CameraConfig) -> None:
+        self.destroy_timer(self.status_timer)
+        self.status_timer = self.create_timer(max(0.1, new.status_period_s), self._publish_status)
+        self._apply_config(old, new)
+
+    def _apply_publish_compressed(self, old: CameraConfig, new: CameraConfig) -> None:
+        if new.publish_compressed and self.compressed_pub is None:
+            self.compressed_pub = self.create_publisher(
+                CompressedImage, TOPIC_IMAGE + '/compressed', self.image_qos)
+        elif not new.publish_compressed and self.compressed_pub is not None:
+            with self._compressed_lock:     # never destroyed under the reader thread's publish
+                publisher, self.compressed_pub = self.compressed_pub, None
+            self.destroy_publisher(publisher)
+        self._apply_config(old, new)
 
     def _on_detector_status(self, msg: String) -> None:
         try:
@@ -108,11 +136,11 @@ class CameraNode(Node):
 
     def _publish_frame(self, image: np.ndarray, stamp_ns: int, frame_id: str) -> None:
         self.image_pub.publish(image_message(RCLPY_FACTORY, image, stamp_ns, frame_id))
-        if self.compressed_pub is not None:
-            self.compressed_pub.publish(
-                compressed_message(
-                    RCLPY_FACTORY, image, stamp_ns, frame_id, self.config.jpeg_quality)
-            )
+        with self._compressed_lock:               # a parameter change may remove it
+            if self.compressed_pub is not None:
+                self.compressed_pub.publish(
+                    compressed_message(
+                        RCLPY_FACTORY, image, stamp_ns, frame_id, self.config.jpeg_quality))
         if self.info_pub is not None and self.calibration is not None:
             self.info_pub.publish(camera_info_message(RCLPY_FACTORY, self.calibration, stamp_ns,
                                                       frame_id, float_array=list))

@@ -10,7 +10,8 @@
   ("publisher's context is invalid").
 * :class:`RosLogHandler` forwards the cores' Python ``logging`` records to the node's rclpy
   logger (so they carry node name and level and reach ``/rosout``).
-* :func:`refuse_parameter_changes` rejects ``ros2 param set`` on parameters nothing applies.
+* Run-time parameter changes (``ros2 param set``) are applied or refused by
+  :mod:`rvm_common.live_params`.
 
 rclpy is imported lazily: the helpers here are tested without ROS.
 """
@@ -116,22 +117,6 @@ def to_rclpy(spec: Any) -> Any:
         history=HistoryPolicy.KEEP_LAST, depth=spec.depth,
         reliability=ReliabilityPolicy.RELIABLE if spec.reliable else ReliabilityPolicy.BEST_EFFORT,
         durability=DurabilityPolicy.TRANSIENT_LOCAL if spec.latched else DurabilityPolicy.VOLATILE)
-
-
-def refuse_parameter_changes(node: Any, applied: Iterable[str] = ()) -> None:
-    """Reject run-time changes of every parameter not in ``applied`` (nothing would apply them)."""
-    from rcl_interfaces.msg import SetParametersResult
-    live = set(applied)
-
-    def check(params: list) -> Any:
-        fixed = sorted(p.name for p in params if p.name not in live)
-        if fixed:
-            return SetParametersResult(
-                successful=False,
-                reason=f'{", ".join(fixed)}: not applied at run time; set it in the params file '
-                       'and restart the node')
-        return SetParametersResult(successful=True)
-    node.add_on_set_parameters_callback(check)
 
 
 #: the runner's stop signals (rvm_bringup.runner.StopSignal)

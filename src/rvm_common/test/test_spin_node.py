@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
 import types
 
@@ -236,31 +235,6 @@ def test_node_console_scripts_say_rclpy_is_missing_in_one_line(monkeypatch, caps
     with pytest.raises(SystemExit) as exit_info:
         spin_node.bridge_main()
     assert exit_info.value.code == 2
-
-
-def test_parameter_changes_nothing_applies_are_refused_with_the_reason(monkeypatch):
-    class SetParametersResult:          # rcl_interfaces.msg.SetParametersResult's two fields
-        def __init__(self, successful=False, reason=''):
-            self.successful, self.reason = successful, reason
-    msg = types.ModuleType('rcl_interfaces.msg')
-    msg.SetParametersResult = SetParametersResult
-    monkeypatch.setitem(sys.modules, 'rcl_interfaces', types.ModuleType('rcl_interfaces'))
-    monkeypatch.setitem(sys.modules, 'rcl_interfaces.msg', msg)
-
-    class Node:
-        callbacks: list = []
-
-        def add_on_set_parameters_callback(self, callback):
-            self.callbacks.append(callback)
-    node = Node()
-    spin_node.refuse_parameter_changes(node, applied=['conf'])
-    (check,) = node.callbacks
-    param = types.SimpleNamespace
-    refused = check([param(name='fps', value=5.0), param(name='conf', value=0.3)])
-    assert not refused.successful
-    assert (
-        refused.reason.startswith('fps: not applied at run time') and 'restart' in refused.reason)
-    assert check([param(name='conf', value=0.3)]).successful
 
 
 def test_a_second_signal_during_the_final_steps_aborts_them_but_still_shuts_down(monkeypatch):

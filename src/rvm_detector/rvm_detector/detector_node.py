@@ -18,7 +18,6 @@ import json
 import threading
 import time
 
-from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
@@ -27,8 +26,9 @@ from vision_msgs.msg import Detection2DArray
 
 from rvm_common import events
 from rvm_common.image_conv import ImageConversionError, numpy_to_image
+from rvm_common.live_params import LiveParameters, install
 from rvm_common.ros_messages import ros_message_factory
-from rvm_common.params import ConfigError, declare_parameters
+from rvm_common.params import declare_parameters
 from rvm_common.qos_profiles import qos_for
 from rvm_common.spin_node import bridge_python_logging, run_node, to_rclpy
 from rvm_detector.debug_images import ANNOTATED, LABEL_MASK, DebugFrame, DebugImageWorker
@@ -42,6 +42,15 @@ from rvm_detector.ros_conversions import detections_to_msg
 
 #: Python loggers whose records go to this node's rclpy logger
 LOGGERS = ('rvm_detector', 'rvm_common')
+#: parameters DetectorCore.reconfigure applies (model thresholds, item/verdict policy, tracker)
+CORE_LIVE = ('conf', 'iou', 'max_det', 'agnostic_nms', 'stable_frames', 'stable_iou',
+             'match_iou', 'leave_frames', 'confirm_frames', 'multi_frames', 'settle_timeout_s',
+             'frame_gap_s', 'entry_side', 'min_confidence', 'min_area_fraction',
+             'max_area_fraction', 'multi_object_conf', 'polygon_max_points', 'idle_timeout_s')
+#: parameters the node reads on every frame
+NODE_LIVE = ('publish_annotated', 'publish_label_mask')
+#: parameters of the verdict's evidence crop (the core's hook is rebuilt: ``evidence_hook``)
+EVIDENCE_LIVE = ('evidence', 'evidence_max_px', 'evidence_max_bytes')
 
 
 class DetectorNode(Node):
@@ -97,8 +106,13 @@ class DetectorNode(Node):
         self.publish_status()       # latched: a camera holding a recorded source starts now
         self.create_subscription(String, events.TOPIC_COMMAND, self.on_command,
                                  to_rclpy(qos_for(events.TOPIC_COMMAND)))
-        self.create_timer(self.config.status_period_s, self.on_timer)
-        self.add_on_set_parameters_callback(self.on_set_parameters)
+        self.status_timer = self.create_timer(self.config.status_period_s, self.on_timer)
+        appliers = {name: self._apply_core for name in CORE_LIVE}
+        appliers.update({name: self._apply_node for name in NODE_LIVE})
+        appliers.update({name: self._apply_evidence for name in EVIDENCE_LIVE})
+        appliers['status_period_s'] = self._apply_status_period
+        self.live = LiveParameters(DetectorConfig, self.config, appliers, section=self.get_name())
+        install(self, self.live)          # ros2 param set: applied, or refused with the reason
         self.running = True
         self.worker = threading.Thread(target=self.work, name='detector-worker', daemon=True)
         self.worker.start()
@@ -126,14 +140,28 @@ class DetectorNode(Node):
             emitted = self.core.command(payload)
         self.publish_events(emitted)
 
-    def on_set_parameters(self, params) -> SetParametersResult:
-        """Live parameter changes, validated by the core (read-only ones are refused)."""
-        try:
-            with self.lock:
-                self.config = self.core.reconfigure({p.name: p.value for p in params})
-        except ConfigError as exc:
-            return SetParametersResult(successful=False, reason=str(exc))
-        return SetParametersResult(successful=True)
+    # -- run-time parameter changes (rvm_common.live_params) ---------------------------------
+    def _apply_core(self, old: DetectorConfig, new: DetectorConfig) -> None:
+        changed = {n: getattr(new, n) for n in CORE_LIVE if getattr(old, n) != getattr(new, n)}
+        with self.lock:                 # ConfigError (e.g. a cross-field range): refused
+            self.core.reconfigure(changed)
+            self.config = new
+
+    def _apply_node(self, _old: DetectorConfig, new: DetectorConfig) -> None:
+        with self.lock:
+            self.config = new
+
+    def _apply_evidence(self, _old: DetectorConfig, new: DetectorConfig) -> None:
+        from rvm_detector.evidence import evidence_hook
+        fresh = evidence_hook(new)
+        with self.lock:                 # the hook keeps its waiting accepts; policy/store swap
+            self.core.evidence.policy, self.core.evidence.save = fresh.policy, fresh.save
+            self.config = new
+
+    def _apply_status_period(self, old: DetectorConfig, new: DetectorConfig) -> None:
+        self.destroy_timer(self.status_timer)
+        self.status_timer = self.create_timer(new.status_period_s, self.on_timer)
+        self._apply_node(old, new)
 
     def on_timer(self) -> None:
         with self.lock:

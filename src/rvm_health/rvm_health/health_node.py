@@ -18,11 +18,11 @@ from rclpy.qos import qos_profile_sensor_data
 from std_msgs.msg import String
 
 from rvm_common import events
+from rvm_common.live_params import LiveParameters, install
 from rvm_common.params import declare_parameters
 from rvm_common.qos_profiles import QosSpec, qos_for
 from rvm_common.ros_messages import ros_message_factory
-from rvm_common.spin_node import (
-    bridge_python_logging, refuse_parameter_changes, run_node, to_rclpy)
+from rvm_common.spin_node import bridge_python_logging, run_node, to_rclpy
 from rvm_common.diagnostics_msgs import to_diagnostic_array
 from rvm_health.health_config import HealthConfig
 from rvm_health.health_core import ITEM_TOPICS, HealthCore
@@ -31,6 +31,8 @@ from rvm_health.readings import OK
 
 #: Python loggers whose records go to this node's rclpy logger
 LOGGERS = ('rvm_health', 'rvm_common')
+#: parameters the health core reads from its config on every update (applied by replacing it)
+CORE_LIVE = ('health_rate', 'status_heartbeat_s', 'sample_period')
 
 
 class HealthNode(Node):
@@ -41,7 +43,6 @@ class HealthNode(Node):
         # from the first record
         self._undo_logging = bridge_python_logging(self.get_logger(), LOGGERS)
         self.config = declare_parameters(self, HealthConfig)
-        refuse_parameter_changes(self)   # the core reads its config once
         self.core = HealthCore(self.config)
         self.factory = ros_message_factory()
         self.status_publisher = self.create_publisher(
@@ -71,6 +72,20 @@ class HealthNode(Node):
         self.tick_timer = self.create_timer(self.config.tick_period_s, self.on_tick)
         self.diagnostics_timer = self.create_timer(
             self.config.diagnostics_period, self.on_diagnostics)
+        appliers = {name: self._apply_config for name in CORE_LIVE}
+        appliers['diagnostics_period'] = self._apply_diagnostics_period
+        self.live = LiveParameters(HealthConfig, self.config, appliers, section=self.get_name())
+        install(self, self.live)          # ros2 param set: applied, or refused with the reason
+
+    # -- run-time parameter changes (rvm_common.live_params) ---------------------------------
+    def _apply_config(self, _old: HealthConfig, new: HealthConfig) -> None:
+        self.config = new
+        self.core.config = new          # read on every update
+
+    def _apply_diagnostics_period(self, old: HealthConfig, new: HealthConfig) -> None:
+        self.destroy_timer(self.diagnostics_timer)
+        self.diagnostics_timer = self.create_timer(new.diagnostics_period, self.on_diagnostics)
+        self._apply_config(old, new)
 
     def _qos(self, topic: str):
         # volatile: compatible with latched and plain publishers; statuses repeat periodically,

@@ -40,8 +40,10 @@ def camera():
     node.subs['detector/status'].callback(String(data=json.dumps({'state': 'ready'})))
     assert wait_until(
         lambda: len(node.image_pub.sent) >= 3), 'frames flow once the detector is ready'
-    refused = node.param_callbacks[-1]([param('fps', 5.0)])
-    assert not refused.successful and 'not applied at run time' in refused.reason
+    refused, = node.set_parameters([param('source', '/dev/video1')])
+    assert not refused.successful and 'read-only' in refused.reason
+    applied, = node.set_parameters([param('fps', 5.0)])
+    assert applied.successful and node.core.config.fps == 5.0, 'a set that succeeds applies'
     node.timers[0][1]()
     assert last(node.status_pub)['rvm_id'] == '42'
     node.shutdown()
@@ -86,6 +88,41 @@ def bridge(tmp):
     node.destroy_node()
 
 
+def bridge_drains_before_it_stops(tmp):
+    """Every node signalled at once: the health node's final status arrives while the bridge
+    drains; the bridge stops only once the health node is gone, and the status is in the outbox."""
+    from rclpy.node import Node
+
+    from rvm_bridge.bridge_node import BridgeNode
+    from rvm_bridge.outbox import Outbox
+    node = BridgeNode(parameter_overrides=[param('rvm_id', '42'),
+                                           param('outbox_path', f'{tmp}/drain.sqlite3'),
+                                           param('timezone_sync_on_start', False)])
+    health = Node('health')
+    health.create_publisher(String, 'status', None)
+    assert node.producers_present() and 'status' in node.producer_topics()
+    assert 'timezone/synced' not in node.producer_topics(), 'its own topic is no producer'
+    final = {'type': 'status-updated', 'event_id': 'final-1', 'rvm_id': '42', 'state': 'offline'}
+    rounds = []
+
+    def spin_once(timeout_s):
+        rounds.append(timeout_s)
+        if len(rounds) == 3:
+            node.on_message('status', String(data=json.dumps(final)))
+            health.destroy_node()
+    node.drain_before_shutdown(spin_once)
+    assert 3 < len(rounds) < 20, len(rounds)
+    assert any('every node publishing to the bridge is gone' in text
+               for _level, text in node.get_logger().lines)
+    node.shutdown()
+    node.destroy_node()
+    box = Outbox(f'{tmp}/drain.sqlite3')
+    try:
+        assert [json.loads(e.payload)['event_id'] for e in box.peek(10)] == ['final-1']
+    finally:
+        box.close()
+
+
 def detector():
     import cv2
     import numpy as np
@@ -121,6 +158,7 @@ if __name__ == '__main__':
     camera()
     health()
     bridge(tempfile.mkdtemp())
+    bridge_drains_before_it_stops(tempfile.mkdtemp())
     if '--with-detector' in sys.argv:
         detector()
     print('ADAPTERS OK')
