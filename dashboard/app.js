@@ -24,6 +24,7 @@
   window.rvmDashboard = model;
   let pusher = null;
   let settings = {};
+  let replaying = false;                     // true while caught-up events are replayed
 
   // ---- small DOM helpers (all network text goes through textContent, never innerHTML) ----------
   const $ = (id) => document.getElementById(id);
@@ -105,6 +106,7 @@
         model.socketId = pusher.connection.socket_id;
         if (model.connectedOnce) model.reconnects += 1;
         model.connectedOnce = true;
+        catchUp();
       }
       log(`connection ${previous} → ${current}`, current === 'connected' ? 'ok' : current === 'connecting' ? 'info' : 'warn');
       setConnection(current);
@@ -121,6 +123,24 @@
       channel.bind_global((event, data) => onEvent(name, event, data));
     }
     log(`connecting to ${s.tls ? 'wss' : 'ws'}://${s.host}:${port} (${channels.join(', ')})`);
+  }
+
+  /** Ask the server what this page missed (on open and after every reconnect); then live. */
+  function catchUp() {
+    const deliver = (channel, event, data) => {
+      const before = model.events;
+      replaying = true;
+      try { onEvent(channel, event, data); } finally { replaying = false; }
+      return model.events > before;
+    };
+    model.catchUp = { state: 'loading' };
+    window.RvmCatchUp.load(settings, deliver).then(({ total, fresh }) => {
+      model.catchUp = { state: 'done', total, fresh, at: Date.now() };
+      log(`caught up from the server: ${total} events, ${fresh} new to this page`, 'ok');
+    }, (err) => {
+      model.catchUp = { state: 'failed', error: err.message };
+      log(`catch-up from the server failed: ${err.message}`, 'warn');
+    });
   }
 
   function disconnect() {
@@ -233,27 +253,11 @@
     const box = $('health');
     box.replaceChildren();
     for (const [id, h] of Object.entries(model.health)) {
-      const cpu = h.cpu || {}, mem = h.memory || {}, pipe = h.pipeline || {};
-      const temps = Object.entries(h.temperatures || {});
-      const extra = Object.entries(pipe).filter(([k]) => !['camera_fps', 'detector_fps', 'bridge_state'].includes(k));
+      const figures = window.RvmHealthGrid.figures(h, num, count)
+        .map(([label, value, percent]) => figure(label, value, percent === null ? null : meter(percent)));
       box.append(el('article', { class: 'health', 'data-rvm': id, 'data-fresh': '' },
         Object.keys(model.health).length > 1 ? el('h3', { text: id }) : null,
-        el('div', { class: 'figures-grid' },
-          figure('CPU', `${num(cpu.percent)} %`, meter(cpu.percent)),
-          figure('Memory', `${num(mem.percent)} %`, meter(mem.percent)),
-          figure('Load 1 min', num(cpu.load_1m, 2)),
-          figure('Memory used', `${num(mem.used_mb, 0)} / ${num(mem.total_mb, 0)} MB`),
-          figure('Camera', `${num(pipe.camera_fps)} fps`),
-          figure('Detector', `${num(pipe.detector_fps)} fps`),
-          figure('Bridge', pipe.bridge_state || '–'),
-          figure('Uptime', `${num((h.uptime_s || 0) / 60, 1)} min`),
-          ...(h.disk || []).map((d) => figure(`Disk ${d.path}`, `${num(d.percent)} % · ${num(d.free_gb)} GB free`, meter(d.percent))),
-          ...temps.map(([zone, c]) => figure(zone, `${num(c)} °C`)),
-          h.gpu ? figure('GPU', Object.entries(h.gpu).map(([k, v]) => `${k} ${typeof v === 'number' ? num(v) : v}`).join(' · ')) : null,
-          ...extra.filter(([k, v]) => k !== 'components' && (v === null || typeof v !== 'object'))
-            .map(([k, v]) => figure(k.replace(/_/g, ' '), typeof v === 'number' ? count(v) : String(v ?? '–'))),
-          ...Object.entries(pipe.components || {}).map(([name, c]) => figure(name,
-            `${(c && c.state) || '–'}${c && c.stale ? ' (stale)' : ''}${c && typeof c.rate_hz === 'number' ? ` · ${num(c.rate_hz)} Hz` : ''}`))),
+        el('div', { class: 'figures-grid' }, ...figures),
         ageLabel(id, 'health-updated', `health-age-${id}`)));
     }
     refreshAges();
@@ -262,7 +266,8 @@
   const drawVerdict = (canvas, d) => window.RvmVerdictCanvas.draw(canvas, d);
 
   function onVerdict(d) {
-    const latency = Date.now() - Date.parse(d.capture_time);
+    // a caught-up verdict was not seen live: its capture-to-display time says nothing
+    const latency = replaying ? NaN : Date.now() - Date.parse(d.capture_time);
     model.verdicts.unshift({ ...d, latency_ms: latency });
     if (model.verdicts.length > MAX_VERDICTS) model.verdicts.pop();
     const list = $('verdicts');
@@ -272,7 +277,10 @@
     const t = d.timings_ms || {};
     const verdict = d.accepted === true ? 'accepted' : d.accepted === false ? 'rejected' : 'unknown';
     const join = (parts) => parts.filter(Boolean).join(' · ');
-    list.prepend(el('li', { class: `verdict ${verdict}`, 'data-event-id': d.event_id,
+    // an accept is final when the item leaves toward the exit: that wait is part of its latency
+    const waited = d.accepted ? Date.parse(d.timestamp) - Date.parse(d.capture_time) : NaN;
+    const stamp = F.stampMs(d) || 0;
+    const card = el('li', { class: `verdict ${verdict}`, 'data-event-id': d.event_id, 'data-ts': stamp,
       'data-item-id': d.item_id, 'data-category': d.category },
       canvas,
       el('div', { class: 'verdict-body' },
@@ -284,33 +292,23 @@
           d.reason ? el('span', { class: 'reason', text: ` · ${String(d.reason).replace(/_/g, ' ')}` }) : null,
           d.truncated ? el('span', { class: 'muted', text: `${d.class_name || typeof d.confidence === 'number' ? ' · ' : ''}truncated` }) : null),
         el('p', { class: 'muted' },
-          el('span', { class: 'latency', text: isNaN(latency) ? 'latency –' : `latency ${latency} ms` }),
-          ' capture→display · ',
+          el('span', { class: 'latency', text: replaying ? 'from the server' : isNaN(latency) ? 'latency –' : `latency ${latency} ms` }),
+          replaying ? ' (caught up) · ' : ' capture→display · ',
+          waited > 250 ? el('span', { class: 'waited', text: `${waited} ms of it waiting for the item to leave toward the exit · ` }) : null,
           join([typeof t.inference === 'number' && `inference ${num(t.inference)} ms`, d.item_id && `item ${d.item_id}`,
-            d.capture_time && clockTime(d.capture_time), typeof d.seq === 'number' && `seq ${d.seq}`])))));
+            d.capture_time && clockTime(d.capture_time), typeof d.seq === 'number' && `seq ${d.seq}`]))));
+    // newest first, also when a caught-up (older) verdict arrives after live ones
+    const after = [...list.children].find((li) => Number(li.dataset.ts) < stamp);
+    list.insertBefore(card, after || null);
     while (list.children.length > MAX_VERDICTS) list.lastChild.remove();
     const accepted = model.verdicts.filter((v) => v.accepted).length;
     $('verdict-count').textContent = `${model.verdicts.length} shown · ${accepted} accepted`;
   }
 
-  function onProcessing(d) {
-    model.processing.delete(d.item_id);
-    model.processing.set(d.item_id, d);
-    if (model.processing.size > MAX_ROWS) model.processing.delete(model.processing.keys().next().value);
-    const rows = [...model.processing.values()].reverse().map((p) => el('tr', { 'data-item-id': p.item_id },
-      el('td', { text: p.item_id }), el('td', {}, el('span', { class: `status status-${p.status}`, text: p.status })),
-      el('td', { class: 'muted', text: p.detail || '' })));
-    $('processing').replaceChildren(...rows);
-  }
-
+  const onProcessing = (d) => $('processing').replaceChildren(...window.RvmTables.processing(model, d, MAX_ROWS, { el }));
   function onSession(d) {
-    model.sessions.unshift(d);
-    if (model.sessions.length > MAX_ROWS) model.sessions.pop();
-    const rows = model.sessions.map((s) => el('tr', { 'data-session-id': s.session_id },
-      el('td', { text: s.session_id }), el('td', { text: `${clockTime(s.ended_at)} (${String(s.reason).replace(/_/g, ' ')})` }),
-      el('td', { text: s.accepted }), el('td', { text: s.rejected }),
-      el('td', { class: 'muted', text: Object.entries(s.counts || {}).map(([c, n]) => `${c} ${n}`).join(', ') || '–' })));
-    $('sessions').replaceChildren(...rows);
+    const rows = window.RvmTables.sessions(model, d, MAX_ROWS, { el, clockTime });
+    if (rows) $('sessions').replaceChildren(...rows);
   }
 
   function onTimezone(d) {

@@ -3,7 +3,7 @@
 window.RvmSettings = (function () {
   'use strict';
 
-  const KEYS = ['host', 'port', 'key', 'tls', 'auth', 'token', 'rvm', 'sync'];
+  const KEYS = ['host', 'port', 'key', 'tls', 'auth', 'token', 'rvm', 'sync', 'state'];
   const STORE = 'rvm-dashboard';
 
   function read() {

@@ -9,7 +9,11 @@ answers the two calls Laravel would answer:
   token is required (401 otherwise), only ``private-rvm.{rvm_id}`` of the demo machine is
   allowed (403 otherwise), the signature is made with the official ``pusher`` SDK;
 * ``POST /demo/manual-sync`` - what an operator's "sync now" does on the server: trigger
-  ``manual-sync`` on ``timezone-updates`` through the Pusher HTTP API (Bearer token required).
+  ``manual-sync`` on ``timezone-updates`` through the Pusher HTTP API (Bearer token required);
+* ``GET /api/v2/rvm/{rvm_id}/state`` - the catch-up read of an operator (Bearer token): last
+  status, health, timezone and the last 50 verdicts with their crops, from
+  :class:`~rvm_bringup.demo_state.ServerState`, which the runner feeds with what it hands the
+  bridge (``stack.state.record``), as Laravel stores what it receives.
 
 ``DemoStack(root).start()`` returns :class:`DemoEndpoints` with the dashboard URL and the
 settings the bridge must use; ``stop()`` ends everything (also on SIGTERM/SIGHUP when no other
@@ -24,6 +28,7 @@ import json
 import logging
 import mimetypes
 import os
+import re
 import secrets
 import signal
 import socket
@@ -34,16 +39,18 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from rvm_bridge.channel_map import FANOUT_MAP
 from rvm_common.events import CHANNEL_STATUS, CHANNEL_TIMEZONE, EVENT_MANUAL_SYNC
 
+from .demo_state import ServerState
 from .soketi import SoketiServer
 
 LOG = logging.getLogger(__name__)
 AUTH_PATH = '/api/v2/broadcasting/auth'
 MANUAL_SYNC_PATH = '/demo/manual-sync'
+STATE_PATH_RE = re.compile(r'/api/v2/rvm/([^/]+)/state')
 PUSHER_JS = Path('node_modules') / 'pusher-js' / 'dist' / 'web' / 'pusher.min.js'
 MAX_BODY = 16 * 1024
 MANUAL_SYNC_FIELDS = ('timezone', 'requested_by', 'request_id')
@@ -140,6 +147,7 @@ class DemoStack:
         self._thread: threading.Thread | None = None
         self._previous_handlers: dict[int, Any] = {}
         self.endpoints: DemoEndpoints | None = None
+        self.state = ServerState()      # the stand-in's database (catch-up endpoint)
 
     def pusher_js_path(self) -> Path:
         """The vendored pusher-js (dashboard/vendor/), else the one in node_modules."""
@@ -263,6 +271,16 @@ class DemoStack:
         except ValueError as exc:      # the SDK rejects malformed socket ids / channel names
             return HTTPStatus.UNPROCESSABLE_ENTITY, {'message': str(exc)}
 
+    def machine_state(self, rvm_id: str) -> tuple[int, dict[str, Any]]:
+        """(HTTP status, JSON body) of ``GET /api/v2/rvm/{rvm_id}/state``."""
+        snapshot = self.state.snapshot(rvm_id)
+        if snapshot is None and rvm_id == self.rvm_id:       # known machine, nothing heard yet
+            snapshot = {'rvm_id': rvm_id, 'status': None, 'health': None, 'timezone': None,
+                        'verdicts': [], 'sessions': []}
+        if snapshot is None:
+            return HTTPStatus.NOT_FOUND, {'message': f'No machine {rvm_id}.'}
+        return HTTPStatus.OK, snapshot
+
     def manual_sync(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Trigger ``manual-sync`` on ``timezone-updates`` through the Pusher HTTP API."""
         data = {k: body[k] for k in MANUAL_SYNC_FIELDS if isinstance(body.get(k), str) and body[k]}
@@ -309,6 +327,15 @@ class _DemoHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
         path = urlsplit(self.path).path
+        state = STATE_PATH_RE.fullmatch(path)
+        if state or path.startswith('/api/'):
+            if not self.demo.token_ok(self.headers.get('Authorization')):
+                self._json(HTTPStatus.UNAUTHORIZED, {'message': 'Unauthenticated.'})
+            elif state is None:
+                self._json(HTTPStatus.NOT_FOUND, {'message': 'Not Found'})
+            else:
+                self._json(*self.demo.machine_state(unquote(state.group(1))))
+            return
         if path == '/':
             path = '/index.html'
         if path == '/vendor/pusher.min.js':

@@ -329,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
                 args.linger = 300.0
         configs = build_configs(args)
         pipeline = Pipeline(configs, verbose=args.verbose)
+        if stack is not None:       # the demo's stand-in keeps what the server would store
+            pipeline.bus.subscribe(None, stack.state.record)
         summary = pipeline.run(max_frames=args.max_frames, flush_timeout=args.drain_timeout,
                                keep_running=lambda: not stop.event.is_set())
         if stack is not None and (args.linger or 0) > 0 and not stop.event.is_set():
