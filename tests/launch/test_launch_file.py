@@ -204,3 +204,51 @@ def test_the_launch_checks_the_params_file_like_the_runner(tmp_path):
         with pytest.raises(ConfigError) as err:
             check_params_file(str(bad))
         assert str(bad) in str(err.value) and section in str(err.value) and key in str(err.value)
+
+
+def test_a_missing_optional_dependency_stops_the_launch_before_any_node_with_a_clear_message():
+    from rvm_bringup.launch_args import missing_optional
+    installed = {'rviz2': False}
+    message, = missing_optional({'rviz': 'true'}, installed.get)
+    assert 'rviz2' in message and 'ros-humble-rviz2' in message and 'rviz:=false' in message
+    assert missing_optional({'rviz': 'false'}, installed.get) == []
+    assert missing_optional({'rviz': 'true'}, lambda package: True) == []
+    # in the launch file: checked first, then the four nodes, rviz (if asked for) last
+    source = LAUNCH.read_text()
+    body = source.split('def _nodes(', 1)[1].split('\ndef ', 1)[0]
+    check = body.index('missing_optional(')
+    assert check < body.index('raise RuntimeError(\'; \'.join(missing))') < body.index('Node(')
+    assert body.index("for package, executable, name in NODES") < body.index("'rviz2'")
+    assert 'rviz2' not in source.split('def generate_launch_description', 1)[1]
+
+
+def test_the_bridge_gets_a_sigterm_timeout_covering_its_drain_delivery_and_stop(tmp_path):
+    from rvm_bringup.launch_args import bridge_sigterm_timeout_s
+    from rvm_common.shutdown_order import CORE_STOP_S, FINAL_DELIVERY_S
+    shipped = bridge_sigterm_timeout_s(str(ROOT / 'config' / 'rvm_edge.params.yaml'))
+    assert shipped > 5.0 + FINAL_DELIVERY_S + CORE_STOP_S, 'the shipped grace is 5 s'
+    short = tmp_path / 'short.yaml'
+    short.write_text('/**/bridge:\n  ros__parameters:\n    shutdown_grace_s: 1.0\n')
+    assert bridge_sigterm_timeout_s(str(short)) == shipped - 4.0
+    assert "'sigterm_timeout': str(bridge_sigterm_timeout_s(params_file))" in LAUNCH.read_text()
+
+
+@pytest.mark.ros
+def test_rviz_true_without_rviz2_starts_no_node(monkeypatch):
+    if importlib.util.find_spec('rclpy') is None or importlib.util.find_spec('launch_ros') is None:
+        pytest.skip('rclpy not available')
+    from launch import LaunchContext
+    from launch.actions import DeclareLaunchArgument
+
+    module = _load_launch_module()
+    monkeypatch.setattr(module, 'ros_package_exists', lambda package: package != 'rviz2')
+    context = LaunchContext()
+    for action in module.generate_launch_description().entities:
+        if isinstance(action, DeclareLaunchArgument):
+            action.visit(context)
+    context.launch_configurations['rviz'] = 'true'
+    with pytest.raises(RuntimeError, match='rviz2.*not installed'):
+        module._nodes(context)
+    monkeypatch.setattr(module, 'ros_package_exists', lambda package: True)
+    nodes = module._nodes(context)
+    assert [n.node_executable for n in nodes][-1] == 'rviz2' and len(nodes) == 5

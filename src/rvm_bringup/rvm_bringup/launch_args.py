@@ -10,7 +10,7 @@ The documented way to configure a machine is still a params file (``params_file:
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 NODES = ('camera', 'detector', 'health', 'bridge')
 
@@ -118,6 +118,46 @@ def check_params_file(path: str) -> None:
         known = {f.name for f in dataclasses.fields(cls)}
         config_from_mapping(cls, {k: v for k, v in values[node].items() if k in known},
                             source=str(path), section=node)
+
+
+#: optional dependencies: launch argument (when 'true') -> (ROS package, how to get it)
+OPTIONAL_PACKAGES: dict[str, tuple[str, str]] = {
+    'rviz': ('rviz2', 'sudo apt install ros-humble-rviz2'),
+}
+
+
+def missing_optional(values: Mapping[str, str],
+                     package_exists: Callable[[str], bool]) -> list[str]:
+    """One message per optional dependency that a ``true`` launch argument in ``values`` asks
+    for and that is not installed; the launch stops with them before starting any node."""
+    missing = []
+    for argument, (package, install) in OPTIONAL_PACKAGES.items():
+        if values.get(argument) == 'true' and not package_exists(package):
+            missing.append(f'{argument}:=true needs the ROS package {package}, which is not '
+                           f'installed: {install}, or launch with {argument}:=false')
+    return missing
+
+
+def ros_package_exists(name: str) -> bool:
+    """True when the ament index knows package ``name`` (what launch_ros resolves it with)."""
+    from ament_index_python.packages import PackageNotFoundError, get_package_prefix
+    try:
+        get_package_prefix(name)
+    except PackageNotFoundError:
+        return False
+    return True
+
+
+def bridge_sigterm_timeout_s(params_file: str) -> float:
+    """Seconds between SIGINT and SIGTERM the launch gives the bridge: its drain (the params
+    file's ``shutdown_grace_s``), final delivery and stop (``rvm_common.shutdown_order``)."""
+    from rvm_common.params import config_from_mapping, load_params_file
+    from rvm_common.shutdown_order import bridge_sigterm_timeout
+    cls = config_classes()['bridge']
+    values = load_params_file(params_file, config_classes())['bridge']
+    known = {f.name for f in dataclasses.fields(cls)}
+    config = config_from_mapping(cls, {k: v for k, v in values.items() if k in known})
+    return bridge_sigterm_timeout(config.shutdown_grace_s)
 
 
 def parameter_type(cls: type, name: str) -> type:
