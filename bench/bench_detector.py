@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""Detector benchmark: per-stage latency, core overhead vs bare predict, SAM2 1 vs 3 boxes, RSS.
+"""Detector benchmark: runtimes (torch/ONNX Runtime/OpenVINO), stages, core overhead, SAM2, RSS.
 
-Prints figures and ratios measured in the same run; never asserts.
+Prints figures and ratios measured in the same run; never asserts.  The runtimes are compared on
+the same frames through the detector's own loader (pre-processing, inference and post-processing
+with outlines), interleaved frame by frame so that load on a shared machine hits each alike; the
+exports are made in the run with rvm-export's code (dynamic-shape ONNX and OpenVINO).
 
     source scripts/env.sh
     python bench/bench_detector.py                  # CPU, bundled model (else random yolo11n-seg)
@@ -9,7 +12,8 @@ Prints figures and ratios measured in the same run; never asserts.
     python bench/bench_detector.py --model path.pt --sam2-weights ~/models/sam2.1_t.pt
     python bench/bench_detector.py --quick          # 3 frames, small SAM2 run: does it still run?
 
-Targets (issue 6): core / bare predict <= 1.05x, SAM2 3 boxes / 1 box <= 1.2x.
+Targets: core / bare predict <= 1.05x, SAM2 3 boxes / 1 box <= 1.2x (issue 6); the fastest
+export >= 1.8x torch frames/s at imgsz 320 on the 2-core CPU (issue 23).
 """
 
 from __future__ import annotations
@@ -62,6 +66,80 @@ def random_model(path: Path) -> str:
     return str(path)
 
 
+def onnx_session_tuned(seg, path: str, threads: int) -> bool:
+    """Rebuild the ONNX Runtime session of a loaded segmenter with explicit thread settings."""
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.add_session_config_entry('session.intra_op.allow_spinning', '0')
+    backend = getattr(getattr(seg.model.predictor, 'model', None), 'backend', None)
+    if backend is None or not hasattr(backend, 'session'):
+        return False       # another Ultralytics layout: the row is left out
+    backend.session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+    return True
+
+
+def compare_runtimes(model_path: str, frames: list, args, conf: float) -> None:
+    """Frames/s of torch, ONNX Runtime and OpenVINO on the same frames, ratio vs torch."""
+    import importlib.util
+
+    from rvm_detector.model_loader import YoloSegmenter
+    from rvm_training.export import export_model
+
+    threads = args.threads or os.cpu_count() or 1
+    out = Path(tempfile.mkdtemp(prefix='bench-exports-'))
+    rows = [('torch', model_path, None)]
+    for fmt, module in (('onnx', 'onnxruntime'), ('openvino', 'openvino')):
+        if importlib.util.find_spec(module) is None:
+            print(f'{module} not installed: its row is left out (requirements/dev.txt)')
+            continue
+        t0 = time.perf_counter()
+        path = str(export_model(model_path, fmt, out, imgsz=args.imgsz))
+        print(f'export {fmt:<9} {(time.perf_counter() - t0):5.1f} s  {Path(path).name}')
+        rows.append((module, path, None))
+        if fmt == 'onnx':
+            rows.append((f'onnxruntime {threads} thr, no spin', path, 'tuned'))
+    segs = []
+    for name, path, variant in rows:
+        seg = YoloSegmenter(weights=path, device='cpu', imgsz=args.imgsz, conf=conf, max_det=10,
+                            cpu_threads=threads)
+        seg.load(warmup=True)
+        if variant == 'tuned' and not onnx_session_tuned(seg, path, threads):
+            continue
+        segs.append((name, seg))
+    for _, seg in segs:
+        for f in frames[:3]:
+            seg.predict(f)
+    times = {name: [] for name, _ in segs}
+    classes = {name: [] for name, _ in segs}
+    for i, f in enumerate(frames):
+        turn = segs[i % len(segs):] + segs[:i % len(segs)]     # rotate who runs first
+        for name, seg in turn:
+            t = time.perf_counter()
+            dets = seg.predict(f).detections
+            times[name].append((time.perf_counter() - t) * 1000)
+            classes[name].append([d.class_name for d in dets])
+    base = statistics.median(times['torch'])
+    print(f'\n## runtimes on the same {len(frames)} frames (pre + inference + post with '
+          f'outlines; CPU, {threads} threads, imgsz {args.imgsz}, interleaved)')
+    print(f'{"runtime":<32} {"frames/s":>8} {"median":>10} {"p90":>9} {"vs torch":>9} '
+          f'{"same classes":>13}')
+    best = 0.0
+    for name, _ in segs:
+        med = statistics.median(times[name])
+        same = sum(a == b for a, b in zip(classes[name], classes['torch']))
+        ratio = base / med
+        best = max(best, ratio if name != 'torch' else 0.0)
+        p90 = np.percentile(times[name], 90)
+        print(f'{name:<32} {1000 / med:8.1f} {med:7.1f} ms {p90:6.1f} ms {ratio:8.2f}x '
+              f'{same:>6}/{len(frames)}')
+    print(f'fastest export vs torch: {best:.2f}x   (target >= 1.8x at imgsz 320 on 2 CPU cores)')
+    import shutil
+    shutil.rmtree(out, ignore_errors=True)
+
+
 def ms(values: list[float]) -> str:
     if not values:
         return '   n/a'
@@ -84,6 +162,10 @@ def main(argv=None) -> int:
     ap.add_argument('--sam2-runs', type=int, default=3)
     ap.add_argument('--threads', type=int, default=0, help='torch threads (0 = all cores)')
     ap.add_argument('--skip-sam2', action='store_true', help='only the YOLO / core figures')
+    ap.add_argument('--skip-runtimes', action='store_true',
+                    help='leave out the torch / ONNX Runtime / OpenVINO comparison')
+    ap.add_argument('--runtimes-only', action='store_true',
+                    help='only the torch / ONNX Runtime / OpenVINO comparison')
     ap.add_argument(
         '--quick', action='store_true',
         help='3 frames and one SAM2 run at imgsz 512: checks the benchmark runs (test suite)')
@@ -133,6 +215,12 @@ def main(argv=None) -> int:
     core.load()
     frames = frames_for_bench(args.frames, args.width, args.height)
     sync = torch.cuda.synchronize if seg.device.startswith('cuda') else (lambda: None)
+    if not args.skip_runtimes and not seg.device.startswith('cuda'):
+        compare_runtimes(model_path, frames, args, conf)
+    if args.runtimes_only:
+        print(f'\npeak RSS            {peak_rss_mb():.0f} MB')
+        tmp.cleanup()
+        return 0
 
     # -- core vs bare predict, interleaved on the same frames --------------------------------
     for f in frames[:3]:
