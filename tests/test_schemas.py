@@ -106,6 +106,20 @@ def test_rejected_and_truncated_verdicts_validate():
     validate_event(truncated)
 
 
+@pytest.mark.parametrize('name', OUTBOUND)
+def test_demo_events_carry_the_flag_and_its_source(name):
+    # events from a non-camera source: stored by the server, never credited
+    from rvm_bridge.demo_data import mark_demo
+    payload = built(name)
+    mark_demo(payload, 'sample')
+    validate_event(json.loads(dumps(payload)))
+    for broken in ({**payload, 'demo': False}, {k: v for k, v in payload.items() if k != 'demo'},
+                   {k: v for k, v in payload.items() if k != 'demo_source'},
+                   {**payload, 'demo_source': 'camera'}):
+        with pytest.raises(SchemaViolation):
+            validate_event(broken)
+
+
 def test_failed_timezone_sync_validates():
     validate_event(
         built(

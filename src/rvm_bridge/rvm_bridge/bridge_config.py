@@ -58,6 +58,13 @@ class BridgeConfig:
     outbox_policy: str = param(
         'drop_oldest', 'When full: move the oldest to dead_letter, or refuse the new one',
         choices=('drop_oldest', 'reject_new'))
+    demo_source: str = param(
+        '', "Verdicts come from a non-camera source ('sample', 'video', 'folder', 'bag',"
+        " 'synthetic'; rvm-edge run sets it): every outbound event carries demo: true (stored,"
+        " never credited) and a server not on this machine is refused; '' = a live camera")
+    allow_demo_upload: bool = param(
+        False, 'Send demo events (demo_source set) to a server that is not on this machine'
+        ' (rvm-edge run --send-demo-data); false: refused at start')
     outbox_memory_buffer: int = param(
         10_000, 'Events held in memory while the outbox file refuses writes (disk full, I/O error,'
         ' locked), retried with backoff; one more is refused, logged and counted',
@@ -138,6 +145,8 @@ class BridgeConfig:
             raise ConfigError('retry_min_s must be > 0 and <= retry_max_s')
         if self.host and not self.app_key:
             raise ConfigError('app_key is required when host is set')
+        from rvm_bridge.demo_data import check_demo_destination
+        check_demo_destination(self)
 
     @property
     def online(self) -> bool:

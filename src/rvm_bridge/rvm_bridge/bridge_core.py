@@ -25,6 +25,7 @@ from rvm_bridge.bridge_config import BridgeConfig
 from rvm_bridge.channel_map import ChannelMap, Route, load_channel_map
 from rvm_bridge.channel_auth import token_provider
 from rvm_bridge.delivery import Sender
+from rvm_bridge.demo_data import mark_demo
 from rvm_bridge.bridge_status import bridge_status
 from rvm_bridge.inbound_dispatch import InboundDispatcher
 from rvm_bridge.outbox import Outbox, OutboxEntry
@@ -212,6 +213,7 @@ class BridgeCore:
         if event_id and event_id in self._self_published:
             return  # our own timezone-synced echoed back by the graph: already queued
         payload = dict(payload)
+        mark_demo(payload, self.config.demo_source)     # sample/file/bag verdicts: never credited
         self.counters['published'] += 1
         if route.delivery == 'durable' or durable_last_word(
                 route.topic, payload, route.delivery, route.transport):   # final `offline`

@@ -197,8 +197,10 @@ def build_configs(args: argparse.Namespace) -> RunnerConfigs:
                           '(Reverb/Pusher app ids are numeric: REVERB_APP_ID)')
     check_outbox_path(bridge.outbox_path, '--outbox' if _flag(args, 'outbox') else
                       f'{where} bridge.outbox_path')
+    from rvm_bringup.calibrate_cli import with_calibration
+    detector = with_calibration(configs['detector'], source, where)
     from rvm_bringup.evidence_cli import with_evidence_dir
-    detector = with_evidence_dir(configs['detector'], bridge.outbox_path)
+    detector = with_evidence_dir(detector, bridge.outbox_path)
     return RunnerConfigs(camera=configs['camera'], detector=detector,
                          health=configs['health'], bridge=bridge, params_file=params_file,
                          source_origin=origin)

@@ -243,6 +243,8 @@ def _parser() -> argparse.ArgumentParser:
                      help='also print bridge and detector status changes and their log lines')
     from rvm_bringup.evidence_cli import add_evidence_command
     add_evidence_command(sub)
+    from rvm_bringup.calibrate_cli import add_calibrate_command
+    add_calibrate_command(sub)
     params = sub.add_parser('params', help='print (or --write) config/rvm_edge.params.yaml')
     params.add_argument('--write', action='store_true', help='overwrite the shipped params YAML')
     return parser
@@ -312,6 +314,14 @@ def main(argv: list[str] | None = None) -> int:
             return run_evidence(args)
         except ConfigError as exc:
             print(f'rvm-edge evidence: {exc}', file=sys.stderr)
+            return 2
+    if args.command == 'calibrate':
+        from rvm_bringup.calibrate_cli import run_calibrate
+        from rvm_detector.calibration import CalibrationError
+        try:
+            return run_calibrate(args)
+        except CalibrationError as exc:
+            print(f'rvm-edge calibrate: {exc}', file=sys.stderr)
             return 2
     _configure_logging(args.verbose)
     stop = StopSignal()
