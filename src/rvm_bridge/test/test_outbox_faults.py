@@ -34,7 +34,7 @@ def _wait(predicate, timeout=5.0):
     return predicate()
 
 
-# -- one owner -------------------------------------------------------------------------------------
+# -- one owner ------------------------------------------------------------------------------
 def test_a_second_process_on_the_same_outbox_is_refused_naming_file_and_pid(tmp_path):
     path = tmp_path / 'o.db'
     box = Outbox(path)
