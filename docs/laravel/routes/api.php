@@ -2,6 +2,7 @@
 
 use App\Http\Controllers\EdgeEventsController;
 use App\Http\Controllers\MachineControlController;
+use App\Http\Controllers\MachineStateController;
 use Illuminate\Http\Request;
 use Illuminate\Support\Facades\Route;
 
@@ -21,4 +22,9 @@ Route::middleware('auth:sanctum')->prefix('v2')->group(function () {
     Route::post('rvm/{rvmId}/commands', [MachineControlController::class, 'command'])
         ->where('rvmId', '[A-Za-z0-9_-]{1,64}')
         ->middleware('throttle:30,1');
+
+    // what a dashboard missed (on open, after a reconnect): verdicts with crops, from the database
+    Route::get('rvm/{rvmId}/state', MachineStateController::class)
+        ->where('rvmId', '[A-Za-z0-9_-]{1,64}')
+        ->middleware('throttle:60,1');
 });
