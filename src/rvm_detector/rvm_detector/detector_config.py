@@ -37,6 +37,10 @@ class DetectorConfig:
     sam2_imgsz: int = param(1024, 'SAM2 input size in px (square)', read_only=True)
     class_map_file: str = param('', "Class map YAML ('' = bundled config/class_map.yaml)",
                                 read_only=True)
+    calibration_file: str = param(
+        '', "Empty-chamber calibration YAML from `rvm-edge calibrate` (reference image, ROI, "
+            "entry/exit zones): presence from the image, phantoms ignored, drift reported; '' = "
+            'detection-only presence with a loud warning', read_only=True)
     stable_frames: int = param(5, 'Frames an item must stay still before its verdict')
     stable_iou: float = param(0.85, 'Box IoU between consecutive frames that counts as still')
     match_iou: float = param(0.3, 'Box IoU that links a detection to an existing track')
@@ -61,9 +65,9 @@ class DetectorConfig:
     )
     entry_side: str = param(
         'left',
-        'Frame edge of the entry flap: an accepted item last seen in that '
-        'half is withdrawn, else it left toward the exit and the accept is '
-        'final',
+        'Frame edge of the entry flap when there is no calibration (the zones '
+        'are then the outer quarters of the frame); a calibration file names '
+        'its own',
         choices=('left', 'right', 'top', 'bottom'))
     min_confidence: float = param(0.5, 'Aggregated confidence below which an item is rejected')
     min_area_fraction: float = param(0.005, 'Smallest accepted mask area, fraction of the frame')
