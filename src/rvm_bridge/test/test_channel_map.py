@@ -14,6 +14,9 @@ MYRVM = {
     events.TOPIC_PROCESSING: (
         events.CHANNEL_DETECTIONS, events.EVENT_PROCESSING_UPDATED, 'latest'),
     events.TOPIC_SESSION: (events.CHANNEL_DETECTIONS, events.EVENT_SESSION_COMPLETED, 'durable'),
+    # `failed` processing updates: an episode without a verdict is an outcome, kept durable
+    events.TOPIC_ITEM_FAILED: (
+        events.CHANNEL_DETECTIONS, events.EVENT_PROCESSING_UPDATED, 'durable'),
     events.TOPIC_TIMEZONE: (events.CHANNEL_TIMEZONE, events.EVENT_TIMEZONE_SYNCED, 'latest'),
 }
 

@@ -42,6 +42,7 @@ TOPIC_LABEL_MASK = 'detections/label_mask'
 TOPIC_VERDICT = 'items/verdict'
 TOPIC_PROCESSING = 'items/processing'
 TOPIC_SESSION = 'items/session'
+TOPIC_ITEM_FAILED = 'items/failed'   # durable copy of `failed` processing updates
 TOPIC_DETECTOR_STATUS = 'detector/status'
 TOPIC_RVM_STATUS = 'status'       # under the namespace: /rvm/status
 TOPIC_HEALTH = 'health'

@@ -34,6 +34,7 @@ EVENTS = QosSpec(depth=10)
 TOPIC_QOS: dict[str, QosSpec] = {
     events.TOPIC_VERDICT: DURABLE,
     events.TOPIC_SESSION: DURABLE,
+    events.TOPIC_ITEM_FAILED: DURABLE,
     events.TOPIC_RVM_STATUS: LATCHED,
     events.TOPIC_HEALTH: LATCHED,
     events.TOPIC_TIMEZONE: LATCHED,

@@ -1,22 +1,24 @@
 """The chamber state machine: one verdict per chamber episode.
 
 The unit is the *chamber*, not a track: an episode opens when an object shows up in a chamber that
-was seen empty for ``leave_frames`` frames, and closes when the chamber is empty for
-``leave_frames`` frames again. Whatever happens in between (the item is nudged, moves, a hand
-covers it, the detector loses it for a few frames, the tracker splits its track) belongs to that
-one episode, and an episode gets exactly one verdict (``detection-completed`` carrying its
-``episode_id``) or, when the object left before anything could be judged, one ``failed`` processing
-event.
+was seen empty for ``leave_frames`` frames (presence from the image *and* a detection), and
+closes when the chamber is empty (presence, not the detector) for ``leave_frames`` frames, or
+when a new object comes in through the entry after the episode's item was decided. Whatever
+happens in between (the item is nudged, moves, a hand covers it, the lights go out, the
+detector loses it) belongs to that one episode, and an episode gets exactly one verdict
+(``detection-completed`` carrying its ``episode_id``) or, when the object left before anything
+could be judged, one ``failed`` processing event.
 
 Per frame, :func:`step` applies :data:`TRANSITIONS`: the first row whose state matches and whose
 condition holds fires (the row order is the priority). A session end (``end_session`` command, idle
-timeout, shutdown) applies :data:`SESSION_END`. No frame means no transition: a camera gap freezes
-the machine (the settle clock counts at most ``frame_gap_s`` per frame interval).
+timeout, shutdown) applies :data:`SESSION_END`. No frame (a camera gap) or a dark frame means no
+transition.
 
 =========  =========  ==============================================  ============================
 from       to         condition (first match wins)                    action
 =========  =========  ==============================================  ============================
 blocked    empty      chamber empty for leave_frames                  arm
+empty      settling   an object seen confirm_frames frames in a row   open (processing queued)
 empty      entering   an object (never a hand) is seen                -
 entering   empty      no object in this frame (a blip)                -
 entering   settling   an object seen confirm_frames frames in a row   open (processing queued)
@@ -24,17 +26,21 @@ settling   clearing   >= 2 objects for multi_frames frames            reject mul
 settling   empty      chamber empty for leave_frames                  lost (processing failed)
 settling   clearing   settle clock >= settle_timeout_s                reject not_settled
 settling   clearing   the verdict could not be computed               fail (processing failed)
-settling   judged     one object still stable_frames, no hand, OK     judge (accept pending)
+settling   judged     one object still stable_frames, no hand, OK     judge (accept held)
 settling   clearing   one object still stable_frames, no hand, NOK    judge (reject, final)
+judged     settling   newcomer via the entry, item seen in exit zone  final accept + open
+judged     settling   newcomer via the entry, item not at the exit    reject withdrawn + open
 judged     clearing   >= 2 objects for multi_frames frames            reject multiple_objects
-judged     empty      empty for leave_frames, last seen entry side    reject withdrawn
-judged     empty      empty for leave_frames, last seen exit side     final accept
+judged     empty      empty for leave_frames, item seen in exit zone  final accept
+judged     empty      empty for leave_frames, elsewhere / entry       reject withdrawn
+clearing   settling   newcomer via the entry                          open (decided items stay)
 clearing   empty      chamber empty for leave_frames                  close
 =========  =========  ==============================================  ============================
 
-An accept is final only when the item leaves toward the exit side (docs/detector.md explains the
-choice over a revocation event): an item pulled back out through the entry is rejected
-``withdrawn``, so no credited deposit can be taken back.
+Credit only on evidence: an accept is final only when the judged item (the same object: class,
+mask area, colour) was last seen in the exit zone. An item that vanishes anywhere else, or
+through the entry, or is replaced by another object, is rejected ``withdrawn``, so no credited
+deposit can be taken back (docs/detector.md explains the choice over a revocation event).
 """
 
 from __future__ import annotations
@@ -66,19 +72,23 @@ class Action(Enum):
     REJECT_WITHDRAWN = 'reject_withdrawn'
     JUDGE = 'judge'                      # accept -> pending; reject -> final verdict at once
     FINAL_ACCEPT = 'final_accept'        # the pending accept is published
+    ACCEPT_AND_OPEN = 'accept_and_open'  # the pending accept is published; a new episode opens
+    WITHDRAW_AND_OPEN = 'withdraw_and_open'  # the judged item is withdrawn; a new episode opens
     LOST = 'lost'                        # left before a verdict: processing failed
     FAIL = 'fail'                        # verdict computation raised: processing failed
+    CLOSE = 'close'                      # the chamber is empty: the decided items are gone
 
 
 @dataclass(frozen=True)
 class ChamberFacts:
     """What one frame tells the machine (computed by the item session from tracks and policy)."""
 
-    objects: int = 0              # item detections in this frame (hands excluded)
+    objects: int = 0              # new item detections in this frame (hands, phantoms excluded)
     confirmed: bool = False       # an object seen confirm_frames frames in a row
     multiple: bool = False        # >= 2 distinct objects for multi_frames frames in a row
-    gone: bool = False            # chamber empty for leave_frames frames
-    left_via_entry: bool = False  # the last object seen was on the entry side of the chamber
+    gone: bool = False            # chamber empty (presence) for leave_frames frames
+    at_exit: bool = False         # the episode's item was last seen in the exit zone
+    newcomer: bool = False        # another object came in through the entry (decided item gone)
     settle_timeout: bool = False  # the open episode's settle clock passed settle_timeout_s
     settled: bool = False         # one object still for stable_frames frames and no hand
     accepted: bool | None = None  # the verdict a settled object would get (None: not settled)
@@ -100,6 +110,8 @@ S = Chamber
 TRANSITIONS: tuple[Edge, ...] = (
     Edge(S.BLOCKED, S.EMPTY, lambda f: f.gone, Action.NONE,
          'chamber empty for leave_frames: armed'),
+    Edge(S.EMPTY, S.SETTLING, lambda f: f.objects > 0 and f.confirmed, Action.OPEN,
+         'confirmed at once (confirm_frames 1): a new episode'),
     Edge(S.EMPTY, S.ENTERING, lambda f: f.objects > 0, Action.NONE,
          'an object (never a hand) is seen'),
     Edge(S.ENTERING, S.EMPTY, lambda f: f.objects == 0, Action.NONE,
@@ -112,15 +124,22 @@ TRANSITIONS: tuple[Edge, ...] = (
     Edge(S.SETTLING, S.CLEARING, lambda f: f.settled and f.judge_failed, Action.FAIL,
          'the verdict could not be computed'),
     Edge(S.SETTLING, S.JUDGED, lambda f: f.settled and f.accepted is True, Action.JUDGE,
-         'settled and accepted: final when it leaves toward the exit'),
+         'settled and accepted: final when it leaves through the exit zone'),
     Edge(S.SETTLING, S.CLEARING, lambda f: f.settled and f.accepted is False, Action.JUDGE,
          'settled and rejected: final at once'),
+    Edge(S.JUDGED, S.SETTLING, lambda f: f.newcomer and f.at_exit, Action.ACCEPT_AND_OPEN,
+         'the judged item left through the exit zone; the next one is already coming in'),
+    Edge(S.JUDGED, S.SETTLING, lambda f: f.newcomer, Action.WITHDRAW_AND_OPEN,
+         'the judged item is gone, not through the exit zone (a swap): a new episode'),
     Edge(S.JUDGED, S.CLEARING, lambda f: f.multiple, Action.REJECT_MULTIPLE,
          'a second object joined the judged item'),
-    Edge(S.JUDGED, S.EMPTY, lambda f: f.gone and f.left_via_entry, Action.REJECT_WITHDRAWN,
-         'pulled back out through the entry'),
-    Edge(S.JUDGED, S.EMPTY, lambda f: f.gone, Action.FINAL_ACCEPT, 'left toward the exit'),
-    Edge(S.CLEARING, S.EMPTY, lambda f: f.gone, Action.NONE, 'chamber empty: episode closed'))
+    Edge(S.JUDGED, S.EMPTY, lambda f: f.gone and f.at_exit, Action.FINAL_ACCEPT,
+         'left through the exit zone'),
+    Edge(S.JUDGED, S.EMPTY, lambda f: f.gone, Action.REJECT_WITHDRAWN,
+         'vanished elsewhere or pulled back out through the entry'),
+    Edge(S.CLEARING, S.SETTLING, lambda f: f.newcomer, Action.OPEN,
+         'a new object came in while the decided one clears: its own episode'),
+    Edge(S.CLEARING, S.EMPTY, lambda f: f.gone, Action.CLOSE, 'chamber empty: episode closed'))
 
 #: state -> (state after a session end, action): the item present is judged or rejected once, and
 #: the chamber is not armed again until it was seen empty, so the next session never sees it.

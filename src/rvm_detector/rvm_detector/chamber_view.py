@@ -1,4 +1,4 @@
-"""Per-frame observations of the chamber: objects vs hands, distinct objects, stillness, exit side.
+"""Per-frame observations of the chamber: objects vs hands, phantoms, distinct objects, counters.
 
 Assumptions (docs/detector.md "Chamber"):
 
@@ -6,21 +6,26 @@ Assumptions (docs/detector.md "Chamber"):
   the class map). The bundled model has no hand class: its training labels never include hands, so
   a hand is simply not detected; a hand pushing or holding the item still keeps it moving, which
   delays settling through the stillness rule.
-* the *entry side* is a frame edge (``entry_side``, default ``left``: the synthetic chamber and the
-  bundled sample insert items through a flap on the left and let them leave on the right). An
-  object whose last seen box centre lies in the half of the frame next to the entry edge left
-  through the entry; otherwise it left toward the exit.
+* with a calibration, an *item* is a detection whose box centre lies in the ROI and whose box is
+  at least :data:`MIN_SUPPORT` foreground (presence); others are *phantoms* (the model sees
+  something on the empty chamber) and are ignored. Emptiness is presence's: a chamber whose item
+  the detector lost (a hand over it, a miss) is not empty. Without a calibration every detection
+  is an item and emptiness means no detection (the detection-only fallback).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from rvm_detector.detection import Detection, box_containment
-from rvm_detector.item_tracker import IouTracker, Track
+from rvm_detector.exit_evidence import box_centre_in
+from rvm_detector.item_tracker import Track
 
 HAND_CATEGORY = 'hand'
-ENTRY_SIDES = ('left', 'right', 'top', 'bottom')
+#: foreground share of a detection box below which the detection is a phantom
+MIN_SUPPORT = 0.15
 
 
 def split_hands(detections: list[Detection]) -> tuple[list[Detection], list[Detection]]:
@@ -29,22 +34,22 @@ def split_hands(detections: list[Detection]) -> tuple[list[Detection], list[Dete
     return [d for d in detections if d.category != HAND_CATEGORY], hands
 
 
-def on_entry_side(
-    box: tuple[float, float, float, float], width: int, height: int, entry_side: str
-) -> bool:
-    """True when the centre of ``box`` lies in the half of the frame next to the entry edge."""
-    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    return {'left': cx < width / 2, 'right': cx >= width / 2,
-            'top': cy < height / 2, 'bottom': cy >= height / 2}[entry_side]
+def corroborated(items: list[Detection], roi: np.ndarray | None,
+                 support) -> tuple[list[Detection], int]:
+    """(items inside the ROI with presence support, number of phantoms dropped)."""
+    if roi is None:
+        return list(items), 0
+    kept = [d for d in items if box_centre_in(d.bbox, roi) and support(d.bbox) >= MIN_SUPPORT]
+    return kept, len(items) - len(kept)
 
 
-def distinct_objects(tracker: IouTracker, min_conf: float, min_hits: int = 2) -> list[Track]:
+def distinct_objects(tracks: list[Track], min_conf: float, min_hits: int = 2) -> list[Track]:
     """Visible tracks that count as separate objects.
 
     A track counts once it was matched in ``min_hits`` frames with a confidence of at least
     ``min_conf``, unless its box lies (>= 80 %) inside a larger counted object's box (a fragment).
     """
-    tracks = [t for t in tracker.visible() if t.hits >= min_hits and t.last.confidence >= min_conf]
+    tracks = [t for t in tracks if t.hits >= min_hits and t.last.confidence >= min_conf]
     tracks.sort(key=lambda t: _area(t.last.bbox), reverse=True)
     kept: list[Track] = []
     for track in tracks:
@@ -57,38 +62,45 @@ def _area(box) -> float:
     return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
 
 
+@dataclass(frozen=True)
+class FrameView:
+    """What :meth:`ItemSession.track` saw in one frame; :meth:`ItemSession.advance` takes it."""
+
+    items: list[Detection]            # corroborated item detections (residents included)
+    hands: list[Detection]
+    new_items: list[Track]            # visible tracks that are not residents
+    distinct: list[Track]             # distinct new objects
+    main: Track | None                # the episode's object
+    present: bool                     # presence (or, without calibration, any item)
+    dark: bool = False                # too dark to tell: the frame changes nothing
+    presence_box: tuple | None = None
+    phantoms: int = 0
+    sightings: list = field(default_factory=list)   # exit_evidence.Sighting per visible track
+
+
 @dataclass
 class ChamberCounters:
-    """Frame counters and the camera-gap-aware settle clock."""
+    """Frame counters and the camera-time settle clock (gaps capped at ``frame_gap_s``)."""
 
-    empty_frames: int = 0            # consecutive frames without an item
-    seen_frames: int = 0             # consecutive frames with an item
+    empty_frames: int = 0            # consecutive frames with no presence
+    seen_frames: int = 0             # consecutive frames with a new object
     multi_frames: int = 0            # consecutive frames with >= 2 distinct objects
     hand_visible: bool = False
-    last_boxes: list = field(default_factory=list)   # item boxes of the last frame with items
     clock: float = 0.0               # seconds of camera time, gaps capped at frame_gap_s
-    last_now: float | None = None
+    last_stamp_ns: int | None = None
 
-    def observe(self, items: list[Detection], hands: list[Detection], n_distinct: int) -> None:
+    def observe(self, view: FrameView) -> None:
         """Count this frame (after tracking)."""
-        self.hand_visible = bool(hands)
-        if items:
-            self.empty_frames, self.seen_frames = 0, self.seen_frames + 1
-            self.last_boxes = [d.bbox for d in items]
-        else:
-            self.empty_frames, self.seen_frames = self.empty_frames + 1, 0
-        self.multi_frames = self.multi_frames + 1 if n_distinct >= 2 else 0
+        self.hand_visible = bool(view.hands)
+        self.empty_frames = 0 if view.present else self.empty_frames + 1
+        self.seen_frames = self.seen_frames + 1 if view.new_items else 0
+        self.multi_frames = self.multi_frames + 1 if len(view.distinct) >= 2 else 0
 
-    def advance_clock(self, now: float, frame_gap_s: float) -> None:
-        """Move the settle clock by the frame interval, up to ``frame_gap_s`` (gaps freeze it)."""
-        if self.last_now is not None:
-            self.clock += min(max(0.0, now - self.last_now), frame_gap_s)
-        self.last_now = now
-
-    def left_via_entry(self, width: int, height: int, entry_side: str) -> bool:
-        """Whether the objects last seen were on the entry side (their mean box centre)."""
-        if not self.last_boxes:
-            return False
-        n = len(self.last_boxes)
-        mean = tuple(sum(b[i] for b in self.last_boxes) / n for i in range(4))
-        return on_entry_side(mean, width, height, entry_side)
+    def advance_clock(self, stamp_ns: int, frame_gap_s: float) -> float:
+        """Move the settle clock by the camera-time interval, at most ``frame_gap_s``."""
+        step = 0.0
+        if self.last_stamp_ns is not None:
+            step = min(max(0.0, (stamp_ns - self.last_stamp_ns) / 1e9), frame_gap_s)
+            self.clock += step
+        self.last_stamp_ns = stamp_ns
+        return step

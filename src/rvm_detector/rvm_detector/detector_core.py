@@ -7,6 +7,7 @@ Pure Python (no rclpy).  The ROS adapter and the standalone runner feed it frame
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import numpy as np
 
 from rvm_common.events import SCHEMA_VERSION
 from rvm_common.params import ConfigError, config_from_mapping
+from rvm_detector.calibration import CalibrationError
 from rvm_detector.class_map import ClassMap, ClassMapError
 from rvm_detector.detection import Detection, FrameDetections
 from rvm_detector.detector_config import DetectorConfig
@@ -23,7 +25,10 @@ from rvm_detector.evidence import evidence_hook
 from rvm_detector.item_session import Event, ItemPolicy, ItemSession
 from rvm_detector.item_verdict import VerdictPolicy
 from rvm_detector.model_loader import ModelLoadError, YoloSegmenter
+from rvm_detector.presence_stage import PresenceStage
 from rvm_detector.sam2_refiner import Sam2Refiner
+
+LOG = logging.getLogger('rvm_detector.core')
 
 
 class FrameError(ValueError):
@@ -73,6 +78,8 @@ class DetectorCore:
         self._stamps = deque(maxlen=50)
         self._last_timings: dict[str, float] = {}
         self.evidence = evidence_hook(config)    # a crop on every verdict (evidence.py)
+        self.presence = PresenceStage(config.calibration_file)   # calibration + presence
+        self.refine_errors = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
     def load(self) -> None:
@@ -80,10 +87,11 @@ class DetectorCore:
         try:
             check_ranges(self.config)
             self.class_map = ClassMap.load(self.config.class_map_file)
+            self.presence.load()
             self.segmenter.load(warmup=self.config.warmup)
             if self.refiner is not None:
                 self.refiner.load()
-        except (ClassMapError, ConfigError) as exc:
+        except (ClassMapError, ConfigError, CalibrationError) as exc:
             self._fail(str(exc))
             raise ModelLoadError(f'invalid detector configuration: {exc}') from exc
         except ModelLoadError as exc:
@@ -101,7 +109,8 @@ class DetectorCore:
         cfg = self.config
         self.session = ItemSession(
             self.class_map, item_policy(cfg), verdict_policy(cfg), rvm_id=cfg.rvm_id,
-            model_name=self.segmenter.name, wall_clock=self.wall_clock)
+            model_name=self.segmenter.name, wall_clock=self.wall_clock,
+            zones=self.presence.zones)
         return self.session
 
     def reconfigure(self, values: dict[str, Any]) -> DetectorConfig:
@@ -144,18 +153,13 @@ class DetectorCore:
         frame: FrameDetections = self.segmenter.predict(image)
         for det in frame.detections:
             det.category = self.class_map.category_of(det.class_name)
-        verdict_due = self.session.track(frame.detections)
-        refine_ms = 0.0
-        mode = self.config.refine
-        refined = False
-        if self.refiner is not None and frame.detections and (mode == 'sam2' or verdict_due):
-            t0 = time.perf_counter()
-            self.refiner.refine(image, frame.detections)
-            refine_ms = (time.perf_counter() - t0) * 1000.0
-            refined = True
+        reading = self.presence.measure(image)
+        view = self.session.track(frame.detections, (frame.width, frame.height), image, reading)
+        refine_ms, refined = self._refine(image, frame, self.session.verdict_due(view))
         timings = dict(frame.timings_ms, refine=refine_ms)
         timings['total'] = (time.perf_counter() - start) * 1000.0
-        events = self.session.advance(frame.width, frame.height, now, stamp_ns, timings)
+        events = self.session.advance(view, now, stamp_ns, timings)
+        self.presence.learn(self.session.state, view, stamp_ns)
         self.evidence.attach(self.session, events, image)
         timings['total'] = (time.perf_counter() - start) * 1000.0
         self.frames_processed += 1
@@ -168,6 +172,21 @@ class DetectorCore:
             detections=frame.detections, events=events, timings_ms=timings, width=frame.width,
             height=frame.height, item_state=self.session.state.value,
             item_id=episode.item_id if episode else None, refined=refined)
+
+    def _refine(self, image: np.ndarray, frame: FrameDetections, due: bool) -> tuple[float, bool]:
+        """SAM2 masks for this frame if due; a refiner error keeps the YOLO outlines."""
+        mode = self.config.refine
+        if self.refiner is None or not frame.detections or not (mode == 'sam2' or due):
+            return 0.0, False
+        t0 = time.perf_counter()
+        try:
+            self.refiner.refine(image, frame.detections)
+        except Exception as exc:   # the verdict goes on with the YOLO masks
+            self.refine_errors += 1
+            self.last_error = f'SAM2 refine failed (YOLO masks used): {type(exc).__name__}: {exc}'
+            LOG.warning(self.last_error)
+            return (time.perf_counter() - t0) * 1000.0, False
+        return (time.perf_counter() - t0) * 1000.0, True
 
     def note_bad_frame(self, reason: str) -> None:
         """Count a frame the adapter could not convert (it stays up and reports it)."""
@@ -221,6 +240,9 @@ class DetectorCore:
             'items_total': session.items_total if session else 0,
             'items_failed': session.items_failed if session else 0,
             'verdicts': self.verdicts,
+            'phantoms': session.phantoms if session else 0,
+            'refine_errors': self.refine_errors,
+            'calibration': self.presence.status(self.wall_clock()),
         }
 
 

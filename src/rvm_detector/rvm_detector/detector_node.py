@@ -82,7 +82,8 @@ class DetectorNode(Node):
             self.debug = DebugImageWorker(self.publish_debug_image)
         self.pub_events = {
             topic: self.create_publisher(String, topic, to_rclpy(qos_for(topic)))
-            for topic in (events.TOPIC_VERDICT, events.TOPIC_PROCESSING, events.TOPIC_SESSION)
+            for topic in (events.TOPIC_VERDICT, events.TOPIC_PROCESSING, events.TOPIC_SESSION,
+                          events.TOPIC_ITEM_FAILED)    # durable copy of `failed` updates
         }
         self.pub_evidence = self.create_publisher(CompressedImage, TOPIC_EVIDENCE, 2)  # rviz
         self.pub_status = self.create_publisher(String, events.TOPIC_DETECTOR_STATUS,
@@ -136,9 +137,8 @@ class DetectorNode(Node):
         except ValueError:
             self.get_logger().warning('command is not JSON; ignored', throttle_duration_sec=5.0)
             return
-        with self.lock:
-            emitted = self.core.command(payload)
-        self.publish_events(emitted)
+        with self.lock:     # published under the lock: events leave in decision order
+            self.publish_events(self.core.command(payload))
 
     # -- run-time parameter changes (rvm_common.live_params) ---------------------------------
     def _apply_core(self, old: DetectorConfig, new: DetectorConfig) -> None:
@@ -165,9 +165,8 @@ class DetectorNode(Node):
 
     def on_timer(self) -> None:
         with self.lock:
-            emitted = self.core.tick(time.monotonic())
+            self.publish_events(self.core.tick(time.monotonic()))
             self.core.note_dropped(self.slot.dropped)
-        self.publish_events(emitted)
         self.publish_status()
 
     def publish_status(self) -> None:
@@ -183,8 +182,9 @@ class DetectorNode(Node):
                 continue
             frame, stamp_ns, frame_id = item
             try:
-                with self.lock:
+                with self.lock:     # decided and published in order (a tick cannot overtake)
                     result = self.core.process(frame, stamp_ns, time.monotonic())
+                    self.publish_events(result.events)
             except FrameError as exc:
                 with self.lock:
                     self.core.note_bad_frame(str(exc))
@@ -196,7 +196,6 @@ class DetectorNode(Node):
                 self.get_logger().error(f'processing failed: {exc}', throttle_duration_sec=5.0)
                 continue
             self.publish_frame(frame, stamp_ns, frame_id, result)
-            self.publish_events(result.events)
 
     def publish_frame(self, frame, stamp_ns: int, frame_id: str, result) -> None:
         self.pub_detections.publish(
@@ -238,8 +237,7 @@ class DetectorNode(Node):
         """End the open session (its summary goes out) while the context is still valid."""
         self.stop_worker()
         with self.lock:
-            emitted = self.core.shutdown()
-        self.publish_events(emitted)
+            self.publish_events(self.core.shutdown())
 
     def destroy_node(self) -> None:
         self.stop_worker()

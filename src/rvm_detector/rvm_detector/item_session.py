@@ -1,10 +1,12 @@
 """Item session: runs the chamber state machine on tracked detections and makes the events.
 
-Per frame :meth:`ItemSession.track` tracks the detections, then :meth:`ItemSession.advance` builds
-the :class:`~rvm_detector.chamber_state.ChamberFacts`, applies the transition table and performs
-the edge's action: ``processing-updated`` events, one ``detection-completed`` per chamber episode
-and the session summary. A session starts with its first episode and ends after ``idle_timeout_s``
-with no item waiting, on the ``end_session`` command, or at shutdown. Clocks are inputs (``now``).
+Per frame :meth:`ItemSession.track` filters and tracks the detections and returns a
+:class:`~rvm_detector.chamber_view.FrameView`; :meth:`ItemSession.advance` takes that view,
+builds the :class:`~rvm_detector.chamber_state.ChamberFacts`, applies the transition table and
+runs the edge's action through :data:`ItemSession.HANDLERS` (one handler per action):
+``processing-updated`` events, one ``detection-completed`` per chamber episode and the session
+summary. A session starts with its first episode and ends after ``idle_timeout_s`` with no item
+waiting, on the ``end_session`` command, or at shutdown. Clocks are inputs (``now``, stamps).
 """
 
 from __future__ import annotations
@@ -12,21 +14,24 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from rvm_common.events import (EVENT_DETECTION_COMPLETED, EVENT_PROCESSING_UPDATED,
-                               EVENT_SESSION_COMPLETED, TOPIC_PROCESSING, TOPIC_SESSION,
-                               TOPIC_VERDICT, make_event, utc_iso)
+import numpy as np
+
+from rvm_detector.appearance import Signature, signature_of
+from rvm_detector.calibration import zones as zones_of
 from rvm_detector.chamber_state import (
     IDLE_END_STATES, INITIAL_STATE, SESSION_END, Action, Chamber, ChamberFacts, step)
-from rvm_detector.chamber_view import ChamberCounters, distinct_objects, split_hands
+from rvm_detector.chamber_view import (ChamberCounters, FrameView, corroborated,
+                                       distinct_objects, split_hands)
 from rvm_detector.class_map import ClassMap
 from rvm_detector.detection import Detection
+from rvm_detector.exit_evidence import OPPOSITE, Sighting, Whereabouts
+from rvm_detector.item_events import Event, ItemEvents
 from rvm_detector.item_tracker import IouTracker, Track
 from rvm_detector.item_verdict import VerdictPolicy, judge, vote
-
-Event = tuple[str, dict[str, Any]]
+from rvm_detector.presence import PresenceReading
 
 
 @dataclass(frozen=True)
@@ -45,16 +50,49 @@ class ItemPolicy:
     entry_side: str = 'left'
 
 
+@dataclass(frozen=True)
+class ChamberZones:
+    """Region of interest and the entry / exit zones (polygons, px)."""
+
+    roi: np.ndarray
+    entry: np.ndarray
+    exit: np.ndarray
+    entry_side: str = 'left'
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The verdict a settled object gets: its fields, or why they could not be computed."""
+
+    fields: dict[str, Any] | None = None
+    error: str = ''
+    signature: Signature | None = None
+
+    @property
+    def accepted(self) -> bool | None:
+        return None if self.fields is None else bool(self.fields['accepted'])
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What an action handler may use: this frame's view, the judgement, stamp and timings."""
+
+    view: FrameView
+    judgement: Judgement | None = None
+    stamp_ns: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
 @dataclass
 class Episode:
-    """One chamber episode: from an object appearing in an armed chamber until it is empty."""
+    """One chamber episode: from an object appearing in an armed chamber until it is decided."""
 
     episode_id: str
     item_id: str
     opened_clock: float
     main_track: int = -1
     last_window: tuple = ()
-    # an accept waiting for the exit: fields, capture, timings
+    # an accept waiting for the exit: {'fields', 'stamp_ns', 'timings'} (evidence.py reads it)
     pending: dict[str, Any] | None = None
 
 
@@ -63,19 +101,23 @@ class ItemSession:
 
     def __init__(self, class_map: ClassMap, item_policy: ItemPolicy = ItemPolicy(),
                  verdict_policy: VerdictPolicy = VerdictPolicy(), *, rvm_id: str = '',
-                 model_name: str = '', wall_clock: Callable[[], float] = time.time) -> None:
+                 model_name: str = '', wall_clock: Callable[[], float] = time.time,
+                 zones: ChamberZones | None = None) -> None:
         self.class_map = class_map
         self.policy = item_policy
         self.verdict_policy = verdict_policy
-        self.rvm_id = rvm_id
-        self.model_name = model_name
+        self.events = ItemEvents(rvm_id, model_name, wall_clock)
         self.wall_clock = wall_clock
+        self.zones = zones                       # None: the frame's quarters (no calibration)
+        self.entry_side = zones.entry_side if zones is not None else item_policy.entry_side
+        self.calibrated = zones is not None
         self.tracker = IouTracker(
             match_iou=item_policy.match_iou, stable_iou=item_policy.stable_iou,
             max_misses=item_policy.leave_frames)
         self.state: Chamber = INITIAL_STATE
         self.transitions: deque = deque(maxlen=200)   # (source, target, action) of recent edges
         self.counters = ChamberCounters()
+        self.where: Whereabouts | None = None
         self.episode: Episode | None = None
         self.session_id: str | None = None
         self.session_started: float = 0.0
@@ -83,193 +125,251 @@ class ItemSession:
         self.verdicts: list[dict[str, Any]] = []
         self.items_total = 0
         self.items_failed = 0
-        self._items: list[Detection] = []
-        self._distinct: list[Track] = []
-        self._main: Track | None = None
+        self.phantoms = 0
         self._frame = (1, 1)
         self._stamp_ns = 0
+        self.HANDLERS: dict[Action, Callable[[StepContext], list[Event]]] = {
+            Action.NONE: lambda ctx: [],
+            Action.OPEN: self._open,
+            Action.JUDGE: self._judge_item,
+            Action.FINAL_ACCEPT: self._final_accept,
+            Action.REJECT_WITHDRAWN: lambda ctx: self._reject_pending('withdrawn', ctx),
+            Action.REJECT_NOT_CLEARED: lambda ctx: self._reject_pending('not_cleared', ctx),
+            Action.REJECT_MULTIPLE: self._reject_multiple,
+            Action.REJECT_NOT_SETTLED: self._reject_not_settled,
+            Action.ACCEPT_AND_OPEN: lambda ctx: self._final_accept(ctx) + self._open(ctx),
+            Action.WITHDRAW_AND_OPEN:
+                lambda ctx: self._reject_pending('withdrawn', ctx) + self._open(ctx),
+            Action.LOST: lambda ctx: self._failed('left the chamber before a stable view'),
+            Action.FAIL: self._fail,
+            Action.CLOSE: lambda ctx: [],
+        }
+
+    @property
+    def rvm_id(self) -> str:
+        return self.events.rvm_id
+
+    @rvm_id.setter
+    def rvm_id(self, value: str) -> None:
+        self.events.rvm_id = value
 
     # -- per frame -------------------------------------------------------------------------------
-    def track(self, detections: list[Detection]) -> bool:
-        """Track this frame's detections; True if a verdict is due on this frame (SAM2 'item')."""
+    def track(self, detections: list[Detection], frame_size: tuple[int, int],
+              image: np.ndarray | None = None,
+              presence: PresenceReading | None = None) -> FrameView:
+        """Filter (hands, phantoms, outside the ROI) and track one frame's detections."""
+        self._frame = frame_size
+        zones = self._zones(frame_size)
+        if presence is not None and presence.dark:
+            return FrameView([], [], [], [], None, present=False, dark=True)
         items, hands = split_hands(detections)
+        phantoms = 0
+        if presence is not None:
+            items, phantoms = corroborated(items, zones.roi, presence.support)
+        self.phantoms += phantoms
         self.tracker.update(items)
-        self._items = items
-        self._distinct = distinct_objects(self.tracker, self.verdict_policy.multi_object_conf,
-                                          min(2, self.policy.stable_frames))
-        self.counters.observe(items, hands, len(self._distinct))
-        self._main = self._main_track()
-        return self.state is Chamber.SETTLING and self._settled()
-
-    def _main_track(self) -> Track | None:
         visible = self.tracker.visible()
-        episode = self.episode
+        sightings = [Sighting(t.track_id, t.last.bbox, _signature(image, t.last),
+                              _clipped(t.last.bbox, frame_size), t.first_bbox) for t in visible]
+        where = self._where()
+        new = [t for t, s in zip(visible, sightings) if not where.is_resident(s)]
+        distinct = distinct_objects(new, self.verdict_policy.multi_object_conf,
+                                    min(2, self.policy.stable_frames))
+        present = bool(items) or (presence is not None and presence.present)
+        return FrameView(items, hands, new, distinct, self._main_track(new, sightings), present,
+                         presence_box=presence.bbox if presence is not None else None,
+                         phantoms=phantoms, sightings=sightings)
+
+    def _zones(self, frame_size: tuple[int, int]) -> ChamberZones:
+        if self.zones is None:
+            width, height = frame_size
+            roi = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
+            self.zones = ChamberZones(roi, *zones_of(roi, self.entry_side), self.entry_side)
+        return self.zones
+
+    def _where(self) -> Whereabouts:
+        if self.where is None:
+            zones = self._zones(self._frame)
+            self.where = Whereabouts(zones.entry, zones.exit, OPPOSITE[self.entry_side])
+        return self.where
+
+    def _main_track(self, new: list[Track], sightings: list[Sighting]) -> Track | None:
+        episode, where = self.episode, self._where()
+        if episode is not None and self.state is Chamber.JUDGED:
+            judged = {s.track_id for s in sightings if where.is_judged(s)}
+            candidates = [t for t in new if t.track_id in judged]
+        else:
+            candidates = new
         if episode is not None:
-            for track in visible:
+            for track in candidates:
                 if track.track_id == episode.main_track:
                     return track
-        return max(visible, key=lambda t: (t.hits, t.last.confidence), default=None)
+        return max(candidates, key=lambda t: (t.hits, t.last.confidence), default=None)
 
-    def _settled(self) -> bool:
-        main = self._main
+    def verdict_due(self, view: FrameView) -> bool:
+        """True if this frame would make the episode's verdict (SAM2 refine=item)."""
+        return self.state is Chamber.SETTLING and self._settled(view)
+
+    def _settled(self, view: FrameView) -> bool:
+        main = view.main
         return (main is not None and main.still_frames >= self.policy.stable_frames
-                and not self.counters.hand_visible and len(self._distinct) <= 1)
+                and not view.hands and len(view.distinct) <= 1)
 
-    def advance(self, frame_w: int, frame_h: int, now: float, stamp_ns: int,
+    def advance(self, view: FrameView, now: float, stamp_ns: int,
                 timings_ms: dict[str, float] | None = None) -> list[Event]:
-        """Events after :meth:`track` (and refinement) for the same frame."""
-        counters, policy = self.counters, self.policy
-        counters.advance_clock(now, policy.frame_gap_s)
-        self._frame, self._stamp_ns = (frame_w, frame_h), stamp_ns
-        if self._items and self.state not in (Chamber.CLEARING, Chamber.BLOCKED):
-            self.last_activity = now
-        if self.episode is not None and self._main is not None:
-            self.episode.main_track = self._main.track_id
-            self.episode.last_window = tuple(self._main.history)[-policy.stable_frames:]
-        settled = self.state is Chamber.SETTLING and self._settled()
-        judgement: dict[str, Any] | str | None = None
-        if settled:
-            try:
-                judgement = self._judge(
-                    self._main, [t.last for t in self._distinct if t is not self._main])
-            except Exception as exc:  # a bad detection must not take the node down
-                judgement = str(exc)
+        """Events for the frame :meth:`track` saw (after any refinement of its detections)."""
+        if view.dark:                       # lights out / lens covered: no information
+            return []
+        counters, policy, where = self.counters, self.policy, self._where()
+        counters.advance_clock(stamp_ns, policy.frame_gap_s)
+        counters.observe(view)
+        self._stamp_ns = stamp_ns
+        where.observe(view.sightings, view.presence_box)
         episode = self.episode
+        if episode is not None and view.main is not None:
+            episode.main_track = view.main.track_id
+            episode.last_window = tuple(view.main.history)[-policy.stable_frames:]
+            if self.state is Chamber.SETTLING:
+                where.follow(view.main.last.bbox)
+        settled = self.state is Chamber.SETTLING and self._settled(view)
+        judgement = self._judge(view) if settled else None
         facts = ChamberFacts(
-            objects=len(self._items),
+            objects=len(view.new_items),
             confirmed=counters.seen_frames >= policy.confirm_frames,
             multiple=counters.multi_frames >= policy.multi_frames,
             gone=counters.empty_frames >= policy.leave_frames,
-            left_via_entry=counters.left_via_entry(frame_w, frame_h, policy.entry_side),
+            at_exit=where.at_exit(),
+            newcomer=where.newcomer(policy.confirm_frames),
             settle_timeout=episode is not None
             and counters.clock - episode.opened_clock >= policy.settle_timeout_s,
             settled=settled,
-            accepted=judgement.get('accepted') if isinstance(judgement, dict) else None,
-            judge_failed=isinstance(judgement, str),
+            accepted=judgement.accepted if judgement is not None else None,
+            judge_failed=judgement is not None and judgement.fields is None,
         )
         edge = step(self.state, facts)
         if edge is None:
             return []
-        context = {'judgement': judgement, 'stamp_ns': stamp_ns, 'timings': timings_ms or {}}
-        events = self._perform(edge.action, context)
-        self.transitions.append((edge.source, edge.target, edge.action))
+        source = self.state
+        events = self.HANDLERS[edge.action](
+            StepContext(view, judgement, stamp_ns, dict(timings_ms or {})))
+        self.transitions.append((source, edge.target, edge.action))
         self.state = edge.target
-        self.last_activity = now
+        if edge.action is not Action.NONE:      # blips and arming are not activity
+            self.last_activity = now
+        elif self.last_activity is None:
+            self.last_activity = now
         if edge.target in (Chamber.EMPTY, Chamber.BLOCKED):
             self.episode = None
+            where.reset(keep_residents=False)
         return events
 
-    # -- actions ---------------------------------------------------------------------------------
-    def _perform(self, action: Action, ctx: dict[str, Any]) -> list[Event]:
-        if action is Action.NONE:
-            return []
-        if action is Action.OPEN:
-            return self._open()
-        if action is Action.JUDGE:
-            fields = ctx['judgement']
-            if fields['accepted']:
-                self.episode.pending = {
-                    'fields': fields, 'stamp_ns': ctx['stamp_ns'], 'timings': ctx['timings']}
-                return [
-                    self._processing(
-                        'processing', 'accepted; final when it leaves toward the exit')
-                ]
-            return self._final(fields, ctx['stamp_ns'], ctx['timings'])
-        if action is Action.FINAL_ACCEPT:
-            pending = self.episode.pending
-            return self._final(pending['fields'], pending['stamp_ns'], pending['timings'])
-        if action in (Action.REJECT_WITHDRAWN, Action.REJECT_NOT_CLEARED):
-            pending = self.episode.pending
-            reason = 'withdrawn' if action is Action.REJECT_WITHDRAWN else 'not_cleared'
-            return self._final(dict(pending['fields'], accepted=False, reason=reason),
-                               pending['stamp_ns'], pending['timings'])
-        if action is Action.REJECT_MULTIPLE:
-            objects = self._distinct
-            main = max(objects, key=lambda t: t.last.confidence)
-            return self._forced(
-                'multiple_objects', list(main.history)[-self.policy.stable_frames:],
-                [t.last for t in objects if t is not main], ctx, objects)
-        if action is Action.REJECT_NOT_SETTLED:
-            return self._forced('not_settled', list(self.episode.last_window), [], ctx)
-        failed = ('left the chamber before a stable view' if action is Action.LOST
-                  else f'verdict failed: {ctx["judgement"]}')
-        self.items_failed += 1
-        return [self._processing('failed', failed)]
+    def _judge(self, view: FrameView) -> Judgement:
+        main = view.main
+        try:
+            window = list(main.history)[-self.policy.stable_frames:]
+            others = [t.last for t in view.distinct if t is not main]
+            fields = judge(window, others, *self._frame, self.class_map, self.verdict_policy)
+        except Exception as exc:  # a bad detection must not take the node down
+            return Judgement(error=str(exc) or type(exc).__name__)
+        fields['objects'] = {'count': 1, 'categories': {fields['category']: 1}}
+        signature = next((s.signature for s in view.sightings if s.track_id == main.track_id),
+                         None)
+        return Judgement(fields, signature=signature)
 
-    def _open(self) -> list[Event]:
+    # -- actions (one handler per Action) --------------------------------------------------------
+    def _open(self, ctx: StepContext) -> list[Event]:
         if self.session_id is None:
             self.session_id = str(uuid.uuid4())
             self.session_started = self.wall_clock()
             self.verdicts = []
+        self._where().reset(keep_residents=self.state is Chamber.CLEARING)
         self.episode = Episode(episode_id=str(uuid.uuid4()), item_id=str(uuid.uuid4()),
                                opened_clock=self.counters.clock)
-        if self._main is not None:
-            self.episode.main_track = self._main.track_id
-            self.episode.last_window = tuple(self._main.history)[-self.policy.stable_frames:]
+        main = ctx.view.main
+        if main is not None:
+            self.episode.main_track = main.track_id
+            self.episode.last_window = tuple(main.history)[-self.policy.stable_frames:]
         self.items_total += 1
-        return [self._processing('queued', 'object entered the chamber')]
+        return self._processing('queued', 'object entered the chamber')
 
-    def _judge(self, main: Track, others: list[Detection]) -> dict[str, Any]:
-        window = list(main.history)[-self.policy.stable_frames:]
-        fields = judge(window, others, *self._frame, self.class_map, self.verdict_policy)
-        fields['objects'] = {'count': 1, 'categories': {fields['category']: 1}}
-        return fields
+    def _judge_item(self, ctx: StepContext) -> list[Event]:
+        judgement = ctx.judgement
+        if judgement.accepted:
+            self.episode.pending = {
+                'fields': judgement.fields, 'stamp_ns': ctx.stamp_ns, 'timings': ctx.timings}
+            self._where().decide(judgement.signature, [])
+            return self._processing('processing', 'accepted; final when it leaves by the exit')
+        self._decide_residents(ctx)
+        return self._final(judgement.fields, ctx.stamp_ns, ctx.timings)
 
-    def _forced(
-        self, reason: str, window: list[Detection], others: list[Detection], ctx: dict[str, Any],
-        objects: list[Track] = (),
-    ) -> list[Event]:
+    def _final_accept(self, ctx: StepContext) -> list[Event]:
+        pending = self.episode.pending
+        return self._final(pending['fields'], pending['stamp_ns'], pending['timings'])
+
+    def _reject_pending(self, reason: str, ctx: StepContext) -> list[Event]:
+        pending = self.episode.pending
+        return self._final(dict(pending['fields'], accepted=False, reason=reason),
+                           pending['stamp_ns'], pending['timings'])
+
+    def _reject_multiple(self, ctx: StepContext) -> list[Event]:
+        objects = ctx.view.distinct
+        main = max(objects, key=lambda t: t.last.confidence)
+        self._decide_residents(ctx)
+        return self._forced('multiple_objects', list(main.history)[-self.policy.stable_frames:],
+                            [t.last for t in objects if t is not main], ctx, objects)
+
+    def _reject_not_settled(self, ctx: StepContext) -> list[Event]:
+        self._decide_residents(ctx)
+        return self._forced('not_settled', list(self.episode.last_window), [], ctx)
+
+    def _fail(self, ctx: StepContext) -> list[Event]:
+        self._decide_residents(ctx)
+        return self._failed(f'verdict failed: {ctx.judgement.error}')
+
+    def _decide_residents(self, ctx: StepContext) -> None:
+        """The episode is decided at once: what is in the chamber now stays as residents."""
+        new = {t.track_id for t in ctx.view.new_items}
+        self._where().decide(None, [s for s in ctx.view.sightings if s.track_id in new])
+
+    def _failed(self, detail: str) -> list[Event]:
+        self.items_failed += 1
+        return self._processing('failed', detail)
+
+    def _forced(self, reason: str, window: list[Detection], others: list[Detection],
+                ctx: StepContext, objects: list[Track] = ()) -> list[Event]:
         """A rejection with ``reason``, described by ``window`` (main object) and ``objects``."""
         if not window:
-            self.items_failed += 1
-            return [self._processing('failed', f'rejected ({reason}) but no view of the object')]
+            return self._failed(f'rejected ({reason}) but no view of the object')
         try:
             fields = judge(window, others, *self._frame, self.class_map, self.verdict_policy)
         except Exception as exc:  # a bad detection must not take the node down
-            self.items_failed += 1
-            return [self._processing('failed', f'verdict failed: {exc}')]
+            return self._failed(f'verdict failed: {exc}')
         if objects:
             cats = Counter(self.class_map.category_of(vote(list(t.history))[0]) for t in objects)
             fields['objects'] = {'count': len(objects), 'categories': dict(sorted(cats.items()))}
         else:
             fields['objects'] = {'count': 1, 'categories': {fields['category']: 1}}
-        return self._final(
-            dict(fields, accepted=False, reason=reason), ctx['stamp_ns'], ctx['timings'])
+        return self._final(dict(fields, accepted=False, reason=reason), ctx.stamp_ns, ctx.timings)
 
-    def _final(
-        self, fields: dict[str, Any], stamp_ns: int, timings_ms: dict[str, float]
-    ) -> list[Event]:
-        """Publish the episode's one verdict."""
+    def _final(self, fields: dict[str, Any], stamp_ns: int,
+               timings_ms: dict[str, float]) -> list[Event]:
+        """Publish the episode's one verdict (the hook point for evidence.py: ``fields``)."""
         episode = self.episode
-        payload = make_event(
-            EVENT_DETECTION_COMPLETED,
-            {
-                'item_id': episode.item_id, 'episode_id': episode.episode_id,
-                'session_id': self.session_id, **fields, 'capture_time': utc_iso(stamp_ns / 1e9),
-                'timings_ms': {
-                    k: round(float(timings_ms.get(k, 0.0)), 2)
-                    for k in ('preprocess', 'inference', 'refine', 'postprocess', 'total')
-                },
-                'model': self.model_name},
-            rvm_id=self.rvm_id, timestamp=self.wall_clock())
+        topic, payload = self.events.verdict(episode.item_id, episode.episode_id,
+                                             self.session_id, fields, stamp_ns, timings_ms)
         episode.pending = None
         self.verdicts.append(payload)
         detail = 'accepted' if payload['accepted'] else f'rejected: {payload["reason"]}'
-        return [(TOPIC_VERDICT, payload), self._processing('completed', detail)]
+        return [(topic, payload)] + self._processing('completed', detail)
 
-    def _processing(self, status: str, detail: str) -> Event:
-        return (TOPIC_PROCESSING, make_event(EVENT_PROCESSING_UPDATED, {
-            'item_id': self.episode.item_id, 'session_id': self.session_id, 'status': status,
-            'detail': detail}, rvm_id=self.rvm_id, timestamp=self.wall_clock()))
+    def _processing(self, status: str, detail: str) -> list[Event]:
+        return self.events.processing(self.episode.item_id, self.session_id, status, detail)
 
     # -- session ---------------------------------------------------------------------------------
     def tick(self, now: float) -> list[Event]:
         """Session summary once no verdict waits and nothing happened for ``idle_timeout_s``."""
-        if (
-            self.session_id is None
-            or self.state not in IDLE_END_STATES
-            or self.last_activity is None
-        ):
+        if (self.session_id is None or self.state not in IDLE_END_STATES
+                or self.last_activity is None):
             return []
         if now - self.last_activity < self.policy.idle_timeout_s:
             return []
@@ -280,26 +380,35 @@ class ItemSession:
         target, action = SESSION_END[self.state]
         events: list[Event] = []
         if self.episode is not None:
-            ctx = {'judgement': None, 'stamp_ns': self._stamp_ns, 'timings': {}}
-            events = self._perform(action, ctx)
+            empty = FrameView([], [], [], [], None, present=False)
+            events = self.HANDLERS[action](StepContext(empty, None, self._stamp_ns, {}))
         self.transitions.append((self.state, target, action))
         self.state = target
         self.episode = None
+        if self.where is not None:
+            self.where.reset(keep_residents=False)
         if self.session_id is None:
             return events
-        verdicts = [v for v in self.verdicts if 'accepted' in v]
-        counts = Counter(v['category'] for v in verdicts)
-        accepted = sum(1 for v in verdicts if v['accepted'])
-        payload = make_event(EVENT_SESSION_COMPLETED, {
-            'session_id': self.session_id,
-            'started_at': utc_iso(self.session_started),
-            'ended_at': utc_iso(self.wall_clock()),
-            'reason': reason,
-            'counts': dict(sorted(counts.items())),
-            'accepted': accepted,
-            'rejected': len(verdicts) - accepted,
-            'total': len(verdicts),
-        }, rvm_id=self.rvm_id, timestamp=self.wall_clock())
+        summary = self.events.session(self.session_id, self.session_started, reason,
+                                      [v for v in self.verdicts if 'accepted' in v])
         self.session_id = None
         self.verdicts = []
-        return events + [(TOPIC_SESSION, payload)]
+        return events + [summary]
+
+
+def _signature(image: np.ndarray | None, det: Detection) -> Signature:
+    if image is None:        # scripted detections: class and area only
+        hist = np.full((12, 8), 1.0 / 96, np.float32)
+        return Signature(det.class_name, float(det.area_px or _box_area(det.bbox)), hist)
+    return signature_of(image, det)
+
+
+def _clipped(box, frame_size: tuple[int, int], margin: float = 2.0) -> bool:
+    """Whether the box touches the frame edge (the object is partly outside)."""
+    width, height = frame_size
+    return (box[0] <= margin or box[1] <= margin or box[2] >= width - margin
+            or box[3] >= height - margin)
+
+
+def _box_area(box) -> float:
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])

@@ -18,6 +18,7 @@ class Track:
     # consecutive matched frames whose box moved less than the stable IoU
     still_frames: int = 1
     history: deque = field(default_factory=lambda: deque(maxlen=30))
+    first_bbox: tuple | None = None   # where the track began (an arrival through the entry?)
 
 
 class IouTracker:
@@ -60,7 +61,8 @@ class IouTracker:
         for i, det in enumerate(detections):
             if i in used_dets:
                 continue
-            track = Track(track_id=self._next_id, last=det, history=deque(maxlen=self._history))
+            track = Track(track_id=self._next_id, last=det, history=deque(maxlen=self._history),
+                          first_bbox=det.bbox)
             track.history.append(det)
             self.tracks[track.track_id] = track
             det.track_id = track.track_id

@@ -110,3 +110,56 @@ def camera_gap_while_settling(gap_s=60.0):
     frames, times = timed(before)
     t0 = times[-1] + gap_s
     return frames + after, times + [t0 + i / 10.0 for i in range(len(after))]
+
+
+# -- evidence scripts (issue 24): presence is given per frame (None = detection-only) -----------
+
+def small(x, class_name='pet_bottle', y=Y):
+    """A smaller item (60 x 100 px: a quarter of the area, so a different object)."""
+    return det(x, y, x + 60, y + 100, class_name, 0.9)
+
+
+def close_pair():
+    """A leaves through the exit; one frame later B (same look) comes in through the entry."""
+    return timed(empty(3) + enter() + rest(6) + leave_exit()[:-4] + empty(1) + enter() + rest(6)
+                 + leave_exit())
+
+
+def swap():
+    """A is judged, pulled back out; one empty frame; a smaller B comes in, rests, exits."""
+    b_in = [[small(x)] for x in range(0, 260, 60)]
+    b_out = [[small(x)] for x in range(320, 700, 60)] + empty(4)
+    return timed(empty(3) + enter() + rest(6) + withdraw_entry()[:-4] + empty(1) + b_in
+                 + [[small(260)] for _ in range(6)] + b_out)
+
+
+def enter_while_clearing():
+    """A rejected item leaves through the exit; one frame later the next item enters."""
+    return timed(empty(3) + enter('other') + rest(6, class_name='other')
+                 + [[box(x, 'other')] for x in range(320, 700, 60)] + empty(1) + enter()
+                 + rest(6) + leave_exit())
+
+
+def beside_rejected():
+    """A rejected item stays (top); a valid, smaller item comes in below it, rests; both exit."""
+    a = lambda x=260: det(x, 20, x + 120, 140, 'other')   # noqa: E731
+    b_in = [[a(), small(x, y=300)] for x in range(0, 260, 60)]
+    both_out = [[a(x), small(x, y=300)] for x in range(320, 700, 60)] + empty(4)
+    return timed(empty(3) + [[a(x)] for x in range(0, 260, 60)] + [[a()] for _ in range(6)]
+                 + b_in + [[a(), small(260, y=300)] for _ in range(6)] + both_out)
+
+
+def yank(rest_x=300):
+    """Judged while resting in the middle, gone the next frame (nothing seen at the exit)."""
+    return timed(empty(3) + enter(to=rest_x + 1) + rest(8, x=rest_x) + empty(5))
+
+
+def push(from_x=280):
+    """Judged at ``from_x``, pushed to the exit in two frames (one of them in the exit zone)."""
+    return timed(empty(3) + enter(to=from_x + 1) + rest(8, x=from_x) + [[box(530)]] + empty(5))
+
+
+def occluded(frames=8):
+    """Judged; then nothing is detected for ``frames`` frames (a hand, lights, misses) while
+    presence still sees something; then it is seen again and leaves through the exit."""
+    return timed(empty(3) + enter() + rest(6) + empty(frames) + rest(4) + leave_exit())

@@ -44,6 +44,17 @@ STATUS_SCHEMA = {
         'items_total': {'type': 'integer', 'minimum': 0},
         'items_failed': {'type': 'integer', 'minimum': 0},
         'verdicts': {'type': 'integer', 'minimum': 0},
+        'phantoms': {'type': 'integer', 'minimum': 0},
+        'refine_errors': {'type': 'integer', 'minimum': 0},
+        'calibration': {'oneOf': [{'type': 'null'}, {
+            'type': 'object',
+            'properties': {
+                'file': {'type': 'string'}, 'created_at': {'type': 'string'},
+                'age_s': {'type': ['number', 'null'], 'minimum': 0},
+                'drift': {'type': 'number', 'minimum': 0, 'maximum': 1},
+                'gain': {'type': 'number', 'minimum': 0},
+                'size_mismatch': {'type': 'boolean'}},
+            'required': ['file', 'age_s', 'drift', 'gain'], 'additionalProperties': False}]},
     },
     'required': ['version', 'state', 'last_error', 'model', 'device', 'refine', 'frames_processed',
                  'frames_dropped', 'frames_bad', 'fps', 'item_state', 'session_id', 'verdicts'],

@@ -65,14 +65,24 @@ def new_session(**policy) -> ItemSession:
         VerdictPolicy(), rvm_id='rvm-1', model_name='m.pt', wall_clock=Clock())
 
 
-def run(frames, session=None, start=0.0, fps=10.0, times=None):
-    """Feed ``frames`` (lists of detections) at ``fps`` or at ``times``; schema-checked events."""
+def presence(present=True, dark=False):
+    """A scripted presence reading (no mask: every detection counts as supported)."""
+    from rvm_detector.presence import PresenceReading
+    return PresenceReading(present=present and not dark, dark=dark)
+
+
+def run(frames, session=None, start=0.0, fps=10.0, times=None, readings=None):
+    """Feed ``frames`` (lists of detections) at ``fps`` or at ``times``; schema-checked events.
+
+    ``readings``: one presence reading per frame (None: detection-only, no calibration).
+    """
     session = session or new_session()
     events = []
     for i, dets in enumerate(frames):
         now = times[i] if times is not None else start + i / fps
-        session.track(dets)
-        events += session.advance(W, H, now, int((1_800_000_000 + now) * 1e9),
+        reading = readings[i] if readings is not None else None
+        view = session.track(dets, (W, H), None, reading)
+        events += session.advance(view, now, int((1_800_000_000 + now) * 1e9),
                                   {'inference': 10.0, 'total': 12.0})
     for topic, payload in events:
         check_event(topic, payload)

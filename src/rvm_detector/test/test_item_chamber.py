@@ -2,7 +2,7 @@
 
 import chamber_scripts as cs
 import pytest
-from item_sequences import new_session, run
+from item_sequences import new_session, presence, run
 
 from rvm_common.events import TOPIC_PROCESSING, TOPIC_SESSION, TOPIC_VERDICT
 from rvm_detector import item_session
@@ -40,7 +40,7 @@ def test_a_blip_is_not_an_item():
 def test_a_rejection_is_final_at_once_and_the_chamber_must_clear():
     session, events = play(cs.rejected_other())
     assert decisions(events) == [('other', False, 'category_not_accepted')]
-    assert (Chamber.CLEARING, Chamber.EMPTY, Action.NONE) in session.transitions
+    assert (Chamber.CLEARING, Chamber.EMPTY, Action.CLOSE) in session.transitions
 
 
 def test_two_objects_entering_together_get_one_multiple_objects_rejection_counting_both():
@@ -177,21 +177,24 @@ def test_idle_end_waits_while_an_accept_is_pending_and_not_while_clearing():
     )
 
 
-ALL_SCRIPTS = [
-    cs.accepted_and_exit, cs.rejected_other, cs.blip, cs.two_enter_together,
-    cs.second_joins_judged, cs.withdrawn, cs.never_settles, cs.leaves_before_verdict,
-    cs.nudged_after_judgement, cs.hand_occludes_judged, cs.hand_only, cs.hand_holds_item,
-    cs.camera_gap_while_settling]
+#: script -> the number of verdicts it must give (exactly: zero where nothing may be credited)
+ALL_SCRIPTS = {
+    cs.accepted_and_exit: 1, cs.rejected_other: 1, cs.blip: 0, cs.two_enter_together: 1,
+    cs.second_joins_judged: 1, cs.withdrawn: 1, cs.never_settles: 1, cs.leaves_before_verdict: 0,
+    cs.nudged_after_judgement: 1, cs.hand_occludes_judged: 1, cs.hand_only: 0,
+    cs.hand_holds_item: 1, cs.camera_gap_while_settling: 1, cs.close_pair: 2, cs.swap: 2,
+    cs.enter_while_clearing: 2, cs.beside_rejected: 2, cs.yank: 1, cs.push: 1}
 
 
 def test_the_scripts_cover_every_edge_of_the_transition_table(monkeypatch):
     fired = set()
-    for script in ALL_SCRIPTS:
+    for script, count in ALL_SCRIPTS.items():
         session, events = play(script())
         fired |= set(session.transitions)
-        assert len(verdicts(events)) <= 1, script.__name__   # never two verdicts for one episode
+        assert len(verdicts(events)) == count, script.__name__   # one verdict per episode
         ids = [v['episode_id'] for v in verdicts(events)]
         assert len(ids) == len(set(ids))
+    fired |= set(play(cs.accepted_and_exit(), confirm_frames=1)[0].transitions)
     for state in Chamber:   # session ends from every state
         for script in (cs.accepted_and_exit, cs.rejected_other):
             session = new_session()
@@ -228,11 +231,116 @@ def test_a_model_hand_class_mapped_to_the_hand_category_is_never_an_item():
     assert split_hands([hand_det, bottle]) == ([bottle], [hand_det])
 
 
-@pytest.mark.parametrize('side, box, entry', [
-    ('left', (10, 100, 110, 200), True), ('left', (500, 100, 600, 200), False),
-    ('right', (500, 100, 600, 200), True), ('top', (300, 10, 400, 100), True),
-    ('bottom', (300, 10, 400, 100), False), ('bottom', (300, 400, 400, 470), True),
+@pytest.mark.parametrize('side, box, entry, exit_', [
+    ('left', (10, 100, 110, 200), True, False), ('left', (300, 100, 400, 200), False, False),
+    ('left', (540, 100, 640, 200), False, True), ('left', (600, 100, 700, 200), False, True),
+    ('right', (540, 100, 640, 200), True, False), ('right', (10, 100, 110, 200), False, True),
+    ('top', (300, 10, 400, 100), True, False), ('bottom', (300, 10, 400, 100), False, True),
+    ('bottom', (300, 400, 400, 470), True, False),
 ])
-def test_entry_side_is_the_half_of_the_frame_next_to_the_entry_edge(side, box, entry):
-    from rvm_detector.chamber_view import on_entry_side
-    assert on_entry_side(box, 640, 480, side) is entry
+def test_entry_and_exit_zones_are_the_outer_quarters_next_to_each_edge(side, box, entry, exit_):
+    """Without a calibration the zones are the frame's outer quarters; beyond the exit counts."""
+    import numpy as np
+
+    from rvm_detector.calibration import zones
+    from rvm_detector.exit_evidence import OPPOSITE, box_touches, in_exit_zone
+    frame = np.array([[0, 0], [640, 0], [640, 480], [0, 480]], np.float32)
+    entry_zone, exit_zone = zones(frame, side)
+    assert box_touches(box, entry_zone) is entry
+    assert in_exit_zone(box, exit_zone, OPPOSITE[side]) is exit_
+
+
+# -- credit only on evidence (issue 24) ---------------------------------------------------------
+
+def test_items_in_quick_succession_get_one_verdict_each():
+    session, events = play(cs.close_pair())
+    assert decisions(events) == [('pet_bottle', True, None)] * 2
+    assert (Chamber.JUDGED, Chamber.SETTLING, Action.ACCEPT_AND_OPEN) in session.transitions
+    assert len({v['episode_id'] for v in verdicts(events)}) == 2
+
+
+def test_a_swapped_item_is_withdrawn_and_the_newcomer_gets_its_own_verdict():
+    session, events = play(cs.swap())
+    assert [(v['accepted'], v['reason'], v['mask']['area_px'] > 10000)
+            for v in verdicts(events)] == [(False, 'withdrawn', True), (True, None, False)]
+    assert (Chamber.JUDGED, Chamber.SETTLING, Action.WITHDRAW_AND_OPEN) in session.transitions
+
+
+def test_an_item_entering_while_clearing_gets_its_own_episode():
+    session, events = play(cs.enter_while_clearing())
+    assert decisions(events) == [('other', False, 'category_not_accepted'),
+                                 ('pet_bottle', True, None)]
+    assert (Chamber.CLEARING, Chamber.SETTLING, Action.OPEN) in session.transitions
+
+
+def test_a_valid_item_beside_a_rejected_one_gets_its_event():
+    session, events = play(cs.beside_rejected())
+    assert decisions(events) == [('other', False, 'category_not_accepted'),
+                                 ('pet_bottle', True, None)]
+
+
+@pytest.mark.parametrize('rest_x', [270, 300, 330])   # centres at 0.52 .. 0.61 of the width
+def test_a_fast_yank_from_the_middle_is_never_credited(rest_x):
+    _, events = play(cs.yank(rest_x))
+    assert decisions(events) == [('pet_bottle', False, 'withdrawn')]
+
+
+def test_a_fast_push_into_the_exit_zone_is_credited():
+    _, events = play(cs.push(280))
+    assert decisions(events) == [('pet_bottle', True, None)]
+
+
+def test_confirm_frames_one_opens_on_the_first_frame():
+    session, events = play(cs.timed(cs.empty(3) + cs.rest(1) + cs.rest(6)), confirm_frames=1)
+    assert session.transitions[1] == (Chamber.EMPTY, Chamber.SETTLING, Action.OPEN)
+    assert [p['status'] for t, p in events if t == TOPIC_PROCESSING][0] == 'queued'
+
+
+def test_with_presence_an_occluded_judged_item_keeps_its_episode():
+    """Lost by the detector for 8 frames (> leave_frames) but present: one verdict, at the exit."""
+    frames, times = cs.occluded(8)
+    readings = [presence(bool(f) or 13 <= i < 21) for i, f in enumerate(frames)]
+    session, events = run(frames, session=new_session(), times=times, readings=readings)
+    assert decisions(events) == [('pet_bottle', True, None)]
+    _, fallback = play(cs.occluded(8))     # detection-only: the old two verdicts, documented
+    assert len(verdicts(fallback)) == 2
+
+
+def test_dark_frames_change_nothing():
+    frames, times = cs.occluded(8)
+    readings = [presence(True, dark=13 <= i < 21) for i in range(len(frames))]
+    readings = [r if frames[i] or r.dark else presence(False) for i, r in enumerate(readings)]
+    _, events = run(frames, session=new_session(), times=times, readings=readings)
+    assert decisions(events) == [('pet_bottle', True, None)]
+
+
+def test_phantom_detections_without_presence_never_open_an_episode():
+    import numpy as np
+
+    from rvm_detector.presence import PresenceReading
+    frames, times = cs.accepted_and_exit()
+    nothing = PresenceReading(present=False, mask=np.zeros((120, 160), bool), scale=0.25)
+    session, events = run(frames, session=new_session(), times=times,
+                          readings=[nothing] * len(frames))
+    assert events == [] and session.items_total == 0 and session.phantoms > 0
+
+
+def test_sparse_false_detections_do_not_stop_the_idle_timeout():
+    """Detection-only: a one-frame detection every 2 s never counts as activity."""
+    session = new_session(idle_timeout_s=5.0)
+    run(cs.empty(3) + cs.enter('other') + cs.rest(6, class_name='other') + cs.leave_exit(),
+        session=session)
+    start = session.last_activity
+    frames = [[cs.box(300)] if i % 20 == 0 else [] for i in range(100)]
+    run(frames, session=session, start=10.0)
+    assert session.last_activity == start
+    (topic, summary), = session.tick(20.0)
+    assert summary['reason'] == 'idle_timeout'
+
+
+def test_a_failed_episode_is_also_published_durable():
+    from rvm_common.events import TOPIC_ITEM_FAILED
+    _, events = play(cs.leaves_before_verdict())
+    failed = [p for t, p in events if t == TOPIC_ITEM_FAILED]
+    assert [p['status'] for p in failed] == ['failed']
+    assert failed[0] in [p for t, p in events if t == TOPIC_PROCESSING]

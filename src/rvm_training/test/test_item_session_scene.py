@@ -26,8 +26,9 @@ def test_one_verdict_per_inserted_item_at_rest(hard):
         previous = frame.phase if frame.objects or frame.phase == 'empty' else previous
         dets = [Detection(CLASS_IDS[o.class_name], o.class_name, 0.9, tuple(map(float, o.bbox)),
                           o.polygon, area_px=polygon_area(o.polygon)) for o in frame.objects]
-        session.track(dets)
-        for topic, payload in session.advance(320, 240, frame.index / 15.0, 0, {}):
+        view = session.track(dets, (320, 240))
+        for topic, payload in session.advance(view, frame.index / 15.0,
+                                              int(frame.index / 15.0 * 1e9), {}):
             if topic == TOPIC_VERDICT:
                 verdicts.append((frame.phase, payload['class_name'], payload['accepted']))
             elif topic == TOPIC_PROCESSING and payload['status'] == 'failed':

@@ -1,0 +1,148 @@
+"""Where the episode's item went: its last sighting, the exit zone, newcomers via the entry.
+
+:class:`Whereabouts` follows the *identity* of the decided object, not a track: the judged item
+is any visible object whose appearance matches its signature (:mod:`rvm_detector.appearance`),
+whatever track the tracker gave it; its last sighting (a matching detection, or the presence
+blob while nothing matching is detected) says where it went. ``at_exit`` holds when that
+sighting's centre lies in the exit zone or beyond it. Objects already decided and still in the
+chamber are *residents* (a rejected item that stays): they neither count as a second object nor
+as a newcomer. A *newcomer* is an object that is neither the judged item nor a resident,
+first seen overlapping the entry zone and seen ``confirm_frames`` frames in a row: a new deposit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from rvm_detector.appearance import Signature, same_object
+
+Box = tuple[float, float, float, float]
+
+
+OPPOSITE = {'left': 'right', 'right': 'left', 'top': 'bottom', 'bottom': 'top'}
+
+
+def in_exit_zone(box: Box, zone: np.ndarray, exit_side: str) -> bool:
+    """Whether the centre of ``box`` lies in ``zone`` or beyond it toward ``exit_side``."""
+    x1, y1 = zone.min(axis=0)
+    x2, y2 = zone.max(axis=0)
+    cx, cy = (box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0
+    if exit_side in ('left', 'right'):
+        across = box[1] <= y2 and box[3] >= y1
+        return bool(across and (cx >= x1 if exit_side == 'right' else cx <= x2))
+    across = box[0] <= x2 and box[2] >= x1
+    return bool(across and (cy >= y1 if exit_side == 'bottom' else cy <= y2))
+
+
+def box_centre_in(box: Box, zone: np.ndarray) -> bool:
+    """Whether the centre of ``box`` lies inside the polygon ``zone``."""
+    centre = ((box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0)
+    return cv2.pointPolygonTest(zone.reshape(-1, 1, 2).astype(np.float32), centre, False) >= 0
+
+
+def box_touches(box: Box, zone: np.ndarray) -> bool:
+    """Whether ``box`` overlaps the bounding box of ``zone``."""
+    x1, y1 = zone.min(axis=0)
+    x2, y2 = zone.max(axis=0)
+    return bool(box[0] <= x2 and box[2] >= x1 and box[1] <= y2 and box[3] >= y1)
+
+
+@dataclass
+class Sighting:
+    """One visible object of a frame: its track, box and signature."""
+
+    track_id: int
+    box: Box
+    signature: Signature
+    clipped: bool = False        # the box touches the frame edge (partly outside)
+    first_box: Box | None = None  # where its track began
+
+
+@dataclass
+class Whereabouts:
+    """Identity and last sighting of the episode's item; residents; newcomers."""
+
+    entry_zone: np.ndarray
+    exit_zone: np.ndarray
+    exit_side: str = 'right'                    # frame edge the exit zone lies at
+    judged: Signature | None = None             # the item whose accept waits for the exit
+    residents: list[Signature] = field(default_factory=list)
+    resident_tracks: set[int] = field(default_factory=set)
+    last_box: Box | None = None                  # last sighting of the episode's item
+    judged_visible: bool = False
+    foreign_frames: int = 0                      # consecutive frames with a foreign object
+    foreign_from_entry: bool = False             # that run began at the entry zone
+
+    def came_in(self, sighting: Sighting) -> bool:
+        """Its track began at the entry zone (a new arrival), or it is at the entry now."""
+        return box_touches(sighting.box, self.entry_zone) or (
+            sighting.first_box is not None and box_touches(sighting.first_box, self.entry_zone))
+
+    def is_resident(self, sighting: Sighting) -> bool:
+        """A decided object still in the chamber (by track; else by look, unless it came in)."""
+        if sighting.track_id in self.resident_tracks:
+            return True
+        return (not self.came_in(sighting)
+                and any(same_object(r, sighting.signature, sighting.clipped)
+                        for r in self.residents))
+
+    def is_judged(self, sighting: Sighting) -> bool:
+        """Whether the sighting can be the judged item.
+
+        It must look the same, and an item last seen at the exit cannot reappear at the entry
+        unseen in between (that is the next, identical-looking item).
+        """
+        if self.judged is None:
+            return False
+        if self.at_exit() and self.came_in(sighting):
+            return False
+        return same_object(self.judged, sighting.signature, sighting.clipped)
+
+    def observe(self, sightings: list[Sighting], presence_box: Box | None) -> list[Sighting]:
+        """Update from one frame; returns the sightings of the judged item."""
+        judged = [s for s in sightings if self.is_judged(s)]
+        self.judged_visible = bool(judged)
+        if judged:
+            self.last_box = max(judged, key=lambda s: s.signature.area).box
+        elif self.judged is not None and presence_box is not None and not sightings:
+            self.last_box = presence_box   # covered or undetected: the blob shows where it is
+        foreign = [s for s in sightings if not self.is_resident(s) and s not in judged]
+        if foreign:
+            if self.foreign_frames == 0:
+                self.foreign_from_entry = any(box_touches(s.box, self.entry_zone)
+                                              for s in foreign)
+            self.foreign_frames += 1
+        else:
+            self.foreign_frames, self.foreign_from_entry = 0, False
+        return judged
+
+    def follow(self, box: Box | None) -> None:
+        """Last sighting of an undecided episode's item (its main track)."""
+        if box is not None:
+            self.last_box = box
+
+    def at_exit(self) -> bool:
+        """The item's last sighting lies in the exit zone."""
+        return self.last_box is not None and in_exit_zone(self.last_box, self.exit_zone,
+                                                          self.exit_side)
+
+    def newcomer(self, confirm_frames: int) -> bool:
+        """A foreign object came in through the entry and the judged item is not in sight."""
+        return (self.foreign_frames >= confirm_frames and self.foreign_from_entry
+                and not self.judged_visible)
+
+    def decide(self, judged: Signature | None, residents: list[Sighting]) -> None:
+        """The episode's verdict is out: ``judged`` waits for the exit; ``residents`` stay."""
+        self.judged = judged
+        self.residents += [s.signature for s in residents]
+        self.resident_tracks |= {s.track_id for s in residents}
+        self.foreign_frames, self.foreign_from_entry = 0, False
+
+    def reset(self, keep_residents: bool) -> None:
+        """A new episode (residents kept while the chamber was not seen empty) or an empty one."""
+        self.judged, self.last_box, self.judged_visible = None, None, False
+        self.foreign_frames, self.foreign_from_entry = 0, False
+        if not keep_residents:
+            self.residents, self.resident_tracks = [], set()

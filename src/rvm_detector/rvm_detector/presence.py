@@ -1,0 +1,124 @@
+"""Presence from the image itself: the frame against the empty chamber, inside the ROI.
+
+Model-independent: each frame (scaled to :data:`WORK_WIDTH` px wide, blurred) is normalised for
+global light changes (divided by the median brightness ratio to the background inside the ROI)
+and compared with the background; pixels that differ by more than ``25 + 0.1 * background``
+grey levels are foreground, and the chamber holds something when the largest foreground blob
+covers at least ``min_blob`` of the ROI.
+
+The background starts as the calibrated reference and follows slow changes (a moved camera, a
+changed light) only while the chamber is armed and nothing is detected (:meth:`adapt`, time
+constant ``tau_s``), so an item that rests, is judged or is covered is never learnt away. The
+calibrated reference itself never changes: :attr:`drift` compares the empty chamber with it for
+health (``recalibrate``). A frame much darker than the reference (lights out, a covered lens)
+is *dark*: it says nothing about presence.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from rvm_detector.calibration import Calibration
+
+WORK_WIDTH = 160
+DARK_RATIO = 0.3          # a frame below this share of the reference brightness is dark
+
+
+@dataclass
+class PresenceReading:
+    """What one frame says about the chamber."""
+
+    present: bool                     # something that is not the empty chamber is in the ROI
+    dark: bool = False                # too dark to tell (then ``present`` is False)
+    fraction: float = 0.0             # foreground share of the ROI
+    gain: float = 1.0                 # frame brightness / background brightness (ROI median)
+    bbox: tuple | None = None         # foreground box (full-frame px) of the blobs that count
+    mask: np.ndarray | None = None    # foreground at work size (bool)
+    scale: float = 1.0                # work size / full frame
+
+    def support(self, box) -> float:
+        """Foreground share of a box (full-frame px); 1.0 when there is no mask."""
+        if self.mask is None:
+            return 1.0
+        x1, y1, x2, y2 = (int(round(v * self.scale)) for v in box)
+        h, w = self.mask.shape
+        x1, x2 = max(0, min(w - 1, x1)), max(0, min(w, x2))
+        y1, y2 = max(0, min(h - 1, y1)), max(0, min(h, y2))
+        patch = self.mask[y1:max(y2, y1 + 1), x1:max(x2, x1 + 1)]
+        return float(patch.mean()) if patch.size else 0.0
+
+
+class PresenceMeter:
+    """Background difference inside the ROI, light-normalised (one per camera)."""
+
+    def __init__(self, calibration: Calibration, *, min_blob: float = 0.004,
+                 tau_s: float = 0.7) -> None:
+        self.calibration = calibration
+        self.min_blob = min_blob
+        self.tau_s = tau_s
+        width, height = calibration.size
+        self.scale = WORK_WIDTH / float(width)
+        self.work_size = (WORK_WIDTH, max(1, int(round(height * self.scale))))
+        roi = np.zeros(self.work_size[::-1], np.uint8)
+        cv2.fillPoly(roi, [np.round(calibration.roi * self.scale).astype(np.int32)], 1)
+        self.roi = roi.astype(bool)
+        self.roi_px = max(1, int(self.roi.sum()))
+        self.reference = self._prepare(calibration.reference)
+        self.background = self.reference.copy()
+        self.drift = 0.0                   # empty chamber vs the calibrated reference (0..1)
+        self.drift_gain = 1.0
+        self.size_mismatch = False
+
+    def _prepare(self, image: np.ndarray) -> np.ndarray:
+        if (image.shape[1], image.shape[0]) != self.calibration.size:
+            self.size_mismatch = True
+            image = cv2.resize(image, self.calibration.size, interpolation=cv2.INTER_AREA)
+        small = cv2.resize(image, self.work_size, interpolation=cv2.INTER_AREA)
+        return cv2.GaussianBlur(small.astype(np.float32), (3, 3), 0)
+
+    def _compare(self, frame: np.ndarray, background: np.ndarray) -> tuple[np.ndarray, float]:
+        frame_gray = frame.mean(axis=2)[self.roi]
+        back_gray = background.mean(axis=2)[self.roi]
+        gain = float(np.median(frame_gray) / max(1.0, float(np.median(back_gray))))
+        diff = np.abs(frame / max(gain, 1e-3) - background).max(axis=2)
+        foreground = (diff > 25.0 + 0.1 * background.mean(axis=2)) & self.roi
+        foreground = cv2.morphologyEx(foreground.astype(np.uint8), cv2.MORPH_OPEN,
+                                      np.ones((3, 3), np.uint8)).astype(bool)
+        return foreground, gain
+
+    def measure(self, image: np.ndarray) -> tuple[PresenceReading, np.ndarray]:
+        """(reading, the prepared frame for :meth:`adapt`)."""
+        frame = self._prepare(image)
+        if frame.mean(axis=2)[self.roi].mean() < DARK_RATIO * max(
+                1.0, float(self.background.mean(axis=2)[self.roi].mean())):
+            return PresenceReading(present=False, dark=True), frame
+        foreground, gain = self._compare(frame, self.background)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(foreground.astype(np.uint8))
+        keep = [i for i in range(1, count)
+                if stats[i, cv2.CC_STAT_AREA] >= 0.25 * self.min_blob * self.roi_px]
+        largest = max((stats[i, cv2.CC_STAT_AREA] for i in keep), default=0)
+        present = largest >= self.min_blob * self.roi_px
+        bbox = None
+        if present:
+            x1 = min(stats[i, cv2.CC_STAT_LEFT] for i in keep)
+            y1 = min(stats[i, cv2.CC_STAT_TOP] for i in keep)
+            x2 = max(stats[i, cv2.CC_STAT_LEFT] + stats[i, cv2.CC_STAT_WIDTH] for i in keep)
+            y2 = max(stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] for i in keep)
+            bbox = tuple(float(v) / self.scale for v in (x1, y1, x2, y2))
+        return PresenceReading(present, False, float(foreground.sum()) / self.roi_px, gain, bbox,
+                               foreground, self.scale), frame
+
+    def adapt(self, frame: np.ndarray, dt: float) -> None:
+        """Follow slow changes of the empty chamber; update the drift against the reference."""
+        alpha = 1.0 - math.exp(-max(0.0, dt) / self.tau_s) if dt > 0 else 0.0
+        if alpha > 0:
+            cv2.accumulateWeighted(frame, self.background, alpha)
+        foreground, gain = self._compare(frame, self.reference)
+        changed = float(foreground.sum()) / self.roi_px
+        self.drift_gain = gain
+        light = min(1.0, abs(math.log(max(gain, 1e-3))))
+        value = max(changed, light, 1.0 if self.size_mismatch else 0.0)
+        self.drift = value if alpha == 0 else self.drift + (value - self.drift) * max(alpha, 0.1)
