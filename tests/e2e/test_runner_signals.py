@@ -2,6 +2,7 @@
 the same closing summary is printed, and the exit status says which signal stopped it."""
 from __future__ import annotations
 
+import json
 import queue
 import signal
 import subprocess
@@ -47,3 +48,14 @@ def test_a_signal_prints_the_normal_summary(tmp_path, stop_signal):
     done = [s for s in seen if s.startswith('done: ')]
     assert len(done) == 1 and 'durable events kept in the outbox' in done[0], text
     assert 'Traceback' not in text and 'KeyboardInterrupt' not in text
+    # the last words are durable: the session summary and the final offline status are queued
+    from rvm_bridge.outbox import Outbox
+    box = Outbox(tmp_path / 'outbox.sqlite3')
+    try:
+        kinds = [(p.get('type'), p.get('state'), p.get('reason'))
+                 for p in (json.loads(e.payload) for e in box.peek(1000))]
+    finally:
+        box.close()
+    assert ('status-updated', 'offline', None) in kinds, kinds
+    if ' 0 verdicts' not in done[0]:        # a session with items was open: its summary too
+        assert ('session-completed', None, 'shutdown') in kinds, kinds
