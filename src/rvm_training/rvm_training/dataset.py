@@ -131,6 +131,9 @@ def _add_real_arguments(parser):
         '--empty', type=int, default=0,
         help='empty chamber frames on real-looking backgrounds in train (a tenth in val)')
     parser.add_argument(
+        '--views', type=int, default=0,
+        help='stills in the wider chamber geometry (slots, back-light, side/top views) in train')
+    parser.add_argument(
         '--mask-method', default='auto', choices=('auto', 'grabcut', 'threshold', 'box'),
         help='mask for photos with only a box or a class (auto: GrabCut / plain background)')
 
@@ -167,7 +170,7 @@ def main(argv=None):
         path = write_mixed_dataset(
             args.out, sources, args.class_map, args.real_share, args.train, args.val, args.test,
             args.empty, args.seed, args.imgsz, args.train_hard_fraction, args.train_start,
-            args.real_val_share, args.mask_method)
+            args.real_val_share, args.mask_method, args.views)
     else:
         path = write_dataset(
             args.out, args.train, args.val, args.test, args.seed, args.imgsz,

@@ -14,6 +14,9 @@ the usual layout (:mod:`rvm_training.dataset`) with three kinds of images:
 * ``empty_NNNNNN`` -- empty chambers on real-looking backgrounds
   (:mod:`rvm_training.chamber_backgrounds`) with empty label files: ``--empty`` in ``train`` and a
   tenth of that in ``val``.
+* ``view_NNNNNN`` -- stills in the wider chamber geometry (:mod:`rvm_training.chamber_views`:
+  slots, back-light, upright or lying items seen from the side or above): ``--views`` in
+  ``train``, a tenth in ``val``.
 """
 
 import json
@@ -24,6 +27,7 @@ import numpy as np
 import yaml
 
 from rvm_training.chamber_backgrounds import render_empty
+from rvm_training.chamber_views import write_chamber_split
 from rvm_training.class_mapping import load_class_mapping
 from rvm_training.real_import import read_photos, source_classes
 from rvm_training.real_samples import split_of, write_real_split
@@ -74,7 +78,7 @@ def import_real_sources(out, sources, class_map, imgsz, real_val_share, mask_met
 def write_mixed_dataset(
     out, sources, class_map, real_share=None, n_train=1600, n_val=160, n_test=240, n_empty=0,
     seed=0, imgsz=320, train_hard_fraction=0.5, train_start=0, real_val_share=0.1,
-    mask_method='auto',
+    mask_method='auto', n_views=0,
 ):
     """Real + synthetic + empty dataset under ``out``; returns the path of data.yaml."""
     from rvm_training.dataset import write_split
@@ -95,6 +99,8 @@ def write_mixed_dataset(
                                  train_start if split == 'train' else 0)}
     empties = {'train': write_empty_split(out, 'train', n_empty, seed, imgsz),
                'val': write_empty_split(out, 'val', n_empty // 10, seed, imgsz)}
+    views = {'train': write_chamber_split(out, 'train', n_views, seed, imgsz),
+             'val': write_chamber_split(out, 'val', n_views // 10, seed, imgsz)}
     data = {
         'path': str(out.resolve()), 'train': 'images/train', 'val': 'images/val',
         'test': 'images/test', 'names': dict(enumerate(CLASS_NAMES))}
@@ -102,7 +108,8 @@ def write_mixed_dataset(
     info = {
         'seed': seed, 'imgsz': imgsz, 'train_start': train_start, 'real_share': real_share,
         'real_train_images': n_real, 'real': real, 'splits': synthetic, 'empty': empties,
-        'generator': 'rvm_training.synthetic_scene.render_image',
-        'empty_generator': 'rvm_training.chamber_backgrounds.render_empty'}
+        'views': views, 'generator': 'rvm_training.synthetic_scene.render_image',
+        'empty_generator': 'rvm_training.chamber_backgrounds.render_empty',
+        'view_generator': 'rvm_training.chamber_views.render_chamber_still'}
     (out / 'dataset.json').write_text(json.dumps(info, indent=2))
     return out / 'data.yaml'

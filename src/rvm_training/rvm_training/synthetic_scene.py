@@ -26,7 +26,7 @@ from rvm_training.synthetic_shapes import CLASS_NAMES
 
 __all__ = [
     'CLASS_NAMES', 'PHASES', 'SceneObject', 'SceneFrame', 'SceneStill', 'render_sequence',
-    'render_image']
+    'render_image', 'compose_scene']
 
 PHASES = ('empty', 'entering', 'resting', 'leaving')
 # an item less visible than this (of its full in-frame size) is not labelled
@@ -97,6 +97,15 @@ def _compose(rng, background, placed, occluders, glare, optics, width, height):
     objects.reverse()
     stats.reverse()
     return image, objects, stats
+
+
+def compose_scene(rng, background, placed, occluders, glare, optics, width, height):
+    """Draw items and occluders on ``background``; (image, visible-part objects, stats).
+
+    ``placed``: (ItemPatch, affine matrix) pairs, later ones on top; ``occluders``: (colour,
+    alpha) layers that hide items (hands, flap, a slot's panel). Used by other chamber layouts
+    (:mod:`rvm_training.chamber_views`)."""
+    return _compose(rng, background, placed, occluders, glare, optics, width, height)
 
 
 def _mask_to_object(class_name, visible, fraction, width, height):

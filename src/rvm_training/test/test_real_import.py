@@ -161,13 +161,14 @@ def test_make_dataset_mixes_real_synthetic_and_empty_in_the_given_ratio(tmp_path
     assert make_dataset_main([
         '--out', str(out), '--real', str(tmp_path / 'src'), '--class-map',
         'bottle=pet_bottle,can_alu=aluminium_can,jar=glass_bottle', '--real-share', '0.25',
-        '--real-val-share', '0.0', '--empty', '10', '--val', '2', '--test', '0',
+        '--real-val-share', '0.0', '--empty', '10', '--views', '4', '--val', '2', '--test', '0',
         '--imgsz', '160']) == 0
     train = [p.stem for p in (out / 'images' / 'train').glob('*.jpg')]
     real = [n for n in train if n.startswith('r0_')]
     empty = [n for n in train if n.startswith('empty_')]
     synthetic = [n for n in train if n.isdigit()]
-    assert len(real) == 12 and len(empty) == 10
+    views = [n for n in train if n.startswith('view_')]
+    assert len(real) == 12 and len(empty) == 10 and len(views) == 4
     assert len(synthetic) == 36  # real photos are a quarter of real + synthetic
     for name in empty:
         assert (out / 'labels' / 'train' / f'{name}.txt').read_text() == ''
