@@ -10,6 +10,9 @@ Measured in one run, on the same server:
    bridge and bare SDK.  Target p99 <= 20 ms on loopback.
 3. RSS of this process (the bridge runs in it) at start and after ``--minutes``
    of steady load (default 1; the issue's 10-minute figure is ``--minutes 10``).
+4. Durable append rate of the outbox (committed, ``synchronous=FULL``): one producer (one fsync
+   per append, the rate before group commit) against 8 producers sharing commits
+   (bench/outbox_appends.py).  Target >= 3x.
 
     python bench/bench_bridge.py [--events 2000] [--rate 50] [--minutes 1] [--quick]
 """
@@ -29,11 +32,13 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / 'tests'))
+sys.path.insert(0, str(ROOT / 'bench'))
 
 from rvm_bridge.bridge_core import BridgeConfig, BridgeCore  # noqa: E402
 from rvm_bringup.soketi import SoketiServer  # noqa: E402
 from rvm_common import events  # noqa: E402
 from support.peers import PusherListener  # noqa: E402
+import outbox_appends  # noqa: E402
 
 CHANNEL = events.CHANNEL_DETECTIONS
 EVENT = events.EVENT_DETECTION_COMPLETED
@@ -150,6 +155,9 @@ def main() -> None:
         print(f'throughput  bridge (durable, HTTP): {bridge_rate:8.0f} events/s  '
               f'ratio {bridge_rate / sdk_rate:.2f}x vs trigger loop (target >= 0.9x), '
               f'{bridge_rate / batch_rate:.2f}x vs trigger_batch', flush=True)
+
+        for line in outbox_appends.report(80 if args.quick else 600, 8):
+            print(line, flush=True)
 
         n = args.latency_events
         paced(
