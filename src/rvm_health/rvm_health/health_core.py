@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from rvm_common import events
 from rvm_health.alerts import AlertBook
+from rvm_health.calibration_watch import CalibrationWatch
 from rvm_health.health_config import HealthConfig
 from rvm_health.health_rules import HealthRules, load_rules
 from rvm_health.pipeline_monitor import PipelineMonitor
@@ -48,6 +49,7 @@ class HealthCore:
         self._pipeline: PipelineMonitor | None = None
         self._machine: RvmStateMachine | None = None
         self.alerts = AlertBook(self.rules.alerts)
+        self.calibration = CalibrationWatch()   # chamber calibration drift, chamber busy time
         self.maintenance = False
         self.stopping = False
         self.counters = {'malformed': 0, 'unknown_topic': 0, 'unknown_command': 0, 'items': 0,
@@ -106,6 +108,8 @@ class HealthCore:
         if topic == events.TOPIC_COMMAND:
             return self._command(payload)
         known = self._pipeline.observe(topic, payload, now)  # type: ignore[union-attr]
+        if topic == events.TOPIC_DETECTOR_STATUS:
+            self.calibration.observe(payload, now)
         if topic in ITEM_TOPICS:
             self._item_event(topic, payload, now)
         elif not known:
@@ -163,7 +167,8 @@ class HealthCore:
         """Resource and pipeline metrics the alert rules refer to."""
         self._start(now)
         resources = self.resources.metrics()
-        return {**resources, **self._pipeline.metrics(now)}  # type: ignore[union-attr]
+        return {**resources, **self._pipeline.metrics(now),  # type: ignore[union-attr]
+                **self.calibration.metrics(now)}
 
     def _inputs(self, now: float) -> StateInputs:
         timings = self.rules.status
