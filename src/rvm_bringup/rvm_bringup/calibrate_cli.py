@@ -126,8 +126,13 @@ def with_calibration(detector: Any, source: str, origin: str) -> Any:
             detector = dataclasses.replace(detector, calibration_file=str(bundled))
             path = str(bundled)
     if path:
-        try:
-            calibration.load(path)
-        except calibration.CalibrationError as exc:
-            raise ConfigError(f'{exc} ({origin} detector.calibration_file)') from None
+        check_calibration(path, f'{origin} detector.calibration_file')
     return detector
+
+
+def check_calibration(path: str, origin: str) -> None:
+    """Raise :class:`ConfigError` (naming ``origin``) unless the calibration file loads."""
+    try:
+        calibration.load(path)
+    except calibration.CalibrationError as exc:
+        raise ConfigError(f'{exc} ({origin})') from None

@@ -118,6 +118,10 @@ def check_params_file(path: str) -> None:
         known = {f.name for f in dataclasses.fields(cls)}
         config_from_mapping(cls, {k: v for k, v in values[node].items() if k in known},
                             source=str(path), section=node)
+    calibration = values.get('detector', {}).get('calibration_file')
+    if calibration:       # the chamber calibration it names must load (issue 24)
+        from rvm_bringup.calibrate_cli import check_calibration
+        check_calibration(str(calibration), f'{path} detector.calibration_file')
 
 
 #: optional dependencies: launch argument (when 'true') -> (ROS package, how to get it)
