@@ -3,7 +3,8 @@
     ros2 launch rvm_bringup rvm_edge.launch.py params_file:=/etc/rvm/rvm_edge.params.yaml
     ros2 launch rvm_bringup rvm_edge.launch.py camera_source:=0 rvm_id:=42 bridge_host:=...
     ros2 launch rvm_bringup rvm_edge.launch.py use_camera:=false image_input:=compressed
-        # then: ros2 bag play data/sample/rvm_sample_bag
+        # then, once /rvm/detector/status has arrived (ready; README "Record and replay"):
+        # ros2 bag play data/sample/rvm_sample_bag --delay 2.0
     ros2 launch rvm_bringup rvm_edge.launch.py publish_debug_images:=false
         # no annotated image / label mask (rviz) at all: the detector's debug worker stays off
 
