@@ -1,4 +1,4 @@
-"""rvm-edge run: its own default outbox (never the ROS node's), demo data kept off remote servers."""
+"""rvm-edge run: its own default outbox (not the ROS node's), demo data kept off remote servers."""
 from __future__ import annotations
 
 import pytest

@@ -213,8 +213,7 @@ class Sender:
                 if self._stop:
                     return
                 if not self._pending_wake:
-                    if self.outbox.depth() == 0 and not self._latest and not (
-                            self.outbox.unstored()):
+                    if self.outbox.backlog() == 0 and not self._latest:
                         self.idle.set()
                     self._wake.wait(max(0.005, wait))
 
@@ -360,8 +359,7 @@ class Sender:
 
     def _drained(self) -> bool:
         with self._ack_lock:
-            return (self.outbox.depth() == 0 and self.outbox.unstored() == 0
-                    and self.latest_pending() == 0)
+            return self.outbox.backlog() == 0 and self.latest_pending() == 0
 
     def stats(self) -> dict[str, Any]:
         return {

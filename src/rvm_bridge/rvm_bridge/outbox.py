@@ -288,7 +288,13 @@ class Outbox(RowWriter):
 
     def unstored(self) -> int:
         """Events the disk refused, held in memory and retried."""
-        return len(self._unstored)
+        with self._lock:
+            return len(self._unstored)
+
+    def backlog(self) -> int:
+        """Stored rows plus held events, read together (a retry in progress is in one of them)."""
+        with self._lock:
+            return self._rows + len(self._unstored)
 
     def storage_fault(self) -> str:
         """The current storage fault (``disk full``, ``locked`` ...), '' when the disk works."""
