@@ -11,10 +11,26 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))   # `import support.*` from any subfolder
 
-from rvm_bringup.soketi import SoketiServer  # noqa: E402
+from rvm_bringup.soketi import SoketiNotInstalled, SoketiServer  # noqa: E402
 from rvm_common.log_propagation import propagating_rvm_loggers  # noqa: E402
-from support.peers import PusherListener  # noqa: E402
+from support.peers import PeerMissing, PusherListener  # noqa: E402
 from support.tcp_proxy import TcpProxy  # noqa: E402
+
+#: a missing prerequisite of this machine (npm packages, node: scripts/setup installs them)
+MISSING_PREREQUISITES = (SoketiNotInstalled, PeerMissing)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test (or fixture) stopped by a missing prerequisite is reported skipped, with the
+    reason, never failed; every other error stays a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and call.excinfo is not None and call.excinfo.errisinstance(
+            MISSING_PREREQUISITES):
+        report.outcome = 'skipped'
+        report.longrepr = (str(item.path), item.location[1] or 0,
+                           f'Skipped: missing prerequisite: {call.excinfo.value}')
 
 
 @pytest.fixture

@@ -21,6 +21,10 @@ LISTENER = SUPPORT / 'pusher_listener.mjs'
 Record = dict[str, Any]
 
 
+class PeerMissing(RuntimeError):
+    """A real peer's software (node, npm packages) is missing: tests skip, with this reason."""
+
+
 class PusherListener:
     """A pusher-js client subscribed to ``channels`` on a Soketi server."""
 
@@ -31,7 +35,7 @@ class PusherListener:
     ) -> None:
         node = shutil.which('node')
         if node is None or not (REPO_ROOT / 'node_modules' / 'pusher-js').is_dir():
-            raise RuntimeError('node or pusher-js missing: run scripts/setup')
+            raise PeerMissing('node or pusher-js missing: run scripts/setup')
         cmd = [node, str(LISTENER), '--host', host, '--port', str(port), '--key', key]
         if auth_endpoint:
             cmd += ['--auth-endpoint', auth_endpoint]
