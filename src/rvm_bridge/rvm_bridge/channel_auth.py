@@ -66,6 +66,8 @@ def token_provider(env_var: str = '', token_file: str = '') -> Callable[[], str]
                 raise AuthConfigError(
                     f'cannot read the auth token file {token_file}: {exc.strerror}') from exc
         return token
+    # what the messages tell an operator to set
+    read.source = ' or '.join(filter(None, [f'${env_var}' if env_var else '', token_file]))
     return read
 
 
@@ -102,7 +104,8 @@ class ChannelAuthorizer:
         token = self._token()
         if not token:
             raise AuthConfigError(
-                f'channel {channel} needs authorization but no Bearer token is set')
+                f'channel {channel} needs authorization but no Bearer token is set: set '
+                f"{getattr(self._token, 'source', '') or 'the auth token'} (the machine's token)")
         headers = {'Authorization': f'Bearer {token}', 'Accept': 'application/json',
                    'X-Requested-With': 'XMLHttpRequest'}
         try:
@@ -115,8 +118,9 @@ class ChannelAuthorizer:
             raise AuthUnavailable(f'auth endpoint unreachable: {type(exc).__name__}') from exc
         if resp.status_code in (401, 403):
             raise AuthRejected(
-                f'auth endpoint refused channel {channel} (HTTP {resp.status_code}): '
-                'check the Bearer token and the machine\'s channel permissions',
+                f'auth endpoint refused channel {channel} (HTTP {resp.status_code}): check the '
+                f"Bearer token in {getattr(self._token, 'source', '') or 'the auth token'} and "
+                "the machine's channel permissions",
                 resp.status_code,
             )
         if resp.status_code != 200:

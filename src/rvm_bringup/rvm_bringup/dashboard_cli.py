@@ -60,6 +60,7 @@ def start_dashboard(
     bridge at it with ``endpoints.apply_to_args(args)``.
     """
     stack = DemoStack(root, http_port=getattr(args, 'dashboard_port', 0) or 0,
+                      rvm_id=getattr(args, 'rvm_id', None) or 'rvm-demo',
                       host=getattr(args, 'dashboard_host', None) or '127.0.0.1',
                       soketi_port=getattr(args, 'soketi_port', 0) or None)
     endpoints = stack.start()

@@ -102,10 +102,8 @@ class DemoEndpoints:
         """
         out = argparse.Namespace(**vars(args))
         if getattr(args, 'rvm_id', None) not in (None, self.rvm_id):
-            LOG.warning(
-                '--rvm-id %s replaced by the demo machine id %s (pass it to'
-                ' DemoStack(rvm_id=...))',
-                args.rvm_id, self.rvm_id)
+            LOG.warning('--rvm-id %s replaced by the demo machine id %s', args.rvm_id,
+                        self.rvm_id)
         settings = self.bridge_settings()
         out.bridge_host, out.bridge_port = settings['host'], settings['port']
         out.app_key, out.app_id, out.rvm_id = (

@@ -34,6 +34,18 @@ class FrameReader(Protocol):
     def read(self) -> Any: ...
 
 
+def unusable_source(camera: Any) -> str:
+    """Why an opened camera will never give a frame (a fatal source error), else ''.
+
+    The runner asks before the model loads, so a corrupt file or a missing folder is said at
+    once; a live source that is only unreachable for now is retried and is not unusable.
+    """
+    if not getattr(camera, 'finished', False):
+        return ''
+    status = camera.status()
+    return str(status.get('reason') or status.get('last_error') or 'the source gave up')
+
+
 class FrameFeed:
     """Frames for the runner's loop: :meth:`next` gives the newest due frame or None."""
 

@@ -37,7 +37,7 @@ class ItemReport:
 
     def banner(self, facts: list[tuple[str, str]]) -> None:
         """``rvm-edge: name  value`` lines saying what this run uses."""
-        width = max([len(name) for name, _ in facts] + [7])
+        width = max([len(name) for name, _ in facts] + [8])    # 'evidence'
         for name, value in facts:
             self._print(f'rvm-edge: {name:<{width}}  {value}')
 
@@ -85,8 +85,9 @@ class ItemReport:
             # the unchanged state repeated for dashboards: nothing new to say
             return
         reasons = '; '.join(p.get('reasons') or [])
-        self._print(f"rvm state: {p.get('previous_state')} -> {p.get('state')}"
-                    + (f' ({reasons})' if reasons else ''))
+        previous = p.get('previous_state')
+        change = f"{previous} -> {p.get('state')}" if previous else str(p.get('state'))
+        self._print(f'rvm state: {change}' + (f' ({reasons})' if reasons else ''))
 
     def timezone(self, p: dict[str, Any]) -> None:
         if p.get('heartbeat'):
@@ -107,24 +108,51 @@ class ItemReport:
             if feed.get('skipped_stale')
             else ''
         )
+        why = queued_reason(bridge)
+        if why and 'last error' not in delivery:
+            delivery += f'; why: {why}'
         self._print(f"done: {s['frames']} frames in {s['seconds']} s{skipped}, {s['verdicts']} "
                     f"verdicts; {delivery}")
 
 
+def queued_reason(status: dict[str, Any]) -> str:
+    """Why durable events remain queued on a configured server ('' when none remain)."""
+    delivery = status.get('delivery') or {}
+    left = int(delivery.get('in_outbox', status.get('outbox_depth', 0)) or 0)
+    if not left or str(status.get('state')) == 'offline':
+        return ''
+    connection = status.get('connection') or {}
+    waiting = {c: st for c, st in (connection.get('subscriptions') or {}).items()
+               if st != 'subscribed'}
+    error = connection.get('last_error') or status.get('last_error') or ''
+    parts = [f'{channel} not subscribed ({state})' for channel, state in sorted(waiting.items())]
+    if error:
+        parts.append(error)
+    if not parts and delivery.get('awaiting_ack'):
+        parts.append('the server has not acknowledged storing them (no events-stored yet)')
+    return '; '.join(parts)
+
+
+def bridge_words(status: dict[str, Any]) -> str:
+    """The bridge's state for a progress line, with the channels it cannot use yet."""
+    state = str(status.get('state', '?'))
+    subs = (status.get('connection') or {}).get('subscriptions') or {}
+    waiting = sorted(c for c, st in subs.items() if st != 'subscribed')
+    return state + (f" ({', '.join(waiting)} not subscribed)" if waiting else '')
+
+
 def bridge_detail(s: dict[str, Any]) -> str:
-    """One ``-v`` line of the bridge status (no URLs, no secrets)."""
-    text = (
-        f"{s.get('state')}, sent {s.get('sent', 0)}, outbox {s.get('outbox_depth', '?')} queued, "
-        f"reconnects {s.get('reconnects', 0)}"
-    )
-    if s.get('last_error'):
-        text += f"; last error: {s['last_error']}"
+    """The ``-v`` line of the bridge: its state changes only (counts are in progress lines)."""
+    text = f"{bridge_words(s)}, reconnects {s.get('reconnects', 0)}"
+    error = (s.get('connection') or {}).get('last_error') or s.get('last_error')
+    if error:
+        text += f'; last error: {error}'
     return text
 
 
 def detector_detail(s: dict[str, Any]) -> str:
-    """One ``-v`` line of the detector status."""
-    timings = ', '.join(f'{k} {v:.0f}' for k, v in (s.get('last_timings_ms') or {}).items())
-    return (f"{s.get('state')}, {s.get('frames_processed', 0)} frames, {s.get('fps', 0)} fps, "
-            f"latency {s.get('latency_ms')} ms, item state {s.get('item_state')}"
-            + (f' [{timings} ms]' if timings else ''))
+    """The ``-v`` line of the detector: its state changes only, not every frame."""
+    text = f"{s.get('state')}"
+    if s.get('last_error'):
+        text += f"; last error: {s['last_error']}"
+    return text

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rvm_common.params import ConfigError, config_from_mapping, load_params_file, locate
+from rvm_common.params import (ConfigError, all_of, config_from_mapping, load_params_file,
+                               locate)
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 PARAMS_NAME = 'rvm_edge.params.yaml'
@@ -170,18 +171,25 @@ def build_configs(args: argparse.Namespace) -> RunnerConfigs:
 
     classes = {node: cls for node, cls, _title in node_configs()}
     params_file = find_params_file(_flag(args, 'params'))
-    values = load_params_file(params_file, classes) if params_file else {n: {} for n in classes}
+    problems: list[Exception] = []      # every mistake of the file at once, not the first
+    values = (load_params_file(params_file, classes, problems) if params_file
+              else {n: {} for n in classes})
     where = str(params_file) if params_file else 'built-in defaults'
     overrides = cli_overrides(args)
     configs = {}
     for node, cls in classes.items():
         from_file = {k: v for k, v in values[node].items() if k in _fields(cls)}
         given = {k: v for k, v in overrides[node].items() if k in _fields(cls)}
-        # file errors name the file
-        config_from_mapping(cls, from_file, source=where, section=node)
-        configs[node] = config_from_mapping(
-            cls, {**from_file, **given}, source=where, section=node)
-        _validate(node, configs[node], where)
+        try:
+            # file errors name the file
+            config_from_mapping(cls, from_file, source=where, section=node)
+            configs[node] = config_from_mapping(
+                cls, {**from_file, **given}, source=where, section=node)
+            _validate(node, configs[node], where)
+        except ConfigError as exc:
+            problems.append(exc)
+    if problems:
+        raise all_of(problems)
     origin = '--source' if 'source' in overrides['camera'] else (
         f'{where} camera.source' if 'source' in values['camera'] else 'camera default')
     source = _check_source(configs['camera'].source, origin)

@@ -24,10 +24,11 @@ from typing import Any, Callable
 from rvm_common import events, log_redact
 from rvm_common.params import ConfigError
 from rvm_detector.model_loader import ModelLoadError
-from rvm_bringup.frame_feed import FrameFeed
+from rvm_bringup.frame_feed import FrameFeed, unusable_source
 from rvm_bringup.run_config import (REPO_ROOT, RunnerConfigs, build_configs, non_negative_float,
                                     non_negative_int, port_number)
-from rvm_bringup.item_report import ItemReport, ProgressTicker, bridge_detail, detector_detail
+from rvm_bringup.item_report import (ItemReport, ProgressTicker, bridge_detail, bridge_words,
+                                     detector_detail)
 from rvm_bringup.run_banner import model_facts, start_facts
 
 LOG = logging.getLogger('rvm_edge')
@@ -119,12 +120,19 @@ class Pipeline:
             keep_running: Callable[[], bool] = lambda: True) -> dict[str, Any]:
         """Process the source until it ends (or ``max_frames``, or ``keep_running()`` is false);
         return a summary dict (also printed)."""
-        self.report.banner(start_facts(self.configs, self.bridge.outbox.depth()))
+        facts = start_facts(self.configs, self.bridge.outbox.depth())
+        self.report.banner(facts[:-1])
+        self.camera.open()              # the source is opened and checked before the model loads
+        problem = unusable_source(self.camera)
+        if problem:
+            self.camera.close()
+            self.bridge.stop(timeout=5.0)
+            raise ConfigError(f'camera source {self.configs.camera.source}: {problem}')
+        self.report.banner(facts[-1:])  # model: loading ...
         loading = time.monotonic()
         self.detector.load()
         self.report.banner(model_facts(self.detector, time.monotonic() - loading))
         self.bridge.start()
-        self.camera.open()
         # live sources and --realtime playback: keep-newest back-pressure (see frame_feed)
         feed = FrameFeed.for_camera(self.camera, realtime=self.configs.camera.realtime)
         feed.start()
@@ -142,7 +150,7 @@ class Pipeline:
                 fps = ticker.due(now, frames)
                 if fps is not None:
                     self.report.progress(frames, fps, self.bridge_status.get('outbox_depth', '?'),
-                                         self.bridge_status.get('state', '?'),
+                                         bridge_words(self.bridge_status),
                                          self.camera_status.get('state', '?'))
                 frame = feed.next()
                 if frame is None:
@@ -206,7 +214,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument('--device', help='auto | cpu | cuda:N')
     run.add_argument('--rvm-id', help='machine id (channel templates and payloads)')
     run.add_argument('--bridge-host', help='Reverb/Pusher host (empty: offline outbox only)')
-    run.add_argument('--bridge-port', type=port_number)
+    run.add_argument('--bridge-port', type=port_number, help='Reverb/Pusher port (1-65535)')
     run.add_argument(
         '--bridge-tls', choices=('true', 'false'), help='use wss/https (default: YAML)')
     run.add_argument('--api-base', help='base URL of the MyRVM API (channel auth, server time)')
@@ -283,10 +291,12 @@ class StopSignal:
 def _configure_logging(verbose: bool) -> None:
     # OpenCV's own C++ warnings repeat what the camera core already logs (once, with the retry
     # plan)
-    os.environ.setdefault('OPENCV_LOG_LEVEL', 'INFO' if verbose else 'ERROR')
+    # (also with -v: its INFO lines are library internals); OPENCV_LOG_LEVEL set by the user wins
+    asked = os.environ.get('OPENCV_LOG_LEVEL')
+    os.environ.setdefault('OPENCV_LOG_LEVEL', 'ERROR')
     cv2_log = getattr(getattr(sys.modules.get('cv2'), 'utils', None), 'logging', None)
-    if cv2_log is not None:             # cv2 is already imported by the cores: set it directly too
-        cv2_log.setLogLevel(cv2_log.LOG_LEVEL_INFO if verbose else cv2_log.LOG_LEVEL_ERROR)
+    if cv2_log is not None and not asked:   # cv2 is already imported by the cores: set it too
+        cv2_log.setLogLevel(cv2_log.LOG_LEVEL_ERROR)
     log_redact.install(logging.INFO if verbose else logging.WARNING)
     if verbose:
         for name in ('rvm_bridge', 'rvm_detector', 'rvm_edge'):
@@ -351,11 +361,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f'rvm-edge: {exc}', file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        if 'seconds' not in summary:    # one closing line on every exit path
+            print('done: aborted at once by a second signal; queued durable events stay in the '
+                  'outbox', flush=True)
         return 130
     finally:
         if stack is not None:
             stack.stop()
     if stop.exit_code is not None:
+        if 'seconds' not in summary:
+            print(f'done: stopped by {signal.Signals(stop.signum).name} before the pipeline ran; '
+                  'no frame processed', flush=True)
         return stop.exit_code
     return 0 if summary['frames'] > 0 else 1
 

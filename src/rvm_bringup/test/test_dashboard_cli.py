@@ -47,4 +47,4 @@ def test_status_heartbeats_are_not_reported_as_state_changes():
             'state': 'online', 'previous_state': None, 'reasons': ['pipeline running'],
             'heartbeat': True}
     )
-    assert out.getvalue().splitlines() == ['rvm state: None -> online (pipeline running)']
+    assert out.getvalue().splitlines() == ['rvm state: online (pipeline running)']

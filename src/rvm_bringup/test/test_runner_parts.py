@@ -76,9 +76,9 @@ def test_bad_params_are_clear_errors(tmp_path):
 
 
 def test_cli_reports_a_missing_model_without_a_traceback(tmp_path, capsys):
-    (tmp_path / 'empty.yaml').write_text('')
-    code = main(['run', '--source', str(tmp_path), '--model', str(tmp_path / 'missing.pt'),
-                 '--outbox', str(tmp_path / 'o.db'), '--params', str(tmp_path / 'empty.yaml')])
+    (tmp_path / 'p.yaml').write_text('/**:\n  ros__parameters: {}\n')
+    code = main(['run', '--source', 'sample', '--model', str(tmp_path / 'missing.pt'),
+                 '--outbox', str(tmp_path / 'o.db'), '--params', str(tmp_path / 'p.yaml')])
     assert code == 2
     err = capsys.readouterr().err
     assert 'missing.pt' in err and 'Traceback' not in err

@@ -169,13 +169,17 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         description='Record camera frames from any rvm_camera source into a rosbag2 '
                     '(ros2 bag play compatible, Humble sensor_msgs).')
     parser.add_argument('--source', required=True,
-                        help='same forms as the camera node source parameter')
+                        help="same forms as the camera node source parameter; 'sample' = the "
+                             'bundled sample video (as for rvm-edge run)')
     parser.add_argument('--output', '-o', required=True, help='bag folder to create')
-    parser.add_argument('--storage', choices=('mcap', 'sqlite3'), default='mcap')
+    parser.add_argument('--storage', choices=('mcap', 'sqlite3'), default='mcap',
+                        help='rosbag2 storage plugin of the bag (default mcap)')
     parser.add_argument('--topic', default=None,
                         help=f'default {DEFAULT_TOPIC}, or {DEFAULT_TOPIC}/compressed with '
                              '--compressed')
-    parser.add_argument('--frame-id', default='camera_optical_frame')
+    parser.add_argument('--frame-id', default='camera_optical_frame',
+                        help='header.frame_id of the recorded images (default '
+                             'camera_optical_frame)')
     parser.add_argument('--fps', type=float, default=0.0,
                         help='target rate; 0 = every frame the source delivers (default)')
     parser.add_argument(
@@ -184,7 +188,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help='stop after this many seconds of wall time (0 = no limit)')
     parser.add_argument('--compressed', action='store_true',
                         help='store JPEG CompressedImage instead of raw bgr8 Image')
-    parser.add_argument('--jpeg-quality', type=int, default=90)
+    parser.add_argument('--jpeg-quality', type=int, default=90,
+                        help='JPEG quality 1-100 with --compressed (default 90)')
     parser.add_argument('--camera-info-file', default='',
                         help=f'calibration YAML; also record CameraInfo on {DEFAULT_INFO_TOPIC}')
     parser.add_argument(
@@ -207,6 +212,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = _parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(levelname)s %(name)s: %(message)s')
+    if args.source.strip() == 'sample':         # the same source names as rvm-edge run
+        try:
+            from rvm_bringup.run_config import find_sample
+            args.source = str(find_sample())
+        except (ImportError, ConfigError) as exc:
+            print(f'rvm-camera-record: --source sample: {exc}', file=sys.stderr)
+            return 2
     values: dict[str, Any] = {'source': args.source, 'frame_id': args.frame_id, 'fps': args.fps,
                               'realtime': args.realtime, 'max_reconnects': 3}
     for item in args.param:

@@ -17,10 +17,18 @@ _URL = re.compile(r'\b(?:https?|wss?)://[^\s\'"<>)]+')
 _SECRETS = [
     (re.compile(r'(?i)\b(auth_signature|auth_key|signature|access_token|token|secret|password|'
                 r'app_secret)=[^&\s\'"]+'), r'\1=***'),
-    (re.compile(r'(?i)\bBearer\s+[A-Za-z0-9._~+/=-]+'), 'Bearer ***'),
+    (re.compile(r"(?i)\bBearer\s+([^\s'\",;)]+)"), lambda m: _bearer(m)),
     (re.compile(r'(?i)(["\']auth["\']\s*:\s*["\'])[^"\']+'), r'\1***'),
     (re.compile(r'(?i)(["\']channel_data["\']\s*:\s*["\'])[^"\']{40,}'), r'\1…'),
 ]
+
+
+def _bearer(match: re.Match) -> str:
+    """``Bearer ***`` for a credential; a plain word ("Bearer token") is no secret and stays."""
+    value = match.group(1)
+    if value.isalpha() and len(value) < 20:
+        return match.group(0)
+    return match.group(0)[:-len(value)] + '***'
 
 
 def shorten_url(url: str) -> str:

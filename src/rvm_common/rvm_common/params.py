@@ -162,13 +162,16 @@ def config_from_mapping(cls: type[T], values: Mapping[str, Any], *, strict: bool
         check_keys(values, fields, source=source, section=section)
     hints = _hints(cls)
     kwargs = {}
+    problems = []
     for name, value in values.items():
         if name not in fields:
             continue
         try:
             kwargs[name] = _check_field(fields[name], hints.get(name), value)
         except ValueError as exc:
-            raise _at(source, section, name, str(exc)) from None
+            problems.append(_at(source, section, name, str(exc)))
+    if problems:
+        raise all_of(problems)
     missing = [
         n
         for n, f in fields.items()
@@ -180,6 +183,18 @@ def config_from_mapping(cls: type[T], values: Mapping[str, Any], *, strict: bool
         return cls(**kwargs)
     except ConfigError as exc:
         raise locate(exc, source, section) from None
+
+
+def all_of(problems: list[Exception]) -> ConfigError:
+    """One ConfigError saying every problem (the only one as it is), one per line."""
+    if len(problems) == 1:
+        return problems[0] if isinstance(problems[0], ConfigError) else ConfigError(
+            str(problems[0]))
+    lines: list[str] = []
+    for problem in problems:            # an error that is itself a list gives its lines
+        head, _, rest = str(problem).partition('\n  ')
+        lines += rest.split('\n  ') if rest and head.endswith(' mistakes:') else [str(problem)]
+    return ConfigError(f'{len(lines)} mistakes:\n  ' + '\n  '.join(lines))
 
 
 def locate(exc: Exception, source: str = '', section: str = '') -> ConfigError:
@@ -216,19 +231,23 @@ def _ros_parameters(data: Any, key: str, source: str) -> dict[str, Any]:
     return params
 
 
-def load_params_file(path: str | Path, nodes: Mapping[str, type]) -> dict[str, dict[str, Any]]:
+def load_params_file(path: str | Path, nodes: Mapping[str, type],
+                     problems: list[Exception] | None = None) -> dict[str, dict[str, Any]]:
     """Node name -> validated-key ``ros__parameters`` of a ROS 2 params YAML.
 
     ``nodes`` maps each node name to its config class.  Sections may be written
     ``camera``, ``/camera``, ``/**/camera`` or ``/ns/camera``; ``/**`` applies to every
     node that has the key, then the node's own section overrides it.  Unknown sections
     and keys raise :class:`ConfigError` naming the file, section and key.  Values are
-    type-checked later by :func:`config_from_mapping` (with the same ``source``).
+    type-checked later by :func:`config_from_mapping` (with the same ``source``). With
+    ``problems`` (a list) the name errors are appended there and the known keys returned, so
+    a caller can report them together with the value errors.
     """
     source = str(path)
     data = read_yaml(path, 'params file', ConfigError)
     if data is None:
-        return {name: {} for name in nodes}
+        raise ConfigError(f'{source}: the params file is empty (give one with node sections such '
+                          'as /**/camera: ros__parameters: ..., or leave it out for the defaults)')
     if not isinstance(data, dict):
         raise ConfigError(f'{source}: top level must be a mapping of node sections')
     known = {name: {f.name for f in dataclasses.fields(cls)} | ROS_STANDARD
@@ -236,18 +255,31 @@ def load_params_file(path: str | Path, nodes: Mapping[str, type]) -> dict[str, d
     every = set().union(*known.values()) if known else set()
     shared: dict[str, Any] = {}
     own: dict[str, dict[str, Any]] = {name: {} for name in nodes}
+    collect = problems is not None
+    problems = [] if problems is None else problems
     for key, section in data.items():
         key = str(key)
-        params = _ros_parameters(section, key, source)
-        if key == WILDCARD:
-            check_keys(params, every, source=source, section=key)
-            shared.update(params)
+        try:
+            params = _ros_parameters(section, key, source)
+        except ConfigError as exc:
+            problems.append(exc)
             continue
-        node = node_of(key)
-        if node not in nodes:
-            raise unknown_name(key, list(nodes) + [WILDCARD], source=source, what='section')
-        check_keys(params, known[node], source=source, section=key)
-        own[node].update(params)
+        node = None if key == WILDCARD else node_of(key)
+        if key != WILDCARD and node not in nodes:
+            problems.append(
+                unknown_name(key, list(nodes) + [WILDCARD], source=source, what='section'))
+            continue
+        names = every if key == WILDCARD else known[node]
+        for name in params:             # every unknown key, not just the first
+            if name not in names:
+                problems.append(unknown_name(name, names, source=source, section=key))
+        params = {k: v for k, v in params.items() if k in names}
+        if key == WILDCARD:
+            shared.update(params)
+        else:
+            own[node].update(params)
+    if problems and not collect:
+        raise all_of(problems)
     return {name: {**{k: v for k, v in shared.items() if k in known[name]}, **own[name]}
             for name in nodes}
 
