@@ -228,6 +228,36 @@ def test_health_core_events_validate():
         validate_event(json.loads(dumps(payload)))
 
 
+def php_reencoded(value):
+    """What PHP's json_decode(..., true) + json_encode makes of a payload: {} becomes []."""
+    if isinstance(value, dict):
+        return {k: php_reencoded(v) for k, v in value.items()} if value else []
+    if isinstance(value, list):
+        return [php_reencoded(v) for v in value]
+    return value
+
+
+def test_payloads_re_encoded_by_php_still_validate():
+    # Reverb relays client events re-encoded by PHP, Laravel decodes to arrays: an empty object
+    # arrives as []; the health core's own events (no sensors, no components) included
+    from rvm_health.health_config import HealthConfig
+    from rvm_health.health_core import HealthCore
+
+    core = HealthCore(HealthConfig(rvm_id='rvm-001'))
+    payloads = [payload for _, payload in core.update(100.0)]
+    health = next(p for p in payloads if p['type'] == events.EVENT_HEALTH_UPDATED)
+    payloads.append({**health, 'temperatures': {}, 'gpu': {}, 'pipeline': {}})
+    payloads.append({**health, 'pipeline': {**health['pipeline'], 'components': {}}})
+    payloads.append(built(events.EVENT_SESSION_COMPLETED, counts={}))
+    payloads += [built(name) for name in OUTBOUND]
+    for payload in payloads:
+        reencoded = php_reencoded(json.loads(dumps(payload)))
+        validate_event(reencoded)
+    assert php_reencoded({'a': {}})['a'] == []
+    with pytest.raises(SchemaViolation):       # only the empty object may arrive as an array
+        validate_event({**health, 'temperatures': [1.0]})
+
+
 @pytest.mark.parametrize('limit', [10_000, 2_000, 700, 400])
 def test_bridge_payload_limit_output_validates(limit):
     """What the bridge's payload limit makes of an oversized verdict still matches the schema."""

@@ -1,5 +1,7 @@
 <?php
 
+use App\Support\MachineSockets;
+use Illuminate\Console\Scheduling\Schedule;
 use Illuminate\Foundation\Application;
 use Illuminate\Foundation\Configuration\Exceptions;
 use Illuminate\Foundation\Configuration\Middleware;
@@ -20,6 +22,11 @@ return Application::configure(basePath: dirname(__DIR__))
         __DIR__.'/../routes/channels.php',
         ['prefix' => 'api/v2', 'middleware' => ['api', 'auth:sanctum']],
     )
+    // Expired machine-socket rows of the database cache store (app/Support/MachineSockets.php);
+    // run the scheduler: `php artisan schedule:work`, or cron `schedule:run` every minute.
+    ->withSchedule(function (Schedule $schedule) {
+        $schedule->call(fn () => MachineSockets::purgeExpired())->hourly()->name('rvm-socket-purge');
+    })
     ->withMiddleware(function (Middleware $middleware) {
         // A guest on api/* gets a JSON 401, never a redirect to a "login" route (a fresh app has
         // none: Laravel's default redirect answers 500 "Route [login] not defined.").

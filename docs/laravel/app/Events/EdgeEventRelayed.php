@@ -13,6 +13,16 @@ use Illuminate\Contracts\Broadcasting\ShouldBroadcast;
 class EdgeEventRelayed implements ShouldBroadcast
 {
     /**
+     * A broadcast that fails while Reverb is down is retried for about 9 minutes (Laravel's
+     * queued BroadcastEvent takes $tries and $backoff from the event); after that it is in
+     * failed_jobs (`php artisan queue:retry all`), and dashboards catch up from §3.17 anyway.
+     */
+    public int $tries = 12;
+
+    /** @var list<int> seconds before the 2nd, 3rd, 4th and every later try */
+    public array $backoff = [5, 10, 30, 60];
+
+    /**
      * @param  string  $type  one of App\Services\EdgeEventStore::DURABLE_TYPES
      * @param  string  $json  the event as the edge sent it
      */
