@@ -10,6 +10,7 @@ Prints ``PARAMETERS OK <count>`` last.
 """
 import dataclasses
 import os
+import re
 import sys
 import tempfile
 import types
@@ -90,6 +91,11 @@ def walk(node, node_name, cls, tmp, *, skip=()):
         current = node.parameters[name]
         for new in other_values(field, current, tmp):   # the first valid one
             result, = node.set_parameters([param(name, new)])
+            allowed = re.search(r'is not one of (.+)$', result.reason or '')
+            if allowed and name not in fixed:          # choices checked by the class itself
+                values = [v.strip("'") for v in allowed.group(1).split(', ')]
+                new = next(v for v in values if v and v != current)
+                result, = node.set_parameters([param(name, new)])
             if result.successful or name in fixed:
                 break
         read_only_in_yaml = yaml_comment(node_name, name).endswith('(read-only at run time)')
