@@ -181,13 +181,14 @@ def test_grace_is_capped_and_the_sigterm_timeout_covers_drain_delivery_and_stop(
     assert bridge_sigterm_timeout() >= bridge_sigterm_timeout(5.0)
 
 
-@pytest.mark.parametrize('delivery, transport, state, durable', [
-    ('latest', 'http', 'offline', True),
-    ('latest', 'http', 'online', False),
-    ('latest', 'client-event', 'offline', False),   # would wait for an ack it never gets
-    ('durable', 'http', 'offline', False),          # already durable: nothing to add
+@pytest.mark.parametrize('delivery, transport, state, heartbeat, durable', [
+    ('latest', 'http', 'offline', False, True),
+    ('latest', 'http', 'offline', True, False),     # a repeat: one durable row per change only
+    ('latest', 'http', 'online', False, False),
+    ('latest', 'client-event', 'offline', False, False),   # would wait for an ack never sent
+    ('durable', 'http', 'offline', False, False),   # already durable: nothing to add
 ])
-def test_only_the_final_offline_status_is_made_durable(delivery, transport, state, durable):
-    payload = {'type': 'status-updated', 'state': state}
+def test_only_a_change_to_offline_is_made_durable(delivery, transport, state, heartbeat, durable):
+    payload = {'type': 'status-updated', 'state': state, 'heartbeat': heartbeat}
     assert durable_last_word(events.TOPIC_RVM_STATUS, payload, delivery, transport) is durable
     assert not durable_last_word(events.TOPIC_HEALTH, payload, delivery, transport)

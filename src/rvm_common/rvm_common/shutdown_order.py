@@ -41,14 +41,17 @@ class DrainEnd(enum.Enum):
 
 
 def durable_last_word(topic: str, payload: Any, delivery: str, transport: str) -> bool:
-    """True for the final ``offline`` RVM status on a ``latest`` route: it is queued durably
-    (outbox) so the last state of a stopping machine survives a missing server and a restart.
+    """True for a change to ``offline`` of the RVM status on a ``latest`` route (the final status
+    of a stopping health node, or all components silent): it is queued durably (outbox) so the
+    last state of a machine survives a missing server and a restart.  Heartbeats (repeats of an
+    unchanged status) stay ``latest``.
 
     Routes over client events are left as they are: they wait for a storage acknowledgement that
     a status event never gets.
     """
     return (delivery == 'latest' and transport != 'client-event' and topic == TOPIC_RVM_STATUS
-            and isinstance(payload, dict) and payload.get('state') == 'offline')
+            and isinstance(payload, dict) and payload.get('state') == 'offline'
+            and not payload.get('heartbeat'))
 
 
 def bridge_sigterm_timeout(grace_s: float = GRACE_MAX_S) -> float:
