@@ -1,14 +1,15 @@
 """Evaluate a model on a folder of real photos (``rvm-eval-real``): how an operator checks a model.
 
 Reads the folder with :mod:`rvm_training.real_folders` (YOLO, COCO, class-per-folder, and
-``empty/`` or ``background/`` frames), maps its class names onto the RVM categories (``--map``),
-runs the model the way the detector does (class-agnostic NMS, its imgsz / conf / iou / max_det)
-and prints per category: detection rate, top-1 class accuracy (class of the top detection matched
-to the item; a missed item counts as wrong), the confusion matrix, box and mask mAP where the
-labels have boxes / outlines, and the empty-frame false-positive rate.  ``--json OUT`` writes
-the same figures.  Unreadable images are skipped, counted and named.
+``empty/`` or ``background/`` frames), maps its class names onto the RVM categories
+(``--class-map``, the syntax of ``rvm-make-dataset``), runs the model the way the detector does
+(class-agnostic NMS, its imgsz / conf / iou / max_det) and prints per category: detection rate,
+top-1 class accuracy (class of the top detection matched to the item; a missed item counts as
+wrong), the confusion matrix, box and mask mAP where the labels have boxes / outlines, and the
+empty-frame false-positive rate. ``--json OUT`` writes the same figures. Unreadable images are
+skipped, counted and named.
 
-    rvm-eval-real --data ~/photos/holdout --map can=aluminium_can --map pet=pet_bottle
+    rvm-eval-real --data ~/photos/holdout --class-map can=aluminium_can,pet=pet_bottle
     rvm-eval-real --data ~/photos/holdout --model exported/rvm_yolo11n_seg.onnx --json out.json
 
 mAP uses every detection from conf 0.001 (as a validator does); the rates use the detector's
@@ -22,76 +23,72 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
-
 from rvm_training import real_metrics as rm
+from rvm_training.class_mapping import (
+    DROP, ClassMapping, ClassMappingError, load_class_mapping, parse_inline)
 from rvm_training.real_folders import RealDataError, RealFolder, load_image, read_folder
 from rvm_training.real_report import format_report
 
-IGNORE = 'ignore'
+IGNORE = 'ignore'         # taken as drop
 MAP_CONF = 0.001          # detections kept for mAP (the rates filter at --conf)
 MAP_MAX_DET = 100
 
 
 def parse_mapping(values: list[str]) -> dict[str, str]:
-    """``NAME=CATEGORY`` pairs (comma-separated or repeated) or YAML files -> {name: category}."""
+    """``NAME=CATEGORY`` pairs (comma-separated or repeated) or YAML/JSON files -> {name: target}.
+
+    The syntax of ``rvm-make-dataset --class-map`` (:mod:`rvm_training.class_mapping`); a target
+    is a category or ``drop`` (``ignore`` is taken as ``drop``).
+    """
     pairs: dict[str, str] = {}
-    for value in values or []:
-        path = Path(value).expanduser()
-        if '=' not in value and path.suffix.lower() in ('.yaml', '.yml', '.json'):
-            if not path.is_file():
-                raise RealDataError(f'--map file not found: {path}')
-            data = yaml.safe_load(path.read_text(encoding='utf-8'))
-            if not isinstance(data, dict):
-                raise RealDataError(f'--map file {path}: expected a mapping NAME: CATEGORY')
-            items = [(str(k), str(v)) for k, v in data.items()]
-        else:
-            items = []
-            for part in filter(None, (p.strip() for p in value.split(','))):
-                name, sep, category = part.partition('=')
-                if not sep or not name.strip() or not category.strip():
-                    raise RealDataError(f'--map {part!r}: expected NAME=CATEGORY')
-                items.append((name.strip(), category.strip()))
-        for name, category in items:
-            if category not in (*rm.CATEGORIES, IGNORE):
-                raise RealDataError(
-                    f'--map {name}={category}: {category!r} is not one of '
-                    f'{", ".join(rm.CATEGORIES)} or {IGNORE}')
-            pairs[name.lower()] = category
+    try:
+        for value in values or []:
+            if '=' not in value and Path(value).suffix.lower() in ('.yaml', '.yml', '.json'):
+                pairs.update(load_class_mapping(str(Path(value).expanduser())).as_dict())
+                continue
+            for name, target in parse_inline(value).items():
+                target = DROP if target.strip().lower() == IGNORE else target
+                pairs.update(ClassMapping({name: target}).as_dict())
+    except ClassMappingError as exc:
+        raise RealDataError(f'--class-map: {exc}') from exc
     return pairs
 
 
 def resolve_classes(names: list[str], mapping: dict[str, str]) -> dict[str, str]:
-    """Category of every class name in the folder; RealDataError naming the unmapped ones."""
-    known = {c: c for c in rm.CATEGORIES} | mapping
+    """Category (or ``drop``) of every class name in the folder; errors name the unmapped ones."""
+    known = ClassMapping({**{c: c for c in rm.CATEGORIES}, **mapping})
     out, unknown = {}, []
     for name in names:
-        category = known.get(name.lower())
-        if category is None:
+        try:
+            index = known.index(name)
+        except ClassMappingError:
             unknown.append(name)
-        else:
-            out[name] = category
+            continue
+        out[name] = DROP if index is None else rm.CATEGORIES[index]
     if unknown:
         listed = ', '.join(repr(n) for n in unknown)
         raise RealDataError(
             f'class name(s) {listed} in the photos are not RVM categories; map them with '
-            f'--map NAME=CATEGORY (CATEGORY one of {", ".join(rm.CATEGORIES)}, or {IGNORE} to '
-            f'leave those items out), e.g. --map {unknown[0]}=other')
+            f'--class-map NAME=CATEGORY (CATEGORY one of {", ".join(rm.CATEGORIES)}, or {DROP} '
+            f'to leave those items out), e.g. --class-map {unknown[0]}=other')
     return out
 
 
 def _truths(image, width, height, categories):
-    """Mapped items of one image, or None when an ignored class leaves it unusable."""
-    truths = []
-    for item in image.items:
-        item = item.in_pixels(width, height)
-        category = categories[item.class_name]
-        if category == IGNORE:
-            if item.bbox is None:       # class-per-folder: the photo's only item is ignored
-                return None
-            continue
-        truths.append(rm.Truth(category, item.bbox, item.polygon))
-    return truths
+    """Mapped items of one image in px, or None when one of its classes is dropped.
+
+    As in the importer, a photo with a dropped item is left out whole: detections on that item
+    would otherwise count against the model.
+    """
+    if any(categories[item.class_name] == DROP for item in image.items):
+        return None
+    return [rm.Truth(categories[item.class_name], *_box_and_outline(item, width, height))
+            for item in image.items]
+
+
+def _box_and_outline(item, width, height):
+    item = item.in_pixels(width, height)
+    return item.bbox, item.polygon
 
 
 def evaluate_photos(folder: RealFolder, mapping: dict[str, str], segmenter, category_of,
@@ -102,7 +99,7 @@ def evaluate_photos(folder: RealFolder, mapping: dict[str, str], segmenter, cate
     class name onto an RVM category.
     """
     categories = resolve_classes(folder.class_names, mapping)
-    frames, skipped, ignored = [], [], 0
+    frames, skipped, dropped = [], [], 0
     started = time.perf_counter()
     for number, image in enumerate(folder.images, 1):
         pixels = load_image(image.path)
@@ -111,8 +108,8 @@ def evaluate_photos(folder: RealFolder, mapping: dict[str, str], segmenter, cate
             continue
         height, width = pixels.shape[:2]
         truths = _truths(image, width, height, categories)
-        if truths is None or (not truths and not image.empty):
-            ignored += 1
+        if truths is None:
+            dropped += 1
             continue
         detections = segmenter.predict(pixels).detections
         predictions = [rm.Prediction(category_of(d.class_name), float(d.confidence),
@@ -124,13 +121,13 @@ def evaluate_photos(folder: RealFolder, mapping: dict[str, str], segmenter, cate
     if not frames:
         raise RealDataError(
             f'none of the {len(folder.images)} image(s) in {folder.root} could be evaluated '
-            f'({len(skipped)} unreadable, {ignored} with only ignored classes)')
+            f'({len(skipped)} unreadable, {dropped} with a class mapped to {DROP})')
     at_conf = [_at_threshold(f, conf, max_det) for f in frames]
     report = rm.rates(rm.tally(at_conf))
     report.update({
         'data': str(folder.root), 'layouts': folder.layouts,
         'photos': {'found': len(folder.images), 'evaluated': len(frames),
-                   'skipped_unreadable': len(skipped), 'ignored_by_map': ignored},
+                   'skipped_unreadable': len(skipped), 'dropped_by_map': dropped},
         'skipped': skipped,
         'class_mapping': dict(sorted(categories.items())),
         'box_map': rm.average_precision(frames, 'box'),
@@ -156,9 +153,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument('--data', required=True, help='folder of photos (see the layouts below)')
     parser.add_argument('--model', default='',
                         help="model: .pt, .onnx, *_openvino_model/ or .engine ('' = bundled)")
-    parser.add_argument('--map', action='append', default=[], metavar='NAME=CATEGORY',
-                        help='map a class name of the photos onto pet_bottle, aluminium_can, '
-                             'glass_bottle, other or ignore (repeatable; or a YAML file)')
+    parser.add_argument('--class-map', '--map', dest='class_map', action='append', default=[],
+                        metavar='NAME=CATEGORY',
+                        help='map class names of the photos onto pet_bottle, aluminium_can, '
+                             'glass_bottle, other or drop, as rvm-make-dataset --class-map does '
+                             '(a=b,c=d; repeatable; or a YAML/JSON file)')
     parser.add_argument('--imgsz', type=int, default=defaults.imgsz)
     parser.add_argument('--conf', type=float, default=defaults.conf,
                         help='confidence from which a detection counts (the detector\'s conf)')
@@ -166,7 +165,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument('--max-det', type=int, default=defaults.max_det)
     parser.add_argument('--device', default='cpu', help='cpu | cuda:N | auto')
     parser.add_argument('--threads', type=int, default=0, help='CPU threads (0 = all cores)')
-    parser.add_argument('--class-map', default='',
+    parser.add_argument('--detector-class-map', default='',
                         help="detector class map YAML for the model's class names ('' = bundled)")
     parser.add_argument('--json', default='', metavar='OUT', help='also write the figures here')
     return parser
@@ -179,9 +178,9 @@ def main(argv=None) -> int:
     from rvm_detector.model_loader import ModelLoadError, YoloSegmenter
     try:
         folder = read_folder(args.data)
-        mapping = parse_mapping(args.map)
+        mapping = parse_mapping(args.class_map)
         resolve_classes(folder.class_names, mapping)   # fail before the model loads
-        class_map = ClassMap.load(args.class_map)
+        class_map = ClassMap.load(args.detector_class_map)
     except (RealDataError, ClassMapError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 2

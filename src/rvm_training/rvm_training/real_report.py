@@ -36,8 +36,8 @@ def format_report(report: dict) -> str:
         more = len(report['skipped']) - 10
         lines.append(f'skipped {len(report["skipped"])} unreadable image(s): {names}'
                      + (f' and {more} more' if more > 0 else ''))
-    if photos['ignored_by_map']:
-        lines.append(f'left out {photos["ignored_by_map"]} photo(s) whose classes map to ignore')
+    if photos['dropped_by_map']:
+        lines.append(f'left out {photos["dropped_by_map"]} photo(s) with a class mapped to drop')
     header = (f'{"class":<{NAME_WIDTH}} {"items":>6} {"detected":>8} {"det.rate":>8} '
               f'{"top-1":>6} {"top-1 acc":>9} {"box AP50":>8} {"box AP50-95":>11} '
               f'{"mask AP50":>9} {"mask AP50-95":>12}')

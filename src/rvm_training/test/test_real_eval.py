@@ -41,7 +41,7 @@ def _oracle(items, empties):
     return oracle
 
 
-WRITERS = {'yolo': write_yolo, 'coco': write_coco, 'class-folder': write_class_folders}
+WRITERS = {'yolo': write_yolo, 'coco': write_coco, 'folders': write_class_folders}
 
 
 @pytest.mark.parametrize('layout', sorted(WRITERS))
@@ -70,7 +70,7 @@ def test_counts_and_confusion_matrix_follow_the_fixture(layout, stills, tmp_path
     assert report['empty']['frames'] == 3 and report['empty']['with_detection'] == 1
     assert report['empty']['fp_rate'] == round(1 / 3, 4)
     assert report['photos'] == {'found': 11, 'evaluated': 11, 'skipped_unreadable': 0,
-                                'ignored_by_map': 0}
+                                'dropped_by_map': 0}
 
     table = format_report(report)
     rates_part, matrix_part = table.split('confusion matrix', 1)
@@ -129,24 +129,36 @@ def test_unknown_class_names_are_named_with_the_map_option(stills, tmp_path, cap
     write_class_folders(tmp_path, items, labels=[names[i // 2] for i in range(8)])
     assert real_eval.main(['--data', str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "'cans', 'pet'" in err and '--map NAME=CATEGORY' in err
+    assert "'cans', 'pet'" in err and '--class-map NAME=CATEGORY' in err
     mapping = parse_mapping(['pet=pet_bottle,cans=aluminium_can'])
     report = evaluate_photos(read_folder(tmp_path), mapping, _oracle(items, empties), identity)
     assert report['class_mapping']['cans'] == 'aluminium_can'
     assert report['overall']['top1_correct'] == 7 and report['overall']['items'] == 8
-    ignored = parse_mapping(['pet=ignore', 'cans=aluminium_can'])
-    report = evaluate_photos(read_folder(tmp_path), ignored, _oracle(items, empties), identity)
-    assert report['photos']['ignored_by_map'] == 2 and report['overall']['items'] == 6
+    dropped = parse_mapping(['pet=ignore', 'cans=aluminium_can'])      # ignore: same as drop
+    assert dropped == {'pet': 'drop', 'cans': 'aluminium_can'}
+    report = evaluate_photos(read_folder(tmp_path), dropped, _oracle(items, empties), identity)
+    assert report['photos']['dropped_by_map'] == 2 and report['overall']['items'] == 6
 
 
 def test_mapping_file_and_bad_mappings(tmp_path):
     path = tmp_path / 'map.yaml'
     path.write_text('PET: pet_bottle\ncan: aluminium_can\n')
     assert parse_mapping([str(path)]) == {'pet': 'pet_bottle', 'can': 'aluminium_can'}
-    with pytest.raises(RealDataError, match="'bottle' is not one of pet_bottle"):
+    with pytest.raises(RealDataError, match="target 'bottle' of 'pet' is not one of pet_bottle"):
         parse_mapping(['pet=bottle'])
-    with pytest.raises(RealDataError, match='expected NAME=CATEGORY'):
+    with pytest.raises(RealDataError, match='is not "source=target"'):
         parse_mapping(['pet'])
+
+
+def test_a_folder_of_empty_frames_alone_gives_the_false_positive_rate(stills, tmp_path):
+    items, empties = stills
+    write_empty(tmp_path, empties, folder='background')
+    folder = read_folder(tmp_path)
+    assert folder.layouts == ['empty'] and all(img.empty for img in folder.images)
+    report = evaluate_photos(folder, {}, _oracle(items, empties), identity)
+    assert report['overall']['items'] == 0 and report['box_map'] is None
+    assert (report['empty']['frames'], report['empty']['with_detection']) == (3, 1)
+    assert report['empty']['top_class']['other'] == 1 and report['empty']['max_conf'] == 0.6
 
 
 def test_empty_and_missing_folders_are_clear_errors(tmp_path, capsys):
@@ -160,14 +172,14 @@ def test_bad_yolo_labels_name_the_file(stills, tmp_path):
     items, _ = stills
     write_yolo(tmp_path, items[:1])
     (tmp_path / 'data.yaml').unlink()
-    with pytest.raises(RealDataError, match='no data.yaml'):
+    with pytest.raises(RealDataError, match='YOLO layout without class names'):
         read_folder(tmp_path)
     (tmp_path / 'classes.txt').write_text('pet_bottle\n')
     (tmp_path / 'labels' / 'photo_000.txt').write_text('0 0.5 0.5\n')
-    with pytest.raises(RealDataError, match=r'photo_000.txt:1: expected "class cx cy w h"'):
+    with pytest.raises(RealDataError, match=r'photo_000.txt:1: a line needs 4 box values'):
         read_folder(tmp_path)
     (tmp_path / 'labels' / 'photo_000.txt').write_text('3 0.5 0.5 0.1 0.1\n')
-    with pytest.raises(RealDataError, match='class id 3 is not in the 1 class names'):
+    with pytest.raises(RealDataError, match='class id 3 outside the 1 names'):
         read_folder(tmp_path)
 
 
