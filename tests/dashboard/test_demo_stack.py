@@ -178,10 +178,15 @@ stack = DemoStack(Path(sys.argv[1]))
 ep = stack.start()
 print(stack.soketi.pid, ep.port, flush=True)
 try:
-    time.sleep(120)
+    time.sleep(600)
 finally:
+    print('stopping', flush=True)
     stack.stop()
+    print('stopped', flush=True)
 """
+#: what DemoStack.stop() may take at most: Soketi's graceful stop (10 s), then SIGKILL (5 s), the
+#: HTTP server thread (5 s); the waits below end at the event, the bound only names a hang
+STOP_BOUND_S = 10.0 + 5.0 + 5.0
 
 
 def start_stack_process() -> tuple[subprocess.Popen, int, int]:
@@ -215,10 +220,27 @@ def wait_gone(pid: int, timeout: float = 15.0) -> bool:
 @pytest.mark.skipif(
     not sys.platform.startswith('linux'), reason='SIGHUP / PR_SET_PDEATHSIG are Linux')
 def test_sighup_a_closed_terminal_stops_the_stack_and_its_soketi():
+    import queue
+    import threading
     proc, pid, port = start_stack_process()
+    lines: queue.Queue[str] = queue.Queue()
+    errors: list[str] = []
+    # drain both pipes: a full pipe would block the child (or its Soketi) and look like a hang
+    threading.Thread(target=lambda: [lines.put(x.strip()) for x in proc.stdout],
+                     daemon=True).start()
+    threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True).start()
+
+    def next_line(timeout: float) -> str:
+        try:
+            return lines.get(timeout=timeout)
+        except queue.Empty:
+            return f'(nothing within {timeout:g} s; stderr: {"".join(errors)[-2000:]})'
     try:
         proc.send_signal(signal.SIGHUP)
-        assert proc.wait(30) == 128 + signal.SIGHUP          # stop() ran in the finally
+        # the handler ran (SystemExit in the main thread), then stop() returned
+        assert next_line(STOP_BOUND_S * 3) == 'stopping'
+        assert next_line(STOP_BOUND_S * 3) == 'stopped'
+        assert proc.wait(STOP_BOUND_S) == 128 + signal.SIGHUP
         assert wait_gone(pid) and not port_open(port)
     finally:
         if proc.poll() is None:
