@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import resource
 import sqlite3
 import subprocess
@@ -45,8 +46,8 @@ def two_processes(ctx: Ctx) -> Row:
     refused = second.returncode != 0 and 'in use by another process' in second.stderr
     ids = _publish(core, 0, 10)
     row = _row('two processes on one outbox', ctx, ids, *_settle(core, 60))
-    why = second.stderr.strip().splitlines()[-1][-110:] if second.stderr.strip() else ''
-    row.note = f'second process refused: {refused} ({why})'
+    said = re.search(r'is in use by another process \(pid \d+', second.stderr)
+    row.note = f'second process refused: {refused} ({said.group(0) + ")" if said else "-"})'
     if not refused:                             # it said it queued 5: they are not in this file
         row.falsely_confirmed += 5
     return row
