@@ -101,11 +101,13 @@ class DetectorCore:
         self.state = 'ready'
         self.last_error = ''
 
-    def new_session(self) -> ItemSession:
+    def new_session(self, calibration=None) -> ItemSession:
         """A fresh item session (chamber blocked until seen empty).
 
-        Used at load and by the scenario suite.
+        Used at load and by the scenario suite (which gives each scene its own ``calibration``).
         """
+        if calibration is not None:
+            self.presence.use(calibration)
         cfg = self.config
         self.session = ItemSession(
             self.class_map, item_policy(cfg), verdict_policy(cfg), rvm_id=cfg.rvm_id,

@@ -49,6 +49,10 @@ def box_touches(box: Box, zone: np.ndarray) -> bool:
     return bool(box[0] <= x2 and box[2] >= x1 and box[1] <= y2 and box[3] >= y1)
 
 
+def _corners(box: Box) -> np.ndarray:
+    return np.array([[box[0], box[1]], [box[2], box[3]]], np.float32)
+
+
 @dataclass
 class Sighting:
     """One visible object of a frame: its track, box and signature."""
@@ -100,14 +104,22 @@ class Whereabouts:
             return False
         return same_object(self.judged, sighting.signature, sighting.clipped)
 
-    def observe(self, sightings: list[Sighting], presence_box: Box | None) -> list[Sighting]:
-        """Update from one frame; returns the sightings of the judged item."""
-        judged = [s for s in sightings if self.is_judged(s)]
+    def observe(self, sightings: list[Sighting], presence_box: Box | None,
+                judged_track: int = -1) -> list[Sighting]:
+        """Update from one frame; returns the sightings of the judged item.
+
+        ``judged_track``: the judged item's track; while it leaves the frame (clipped) it keeps
+        its identity though it looks smaller and partial.
+        """
+        judged = [s for s in sightings if self.is_judged(s)
+                  or (self.judged is not None and s.clipped and s.track_id == judged_track)]
         self.judged_visible = bool(judged)
         if judged:
             self.last_box = max(judged, key=lambda s: s.signature.area).box
-        elif self.judged is not None and presence_box is not None and not sightings:
-            self.last_box = presence_box   # covered or undetected: the blob shows where it is
+        elif (self.judged is not None and presence_box is not None and not sightings
+              and self.last_box is not None
+              and box_touches(presence_box, _corners(self.last_box))):
+            self.last_box = presence_box   # covered or undetected: the blob where it was
         foreign = [s for s in sightings if not self.is_resident(s) and s not in judged]
         if foreign:
             if self.foreign_frames == 0:

@@ -224,8 +224,9 @@ class ItemSession:
         counters.advance_clock(stamp_ns, policy.frame_gap_s)
         counters.observe(view)
         self._stamp_ns = stamp_ns
-        where.observe(view.sightings, view.presence_box)
         episode = self.episode
+        where.observe(view.sightings, view.presence_box,
+                      episode.main_track if episode is not None else -1)
         if episode is not None and view.main is not None:
             episode.main_track = view.main.track_id
             episode.last_window = tuple(view.main.history)[-policy.stable_frames:]

@@ -10,7 +10,9 @@ The background starts as the calibrated reference and follows slow changes (a mo
 changed light) only while the chamber is armed and nothing is detected (:meth:`adapt`, time
 constant ``tau_s``), so an item that rests, is judged or is covered is never learnt away. The
 calibrated reference itself never changes: :attr:`drift` compares the empty chamber with it for
-health (``recalibrate``). A frame much darker than the reference (lights out, a covered lens)
+health (``recalibrate``): the share of the ROI that differs, the light change ``|ln gain|`` and
+the camera shift (phase correlation; :data:`MOVED_SHARE` of the width counts 1.0), whichever is
+largest. A frame much darker than the reference (lights out, a covered lens)
 is *dark*: it says nothing about presence.
 """
 from __future__ import annotations
@@ -25,6 +27,7 @@ from rvm_detector.calibration import Calibration
 
 WORK_WIDTH = 160
 DARK_RATIO = 0.3          # a frame below this share of the reference brightness is dark
+MOVED_SHARE = 0.04        # a camera shift of this share of the width is drift 1.0
 
 
 @dataclass
@@ -70,7 +73,9 @@ class PresenceMeter:
         self.background = self.reference.copy()
         self.drift = 0.0                   # empty chamber vs the calibrated reference (0..1)
         self.drift_gain = 1.0
+        self.shift_px = 0.0                # camera shift against the reference (full-frame px)
         self.size_mismatch = False
+        self._window = cv2.createHanningWindow(self.work_size, cv2.CV_32F)
 
     def _prepare(self, image: np.ndarray) -> np.ndarray:
         if (image.shape[1], image.shape[0]) != self.calibration.size:
@@ -120,5 +125,9 @@ class PresenceMeter:
         changed = float(foreground.sum()) / self.roi_px
         self.drift_gain = gain
         light = min(1.0, abs(math.log(max(gain, 1e-3))))
-        value = max(changed, light, 1.0 if self.size_mismatch else 0.0)
+        (dx, dy), _ = cv2.phaseCorrelate(self.reference.mean(axis=2), frame.mean(axis=2),
+                                         self._window)
+        self.shift_px = math.hypot(dx, dy) / self.scale
+        moved = min(1.0, math.hypot(dx, dy) / (MOVED_SHARE * WORK_WIDTH))
+        value = max(changed, light, moved, 1.0 if self.size_mismatch else 0.0)
         self.drift = value if alpha == 0 else self.drift + (value - self.drift) * max(alpha, 0.1)

@@ -41,8 +41,13 @@ class PresenceStage:
                         'detection can open an episode, a lost item counts as gone); record one '
                         'with `rvm-edge calibrate --source ...`')
             return
-        self.calibration = calibration.load(self.file)
-        self.meter = PresenceMeter(self.calibration)
+        self.use(calibration.load(self.file))
+
+    def use(self, recorded: calibration.Calibration) -> None:
+        """Measure against ``recorded`` from now on (a fresh background, no drift)."""
+        self.calibration = recorded
+        self.meter = PresenceMeter(recorded)
+        self._frame, self._last_stamp_ns = None, None
 
     @property
     def zones(self) -> ChamberZones | None:

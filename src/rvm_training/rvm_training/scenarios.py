@@ -2,10 +2,13 @@
 
 ``rvm-scenarios --seed S --per-kind N`` renders N scenarios of every kind
 (:mod:`rvm_training.synthetic_scenarios`), runs each through a :class:`DetectorCore` with the
-bundled model (a fresh item session per scenario; ``session_end`` steps send the ``end_session``
-command) and prints one row per kind: expected verdicts, produced, missing, extra, wrong category,
-wrong decision. Every kind is rule-driven (the number of verdicts follows from the chamber rules);
-categories and policy decisions also depend on the model.
+bundled model (a fresh item session per scenario, calibrated from the scene's opening empty
+frames as ``rvm-edge calibrate`` would; ``session_end`` steps send the ``end_session`` command)
+and prints one row per kind: expected verdicts, produced, missing, extra, wrong category, wrong
+decision, wrong alert (the ``recalibrate`` alert expected for a moved camera or a changed light
+and not raised, or raised where nothing changed). Every kind is rule-driven (the number of
+verdicts follows from the chamber rules); categories and policy decisions also depend on the
+model. It exits 1 when any count but ``expected``/``produced`` is non-zero (``--hard`` too).
 """
 
 from __future__ import annotations
@@ -21,7 +24,10 @@ from rvm_common.events import TOPIC_VERDICT
 from rvm_detector.class_map import ClassMap
 from rvm_training.synthetic_scenarios import KINDS, SESSION_END, build
 
-COLUMNS = ('expected', 'produced', 'missing', 'extra', 'wrong_category', 'wrong_decision')
+COLUMNS = ('expected', 'produced', 'missing', 'extra', 'wrong_category', 'wrong_decision',
+           'wrong_alert')
+#: the counts that must all be 0 for the suite to pass
+FAILURES = ('missing', 'extra', 'wrong_category', 'wrong_decision', 'wrong_alert')
 
 
 @dataclass
@@ -35,6 +41,7 @@ class Score:
     extra: int = 0
     wrong_category: int = 0
     wrong_decision: int = 0
+    wrong_alert: int = 0
 
     def add(self, other: 'Score') -> None:
         for name in ('scenarios', *COLUMNS):
@@ -66,9 +73,20 @@ def score(expected: list, produced: list[dict[str, Any]], class_map: ClassMap) -
     return result
 
 
-def run_scenario(core, scenario) -> list[dict[str, Any]]:
-    """Play one scenario through ``core`` (fresh item session); the verdict payloads in order."""
-    core.new_session()
+def recalibrate_threshold() -> float:
+    """The drift from which health raises ``recalibrate`` (the bundled health rules)."""
+    from rvm_health.health_rules import load_rules
+    return next(a.raise_above for a in load_rules(None).alerts if a.id == 'recalibrate')
+
+
+def run_scenario(core, scenario, calibrate: bool = True) -> list[dict[str, Any]]:
+    """Play one scenario through ``core`` (fresh item session); the verdict payloads in order.
+
+    ``calibrate``: record the calibration from the scene's opening empty frames first.
+    """
+    from rvm_detector.calibration import record
+    opening = [f.image for f in scenario.frames[:scenario.calibration_frames]]
+    core.new_session(record(opening) if calibrate and opening else None)
     verdicts = []
     for frame in scenario.frames:
         events = core.process(frame.image, stamp_ns=int(frame.t * 1e9), now=frame.t).events
@@ -85,17 +103,21 @@ def run_suite(
 ) -> dict[str, Score]:
     """Score ``per_kind`` scenarios of each kind; a ``details`` list gets one row per scenario."""
     table: dict[str, Score] = {}
+    threshold = recalibrate_threshold()
     for kind in kinds or KINDS:
         total = Score()
         for index in range(per_kind):
             scenario = build(kind, seed, index, width, height, fps, hard)
             produced = run_scenario(core, scenario)
             row = score(scenario.expected, produced, core.class_map)
+            drift = (core.status().get('calibration') or {}).get('drift', 0.0)
+            row.wrong_alert = int((drift > threshold) != scenario.expect_alert)
             total.add(row)
             if details is not None:
                 details.append(
                     {
                         'kind': kind, 'index': index, 'steps': scenario.steps, **asdict(row),
+                        'drift': drift, 'expect_alert': scenario.expect_alert,
                         'expected_verdicts': [asdict(e) for e in scenario.expected],
                         'produced_verdicts': [
                             {
@@ -167,15 +189,20 @@ def main(argv=None) -> int:
           f'{" --hard" if args.hard else ""} (model {core.segmenter.name})')
     print(format_table(table))
     for row in details:
-        if row['missing'] or row['extra'] or row['wrong_category'] or row['wrong_decision']:
+        if any(row[name] for name in FAILURES):
             print(f"  {row['kind']} #{row['index']}: expected {row['expected_verdicts']} "
-                  f"produced {row['produced_verdicts']}")
+                  f"produced {row['produced_verdicts']} (drift {row['drift']:.2f}, alert "
+                  f"expected: {row['expect_alert']})")
     if args.json:
         with open(args.json, 'w') as out:
             json.dump(
                 {'table': {k: asdict(v) for k, v in table.items()}, 'scenarios': details}, out,
                 indent=2)
-    return 0
+    failed = sum(getattr(row, name) for row in table.values() for name in FAILURES)
+    if failed:
+        print(f'rvm-scenarios: {failed} failure(s) (missing, extra, wrong category, decision '
+              'or alert)', file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == '__main__':

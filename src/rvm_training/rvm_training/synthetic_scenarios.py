@@ -18,6 +18,10 @@ camera_gap   enter, rest 0.3 s, camera gap (15 s, no frames), rest, leave  1, by
 session_end  enter, rest, session end with the item present, leave         1 not_cleared
 ===========  ============================================================  ========================
 
+The evidence kinds (``occluded_after_judge`` ... ``camera_moved``) are scripted in
+:mod:`rvm_training.evidence_scenarios`. Every scene opens with ``CALIBRATION_S`` of empty chamber:
+the suite calibrates from those frames as ``rvm-edge calibrate`` would.
+
 Ground truth (:class:`ExpectedVerdict`) names the item's class and, for rule-driven outcomes, the
 reject reason; ``reason=None`` means "decided by the category policy" (accepted categories are
 accepted, others ``category_not_accepted``), which the scorer resolves with the class map. Scenes
@@ -34,7 +38,15 @@ from rvm_training import synthetic_shapes as shapes
 from rvm_training.synthetic_scene import _chamber, _compose
 from rvm_training.synthetic_shapes import CLASS_NAMES
 
-KINDS = ('single', 'nudge', 'two_items', 'hand_only', 'withdraw', 'camera_gap', 'session_end')
+BASIC_KINDS = (
+    'single', 'nudge', 'two_items', 'hand_only', 'withdraw', 'camera_gap', 'session_end')
+EVIDENCE_KINDS = (
+    'occluded_after_judge', 'dark_frames', 'fast_yank', 'fast_push', 'swap', 'close_pair',
+    'enter_while_clearing', 'beside_rejected', 'background_flicker', 'lighting_change',
+    'camera_moved')
+KINDS = BASIC_KINDS + EVIDENCE_KINDS     # appended: older kinds keep their seeds
+#: seconds of empty chamber every scene opens with (the calibration frames)
+CALIBRATION_S = 0.6
 #: classes the bundled class map accepts (withdraw / session_end need an accept to take back)
 ACCEPTED_CLASSES = ('pet_bottle', 'aluminium_can', 'glass_bottle')
 SESSION_END = 'session_end'
@@ -71,6 +83,8 @@ class Scenario:
     steps: list
     frames: list
     expected: list
+    expect_alert: bool = False     # the recalibrate alert must be raised (camera / light)
+    calibration_frames: int = 0    # the opening empty frames to calibrate from
 
 
 class _Stage:
@@ -87,6 +101,7 @@ class _Stage:
         self.frames: list[ScenarioFrame] = []
         self.t = 0.0
         self.steps: list[str] = []
+        self.post = None      # optional image -> image (light, camera pose) of evidence kinds
 
     def n(self, seconds):
         return max(1, int(round(seconds * self.fps)))
@@ -97,6 +112,8 @@ class _Stage:
             [self.flap] if self.flap is not None else [])
         image, objects, _ = _compose(
             self.rng, self.background, placed, occluders, self.glare, self.optics, self.w, self.h)
+        if self.post is not None:
+            image = self.post(image)
         self.frames.append(ScenarioFrame(image, objects, len(self.frames), round(self.t, 4), step))
         self.t += 1.0 / self.fps
 
@@ -164,9 +181,19 @@ def build(kind, seed=0, index=0, width=320, height=240, fps=10.0, hard=False) ->
     stage = _Stage(rng, width, height, fps, hard)
     # withdraw / session_end need an accept to take back; two_items a pending accept the second
     # item joins
-    pool = ACCEPTED_CLASSES if kind in ('withdraw', 'session_end', 'two_items') else CLASS_NAMES
+    held = ('withdraw', 'session_end', 'two_items') + EVIDENCE_KINDS   # need an accept to hold
+    pool = ACCEPTED_CLASSES if kind in held else CLASS_NAMES
     cls = str(pool[int(rng.integers(0, len(pool)))])
-    stage.empty()
+    if kind in EVIDENCE_KINDS:
+        from rvm_training.evidence_scenarios import prepare, script
+        prepare(kind, stage, rng)
+    stage.empty(CALIBRATION_S)
+    calibration_frames = len(stage.frames)
+    if kind in EVIDENCE_KINDS:
+        expected, alert = script(kind, stage, rng, cls)
+        stage.empty()
+        return Scenario(kind, seed, index, stage.steps, stage.frames, expected, alert,
+                        calibration_frames)
     expected = [ExpectedVerdict(cls)]
     if kind == 'two_items':
         other = str(CLASS_NAMES[int(rng.integers(0, len(CLASS_NAMES)))])
@@ -215,4 +242,5 @@ def build(kind, seed=0, index=0, width=320, height=240, fps=10.0, hard=False) ->
         else:
             stage.leave(['a'], 'exit')
     stage.empty()
-    return Scenario(kind, seed, index, stage.steps, stage.frames, expected)
+    return Scenario(kind, seed, index, stage.steps, stage.frames, expected,
+                    calibration_frames=calibration_frames)
