@@ -4,7 +4,7 @@ Ultralytics' own exporter (``model.export(format=...)``), offline, run in a scra
 results moved to ``--out``; each export is then loaded back through the detector's model loader
 (the same ``model_path`` the detector takes) to check that its task and class names survived.
 
-    rvm-export                                   # bundled model -> exported/ (ONNX + OpenVINO)
+    rvm-export                                   # bundled model -> var/exported/ (ONNX + OpenVINO)
     rvm-export --model runs/best.pt --format onnx --out models/
     rvm-export --format engine --half --device cuda:0      # on the Jetson (TensorRT)
 
@@ -102,7 +102,8 @@ def main(argv=None) -> int:
                              'on the Jetson)')
     parser.add_argument('--imgsz', type=int, default=DetectorConfig().imgsz,
                         help='input size (an engine is fixed to it: the detector\'s imgsz)')
-    parser.add_argument('--out', default='exported', help='folder for the exports')
+    parser.add_argument('--out', default='var/exported',
+                        help='folder for the exports (var/ is ignored by git)')
     parser.add_argument('--half', action='store_true', help='FP16 (TensorRT on CUDA)')
     parser.add_argument('--device', default='cpu', help='cpu, or cuda:0 for --format engine')
     parser.add_argument('--no-check', action='store_true',

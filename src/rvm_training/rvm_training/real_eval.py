@@ -10,7 +10,8 @@ empty-frame false-positive rate. ``--json OUT`` writes the same figures. Unreada
 skipped, counted and named.
 
     rvm-eval-real --data ~/photos/holdout --class-map can=aluminium_can,pet=pet_bottle
-    rvm-eval-real --data ~/photos/holdout --model exported/rvm_yolo11n_seg.onnx --json out.json
+    rvm-eval-real --data ~/photos/holdout --json out.json
+    rvm-eval-real --data ~/photos/holdout --model var/exported/rvm_yolo11n_seg_openvino_model
 
 mAP uses every detection from conf 0.001 (as a validator does); the rates use the detector's
 ``conf`` and ``max_det``.
