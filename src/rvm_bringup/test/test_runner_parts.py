@@ -56,8 +56,9 @@ def test_build_configs_applies_cli_over_yaml(tmp_path):
         'bridge:\n  ros__parameters:\n    host: from-yaml\n    port: 1234\n    app_key: k\n'
         '/**:\n  ros__parameters:\n    rvm_id: rvm-yaml\n'
     )
+    # video.mp4 is demo data: a server not on this machine needs --send-demo-data (issue 25)
     configs = build_configs(_args(params=params, bridge_port=6001, bridge_tls='false',
-                                  device='cpu'))
+                                  device='cpu', send_demo_data=True))
     assert configs.bridge.host == 'from-yaml' and configs.bridge.port == 6001
     assert configs.bridge.tls is False and configs.bridge.rvm_id == 'rvm-yaml'
     assert configs.detector.device == 'cpu' and configs.camera.source == 'video.mp4'
