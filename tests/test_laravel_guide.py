@@ -25,7 +25,7 @@ PHP_DIR = ROOT / 'docs' / 'laravel'
 SCHEMAS = ROOT / 'src' / 'rvm_common' / 'rvm_common' / 'schemas'
 CHANNEL_MAP = ROOT / 'src' / 'rvm_bridge' / 'rvm_bridge' / 'config' / 'channel_map.yaml'
 PHP_FILES = sorted(PHP_DIR.rglob('*.php'))
-DURABLE = ('detection-completed', 'session-completed')
+DURABLE = ('detection-completed', 'session-completed', 'processing-updated')
 ACK_EVENT = 'events-stored'
 
 

@@ -21,6 +21,7 @@ class StoreEdgeClientEvents
     public const DURABLE_CLIENT_EVENTS = [
         'client-detection-completed' => 'detection-completed',
         'client-session-completed' => 'session-completed',
+        'client-processing-updated' => 'processing-updated',   // status failed only: no verdict
     ];
 
     /** private-rvm.{rvm_id}, rvm_id as src/rvm_common/rvm_common/schemas/envelope.json allows it. */

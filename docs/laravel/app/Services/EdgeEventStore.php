@@ -19,7 +19,7 @@ use Throwable;
 class EdgeEventStore
 {
     /** Durable event types; each has src/rvm_common/rvm_common/schemas/<type>.json. */
-    public const DURABLE_TYPES = ['detection-completed', 'session-completed'];
+    public const DURABLE_TYPES = ['detection-completed', 'session-completed', 'processing-updated'];
 
     /** event_id as src/rvm_common/rvm_common/schemas/envelope.json allows it (a UUID4 by default). */
     public const EVENT_ID_PATTERN = '/^[A-Za-z0-9._:-]{8,128}$/';
