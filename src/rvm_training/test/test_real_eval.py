@@ -205,3 +205,29 @@ def test_command_with_the_bundled_model_prints_and_writes_the_same_figures(
     # clean renders of the kind the model was trained on: most items are found and named
     assert report['overall']['top1_correct'] >= 6, printed
     assert np.isfinite(report['box_map']['map50'])
+
+
+@pytest.mark.slow
+def test_map_agrees_with_ultralytics_val_on_the_same_photos(tmp_path):
+    """Own matching + ap_per_class vs Ultralytics' validator (rect batches, 160 px masks)."""
+    from rvm_detector.model_loader import BUNDLED_MODEL, offline_ultralytics
+    if not BUNDLED_MODEL.exists():
+        pytest.skip(f'trained model not committed ({BUNDLED_MODEL.name})')
+    items, _ = draw_stills(6, 0, seed=23)
+    write_yolo(tmp_path / 'photos', items)
+    out = tmp_path / 'figures.json'
+    assert real_eval.main(['--data', str(tmp_path / 'photos'), '--threads', '2',
+                           '--json', str(out)]) == 0
+    ours = json.loads(out.read_text())
+    (tmp_path / 'val.yaml').write_text(
+        f'path: {tmp_path / "photos"}\ntrain: images\nval: images\n'
+        'names: {0: pet_bottle, 1: aluminium_can, 2: glass_bottle, 3: other}\n')
+    offline_ultralytics()
+    from ultralytics import YOLO
+    theirs = YOLO(str(BUNDLED_MODEL)).val(
+        data=str(tmp_path / 'val.yaml'), imgsz=320, batch=8, device='cpu', plots=False,
+        iou=0.5, agnostic_nms=True, max_det=100, workers=0, verbose=False,
+        project=str(tmp_path / 'val'))
+    assert ours['box_map']['map50_95'] == pytest.approx(theirs.box.map, abs=0.03)
+    assert ours['mask_map']['map50_95'] == pytest.approx(theirs.seg.map, abs=0.03)
+    assert ours['box_map']['map50'] == pytest.approx(theirs.box.map50, abs=0.03)
