@@ -71,7 +71,7 @@ def resolve_classes(names: list[str], mapping: dict[str, str]) -> dict[str, str]
         raise RealDataError(
             f'class name(s) {listed} in the photos are not RVM categories; map them with '
             f'--class-map NAME=CATEGORY (CATEGORY one of {", ".join(rm.CATEGORIES)}, or {DROP} '
-            f'to leave those items out), e.g. --class-map {unknown[0]}=other')
+            f'to leave out the photos that show one), e.g. --class-map {unknown[0]}=other')
     return out
 
 
