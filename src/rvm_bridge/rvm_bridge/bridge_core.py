@@ -66,11 +66,6 @@ class BridgeCore:
         self._emit = on_inbound
         self.channel_map: ChannelMap = load_channel_map(
             config.channel_map_file, rvm_id=self.rvm_id, default_transport=config.transport)
-        self.outbox = Outbox(
-            config.resolved_outbox_path(), max_rows=config.outbox_max_rows,
-            max_bytes=config.outbox_max_mb * 1_000_000, max_age_s=config.outbox_max_age_s,
-            max_attempts=config.outbox_max_attempts, policy=config.outbox_policy,
-            max_unstored=config.outbox_memory_buffer)
         self.supervisor = ThreadSupervisor()
         self.ack_channel = ack_channel(self.rvm_id)
         self._log_lock = threading.Lock()
@@ -119,6 +114,13 @@ class BridgeCore:
                         max_message_bytes=config.max_message_bytes)
             self.state = BridgeState.STARTING
         self._limit = min(config.max_message_bytes, config.max_request_bytes)
+        # opened (and locked) only once every configuration check above has passed: a refused
+        # configuration leaves the file free for the offline fallback (config_fallback)
+        self.outbox = Outbox(
+            config.resolved_outbox_path(), max_rows=config.outbox_max_rows,
+            max_bytes=config.outbox_max_mb * 1_000_000, max_age_s=config.outbox_max_age_s,
+            max_attempts=config.outbox_max_attempts, policy=config.outbox_policy,
+            max_unstored=config.outbox_memory_buffer)
         self.sender = Sender(
             self.outbox, transports, retry_min_s=config.retry_min_s,
             retry_max_s=config.retry_max_s, batch_size=config.http_batch_size,

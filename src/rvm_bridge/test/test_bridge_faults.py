@@ -269,3 +269,40 @@ def test_a_client_event_error_is_still_blamed_on_the_batch():
     conn = ErrorsDuringBatch(4301, 'The app does not have client messaging enabled.')
     out = ClientEventTransport(conn).send([WireEvent(0, 'private-rvm.a', 'client-x', '{}', 'e')])
     assert out.retry == [0] and out.config_error
+
+
+def test_a_config_error_found_after_the_outbox_check_leaves_the_file_to_the_fallback(tmp_path):
+    from rvm_bridge.config_fallback import build_core
+    config = BridgeConfig(host='127.0.0.1', app_key='k', app_id='', outbox_path=str(
+        tmp_path / 'o.db'), timezone_sync_on_start=False,
+        channel_map_file=str(_http_map(tmp_path)))
+    core, error = build_core(config, lambda topic, payload: None)
+    try:
+        assert 'transport http needs app_id' in error
+        assert core.outbox.path == str(tmp_path / 'o.db')        # the same file, not refused
+    finally:
+        core.stop(timeout=1.0)
+
+
+def test_an_outbox_held_by_another_owner_gives_the_node_a_file_of_its_own(tmp_path):
+    import os
+    from rvm_bridge.config_fallback import build_core
+    holder = Outbox(tmp_path / 'o.db')
+    config = BridgeConfig(host='', outbox_path=str(tmp_path / 'o.db'),
+                          timezone_sync_on_start=False)
+    core, error = build_core(config, lambda topic, payload: None)
+    try:
+        own = f'{tmp_path / "o.db"}.pid{os.getpid()}.sqlite3'
+        assert 'in use by another process' in error and own in error
+        core.publish('items/verdict', {'event_id': 'e1234567', 'type': 'detection-completed'})
+        assert core.outbox.path == own and core.outbox.depth() == 1      # kept, not lost
+    finally:
+        core.stop(timeout=1.0)
+        holder.close()
+
+
+def _http_map(tmp_path):
+    path = tmp_path / 'map.yaml'
+    path.write_text('outbound:\n  - {topic: items/verdict, channel: detection-results, event:'
+                    ' detection-completed, delivery: durable, transport: http}\n')
+    return path
