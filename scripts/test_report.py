@@ -110,11 +110,13 @@ def main(argv: list[str]) -> int:
         started = float(argv[2]) if len(argv) > 2 else time.time()
         return close(Path(argv[1]), time.time() - started)
     if len(argv) >= 3 and argv[0] in ('counts', 'build'):
-        state, name, rc = Path(os.environ.get('RVM_TEST_STATE', '.')), argv[1], int(argv[2])
+        state, name, rc = os.environ.get('RVM_TEST_STATE', ''), argv[1], int(argv[2])
         if argv[0] == 'build':
-            record(state, {'stage': name, 'rc': rc, 'build': ' '.join(argv[3:]) or 'built'})
-            return 0
-        record(state, stage(name, argv[3:], rc))
+            entry = {'stage': name, 'rc': rc, 'build': ' '.join(argv[3:]) or 'built'}
+        else:
+            entry = stage(name, argv[3:], rc)
+        if state:                       # without RVM_TEST_STATE: print only
+            record(Path(state), entry)
         return 0
     print(__doc__, file=sys.stderr)
     return 2
