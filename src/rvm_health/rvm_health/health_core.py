@@ -27,7 +27,8 @@ from rvm_health.resource_monitor import ResourceMonitor, build_collectors
 from rvm_health.rvm_state import RvmStateMachine, StateInputs
 
 Emitted = list[tuple[str, dict[str, Any]]]
-ITEM_TOPICS = (events.TOPIC_VERDICT, events.TOPIC_PROCESSING, events.TOPIC_SESSION)
+ITEM_TOPICS = (events.TOPIC_VERDICT, events.TOPIC_PROCESSING, events.TOPIC_SESSION,
+               events.TOPIC_ITEM_FAILED)     # the durable copy of `failed` updates
 _OPEN_ITEM_STATES = ('queued', 'processing')
 _STATE_LEVEL = {'error': ERROR, 'maintenance': WARN, 'offline': STALE}
 
