@@ -28,6 +28,7 @@ from rvm_bridge.connection_settings import ConnectionSettings
 from rvm_bridge.connection_stats import ConnectionStats
 from rvm_bridge.connection_state import ConnectionState, ConnectionStateMachine, Timeline
 from rvm_bridge.pusher_protocol import CloseAction
+from rvm_bridge.reconnect_rules import Next, SocketEnd, next_step
 from rvm_bridge.reconnect_wait import CLOCK_SLICE_S, ReconnectWait
 from rvm_bridge.subscriptions import ChannelSubscriptions
 from rvm_bridge.thread_supervisor import ThreadSupervisor
@@ -234,64 +235,59 @@ class PusherConnection:
             raise
 
     def _run(self) -> None:
+        """Connect, serve, and carry out :func:`~rvm_bridge.reconnect_rules.next_step`."""
         from rvm_bridge.transport_ws import TransportConfigError, TransportUnavailable
         reason = 'start'
         while not self._stop.is_set():
             self._set_state(S.CONNECTING, reason)
             transport = self._transport_factory()
+            code = None
             try:
                 transport.connect(self.url)
             except TransportConfigError as exc:
-                self._refused(f'configuration: {exc}')
-                reason = 'retry after refusal'
-                continue
+                action, why = CloseAction.REFUSED, f'configuration: {exc}'
             except (TransportUnavailable, OSError) as exc:
-                self._unavailable(str(exc))
-                reason = 'retry'
-                continue
-            action, why, code = self._serve(transport)
-            self._drop_socket(transport)
-            if self._stop.is_set():
-                break
-            self._stats.closed(code)
-            self.timeline.record('close', code=code, reason=why, action=action.value)
-            if self._wait.requested:
-                self._wait.requested = False
-                reason = 'reconnect requested'
-            elif action is CloseAction.REFUSED:
-                self._refused(why)
-                reason = 'retry after refusal'
-            elif action is CloseAction.RECONNECT_NOW and (self._backoff.attempts == 0
-                                                          or self._backoff.healthy(self._clock())):
-                self._backoff.reset()
-                self._backoff.attempts = 1     # a second immediate failure backs off
-                reason = f'reconnect now: {why}'
-                delay = (self._backoff.spread(self.settings.reconnect_spread_s)
-                         if code is not None else 0.0)
-                # the socket is gone: not `connected` while waiting to reconnect
-                self._set_state(S.CONNECTING, f'reconnecting in {delay:.2f} s: {why}')
-                self.timeline.record('retry', reason=why, delay_s=round(delay, 3))
-                self._wait.sleep(delay)   # a server restart's 4200: spread, no fleet-wide wave
+                action, why = CloseAction.BACKOFF, str(exc)
             else:
-                self._unavailable(why)
-                reason = 'retry'
+                action, why, code = self._serve(transport)
+                self._drop_socket(transport)
+                if self._stop.is_set():
+                    break
+                self._stats.closed(code)
+                self.timeline.record('close', code=code, reason=why, action=action.value)
+            reason = self._carry_out(next_step(SocketEnd(
+                action, requested=self._wait.requested,
+                fresh=self._backoff.attempts == 0 or self._backoff.healthy(self._clock()))),
+                why, code)
         self._set_state(S.DISCONNECTED, 'stopped')
 
-    def _unavailable(self, why: str) -> None:
-        self._stats.last_error = why
-        delay = self._backoff.next_delay(self._clock())  # back to the min only after a healthy run
-        LOG.warning('Pusher connection unavailable (%s); retrying in %.1f s', why, delay)
-        self._set_state(S.UNAVAILABLE, why)
-        self.timeline.record('retry', reason=why, delay_s=round(delay, 3))
-        self._wait.sleep(delay)
-
-    def _refused(self, why: str) -> None:
-        self._stats.last_error = why
-        LOG.error('Pusher connection refused (%s); not reconnecting unchanged', why)
-        self._set_state(S.FAILED, why)
-        delay = self.settings.refused_retry_s
-        self.timeline.record('retry', reason=why, delay_s=delay if delay > 0 else None)
-        self._wait.sleep(delay if delay > 0 else float('inf'))
+    def _carry_out(self, step: Next, why: str, code: int | None) -> str:
+        """Do ``step`` (state, timeline, wait); returns the reason of the next connect."""
+        if step is Next.CONNECT_AGAIN:
+            self._wait.requested = False
+            return 'reconnect requested'
+        if step is Next.RECONNECT_SOON:
+            self._backoff.reset()
+            self._backoff.attempts = 1     # a second immediate failure backs off
+            # a server restart's 4200: a random spread, no fleet-wide wave
+            delay = (self._backoff.spread(self.settings.reconnect_spread_s)
+                     if code is not None else 0.0)
+            state, reason = S.CONNECTING, f'reconnect now: {why}'  # not `connected` meanwhile
+            LOG.info('Pusher connection closed (%s); reconnecting in %.2f s', why, delay)
+        elif step is Next.REFUSED:
+            delay, state, reason = self.settings.refused_retry_s, S.FAILED, 'retry after refusal'
+            LOG.error('Pusher connection refused (%s); not reconnecting unchanged', why)
+        else:       # back to the minimum only after a healthy run
+            delay, state, reason = self._backoff.next_delay(self._clock()), S.UNAVAILABLE, 'retry'
+            LOG.warning('Pusher connection unavailable (%s); retrying in %.1f s', why, delay)
+        if step is not Next.RECONNECT_SOON:
+            self._stats.last_error = why
+        self._set_state(state, why if state is not S.CONNECTING else f'reconnecting: {why}')
+        refused_forever = step is Next.REFUSED and delay <= 0
+        self.timeline.record('retry', reason=why,
+                             delay_s=None if refused_forever else round(delay, 3))
+        self._wait.sleep(float('inf') if refused_forever else delay)
+        return reason
 
     def _serve(self, transport: Any) -> tuple[CloseAction, str, int | None]:
         """Run one socket until it closes; returns (action, reason, close code)."""
