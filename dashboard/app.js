@@ -277,8 +277,9 @@
     const t = d.timings_ms || {};
     const verdict = d.accepted === true ? 'accepted' : d.accepted === false ? 'rejected' : 'unknown';
     const join = (parts) => parts.filter(Boolean).join(' · ');
-    // an accept is final when the item leaves toward the exit: that wait is part of its latency
-    const waited = d.accepted ? Date.parse(d.timestamp) - Date.parse(d.capture_time) : NaN;
+    // an accept is final when the item leaves toward the exit: that wait is part of the latency
+    const waited = Date.parse(d.timestamp) - Date.parse(d.capture_time);
+    const left = d.accepted ? 'the item to leave toward the exit' : 'the item to leave';
     const stamp = F.stampMs(d) || 0;
     const card = el('li', { class: `verdict ${verdict}`, 'data-event-id': d.event_id, 'data-ts': stamp,
       'data-item-id': d.item_id, 'data-category': d.category },
@@ -294,7 +295,8 @@
         el('p', { class: 'muted' },
           el('span', { class: 'latency', text: replaying ? 'from the server' : isNaN(latency) ? 'latency –' : `latency ${latency} ms` }),
           replaying ? ' (caught up) · ' : ' capture→display · ',
-          waited > 250 ? el('span', { class: 'waited', text: `${waited} ms of it waiting for the item to leave toward the exit · ` }) : null,
+          waited > 250 ? el('span', { class: 'waited', text: replaying ? `made ${waited} ms after capture, waiting for ${left} · `
+            : `${waited} ms of it waiting for ${left} · ` }) : null,
           join([typeof t.inference === 'number' && `inference ${num(t.inference)} ms`, d.item_id && `item ${d.item_id}`,
             d.capture_time && clockTime(d.capture_time), typeof d.seq === 'number' && `seq ${d.seq}`]))));
     // newest first, also when a caught-up (older) verdict arrives after live ones
