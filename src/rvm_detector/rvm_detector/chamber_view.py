@@ -24,8 +24,12 @@ from rvm_detector.exit_evidence import box_centre_in
 from rvm_detector.item_tracker import Track
 
 HAND_CATEGORY = 'hand'
-#: foreground share of a detection box below which the detection is a phantom
-MIN_SUPPORT = 0.15
+#: foreground share of a detection box below which the detection is a phantom (a clear bottle
+#: shows the floor through it: little of its box differs from the empty chamber)
+MIN_SUPPORT = 0.08
+#: a dropped detection with this much foreground may be a faint item: the background is not
+#: learnt while it is there
+FAINT_SUPPORT = 0.02
 
 
 def split_hands(detections: list[Detection]) -> tuple[list[Detection], list[Detection]]:
@@ -35,12 +39,14 @@ def split_hands(detections: list[Detection]) -> tuple[list[Detection], list[Dete
 
 
 def corroborated(items: list[Detection], roi: np.ndarray | None,
-                 support) -> tuple[list[Detection], int]:
-    """(items inside the ROI with presence support, number of phantoms dropped)."""
+                 support) -> tuple[list[Detection], int, bool]:
+    """(items inside the ROI with presence support, phantoms dropped, a faint one among them)."""
     if roi is None:
-        return list(items), 0
-    kept = [d for d in items if box_centre_in(d.bbox, roi) and support(d.bbox) >= MIN_SUPPORT]
-    return kept, len(items) - len(kept)
+        return list(items), 0, False
+    inside = [(d, support(d.bbox)) for d in items if box_centre_in(d.bbox, roi)]
+    kept = [d for d, s in inside if s >= MIN_SUPPORT]
+    faint = any(FAINT_SUPPORT <= s < MIN_SUPPORT for _, s in inside)
+    return kept, len(items) - len(kept), faint
 
 
 def distinct_objects(tracks: list[Track], min_conf: float, min_hits: int = 2) -> list[Track]:
@@ -75,6 +81,7 @@ class FrameView:
     dark: bool = False                # too dark to tell: the frame changes nothing
     presence_box: tuple | None = None
     phantoms: int = 0
+    faint: bool = False               # a dropped detection had some foreground (keep learning off)
     sightings: list = field(default_factory=list)   # exit_evidence.Sighting per visible track
 
 

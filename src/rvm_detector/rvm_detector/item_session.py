@@ -163,9 +163,9 @@ class ItemSession:
         if presence is not None and presence.dark:
             return FrameView([], [], [], [], None, present=False, dark=True)
         items, hands = split_hands(detections)
-        phantoms = 0
+        phantoms, faint = 0, False
         if presence is not None:
-            items, phantoms = corroborated(items, zones.roi, presence.support)
+            items, phantoms, faint = corroborated(items, zones.roi, presence.support)
         self.phantoms += phantoms
         self.tracker.update(items)
         visible = self.tracker.visible()
@@ -178,7 +178,7 @@ class ItemSession:
         present = bool(items) or (presence is not None and presence.present)
         return FrameView(items, hands, new, distinct, self._main_track(new, sightings), present,
                          presence_box=presence.bbox if presence is not None else None,
-                         phantoms=phantoms, sightings=sightings)
+                         phantoms=phantoms, faint=faint, sightings=sightings)
 
     def _zones(self, frame_size: tuple[int, int]) -> ChamberZones:
         if self.zones is None:

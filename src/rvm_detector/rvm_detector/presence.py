@@ -2,7 +2,7 @@
 
 Model-independent: each frame (scaled to :data:`WORK_WIDTH` px wide, blurred) is normalised for
 global light changes (divided by the median brightness ratio to the background inside the ROI)
-and compared with the background; pixels that differ by more than ``25 + 0.1 * background``
+and compared with the background; pixels that differ by more than ``20 + 0.08 * background``
 grey levels are foreground, and the chamber holds something when the largest foreground blob
 covers at least ``min_blob`` of the ROI.
 
@@ -89,7 +89,7 @@ class PresenceMeter:
         back_gray = background.mean(axis=2)[self.roi]
         gain = float(np.median(frame_gray) / max(1.0, float(np.median(back_gray))))
         diff = np.abs(frame / max(gain, 1e-3) - background).max(axis=2)
-        foreground = (diff > 25.0 + 0.1 * background.mean(axis=2)) & self.roi
+        foreground = (diff > 20.0 + 0.08 * background.mean(axis=2)) & self.roi
         foreground = cv2.morphologyEx(foreground.astype(np.uint8), cv2.MORPH_OPEN,
                                       np.ones((3, 3), np.uint8)).astype(bool)
         return foreground, gain

@@ -20,7 +20,7 @@ beside_rejected       A (other) rests; B enters beside it, rests;   A category_n
                       both exit                                     B by category policy
 background_flicker    clutter lies in the chamber (calibrated with  1, by category policy
                       it), the light flickers 10 %; one item
-lighting_change       the light changes by 30-40 % after the        1, by category policy;
+lighting_change       the light changes by 35-50 % after the        1, by category policy;
                       calibration; one item                         the recalibrate alert
 camera_moved          the camera shifts 4-5 % after the             1, by category policy;
                       calibration; one item                         the recalibrate alert
@@ -121,8 +121,8 @@ def _gain(image, gain):
 
 
 def _lighting(stage, rng):
-    """The light changes by 30-40 % over 1 s after the calibration, then stays."""
-    target = float(rng.choice([0.62, 0.7, 1.3, 1.4]))
+    """The light changes by 35-50 % over 1 s after the calibration, then stays."""
+    target = float(rng.choice([0.6, 0.65, 1.4, 1.5]))
     count = stage.n(1.0)
     for i in range(count):
         gain = 1.0 + (target - 1.0) * (i + 1) / count
