@@ -6,13 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from real_photo_fixture import draw_stills, write_empty, write_yolo
 
 from rvm_common.events import TOPIC_VERDICT
 from rvm_detector.detection import box_iou
 from rvm_detector.detector_config import DetectorConfig
 from rvm_detector.detector_core import DetectorCore
 from rvm_detector.model_loader import BUNDLED_MODEL, YoloSegmenter
-from rvm_training import export
+from rvm_training import export, real_eval
 from rvm_training.export import ExportError, export_model
 
 needs_model = pytest.mark.skipif(not BUNDLED_MODEL.exists(),
@@ -118,3 +119,22 @@ def test_source_must_be_a_local_pt(tmp_path, capsys):
     assert 'must be a local file ending in .pt' in capsys.readouterr().err
     assert export.main(['--model', str(tmp_path / 'gone.pt'), '--out', str(tmp_path)]) == 2
     assert 'not found' in capsys.readouterr().err
+
+
+@needs_model
+def test_rvm_eval_real_gives_the_same_figures_through_the_onnx_export(onnx_model, tmp_path):
+    items, empties = draw_stills(2, 2, seed=31)
+    write_yolo(tmp_path / 'photos', items)
+    write_empty(tmp_path / 'photos', empties)
+    figures = {}
+    for name, model in (('pt', BUNDLED_MODEL), ('onnx', onnx_model)):
+        out = tmp_path / f'{name}.json'
+        assert real_eval.main(['--data', str(tmp_path / 'photos'), '--model', str(model),
+                               '--threads', '2', '--json', str(out)]) == 0
+        figures[name] = json.loads(out.read_text())
+    assert figures['onnx']['model'].endswith('.onnx')
+    for key in ('confusion', 'overall', 'empty'):
+        assert figures['onnx'][key] == figures['pt'][key]
+    for kind in ('box_map', 'mask_map'):
+        assert figures['onnx'][kind]['map50_95'] == pytest.approx(
+            figures['pt'][kind]['map50_95'], abs=0.01)
