@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter, deque
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
@@ -32,68 +31,11 @@ from rvm_detector.item_events import Event, ItemEvents
 from rvm_detector.item_tracker import IouTracker, Track
 from rvm_detector.item_verdict import VerdictPolicy, judge, vote
 from rvm_detector.presence import PresenceReading
+from rvm_detector.session_records import (ChamberZones, Episode, ItemPolicy, Judgement,
+                                          StepContext)
 
-
-@dataclass(frozen=True)
-class ItemPolicy:
-    """Timing and geometry rules of the chamber state machine."""
-
-    stable_frames: int = 5
-    stable_iou: float = 0.85
-    match_iou: float = 0.3
-    leave_frames: int = 5
-    idle_timeout_s: float = 30.0
-    confirm_frames: int = 2
-    multi_frames: int = 3
-    settle_timeout_s: float = 10.0
-    frame_gap_s: float = 1.0
-    entry_side: str = 'left'
-
-
-@dataclass(frozen=True)
-class ChamberZones:
-    """Region of interest and the entry / exit zones (polygons, px)."""
-
-    roi: np.ndarray
-    entry: np.ndarray
-    exit: np.ndarray
-    entry_side: str = 'left'
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """The verdict a settled object gets: its fields, or why they could not be computed."""
-
-    fields: dict[str, Any] | None = None
-    error: str = ''
-    signature: Signature | None = None
-
-    @property
-    def accepted(self) -> bool | None:
-        return None if self.fields is None else bool(self.fields['accepted'])
-
-
-@dataclass(frozen=True)
-class StepContext:
-    """What an action handler may use: this frame's view, the judgement, stamp and timings."""
-
-    view: FrameView
-    judgement: Judgement | None = None
-    stamp_ns: int = 0
-    timings: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass
-class Episode:
-    """One chamber episode: from an object appearing in an armed chamber until it is decided."""
-
-    episode_id: str
-    item_id: str
-    opened_clock: float
-    main_track: int = -1
-    last_window: tuple = ()
-    # an accept waiting for the exit: {'fields', 'stamp_ns', 'timings'} (evidence.py reads it)
-    pending: dict[str, Any] | None = None
+__all__ = ['ChamberZones', 'Episode', 'Event', 'ItemPolicy', 'ItemSession', 'Judgement',
+           'StepContext']
 
 
 class ItemSession:

@@ -16,7 +16,7 @@ import numpy as np
 from rvm_detector import calibration
 from rvm_detector.chamber_state import Chamber
 from rvm_detector.chamber_view import FrameView
-from rvm_detector.item_session import ChamberZones
+from rvm_detector.session_records import ChamberZones
 from rvm_detector.presence import PresenceMeter, PresenceReading
 
 LOG = logging.getLogger('rvm_detector.presence')

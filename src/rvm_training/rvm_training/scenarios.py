@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -159,7 +160,12 @@ def make_core(threads: int = 0, model_path: str = ''):
     from rvm_detector.detector_core import DetectorCore
 
     core = DetectorCore(DetectorConfig(device='cpu', cpu_threads=threads, model_path=model_path))
-    core.load()
+    quiet = logging.getLogger('rvm_detector.presence')   # each scene brings its calibration
+    level, quiet.level = quiet.level, logging.ERROR
+    try:
+        core.load()
+    finally:
+        quiet.setLevel(level)
     return core
 
 
