@@ -60,6 +60,8 @@ class Tally:
     empty_with_detection: int = 0
     empty_max_conf: float = 0.0
     empty_classes: dict = field(default_factory=lambda: {c: 0 for c in CATEGORIES})
+    # each wrong or missed item and each empty frame with a detection, with its photo
+    mistakes: list = field(default_factory=list)
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -133,12 +135,21 @@ def tally(frames: list[FrameResult]) -> Tally:
                 top = max(frame.predictions, key=lambda p: p.confidence)
                 out.empty_max_conf = max(out.empty_max_conf, top.confidence)
                 out.empty_classes[top.category] += 1
+                out.mistakes.append(_mistake(frame.name, 'empty', top))
             continue
         matched, extra = match_items(frame)
         out.extra_detections += extra
         for truth, pred in zip(frame.truths, matched):
             out.confusion[truth.category][pred.category if pred else MISSED] += 1
+            if pred is None or pred.category != truth.category:
+                out.mistakes.append(_mistake(frame.name, truth.category, pred))
     return out
+
+
+def _mistake(photo: str, labelled: str, pred: Prediction | None) -> dict:
+    return {'photo': photo, 'labelled': labelled,
+            'predicted': pred.category if pred else MISSED,
+            'confidence': round(pred.confidence, 4) if pred else None}
 
 
 def rates(t: Tally) -> dict:
@@ -157,6 +168,7 @@ def rates(t: Tally) -> dict:
         'overall': _rate_row(total_items, total_detected, total_correct),
         'confusion': {k: dict(v) for k, v in t.confusion.items()},
         'extra_detections': t.extra_detections,
+        'mistakes': list(t.mistakes),
         'empty': {'frames': t.empty_frames, 'with_detection': t.empty_with_detection,
                   'fp_rate': _ratio(t.empty_with_detection, t.empty_frames),
                   'max_conf': round(t.empty_max_conf, 4), 'top_class': dict(t.empty_classes)},

@@ -60,6 +60,12 @@ def format_report(report: dict) -> str:
         counts = report['confusion'][true]
         lines.append(f'{true:<{NAME_WIDTH}} ' + ' '.join(f'{counts[c]:>13}' for c in columns))
     lines.append(f'detections matching no labelled box: {report["extra_detections"]}')
+    mistakes = report.get('mistakes', [])
+    if mistakes:
+        lines.append(f'{len(mistakes)} mistake(s) (all in --json), first {min(5, len(mistakes))}:')
+        for m in mistakes[:5]:
+            conf = '' if m['confidence'] is None else f' ({m["confidence"]:.2f})'
+            lines.append(f'  {m["photo"]}: {m["labelled"]} -> {m["predicted"]}{conf}')
     empty = report['empty']
     if empty['frames']:
         top = ', '.join(f'{c} {n}' for c, n in empty['top_class'].items() if n)

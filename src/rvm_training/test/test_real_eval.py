@@ -71,6 +71,11 @@ def test_counts_and_confusion_matrix_follow_the_fixture(layout, stills, tmp_path
     assert report['empty']['fp_rate'] == round(1 / 3, 4)
     assert report['photos'] == {'found': 11, 'evaluated': 11, 'skipped_unreadable': 0,
                                 'dropped_by_map': 0}
+    mistakes = {(m['photo'].rsplit('/', 1)[1], m['labelled'], m['predicted'])
+                for m in report['mistakes']}
+    assert mistakes == {('photo_002.png', 'pet_bottle', 'aluminium_can'),
+                        ('photo_004.png', 'glass_bottle', 'missed'),
+                        ('empty_000.png', 'empty', 'other')}
 
     table = format_report(report)
     rates_part, matrix_part = table.split('confusion matrix', 1)
@@ -81,6 +86,8 @@ def test_counts_and_confusion_matrix_follow_the_fixture(layout, stills, tmp_path
     assert matrix['pet_bottle'] == ['2', '1', '0', '0', '0']
     assert matrix['glass_bottle'] == ['0', '0', '1', '0', '1']
     assert 'empty frames: 3, with a detection: 1 (false-positive rate 0.333' in table
+    assert '3 mistake(s) (all in --json), first 3:' in table
+    assert 'photo_002.png: pet_bottle -> aluminium_can (0.90)' in table
 
 
 @pytest.mark.parametrize('layout', ['yolo', 'coco'])
