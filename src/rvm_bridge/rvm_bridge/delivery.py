@@ -23,6 +23,7 @@ from typing import Any, Callable, Hashable, Iterable, Protocol
 from rvm_bridge.ack_tracker import AckTracker
 from rvm_bridge.outbox import Outbox, OutboxEntry
 from rvm_bridge.send_outcome import SendOutcome, WireEvent
+from rvm_bridge.send_rules import After, SendFacts, after_send
 from rvm_bridge.thread_supervisor import ThreadSupervisor
 from rvm_common.backoff import Backoff
 
@@ -237,16 +238,17 @@ class Sender:
         if not events:
             return False, 0.2 if skip else 1.0
         outcome = self.transports[kind].send(events)
-        self._settle(
+        step = self._settle(
             kind, outcome, {e.seq: e for e in entries}, {item.event.key: item for item in latest})
-        if outcome.retry and not outcome.done() and not outcome.too_large:
+        if step in (After.PAUSE, After.BACK_OFF) and not outcome.done():
             return False, max(0.0, self._not_before[kind] - time.monotonic())
-        if not outcome.done() and not outcome.retry and not outcome.rejected:
+        if step is After.WAIT_A_MOMENT:
             return False, 0.05  # e.g. rate limited: nothing went out this time
         return True, 0.0
 
     def _settle(self, kind: str, outcome: SendOutcome, rows: dict[int, OutboxEntry],
-                latest: dict[Hashable, _Latest]) -> None:
+                latest: dict[Hashable, _Latest]) -> After:
+        """Book what the server took, then carry out :func:`~rvm_bridge.send_rules.after_send`."""
         stored = [k for k in outcome.stored if k in rows]
         accepted = [k for k in outcome.accepted if k in rows]
         confirm = list(stored)
@@ -273,25 +275,30 @@ class Sender:
             # a durable row is never dead-lettered by a server answer: kept and retried
             self.counters['server_rejected'] += len(rejected)
             failed += rejected
-        if outcome.too_large:
+        step = after_send(SendFacts(
+            too_large=outcome.too_large, config_error=outcome.config_error,
+            failed=bool(failed) or bool(outcome.retry and not outcome.done()),
+            went_out=bool(outcome.done() or outcome.retry or outcome.rejected)))
+        if step is After.SHRINK:
             self._too_large(kind, outcome, rows, failed)
-        elif failed or (outcome.retry and not outcome.done()):
+        elif step in (After.PAUSE, After.BACK_OFF):
             self.outbox.mark_attempt(failed)
             self.counters['send_errors'] += 1
-            if outcome.config_error:
+            if step is After.PAUSE:
                 self.counters['config_errors'] += 1
                 delay = self.config_retry_s
                 self.paused[kind] = outcome.error
             else:
                 delay = self._retry[kind].next_delay()
             self._not_before[kind] = time.monotonic() + delay
-            what = 'paused (configuration)' if outcome.config_error else 'retry'
+            what = 'paused (configuration)' if step is After.PAUSE else 'retry'
             self._note_error(
                 f'{kind}: {outcome.error or "rejected"} ({what}; next try in {delay:.1f} s)')
-        elif outcome.done():
+        elif step is After.GO_ON and outcome.done():
             self._retry[kind].reset()
             self.paused.pop(kind, None)
             self._batch[kind] = min(self.batch_size, self._batch[kind] + 1)
+        return step
 
     def _settle_latest(self, outcome: SendOutcome, latest: dict[Hashable, _Latest]) -> None:
         done = [k for k in outcome.done() if k in latest]
