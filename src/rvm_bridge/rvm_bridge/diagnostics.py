@@ -26,6 +26,8 @@ def bridge_diagnostic(
         level, message = ERROR, f'connection failed: {status.get("last_error") or "?"}'
     elif known is BridgeState.ERROR:
         level, message = ERROR, str(status.get('last_error') or 'error')
+    elif status.get('storage', 'ok') != 'ok':      # the outbox file refuses writes
+        level, message = ERROR, str(status.get('last_error') or f'outbox: {status["storage"]}')
     elif known is BridgeState.OFFLINE:
         level, message = WARN, f'offline (no host configured); {depth} event(s) kept in the outbox'
     elif (
@@ -58,6 +60,9 @@ def bridge_diagnostic(
         'clock_offset_ms': status.get('clock_offset_ms'),
         'timezone': status.get('timezone'),
         'inbound': json.dumps(status.get('inbound') or {}, separators=(',', ':')),
+        'storage': status.get('storage', 'ok'),
+        'thread_restarts': json.dumps((status.get('threads') or {}).get('restarts') or {},
+                                      separators=(',', ':')),
     }
     return {
         'name': NAME, 'level': level, 'message': message,

@@ -145,6 +145,9 @@ def test_an_exception_in_the_job_thread_restarts_it(tmp_path):
     core.start()
     try:
         assert wait_until(lambda: core.status()['threads']['restarts'] == {'rvm-bridge-jobs': 1})
+        from rvm_bridge.diagnostics import bridge_diagnostic
+        assert bridge_diagnostic(core.status())['values']['thread_restarts'] == (
+            '{"rvm-bridge-jobs":1}')
         count = len(statuses)
         assert wait_until(lambda: len(statuses) > count + 1)    # statuses keep coming
     finally:
@@ -176,6 +179,10 @@ def test_a_storage_fault_shows_in_the_bridge_status(tmp_path):
         assert status['last_error'] == 'outbox: read-only (1 events held in memory)'
         assert status['storage'] == 'read-only' and status['delivery']['unstored'] == 1
         assert core.counters['unstored'] == 1
+        from rvm_bridge.diagnostics import ERROR, bridge_diagnostic
+        diagnostic = bridge_diagnostic(status)          # /diagnostics: an error, with the reason
+        assert diagnostic['level'] == ERROR and 'outbox: read-only' in diagnostic['message']
+        assert diagnostic['values']['storage'] == 'read-only'
         core.outbox._db.execute('PRAGMA query_only=OFF')
         assert wait_until(lambda: core.outbox.retry_unstored() == 0)
         assert core.status()['storage'] == 'ok' and core.outbox.depth() == 1
