@@ -1,6 +1,7 @@
 """Fault-matrix rows for faults inside the edge (issue 25): each one 0 lost, 0 falsely confirmed.
 
 - two processes on one outbox: the second is refused (naming the file and the holder's pid);
+- the outbox's file system full (a 1 MiB tmpfs, root only), then space again;
 - the outbox's file-size limit reached (RLIMIT_FSIZE of a bridge in its own process: writes fail
   as on a full disk), then lifted: events held in memory, then stored and delivered;
 - the SQLite file locked by another connection (e.g. an operator's sqlite3 shell);
@@ -87,6 +88,38 @@ def file_size_limit(ctx: Ctx) -> Row:
                 f' storage "{during["storage"]}"')
 
 
+def disk_full(ctx: Ctx) -> Row:
+    """The outbox on a 1 MiB tmpfs that a filler file fills (ENOSPC), then space again."""
+    mount = ctx.tmp / 'small-disk'
+    mount.mkdir()
+    made = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', str(mount)],
+                          capture_output=True, text=True) if os.geteuid() == 0 else None
+    if made is None or made.returncode != 0:
+        return Row('outbox disk full (ENOSPC), then space again', 0, 0, 0, 0, 0, None,
+                   'not run: mounting a small tmpfs needs root')
+    try:
+        core = ctx.core(outbox_path=str(mount / 'outbox.sqlite3'))
+        ids = _publish(core, 0, 5)
+        core.flush(10)
+        fd = os.open(mount / 'filler', os.O_WRONLY | os.O_CREAT)
+        try:
+            while True:
+                os.write(fd, b'x' * 65536)
+        except OSError:
+            os.close(fd)
+        ids += _publish(core, 5, 25)
+        held, fault = core.outbox.unstored(), core.outbox.storage_fault()
+        time.sleep(1.0 if ctx.quick else 10.0)
+        (mount / 'filler').unlink()                 # space again
+        row = _row('outbox disk full (ENOSPC), then space again', ctx, ids, *_settle(core, 60),
+                   f'while full: {held} held in memory, storage "{fault}"')
+        core.stop()
+        ctx.cores.remove(core)
+        return row
+    finally:
+        subprocess.run(['umount', '-l', str(mount)], capture_output=True)
+
+
 def sqlite_locked(ctx: Ctx) -> Row:
     core = ctx.core()
     ids = _publish(core, 0, 5)
@@ -141,6 +174,7 @@ def oversize_drop_oldest(ctx: Ctx) -> Row:
 
 EDGE_SCENARIOS: list[tuple[str, Callable[[Ctx], Row], dict[str, Any]]] = [
     ('two_processes', two_processes, {}),
+    ('disk_full', disk_full, {}),
     ('file_size_limit', file_size_limit, {}),
     ('sqlite_locked', sqlite_locked, {}),
     ('thread_exceptions', thread_exceptions, {}),

@@ -21,6 +21,8 @@ def test_fault_row_loses_nothing_and_confirms_nothing_falsely(name, monkeypatch)
     monkeypatch.setenv('RVM_BRIDGE_TOKEN', 'x')
     monkeypatch.setenv(fault_matrix.SECRET_ENV, 'x')
     row = fault_matrix.run_one(name, quick=True)
+    if row.note.startswith('not run:'):
+        pytest.skip(row.note)                   # e.g. the tmpfs of the disk-full row needs root
     print('\n' + fault_matrix.table([row]))
     assert row.items > 0
     assert row.lost == 0 and row.falsely_confirmed == 0, row
