@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.mark.parametrize('stop_signal', [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_prints_the_normal_summary(tmp_path, stop_signal):
-    (tmp_path / 'params.yaml').write_text('')
+    (tmp_path / 'params.yaml').write_text('/**:\n  ros__parameters: {}\n')   # the defaults
     cmd = [sys.executable, '-m', 'rvm_bringup.runner', 'run', '--source', 'sample', '--realtime',
            '--params', str(tmp_path / 'params.yaml'), '--outbox', str(tmp_path / 'outbox.sqlite3')]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -44,7 +44,7 @@ def test_a_signal_prints_the_normal_summary(tmp_path, stop_signal):
         seen.append(lines.get())
     text = ''.join(seen)
     assert f'{signal.Signals(stop_signal).name} received: stopping' in text
-    assert 'rvm-edge: server   offline: outbox only' in text and 'rvm-edge: model ' in text
+    assert 'rvm-edge: server    offline: outbox only' in text and 'rvm-edge: model ' in text
     done = [s for s in seen if s.startswith('done: ')]
     assert len(done) == 1 and 'durable events kept in the outbox' in done[0], text
     assert 'Traceback' not in text and 'KeyboardInterrupt' not in text

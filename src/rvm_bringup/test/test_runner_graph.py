@@ -19,11 +19,13 @@ def pipeline_for(tmp_path, monkeypatch):
 
     def make(params_text: str, **kw) -> Pipeline:
         params = tmp_path / 'p.yaml'
-        params.write_text(params_text)
+        # an empty params file is an error: "defaults" is a file with an empty /** section
+        params.write_text(params_text or '/**:\n  ros__parameters: {}\n')
         args = argparse.Namespace(
             params=params, source='video.mp4', model=None, device='cpu', rvm_id='rvm-7',
             bridge_host=None, bridge_port=None, bridge_tls=None, api_base=None, app_key=None,
-            app_id=None, outbox=str(tmp_path / 'o.sqlite3'), realtime=None, loop=None)
+            app_id=None, outbox=str(tmp_path / f'o{len(built)}.sqlite3'),   # one owner each
+            realtime=None, loop=None)
         pipeline = Pipeline(build_configs(args), **kw)
         built.append(pipeline)
         return pipeline
@@ -76,11 +78,12 @@ def test_on_stop_the_runner_shuts_the_detector_down_like_the_node(pipeline_for):
     calls = []
     summary = {'session_id': 's1', 'reason': 'shutdown', 'total': 1, 'accepted': 1, 'rejected': 0,
                'counts': {'pet_bottle': 1}}
+    pipeline.camera.open = lambda: calls.append('open') or True    # (video.mp4 is empty)
     pipeline.detector.load = lambda: calls.append('load')
     pipeline.detector.shutdown = lambda: calls.append('shutdown') or [
         (events.TOPIC_SESSION, summary)]
     pipeline.detector.command = lambda payload: calls.append(('command', payload)) or []
     pipeline.run(keep_running=lambda: False, flush_timeout=0.0)
-    assert calls == ['load', 'shutdown']
+    assert calls == ['open', 'load', 'shutdown']       # the source is opened before the model
     assert pipeline.bus.counts[events.TOPIC_SESSION] == 1
     assert 'session s1 ended (shutdown): 1 items' in out.getvalue()

@@ -87,7 +87,7 @@ def test_cli_reports_a_missing_model_without_a_traceback(tmp_path, capsys):
 
 def _yaml(tmp_path, text, name='p.yaml'):
     path = tmp_path / name
-    path.write_text(text)
+    path.write_text(text or '/**:\n  ros__parameters: {}\n')     # empty: the defaults
     return path
 
 
@@ -183,8 +183,8 @@ def test_offline_time_sync_says_skipped_and_banner_aligns():
     report.timezone({'status': 'failed', 'timezone': 'UTC', 'utc_offset': '+00:00'})
     report.banner([('machine', 'rvm-a'), ('server', 'offline: outbox only')])
     assert out.getvalue().splitlines() == ['time sync: skipped: no server configured',
-                                           'rvm-edge: machine  rvm-a',
-                                           'rvm-edge: server   offline: outbox only']
+                                           'rvm-edge: machine   rvm-a',
+                                           'rvm-edge: server    offline: outbox only']
 
 
 def test_verbose_detail_lines_are_printed_only_when_they_change():
