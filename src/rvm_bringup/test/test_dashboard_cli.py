@@ -48,3 +48,24 @@ def test_status_heartbeats_are_not_reported_as_state_changes():
             'heartbeat': True}
     )
     assert out.getvalue().splitlines() == ['rvm state: online (pipeline running)']
+
+
+def test_dashboard_rvm_id_names_the_demo_machine(monkeypatch, tmp_path):
+    """`--dashboard --rvm-id X` makes X the demo machine (no hint at a Python API)."""
+    from rvm_bringup import dashboard_cli
+    made = {}
+
+    class Stack:
+        def __init__(self, root, **kwargs):
+            made.update(kwargs)
+
+        def start(self):
+            return argparse.Namespace(dashboard_url='http://x/')
+    monkeypatch.setattr(dashboard_cli, 'DemoStack', Stack)
+    args = parser().parse_args(['--no-wait'])
+    args.rvm_id = 'rvm-042'
+    dashboard_cli.start_dashboard(args, tmp_path, out=io.StringIO())
+    assert made['rvm_id'] == 'rvm-042'
+    args.rvm_id = None
+    dashboard_cli.start_dashboard(args, tmp_path, out=io.StringIO())
+    assert made['rvm_id'] == 'rvm-demo'
