@@ -121,6 +121,8 @@ class BridgeCore:
             max_bytes=config.outbox_max_mb * 1_000_000, max_age_s=config.outbox_max_age_s,
             max_attempts=config.outbox_max_attempts, policy=config.outbox_policy,
             max_unstored=config.outbox_memory_buffer)
+        if config.outbox_group_ms > 0:
+            self.outbox.start_writer(self.supervisor, config.outbox_group_ms / 1000.0)
         self.sender = Sender(
             self.outbox, transports, retry_min_s=config.retry_min_s,
             retry_max_s=config.retry_max_s, batch_size=config.http_batch_size,
@@ -179,9 +181,12 @@ class BridgeCore:
         Offline (no host) nothing is ever delivered: returns True at once when
         everything is safely in the outbox/log, as nothing more can happen.
         """
+        deadline = time.monotonic() + timeout
+        if not self.outbox.settle(timeout):        # appends the writer thread has not written
+            return False
         if not self.config.online:
             return True
-        return self.sender.flush(timeout)
+        return self.sender.flush(max(0.0, deadline - time.monotonic()))
 
     # -- outbound ---------------------------------------------------------------------------------
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
@@ -219,18 +224,26 @@ class BridgeCore:
         self.counters['published'] += 1
         if route.delivery == 'durable' or durable_last_word(
                 route.topic, payload, route.delivery, route.transport):   # final `offline`
-            outcome = self.outbox.submit(
+            appended = self.outbox.submit(
                 route.channel, route.wire_event, route.transport, payload,
-                encode=lambda p: self._fit(route, p)).outcome
-            if outcome == 'duplicate':
+                encode=lambda p: self._fit(route, p), wait=self.config.outbox_group_ms <= 0,
+                on_done=self._appended)
+            if appended.outcome == 'duplicate':
                 # re-published (e.g. after a restart): one row only
                 self.counters['duplicates'] += 1
                 return
-            if outcome in ('unstored', 'lost'):     # the disk refused it: held or refused
-                self.counters[outcome] += 1
+
         else:
             self._put_latest(route, payload)
         self._log(route, payload)
+        self.sender.wake()
+
+    def _appended(self, appended: Any) -> None:
+        """A durable append was written (publisher's or writer thread): count, wake the sender."""
+        if appended.outcome in ('unstored', 'lost'):   # the disk refused it: held or refused
+            self.counters[appended.outcome] += 1
+        elif appended.outcome == 'duplicate' and self.config.outbox_group_ms > 0:
+            self.counters['duplicates'] += 1          # (publish() counted it when it waited)
         self.sender.wake()
 
     def _put_latest(self, route: Route, payload: dict[str, Any]) -> None:

@@ -86,6 +86,7 @@ class Outbox(RowWriter):
         self._removed_listeners: list[Callable[[list[int]], None]] = []
         self._gone: list[int] = []           # seqs moved out in the open transaction
         self._logged_fault = ''
+        self._writer_stop: threading.Event | None = None
         self.outbox_id = self._meta('outbox_id')
         if not isinstance(self.outbox_id, str) or not self.outbox_id:
             self.outbox_id = str(uuid.uuid4())
@@ -161,18 +162,37 @@ class Outbox(RowWriter):
         return self.submit(channel, event, transport, payload, encode=encode).entry
 
     def submit(self, channel: str, event: str, transport: str, payload: dict[str, Any], *,
-               encode: Callable[[dict[str, Any]], str | None] | None = None) -> Append:
+               encode: Callable[[dict[str, Any]], str | None] | None = None, wait: bool = True,
+               on_done: Callable[[Append], None] | None = None) -> Append:
         """Persist one event and say what became of it (:class:`Append`); never raises on storage.
 
         ``payload`` gets ``outbox_id``, ``seq`` (and an ``event_id`` when it has none) added in
         place.  An ``event_id`` already queued or recently confirmed is ignored (counted as a
         duplicate).  ``encode`` turns the final payload into wire JSON (e.g. the payload-limit
         fitter).  A ``stored`` row is committed (``synchronous=FULL``) when this returns.
+        ``wait=False`` (with :meth:`start_writer`): queued for the writer thread, returns at once;
+        ``on_done(append)`` is called once its transaction is committed (acknowledged).
         """
         payload.setdefault('event_id', str(uuid.uuid4()))
-        request = Append(channel, event, transport, payload, encode, str(payload['event_id']))
-        self._group.run(request)
+        request = Append(channel, event, transport, payload, encode, str(payload['event_id']),
+                         on_done=on_done)
+        if wait or self._writer_stop is None:
+            self._group.run(request)              # on_done, if any, was called by then
+        else:
+            self._group.enqueue(request)
         return request
+
+    def start_writer(self, supervisor: Any, window_s: float) -> None:
+        """Commit appends submitted with ``wait=False`` in a supervised writer thread."""
+        if self._writer_stop is None:
+            self._writer_stop = threading.Event()
+            stop = self._writer_stop
+            supervisor.start(
+                'rvm-bridge-outbox', lambda: self._group.writer_loop(stop, window_s), stop)
+
+    def settle(self, timeout: float) -> bool:
+        """True once every append submitted so far was written (stored or held)."""
+        return self._group.settle(timeout)
 
     def retry_unstored(self) -> int:
         """Write held events now if their retry is due; returns how many are still held."""
@@ -292,9 +312,10 @@ class Outbox(RowWriter):
             return len(self._unstored)
 
     def backlog(self) -> int:
-        """Stored rows plus held events, read together (a retry in progress is in one of them)."""
+        """Queued, stored and held events (a write in progress counts in one of them)."""
+        pending = self._group.pending()       # first: a finished write is then in the rows
         with self._lock:
-            return self._rows + len(self._unstored)
+            return pending + self._rows + len(self._unstored)
 
     def storage_fault(self) -> str:
         """The current storage fault (``disk full``, ``locked`` ...), '' when the disk works."""
@@ -342,7 +363,11 @@ class Outbox(RowWriter):
             **self.counters}
 
     def close(self) -> None:
-        """Write held events a last time, then close the file and free the lock."""
+        """Write queued and held events a last time, then close the file and free the lock."""
+        if self._writer_stop is not None:
+            self._writer_stop.set()
+            self._group.settle(5.0)
+        self._group.kick()                            # what the writer left queued
         with self._lock:
             if len(self._unstored):
                 self._unstored.stored()               # due now: one last try

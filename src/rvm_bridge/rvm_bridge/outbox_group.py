@@ -8,12 +8,19 @@ writes it in the next transaction, one fsync for all of them.  Only when the las
 held more than one request (producers are concurrent) does the leader first wait, at most
 ``gather_s`` (2 ms), until as many requests are queued as last time: a lone producer is written
 at once and pays nothing extra.
+
+A producer that must not wait at all (one thread publishing a burst) uses :meth:`enqueue` and
+a writer thread (:meth:`writer_loop`) commits what arrived within ``window_s``: the append is
+acknowledged (``done``, ``on_done``) only once its transaction is committed.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any, Callable
+
+LOG = logging.getLogger(__name__)
 
 
 class GroupCommit:
@@ -26,6 +33,7 @@ class GroupCommit:
         self._turn = threading.Condition()
         self._queue: list[Any] = []
         self._writing = False
+        self._inflight = 0              # requests taken by the transaction being written
         self.groups = 0                 # transactions written (for the bench: requests/groups)
 
     def run(self, request: Any) -> None:
@@ -39,6 +47,43 @@ class GroupCommit:
                 return
             self._writing = True
         self._lead()
+
+    def enqueue(self, request: Any) -> None:
+        """Queue ``request`` and return at once; the writer thread commits it."""
+        with self._turn:
+            self._queue.append(request)
+            self._turn.notify_all()
+
+    def writer_loop(self, stop: threading.Event, window_s: float) -> None:
+        """The writer thread: wait for queued requests, gather ``window_s``, commit them."""
+        while not stop.is_set():
+            with self._turn:
+                while not self._queue or self._writing:
+                    if stop.is_set():
+                        return
+                    self._turn.wait(0.2)
+            stop.wait(window_s)         # what arrives meanwhile shares this commit (one fsync)
+            with self._turn:
+                if self._writing or not self._queue:
+                    continue
+                self._writing = True
+            self._lead()
+
+    def pending(self) -> int:
+        """Requests queued or being written (not yet acknowledged)."""
+        with self._turn:
+            return len(self._queue) + self._inflight
+
+    def settle(self, timeout: float) -> bool:
+        """True once nothing is queued or being written; False after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        with self._turn:
+            while self._queue or self._writing:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._turn.wait(min(left, 0.2))
+        return True
 
     def kick(self) -> None:
         """Write once with an empty group (retries held events) unless a writer is active."""
@@ -66,7 +111,7 @@ class GroupCommit:
                                 break
                             self._turn.wait(left)
                     group, self._queue = self._queue, []
-                    self._last_size = len(group)
+                    self._last_size = self._inflight = len(group)
                     if not group and not force:
                         self._writing = False       # checked empty and handed over atomically
                         self._turn.notify_all()
@@ -79,9 +124,22 @@ class GroupCommit:
                         request.done = True
                     self.groups += 1
                     with self._turn:
+                        self._inflight = 0
                         self._turn.notify_all()
+                    _acknowledge(group)
         except BaseException:
             with self._turn:
                 self._writing = False
                 self._turn.notify_all()
             raise
+
+
+def _acknowledge(group: list[Any]) -> None:
+    """Call each request's ``on_done(request)`` (the producer that did not wait); never raises."""
+    for request in group:
+        callback = getattr(request, 'on_done', None)
+        if callback is not None:
+            try:
+                callback(request)
+            except Exception:  # noqa: BLE001 - a producer's callback must not stop the writer
+                LOG.exception('outbox: on_done callback failed for %s', request.event_id)

@@ -57,6 +57,7 @@ class Append:
     outcome: str = ''
     entry: OutboxEntry | None = None
     done: bool = field(default=False, repr=False)
+    on_done: Callable[['Append'], None] | None = field(default=None, repr=False)
 
 
 class RowWriter:

@@ -313,3 +313,18 @@ def _http_map(tmp_path):
     path.write_text('outbound:\n  - {topic: items/verdict, channel: detection-results, event:'
                     ' detection-completed, delivery: durable, transport: http}\n')
     return path
+
+
+def test_publish_with_a_writer_thread_returns_at_once_and_flush_waits_for_the_commit(tmp_path):
+    config = BridgeConfig(host='', outbox_path=str(tmp_path / 'o.db'), outbox_group_ms=5.0,
+                          timezone_sync_on_start=False)
+    core = BridgeCore(config)
+    try:
+        for i in range(30):
+            core.publish('items/verdict', {'event_id': f'e{i:07d}', 'type': 'detection-completed'})
+        core.publish('items/verdict', {'event_id': 'e0000000', 'type': 'detection-completed'})
+        assert core.flush(10.0) and core.outbox.depth() == 30
+        assert core.outbox.stats()['commit_groups'] < 30
+        assert wait_until(lambda: core.counters['duplicates'] == 1)
+    finally:
+        core.stop()

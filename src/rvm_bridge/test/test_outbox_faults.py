@@ -10,6 +10,7 @@ import pytest
 
 from rvm_bridge.outbox import Outbox
 from rvm_bridge.outbox_lock import OutboxInUse
+from rvm_bridge.thread_supervisor import ThreadSupervisor
 
 
 def _ev(i, pad=0):
@@ -344,3 +345,22 @@ def test_concurrent_appends_share_commits_and_each_returns_committed(tmp_path):
         t.join()
     assert results == [True] * 200 and box.depth() == 200
     assert box.stats()['commit_groups'] < 200
+
+
+def test_appends_that_do_not_wait_are_committed_together_and_acknowledged(tmp_path):
+    box = Outbox(tmp_path / 'o.db')
+    box.start_writer(ThreadSupervisor(), window_s=0.005)
+    acknowledged = []
+    results = [box.submit('ch', 'ev', 'http', _ev(i), wait=False, on_done=acknowledged.append)
+               for i in range(50)]
+    assert box.settle(10.0) and box.backlog() == box.depth() == 50
+    assert [r.outcome for r in results] == ['stored'] * 50 and len(acknowledged) == 50
+    assert box.stats()['commit_groups'] < 50                  # one producer, shared fsyncs
+    db = sqlite3.connect(box.path)                            # committed: another reader sees it
+    assert db.execute('SELECT COUNT(*) FROM outbox').fetchone()[0] == 50
+    db.close()
+    box.submit('ch', 'ev', 'http', _ev(50), wait=False)
+    box.close()                                               # what is queued is written first
+    box = Outbox(tmp_path / 'o.db')
+    assert box.depth() == 51
+    box.close()
