@@ -145,6 +145,7 @@ def cli_overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
             'api_base': _flag(args, 'api_base'), 'auth_endpoint': _flag(args, 'auth_endpoint'),
             'app_key': _flag(args, 'app_key'), 'app_id': _flag(args, 'app_id'),
             'outbox_path': str(outbox) if outbox else None,
+            'allow_demo_upload': True if _flag(args, 'send_demo_data') else None,
             'channel_map_file': _flag(args, 'channel_map')},
     }
     for node in overrides:
@@ -192,13 +193,15 @@ def build_configs(args: argparse.Namespace) -> RunnerConfigs:
         raise all_of(problems)
     origin = '--source' if 'source' in overrides['camera'] else (
         f'{where} camera.source' if 'source' in values['camera'] else 'camera default')
-    source = _check_source(configs['camera'].source, origin)
+    raw_source = configs['camera'].source
+    source = _check_source(raw_source, origin)
     if source != configs['camera'].source:
         configs['camera'] = config_from_mapping(
             classes['camera'], {**_as_dict(configs['camera']), 'source': source})
     _check_rvm_id(
         configs['bridge'].rvm_id, '--rvm-id' if _flag(args, 'rvm_id') else f'{where} rvm_id')
-    bridge = configs['bridge']
+    bridge = run_bridge(configs['bridge'], source, raw_source=raw_source,
+                        outbox_given=bool(_flag(args, 'outbox')))
     if bridge.app_id and not str(bridge.app_id).isdigit():
         origin = '--app-id' if _flag(args, 'app_id') else f'{where} bridge.app_id'
         raise ConfigError(f'app id {bridge.app_id!r} ({origin}): must be digits '
@@ -212,6 +215,31 @@ def build_configs(args: argparse.Namespace) -> RunnerConfigs:
     return RunnerConfigs(camera=configs['camera'], detector=detector,
                          health=configs['health'], bridge=bridge, params_file=params_file,
                          source_origin=origin)
+
+
+#: rvm-edge run's default outbox; the ROS bridge node keeps the YAML's bridge_outbox.sqlite3
+RUN_OUTBOX = '~/.rvm_edge/run_outbox.sqlite3'
+NODE_OUTBOX = '~/.rvm_edge/bridge_outbox.sqlite3'
+
+
+def run_bridge(bridge: Any, source: str, *, raw_source: str, outbox_given: bool) -> Any:
+    """The runner's bridge config: its own default outbox, ``demo_source`` from the source.
+
+    Verdicts of a non-camera source (the sample, a video, a folder, a bag) carry ``demo: true``;
+    the bridge refuses to send them to a server not on this machine without --send-demo-data.
+    """
+    from rvm_camera.sources.spec import parse_source
+    changes: dict[str, Any] = {}
+    if not outbox_given and bridge.outbox_path == NODE_OUTBOX:
+        changes['outbox_path'] = RUN_OUTBOX         # never the ROS node's file (one owner each)
+    kind = 'sample' if raw_source.strip() == SAMPLE_WORD else parse_source(source).kind
+    if kind in ('sample', 'video', 'folder', 'bag'):
+        changes['demo_source'] = kind
+    if not changes:
+        return bridge
+    bridge = dataclasses.replace(bridge, **changes)
+    bridge.validate()
+    return bridge
 
 
 def _fields(cls: type) -> set[str]:

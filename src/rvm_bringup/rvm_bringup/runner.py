@@ -220,7 +220,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument('--api-base', help='base URL of the MyRVM API (channel auth, server time)')
     run.add_argument('--app-key', help='Pusher/Reverb app key')
     run.add_argument('--app-id', help='Pusher/Reverb app id (HTTP transport)')
-    run.add_argument('--outbox', type=Path, help='SQLite outbox path')
+    run.add_argument('--outbox', type=Path,
+                     help='SQLite outbox path (default: ~/.rvm_edge/run_outbox.sqlite3; the ROS'
+                          ' bridge node keeps ~/.rvm_edge/bridge_outbox.sqlite3)')
+    run.add_argument('--send-demo-data', action='store_true', default=None,
+                     help='allow verdicts of a non-camera source (sample, video, folder, bag; they'
+                          ' carry demo: true) to go to a server that is not on this machine')
     run.add_argument('--max-frames', type=non_negative_int, default=0,
                      help='stop after N frames (0: all)')
     run.add_argument(
