@@ -66,18 +66,13 @@ def random_model(path: Path) -> str:
     return str(path)
 
 
-def onnx_session_tuned(seg, path: str, threads: int) -> bool:
-    """Rebuild the ONNX Runtime session of a loaded segmenter with explicit thread settings."""
+def onnx_session_default(seg, path: str) -> bool:
+    """Put Ultralytics' default ONNX Runtime session (spinning threads) back into a segmenter."""
     import onnxruntime as ort
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.add_session_config_entry('session.intra_op.allow_spinning', '0')
     backend = getattr(getattr(seg.model.predictor, 'model', None), 'backend', None)
     if backend is None or not hasattr(backend, 'session'):
         return False       # another Ultralytics layout: the row is left out
-    backend.session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+    backend.session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
     return True
 
 
@@ -98,15 +93,15 @@ def compare_runtimes(model_path: str, frames: list, args, conf: float) -> None:
         t0 = time.perf_counter()
         path = str(export_model(model_path, fmt, out, imgsz=args.imgsz))
         print(f'export {fmt:<9} {(time.perf_counter() - t0):5.1f} s  {Path(path).name}')
-        rows.append((module, path, None))
+        rows.append((f'{module} (detector)' if fmt == 'onnx' else module, path, None))
         if fmt == 'onnx':
-            rows.append((f'onnxruntime {threads} thr, no spin', path, 'tuned'))
+            rows.append(('onnxruntime (Ultralytics default)', path, 'default'))
     segs = []
     for name, path, variant in rows:
         seg = YoloSegmenter(weights=path, device='cpu', imgsz=args.imgsz, conf=conf, max_det=10,
                             cpu_threads=threads)
         seg.load(warmup=True)
-        if variant == 'tuned' and not onnx_session_tuned(seg, path, threads):
+        if variant == 'default' and not onnx_session_default(seg, path):
             continue
         segs.append((name, seg))
     for _, seg in segs:

@@ -180,6 +180,9 @@ class YoloSegmenter:
             self.warmup()
         if exported:
             self._check_export()
+        threads = self.cpu_threads if self.cpu_threads > 0 else (os.cpu_count() or 1)
+        if path.suffix.lower() == '.onnx' and tune_onnx_session(model, path, threads) and warmup:
+            self.warmup()           # the new session's first run is slow too
 
     def _check_export(self) -> None:
         """ModelLoadError when an exported model's recorded task or input size do not fit."""
@@ -233,6 +236,30 @@ class YoloSegmenter:
             'inference': float(speed.get('inference') or 0.0),
             'postprocess': float(speed.get('postprocess') or 0.0) + own_ms,
         })
+
+
+def tune_onnx_session(model: Any, path: Path, threads: int) -> bool:
+    """Give a CPU ONNX Runtime session ``threads`` intra-op threads that do not spin-wait.
+
+    Ultralytics' default session keeps its idle threads spinning.  Beside the camera, bridge and
+    health threads of the same process on a 2-core CPU that made the ONNX model slower than torch
+    (docs/model.md, Export for speed).  Returns False (session left as it is) when the model has no
+    CPU-only ONNX Runtime session where this Ultralytics version keeps it.
+    """
+    backend = getattr(getattr(model, 'predictor', None), 'model', None)
+    holder = getattr(backend, 'backend', backend)   # Ultralytics >= 8.4: one level down
+    session = getattr(holder, 'session', None)
+    if session is None or not hasattr(session, 'get_providers') or \
+            session.get_providers() != ['CPUExecutionProvider']:
+        return False
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = int(threads)
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.add_session_config_entry('session.intra_op.allow_spinning', '0')
+    holder.session = ort.InferenceSession(str(path), options, providers=['CPUExecutionProvider'])
+    return True
 
 
 def results_to_detections(result: Any) -> list[Detection]:

@@ -36,6 +36,18 @@ def test_onnx_model_loads_and_predicts(seg_onnx, frame):
     assert 1 <= len(out.detections) <= 2
 
 
+def test_onnx_session_gets_the_cpu_threads_and_does_not_spin(seg_onnx, frame):
+    seg = YoloSegmenter(weights=seg_onnx, device='cpu', imgsz=160, conf=1e-6, max_det=2,
+                        cpu_threads=1, agnostic_nms=False)
+    seg.load(warmup=True)
+    backend = seg.model.predictor.model
+    session = getattr(backend, 'backend', backend).session      # where tune_onnx_session looks
+    options = session.get_session_options()
+    assert options.intra_op_num_threads == 1
+    assert options.get_session_config_entry('session.intra_op.allow_spinning') == '0'
+    assert 1 <= len(seg.predict(frame).detections) <= 2        # the new session predicts
+
+
 def test_export_made_for_another_input_size_is_refused(seg_onnx):
     expected = r'exported for input size \[160, 160\], but imgsz is 320.*--imgsz 320'
     with pytest.raises(ModelLoadError, match=expected):
