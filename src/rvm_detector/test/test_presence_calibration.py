@@ -166,3 +166,55 @@ def test_a_sam2_error_keeps_the_yolo_masks_and_the_verdict_comes(monkeypatch):
     verdicts = [p for t, p in events if t == 'items/verdict']
     assert len(verdicts) == 1 and verdicts[0]['reason'] == 'withdrawn'   # never left via exit
     assert core.refine_errors >= 1 and 'SAM2 refine failed' in core.status()['last_error']
+
+
+class _Script:
+    """A stand-in segmenter: the detections of each frame, in order."""
+
+    name, device, half, conf, iou, max_det, agnostic_nms, path = ('stub.pt', 'cpu', False, 0, 0,
+                                                                  0, 0, 'stub.pt')
+
+    def __init__(self, frames):
+        self.frames = iter(frames)
+
+    def load(self, warmup=True):
+        pass
+
+    def predict(self, image):
+        from rvm_detector.detection import FrameDetections
+        return FrameDetections(next(self.frames), W, H, {})
+
+
+def test_the_core_with_a_calibration_ignores_a_phantom_and_credits_only_at_the_exit(cal, tmp_path):
+    """A model that sees a bottle on the empty chamber every frame, then a real item that rests
+    and leaves through the exit: one verdict, accepted; the status carries the calibration."""
+    from event_checks import check_event
+    from item_sequences import det
+
+    from rvm_common.events import TOPIC_DETECTOR_STATUS
+    from rvm_detector.detector_config import DetectorConfig
+    from rvm_detector.detector_core import DetectorCore
+
+    path = calibration.save(cal, tmp_path / 'c.yaml')
+    phantom = lambda: det(40, 150, 100, 200, 'glass_bottle', 0.82)   # noqa: E731
+    xs = [None] * 8 + [40, 90, 140] + [140] * 8 + [200, 250, 290] + [None] * 8
+    frames, script = [], []
+    for x in xs:
+        if x is None:
+            frames.append(empty_chamber(len(frames)))
+            script.append([phantom()])
+        else:
+            frames.append(with_item(empty_chamber(len(frames)), x=min(x, 260)))
+            script.append([phantom(), det(min(x, 260), 100, min(x, 260) + 60, 140)])
+    core = DetectorCore(DetectorConfig(calibration_file=str(path), stable_frames=4,
+                                       leave_frames=3), segmenter=_Script(script))
+    core.load()
+    events = []
+    for i, frame in enumerate(frames):
+        events += core.process(frame, int(i * 1e8), i * 0.1).events
+    verdicts = [p for t, p in events if t == 'items/verdict']
+    assert [(v['accepted'], v['reason']) for v in verdicts] == [(True, None)]
+    status = core.status()
+    check_event(TOPIC_DETECTOR_STATUS, status)
+    assert status['phantoms'] >= 8 and status['calibration']['drift'] < 0.1
+    assert status['calibration']['file'] == str(path)
