@@ -8,7 +8,8 @@ import pytest
 
 from rvm_bridge.channel_auth import AuthConfigError, AuthRejected, ChannelAuthorizer, \
     token_provider
-from rvm_bringup.item_report import ItemReport, bridge_detail, detector_detail, queued_reason
+from rvm_bringup.item_report import (ItemReport, bridge_detail, bridge_words, detector_detail,
+                                     queued_reason)
 from rvm_bringup.run_config import build_configs
 from rvm_bringup.runner import Pipeline, _parser
 from rvm_common.log_redact import redact
@@ -73,6 +74,7 @@ BRIDGE_REFUSED = {
 
 
 def test_closing_line_says_why_events_remain_queued():
+    assert bridge_words(BRIDGE_REFUSED) == 'connected (private-rvm.rvm-demo not subscribed)'
     why = queued_reason(BRIDGE_REFUSED)
     assert why.startswith('private-rvm.rvm-demo not subscribed (auth_wait); auth ')
     assert '$RVM_BRIDGE_TOKEN' in why
