@@ -189,8 +189,8 @@ def test_a_real_run_opened_after_it_ended_shows_every_verdict_with_its_crop(brow
         assert len(items) >= 5, ''.join(output)
         browser.call('open', url=url)
         browser.wait("window.rvmDashboard.catchUp?.state === 'done'", timeout=30)
-        browser.wait(f"document.querySelectorAll('#verdicts .verdict canvas[data-picture=\"crop\"]')"
-                     f'.length === {len(items)}', timeout=30)
+        crops = "#verdicts .verdict canvas[data-picture=\"crop\"]"
+        browser.wait(f"document.querySelectorAll('{crops}').length === {len(items)}", timeout=30)
         shown = browser.call('eval', expression="[...document.querySelectorAll('#verdicts "
                                                 ".verdict')].map(li => li.dataset.itemId)")
         assert sorted(i[:8] for i in shown) == sorted(items)   # every item, each once
