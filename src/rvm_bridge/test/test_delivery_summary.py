@@ -34,3 +34,21 @@ def test_offline():
         summary_text(_status('offline', in_outbox=4))
         == 'no server configured: 4 durable events kept in the outbox'
     )
+
+
+def test_the_closing_line_names_a_storage_fault_held_lost_and_integrity_refusals():
+    from rvm_bridge.delivery_summary import summary_text
+    delivery = {'stored': 3, 'in_outbox': 0, 'dead_lettered': 0, 'unstored': 2,
+                'lost_unstored': 1, 'integrity_errors': 1, 'storage': 'disk full'}
+    text = summary_text({'state': 'connected', 'delivery': delivery})
+    assert 'every durable event delivered' not in text
+    assert 'outbox: disk full, 2 events held in memory (not stored)' in text
+    assert '1 events LOST: the disk refused them' in text and '1 events refused by an outbox' \
+        ' integrity error' in text
+    offline = summary_text({'state': 'offline', 'delivery': {**delivery, 'lost_unstored': 0,
+                                                             'integrity_errors': 0}})
+    assert offline.startswith('no server configured: 0 durable events kept in the outbox; outbox:'
+                              ' disk full, 2 events held')
+    fine = summary_text({'state': 'connected', 'delivery': {'stored': 3, 'in_outbox': 0,
+                                                            'storage': 'ok'}})
+    assert 'every durable event delivered (3 stored' in fine
