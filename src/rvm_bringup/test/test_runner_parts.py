@@ -227,7 +227,8 @@ def test_an_offline_time_sync_is_no_warning(caplog):
 
 def test_a_non_numeric_app_id_is_a_config_error_not_a_traceback(tmp_path):
     with pytest.raises(ConfigError, match=r"app id 'ID' \(--app-id\): must be digits"):
-        build_configs(_args(params=_yaml(tmp_path, ''), bridge_host='h', app_key='k', app_id='ID'))
+        build_configs(_args(params=_yaml(tmp_path, ''), bridge_host='h', app_key='k', app_id='ID',
+                            send_demo_data=True))     # (a video's verdicts to a remote server)
 
 
 def test_start_facts_say_what_the_run_uses_and_never_a_secret(tmp_path):
@@ -242,7 +243,7 @@ def test_start_facts_say_what_the_run_uses_and_never_a_secret(tmp_path):
     online = build_configs(
         _args(
             params=_yaml(tmp_path, ''), bridge_host='ws.example', bridge_port=443, app_key='KEY',
-            api_base='https://u:pw@api.example/x?token=abc')
+            api_base='https://u:pw@api.example/x?token=abc', send_demo_data=True)
     )
     server = dict(start_facts(online, queued=0))['server']
     assert server.startswith('wss://ws.example:443 (app key KEY)') and 'api.example' in server
