@@ -76,16 +76,17 @@ class DetectorConfig:
     polygon_max_points: int = param(64, 'Most points of the verdict mask polygon')
     evidence: bool = param(
         True, 'Attach a small JPEG crop of the item with its mask outline to every verdict')
-    evidence_max_px: int = param(160, 'Long side of the verdict crop in px, at most')
+    evidence_max_px: int = param(160, 'Long side of the verdict crop in px, at most',
+                                 minimum=24, maximum=640)
     evidence_max_bytes: int = param(
         3000, 'JPEG bytes of the verdict crop, at most (the verdict stays under the server '
-              'message limit)')
+              'message limit)', minimum=500, maximum=5000)
     evidence_dir: str = param(
         '', "Folder keeping the full frame and the crop of the last verdicts for audit ('' = "
             'none; rvm-edge run: evidence/ beside the outbox)', read_only=True)
     evidence_max_mb: float = param(
         200.0, 'Size bound of evidence_dir in megabytes (the oldest verdicts go first)',
-        read_only=True)
+        read_only=True, minimum=0.0)
     idle_timeout_s: float = param(30.0, 'Seconds without any object that end the session')
     image_qos_reliability: str = param('best_effort', 'Image subscription reliability',
                                        choices=('best_effort', 'reliable'), read_only=True)

@@ -239,3 +239,14 @@ def test_rviz_message_is_the_crop_with_its_outline():
     b, g, r = (int(v) for v in image[min(y, image.shape[0] - 1), min(x, image.shape[1] - 1)])
     assert g > 120 and r < 120                                   # accepted: a green outline
     assert evidence_message(rosbags_factory(), verdict('item-8'), 0) is None
+
+
+def test_crop_limits_that_would_break_the_message_limit_are_refused():
+    from rvm_common.params import ConfigError, config_from_mapping
+    from rvm_detector.detector_config import DetectorConfig
+    with pytest.raises(ConfigError, match='evidence_max_bytes'):
+        config_from_mapping(DetectorConfig, {'evidence_max_bytes': 9000})
+    with pytest.raises(ConfigError, match='evidence_max_px'):
+        config_from_mapping(DetectorConfig, {'evidence_max_px': 8})
+    assert config_from_mapping(DetectorConfig, {'evidence_max_bytes': 5000}).evidence_max_bytes \
+        == 5000
