@@ -5,8 +5,8 @@ import uuid
 import numpy as np
 
 from rvm_bridge.bridge_config import BridgeConfig
-from rvm_bridge.channel_map import load_channel_map
-from rvm_bridge.payload_limit import fit_payload
+from rvm_bridge.routing.channel_map import load_channel_map
+from rvm_bridge.protocol.payload_limit import fit_payload
 from rvm_common import contract
 from rvm_common.events import EVENT_DETECTION_COMPLETED, TOPIC_VERDICT, make_event
 from rvm_detector.detector_config import DetectorConfig
@@ -64,3 +64,18 @@ def test_a_crop_too_large_for_the_limit_is_dropped_by_the_bridge_not_the_envelop
     fit = fit_payload('detection-results', 'detection-completed', payload, 10_000)
     assert fit.text is not None and fit.truncated
     assert '"evidence"' not in fit.text and payload['event_id'] in fit.text
+
+
+def test_the_largest_allowed_crop_still_fits_untouched():
+    """evidence_max_bytes' maximum (5000) keeps a worst-case verdict under Reverb's limit."""
+    import dataclasses
+    payload = worst_verdict()
+    payload['seq'] = 123456789
+    config = dataclasses.replace(DetectorConfig(), evidence_max_bytes=5000, evidence_max_px=640)
+    noise = np.random.default_rng(3).integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    evidence_hook(config).attach(None, [(TOPIC_VERDICT, payload)], noise)
+    assert len(payload['evidence']['data']) > 4 * 4500 // 3      # near the 5000-byte bound
+    fit = fit_payload('private-rvm.rvm-000000000001', 'client-detection-completed', payload,
+                      BridgeConfig().max_message_bytes)
+    print(f'verdict with the largest crop: {fit.size} bytes on the wire')
+    assert fit.text is not None and not fit.compacted and not fit.truncated
