@@ -12,6 +12,7 @@ import json
 import logging
 import shutil
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,8 @@ class EvidenceStore:
         self.max_bytes = int(max_mb * 1_000_000)
         self.frame_quality = frame_quality
         self.removed = 0
+        # folder name -> bytes, oldest first: scanned once, then kept up to date by save/prune
+        self._index: OrderedDict[str, int] | None = None
 
     def save(self, verdict: dict[str, Any], frame: np.ndarray, crop_jpeg: bytes) -> Path:
         """Write one verdict's evidence; return its folder (OSError / ValueError on failure)."""
@@ -73,8 +76,20 @@ class EvidenceStore:
         if final.exists():
             shutil.rmtree(final)
         staging.rename(final)
+        index = self._scan()
+        index[event_id] = _size(final)
+        index.move_to_end(event_id)
         self.prune()
         return final
+
+    def _scan(self) -> OrderedDict[str, int]:
+        """The index, built from the folder on first use (a crash's half-written folders go)."""
+        if self._index is None:
+            if self.directory.is_dir():
+                for stale in self.directory.glob('.*'):
+                    shutil.rmtree(stale, ignore_errors=True)
+            self._index = OrderedDict((d.name, _size(d)) for d in self._folders())
+        return self._index
 
     def _folders(self) -> list[Path]:
         if not self.directory.is_dir():
@@ -87,16 +102,17 @@ class EvidenceStore:
         return sum(f.stat().st_size for d in self._folders() for f in d.iterdir() if f.is_file())
 
     def prune(self) -> int:
-        """Remove the oldest verdicts until the store fits ``max_mb``; return how many went."""
+        """Remove the oldest verdicts until the store fits ``max_mb``; return how many went.
+
+        The newest verdict is always kept. Sizes come from the index (no scan per verdict).
+        """
         if self.max_bytes <= 0:
             return 0
-        folders = self._folders()
-        sizes = [sum(f.stat().st_size for f in d.iterdir() if f.is_file()) for d in folders]
-        total, removed = sum(sizes), 0
-        for folder, size in zip(folders, sizes):
-            if total <= self.max_bytes or folder == folders[-1]:
-                break
-            shutil.rmtree(folder, ignore_errors=True)
+        index = self._scan()
+        total, removed = sum(index.values()), 0
+        while len(index) > 1 and total > self.max_bytes:
+            name, size = index.popitem(last=False)
+            shutil.rmtree(self.directory / name, ignore_errors=True)
             total -= size
             removed += 1
         self.removed += removed
@@ -132,3 +148,7 @@ class EvidenceStore:
             raise KeyError(f'{key!r} matches {len(hits)} verdicts: '
                            + ', '.join(e.event_id for e in hits[:5]))
         return hits[0]
+
+
+def _size(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.iterdir() if f.is_file())

@@ -250,3 +250,15 @@ def test_crop_limits_that_would_break_the_message_limit_are_refused():
         config_from_mapping(DetectorConfig, {'evidence_max_px': 8})
     assert config_from_mapping(DetectorConfig, {'evidence_max_bytes': 5000}).evidence_max_bytes \
         == 5000
+
+
+def test_a_restarted_store_picks_up_its_folder_and_drops_half_written_ones(tmp_path):
+    first = EvidenceStore(tmp_path, max_mb=10)
+    store_one(first, 'old-1', seed=1)
+    one = first.total_bytes()
+    (tmp_path / '.crashed.123').mkdir()                       # a write cut short by a crash
+    (tmp_path / '.crashed.123' / 'frame.jpg').write_bytes(b'x' * 10)
+    again = EvidenceStore(tmp_path, max_mb=one * 1.5 / 1_000_000)
+    store_one(again, 'new-2', seed=2)
+    assert [e.event_id for e in again.entries()] == ['ev-new-2']   # the old one made room
+    assert not (tmp_path / '.crashed.123').exists()
