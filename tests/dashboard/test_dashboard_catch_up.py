@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from rvm_common import events
 from rvm_common.events import utc_iso
@@ -166,6 +167,7 @@ def test_page_disconnected_during_an_outage_catches_up_on_reconnect(demo, browse
     assert browser.call('eval', expression='window.rvmDashboard.duplicates') == 1
 
 
+@pytest.mark.slow
 def test_a_real_run_opened_after_it_ended_shows_every_verdict_with_its_crop(browser, tmp_path):
     """`rvm-edge run --dashboard --no-wait` on the bundled sample, nobody watching; the page
     opened once the run has ended shows every verdict with its crop (docs screenshot)."""
