@@ -216,7 +216,7 @@ def main() -> None:
 def _outbound_only(tmp: Path) -> Path:
     import yaml
     # every route on the HTTP events API, no socket
-    from rvm_bridge.channel_map import FANOUT_MAP
+    from rvm_bridge.routing.channel_map import FANOUT_MAP
     data = yaml.safe_load(FANOUT_MAP.read_text())
     data['inbound'] = []
     path = tmp / 'map.yaml'

@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from rvm_bridge.outbox import Outbox
+from rvm_bridge.outbox.outbox import Outbox
 
 
 def append_rate(folder: Path, events: int, threads: int) -> tuple[float, float]:

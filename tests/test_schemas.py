@@ -261,7 +261,7 @@ def test_payloads_re_encoded_by_php_still_validate():
 @pytest.mark.parametrize('limit', [10_000, 2_000, 700, 400])
 def test_bridge_payload_limit_output_validates(limit):
     """What the bridge's payload limit makes of an oversized verdict still matches the schema."""
-    from rvm_bridge.payload_limit import fit_payload
+    from rvm_bridge.protocol.payload_limit import fit_payload
 
     payload = built(VERDICT, seq=7)
     payload['mask']['polygon'] = [[100.123456 + i, 200.654321 + (i % 9)] for i in range(64)]

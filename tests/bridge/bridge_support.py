@@ -54,7 +54,7 @@ def outbound_only_map(tmp_path: Path) -> str:
     Inbound subscriptions are dropped; durable routes go to their public channel, confirmed by
     "accepted for fan-out"."""
     import yaml
-    from rvm_bridge.channel_map import BUNDLED_MAP, FANOUT_MAP, load_channel_map
+    from rvm_bridge.routing.channel_map import BUNDLED_MAP, FANOUT_MAP, load_channel_map
     data = yaml.safe_load(BUNDLED_MAP.read_text())
     data['inbound'] = []
     fanout = load_channel_map(str(FANOUT_MAP), rvm_id='r')      # every route on its public channel

@@ -9,7 +9,7 @@ import pytest
 from bridge.bridge_support import SECRET_ENV, TOKEN, bridge_config, outbound_only_map, verdict
 from bridge.bridge_support import start_stored_ack_stack, stored_ack_config
 from rvm_bridge.bridge_core import BridgeCore
-from rvm_bridge.channel_map import FANOUT_MAP, load_channel_map
+from rvm_bridge.routing.channel_map import FANOUT_MAP, load_channel_map
 from rvm_common import events
 
 

@@ -8,7 +8,7 @@ import pytest
 from bridge.bridge_support import (
     SECRET_ENV, TOKEN, start_stored_ack_stack, stored_ack_config, verdict)
 from rvm_bridge.bridge_core import BridgeCore
-from rvm_bridge.delivery_summary import summary_text
+from rvm_bridge.delivery.summary import summary_text
 from rvm_common import events
 
 

@@ -6,7 +6,7 @@ import json
 import time
 
 import pytest
-from rvm_bridge.channel_auth import (
+from rvm_bridge.connection.channel_auth import (
     AuthConfigError, AuthRejected, AuthUnavailable, ChannelAuthorizer, token_provider)
 from rvm_bringup.soketi import free_port
 

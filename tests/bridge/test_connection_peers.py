@@ -9,7 +9,8 @@ import threading
 import time
 
 import pytest
-from rvm_bridge.connection import ConnectionSettings, ConnectionState, PusherConnection
+from rvm_bridge.connection.pusher_connection import (
+    ConnectionSettings, ConnectionState, PusherConnection)
 
 from support.laravel_auth import LaravelAuthServer
 

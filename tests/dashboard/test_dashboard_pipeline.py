@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rvm_bridge.channel_map import FANOUT_MAP
+from rvm_bridge.routing.channel_map import FANOUT_MAP
 from rvm_common import events
 from support.schemas import errors
 

@@ -49,7 +49,7 @@ def test_a_signal_prints_the_normal_summary(tmp_path, stop_signal):
     assert len(done) == 1 and 'durable events kept in the outbox' in done[0], text
     assert 'Traceback' not in text and 'KeyboardInterrupt' not in text
     # the last words are durable: the session summary and the final offline status are queued
-    from rvm_bridge.outbox import Outbox
+    from rvm_bridge.outbox.outbox import Outbox
     box = Outbox(tmp_path / 'outbox.sqlite3')
     try:
         kinds = [(p.get('type'), p.get('state'), p.get('reason'))

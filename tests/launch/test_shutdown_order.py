@@ -19,7 +19,7 @@ import pytest
 
 from rvm_bridge.bridge_config import BridgeConfig
 from rvm_bridge.bridge_core import BridgeCore
-from rvm_bridge.outbox import Outbox
+from rvm_bridge.outbox.outbox import Outbox
 from rvm_common import events
 from rvm_common.shutdown_order import (
     GRACE_MAX_S, DrainEnd, PeerDrain, bridge_sigterm_timeout, durable_last_word)

@@ -22,21 +22,22 @@ from pathlib import Path
 from typing import Any, Callable
 
 from rvm_bridge.bridge_config import BridgeConfig
-from rvm_bridge.channel_map import ChannelMap, Route, load_channel_map
-from rvm_bridge.channel_auth import token_provider
-from rvm_bridge.delivery import Sender
+from rvm_bridge.routing.channel_map import ChannelMap, Route, load_channel_map
+from rvm_bridge.connection.channel_auth import token_provider
+from rvm_bridge.delivery.sender import Sender
 from rvm_bridge.demo_data import mark_demo
 from rvm_bridge.bridge_status import bridge_status
-from rvm_bridge.inbound_dispatch import InboundDispatcher
-from rvm_bridge.outbox import Outbox, OutboxEntry
-from rvm_bridge.payload_limit import fit_payload
-from rvm_bridge.stored_ack import EVENT_STORED, StoredAckError, ack_channel, parse_events_stored
+from rvm_bridge.routing.inbound_dispatch import InboundDispatcher
+from rvm_bridge.outbox.outbox import Outbox, OutboxEntry
+from rvm_bridge.protocol.payload_limit import fit_payload
+from rvm_bridge.protocol.stored_ack import (
+    EVENT_STORED, StoredAckError, ack_channel, parse_events_stored)
 from rvm_bridge.timezone_sync import TimezoneSync
-from rvm_bridge.send_outcome import WireEvent
+from rvm_bridge.delivery.send_outcome import WireEvent
 from rvm_bridge.thread_supervisor import ThreadSupervisor
-from rvm_bridge.transport_api import ApiTransport
-from rvm_bridge.transport_client import ClientEventTransport
-from rvm_bridge.transport_http import HttpTransport
+from rvm_bridge.transports.api import ApiTransport
+from rvm_bridge.transports.client_event import ClientEventTransport
+from rvm_bridge.transports.http_events import HttpTransport
 from rvm_common.events import (TOPIC_BRIDGE_STATUS, TOPIC_COMMAND, TOPIC_HEALTH, TOPIC_MANUAL_SYNC,
                                TOPIC_RVM_STATUS, TOPIC_TIMEZONE, dumps, resolve_rvm_id)
 from rvm_common.bridge_state import BridgeState
@@ -104,7 +105,8 @@ class BridgeCore:
                     max_batch=config.http_batch_size, max_request_bytes=config.max_request_bytes)
             if self.channel_map.channels_needing_socket(self.ack_channel):
                 if connection_factory is None:
-                    from rvm_bridge.connection import PusherConnection as connection_factory
+                    from rvm_bridge.connection.pusher_connection import (
+                        PusherConnection as connection_factory)
                 self.connection = connection_factory(
                     config, self._on_socket_event, self._on_state_change)
                 if 'client-event' in kinds:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rvm_bridge.delivery_summary import delivery_counts
+from rvm_bridge.delivery.summary import delivery_counts
 from rvm_common.bridge_state import BridgeState
 from rvm_common.events import make_event
 

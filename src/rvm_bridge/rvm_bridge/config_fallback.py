@@ -5,7 +5,7 @@ Used by the ROS node (the runner exits with the error instead): a node that died
 again.  Here the same config minus the server (``host=''``) builds an offline core that still
 writes durable events to the outbox; :func:`error_status` marks ``bridge/status`` and
 ``/diagnostics`` ``error`` with the reason until the configuration is fixed and the node restarted.
-An outbox held by another process (:class:`~rvm_bridge.outbox_lock.OutboxInUse`) cannot be
+An outbox held by another process (:class:`~rvm_bridge.outbox.lock.OutboxInUse`) cannot be
 shared: the offline core writes to a file of its own beside it, ``<outbox>.pid<N>.sqlite3``,
 named in the error (its events are kept, not delivered by the other process).
 """
@@ -30,7 +30,7 @@ def build_core(config: Any, on_inbound: Callable[[str, dict], None], *,
     try:
         return core_factory(config, on_inbound), ''
     except ConfigError as exc:
-        from rvm_bridge.outbox_lock import OutboxInUse
+        from rvm_bridge.outbox.lock import OutboxInUse
         offline = dataclasses.replace(config, host='')
         where = 'outbox only'
         if isinstance(exc, OutboxInUse):

@@ -11,18 +11,18 @@ import threading
 
 import pytest
 
-from rvm_bridge import pusher_protocol as proto
+from rvm_bridge.protocol import pusher_protocol as proto
 from rvm_bridge.bridge_config import BridgeConfig
 from rvm_bridge.bridge_core import BridgeCore
-from rvm_bridge.connection_state import ConnectionState
-from rvm_bridge.connection_stats import ConnectionStats
-from rvm_bridge.connection_state import Timeline
-from rvm_bridge.delivery import Sender
-from rvm_bridge.outbox import Outbox
-from rvm_bridge.send_outcome import SendOutcome, WireEvent
+from rvm_bridge.connection.state import ConnectionState
+from rvm_bridge.connection.stats import ConnectionStats
+from rvm_bridge.connection.state import Timeline
+from rvm_bridge.delivery.sender import Sender
+from rvm_bridge.outbox.outbox import Outbox
+from rvm_bridge.delivery.send_outcome import SendOutcome, WireEvent
 from rvm_bridge.thread_supervisor import ThreadSupervisor
-from rvm_bridge.transport_client import ClientEventTransport
-from rvm_bridge.transport_ws import TransportClosed
+from rvm_bridge.transports.client_event import ClientEventTransport
+from rvm_bridge.transports.websocket_client import TransportClosed
 
 import test_connection
 from test_connection import FakeClock, wait_until

@@ -2,7 +2,8 @@
 
 import pytest
 
-from rvm_bridge.channel_map import FANOUT_MAP, ChannelMapError, load_channel_map, parse_channel_map
+from rvm_bridge.routing.channel_map import (
+    FANOUT_MAP, ChannelMapError, load_channel_map, parse_channel_map)
 from rvm_common import contract, events
 from rvm_common.qos_profiles import TOPIC_QOS, qos_for
 

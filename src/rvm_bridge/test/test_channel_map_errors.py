@@ -2,7 +2,7 @@
 
 import pytest
 
-from rvm_bridge.channel_map import ChannelMapError, load_channel_map, parse_channel_map
+from rvm_bridge.routing.channel_map import ChannelMapError, load_channel_map, parse_channel_map
 from rvm_common.params import ConfigError
 
 ENTRY = {'topic': 't', 'channel': 'c', 'event': 'e'}

@@ -15,9 +15,10 @@ import time
 
 import pytest
 
-from rvm_bridge.channel_auth import AuthRejected, ChannelAuth
-from rvm_bridge.connection import ConnectionSettings, ConnectionState, PusherConnection
-from rvm_bridge.transport_ws import TransportClosed, TransportUnavailable
+from rvm_bridge.connection.channel_auth import AuthRejected, ChannelAuth
+from rvm_bridge.connection.pusher_connection import (
+    ConnectionSettings, ConnectionState, PusherConnection)
+from rvm_bridge.transports.websocket_client import TransportClosed, TransportUnavailable
 from rvm_common.backoff import Backoff
 
 S = ConnectionState

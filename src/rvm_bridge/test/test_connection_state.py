@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from rvm_bridge.connection_state import (
+from rvm_bridge.connection.state import (
     TRANSITIONS, ConnectionState, ConnectionStateMachine, InvalidTransition, Timeline)
 
 S = ConnectionState

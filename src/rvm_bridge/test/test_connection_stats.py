@@ -2,9 +2,9 @@
 
 import logging
 
-from rvm_bridge import pusher_protocol as proto
-from rvm_bridge.connection_state import Timeline
-from rvm_bridge.connection_stats import COUNTER_NAMES, ConnectionStats
+from rvm_bridge.protocol import pusher_protocol as proto
+from rvm_bridge.connection.state import Timeline
+from rvm_bridge.connection.stats import COUNTER_NAMES, ConnectionStats
 
 
 class _Session:
@@ -57,7 +57,7 @@ def test_server_error_is_counted_described_and_on_the_timeline():
 
 def test_a_flood_of_malformed_frames_logs_the_first_ten_then_every_hundredth(caplog):
     stats = ConnectionStats(Timeline())
-    with caplog.at_level(logging.WARNING, logger='rvm_bridge.connection_stats'):
+    with caplog.at_level(logging.WARNING, logger='rvm_bridge.connection.stats'):
         for _ in range(250):
             stats.malformed(proto.Malformed('not json', '{oops'))
     assert stats.counters['malformed'] == 250

@@ -6,10 +6,10 @@ No server answer turns a row into a dead letter.
 import json
 import threading
 
-from rvm_bridge.delivery import Sender
-from rvm_bridge.outbox import Outbox
-from rvm_bridge.send_outcome import SendOutcome, WireEvent
-from rvm_bridge.transport_client import TokenBucket
+from rvm_bridge.delivery.sender import Sender
+from rvm_bridge.outbox.outbox import Outbox
+from rvm_bridge.delivery.send_outcome import SendOutcome, WireEvent
+from rvm_bridge.transports.client_event import TokenBucket
 
 
 class FakeTransport:

@@ -1,5 +1,5 @@
 """The closing line never claims a delivery that no server acknowledged."""
-from rvm_bridge.delivery_summary import summary_text
+from rvm_bridge.delivery.summary import summary_text
 
 
 def _status(state='connected', **delivery):
@@ -37,7 +37,7 @@ def test_offline():
 
 
 def test_the_closing_line_names_a_storage_fault_held_lost_and_integrity_refusals():
-    from rvm_bridge.delivery_summary import summary_text
+    from rvm_bridge.delivery.summary import summary_text
     delivery = {'stored': 3, 'in_outbox': 0, 'dead_lettered': 0, 'unstored': 2,
                 'lost_unstored': 1, 'integrity_errors': 1, 'storage': 'disk full'}
     text = summary_text({'state': 'connected', 'delivery': delivery})

@@ -2,8 +2,8 @@
 
 import pytest
 
-from rvm_bridge.channel_map import load_channel_map
-from rvm_bridge.inbound_dispatch import InboundDispatcher, InboundError, parse_inbound
+from rvm_bridge.routing.channel_map import load_channel_map
+from rvm_bridge.routing.inbound_dispatch import InboundDispatcher, InboundError, parse_inbound
 
 
 def _dispatcher():

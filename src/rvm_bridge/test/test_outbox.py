@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from rvm_bridge.outbox import Outbox
+from rvm_bridge.outbox.outbox import Outbox
 
 
 def _ev(i):

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from rvm_bridge.outbox import Outbox
-from rvm_bridge.outbox_lock import OutboxInUse
+from rvm_bridge.outbox.outbox import Outbox
+from rvm_bridge.outbox.lock import OutboxInUse
 from rvm_bridge.thread_supervisor import ThreadSupervisor
 
 
@@ -40,7 +40,7 @@ def test_a_second_process_on_the_same_outbox_is_refused_naming_file_and_pid(tmp_
     path = tmp_path / 'o.db'
     box = Outbox(path)
     code = textwrap.dedent(f'''
-        from rvm_bridge.outbox import Outbox
+        from rvm_bridge.outbox.outbox import Outbox
         try:
             Outbox({str(path)!r})
         except Exception as exc:
@@ -91,7 +91,7 @@ def test_an_integrity_error_is_logged_counted_and_reported(tmp_path, caplog):
 # -- storage faults -------------------------------------------------------------------------------
 _DISK_FULL_CHILD = textwrap.dedent('''
     import json, resource, signal, sys, time
-    from rvm_bridge.outbox import Outbox
+    from rvm_bridge.outbox.outbox import Outbox
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # a write past the limit fails (EFBIG)
     box = Outbox(sys.argv[1])
     box.append('ch', 'ev', 'http', {'event_id': 'first'})
@@ -150,7 +150,7 @@ def test_a_full_file_system_reads_disk_full_and_loses_nothing(small_tmpfs):
     filler = small_tmpfs / 'filler'
     code = textwrap.dedent(f'''
         import json, os, time
-        from rvm_bridge.outbox import Outbox
+        from rvm_bridge.outbox.outbox import Outbox
         box = Outbox({str(small_tmpfs / 'o.db')!r})
         box.append('ch', 'ev', 'http', {{'event_id': 'first'}})
         fd = os.open({str(filler)!r}, os.O_WRONLY | os.O_CREAT)   # the rest of the disk taken

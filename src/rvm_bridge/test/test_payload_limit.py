@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from rvm_bridge.payload_limit import fit_payload, wire_size
+from rvm_bridge.protocol.payload_limit import fit_payload, wire_size
 from rvm_common.events import make_event
 
 

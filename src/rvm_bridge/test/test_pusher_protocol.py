@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from rvm_bridge import pusher_protocol as proto
-from rvm_bridge.pusher_protocol import CloseAction, PusherSession
+from rvm_bridge.protocol import pusher_protocol as proto
+from rvm_bridge.protocol.pusher_protocol import CloseAction, PusherSession
 
 
 def established(socket_id='123.456', activity_timeout=30, as_string=True):

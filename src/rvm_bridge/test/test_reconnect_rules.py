@@ -1,8 +1,8 @@
 """The connection's rule table after a socket ended: each row, and the priority of the rows."""
 import pytest
 
-from rvm_bridge.pusher_protocol import CloseAction
-from rvm_bridge.reconnect_rules import RULES, Next, SocketEnd, next_step
+from rvm_bridge.protocol.pusher_protocol import CloseAction
+from rvm_bridge.connection.reconnect_rules import RULES, Next, SocketEnd, next_step
 
 
 @pytest.mark.parametrize('end, step', [

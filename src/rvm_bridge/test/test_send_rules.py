@@ -1,7 +1,7 @@
 """The sender's rule table after one send: each row, and the priority of the rows."""
 import pytest
 
-from rvm_bridge.send_rules import RULES, After, SendFacts, after_send
+from rvm_bridge.delivery.send_rules import RULES, After, SendFacts, after_send
 
 
 @pytest.mark.parametrize('facts, step', [

@@ -6,8 +6,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from rvm_bridge.send_outcome import WireEvent
-from rvm_bridge.transport_api import ApiTransport
+from rvm_bridge.delivery.send_outcome import WireEvent
+from rvm_bridge.transports.api import ApiTransport
 
 
 @pytest.fixture

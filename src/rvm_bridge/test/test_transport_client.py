@@ -3,12 +3,12 @@
 import json
 import re
 
-from rvm_bridge.connection_stats import ConnectionStats
-from rvm_bridge.connection_state import Timeline
-from rvm_bridge import pusher_protocol as proto
-from rvm_bridge.send_outcome import WireEvent
-from rvm_bridge.stored_ack import StoredAckError, parse_events_stored
-from rvm_bridge.transport_client import ClientEventTransport
+from rvm_bridge.connection.stats import ConnectionStats
+from rvm_bridge.connection.state import Timeline
+from rvm_bridge.protocol import pusher_protocol as proto
+from rvm_bridge.delivery.send_outcome import WireEvent
+from rvm_bridge.protocol.stored_ack import StoredAckError, parse_events_stored
+from rvm_bridge.transports.client_event import ClientEventTransport
 
 import pytest
 

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from rvm_bridge.transport_http import HttpTransport, WireEvent
+from rvm_bridge.transports.http_events import HttpTransport, WireEvent
 
 SECRET = 'top-secret'
 

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-from rvm_bridge.channel_map import FANOUT_MAP
+from rvm_bridge.routing.channel_map import FANOUT_MAP
 from rvm_common.events import CHANNEL_STATUS, CHANNEL_TIMEZONE, EVENT_MANUAL_SYNC
 
 from .demo_state import ServerState

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TextIO
 
-from rvm_bridge.delivery_summary import summary_text
+from rvm_bridge.delivery.summary import summary_text
 
 
 class ProgressTicker:

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from rvm_bridge.channel_auth import AuthConfigError, AuthRejected, ChannelAuthorizer, \
+from rvm_bridge.connection.channel_auth import AuthConfigError, AuthRejected, ChannelAuthorizer, \
     token_provider
 from rvm_bringup.item_report import (ItemReport, bridge_detail, bridge_words, detector_detail,
                                      queued_reason)

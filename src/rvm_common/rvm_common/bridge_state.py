@@ -18,7 +18,7 @@ class BridgeState(str, enum.Enum):
     STARTING = 'starting'          # configured, not connected yet
     ONLINE = 'online'              # HTTP/API transports only (no socket): sending works
     DEGRADED = 'degraded'          # HTTP/API only: sends fail while events wait in the outbox
-    INITIALIZED = 'initialized'    # the socket's states (rvm_bridge.connection_state)
+    INITIALIZED = 'initialized'    # the socket's states (rvm_bridge.connection.state)
     CONNECTING = 'connecting'
     CONNECTED = 'connected'
     UNAVAILABLE = 'unavailable'

@@ -30,7 +30,7 @@ def test_outages_are_the_states_where_events_wait_for_the_link():
 
 
 def test_the_socket_states_are_bridge_states():
-    from rvm_bridge.connection_state import ConnectionState
+    from rvm_bridge.connection.state import ConnectionState
 
     assert {BridgeState.parse(s) for s in ConnectionState} <= set(BridgeState)
     assert None not in {BridgeState.parse(s) for s in ConnectionState}

@@ -14,9 +14,9 @@ import time
 from typing import Any, Callable
 
 from rvm_bridge.bridge_core import BridgeConfig, BridgeCore
-from rvm_bridge.channel_auth import ChannelAuthorizer, token_provider
-from rvm_bridge.connection import PusherConnection
-from rvm_bridge.connection_settings import ConnectionSettings
+from rvm_bridge.connection.channel_auth import ChannelAuthorizer, token_provider
+from rvm_bridge.connection.pusher_connection import PusherConnection
+from rvm_bridge.connection.settings import ConnectionSettings
 from rvm_common.bridge_state import BridgeState
 from rvm_fleet.auth_limit import RateLimitedAuth, TokenBucket
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlparse
 
-from rvm_bridge.channel_auth import DEFAULT_AUTH_PATH as AUTH_PATH
+from rvm_bridge.connection.channel_auth import DEFAULT_AUTH_PATH as AUTH_PATH
 from rvm_bringup.soketi import free_port
 from rvm_fleet.cluster import SoketiCluster
 from rvm_fleet.standins import TOKEN, LaravelStandin, dashboard_listener

@@ -1,6 +1,6 @@
 """A virtual machine time-stamps its connection's state changes (read through BridgeState)."""
 from rvm_bridge.bridge_core import BridgeConfig
-from rvm_bridge.connection_state import ConnectionState as S
+from rvm_bridge.connection.state import ConnectionState as S
 from rvm_fleet.auth_limit import TokenBucket
 from rvm_fleet.machine import VirtualMachine
 

@@ -94,7 +94,7 @@ def bridge_drains_before_it_stops(tmp):
     from rclpy.node import Node
 
     from rvm_bridge.bridge_node import BridgeNode
-    from rvm_bridge.outbox import Outbox
+    from rvm_bridge.outbox.outbox import Outbox
     node = BridgeNode(parameter_overrides=[param('rvm_id', '42'),
                                            param('outbox_path', f'{tmp}/drain.sqlite3'),
                                            param('timezone_sync_on_start', False)])

@@ -1,18 +1,18 @@
 """PusherConnection: a self-healing Pusher protocol v7 client (Laravel Reverb, Soketi, Pusher).
 
 One reader thread owns the socket: it connects, feeds received text to the sans-I/O
-:class:`~rvm_bridge.pusher_protocol.PusherSession`, runs its timers (activity ping, pong timeout,
-handshake timeout) and reconnects by close-code class with capped, jittered backoff (from the
-minimum again only once a connection has lasted ``healthy_after_s``: a server that accepts and
+:class:`~rvm_bridge.protocol.pusher_protocol.PusherSession`, runs its timers (activity ping, pong
+timeout, handshake timeout) and reconnects by close-code class with capped, jittered backoff (from
+the minimum again only once a connection has lasted ``healthy_after_s``: a server that accepts and
 drops at once is not hammered).  A second thread signs private/presence subscriptions at the auth
 endpoint (HTTP, with timeouts), so auth never blocks ping handling.  After every reconnect each
-channel is subscribed again and re-authorized with the NEW socket id.  Callers on other threads
-may ``subscribe``, ``send_client_event`` and ``confirm`` (a ping/pong round trip: the server has
-read everything written before it).
+channel is subscribed again and re-authorized with the NEW socket id.  Callers on other threads may
+``subscribe``, ``send_client_event`` and ``confirm`` (a ping/pong round trip: the server has read
+everything written before it).
 
 Callbacks: ``on_event(channel, event, data)`` for application events (``data`` decoded when it is
 a JSON string) and ``on_state_change(previous, current, reason)`` with
-:class:`~rvm_bridge.connection_state.ConnectionState` values.  Both run on the reader thread and
+:class:`~rvm_bridge.connection.state.ConnectionState` values.  Both run on the reader thread and
 must not block.
 """
 from __future__ import annotations
@@ -22,17 +22,17 @@ import threading
 import time
 from typing import Any, Callable
 
-from rvm_bridge import pusher_protocol as proto
-from rvm_bridge.channel_auth import ChannelAuth, ChannelAuthorizer, token_provider
-from rvm_bridge.connection_settings import ConnectionSettings
-from rvm_bridge.connection_stats import ConnectionStats
-from rvm_bridge.connection_state import ConnectionState, ConnectionStateMachine, Timeline
-from rvm_bridge.pusher_protocol import CloseAction
-from rvm_bridge.reconnect_rules import Next, SocketEnd, next_step
-from rvm_bridge.reconnect_wait import CLOCK_SLICE_S, ReconnectWait
-from rvm_bridge.subscriptions import ChannelSubscriptions
+from rvm_bridge.protocol import pusher_protocol as proto
+from rvm_bridge.connection.channel_auth import ChannelAuth, ChannelAuthorizer, token_provider
+from rvm_bridge.connection.settings import ConnectionSettings
+from rvm_bridge.connection.stats import ConnectionStats
+from rvm_bridge.connection.state import ConnectionState, ConnectionStateMachine, Timeline
+from rvm_bridge.protocol.pusher_protocol import CloseAction
+from rvm_bridge.connection.reconnect_rules import Next, SocketEnd, next_step
+from rvm_bridge.connection.reconnect_wait import CLOCK_SLICE_S, ReconnectWait
+from rvm_bridge.connection.subscriptions import ChannelSubscriptions
 from rvm_bridge.thread_supervisor import ThreadSupervisor
-from rvm_bridge.transport_ws import websocket_transport
+from rvm_bridge.transports.websocket_client import websocket_transport
 from rvm_common.backoff import Backoff
 
 __all__ = ['PusherConnection', 'ConnectionSettings', 'ConnectionState']
@@ -235,8 +235,9 @@ class PusherConnection:
             raise
 
     def _run(self) -> None:
-        """Connect, serve, and carry out :func:`~rvm_bridge.reconnect_rules.next_step`."""
-        from rvm_bridge.transport_ws import TransportConfigError, TransportUnavailable
+        """Connect, serve, and carry out :func:`~.reconnect_rules.next_step`."""
+        from rvm_bridge.transports.websocket_client import (
+            TransportConfigError, TransportUnavailable)
         reason = 'start'
         while not self._stop.is_set():
             self._set_state(S.CONNECTING, reason)
@@ -291,7 +292,7 @@ class PusherConnection:
 
     def _serve(self, transport: Any) -> tuple[CloseAction, str, int | None]:
         """Run one socket until it closes; returns (action, reason, close code)."""
-        from rvm_bridge.transport_ws import TransportClosed
+        from rvm_bridge.transports.websocket_client import TransportClosed
         s = self.settings
         session = proto.PusherSession(
             activity_timeout_s=s.activity_timeout_s, pong_timeout_s=s.pong_timeout_s,

@@ -1,8 +1,9 @@
 """What the connection does after a connect attempt failed or a socket closed: one rule table.
 
 Sans I/O: :func:`next_step` reads the facts of the moment (:class:`SocketEnd`) and returns the
-:class:`Next` step; :class:`~rvm_bridge.connection.PusherConnection` only carries it out (state,
-timeline, wait).  The first row whose condition holds wins (the row order is the priority).
+:class:`Next` step; :class:`~rvm_bridge.connection.pusher_connection.PusherConnection` only carries
+it out (state, timeline, wait).  The first row whose condition holds wins (the row order is the
+priority).
 
 =====================  ===========================================  ==============================
 next step              condition (first match wins)                 then
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Callable
 
-from rvm_bridge.pusher_protocol import CloseAction
+from rvm_bridge.protocol.pusher_protocol import CloseAction
 
 
 class Next(Enum):

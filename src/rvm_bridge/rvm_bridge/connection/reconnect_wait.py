@@ -1,8 +1,8 @@
 """The reader thread's wait before it connects again: on the injected clock, cut short on demand.
 
-:class:`~rvm_bridge.connection.PusherConnection` waits here between sockets (the backoff, the
-spread after a reconnect-now close, the retry after a refusal).  The wait is measured on the
-connection's clock (a test's fake clock too), re-checked at least every ``CLOCK_SLICE_S``;
+:class:`~rvm_bridge.connection.pusher_connection.PusherConnection` waits here between sockets (the
+backoff, the spread after a reconnect-now close, the retry after a refusal).  The wait is measured
+on the connection's clock (a test's fake clock too), re-checked at least every ``CLOCK_SLICE_S``;
 ``stop()`` and ``reconnect()`` end it at once.
 """
 from __future__ import annotations

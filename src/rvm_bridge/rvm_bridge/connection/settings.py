@@ -1,4 +1,4 @@
-"""Settings of :class:`rvm_bridge.connection.PusherConnection`: server, TLS, auth, timers, retries.
+"""Settings of :class:`~.pusher_connection.PusherConnection`: server, TLS, auth, timers, retries.
 
 Built from the bridge's config (:meth:`ConnectionSettings.from_config` reads the
 fields it knows by name and keeps the defaults below for the rest), or directly
@@ -13,7 +13,7 @@ from importlib import metadata
 from typing import Any
 from urllib.parse import quote
 
-from rvm_bridge.channel_auth import DEFAULT_AUTH_PATH
+from rvm_bridge.connection.channel_auth import DEFAULT_AUTH_PATH
 from rvm_common.params import ConfigError
 
 

@@ -1,8 +1,8 @@
 """ConnectionStats: cumulative counters and last-seen facts of a Pusher connection, across sockets.
 
-:class:`~rvm_bridge.connection.PusherConnection` feeds it protocol events (pongs, server errors,
-malformed frames, connects, closed sockets); ``snapshot()`` gives the JSON-able part of the
-connection's ``stats()`` for ``bridge/status`` and ``/diagnostics``.
+:class:`~rvm_bridge.connection.pusher_connection.PusherConnection` feeds it protocol events (pongs,
+server errors, malformed frames, connects, closed sockets); ``snapshot()`` gives the JSON-able part
+of the connection's ``stats()`` for ``bridge/status`` and ``/diagnostics``.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import logging
 from collections import deque
 from typing import Any
 
-from rvm_bridge import pusher_protocol as proto
-from rvm_bridge.connection_state import Timeline
+from rvm_bridge.protocol import pusher_protocol as proto
+from rvm_bridge.connection.state import Timeline
 
 LOG = logging.getLogger(__name__)
 

@@ -17,10 +17,11 @@ import queue
 import threading
 from typing import Any, Callable
 
-from rvm_bridge import pusher_protocol as proto
-from rvm_bridge.channel_auth import AuthConfigError, AuthError, AuthRejected, ChannelAuth
-from rvm_bridge.connection_settings import ConnectionSettings
-from rvm_bridge.connection_state import Timeline
+from rvm_bridge.protocol import pusher_protocol as proto
+from rvm_bridge.connection.channel_auth import (
+    AuthConfigError, AuthError, AuthRejected, ChannelAuth)
+from rvm_bridge.connection.settings import ConnectionSettings
+from rvm_bridge.connection.state import Timeline
 from rvm_bridge.thread_supervisor import ThreadSupervisor
 from rvm_common.backoff import Backoff
 

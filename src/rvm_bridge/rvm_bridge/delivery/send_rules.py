@@ -1,8 +1,9 @@
 """What the sender does with a route after one send: one rule table, no I/O.
 
-:func:`after_send` reads the facts of one :class:`~rvm_bridge.send_outcome.SendOutcome`
-(:class:`SendFacts`) and returns the :class:`After` step; :class:`~rvm_bridge.delivery.Sender`
-carries it out (outbox, ack tracker, backoff, pause).  The first row whose condition holds wins.
+:func:`after_send` reads the facts of one :class:`~rvm_bridge.delivery.send_outcome.SendOutcome`
+(:class:`SendFacts`) and returns the :class:`After` step;
+:class:`~rvm_bridge.delivery.sender.Sender` carries it out (outbox, ack tracker, backoff, pause).
+The first row whose condition holds wins.
 
 =============  ==============================================  ===================================
 after          condition (first match wins)                    the sender then

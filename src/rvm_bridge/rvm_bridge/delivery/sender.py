@@ -20,10 +20,10 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Iterable, Protocol
 
-from rvm_bridge.ack_tracker import AckTracker
-from rvm_bridge.outbox import Outbox, OutboxEntry
-from rvm_bridge.send_outcome import SendOutcome, WireEvent
-from rvm_bridge.send_rules import After, SendFacts, after_send
+from rvm_bridge.delivery.ack_tracker import AckTracker
+from rvm_bridge.outbox.outbox import Outbox, OutboxEntry
+from rvm_bridge.delivery.send_outcome import SendOutcome, WireEvent
+from rvm_bridge.delivery.send_rules import After, SendFacts, after_send
 from rvm_bridge.thread_supervisor import ThreadSupervisor
 from rvm_common.backoff import Backoff
 
@@ -248,7 +248,7 @@ class Sender:
 
     def _settle(self, kind: str, outcome: SendOutcome, rows: dict[int, OutboxEntry],
                 latest: dict[Hashable, _Latest]) -> After:
-        """Book what the server took, then carry out :func:`~rvm_bridge.send_rules.after_send`."""
+        """Book what the server took, then carry out :func:`~.send_rules.after_send`."""
         stored = [k for k in outcome.stored if k in rows]
         accepted = [k for k in outcome.accepted if k in rows]
         confirm = list(stored)

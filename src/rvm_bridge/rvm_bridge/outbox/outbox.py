@@ -7,10 +7,10 @@ increasing and never reused within this outbox file (read from SQLite inside the
 transaction: never from a process counter), and ``outbox_id``, a uuid4 made once when the file is
 created: ``(rvm_id, outbox_id, seq)`` lets a server see gaps, also after a reinstall.
 
-One process owns the file (:class:`~rvm_bridge.outbox_lock.OutboxLock`).  Appends from several
-threads share commits (:class:`~rvm_bridge.outbox_group.GroupCommit`).  Every transaction rolls
-back on error and restores the in-memory counters; events the disk refuses are held in memory
-and retried (:class:`~rvm_bridge.outbox_faults.UnstoredEvents`), never raised to the producer.
+One process owns the file (:class:`~rvm_bridge.outbox.lock.OutboxLock`).  Appends from several
+threads share commits (:class:`~rvm_bridge.outbox.group_commit.GroupCommit`).  Every transaction
+rolls back on error and restores the in-memory counters; events the disk refuses are held in memory
+and retried (:class:`~rvm_bridge.outbox.faults.UnstoredEvents`), never raised to the producer.
 
 Rows leave without delivery only by a rule the operator set: the size bounds (rows, bytes, with an
 explicit policy), ``max_age_s`` and ``max_attempts`` (both off by default).  Ages are measured on
@@ -29,12 +29,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from rvm_bridge.outbox_clock import OutboxClock
-from rvm_bridge.outbox_faults import UnstoredEvents, storage_reason
-from rvm_bridge.outbox_group import GroupCommit
-from rvm_bridge.outbox_lock import OutboxLock
-from rvm_bridge.outbox_rows import _DEAD_COLUMNS, Append, OutboxEntry, RowWriter
-from rvm_bridge.outbox_schema import open_outbox_db
+from rvm_bridge.outbox.clock import OutboxClock
+from rvm_bridge.outbox.faults import UnstoredEvents, storage_reason
+from rvm_bridge.outbox.group_commit import GroupCommit
+from rvm_bridge.outbox.lock import OutboxLock
+from rvm_bridge.outbox.rows import _DEAD_COLUMNS, Append, OutboxEntry, RowWriter
+from rvm_bridge.outbox.schema import open_outbox_db
 
 LOG = logging.getLogger(__name__)
 

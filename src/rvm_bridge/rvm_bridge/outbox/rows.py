@@ -1,6 +1,6 @@
 """How a group of appends is stored: one transaction, seq from SQLite, bounds, dead letters.
 
-:class:`RowWriter` is the write half of :class:`~rvm_bridge.outbox.Outbox` (it uses the
+:class:`RowWriter` is the write half of :class:`~rvm_bridge.outbox.outbox.Outbox` (it uses the
 outbox's connection, lock, counters and transaction): :meth:`RowWriter._write_group` stores the
 held events (when their retry is due) and the new group in one transaction, or holds them all in
 memory when the disk refuses (``UnstoredEvents``); it never raises.  ``seq`` is one more than any
@@ -14,11 +14,11 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from rvm_bridge.outbox_faults import storage_reason
-from rvm_bridge.payload_limit import json_safe
+from rvm_bridge.outbox.faults import storage_reason
+from rvm_bridge.protocol.payload_limit import json_safe
 from rvm_common.events import dumps
 
-LOG = logging.getLogger('rvm_bridge.outbox')
+LOG = logging.getLogger('rvm_bridge.outbox.outbox')
 
 _DEAD_COLUMNS = 'seq, event_id, channel, event, payload, size'   # what _move_dead takes
 
@@ -61,7 +61,7 @@ class Append:
 
 
 class RowWriter:
-    """The outbox's write path (a mixin of :class:`~rvm_bridge.outbox.Outbox`)."""
+    """The outbox's write path (a mixin of :class:`~rvm_bridge.outbox.outbox.Outbox`)."""
 
     # provided by Outbox
     _db: sqlite3.Connection

@@ -3,7 +3,7 @@
 :func:`open_outbox_db` opens (or creates) the file in WAL mode with ``synchronous=FULL``, so a
 committed row survives a power loss, and adds what files from older versions lack
 (``created_tick``).  What the rows mean, ``seq`` and the counters belong to
-:class:`~rvm_bridge.outbox.Outbox`.
+:class:`~rvm_bridge.outbox.outbox.Outbox`.
 """
 from __future__ import annotations
 

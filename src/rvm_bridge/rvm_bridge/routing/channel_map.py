@@ -17,7 +17,7 @@ from rvm_common.events import EVENT_COMMAND, EVENT_MANUAL_SYNC, TOPIC_COMMAND, T
 from rvm_common.params import ConfigError, check_keys
 from rvm_common.yaml_file import read_yaml
 
-BUNDLED_MAP = Path(__file__).with_name('config') / 'channel_map.yaml'
+BUNDLED_MAP = Path(__file__).parents[1] / 'config' / 'channel_map.yaml'
 #: The local demo's map: every route on the HTTP events API (accepted for fan-out; no MyRVM to
 #: store).
 FANOUT_MAP = BUNDLED_MAP.with_name('channel_map_fanout.yaml')

@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from rvm_common import contract
 
-from rvm_bridge.channel_map import ChannelMap
+from rvm_bridge.routing.channel_map import ChannelMap
 
 LOG = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@
 body is ``{"stored": [event_id, ...]}`` confirms exactly those ids (stored now or
 already stored); an id missing from the list stays queued and is sent again.  The whole
 request (request line, headers, body) stays within ``max_request_bytes``.  Answers are
-classified like the HTTP events API's (:func:`rvm_bridge.transport_http.classify_answer`):
+classified like the HTTP events API's (:func:`rvm_bridge.transports.http_events.classify_answer`):
 401/403/404 pause the route (configuration), 413 is too large, the rest is retried.
 """
 from __future__ import annotations
@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from rvm_bridge.channel_auth import AuthConfigError
-from rvm_bridge.send_outcome import SendOutcome, WireEvent
-from rvm_bridge.transport_http import classify_answer, request_bytes
+from rvm_bridge.connection.channel_auth import AuthConfigError
+from rvm_bridge.delivery.send_outcome import SendOutcome, WireEvent
+from rvm_bridge.transports.http_events import classify_answer, request_bytes
 
 LOG = logging.getLogger(__name__)
 

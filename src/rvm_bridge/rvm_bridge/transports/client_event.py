@@ -21,7 +21,7 @@ import logging
 import time
 from typing import Any, Callable, Hashable, Protocol
 
-from rvm_bridge.send_outcome import SendOutcome, WireEvent
+from rvm_bridge.delivery.send_outcome import SendOutcome, WireEvent
 from rvm_common.events import dumps
 
 LOG = logging.getLogger(__name__)

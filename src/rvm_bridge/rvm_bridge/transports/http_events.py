@@ -21,7 +21,7 @@ from typing import Any, Hashable
 import requests
 from pusher.pusher_client import PusherClient
 
-from rvm_bridge.send_outcome import SendOutcome, WireEvent
+from rvm_bridge.delivery.send_outcome import SendOutcome, WireEvent
 
 __all__ = ['HttpTransport', 'SendOutcome', 'WireEvent', 'request_bytes', 'classify_answer']
 

@@ -41,7 +41,7 @@ class TransportClosed(ConnectionError):
 
 
 class Transport(Protocol):
-    """What :class:`rvm_bridge.connection.PusherConnection` needs from a transport."""
+    """What :class:`~rvm_bridge.connection.pusher_connection.PusherConnection` needs."""
 
     def connect(self, url: str) -> None: ...
 

@@ -1,0 +1,1 @@
+"""The self-healing Pusher connection: state, settings, reconnect rules, channel auth."""

@@ -1,0 +1,1 @@
+"""The sender: its rule table, transport records, stored acknowledgements, counts."""

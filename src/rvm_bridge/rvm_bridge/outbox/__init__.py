@@ -1,0 +1,1 @@
+"""The durable SQLite outbox: schema, lock, group commit, rows, clock, storage faults."""

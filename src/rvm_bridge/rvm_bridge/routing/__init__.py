@@ -1,0 +1,1 @@
+"""Where events go: the channel map (outbound) and the inbound event dispatch."""

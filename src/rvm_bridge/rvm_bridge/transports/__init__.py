@@ -1,0 +1,1 @@
+"""Outbound transports: HTTP events API, client events, the MyRVM API, WebSocket I/O."""
