@@ -27,6 +27,8 @@ HAND_CATEGORY = 'hand'
 #: foreground share of a detection box below which the detection is a phantom (a clear bottle
 #: shows the floor through it: little of its box differs from the empty chamber)
 MIN_SUPPORT = 0.08
+#: a box with less than this share changed since the previous frame is still (image stillness)
+STILL_MOTION = 0.02
 #: a dropped detection with this much foreground may be a faint item: the background is not
 #: learnt while it is there
 FAINT_SUPPORT = 0.02
@@ -82,6 +84,7 @@ class FrameView:
     presence_box: tuple | None = None
     phantoms: int = 0
     faint: bool = False               # a dropped detection had some foreground (keep learning off)
+    image_still: int = 0              # frames the main object's box has not changed (image)
     sightings: list = field(default_factory=list)   # exit_evidence.Sighting per visible track
 
 

@@ -24,10 +24,18 @@ Box = tuple[float, float, float, float]
 OPPOSITE = {'left': 'right', 'right': 'left', 'top': 'bottom', 'bottom': 'top'}
 
 
-def in_exit_zone(box: Box, zone: np.ndarray, exit_side: str) -> bool:
-    """Whether the centre of ``box`` lies in ``zone`` or beyond it toward ``exit_side``."""
+def in_exit_zone(box: Box, zone: np.ndarray, exit_side: str,
+                 frame_size: tuple[int, int] | None = None) -> bool:
+    """Whether the centre of ``box`` lies in ``zone`` or beyond it toward ``exit_side``, or the
+    box overlaps the zone and reaches the frame's edge on the exit side (a long item leaving)."""
     x1, y1 = zone.min(axis=0)
     x2, y2 = zone.max(axis=0)
+    if frame_size is not None and box_touches(box, zone):
+        width, height = frame_size
+        edge = {'right': box[2] >= width - 2, 'left': box[0] <= 2,
+                'bottom': box[3] >= height - 2, 'top': box[1] <= 2}[exit_side]
+        if edge:
+            return True
     cx, cy = (box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0
     if exit_side in ('left', 'right'):
         across = box[1] <= y2 and box[3] >= y1
@@ -71,10 +79,12 @@ class Whereabouts:
     entry_zone: np.ndarray
     exit_zone: np.ndarray
     exit_side: str = 'right'                    # frame edge the exit zone lies at
+    frame_size: tuple[int, int] | None = None   # (width, height): an item cut by the exit edge
     judged: Signature | None = None             # the item whose accept waits for the exit
     residents: list[Signature] = field(default_factory=list)
     resident_tracks: set[int] = field(default_factory=set)
     last_box: Box | None = None                  # last sighting of the episode's item
+    last_clipped: bool = False                   # ... cut by the frame edge: on its way out
     judged_visible: bool = False
     foreign_frames: int = 0                      # consecutive frames with a foreign object
     foreign_from_entry: bool = False             # that run began at the entry zone
@@ -115,7 +125,8 @@ class Whereabouts:
                   or (self.judged is not None and s.clipped and s.track_id == judged_track)]
         self.judged_visible = bool(judged)
         if judged:
-            self.last_box = max(judged, key=lambda s: s.signature.area).box
+            last = max(judged, key=lambda s: s.signature.area)
+            self.last_box, self.last_clipped = last.box, last.clipped
         elif (self.judged is not None and presence_box is not None and not sightings
               and self.last_box is not None
               and box_touches(presence_box, _corners(self.last_box))):
@@ -138,12 +149,18 @@ class Whereabouts:
     def at_exit(self) -> bool:
         """The item's last sighting lies in the exit zone."""
         return self.last_box is not None and in_exit_zone(self.last_box, self.exit_zone,
-                                                          self.exit_side)
+                                                          self.exit_side, self.frame_size)
 
     def newcomer(self, confirm_frames: int) -> bool:
-        """A foreign object came in through the entry and the judged item is not in sight."""
+        """A foreign object came in through the entry and the judged item is out of sight.
+
+        The judged item must have been on its way out when last seen (cut by the frame edge, or
+        in the exit zone): an item covered where it rests (a hand over it changes its look) is
+        still there, whatever the detector makes of the hand.
+        """
+        away = self.judged is None or self.last_clipped or self.at_exit()
         return (self.foreign_frames >= confirm_frames and self.foreign_from_entry
-                and not self.judged_visible)
+                and not self.judged_visible and away)
 
     def decide(self, judged: Signature | None, residents: list[Sighting]) -> None:
         """The episode's verdict is out: ``judged`` waits for the exit; ``residents`` stay."""
@@ -155,6 +172,7 @@ class Whereabouts:
     def reset(self, keep_residents: bool) -> None:
         """A new episode (residents kept while the chamber was not seen empty) or an empty one."""
         self.judged, self.last_box, self.judged_visible = None, None, False
+        self.last_clipped = False
         self.foreign_frames, self.foreign_from_entry = 0, False
         if not keep_residents:
             self.residents, self.resident_tracks = [], set()

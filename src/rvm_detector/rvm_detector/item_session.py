@@ -22,7 +22,7 @@ from rvm_detector.appearance import Signature, signature_of
 from rvm_detector.calibration import zones as zones_of
 from rvm_detector.chamber_state import (
     IDLE_END_STATES, INITIAL_STATE, SESSION_END, Action, Chamber, ChamberFacts, step)
-from rvm_detector.chamber_view import (ChamberCounters, FrameView, corroborated,
+from rvm_detector.chamber_view import (STILL_MOTION, ChamberCounters, FrameView, corroborated,
                                        distinct_objects, split_hands)
 from rvm_detector.class_map import ClassMap
 from rvm_detector.detection import Detection
@@ -69,6 +69,7 @@ class ItemSession:
         self.items_failed = 0
         self.phantoms = 0
         self._frame = (1, 1)
+        self._still_track, self._still_count = -1, 0     # image stillness of the main object
         self._stamp_ns = 0
         self.HANDLERS: dict[Action, Callable[[StepContext], list[Event]]] = {
             Action.NONE: lambda ctx: [],
@@ -118,9 +119,22 @@ class ItemSession:
         distinct = distinct_objects(new, self.verdict_policy.multi_object_conf,
                                     min(2, self.policy.stable_frames))
         present = bool(items) or (presence is not None and presence.present)
-        return FrameView(items, hands, new, distinct, self._main_track(new, sightings), present,
+        main = self._main_track(new, sightings)
+        return FrameView(items, hands, new, distinct, main, present,
                          presence_box=presence.bbox if presence is not None else None,
-                         phantoms=phantoms, faint=faint, sightings=sightings)
+                         phantoms=phantoms, faint=faint, sightings=sightings,
+                         image_still=self._image_still(main, presence))
+
+    def _image_still(self, main: Track | None, presence: PresenceReading | None) -> int:
+        """Frames in a row the main object's box has not changed in the image (0: moving)."""
+        share = (presence.motion_share(main.last.bbox)
+                 if main is not None and presence is not None else None)
+        if share is None or share >= STILL_MOTION or main.track_id != self._still_track:
+            self._still_count = 1 if share is not None and share < STILL_MOTION else 0
+        else:
+            self._still_count += 1
+        self._still_track = main.track_id if main is not None else -1
+        return self._still_count
 
     def _zones(self, frame_size: tuple[int, int]) -> ChamberZones:
         if self.zones is None:
@@ -132,7 +146,8 @@ class ItemSession:
     def _where(self) -> Whereabouts:
         if self.where is None:
             zones = self._zones(self._frame)
-            self.where = Whereabouts(zones.entry, zones.exit, OPPOSITE[self.entry_side])
+            self.where = Whereabouts(zones.entry, zones.exit, OPPOSITE[self.entry_side],
+                                     frame_size=self._frame)
         return self.where
 
     def _main_track(self, new: list[Track], sightings: list[Sighting]) -> Track | None:
@@ -154,7 +169,8 @@ class ItemSession:
 
     def _settled(self, view: FrameView) -> bool:
         main = view.main
-        return (main is not None and main.still_frames >= self.policy.stable_frames
+        still = max(main.still_frames, view.image_still) if main is not None else 0
+        return (main is not None and still >= self.policy.stable_frames
                 and not view.hands and len(view.distinct) <= 1)
 
     def advance(self, view: FrameView, now: float, stamp_ns: int,

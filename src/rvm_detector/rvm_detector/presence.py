@@ -13,7 +13,8 @@ calibrated reference itself never changes: :attr:`drift` compares the empty cham
 health (``recalibrate``): the share of the ROI that differs, the light change ``|ln gain|`` and
 the camera shift (phase correlation; :data:`MOVED_SHARE` of the width counts 1.0), whichever is
 largest. A frame much darker than the reference (lights out, a covered lens)
-is *dark*: it says nothing about presence.
+is *dark*: it says nothing about presence. ``motion`` marks what changed since the previous
+frame: an item whose box barely changes is still, however much the model's box jitters.
 """
 from __future__ import annotations
 
@@ -41,16 +42,22 @@ class PresenceReading:
     bbox: tuple | None = None         # foreground box (full-frame px) of the blobs that count
     mask: np.ndarray | None = None    # foreground at work size (bool)
     scale: float = 1.0                # work size / full frame
+    motion: np.ndarray | None = None  # changed since the previous frame (work size, bool)
 
     def support(self, box) -> float:
         """Foreground share of a box (full-frame px); 1.0 when there is no mask."""
-        if self.mask is None:
-            return 1.0
+        return 1.0 if self.mask is None else self._share(self.mask, box)
+
+    def motion_share(self, box) -> float | None:
+        """Share of a box that changed since the previous frame (None: not measured)."""
+        return None if self.motion is None else self._share(self.motion, box)
+
+    def _share(self, raster: np.ndarray, box) -> float:
         x1, y1, x2, y2 = (int(round(v * self.scale)) for v in box)
-        h, w = self.mask.shape
+        h, w = raster.shape
         x1, x2 = max(0, min(w - 1, x1)), max(0, min(w, x2))
         y1, y2 = max(0, min(h - 1, y1)), max(0, min(h, y2))
-        patch = self.mask[y1:max(y2, y1 + 1), x1:max(x2, x1 + 1)]
+        patch = raster[y1:max(y2, y1 + 1), x1:max(x2, x1 + 1)]
         return float(patch.mean()) if patch.size else 0.0
 
 
@@ -76,6 +83,7 @@ class PresenceMeter:
         self.shift_px = 0.0                # camera shift against the reference (full-frame px)
         self.size_mismatch = False
         self._window = cv2.createHanningWindow(self.work_size, cv2.CV_32F)
+        self._previous: np.ndarray | None = None
 
     def _prepare(self, image: np.ndarray) -> np.ndarray:
         if (image.shape[1], image.shape[0]) != self.calibration.size:
@@ -97,10 +105,14 @@ class PresenceMeter:
     def measure(self, image: np.ndarray) -> tuple[PresenceReading, np.ndarray]:
         """(reading, the prepared frame for :meth:`adapt`)."""
         frame = self._prepare(image)
+        previous, self._previous = self._previous, frame
         if frame.mean(axis=2)[self.roi].mean() < DARK_RATIO * max(
                 1.0, float(self.background.mean(axis=2)[self.roi].mean())):
+            self._previous = None
             return PresenceReading(present=False, dark=True), frame
         foreground, gain = self._compare(frame, self.background)
+        motion = (None if previous is None else
+                  np.abs(frame - previous).max(axis=2) > 20.0 + 0.08 * previous.mean(axis=2))
         count, labels, stats, _ = cv2.connectedComponentsWithStats(foreground.astype(np.uint8))
         keep = [i for i in range(1, count)
                 if stats[i, cv2.CC_STAT_AREA] >= 0.25 * self.min_blob * self.roi_px]
@@ -114,7 +126,7 @@ class PresenceMeter:
             y2 = max(stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] for i in keep)
             bbox = tuple(float(v) / self.scale for v in (x1, y1, x2, y2))
         return PresenceReading(present, False, float(foreground.sum()) / self.roi_px, gain, bbox,
-                               foreground, self.scale), frame
+                               foreground, self.scale, motion), frame
 
     def adapt(self, frame: np.ndarray, dt: float) -> None:
         """Follow slow changes of the empty chamber; update the drift against the reference."""
