@@ -34,6 +34,10 @@ def _default_payloads():
         events.TOPIC_PROCESSING: mk(
             events.EVENT_PROCESSING_UPDATED,
             {'item_id': 'item-1', 'session_id': 's', 'status': 'completed', 'detail': ''}),
+        # the durable copy of a `failed` update (an episode that ended with no verdict)
+        events.TOPIC_ITEM_FAILED: mk(
+            events.EVENT_PROCESSING_UPDATED,
+            {'item_id': 'item-2', 'session_id': 's', 'status': 'failed', 'detail': 'left'}),
         events.TOPIC_SESSION: mk(
             events.EVENT_SESSION_COMPLETED,
             {
