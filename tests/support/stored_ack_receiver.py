@@ -35,6 +35,7 @@ AUTH_PATH = '/api/v2/broadcasting/auth'
 EVENTS_PATH = '/api/v2/edge/events'
 WEBHOOK_PATH = '/webhook'
 REBROADCAST = {'client-detection-completed': 'detection-completed',
+               'client-processing-updated': 'processing-updated',  # status failed only
                'client-session-completed': 'session-completed'}
 PUBLIC_CHANNEL = 'detection-results'
 
