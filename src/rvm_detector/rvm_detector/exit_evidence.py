@@ -22,6 +22,8 @@ Box = tuple[float, float, float, float]
 
 
 OPPOSITE = {'left': 'right', 'right': 'left', 'top': 'bottom', 'bottom': 'top'}
+#: edge -> (box coordinate axis, sign of a step toward that edge)
+STEP_TO = {'left': (0, -1), 'right': (0, 1), 'top': (1, -1), 'bottom': (1, 1)}
 
 
 def in_exit_zone(box: Box, zone: np.ndarray, exit_side: str,
@@ -32,8 +34,9 @@ def in_exit_zone(box: Box, zone: np.ndarray, exit_side: str,
     x2, y2 = zone.max(axis=0)
     if frame_size is not None and box_touches(box, zone):
         width, height = frame_size
-        edge = {'right': box[2] >= width - 2, 'left': box[0] <= 2,
-                'bottom': box[3] >= height - 2, 'top': box[1] <= 2}[exit_side]
+        mx, my = max(2.0, 0.01 * width), max(2.0, 0.01 * height)
+        edge = {'right': box[2] >= width - mx, 'left': box[0] <= mx,
+                'bottom': box[3] >= height - my, 'top': box[1] <= my}[exit_side]
         if edge:
             return True
     cx, cy = (box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0
@@ -70,6 +73,7 @@ class Sighting:
     signature: Signature
     clipped: bool = False        # the box touches the frame edge (partly outside)
     first_box: Box | None = None  # where its track began
+    previous_box: Box | None = None   # its track's box in the frame before (None: a new track)
 
 
 @dataclass
@@ -87,6 +91,8 @@ class Whereabouts:
     last_clipped: bool = False                   # ... cut by the frame edge: on its way out
     judged_visible: bool = False
     foreign_frames: int = 0                      # consecutive frames with a foreign object
+    first_new_track: int = 0                     # tracks from this id on began after the verdict
+    unseen: int = 0                              # frames since the judged item was last seen
     foreign_from_entry: bool = False             # that run began at the entry zone
 
     def came_in(self, sighting: Sighting) -> bool:
@@ -112,6 +118,9 @@ class Whereabouts:
             return False
         if self.at_exit() and self.came_in(sighting):
             return False
+        if (sighting.track_id >= self.first_new_track and sighting.first_box is not None
+                and box_touches(sighting.first_box, self.entry_zone)):
+            return False      # came in through the entry after the verdict: another deposit
         return same_object(self.judged, sighting.signature, sighting.clipped)
 
     def observe(self, sightings: list[Sighting], presence_box: Box | None,
@@ -121,8 +130,14 @@ class Whereabouts:
         ``judged_track``: the judged item's track; while it leaves the frame (clipped) it keeps
         its identity though it looks smaller and partial.
         """
+        # on the judged item's own track a sighting cut by the frame edge is the item on its way
+        # out, whatever it looks like behind a flap or half outside the view
         judged = [s for s in sightings if self.is_judged(s)
-                  or (self.judged is not None and s.clipped and s.track_id == judged_track)]
+                  or (self.judged is not None and s.clipped and s.track_id == judged_track
+                      and s.track_id < self.first_new_track)]
+        if not judged and self.judged is not None and self.unseen <= 1:
+            judged = [s for s in sightings if self._leaving_by_entry(s)]
+        self.unseen = 0 if judged else self.unseen + 1
         self.judged_visible = bool(judged)
         if judged:
             last = max(judged, key=lambda s: s.signature.area)
@@ -140,6 +155,18 @@ class Whereabouts:
         else:
             self.foreign_frames, self.foreign_from_entry = 0, False
         return judged
+
+    def _leaving_by_entry(self, sighting: Sighting) -> bool:
+        """A box at the entry moving toward it just after the judged item was seen: that item
+        pulled out fast (the tracker lost it, and behind the flap it looks different)."""
+        before = sighting.previous_box or self.last_box
+        if (before is None or not box_touches(sighting.box, self.entry_zone)
+                or not box_touches(sighting.box, _corners(before))):
+            return False
+        axis, sign = STEP_TO[OPPOSITE[self.exit_side]]
+        box = sighting.box
+        moved = ((box[axis] + box[axis + 2]) - (before[axis] + before[axis + 2])) / 2
+        return moved * sign >= 1.0
 
     def follow(self, box: Box | None) -> None:
         """Last sighting of an undecided episode's item (its main track)."""
@@ -162,9 +189,13 @@ class Whereabouts:
         return (self.foreign_frames >= confirm_frames and self.foreign_from_entry
                 and not self.judged_visible and away)
 
-    def decide(self, judged: Signature | None, residents: list[Sighting]) -> None:
-        """The episode's verdict is out: ``judged`` waits for the exit; ``residents`` stay."""
-        self.judged = judged
+    def decide(self, judged: Signature | None, residents: list[Sighting],
+               next_track: int = 0) -> None:
+        """The episode's verdict is out: ``judged`` waits for the exit; ``residents`` stay.
+
+        ``next_track``: the tracker's next id (later tracks began after the verdict).
+        """
+        self.judged, self.first_new_track = judged, next_track
         self.residents += [s.signature for s in residents]
         self.resident_tracks |= {s.track_id for s in residents}
         self.foreign_frames, self.foreign_from_entry = 0, False
@@ -172,7 +203,7 @@ class Whereabouts:
     def reset(self, keep_residents: bool) -> None:
         """A new episode (residents kept while the chamber was not seen empty) or an empty one."""
         self.judged, self.last_box, self.judged_visible = None, None, False
-        self.last_clipped = False
+        self.last_clipped, self.unseen = False, 0
         self.foreign_frames, self.foreign_from_entry = 0, False
         if not keep_residents:
             self.residents, self.resident_tracks = [], set()

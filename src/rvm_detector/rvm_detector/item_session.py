@@ -113,7 +113,9 @@ class ItemSession:
         self.tracker.update(items)
         visible = self.tracker.visible()
         sightings = [Sighting(t.track_id, t.last.bbox, _signature(image, t.last),
-                              _clipped(t.last.bbox, frame_size), t.first_bbox) for t in visible]
+                              _clipped(t.last.bbox, frame_size), t.first_bbox,
+                              t.history[-2].bbox if len(t.history) >= 2 else None)
+                     for t in visible]
         where = self._where()
         new = [t for t, s in zip(visible, sightings) if not where.is_resident(s)]
         distinct = distinct_objects(new, self.verdict_policy.multi_object_conf,
@@ -256,7 +258,7 @@ class ItemSession:
         if judgement.accepted:
             self.episode.pending = {
                 'fields': judgement.fields, 'stamp_ns': ctx.stamp_ns, 'timings': ctx.timings}
-            self._where().decide(judgement.signature, [])
+            self._where().decide(judgement.signature, [], self.tracker.next_id)
             return self._processing('processing', 'accepted; final when it leaves by the exit')
         self._decide_residents(ctx)
         return self._final(judgement.fields, ctx.stamp_ns, ctx.timings)
@@ -288,7 +290,8 @@ class ItemSession:
     def _decide_residents(self, ctx: StepContext) -> None:
         """The episode is decided at once: what is in the chamber now stays as residents."""
         new = {t.track_id for t in ctx.view.new_items}
-        self._where().decide(None, [s for s in ctx.view.sightings if s.track_id in new])
+        self._where().decide(None, [s for s in ctx.view.sightings if s.track_id in new],
+                             self.tracker.next_id)
 
     def _failed(self, detail: str) -> list[Event]:
         self.items_failed += 1
@@ -362,11 +365,11 @@ def _signature(image: np.ndarray | None, det: Detection) -> Signature:
     return signature_of(image, det)
 
 
-def _clipped(box, frame_size: tuple[int, int], margin: float = 2.0) -> bool:
-    """Whether the box touches the frame edge (the object is partly outside)."""
+def _clipped(box, frame_size: tuple[int, int]) -> bool:
+    """Whether the box touches the frame edge (within 1 %: the object is partly outside)."""
     width, height = frame_size
-    return (box[0] <= margin or box[1] <= margin or box[2] >= width - margin
-            or box[3] >= height - margin)
+    mx, my = max(2.0, 0.01 * width), max(2.0, 0.01 * height)
+    return box[0] <= mx or box[1] <= my or box[2] >= width - mx or box[3] >= height - my
 
 
 def _box_area(box) -> float:

@@ -75,6 +75,11 @@ class IouTracker:
                     del self.tracks[tid]
         return detections
 
+    @property
+    def next_id(self) -> int:
+        """The id the next new track gets (tracks below it exist already)."""
+        return self._next_id
+
     def visible(self) -> list[Track]:
         """Tracks matched in the latest frame."""
         return [t for t in self.tracks.values() if t.misses == 0]
