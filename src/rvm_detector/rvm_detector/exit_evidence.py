@@ -93,6 +93,7 @@ class Whereabouts:
     foreign_frames: int = 0                      # consecutive frames with a foreign object
     first_new_track: int = 0                     # tracks from this id on began after the verdict
     unseen: int = 0                              # frames since the judged item was last seen
+    gap_after: bool = False                      # a frame without any object came since then
     foreign_from_entry: bool = False             # that run began at the entry zone
 
     def came_in(self, sighting: Sighting) -> bool:
@@ -132,12 +133,14 @@ class Whereabouts:
         """
         # on the judged item's own track a sighting cut by the frame edge is the item on its way
         # out, whatever it looks like behind a flap or half outside the view
+        # (only while it was seen a frame ago: the tracker may hand its track to a newcomer)
         judged = [s for s in sightings if self.is_judged(s)
                   or (self.judged is not None and s.clipped and s.track_id == judged_track
-                      and s.track_id < self.first_new_track)]
+                      and s.track_id < self.first_new_track and self.unseen == 0)]
         if not judged and self.judged is not None and self.unseen <= 1:
             judged = [s for s in sightings if self._leaving_by_entry(s)]
         self.unseen = 0 if judged else self.unseen + 1
+        self.gap_after = not judged and (self.gap_after or not sightings)
         self.judged_visible = bool(judged)
         if judged:
             last = max(judged, key=lambda s: s.signature.area)
@@ -181,11 +184,14 @@ class Whereabouts:
     def newcomer(self, confirm_frames: int) -> bool:
         """A foreign object came in through the entry and the judged item is out of sight.
 
-        The judged item must have been on its way out when last seen (cut by the frame edge, or
-        in the exit zone): an item covered where it rests (a hand over it changes its look) is
-        still there, whatever the detector makes of the hand.
+        The judged item must have been on its way out when last seen (cut by the frame edge, in
+        the exit zone, or at the entry zone with a frame of empty chamber since): an item covered
+        where it rests (a hand over it changes its look) is still there, whatever the detector
+        makes of the hand.
         """
-        away = self.judged is None or self.last_clipped or self.at_exit()
+        at_entry = (self.gap_after and self.last_box is not None
+                    and box_touches(self.last_box, self.entry_zone))
+        away = self.judged is None or self.last_clipped or self.at_exit() or at_entry
         return (self.foreign_frames >= confirm_frames and self.foreign_from_entry
                 and not self.judged_visible and away)
 
@@ -203,7 +209,7 @@ class Whereabouts:
     def reset(self, keep_residents: bool) -> None:
         """A new episode (residents kept while the chamber was not seen empty) or an empty one."""
         self.judged, self.last_box, self.judged_visible = None, None, False
-        self.last_clipped, self.unseen = False, 0
+        self.last_clipped, self.unseen, self.gap_after = False, 0, False
         self.foreign_frames, self.foreign_from_entry = 0, False
         if not keep_residents:
             self.residents, self.resident_tracks = [], set()

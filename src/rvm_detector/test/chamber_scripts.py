@@ -163,3 +163,14 @@ def occluded(frames=8):
     """Judged; then nothing is detected for ``frames`` frames (a hand, lights, misses) while
     presence still sees something; then it is seen again and leaves through the exit."""
     return timed(empty(3) + enter() + rest(6) + empty(frames) + rest(4) + leave_exit())
+
+
+def swap_on_the_same_track():
+    """A is pulled back to the entry (not past the frame edge), two empty frames, then a smaller
+    B shows up where A was last seen: the tracker hands A's track to B. B rests and exits."""
+    b = lambda x: det(x, Y, x + 80, Y + 140)   # noqa: E731  (under half of A's area)
+    a_out = [[box(x)] for x in (200, 140, 80, 20)]
+    b_in = [[b(x)] for x in (20, 80, 140, 200, 260)]
+    b_out = [[b(x)] for x in range(320, 700, 60)] + empty(4)
+    return timed(empty(3) + enter() + rest(6) + a_out + empty(2) + b_in
+                 + [[b(260)] for _ in range(6)] + b_out)

@@ -183,7 +183,8 @@ ALL_SCRIPTS = {
     cs.second_joins_judged: 1, cs.withdrawn: 1, cs.never_settles: 1, cs.leaves_before_verdict: 0,
     cs.nudged_after_judgement: 1, cs.hand_occludes_judged: 1, cs.hand_only: 0,
     cs.hand_holds_item: 1, cs.camera_gap_while_settling: 1, cs.close_pair: 2, cs.swap: 2,
-    cs.enter_while_clearing: 2, cs.beside_rejected: 2, cs.yank: 1, cs.push: 1}
+    cs.enter_while_clearing: 2, cs.beside_rejected: 2, cs.yank: 1, cs.push: 1,
+    cs.swap_on_the_same_track: 2}
 
 
 def test_the_scripts_cover_every_edge_of_the_transition_table(monkeypatch):
@@ -264,6 +265,12 @@ def test_a_swapped_item_is_withdrawn_and_the_newcomer_gets_its_own_verdict():
     assert [(v['accepted'], v['reason'], v['mask']['area_px'] > 10000)
             for v in verdicts(events)] == [(False, 'withdrawn', True), (True, None, False)]
     assert (Chamber.JUDGED, Chamber.SETTLING, Action.WITHDRAW_AND_OPEN) in session.transitions
+
+
+def test_a_newcomer_on_the_judged_items_track_never_credits_the_withdrawn_item():
+    session, events = play(cs.swap_on_the_same_track())
+    assert [(v['accepted'], v['reason'], v['mask']['area_px'] > 10000)
+            for v in verdicts(events)] == [(False, 'withdrawn', True), (True, None, False)]
 
 
 def test_an_item_entering_while_clearing_gets_its_own_episode():
