@@ -133,10 +133,12 @@ class Whereabouts:
         """
         # on the judged item's own track a sighting cut by the frame edge is the item on its way
         # out, whatever it looks like behind a flap or half outside the view
-        # (only while it was seen a frame ago: the tracker may hand its track to a newcomer)
+        # (not when a different look came in through the entry on it: the tracker may hand the
+        # judged item's track to a newcomer)
+        handed_over = self.foreign_frames > 0 and self.foreign_from_entry
         judged = [s for s in sightings if self.is_judged(s)
                   or (self.judged is not None and s.clipped and s.track_id == judged_track
-                      and s.track_id < self.first_new_track and self.unseen == 0)]
+                      and s.track_id < self.first_new_track and not handed_over)]
         if not judged and self.judged is not None and self.unseen <= 1:
             judged = [s for s in sightings if self._leaving_by_entry(s)]
         self.unseen = 0 if judged else self.unseen + 1
