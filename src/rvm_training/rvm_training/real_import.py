@@ -72,12 +72,14 @@ def detect_layout(folder):
 
 
 def _is_coco(path):
+    """Whether ``path`` is a COCO json: an object with images, annotations and categories."""
     try:
         with open(path) as f:
-            head = f.read(4096)
-    except OSError:
+            data = json.load(f)
+    except (OSError, ValueError):
         return False
-    return '"annotations"' in head or '"images"' in head and '"categories"' in head
+    return isinstance(data, dict) and all(
+        isinstance(data.get(key), list) for key in ('images', 'annotations', 'categories'))
 
 
 def read_photos(folder, layout='auto'):

@@ -91,6 +91,22 @@ def test_coco_boxes_are_imported_with_mapped_classes(tmp_path):
     assert max(img.shape[:2]) == 160
 
 
+def test_a_standard_coco_file_with_a_long_header_is_read_as_coco(tmp_path):
+    """info, licences and images first: 'annotations' starts far past the first kilobytes."""
+    write_coco(tmp_path / 'src', n=4)
+    path = tmp_path / 'src' / 'annotations.json'
+    data = json.loads(path.read_text())
+    licences = [{'id': k, 'name': f'licence {k}', 'url': 'https://example.org/' + 'x' * 80}
+                for k in range(60)]
+    standard = {'info': {'description': 'exported by a labelling tool'}, 'licenses': licences,
+                'images': data['images'], 'annotations': data['annotations'],
+                'categories': data['categories']}
+    path.write_text(json.dumps(standard))
+    assert path.read_text().index('"annotations"') > 4096
+    assert detect_layout(tmp_path / 'src') == 'coco'
+    assert len(read_photos(tmp_path / 'src')) == 4
+
+
 def test_class_folders_get_a_plain_background_mask(tmp_path):
     write_folders(tmp_path / 'src', per_class=2)
     stats = write_real_split(read_photos(tmp_path / 'src'), load_class_mapping(MAPPING),
