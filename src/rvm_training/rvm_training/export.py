@@ -21,6 +21,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 FORMATS = {'onnx': '.onnx', 'openvino': '_openvino_model', 'engine': '.engine'}
@@ -58,9 +59,15 @@ def export_model(weights: str | Path, fmt: str, out: str | Path, imgsz: int = 32
         copy = Path(scratch) / source.name
         shutil.copy2(source, copy)
         try:
-            made = YOLO(str(copy), task='segment').export(
-                format=fmt, imgsz=imgsz, half=half, dynamic=fmt != 'engine', simplify=True,
-                device=device.replace('cuda:', '') if fmt == 'engine' else 'cpu', verbose=False)
+            with warnings.catch_warnings():
+                # Ultralytics' OpenVINO route traces with torch.jit, which torch marks
+                # deprecated: a note for Ultralytics, not for whoever exports a model
+                warnings.filterwarnings('ignore', message='`torch.jit.trace',
+                                        category=FutureWarning)
+                made = YOLO(str(copy), task='segment').export(
+                    format=fmt, imgsz=imgsz, half=half, dynamic=fmt != 'engine', simplify=True,
+                    device=device.replace('cuda:', '') if fmt == 'engine' else 'cpu',
+                    verbose=False)
         except Exception as exc:     # Ultralytics raises many types (missing package, op...)
             raise ExportError(f'{fmt} export of {source} failed: {type(exc).__name__}: '
                               f'{exc}') from exc
