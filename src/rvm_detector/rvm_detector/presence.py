@@ -128,10 +128,11 @@ class PresenceMeter:
         return PresenceReading(present, False, float(foreground.sum()) / self.roi_px, gain, bbox,
                                foreground, self.scale, motion), frame
 
-    def adapt(self, frame: np.ndarray, dt: float) -> None:
-        """Follow slow changes of the empty chamber; update the drift against the reference."""
+    def adapt(self, frame: np.ndarray, dt: float, learn: bool = True) -> None:
+        """Follow slow changes of the empty chamber (``learn``); update the drift against the
+        reference (also while something faint is detected: a camera shift shows regardless)."""
         alpha = 1.0 - math.exp(-max(0.0, dt) / self.tau_s) if dt > 0 else 0.0
-        if alpha > 0:
+        if alpha > 0 and learn:
             cv2.accumulateWeighted(frame, self.background, alpha)
         foreground, gain = self._compare(frame, self.reference)
         changed = float(foreground.sum()) / self.roi_px
