@@ -44,7 +44,8 @@ ARGUMENTS: tuple[tuple[str, str, str, tuple[str, ...] | None], ...] = (
         ),
         ('', 'raw', 'compressed')),
     (
-        'model_path', '', 'YOLO11-seg weights (.pt/.onnx/.engine), local path (empty: YAML value)',
+        'model_path', '',
+        'YOLO11-seg weights (.pt/.onnx/.engine or *_openvino_model), local (empty: YAML value)',
         None),
     ('sam2_weights', '', 'SAM2/SAM2.1 weights, local path (empty: YAML value)', None),
     (

@@ -11,8 +11,9 @@ class DetectorConfig:
     """Parameters of the detector core and its ROS adapter."""
 
     rvm_id: str = param('', 'Machine id put in every event envelope', read_only=True)
-    model_path: str = param('', "YOLO11-seg weights, a LOCAL .pt/.onnx/.engine file ('' = bundled "
-                                "rvm_yolo11n_seg.pt); never downloaded", read_only=True)
+    model_path: str = param('', "YOLO11-seg weights, a LOCAL .pt/.onnx/.engine file or "
+                                "*_openvino_model folder ('' = bundled rvm_yolo11n_seg.pt); never "
+                                "downloaded", read_only=True)
     device: str = param('auto', 'Inference device: auto, cpu or cuda:N (CUDA asked without CUDA = '
                                 'startup error)', read_only=True)
     half: bool = param(True, 'Half precision on CUDA (ignored on CPU)', read_only=True)
@@ -28,7 +29,8 @@ class DetectorConfig:
     classes: list = param([-1], 'Model class ids to keep ([-1] = all classes)', read_only=True)
     warmup: bool = param(True, 'Run one prediction on a blank frame at start-up', read_only=True)
     cpu_threads: int = param(
-        0, 'torch CPU threads (0 = all cores; Ultralytics would leave one idle)', read_only=True)
+        0, 'CPU threads of torch or ONNX Runtime (0 = all cores; Ultralytics would leave one '
+           'idle)', read_only=True)
     refine: str = param('off', 'SAM2 mask refinement: off, sam2 (every frame with detections) or '
                                'item (only the frame that makes an item verdict)',
                         choices=('off', 'sam2', 'item'), read_only=True)
