@@ -32,7 +32,8 @@ from rvm_bridge.connection.reconnect_rules import Next, SocketEnd, next_step
 from rvm_bridge.connection.reconnect_wait import CLOCK_SLICE_S, ReconnectWait
 from rvm_bridge.connection.subscriptions import ChannelSubscriptions
 from rvm_bridge.thread_supervisor import ThreadSupervisor
-from rvm_bridge.transports.websocket_client import websocket_transport
+from rvm_bridge.transports.websocket_client import (
+    TransportConfigError, TransportUnavailable, websocket_transport)
 from rvm_common.backoff import Backoff
 
 __all__ = ['PusherConnection', 'ConnectionSettings', 'ConnectionState']
@@ -116,8 +117,7 @@ class PusherConnection:
         if self._threads:
             return
         self._subs.start()
-        self._threads.append(
-            self.supervisor.start('rvm-pusher-socket', self._reader, self._stop))
+        self._threads.append(self.supervisor.start('rvm-pusher-socket', self._reader, self._stop))
 
     def stop(self, timeout: float = 5.0) -> None:
         """Close the socket and end the threads; state DISCONNECTED."""
@@ -236,8 +236,6 @@ class PusherConnection:
 
     def _run(self) -> None:
         """Connect, serve, and carry out :func:`~.reconnect_rules.next_step`."""
-        from rvm_bridge.transports.websocket_client import (
-            TransportConfigError, TransportUnavailable)
         reason = 'start'
         while not self._stop.is_set():
             self._set_state(S.CONNECTING, reason)

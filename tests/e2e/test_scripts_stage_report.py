@@ -1,4 +1,4 @@
-"""scripts/test's closing lines (scripts/test_report.py): every stage's counts and skip reasons,
+"""scripts/test's closing lines (scripts/stage_report.py): every stage's counts and skip reasons,
 the overall verdict, and last the totals in pytest's summary form that CI reads."""
 import re
 import subprocess
@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-REPORT = Path(__file__).resolve().parents[2] / 'scripts' / 'test_report.py'
+REPORT = Path(__file__).resolve().parents[2] / 'scripts' / 'stage_report.py'
 PYTEST_LAST_LINE = re.compile(r'^=+ \d+ (failed|passed|skipped|errors?)'
                               r'(, \d+ (passed|skipped|errors?))* in [\d.]+s =+$')
 

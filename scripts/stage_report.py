@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Counts and skip reasons of JUnit XML files, and the closing lines of ``scripts/test``.
 
-    test_report.py counts NAME RC FILE...     # a test stage: "NAME: 12 passed, 0 failed, ..."
+    stage_report.py counts NAME RC FILE...     # a test stage: "NAME: 12 passed, 0 failed, ..."
                                               # and one line per distinct skip reason
-    test_report.py build NAME RC WORDS...     # a stage without test results (colcon build)
-    test_report.py close STATE_DIR STARTED    # the stages line, then pytest's summary form
+    stage_report.py build NAME RC WORDS...     # a stage without test results (colcon build)
+    stage_report.py close STATE_DIR STARTED    # the stages line, then pytest's summary form
                                               # (STARTED: the run's start, epoch seconds)
 
 ``counts`` and ``build`` append to ``$RVM_TEST_STATE/stages.jsonl``; ``close`` reads it and
