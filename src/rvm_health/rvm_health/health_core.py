@@ -74,6 +74,12 @@ class HealthCore:
         self._pipeline = PipelineMonitor(self.rules.components, now)
         self._machine = RvmStateMachine(now)
 
+    def apply_config(self, config: HealthConfig) -> None:
+        """A run-time parameter change: read on every update, and the pollers' period."""
+        self.config = config
+        if self._resources is not None:
+            self._resources.set_sample_period(config.sample_period)
+
     @property
     def resources(self) -> ResourceMonitor:
         assert self._resources is not None, 'call observe/update first'

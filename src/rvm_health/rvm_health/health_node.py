@@ -80,7 +80,7 @@ class HealthNode(Node):
     # -- run-time parameter changes (rvm_common.live_params) ---------------------------------
     def _apply_config(self, _old: HealthConfig, new: HealthConfig) -> None:
         self.config = new
-        self.core.config = new          # read on every update
+        self.core.apply_config(new)     # read on every update; the nvidia-smi poll period too
 
     def _apply_diagnostics_period(self, old: HealthConfig, new: HealthConfig) -> None:
         self.destroy_timer(self.diagnostics_timer)

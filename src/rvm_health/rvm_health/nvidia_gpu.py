@@ -72,6 +72,11 @@ class NvidiaSmiCollector:
     def available(self) -> bool:
         return self._runner is not None
 
+    def set_period(self, period: float) -> None:
+        """Poll nvidia-smi every ``period`` seconds from the next poll on."""
+        if self._runner is not None:
+            self._runner.period = max(0.1, period)
+
     def sample(self, now: float) -> Reading:
         if self._runner is None:
             return Reading.absent(self.name, self.reason_absent)

@@ -126,6 +126,13 @@ class ResourceMonitor:
                 notes.append((OK, f'{slot.title}: using {type(slot.collector).__name__}'))
         return notes
 
+    def set_sample_period(self, period: float) -> None:
+        """A new ``sample_period`` for the collectors that poll on their own thread."""
+        for slot in self.slots:
+            set_period = getattr(slot.collector, 'set_period', None)
+            if set_period is not None:
+                set_period(max(1.0, period))   # as at start (_nvidia_collector)
+
     def sample(self, now: float) -> dict[str, Reading]:
         """Sample all collectors; a collector that raises becomes a failed reading."""
         for slot in self.slots:

@@ -146,6 +146,20 @@ def test_a_collector_that_raises_becomes_a_warn_not_a_crash():
     assert diag['level'] == WARN and 'sensor driver exploded' in diag['message']
 
 
+def test_a_new_sample_period_reaches_the_nvidia_smi_poller():
+    """ros2 param set sample_period: the poller on its own thread follows, not only the core."""
+    from rvm_health.background import PeriodicCommand
+    from rvm_health.health_core import HealthCore
+    from rvm_health.resource_monitor import CollectorSlot
+    runner = PeriodicCommand(['nvidia-smi'], period=1.0)          # never started here
+    monitor = ResourceMonitor([CollectorSlot(NvidiaSmiCollector(runner=runner), title='GPU')])
+    core = HealthCore(HealthConfig(sample_period=1.0), resources=monitor)
+    core.apply_config(HealthConfig(sample_period=5.0))
+    assert runner.period == 5.0 and core.config.sample_period == 5.0
+    core.apply_config(HealthConfig(sample_period=0.2))
+    assert runner.period == 1.0        # nvidia-smi is never polled faster than once a second
+
+
 def test_flatten_values_for_diagnostic_key_values():
     flat = flatten_values({'disks': [{'path': '/', 'percent': 4.0}], 'cpu': [1, None],
                            'power_mw': {'VDD_IN': 5}, 'gpu': None})
