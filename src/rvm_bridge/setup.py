@@ -21,7 +21,7 @@ setup(
         ' durable outbox.'
     ),
     license='Apache-2.0',
-    extras_require={'test': ['pytest']},
+    extras_require={'test': ['pytest<9']},  # Humble's launch_testing plugin fails on pytest 9
     entry_points={
         'console_scripts': [
             'bridge_node = rvm_common.spin_node:bridge_main',

@@ -29,7 +29,7 @@ setup(
     maintainer_email='edge@myrvm.example',
     description='Launch files, parameters, rviz config and the standalone runner of rvm-edge.',
     license='Apache-2.0',
-    extras_require={'test': ['pytest']},
+    extras_require={'test': ['pytest<9']},  # Humble's launch_testing plugin fails on pytest 9
     entry_points={
         'console_scripts': [
             'rvm-edge = rvm_bringup.runner:main',

@@ -19,7 +19,7 @@ setup(
         'and rosbag2, with reconnection and record/replay.'
     ),
     license='Apache-2.0',
-    extras_require={'test': ['pytest']},
+    extras_require={'test': ['pytest<9']},  # Humble's launch_testing plugin fails on pytest 9
     entry_points={
         'console_scripts': [
             'camera_node = rvm_common.spin_node:camera_main',

@@ -18,7 +18,7 @@ setup(
     maintainer_email='edge@myrvm.example',
     description='YOLO11 segmentation with SAM2 mask refinement and one verdict per inserted item.',
     license='Apache-2.0',
-    extras_require={'test': ['pytest']},
+    extras_require={'test': ['pytest<9']},  # Humble's launch_testing plugin fails on pytest 9
     entry_points={
         'console_scripts': [
             'detector_node = rvm_common.spin_node:detector_main',

@@ -19,7 +19,7 @@ setup(
         ' cluster.'
     ),
     license='Apache-2.0',
-    extras_require={'test': ['pytest']},
+    extras_require={'test': ['pytest<9']},  # Humble's launch_testing plugin fails on pytest 9
     entry_points={
         'console_scripts': [
             'rvm-fleet-sim = rvm_fleet.fleet_cli:main',

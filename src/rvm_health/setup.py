@@ -19,7 +19,7 @@ setup(
     description=(
         'Resource and pipeline health, the RVM status state machine, alerts and /diagnostics.'),
     license='Apache-2.0',
-    extras_require={'test': ['pytest']},
+    extras_require={'test': ['pytest<9']},  # Humble's launch_testing plugin fails on pytest 9
     entry_points={
         'console_scripts': [
             'health_node = rvm_common.spin_node:health_main',

@@ -19,7 +19,7 @@ setup(
         ' dataset, training, fresh-seed evaluation, the scenario suite and the bundled sample.'
     ),
     license='Apache-2.0',
-    extras_require={'test': ['pytest']},
+    extras_require={'test': ['pytest<9']},  # Humble's launch_testing plugin fails on pytest 9
     entry_points={
         'console_scripts': [
             'rvm-make-dataset = rvm_training.dataset:main',

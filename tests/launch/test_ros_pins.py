@@ -31,3 +31,18 @@ def test_the_running_pytest_is_one_humble_supports():
     major = int(pytest.__version__.split('.')[0])
     assert major < 9, (
         f'pytest {pytest.__version__}: reinstall with `pip install -r requirements/dev.txt`')
+
+
+@pytest.mark.parametrize('setup_py', sorted(ROOT.glob('src/rvm_*/setup.py')),
+                         ids=lambda p: p.parent.name)
+def test_every_package_test_extra_keeps_pytest_below_9(setup_py):
+    """`pip install -e 'src/rvm_x[test]'` must not bring pytest 9 onto a ROS machine either."""
+    import ast
+    tree = ast.parse(setup_py.read_text(encoding='utf-8'))
+    extras = [kw.value for node in ast.walk(tree) if isinstance(node, ast.Call)
+              for kw in node.keywords if kw.arg == 'extras_require']
+    assert extras, f'{setup_py}: no extras_require'
+    tests = ast.literal_eval(extras[0])['test']
+    pins = [Requirement(text) for text in tests if Requirement(text).name == 'pytest']
+    assert pins, f'{setup_py}: the test extra names no pytest: {tests}'
+    assert all(not pin.specifier.contains('9.0.0') for pin in pins), f'{setup_py}: {tests}'
