@@ -9,7 +9,6 @@ copies them there with the mask drawn on the frame and on the crop.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import shutil
 import sys
@@ -28,9 +27,8 @@ def default_evidence_dir(outbox_path: str) -> str:
 
 def with_evidence_dir(detector: Any, outbox_path: str) -> Any:
     """``detector`` config with ``evidence_dir`` beside the outbox unless the params set one."""
-    if detector.evidence_dir or not detector.evidence:
-        return detector
-    return dataclasses.replace(detector, evidence_dir=default_evidence_dir(outbox_path))
+    from rvm_detector.evidence import with_default_evidence_dir
+    return with_default_evidence_dir(detector, default_evidence_dir(outbox_path))
 
 
 def add_evidence_command(sub: Any) -> None:

@@ -85,7 +85,8 @@ class DetectorConfig:
               'message limit)', minimum=500, maximum=5000)
     evidence_dir: str = param(
         '', "Folder keeping the full frame and the crop of the last verdicts for audit ('' = "
-            'none; rvm-edge run: evidence/ beside the outbox)', read_only=True)
+            "ROS node: ~/.rvm_edge/evidence, rvm-edge run: evidence/ beside the outbox; 'off' = "
+            'none)', read_only=True)
     evidence_max_mb: float = param(
         200.0, 'Size bound of evidence_dir in megabytes (the oldest verdicts go first)',
         read_only=True, minimum=0.0)

@@ -34,7 +34,8 @@ from rvm_common.spin_node import bridge_python_logging, run_node, to_rclpy
 from rvm_detector.debug_images import ANNOTATED, LABEL_MASK, DebugFrame, DebugImageWorker
 from rvm_detector.detector_config import DetectorConfig
 from rvm_detector.detector_core import DetectorCore, FrameError
-from rvm_detector.evidence import TOPIC_EVIDENCE, evidence_message
+from rvm_detector.evidence import (
+    ROS_EVIDENCE_DIR, TOPIC_EVIDENCE, evidence_message, with_default_evidence_dir)
 from rvm_detector.frame_input import compressed_msg_to_bgr, image_msg_to_bgr
 from rvm_detector.latest_frame import LatestFrame
 from rvm_detector.model_loader import ModelLoadError
@@ -60,7 +61,9 @@ class DetectorNode(Node):
         super().__init__('detector', **node_kwargs)
         # from the first record
         self._undo_logging = bridge_python_logging(self.get_logger(), LOGGERS)
-        self.config = declare_parameters(self, DetectorConfig)
+        # evidence_dir '' = ~/.rvm_edge/evidence on a ROS machine ('off' keeps none)
+        self.config = with_default_evidence_dir(
+            declare_parameters(self, DetectorConfig), ROS_EVIDENCE_DIR)
         self.core = DetectorCore(self.config)
         self.factory = ros_message_factory()
         # core calls from the worker, timer and command callbacks

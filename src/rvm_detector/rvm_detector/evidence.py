@@ -11,6 +11,7 @@ on) and hands the full frame and the crop to an optional store for audit.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -206,12 +207,25 @@ class EvidenceHook:
             LOG.warning('verdict %s: evidence not stored: %s', payload.get('event_id'), exc)
 
 
+#: ``evidence_dir`` value that keeps no evidence on disk
+EVIDENCE_DIR_OFF = 'off'
+#: where the ROS detector node keeps evidence when ``evidence_dir`` is ''
+ROS_EVIDENCE_DIR = '~/.rvm_edge/evidence'
+
+
+def with_default_evidence_dir(config: Any, default_dir: str) -> Any:
+    """``config`` with ``evidence_dir`` '' replaced by ``default_dir`` ('off' stays off)."""
+    if config.evidence_dir or not config.evidence:
+        return config
+    return dataclasses.replace(config, evidence_dir=default_dir)
+
+
 def evidence_hook(config: Any) -> EvidenceHook:
-    """The hook a DetectorConfig asks for (a store when ``evidence_dir`` is set)."""
+    """The hook a DetectorConfig asks for (a store when ``evidence_dir`` names a folder)."""
     policy = EvidencePolicy(enabled=config.evidence, max_side=config.evidence_max_px,
                             max_bytes=config.evidence_max_bytes)
     save = None
-    if config.evidence and config.evidence_dir:
+    if config.evidence and config.evidence_dir not in ('', EVIDENCE_DIR_OFF):
         from rvm_detector.evidence_store import EvidenceStore
         save = EvidenceStore(config.evidence_dir, config.evidence_max_mb).save
     return EvidenceHook(policy, save)

@@ -139,6 +139,22 @@ def test_hook_from_config_has_a_store_only_with_a_folder(tmp_path):
         payload['evidence']['data'])
 
 
+def test_an_empty_evidence_dir_takes_the_default_and_off_keeps_none(tmp_path):
+    """'' = the default folder (ROS node: ~/.rvm_edge/evidence); 'off' keeps nothing on disk."""
+    from rvm_detector.detector_config import DetectorConfig
+    from rvm_detector.evidence import (
+        EVIDENCE_DIR_OFF, ROS_EVIDENCE_DIR, with_default_evidence_dir)
+    assert DetectorConfig().evidence_dir == ''
+    assert with_default_evidence_dir(DetectorConfig(), ROS_EVIDENCE_DIR).evidence_dir == (
+        '~/.rvm_edge/evidence')
+    chosen = DetectorConfig(evidence_dir=str(tmp_path))
+    assert with_default_evidence_dir(chosen, ROS_EVIDENCE_DIR) is chosen
+    off = with_default_evidence_dir(DetectorConfig(evidence_dir=EVIDENCE_DIR_OFF), str(tmp_path))
+    assert off.evidence_dir == 'off' and evidence_hook(off).save is None
+    no_crops = DetectorConfig(evidence=False)
+    assert with_default_evidence_dir(no_crops, str(tmp_path)).evidence_dir == ''
+
+
 def store_one(store, item_id, seed=0):
     payload = verdict(item_id)
     EvidenceHook(save=store.save).attach(None, [(TOPIC_VERDICT, payload)], scene(seed))
