@@ -44,8 +44,8 @@ def parser() -> argparse.ArgumentParser:
         '--dashboard-server', default='', help='remote: ws://host:port of the dashboard\'s node')
     p.add_argument(
         '--api-base', default='', help='remote: MyRVM base URL (channel auth, storing listener)')
-    p.add_argument('--app-id', default='1001')
-    p.add_argument('--app-key', default='rvm-key')
+    p.add_argument('--app-id', default='1001', help='numeric Pusher app id of the cluster')
+    p.add_argument('--app-key', default='rvm-key', help='Pusher app key of the cluster')
     p.add_argument('--restart-at', type=float, default=None,
                    help='seconds into the stream: stop node A and start it again (local only)')
     p.add_argument(
@@ -66,7 +66,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         '--no-watch-private', action='store_true',
         help="the dashboard watches only detection-results, not every machine's private channel")
-    p.add_argument('--seed', type=int, default=None)
+    p.add_argument('--seed', type=int, default=None,
+                   help='random seed of the simulated traffic (default: a new one each run)')
     p.add_argument(
         '--work-dir', default='', help='keep outboxes and server logs here (default: a temp dir)')
     p.add_argument('--json', default='', help='also write the figures as JSON to this file')

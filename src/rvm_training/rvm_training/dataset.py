@@ -145,7 +145,8 @@ def main(argv=None):
     parser.add_argument('--train', type=int, default=1600, help='train images')
     parser.add_argument('--val', type=int, default=160, help='validation images (all hard)')
     parser.add_argument('--test', type=int, default=240, help='held-out test images (all hard)')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=int, default=0,
+                        help='dataset seed: image i of a split is the same for the same seed')
     parser.add_argument('--imgsz', type=int, default=320, help='saved image width in px (4:3)')
     parser.add_argument(
         '--train-hard-fraction', type=float, default=0.5,

@@ -70,9 +70,10 @@ def main(argv=None):
         description='Evaluate a model on fresh-seed hard test splits.')
     parser.add_argument(
         '--weights', default=str(BUNDLED_MODEL), help='model (default: the bundled one)')
-    parser.add_argument('--seeds', type=int, nargs='+', default=[101, 202, 303])
+    parser.add_argument('--seeds', type=int, nargs='+', default=[101, 202, 303],
+                        help='dataset seeds of the fresh test splits (never 0: it trained)')
     parser.add_argument('--images', type=int, default=200, help='hard test images per seed')
-    parser.add_argument('--imgsz', type=int, default=320)
+    parser.add_argument('--imgsz', type=int, default=320, help='model input size in px')
     parser.add_argument('--threads', type=int, default=1, help='torch CPU threads')
     parser.add_argument(
         '--out', default='var/fresh_eval', help='folder for the drawn splits and report.json')

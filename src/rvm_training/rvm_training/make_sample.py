@@ -98,12 +98,14 @@ def make_sample(out_dir: str | Path = SAMPLE_DIR, *, seed: int = 0, items: int =
 def main(argv: Sequence[str] | None = None) -> int:
     """``rvm-make-sample``: render the sample; exit 1 if a file exceeds 5 MB."""
     parser = argparse.ArgumentParser(prog='rvm-make-sample', description=__doc__.split('\n')[0])
-    parser.add_argument('--output-dir', default=str(SAMPLE_DIR))
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--output-dir', default=str(SAMPLE_DIR),
+                        help='folder of the sample video and bag (default: data/sample)')
+    parser.add_argument('--seed', type=int, default=0, help='scene seed of the sequence')
     parser.add_argument('--items', type=int, default=11, help='items in the video')
-    parser.add_argument('--fps', type=float, default=12.0)
+    parser.add_argument('--fps', type=float, default=12.0, help='frames per second of the video')
     parser.add_argument('--bag-items', type=int, default=4, help='items in the bag (first N)')
-    parser.add_argument('--jpeg-quality', type=int, default=60)
+    parser.add_argument('--jpeg-quality', type=int, default=60,
+                        help='JPEG quality of the bag\'s compressed images')
     args = parser.parse_args(argv)
     summary = make_sample(args.output_dir, seed=args.seed, items=args.items, fps=args.fps,
                           bag_items=args.bag_items, jpeg_quality=args.jpeg_quality)

@@ -94,8 +94,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description='IoU of box-prompted masks against true polygons of a labelled photo folder.')
     parser.add_argument('--data', required=True, help='YOLO or COCO photo folder with polygons')
-    parser.add_argument('--layout', default='auto', choices=('auto', 'yolo', 'coco'))
-    parser.add_argument('--method', default='grabcut', choices=('grabcut', 'threshold', 'box'))
+    parser.add_argument('--layout', default='auto', choices=('auto', 'yolo', 'coco'),
+                        help='layout of the folder with true outlines (auto = detect it)')
+    parser.add_argument('--method', default='grabcut', choices=('grabcut', 'threshold', 'box'),
+                        help='mask maker to score against the true outlines')
     parser.add_argument('--min-points', type=int, default=5,
                         help='least polygon points for a true outline (4 = a rotated box)')
     parser.add_argument('--limit', type=int, default=None, help='stop after this many items')

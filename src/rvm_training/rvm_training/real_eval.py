@@ -159,11 +159,13 @@ def _parser() -> argparse.ArgumentParser:
                         help='map class names of the photos onto pet_bottle, aluminium_can, '
                              'glass_bottle, other or drop, as rvm-make-dataset --class-map does '
                              '(a=b,c=d; repeatable; or a YAML/JSON file)')
-    parser.add_argument('--imgsz', type=int, default=defaults.imgsz)
+    parser.add_argument('--imgsz', type=int, default=defaults.imgsz,
+                        help="model input size in px (default: the detector's)")
     parser.add_argument('--conf', type=float, default=defaults.conf,
                         help='confidence from which a detection counts (the detector\'s conf)')
     parser.add_argument('--iou', type=float, default=defaults.iou, help='NMS IoU threshold')
-    parser.add_argument('--max-det', type=int, default=defaults.max_det)
+    parser.add_argument('--max-det', type=int, default=defaults.max_det,
+                        help="most detections per photo (default: the detector's)")
     parser.add_argument('--device', default='cpu', help='cpu | cuda:N | auto')
     parser.add_argument('--threads', type=int, default=0, help='CPU threads (0 = all cores)')
     parser.add_argument('--detector-class-map', default='',

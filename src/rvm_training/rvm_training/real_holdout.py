@@ -132,14 +132,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description='Make a real-photo hold-out folder (mapped classes, background-only crops).')
     parser.add_argument('--real', required=True, help='labelled photo folder (YOLO/COCO/folders)')
-    parser.add_argument('--layout', default='auto', choices=('auto', 'yolo', 'coco', 'folders'))
+    parser.add_argument('--layout', default='auto', choices=('auto', 'yolo', 'coco', 'folders'),
+                        help='layout of the source folder (auto = detect it)')
     parser.add_argument('--class-map', required=True, help='YAML/JSON file or "src=dst,..."')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--empty-crops', type=int, default=0,
                         help='background-only crops to draw away from every labelled item')
     parser.add_argument('--reject-empty', default='',
                         help='comma-separated indices of drawn crops found by eye to show an item')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the background crops drawn from the photos')
     parser.add_argument('--limit', type=int, default=None, help='use only the first N photos')
     args = parser.parse_args(argv)
     summary = write_holdout(args.real, args.class_map, args.out, args.layout, args.empty_crops,

@@ -173,12 +173,13 @@ def main(argv=None) -> int:
     """Console script ``rvm-scenarios``."""
     parser = argparse.ArgumentParser(
         description='Score the chamber rules + model on scripted scenarios.')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=int, default=0, help='first scene seed')
     parser.add_argument('--per-kind', type=int, default=5, help='scenarios per kind')
-    parser.add_argument('--kinds', nargs='+', choices=KINDS, default=None)
-    parser.add_argument('--width', type=int, default=320)
-    parser.add_argument('--height', type=int, default=240)
-    parser.add_argument('--fps', type=float, default=10.0)
+    parser.add_argument('--kinds', nargs='+', choices=KINDS, default=None,
+                        help='scenario kinds to play (default: all)')
+    parser.add_argument('--width', type=int, default=320, help='frame width in px')
+    parser.add_argument('--height', type=int, default=240, help='frame height in px')
+    parser.add_argument('--fps', type=float, default=10.0, help='camera frames per second')
     parser.add_argument(
         '--hard', action='store_true', help='hard scenes (glare, clutter, flap, harsh optics)')
     parser.add_argument('--threads', type=int, default=0, help='torch CPU threads (0 = all cores)')

@@ -146,18 +146,18 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description='Train/evaluate the RVM YOLO11n-seg model from scratch, offline.')
     parser.add_argument('--data', required=True, help='data.yaml written by rvm-make-dataset')
-    parser.add_argument('--project', default='var/train')
-    parser.add_argument('--name', default='rvm')
+    parser.add_argument('--project', default='var/train', help='folder of the training runs')
+    parser.add_argument('--name', default='rvm', help='run name (a folder in --project)')
     parser.add_argument(
         '--epochs', type=int, default=300, help='upper bound; --hours usually stops first')
     parser.add_argument(
         '--hours', type=float, default=None, help='time budget (Ultralytics time=)')
-    parser.add_argument('--imgsz', type=int, default=320)
-    parser.add_argument('--batch', type=int, default=16)
-    parser.add_argument('--device', default='cpu')
-    parser.add_argument('--workers', type=int, default=0)
+    parser.add_argument('--imgsz', type=int, default=320, help='model input size in px')
+    parser.add_argument('--batch', type=int, default=16, help='images per batch')
+    parser.add_argument('--device', default='cpu', help='cpu, or a CUDA device such as 0')
+    parser.add_argument('--workers', type=int, default=0, help='data loader worker processes')
     parser.add_argument('--threads', type=int, default=2, help='torch CPU threads')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=int, default=0, help='training seed (Ultralytics)')
     parser.add_argument('--resume', default=None, help='last.pt of an interrupted run')
     parser.add_argument(
         '--init', default=None, metavar='WEIGHTS',
