@@ -252,3 +252,11 @@ def test_rviz_true_without_rviz2_starts_no_node(monkeypatch):
     monkeypatch.setattr(module, 'ros_package_exists', lambda package: True)
     nodes = module._nodes(context)
     assert [n.node_executable for n in nodes][-1] == 'rviz2' and len(nodes) == 5
+
+
+def test_camera_source_sample_is_the_bundled_video_as_for_the_runner():
+    """camera_source:=sample names the same video as rvm-edge run --source sample."""
+    from rvm_bringup.run_config import find_sample
+    text, value_type = node_overrides({'camera_source': 'sample'})['camera']['source']
+    assert text == str(find_sample()) and value_type is str
+    assert node_overrides({'camera_source': '0'})['camera']['source'] == ('0', str)

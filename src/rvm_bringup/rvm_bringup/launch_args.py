@@ -31,7 +31,8 @@ ARGUMENTS: tuple[tuple[str, str, str, tuple[str, ...] | None], ...] = (
         'camera_source', '',
         (
             'camera source: /dev/videoN, N, csi://N, gst:<pipeline>, rtsp://..., '
-            'a video file, an image folder or a rosbag2 directory (empty: YAML value)'
+            'a video file, an image folder, a rosbag2 directory or sample (the bundled '
+            'sample video, as for rvm-edge run) (empty: YAML value)'
         ),
         None),
     ('camera_fps', '', 'camera publish rate in frames/s (empty: YAML value)', None),
@@ -186,6 +187,9 @@ def node_overrides(values: Mapping[str, str]) -> dict[str, dict[str, tuple[str, 
         text = values.get(argument, '')
         if not text:
             continue
+        if argument == 'camera_source' and text.strip() == 'sample':
+            from rvm_bringup.run_config import find_sample
+            text = str(find_sample())      # the same source names as rvm-edge run
         nodes = NODES if target == '*' else (target,)
         for node in nodes:
             cls = classes[node]
