@@ -355,3 +355,43 @@ def test_the_edge_refuses_an_id_the_channel_cannot_match():
     for rvm_id in schema_valid_ids():
         if len(rvm_id) <= 64:
             assert resolve_rvm_id(rvm_id) == rvm_id
+
+
+# ---- the edge's channel map for a MyRVM that keeps status, health and timezone ---------------
+
+STATE_MAP = PHP_DIR / 'edge' / 'channel_map_myrvm.yaml'
+LATEST_KINDS = ('status-updated', 'health-updated', 'timezone-synced')
+
+
+def test_the_state_channel_map_is_in_the_guide_and_loads_in_the_bridge():
+    from rvm_bridge.routing.channel_map import load_channel_map
+
+    text = STATE_MAP.read_text()
+    assert ('yaml', text) in {(lang, body) for lang, body, _ in guide_blocks()}, (
+        f'{rel(STATE_MAP)} is not shown in the guide byte for byte')
+    routes = load_channel_map(str(STATE_MAP), rvm_id='rvm-001').routes
+    for route in routes.values():
+        if route.event in LATEST_KINDS:
+            assert (route.channel, route.transport, route.delivery) == (
+                'private-rvm.rvm-001', 'client-event', 'latest'), route
+
+
+def test_the_state_channel_map_differs_from_the_bundled_one_only_in_latest_state():
+    bundled = {r['topic']: r for r in channel_map()['outbound']}
+    variant = yaml.safe_load(STATE_MAP.read_text())
+    assert variant['inbound'] == channel_map()['inbound']
+    changed = {r['topic'] for r in variant['outbound'] if r != bundled.get(r['topic'])}
+    assert sorted(r['topic'] for r in variant['outbound']) == sorted(bundled)
+    assert {bundled[t]['event'] for t in changed} == set(LATEST_KINDS)
+
+
+def test_the_listener_relays_latest_state_where_the_bundled_map_sends_it():
+    relays = re.findall(r"'client-([a-z-]+)' => \['([a-z]+)', '([a-z-]+)', '([a-z-]+)'\]",
+                        const_array('app/Listeners/StoreEdgeClientEvents.php',
+                                    'LATEST_CLIENT_EVENTS'))
+    kinds = dict(re.findall(r"'([a-z]+)' => '([a-z-]+)'",
+                            const_array('app/Models/MachineState.php', 'KINDS')))
+    bundled = {r['event']: r['channel'] for r in channel_map()['outbound']}
+    assert sorted(wire for wire, *_ in relays) == sorted(LATEST_KINDS)
+    for wire, kind, channel, event in relays:
+        assert wire == event and kinds[kind] == event and bundled[event] == channel

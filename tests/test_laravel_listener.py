@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from rvm_common.contract import errors as schema_errors
 from support.php_cli import php_binary
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,6 +26,18 @@ VERDICT = {
     'seq': 1, 'item_id': 'item-1', 'session_id': 's-1', 'category': 'pet',
     'class_name': 'pet_bottle', 'confidence': 0.91, 'accepted': True, 'reason': None,
     'capture_time': '2026-11-26T10:54:23.120Z', 'timings_ms': {}}
+SCHEMAS = ROOT / 'src' / 'rvm_common' / 'rvm_common' / 'schemas'
+
+
+def schema_example(event_type: str, **changes) -> dict:
+    example = json.loads((SCHEMAS / f'{event_type}.json').read_text())['examples'][0]
+    return {**example, **changes}
+
+
+STATUS = schema_example('status-updated', event_id='11111111-0000-4000-8000-000000000001')
+HEALTH = schema_example('health-updated', event_id='11111111-0000-4000-8000-000000000002',
+                        temperatures={})                      # {} must come back as {}
+TIMEZONE = schema_example('timezone-synced', event_id='11111111-0000-4000-8000-000000000003')
 SESSION = {
     'type': 'session-completed', 'version': 1, 'event_id': '5d0c1c3e-8f1e-4b7a-a0f3-2b8f0d7c6e21',
     'rvm_id': 'rvm-001', 'timestamp': '2026-11-26T10:55:12.500Z',
@@ -290,3 +303,77 @@ def test_commands_go_to_the_machine_channel_as_server_events(tmp_path):
     listed = run_php(tmp_path, controller_scenario('User', ['rvm:operate'], control_call(
         'command', {'command': 'end_session', 'args': [1]}, 'rvm-001')))
     assert listed['log']['abort'] == [[422, 'args must be a JSON object.']]
+
+
+# ---- status, health and timezone: relayed to dashboards, kept for the state endpoint ---------
+
+def latest_frames(*events: dict) -> str:
+    return '\n'.join(frame_scenario(client_frame(e)) for e in events)
+
+
+def test_listener_relays_every_latest_event_and_queues_only_new_ones(tmp_path):
+    repeat = {**STATUS, 'event_id': '11111111-0000-4000-8000-000000000009', 'heartbeat': True}
+    health_again = {**HEALTH, 'event_id': '11111111-0000-4000-8000-000000000008'}
+    got = run_php(tmp_path, latest_frames(STATUS, repeat, HEALTH, health_again, TIMEZONE))
+    relays = got['log']['relay']
+    assert [(r['channel'], r['event']) for r in relays] == [
+        ('rvm-status', 'status-updated'), ('rvm-status', 'status-updated'),
+        ('rvm-status', 'health-updated'), ('rvm-status', 'health-updated'),
+        ('timezone-updates', 'timezone-synced')]
+    assert [json.loads(r['data']) for r in relays] == [
+        STATUS, repeat, HEALTH, health_again, TIMEZONE]
+    assert '"temperatures":{}' in relays[2]['data']
+    # the heartbeat repeats what is stored; the second health comes within the minute
+    assert [(j['kind'], json.loads(j['payload'])) for j in got['log']['dispatch']] == [
+        ('status', STATUS), ('health', HEALTH), ('timezone', TIMEZONE)]
+
+
+def test_listener_neither_relays_nor_keeps_a_forged_status(tmp_path):
+    got = run_php(tmp_path, frame_scenario(client_frame(STATUS), recorded='rvm-002'))
+    assert 'relay' not in got['log'] and 'dispatch' not in got['log']
+    assert got['log']['disconnect'] == ['1.1']
+
+
+def state_call() -> str:
+    return ("(new App\\Http\\Controllers\\MachineStateController)"
+            "(new Illuminate\\Http\\Request($who), 'rvm-001')")
+
+
+def store_job(event: dict) -> str:
+    job = f"App\\Jobs\\StoreMachineState('rvm-001', 'status', {php_string(compact(event))})"
+    return f"(new {job})->handle();\n"
+
+
+def test_state_endpoint_answers_the_kept_status_health_and_timezone(tmp_path):
+    older = {**STATUS, 'event_id': '11111111-0000-4000-8000-000000000007', 'state': 'idle',
+             'timestamp': '2026-11-26T10:50:00.000Z'}
+    late = store_job(older)
+    scenario = (
+        latest_frames(STATUS, HEALTH, TIMEZONE)
+        + "\nFake::$tables[App\\Models\\Machine::class]['rvm-001'] = new App\\Models\\Machine("
+        "['id' => 7, 'code' => 'rvm-001']);\n"
+        "foreach (Fake::$log['dispatch'] as $job) { $job->handle(); }\n"
+        + late + controller_scenario('User', ['rvm:operate'], state_call()))
+    got = run_php(tmp_path, scenario)
+    [[code, state]] = got['log']['response']
+    assert code == 200 and state['rvm_id'] == 'rvm-001' and state['verdicts'] == []
+    # the older status queued late did not replace the newer one
+    assert (state['status'], state['health'], state['timezone']) == (STATUS, HEALTH, TIMEZONE)
+    for kept in (state['status'], state['health'], state['timezone']):
+        assert schema_errors(kept) == []
+    rows = got['tables']['App\\Models\\MachineState']
+    assert sorted(rows) == ['7 health', '7 status', '7 timezone']
+    assert rows['7 status']['edge_timestamp'] == '2026-11-26 10:54:25.004'
+
+
+def test_state_endpoint_answers_null_for_what_it_does_not_keep(tmp_path):
+    scenario = (
+        "Fake::$tables[App\\Models\\Machine::class]['rvm-001'] = new App\\Models\\Machine("
+        "['id' => 7, 'code' => 'rvm-001']);\n"
+        + store_job({**STATUS, 'rvm_id': 'rvm-002'})
+        + controller_scenario('User', ['rvm:operate'], state_call()))
+    got = run_php(tmp_path, scenario)
+    [[code, state]] = got['log']['response']
+    assert code == 200
+    assert (state['status'], state['health'], state['timezone']) == (None, None, None)
+    assert 'not kept' in got['log']['warning'][0]

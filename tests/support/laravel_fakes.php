@@ -268,11 +268,40 @@ namespace Illuminate\Database\Eloquent\Relations {
 }
 
 namespace Illuminate\Database\Eloquent {
-    /** A table in Fake::$tables, unique by event_id (rvm_events, detections) or code (machines). */
+    /**
+     * A table in Fake::$tables: rows unique by event_id (rvm_events, detections), by code
+     * (machines, Model rows) or by "machine_id kind" (machine_states, upsert).
+     */
     class FakeQuery
     {
+        private ?string $orderBy = null;
+
+        private ?int $limit = null;
+
+        /** @param  list<array{0: string, 1: mixed}>  $where */
         public function __construct(private string $table, private array $where = [])
         {
+        }
+
+        public function where(string $column, mixed $value): static
+        {
+            $this->where[] = [$column, $value];
+
+            return $this;
+        }
+
+        public function orderByDesc(string $column): static
+        {
+            $this->orderBy ??= $column;   // the first order decides in the fake
+
+            return $this;
+        }
+
+        public function limit(int $limit): static
+        {
+            $this->limit = $limit;
+
+            return $this;
         }
 
         public function insertOrIgnore(array $row): int
@@ -286,15 +315,67 @@ namespace Illuminate\Database\Eloquent {
             return 1;
         }
 
-        public function first(): ?Model
+        public function upsert(array $rows, array $uniqueBy, array $update): int
         {
-            foreach (\Fake::$tables[$this->table] ?? [] as $row) {
-                if ($row instanceof Model && $row->{$this->where[0]} === $this->where[1]) {
-                    return $row;
-                }
+            foreach ($rows as $row) {
+                $key = implode(' ', array_map(fn ($c) => $row[$c], $uniqueBy));
+                $old = \Fake::$tables[$this->table][$key] ?? null;
+                \Fake::$tables[$this->table][$key] = $old === null
+                    ? $row : array_merge($old, array_intersect_key($row, array_flip($update)));
+                \Fake::record('upsert', [$this->table, $key]);
             }
 
-            return null;
+            return count($rows);
+        }
+
+        public function first(): ?Model
+        {
+            $row = $this->rows()[0] ?? null;
+
+            return $row === null || $row instanceof Model ? $row : new Model($row);
+        }
+
+        public function pluck(string $column, ?string $key = null): object
+        {
+            $values = [];
+            foreach ($this->rows() as $row) {
+                $row = $row instanceof Model ? $row->attributes : $row;
+                $key === null ? $values[] = $row[$column] : $values[$row[$key]] = $row[$column];
+            }
+
+            return new class($values)
+            {
+                public function __construct(private array $values)
+                {
+                }
+
+                public function all(): array
+                {
+                    return $this->values;
+                }
+            };
+        }
+
+        /** @return list<Model|array<string, mixed>> */
+        private function rows(): array
+        {
+            $rows = [];
+            foreach (\Fake::$tables[$this->table] ?? [] as $row) {
+                $attributes = $row instanceof Model ? $row->attributes : $row;
+                foreach ($this->where as [$column, $value]) {
+                    if (($attributes[$column] ?? null) !== $value) {
+                        continue 2;
+                    }
+                }
+                $rows[] = $row;
+            }
+            if ($this->orderBy !== null) {
+                $column = $this->orderBy;
+                $of = fn ($r) => ($r instanceof Model ? $r->attributes : $r)[$column] ?? null;
+                usort($rows, fn ($a, $b) => $of($b) <=> $of($a));
+            }
+
+            return $this->limit === null ? $rows : array_slice($rows, 0, $this->limit);
         }
     }
 
@@ -328,7 +409,7 @@ namespace Illuminate\Database\Eloquent {
 
         public static function where(string $column, mixed $value): FakeQuery
         {
-            return new FakeQuery(static::table(), [$column, $value]);
+            return new FakeQuery(static::table(), [[$column, $value]]);
         }
     }
 }
@@ -404,6 +485,17 @@ namespace Laravel\Reverb\Contracts {
         public function disconnect(): void
         {
             \Fake::record('disconnect', $this->socketId);
+        }
+    }
+}
+
+namespace Laravel\Reverb\Protocols\Pusher {
+    /** Reverb's in-process dispatcher to a channel's subscribers: the fake records the payload. */
+    class EventDispatcher
+    {
+        public static function dispatch(\Laravel\Reverb\Application $app, array $payload, mixed $connection = null): void
+        {
+            \Fake::record('relay', $payload);
         }
     }
 }

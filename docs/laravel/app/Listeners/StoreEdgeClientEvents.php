@@ -3,15 +3,20 @@
 namespace App\Listeners;
 
 use App\Jobs\StoreEdgeEvents;
+use App\Jobs\StoreMachineState;
 use App\Services\EdgeEventStore;
+use App\Support\LatestStateGate;
 use App\Support\MachineSockets;
 use Illuminate\Support\Facades\Log;
 use Laravel\Reverb\Events\MessageReceived;
+use Laravel\Reverb\Protocols\Pusher\EventDispatcher;
 
 /**
  * Runs inside `php artisan reverb:start`, for every frame any client sends. Keeps the edge's
  * durable client events and queues their storage: a broadcast from here would be an HTTP
  * call from Reverb's event loop to Reverb itself, and must wait for the queue worker.
+ * Status, health and timezone sent as client events are relayed to their public channels
+ * in-process (Reverb's own dispatcher, no HTTP) and kept, when LatestStateGate says so.
  *
  * Registered by Laravel's event discovery (app/Listeners); do not also Event::listen() it.
  */
@@ -24,6 +29,13 @@ class StoreEdgeClientEvents
         'client-processing-updated' => 'processing-updated',   // status failed only: no verdict
     ];
 
+    /** Wire name of a latest-state client event => [machine_states kind, public channel, event]. */
+    public const LATEST_CLIENT_EVENTS = [
+        'client-status-updated' => ['status', 'rvm-status', 'status-updated'],
+        'client-health-updated' => ['health', 'rvm-status', 'health-updated'],
+        'client-timezone-synced' => ['timezone', 'timezone-updates', 'timezone-synced'],
+    ];
+
     /** private-rvm.{rvm_id}, rvm_id as src/rvm_common/rvm_common/schemas/envelope.json allows it. */
     public const CHANNEL_PATTERN = '/^private-rvm\.([A-Za-z0-9_-]{1,64})$/';
 
@@ -32,7 +44,8 @@ class StoreEdgeClientEvents
         // $event->message is the frame's raw JSON text; decoded to objects so {} stays {}.
         $frame = json_decode($event->message);
         $name = is_object($frame) ? ($frame->event ?? null) : null;
-        if (! is_string($name) || ! array_key_exists($name, self::DURABLE_CLIENT_EVENTS)) {
+        if (! is_string($name) || (! array_key_exists($name, self::DURABLE_CLIENT_EVENTS)
+            && ! array_key_exists($name, self::LATEST_CLIENT_EVENTS))) {
             return;   // pusher:ping, pusher:subscribe, client-manual-sync, ...
         }
         $channel = is_string($frame->channel ?? null) ? $frame->channel : '';
@@ -52,10 +65,34 @@ class StoreEdgeClientEvents
 
             return;
         }
-        MachineSockets::remember($socketId, $rvmId);
         // The edge may send data as an object or as a JSON string (Pusher style): both are stored.
         $data = $frame->data ?? null;
         $json = is_string($data) ? $data : json_encode($data, EdgeEventStore::JSON_FLAGS);
+        if (array_key_exists($name, self::LATEST_CLIENT_EVENTS)) {
+            $this->relayAndKeep($event, $rvmId, self::LATEST_CLIENT_EVENTS[$name], $json);
+
+            return;
+        }
+        MachineSockets::remember($socketId, $rvmId);
         StoreEdgeEvents::dispatch($rvmId, [$json]);
+    }
+
+    /**
+     * Relay a machine's status, health or timezone to dashboards (every one, heartbeats too)
+     * and queue its storage when it is new to this process, a change, or (health) a minute on.
+     *
+     * @param  array{0: string, 1: string, 2: string}  $route  [kind, public channel, event]
+     */
+    private function relayAndKeep(MessageReceived $event, string $rvmId, array $route, string $json): void
+    {
+        [$kind, $channel, $name] = $route;
+        // data stays the edge's JSON text (Pusher style), so an empty {} reaches dashboards as {}
+        EventDispatcher::dispatch($event->connection->app(), ['event' => $name, 'channel' => $channel, 'data' => $json]);
+        $payload = json_decode($json);
+        $heartbeat = is_object($payload) && ($payload->heartbeat ?? false) === true;
+        if (LatestStateGate::shouldStore($rvmId, $kind, $heartbeat, now()->getTimestamp())) {
+            MachineSockets::remember($event->connection->id(), $rvmId);
+            StoreMachineState::dispatch($rvmId, $kind, $json);
+        }
     }
 }
