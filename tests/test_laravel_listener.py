@@ -328,10 +328,13 @@ def test_listener_relays_every_latest_event_and_queues_only_new_ones(tmp_path):
         ('status', STATUS), ('health', HEALTH), ('timezone', TIMEZONE)]
 
 
-def test_listener_neither_relays_nor_keeps_a_forged_status(tmp_path):
+def test_listener_neither_relays_nor_keeps_a_forged_or_malformed_status(tmp_path):
     got = run_php(tmp_path, frame_scenario(client_frame(STATUS), recorded='rvm-002'))
     assert 'relay' not in got['log'] and 'dispatch' not in got['log']
     assert got['log']['disconnect'] == ['1.1']
+    got = run_php(tmp_path, frame_scenario({**client_frame(STATUS), 'data': '[1]'}))
+    assert 'relay' not in got['log'] and 'dispatch' not in got['log']
+    assert 'status-updated of machine rvm-001 is not a JSON object' in got['log']['warning'][0]
 
 
 def state_call() -> str:

@@ -86,10 +86,15 @@ class StoreEdgeClientEvents
     private function relayAndKeep(MessageReceived $event, string $rvmId, array $route, string $json): void
     {
         [$kind, $channel, $name] = $route;
+        $payload = json_decode($json);
+        if (! is_object($payload)) {
+            Log::warning("rvm-edge: {$name} of machine {$rvmId} is not a JSON object; not relayed");
+
+            return;
+        }
         // data stays the edge's JSON text (Pusher style), so an empty {} reaches dashboards as {}
         EventDispatcher::dispatch($event->connection->app(), ['event' => $name, 'channel' => $channel, 'data' => $json]);
-        $payload = json_decode($json);
-        $heartbeat = is_object($payload) && ($payload->heartbeat ?? false) === true;
+        $heartbeat = ($payload->heartbeat ?? false) === true;
         if (LatestStateGate::shouldStore($rvmId, $kind, $heartbeat, now()->getTimestamp())) {
             MachineSockets::remember($event->connection->id(), $rvmId);
             StoreMachineState::dispatch($rvmId, $kind, $json);
