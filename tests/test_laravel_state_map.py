@@ -48,6 +48,7 @@ def test_latest_state_goes_as_client_events_and_durable_ones_are_still_acknowled
                                        where=lambda d, s=payload: d['event_id'] == s['event_id'])
             assert record and record['data'] == payload, topic
         assert core.status()['delivery']['stored'] == 1 and core.status()['outbox_depth'] == 0
+        assert not receiver.errors
     finally:
         core.stop()
         soketi.stop()
