@@ -176,8 +176,9 @@ def test_a_real_run_opened_after_it_ended_shows_every_verdict_with_its_crop(brow
     import threading
 
     from .test_dashboard_late_joiner import REPO_ROOT, wait_until
+    # the first 5 items of the sample (264 frames) keep the test short
     cmd = [sys.executable, '-m', 'rvm_bringup.runner', 'run', '--source', 'sample',
-           '--dashboard', '--no-wait', '--linger', '120', '--outbox',
+           '--max-frames', '264', '--dashboard', '--no-wait', '--linger', '120', '--outbox',
            str(tmp_path / 'outbox.sqlite3')]
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, bufsize=1)
