@@ -6,6 +6,7 @@ graph) never see each other's topics.
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -36,6 +37,41 @@ def write_params(path: Path, changes: dict[str, dict[str, Any]]) -> Path:
         data.setdefault(key, {'ros__parameters': {}})['ros__parameters'].update(values)
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding='utf-8')
     return path
+
+
+def graph_description(env: dict[str, str], prefix: str, channel: str,
+                      params: dict[str, dict[str, Any]], bridge: dict[str, Any],
+                      arguments: dict[str, str]) -> tuple[Any, dict[str, Any]]:
+    """The whole graph on the sample video against a local Soketi and the stored-ack Laravel
+    stand-in, a dashboard listener on ``channel``: what generate_test_description returns.
+    ``params``/``bridge`` add to the shipped params, ``arguments`` to the launch arguments."""
+    import launch_testing.actions
+    from launch import LaunchDescription
+    from launch.actions import IncludeLaunchDescription, SetEnvironmentVariable
+    from launch.launch_description_sources import PythonLaunchDescriptionSource
+
+    from bridge.bridge_support import SECRET_ENV, TOKEN, start_stored_ack_stack
+    from support.peers import PusherListener
+    os.environ.update(env)       # pytest may have imported another graph test since
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    receiver, soketi = start_stored_ack_stack(tmp)
+    dashboard = PusherListener(soketi.host, soketi.port, soketi.key, [channel])
+    dashboard.wait_subscribed(channel, timeout=20.0)
+    secrets = {SECRET_ENV: soketi.secret, 'RVM_BRIDGE_TOKEN': TOKEN}
+    os.environ.update(secrets)
+    bridge = {'host': soketi.host, 'port': soketi.port, 'tls': False, 'app_key': soketi.key,
+              'app_id': soketi.app_id, 'app_secret_env': SECRET_ENV,
+              'api_base': receiver.api_base, 'outbox_path': str(tmp / 'outbox.sqlite3'),
+              'timezone_sync_on_start': False, **bridge}
+    params_file = write_params(tmp / 'machine.params.yaml', {**params, '/**/bridge': bridge})
+    graph = IncludeLaunchDescription(
+        PythonLaunchDescriptionSource(str(LAUNCH)),
+        launch_arguments={'params_file': str(params_file), 'camera_source': str(SAMPLE_VIDEO),
+                          **arguments}.items())
+    environment = [
+        SetEnvironmentVariable(name, value) for name, value in {**env, **secrets}.items()]
+    description = LaunchDescription(environment + [graph, launch_testing.actions.ReadyToTest()])
+    return description, {'receiver': receiver, 'soketi': soketi, 'dashboard': dashboard}
 
 
 def graph_processes(executable: str, namespace: str = '/rvm') -> list:

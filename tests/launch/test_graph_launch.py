@@ -15,9 +15,7 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import unittest
-from pathlib import Path
 
 import pytest
 
@@ -25,19 +23,13 @@ pytest.importorskip('rclpy', reason='rclpy not available')
 pytest.importorskip('launch_testing', reason='rclpy not available')
 pytest.importorskip('launch_ros', reason='rclpy not available')
 
-import launch_testing.actions  # noqa: E402
 import launch_testing.markers  # noqa: E402
 import rclpy  # noqa: E402
-from launch import LaunchDescription  # noqa: E402
-from launch.actions import IncludeLaunchDescription, SetEnvironmentVariable  # noqa: E402
-from launch.launch_description_sources import PythonLaunchDescriptionSource  # noqa: E402
 
-from bridge.bridge_support import SECRET_ENV, TOKEN, start_stored_ack_stack  # noqa: E402
 from graph_support import (  # noqa: E402
-    LAUNCH, SAMPLE_ITEMS, SAMPLE_VIDEO, Probe, graph_processes, isolate_ros, wait_until,
-    write_params)
+    SAMPLE_ITEMS, SAMPLE_VIDEO, Probe, graph_description, graph_processes, isolate_ros,
+    wait_until)
 from rvm_common import events  # noqa: E402
-from support.peers import PusherListener  # noqa: E402
 
 ENV = isolate_ros(offset=0)
 RVM_ID = '42'
@@ -48,34 +40,12 @@ PUBLIC = 'detection-results'
 @pytest.mark.launch_test
 @launch_testing.markers.keep_alive
 def generate_test_description():
-    os.environ.update(ENV)       # pytest may have imported another graph test since
-    tmp = Path(tempfile.mkdtemp(prefix='rvm-graph-'))
-    receiver, soketi = start_stored_ack_stack(tmp)
-    dashboard = PusherListener(soketi.host, soketi.port, soketi.key, [PUBLIC])
-    dashboard.wait_subscribed(PUBLIC, timeout=20.0)
-    secrets = {SECRET_ENV: soketi.secret, 'RVM_BRIDGE_TOKEN': TOKEN}
-    os.environ.update(secrets)
-    params = write_params(
-        tmp / 'machine.params.yaml',
-        {
-            '/**/camera': {'frame_id': FRAME_ID, 'loop': False, 'realtime': True},
-            '/**/detector': {'device': 'cpu'},
-            '/**/bridge': {
-                'host': soketi.host, 'port': soketi.port, 'tls': False, 'app_key': soketi.key,
-                'app_id': soketi.app_id, 'app_secret_env': SECRET_ENV,
-                'api_base': receiver.api_base, 'outbox_path': str(tmp / 'outbox.sqlite3'),
-                'timezone_sync_on_start': False, 'status_period_s': 1.0, 'ack_timeout_s': 5.0,
-                'retry_min_s': 0.2, 'retry_max_s': 2.0},
-        },
-    )
-    graph = IncludeLaunchDescription(
-        PythonLaunchDescriptionSource(str(LAUNCH)),
-        launch_arguments={'params_file': str(params), 'camera_source': str(SAMPLE_VIDEO),
-                          'rvm_id': RVM_ID, 'respawn_delay': '1.0'}.items())
-    environment = [
-        SetEnvironmentVariable(name, value) for name, value in {**ENV, **secrets}.items()]
-    description = LaunchDescription(environment + [graph, launch_testing.actions.ReadyToTest()])
-    return description, {'receiver': receiver, 'soketi': soketi, 'dashboard': dashboard}
+    return graph_description(
+        ENV, 'rvm-graph-', PUBLIC,
+        {'/**/camera': {'frame_id': FRAME_ID, 'loop': False, 'realtime': True},
+         '/**/detector': {'device': 'cpu'}},
+        {'status_period_s': 1.0, 'ack_timeout_s': 5.0, 'retry_min_s': 0.2, 'retry_max_s': 2.0},
+        {'rvm_id': RVM_ID, 'respawn_delay': '1.0'})
 
 
 class TestGraph(unittest.TestCase):

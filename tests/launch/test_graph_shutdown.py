@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import os
 import signal
-import tempfile
 import unittest
-from pathlib import Path
 
 import pytest
 
@@ -24,18 +22,12 @@ pytest.importorskip('rclpy', reason='rclpy not available')
 pytest.importorskip('launch_testing', reason='rclpy not available')
 pytest.importorskip('launch_ros', reason='rclpy not available')
 
-import launch_testing.actions  # noqa: E402
 import launch_testing.markers  # noqa: E402
 import rclpy  # noqa: E402
-from launch import LaunchDescription  # noqa: E402
-from launch.actions import IncludeLaunchDescription, SetEnvironmentVariable  # noqa: E402
-from launch.launch_description_sources import PythonLaunchDescriptionSource  # noqa: E402
 
-from bridge.bridge_support import SECRET_ENV, TOKEN, start_stored_ack_stack  # noqa: E402
 from graph_support import (  # noqa: E402
-    LAUNCH, SAMPLE_VIDEO, Probe, graph_processes, isolate_ros, wait_until, write_params)
+    Probe, graph_description, graph_processes, isolate_ros, wait_until)
 from rvm_common import events  # noqa: E402
-from support.peers import PusherListener  # noqa: E402
 
 ENV = isolate_ros(offset=7)
 RVM_ID = 'ctrl-c-test'
@@ -45,34 +37,11 @@ EXECUTABLES = ('camera_node', 'detector_node', 'health_node', 'bridge_node')
 @pytest.mark.launch_test
 @launch_testing.markers.keep_alive
 def generate_test_description():
-    os.environ.update(ENV)
-    tmp = Path(tempfile.mkdtemp(prefix='rvm-ctrl-c-'))
-    receiver, soketi = start_stored_ack_stack(tmp)
-    dashboard = PusherListener(soketi.host, soketi.port, soketi.key, [events.CHANNEL_STATUS])
-    dashboard.wait_subscribed(events.CHANNEL_STATUS, timeout=20.0)
-    secrets = {SECRET_ENV: soketi.secret, 'RVM_BRIDGE_TOKEN': TOKEN}
-    os.environ.update(secrets)
-    params = write_params(
-        tmp / 'machine.params.yaml',
-        {
-            '/**/camera': {'loop': True, 'realtime': True},
-            '/**/detector': {'device': 'cpu'},
-            '/**/bridge': {
-                'host': soketi.host, 'port': soketi.port, 'tls': False, 'app_key': soketi.key,
-                'app_id': soketi.app_id, 'app_secret_env': SECRET_ENV,
-                'api_base': receiver.api_base, 'outbox_path': str(tmp / 'outbox.sqlite3'),
-                'timezone_sync_on_start': False, 'retry_min_s': 0.2, 'retry_max_s': 1.0,
-                'shutdown_grace_s': 8.0},
-        },
-    )
-    graph = IncludeLaunchDescription(
-        PythonLaunchDescriptionSource(str(LAUNCH)),
-        launch_arguments={'params_file': str(params), 'camera_source': str(SAMPLE_VIDEO),
-                          'rvm_id': RVM_ID, 'respawn': 'false'}.items())
-    environment = [
-        SetEnvironmentVariable(name, value) for name, value in {**ENV, **secrets}.items()]
-    description = LaunchDescription(environment + [graph, launch_testing.actions.ReadyToTest()])
-    return description, {'receiver': receiver, 'soketi': soketi, 'dashboard': dashboard}
+    return graph_description(
+        ENV, 'rvm-ctrl-c-', events.CHANNEL_STATUS,
+        {'/**/camera': {'loop': True, 'realtime': True}, '/**/detector': {'device': 'cpu'}},
+        {'retry_min_s': 0.2, 'retry_max_s': 1.0, 'shutdown_grace_s': 8.0},
+        {'rvm_id': RVM_ID, 'respawn': 'false'})
 
 
 class TestCtrlC(unittest.TestCase):
