@@ -19,6 +19,8 @@ from rvm_health.readings import ERROR, OK, STALE, WARN
 #: Shortest span a rate is computed over (two messages microseconds apart give no rate, not 1e9
 #: Hz).
 MIN_SPAN_S = 0.5
+#: Window of the ``bridge_thread_restarts_10m`` metric (seconds).
+RESTART_WINDOW_S = 600.0
 
 
 class ComponentMonitor:
@@ -160,6 +162,7 @@ class PipelineMonitor:
     def __init__(self, specs: tuple[ComponentSpec, ...], started_at: float) -> None:
         self.components = {spec.name: ComponentMonitor(spec, started_at) for spec in specs}
         self._by_topic = {spec.topic: self.components[spec.name] for spec in specs}
+        self.restarts = RestartWatch()
 
     def observe(self, topic: str, payload: dict[str, Any], now: float) -> bool:
         """True when ``topic`` belongs to a watched component."""
@@ -167,6 +170,8 @@ class PipelineMonitor:
         if monitor is None:
             return False
         monitor.observe(payload, now)
+        if monitor.spec.name == 'bridge':
+            self.restarts.observe(_thread_restarts(payload), now)
         return True
 
     def required(self) -> list[ComponentMonitor]:
@@ -206,6 +211,10 @@ class PipelineMonitor:
         outbox = _outbox_depth(bridge.last_payload) if bridge is not None else None
         if outbox is not None:
             out['outbox_depth'] = outbox
+        restarts = _thread_restarts(bridge.last_payload) if bridge is not None else None
+        if restarts is not None:
+            out['bridge_thread_restarts'] = sum(restarts.values())
+            out['bridge_threads_restarted'] = {k: n for k, n in restarts.items() if n > 0}
         out['components'] = {
             name: {
                 'state': m.state, 'rate_hz': m.rate(now),
@@ -224,7 +233,41 @@ class PipelineMonitor:
                 round(m.down_for(now), 3) if m.last_seen is not None else None)
         bridge = self.components.get('bridge')
         out['outbox_depth'] = _outbox_depth(bridge.last_payload) if bridge is not None else None
+        out['bridge_thread_restarts_10m'] = self.restarts.recent(now)
         return out
+
+
+class RestartWatch:
+    """Bridge thread restarts (``threads.restarts`` of bridge/status) within the last 10 min.
+
+    The bridge reports totals since it started; the watch keeps the increments.  A total that
+    falls (the bridge process restarted) counts from 0 again; the first total heard is the
+    baseline (restarts before health heard the bridge are in the payload, not in the metric).
+    """
+
+    def __init__(self, window_s: float = RESTART_WINDOW_S) -> None:
+        self.window_s = window_s
+        self._last: int | None = None
+        self._increments: deque[tuple[float, int]] = deque()
+
+    def observe(self, restarts: dict[str, int] | None, now: float) -> None:
+        """Record the totals of one bridge status (None: it carries none)."""
+        if restarts is None:
+            return
+        total = sum(restarts.values())
+        if self._last is not None:
+            step = total - self._last if total >= self._last else total
+            if step:
+                self._increments.append((now, step))
+        self._last = total
+
+    def recent(self, now: float) -> float | None:
+        """Restarts within the window; None until a bridge status with ``threads`` arrived."""
+        while self._increments and self._increments[0][0] < now - self.window_s:
+            self._increments.popleft()
+        if self._last is None:
+            return None
+        return float(sum(step for _, step in self._increments))
 
 
 def _first(payload: dict[str, Any], keys: tuple[str, ...]) -> Any:
@@ -237,6 +280,17 @@ def _first(payload: dict[str, Any], keys: tuple[str, ...]) -> Any:
 def _is_number(value: Any) -> bool:
     """A finite int/float (NaN/inf from a buggy publisher breaks JSON with allow_nan=False)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _thread_restarts(payload: dict[str, Any]) -> dict[str, int] | None:
+    """``threads.restarts`` of a bridge status ({thread: n}; [] from PHP = {}), else None."""
+    threads = payload.get('threads')
+    restarts = threads.get('restarts') if isinstance(threads, dict) else None
+    if restarts == []:
+        return {}
+    if not isinstance(restarts, dict):
+        return None
+    return {str(k): int(v) for k, v in restarts.items() if _is_number(v) and v >= 0}
 
 
 def _outbox_depth(payload: dict[str, Any]) -> int | None:

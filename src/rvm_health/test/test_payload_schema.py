@@ -105,3 +105,43 @@ def test_the_contract_rejects_a_wrong_state():
     assert contract.errors(dict(bad, state='online')) == []
     with pytest.raises(contract.ContractError, match='sleeping'):
         contract.validate(bad)
+
+
+def php_reencoded(value):
+    """What PHP's json_decode(..., true) + json_encode makes of a payload: {} becomes []."""
+    if isinstance(value, dict):
+        return {k: php_reencoded(v) for k, v in value.items()} if value else []
+    if isinstance(value, list):
+        return [php_reencoded(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize('restarts', [{}, {'rvm-bridge-sender': 2}])
+def test_bridge_thread_restarts_in_health_match_the_contract_also_re_encoded_by_php(restarts):
+    config = HealthConfig(rvm_id='rvm-001', health_rate=0.5, sample_period=0.0)
+    resources, _ = scripted_resources()
+    core = HealthCore(config, resources=resources, wall_clock=lambda: WALL_START)
+    status = {'state': 'connected', 'threads': {'restarts': restarts, 'last_errors': {}}}
+    core.observe(events.TOPIC_BRIDGE_STATUS, status, 1.0)
+    health = next(p for t, p in core.update(1.0) if t == events.TOPIC_HEALTH)
+    core.resources.close()
+    assert health['pipeline']['bridge_thread_restarts'] == sum(restarts.values())
+    assert health['pipeline']['bridge_threads_restarted'] == restarts
+    for wire in (on_the_wire(health), php_reencoded(on_the_wire(health))):
+        assert contract.errors(wire) == []
+    assert contract.errors(on_the_wire(
+        {**health, 'pipeline': {**health['pipeline'], 'bridge_thread_restarts': -1}})) != []
+
+
+def test_repeated_bridge_thread_restarts_raise_an_alert_that_clears():
+    config = HealthConfig(rvm_id='rvm-001', health_rate=0.5, sample_period=0.0)
+    resources, _ = scripted_resources()
+    core = HealthCore(config, resources=resources, wall_clock=lambda: WALL_START)
+    alerts = []
+    for t, total in ((1, 0), (5, 1), (10, 3), (700, 3)):
+        status = {'state': 'connected', 'threads': {'restarts': {'rvm-bridge-sender': total}}}
+        core.observe(events.TOPIC_BRIDGE_STATUS, status, float(t))
+        core.update(float(t))
+        alerts.append({a['id'] for a in core.status_payload(float(t))['alerts']})
+    core.resources.close()
+    assert alerts == [set(), set(), {'bridge_threads_restarting'}, set()]

@@ -127,3 +127,41 @@ def test_counter_samples_too_close_together_give_no_rate():
     assert monitor.rate(0.001) is None
     monitor.observe({'state': 'online', 'frames_published': 15}, 1.0)
     assert monitor.rate(1.0) == 15.0
+
+
+def bridge_status(restarts) -> dict:
+    return {'state': 'connected', 'threads': {'restarts': restarts, 'last_errors': {}}}
+
+
+def test_bridge_thread_restarts_reach_the_health_section_and_metric():
+    pipeline = PipelineMonitor((BRIDGE,), 0.0)
+    assert pipeline.metrics(0.0)['bridge_thread_restarts_10m'] is None   # nothing heard yet
+    assert 'bridge_thread_restarts' not in pipeline.section(0.0)
+    pipeline.observe('bridge/status', bridge_status({}), 1.0)
+    section = pipeline.section(1.0)
+    assert section['bridge_thread_restarts'] == 0 and section['bridge_threads_restarted'] == {}
+    assert pipeline.metrics(1.0)['bridge_thread_restarts_10m'] == 0.0
+    pipeline.observe('bridge/status', bridge_status({'rvm-bridge-sender': 2}), 10.0)
+    pipeline.observe(
+        'bridge/status', bridge_status({'rvm-bridge-sender': 2, 'rvm-bridge-jobs': 1}), 20.0)
+    section = pipeline.section(20.0)
+    assert section['bridge_thread_restarts'] == 3
+    assert section['bridge_threads_restarted'] == {'rvm-bridge-sender': 2, 'rvm-bridge-jobs': 1}
+    assert pipeline.metrics(20.0)['bridge_thread_restarts_10m'] == 3.0
+    # ten minutes later the restarts leave the metric; the payload keeps the bridge's totals
+    assert pipeline.metrics(621.0)['bridge_thread_restarts_10m'] == 0.0
+    assert pipeline.section(621.0)['bridge_thread_restarts'] == 3
+
+
+def test_a_restarted_bridge_counts_its_restarts_from_zero_again():
+    pipeline = PipelineMonitor((BRIDGE,), 0.0)
+    pipeline.observe('bridge/status', bridge_status({'rvm-bridge-sender': 5}), 1.0)
+    assert pipeline.metrics(1.0)['bridge_thread_restarts_10m'] == 0.0   # baseline, not news
+    pipeline.observe('bridge/status', bridge_status({'rvm-bridge-sender': 1}), 2.0)
+    assert pipeline.metrics(2.0)['bridge_thread_restarts_10m'] == 1.0
+    # a PHP-style empty list and garbage values are read as no restarts, never a crash
+    pipeline.observe('bridge/status', bridge_status([]), 3.0)
+    pipeline.observe('bridge/status', bridge_status({'x': 'many', 'y': -1}), 4.0)
+    assert pipeline.section(4.0)['bridge_thread_restarts'] == 0
+    pipeline.observe('bridge/status', {'state': 'connected'}, 5.0)   # an older bridge: no figure
+    assert 'bridge_thread_restarts' not in pipeline.section(5.0)
