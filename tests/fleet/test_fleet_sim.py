@@ -17,7 +17,7 @@ MACHINES = 20
 def test_small_fleet_survives_a_node_restart_with_nothing_lost(tmp_path):
     report = run_fleet(
         FleetOptions(
-            machines=MACHINES, minutes=0.75, rate=20.0, restart_at=15.0, seed=18,
+            machines=MACHINES, minutes=0.5, rate=20.0, restart_at=10.0, seed=18,
             work_dir=str(tmp_path / 'fleet'), drain_timeout_s=180.0, ready_timeout_s=180.0)
     )
     # every durable event arrived once, by event_id: stored by the listener, re-broadcast, none
