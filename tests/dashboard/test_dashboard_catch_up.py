@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 
 from rvm_common import events
 from rvm_common.events import utc_iso
@@ -165,42 +164,3 @@ def test_page_disconnected_during_an_outage_catches_up_on_reconnect(demo, browse
     assert items == ['after-outage', 'during-2', 'during-1', 'before-outage']
     # the verdict seen live before the outage came again in the catch-up: dropped by event_id
     assert browser.call('eval', expression='window.rvmDashboard.duplicates') == 1
-
-
-@pytest.mark.slow
-def test_a_real_run_opened_after_it_ended_shows_every_verdict_with_its_crop(browser, tmp_path):
-    """`rvm-edge run --dashboard --no-wait` on the bundled sample, nobody watching; the page
-    opened once the run has ended shows every verdict with its crop (docs screenshot)."""
-    import subprocess
-    import sys
-    import threading
-
-    from .test_dashboard_late_joiner import REPO_ROOT, wait_until
-    # the first 5 items of the sample (264 frames) keep the test short
-    cmd = [sys.executable, '-m', 'rvm_bringup.runner', 'run', '--source', 'sample',
-           '--max-frames', '264', '--dashboard', '--no-wait', '--linger', '120', '--outbox',
-           str(tmp_path / 'outbox.sqlite3')]
-    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, bufsize=1)
-    output: list[str] = []
-    threading.Thread(target=lambda: output.extend(proc.stdout), daemon=True).start()
-    try:
-        wait_until(lambda: any(x.startswith('serving the dashboard') for x in output), 300, proc,
-                   output, 'the end of the run')
-        url = next(x for x in output if x.startswith('dashboard: ')).split(' ', 1)[1].strip()
-        items = [x.split()[-1] for x in output if x.startswith('item ')]
-        assert len(items) >= 5, ''.join(output)
-        browser.call('open', url=url)
-        browser.wait("window.rvmDashboard.catchUp?.state === 'done'", timeout=30)
-        crops = "#verdicts .verdict canvas[data-picture=\"crop\"]"
-        browser.wait(f"document.querySelectorAll('{crops}').length === {len(items)}", timeout=30)
-        shown = browser.call('eval', expression="[...document.querySelectorAll('#verdicts "
-                                                ".verdict')].map(li => li.dataset.itemId)")
-        assert sorted(i[:8] for i in shown) == sorted(items)   # every item, each once
-        assert browser.call('text', selector='#state-rvm-demo') == 'offline'
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        browser.call('screenshot', path=str(ARTIFACTS / 'after_run_caught_up.png'),
-                     full_page=False)
-    finally:
-        proc.terminate()
-        proc.wait(60)
