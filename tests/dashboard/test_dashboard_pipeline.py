@@ -26,7 +26,11 @@ from .test_dashboard_live import open_dashboard
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = REPO_ROOT / 'data' / 'sample' / 'rvm_sample.mp4'
 SHIPPED_PARAMS = REPO_ROOT / 'config' / 'rvm_edge.params.yaml'
-MAX_FRAMES = 0                         # the whole sample (472 frames, ~40 s at its 12 fps)
+# the sample's first 6 items (300 of its 484 frames, 25 s at its 12 fps; see
+# data/sample/rvm_sample.json): enough for the crash mid-run; what the outage queued is drained
+# at the end (--drain-timeout, bounded by the outbox emptying)
+MAX_FRAMES = 300
+DRAIN_TIMEOUT_S = 120
 # node -> parameter overrides (for trying other models by hand)
 EXTRA_PARAMS: dict[str, dict] = {}
 EXTRA_ARGS: list[str] = []
@@ -55,7 +59,7 @@ class Runner:
             str(tmp_path / 'params.yaml'), '--bridge-host', ep.host, '--bridge-port', str(port),
             '--app-key', ep.key, '--app-id', ep.app_id, '--rvm-id', ep.rvm_id, '--outbox',
             str(tmp_path / 'outbox.sqlite3'), '--max-frames', str(MAX_FRAMES), '--realtime',
-            *EXTRA_ARGS]
+            '--drain-timeout', str(DRAIN_TIMEOUT_S), *EXTRA_ARGS]
         env = {**os.environ, **ep.secret_env()}
         self.lines: list[str] = []
         self.proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
