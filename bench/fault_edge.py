@@ -5,7 +5,8 @@
 - the outbox's file-size limit reached (RLIMIT_FSIZE of a bridge in its own process: writes fail
   as on a full disk), then lifted: events held in memory, then stored and delivered;
 - the SQLite file locked by another connection (e.g. an operator's sqlite3 shell);
-- an exception in each background thread (sender, socket reader, auth worker, bridge jobs);
+- an exception in each background thread (sender, socket reader, auth worker, bridge jobs,
+  outbox writer);
 - one event larger than the whole outbox (``drop_oldest``): dead-lettered alone, queue kept.
 """
 from __future__ import annotations
@@ -150,10 +151,11 @@ def thread_exceptions(ctx: Ctx) -> Row:
         get = _Once(jobs.get)
         put = jobs.put
     core._jobs = _Jobs()
+    core.outbox._group._write = _Once(core.outbox._group._write)      # outbox writer
     core.start()
     ids = _publish(core, 0, 10)
-    row = _row('an exception in each thread (sender, socket, auth, jobs)', ctx, ids,
-               *_settle(core, 60))
+    row = _row('an exception in each thread (sender, socket, auth, jobs, outbox writer)', ctx,
+               ids, *_settle(core, 60))
     row.note = f'restarts: {core.status()["threads"]["restarts"]}'
     return row
 

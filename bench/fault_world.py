@@ -81,6 +81,7 @@ def _publish(core: BridgeCore, first: int, count: int, **extra: Any) -> list[str
         payload = verdict(i, **extra)
         core.publish(events.TOPIC_VERDICT, payload)
         ids.append(payload['event_id'])
+    core.outbox.settle(60.0)        # the outbox writer committed them (or holds them in memory)
     return ids
 
 

@@ -30,6 +30,7 @@ def script(core: BridgeCore) -> None:
         if words[:1] == ['publish']:
             for i in range(int(words[1]), int(words[2])):
                 core.publish(events.TOPIC_VERDICT, verdict(i))
+            core.outbox.settle(60.0)          # committed by the outbox writer (or held)
             answer = {'depth': core.outbox.depth(), 'unstored': core.outbox.unstored(),
                       'storage': core.outbox.storage_fault()}
         elif words[:1] == ['flush']:
@@ -52,6 +53,7 @@ def main() -> None:
     count = int(sys.argv[2])
     for i in range(1, count + 1):
         core.publish(events.TOPIC_VERDICT, verdict(i))
+    core.outbox.settle(60.0)                  # committed: 'published' means stored
     print(json.dumps({'published': count, 'depth': core.outbox.depth()}), flush=True)
     if count == 0:
         print(json.dumps({'flushed': core.flush(60.0)}), flush=True)

@@ -27,3 +27,7 @@ def test_fault_row_loses_nothing_and_confirms_nothing_falsely(name, monkeypatch)
     assert row.items > 0
     assert row.lost == 0 and row.falsely_confirmed == 0, row
     assert row.stored == row.items and row.recovery_to_last_ack_s is not None, row
+    if name == 'thread_exceptions':            # every thread given an exception was restarted
+        for thread in ('rvm-bridge-sender', 'rvm-pusher-socket', 'rvm-pusher-auth',
+                       'rvm-bridge-jobs', 'rvm-bridge-outbox'):
+            assert f"'{thread}': 1" in row.note, row

@@ -66,10 +66,11 @@ class BridgeConfig:
         False, 'Send demo events (demo_source set) to a server that is not on this machine'
         ' (rvm-edge run --send-demo-data); false: refused at start')
     outbox_group_ms: float = param(
-        0.0, 'Durable appends: 0 = publish() returns once its event is committed (one fsync each'
-        ' for a single publisher); > 0 = a writer thread commits what arrives within this many ms'
-        ' in one transaction and publish() returns at once (an event counts as stored, for'
-        ' delivery and status, only once committed)', minimum=0.0, maximum=100.0)
+        2.0, 'Durable appends: > 0 = a writer thread commits what arrives within this many ms'
+        ' in one transaction (one fsync) and publish() returns at once (an event counts as'
+        ' stored, for delivery and status, only once committed; stop() commits what is queued);'
+        ' 0 = publish() returns once its event is committed (one fsync each for a single'
+        ' publisher)', minimum=0.0, maximum=100.0)
     outbox_memory_buffer: int = param(
         10_000, 'Events held in memory while the outbox file refuses writes (disk full, I/O error,'
         ' locked), retried with backoff; one more is refused, logged and counted',

@@ -52,6 +52,7 @@ InboundCallback = Callable[[str, dict[str, Any]], None]
 #: ``latest`` topics whose newest event is sent again after a reconnect (a dashboard that
 #: reconnected with the server sees the machine's state at once, not at the next heartbeat).
 LIVE_STATE_TOPICS = (TOPIC_RVM_STATUS, TOPIC_HEALTH, TOPIC_TIMEZONE)
+SETTLE_S = 5.0     # seconds flush() always gives the outbox writer to commit what is queued
 
 
 class BridgeCore:
@@ -171,11 +172,11 @@ class BridgeCore:
                 LOG.exception('connection stop failed')
         for t in self._threads:
             t.join(timeout)
+        self.outbox.close()             # commits what publish() queued (and logs it) first
         with self._log_lock:
             if self._log_file:
                 self._log_file.close()
                 self._log_file = None
-        self.outbox.close()
 
     def flush(self, timeout: float) -> bool:
         """True when every durable (and latest) event was delivered within ``timeout``.
@@ -184,7 +185,9 @@ class BridgeCore:
         everything is safely in the outbox/log, as nothing more can happen.
         """
         deadline = time.monotonic() + timeout
-        if not self.outbox.settle(timeout):        # appends the writer thread has not written
+        # appends the writer thread has not committed yet: always given SETTLE_S to be written
+        # (one transaction, or held in memory on a storage fault), even with timeout 0
+        if not self.outbox.settle(max(timeout, SETTLE_S)):
             return False
         if not self.config.online:
             return True
@@ -226,26 +229,27 @@ class BridgeCore:
         self.counters['published'] += 1
         if route.delivery == 'durable' or durable_last_word(
                 route.topic, payload, route.delivery, route.transport):   # final `offline`
-            appended = self.outbox.submit(
+            self.outbox.submit(
                 route.channel, route.wire_event, route.transport, payload,
                 encode=lambda p: self._fit(route, p), wait=self.config.outbox_group_ms <= 0,
-                on_done=self._appended)
-            if appended.outcome == 'duplicate':
-                # re-published (e.g. after a restart): one row only
-                self.counters['duplicates'] += 1
-                return
-
-        else:
-            self._put_latest(route, payload)
+                on_done=lambda appended: self._appended(route, appended))
+            return
+        self._put_latest(route, payload)
         self._log(route, payload)
         self.sender.wake()
 
-    def _appended(self, appended: Any) -> None:
-        """A durable append was written (publisher's or writer thread): count, wake the sender."""
+    def _appended(self, route: Route, appended: Any) -> None:
+        """A durable append was written (publisher's or writer thread): count, log, wake.
+
+        The ``outbox_log`` line is written here, once the row is committed (it carries ``seq``);
+        a duplicate (re-published, e.g. after a restart) is one row and no line.
+        """
+        if appended.outcome == 'duplicate':
+            self.counters['duplicates'] += 1
+            return
         if appended.outcome in ('unstored', 'lost'):   # the disk refused it: held or refused
             self.counters[appended.outcome] += 1
-        elif appended.outcome == 'duplicate' and self.config.outbox_group_ms > 0:
-            self.counters['duplicates'] += 1          # (publish() counted it when it waited)
+        self._log(route, appended.payload)
         self.sender.wake()
 
     def _put_latest(self, route: Route, payload: dict[str, Any]) -> None:

@@ -36,10 +36,13 @@ def test_offline_everything_goes_to_outbox_and_log(tmp_path):
     assert status['state'] == 'offline' and status['outbox_depth'] == 3
     assert status['published']['unmapped'] == 1 and status['published']['rejected'] == 1
     lines = [json.loads(line) for line in log.read_text().splitlines()]
-    assert [(r['channel'], r['event'], r['wire_event']) for r in lines] == [
-        (f'private-rvm.{core.rvm_id}', 'detection-completed', 'client-detection-completed')
-    ] * 3 + [('rvm-status', 'health-updated', 'health-updated')]
-    assert [r['data']['seq'] for r in lines[:3]] == [1, 2, 3]
+    # a durable event's line is written once its row is committed (with its seq)
+    durable = [r for r in lines if r['delivery'] == 'durable']
+    assert [(r['channel'], r['event'], r['wire_event']) for r in durable] == [
+        (f'private-rvm.{core.rvm_id}', 'detection-completed', 'client-detection-completed')] * 3
+    assert [r['data']['seq'] for r in durable] == [1, 2, 3]
+    assert [(r['channel'], r['event'], r['wire_event']) for r in lines if r not in durable] == [
+        ('rvm-status', 'health-updated', 'health-updated')]
 
 
 def test_missing_app_secret_is_a_clear_error(tmp_path, monkeypatch):

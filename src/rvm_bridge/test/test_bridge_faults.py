@@ -163,6 +163,7 @@ def test_publish_never_raises_into_the_spin_loop(tmp_path, caplog):
         core.publish('items/verdict', {'event_id': 'a', 'type': 'detection-completed'})
         core.publish('items/verdict', {'event_id': 'b', 'type': 'detection-completed'})
         assert core.counters['errors'] == 1 and 'publish(items/verdict) failed' in caplog.text
+        assert core.outbox.settle(5.0)          # the writer thread committed 'b'
         assert [e.event_id for e in core.outbox.peek(10)] == ['b']
     finally:
         core.stop()
@@ -175,6 +176,7 @@ def test_a_storage_fault_shows_in_the_bridge_status(tmp_path):
     try:
         core.outbox._db.execute('PRAGMA query_only=ON')
         core.publish('items/verdict', {'event_id': 'a', 'type': 'detection-completed'})
+        assert core.outbox.settle(5.0)          # written: held in memory, the disk refused it
         status = core.status()
         assert status['last_error'] == 'outbox: read-only (1 events held in memory)'
         assert status['storage'] == 'read-only' and status['delivery']['unstored'] == 1
@@ -302,6 +304,7 @@ def test_an_outbox_held_by_another_owner_gives_the_node_a_file_of_its_own(tmp_pa
         own = f'{tmp_path / "o.db"}.pid{os.getpid()}.sqlite3'
         assert 'in use by another process' in error and own in error
         core.publish('items/verdict', {'event_id': 'e1234567', 'type': 'detection-completed'})
+        assert core.outbox.settle(5.0)
         assert core.outbox.path == own and core.outbox.depth() == 1      # kept, not lost
     finally:
         core.stop(timeout=1.0)
@@ -328,3 +331,39 @@ def test_publish_with_a_writer_thread_returns_at_once_and_flush_waits_for_the_co
         assert wait_until(lambda: core.counters['duplicates'] == 1)
     finally:
         core.stop()
+
+
+def test_offline_flush_0_commits_what_the_writer_holds_before_the_closing_summary(tmp_path):
+    # rvm-edge run offline: flush(0.0), then status() for the closing line, then stop()
+    config = BridgeConfig(host='', outbox_path=str(tmp_path / 'o.db'), outbox_group_ms=50.0,
+                          timezone_sync_on_start=False)
+    assert BridgeConfig().outbox_group_ms > 0          # the default groups a lone publisher
+    core = BridgeCore(config)
+    try:
+        for i in range(12):
+            core.publish('items/verdict', {'event_id': f'e{i:07d}', 'type': 'detection-completed'})
+        assert core.flush(0.0)
+        assert core.status()['delivery']['in_outbox'] == 12
+    finally:
+        core.stop()
+    reopened = Outbox(tmp_path / 'o.db')
+    try:
+        assert [e.event_id for e in reopened.peek(20)] == [f'e{i:07d}' for i in range(12)]
+    finally:
+        reopened.close()
+
+
+def test_stop_commits_what_publish_queued_in_order_once(tmp_path):
+    config = BridgeConfig(host='', outbox_path=str(tmp_path / 'o.db'), outbox_group_ms=50.0,
+                          timezone_sync_on_start=False)
+    core = BridgeCore(config)
+    for i in range(40):
+        core.publish('items/verdict', {'event_id': f'e{i:07d}', 'type': 'detection-completed'})
+    core.stop()                                          # no flush: Ctrl-C during a burst
+    reopened = Outbox(tmp_path / 'o.db')
+    try:
+        entries = reopened.peek(100)
+        assert [e.event_id for e in entries] == [f'e{i:07d}' for i in range(40)]
+        assert [e.seq for e in entries] == sorted(e.seq for e in entries)
+    finally:
+        reopened.close()

@@ -42,6 +42,7 @@ def test_every_event_of_a_demo_run_carries_the_flag(tmp_path):
     core = BridgeCore(config)
     try:
         core.publish('items/verdict', {'event_id': 'e1234567', 'type': 'detection-completed'})
+        assert core.outbox.settle(5.0)
         stored = json.loads(core.outbox.peek(1)[0].payload)
         assert stored['demo'] is True and stored['demo_source'] == 'sample'
     finally:
@@ -53,6 +54,7 @@ def test_camera_events_carry_no_flag(tmp_path):
                                    timezone_sync_on_start=False))
     try:
         core.publish('items/verdict', {'event_id': 'e1234567', 'type': 'detection-completed'})
+        assert core.outbox.settle(5.0)
         assert 'demo' not in json.loads(core.outbox.peek(1)[0].payload)
     finally:
         core.stop()

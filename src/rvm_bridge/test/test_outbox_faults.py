@@ -364,3 +364,26 @@ def test_appends_that_do_not_wait_are_committed_together_and_acknowledged(tmp_pa
     box = Outbox(tmp_path / 'o.db')
     assert box.depth() == 51
     box.close()
+
+
+def test_an_exception_in_the_writer_thread_loses_and_acknowledges_nothing(tmp_path):
+    box = Outbox(tmp_path / 'o.db')
+    supervisor = ThreadSupervisor()
+    real, failed = box._group._write, []
+
+    def write_once_failing(group):
+        if group and not failed:
+            failed.append(len(group))
+            raise RuntimeError('injected fault')
+        real(group)
+    box._group._write = write_once_failing
+    box.start_writer(supervisor, window_s=0.005)
+    acknowledged = []
+    results = [box.submit('ch', 'ev', 'http', _ev(i), wait=False, on_done=acknowledged.append)
+               for i in range(20)]
+    assert box.settle(10.0)
+    assert failed and supervisor.stats()['restarts'] == {'rvm-bridge-outbox': 1}
+    assert [r.outcome for r in results] == ['stored'] * 20
+    assert acknowledged == results                       # each once, in order, after its commit
+    assert [e.event_id for e in box.peek(50)] == [_ev(i)['event_id'] for i in range(20)]
+    box.close()

@@ -81,6 +81,7 @@ def bridge(tmp):
     payload = json.dumps({'type': 'detection-completed', 'event_id': 'e1', 'rvm_id': '42'})
     node.on_message('items/verdict', String(data=payload))
     node.on_message('items/verdict', String(data=payload))      # replayed history after a respawn
+    assert node.core.outbox.settle(5.0)       # the outbox writer committed (outbox_group_ms)
     assert node.core.outbox.depth() == 1
     node.on_core_output('bridge/status', node.core.status())
     assert last(node.output_publishers['bridge/status'])['state'] == 'error'

@@ -11,7 +11,9 @@ at once and pays nothing extra.
 
 A producer that must not wait at all (one thread publishing a burst) uses :meth:`enqueue` and
 a writer thread (:meth:`writer_loop`) commits what arrived within ``window_s``: the append is
-acknowledged (``done``, ``on_done``) only once its transaction is committed.
+acknowledged (``done``, ``on_done``) only once its transaction is committed.  A write that
+raises (a bug: ``write`` holds storage faults itself) puts its group back at the head of the queue
+and re-raises: the supervised writer thread is restarted and writes it, in order, nothing lost.
 """
 from __future__ import annotations
 
@@ -119,14 +121,18 @@ class GroupCommit:
                 force = False
                 try:
                     self._write(group)
-                finally:
-                    for request in group:
-                        request.done = True
-                    self.groups += 1
-                    with self._turn:
+                except BaseException:
+                    with self._turn:            # not written: first in line for the next writer
+                        self._queue[:0] = group
                         self._inflight = 0
-                        self._turn.notify_all()
-                    _acknowledge(group)
+                    raise
+                for request in group:
+                    request.done = True
+                self.groups += 1
+                with self._turn:
+                    self._inflight = 0
+                    self._turn.notify_all()
+                _acknowledge(group)
         except BaseException:
             with self._turn:
                 self._writing = False
