@@ -22,6 +22,8 @@ empty      settling   an object seen confirm_frames frames in a row   open (proc
 empty      entering   an object (never a hand) is seen                -
 entering   empty      no object in this frame (a blip)                -
 entering   settling   an object seen confirm_frames frames in a row   open (processing queued)
+settling   empty      the scene moved and nothing is left once the    dismiss (processing failed)
+                      reference is re-registered
 settling   clearing   >= 2 objects for multi_frames frames            reject multiple_objects
 settling   empty      chamber empty for leave_frames                  lost (processing failed)
 settling   clearing   settle clock >= settle_timeout_s                reject not_settled
@@ -31,6 +33,8 @@ settling   clearing   one object still stable_frames, no hand, NOK    judge (rej
 judged     settling   newcomer via the entry, item seen in exit zone  final accept + open
 judged     settling   newcomer via the entry, item not at the exit    reject withdrawn + open
 judged     clearing   >= 2 objects for multi_frames frames            reject multiple_objects
+judged     clearing   still again, and the vote over its whole rest   judge (reject, final)
+                      gives another class, rejected
 judged     empty      empty for leave_frames, item seen in exit zone  final accept
 judged     empty      empty for leave_frames, elsewhere / entry       reject withdrawn
 clearing   settling   newcomer via the entry                          open (decided items stay)
@@ -76,6 +80,7 @@ class Action(Enum):
     WITHDRAW_AND_OPEN = 'withdraw_and_open'  # the judged item is withdrawn; a new episode opens
     LOST = 'lost'                        # left before a verdict: processing failed
     FAIL = 'fail'                        # verdict computation raised: processing failed
+    DISMISS = 'dismiss'                  # the episode was the moved background: processing failed
     CLOSE = 'close'                      # the chamber is empty: the decided items are gone
 
 
@@ -91,8 +96,12 @@ class ChamberFacts:
     newcomer: bool = False        # another object came in through the entry (decided item gone)
     settle_timeout: bool = False  # the open episode's settle clock passed settle_timeout_s
     settled: bool = False         # one object still for stable_frames frames and no hand
-    accepted: bool | None = None  # the verdict a settled object would get (None: not settled)
+    accepted: bool | None = None  # the verdict a settled object would get (None: not settled);
+    #                               judged: the re-vote over its whole rest (None: class holds)
     judge_failed: bool = False    # computing that verdict raised
+    present: bool = False         # something is in the chamber in this frame (presence or item)
+    scene_moved: bool = False     # the whole scene shifted (a knocked camera): the reference was
+    #                               re-registered on this frame (presence.PresenceMeter)
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,8 @@ TRANSITIONS: tuple[Edge, ...] = (
     Edge(S.ENTERING, S.EMPTY, lambda f: f.objects == 0, Action.NONE,
          'a blip: gone before confirmed'),
     Edge(S.ENTERING, S.SETTLING, lambda f: f.confirmed, Action.OPEN, 'confirmed: a new episode'),
+    Edge(S.SETTLING, S.EMPTY, lambda f: f.scene_moved and not f.present, Action.DISMISS,
+         'the camera moved: what opened the episode was the moved background'),
     Edge(S.SETTLING, S.CLEARING, lambda f: f.multiple, Action.REJECT_MULTIPLE, 'several objects'),
     Edge(S.SETTLING, S.EMPTY, lambda f: f.gone, Action.LOST, 'left before a verdict'),
     Edge(S.SETTLING, S.CLEARING, lambda f: f.settle_timeout, Action.REJECT_NOT_SETTLED,
@@ -133,6 +144,8 @@ TRANSITIONS: tuple[Edge, ...] = (
          'the judged item is gone, not through the exit zone (a swap): a new episode'),
     Edge(S.JUDGED, S.CLEARING, lambda f: f.multiple, Action.REJECT_MULTIPLE,
          'a second object joined the judged item'),
+    Edge(S.JUDGED, S.CLEARING, lambda f: f.settled and f.accepted is False, Action.JUDGE,
+         'most of its rest says another class, and that one is rejected: final at once'),
     Edge(S.JUDGED, S.EMPTY, lambda f: f.gone and f.at_exit, Action.FINAL_ACCEPT,
          'left through the exit zone'),
     Edge(S.JUDGED, S.EMPTY, lambda f: f.gone, Action.REJECT_WITHDRAWN,

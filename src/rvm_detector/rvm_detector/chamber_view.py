@@ -84,6 +84,7 @@ class FrameView:
     presence_box: tuple | None = None
     phantoms: int = 0
     faint: bool = False               # a dropped detection had some foreground (keep learning off)
+    scene_moved: bool = False         # the whole scene shifted: the background was re-registered
     image_still: int = 0              # frames the main object's box has not changed (image)
     sightings: list = field(default_factory=list)   # exit_evidence.Sighting per visible track
 

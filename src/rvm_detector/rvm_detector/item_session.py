@@ -29,10 +29,13 @@ from rvm_detector.detection import Detection
 from rvm_detector.exit_evidence import OPPOSITE, Sighting, Whereabouts
 from rvm_detector.item_events import Event, ItemEvents
 from rvm_detector.item_tracker import IouTracker, Track
-from rvm_detector.item_verdict import VerdictPolicy, judge, vote
+from rvm_detector.item_verdict import VerdictPolicy, judge, rest_verdict, vote
 from rvm_detector.presence import PresenceReading
 from rvm_detector.session_records import (ChamberZones, Episode, ItemPolicy, Judgement,
                                           StepContext)
+
+#: still frames of a judged item that its re-vote counts (a longer rest keeps the latest ones)
+REST_FRAMES = 150
 
 __all__ = ['ChamberZones', 'Episode', 'Event', 'ItemPolicy', 'ItemSession', 'Judgement',
            'StepContext']
@@ -85,6 +88,8 @@ class ItemSession:
                 lambda ctx: self._reject_pending('withdrawn', ctx) + self._open(ctx),
             Action.LOST: lambda ctx: self._failed('left the chamber before a stable view'),
             Action.FAIL: self._fail,
+            Action.DISMISS: lambda ctx: self._failed(
+                'the camera moved: the episode was the moved background'),
             Action.CLOSE: lambda ctx: [],
         }
 
@@ -125,6 +130,7 @@ class ItemSession:
         return FrameView(items, hands, new, distinct, main, present,
                          presence_box=presence.bbox if presence is not None else None,
                          phantoms=phantoms, faint=faint, sightings=sightings,
+                         scene_moved=presence is not None and presence.moved,
                          image_still=self._image_still(main, presence))
 
     def _image_still(self, main: Track | None, presence: PresenceReading | None) -> int:
@@ -192,8 +198,11 @@ class ItemSession:
             episode.last_window = tuple(view.main.history)[-policy.stable_frames:]
             if self.state is Chamber.SETTLING:
                 where.follow(view.main.last.bbox)
-        settled = self.state is Chamber.SETTLING and self._settled(view)
-        judgement = self._judge(view) if settled else None
+        settled = self.state in (Chamber.SETTLING, Chamber.JUDGED) and self._settled(view)
+        judgement = None
+        if settled:
+            judgement = (self._judge(view) if self.state is Chamber.SETTLING
+                         else self._rejudge(view))
         facts = ChamberFacts(
             objects=len(view.new_items),
             confirmed=counters.seen_frames >= policy.confirm_frames,
@@ -206,6 +215,8 @@ class ItemSession:
             settled=settled,
             accepted=judgement.accepted if judgement is not None else None,
             judge_failed=judgement is not None and judgement.fields is None,
+            present=view.present,
+            scene_moved=view.scene_moved,
         )
         edge = step(self.state, facts)
         if edge is None:
@@ -237,6 +248,20 @@ class ItemSession:
                          None)
         return Judgement(fields, signature=signature)
 
+    def _rejudge(self, view: FrameView) -> Judgement | None:
+        """The judged item is still: the re-vote over its whole rest (None: its class holds)."""
+        pending = self.episode.pending
+        pending['rest'].append(view.main.last)
+        try:
+            fields = rest_verdict(list(pending['rest']), pending['fields']['class_name'],
+                                  *self._frame, self.class_map, self.verdict_policy)
+        except Exception:  # a bad detection must not take the node down: the accept holds
+            return None
+        if fields is None:
+            return None
+        fields['objects'] = {'count': 1, 'categories': {fields['category']: 1}}
+        return Judgement(fields)
+
     # -- actions (one handler per Action) --------------------------------------------------------
     def _open(self, ctx: StepContext) -> list[Event]:
         if self.session_id is None:
@@ -257,7 +282,8 @@ class ItemSession:
         judgement = ctx.judgement
         if judgement.accepted:
             self.episode.pending = {
-                'fields': judgement.fields, 'stamp_ns': ctx.stamp_ns, 'timings': ctx.timings}
+                'fields': judgement.fields, 'stamp_ns': ctx.stamp_ns, 'timings': ctx.timings,
+                'rest': deque(self.episode.last_window, maxlen=REST_FRAMES)}
             self._where().decide(judgement.signature, [], self.tracker.next_id)
             return self._processing('processing', 'accepted; final when it leaves by the exit')
         self._decide_residents(ctx)

@@ -36,6 +36,22 @@ def vote(window: list[Detection]) -> tuple[str, int, float]:
     return name, ids[name], sums[name] / len(window)
 
 
+def rest_verdict(rest: list[Detection], judged_class: str, frame_w: int, frame_h: int,
+                 class_map: ClassMap, policy: VerdictPolicy) -> dict[str, Any] | None:
+    """The verdict over an accepted item's whole rest (its still frames so far), when the vote
+    over that rest clearly says another class (None: the judged class still holds).
+
+    The accept is provisional until the item leaves by the exit, so a class that only won the
+    first ``stable_frames`` frames gives way to the class its rest is seen as, once that class's
+    vote confidence (frames voting another class count 0) reaches ``min_confidence``: a rest
+    split between two classes keeps the first judgement.
+    """
+    class_name, _, confidence = vote(rest)
+    if class_name == judged_class or confidence < policy.min_confidence:
+        return None
+    return judge(rest, [], frame_w, frame_h, class_map, policy)
+
+
 def judge(window: list[Detection], others: list[Detection], frame_w: int, frame_h: int,
           class_map: ClassMap, policy: VerdictPolicy) -> dict[str, Any]:
     """Verdict fields (without envelope/ids/timings) for an item seen as ``window``.

@@ -29,6 +29,9 @@ from rvm_detector.calibration import Calibration
 WORK_WIDTH = 160
 DARK_RATIO = 0.3          # a frame below this share of the reference brightness is dark
 MOVED_SHARE = 0.04        # a camera shift of this share of the width is drift 1.0
+REGISTER_SHARE = 0.01     # a whole-scene shift of this share of the width is a moved camera
+REGISTER_RESPONSE = 0.2   # phase-correlation peak below which a shift is not trusted
+REGISTER_GAIN = 0.5       # the shifted background must leave at most this share of foreground
 
 
 @dataclass
@@ -43,6 +46,7 @@ class PresenceReading:
     mask: np.ndarray | None = None    # foreground at work size (bool)
     scale: float = 1.0                # work size / full frame
     motion: np.ndarray | None = None  # changed since the previous frame (work size, bool)
+    moved: bool = False               # the whole scene shifted: the background was re-registered
 
     def support(self, box) -> float:
         """Foreground share of a box (full-frame px); 1.0 when there is no mask."""
@@ -111,6 +115,12 @@ class PresenceMeter:
             self._previous = None
             return PresenceReading(present=False, dark=True), frame
         foreground, gain = self._compare(frame, self.background)
+        moved = False
+        if foreground.sum() >= self.min_blob * self.roi_px:
+            registered = self._register(frame, foreground)
+            if registered is not None:
+                foreground, gain = registered
+                moved = True
         motion = (None if previous is None else
                   np.abs(frame - previous).max(axis=2) > 20.0 + 0.08 * previous.mean(axis=2))
         count, labels, stats, _ = cv2.connectedComponentsWithStats(foreground.astype(np.uint8))
@@ -126,7 +136,40 @@ class PresenceMeter:
             y2 = max(stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] for i in keep)
             bbox = tuple(float(v) / self.scale for v in (x1, y1, x2, y2))
         return PresenceReading(present, False, float(foreground.sum()) / self.roi_px, gain, bbox,
-                               foreground, self.scale, motion), frame
+                               foreground, self.scale, motion, moved), frame
+
+    def _register(self, frame: np.ndarray,
+                  foreground: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """Re-register the background when the whole scene shifted (a knocked camera).
+
+        The shift is the phase correlation of the frame against the background; it counts when
+        it is at least :data:`REGISTER_SHARE` of the width, its peak is clear, and the shifted
+        background explains the frame (at most :data:`REGISTER_GAIN` of the foreground left).
+        An item in the chamber stays foreground; the strip the shift uncovers is taken from the
+        frame. Returns the new (foreground, gain), or None (not a camera shift).
+        """
+        (dx, dy), response = cv2.phaseCorrelate(self.background.mean(axis=2),
+                                                frame.mean(axis=2), self._window)
+        if math.hypot(dx, dy) < REGISTER_SHARE * WORK_WIDTH or response < REGISTER_RESPONSE:
+            return None
+        matrix = np.float32([[1, 0, dx], [0, 1, dy]])
+        size = self.work_size
+        shifted = cv2.warpAffine(self.background, matrix, size, flags=cv2.INTER_LINEAR)
+        covered = cv2.warpAffine(np.ones(size[::-1], np.float32), matrix, size) > 0.999
+        shifted[~covered] = frame[~covered]
+        candidate, gain = self._compare(frame, shifted)
+        if candidate.sum() > REGISTER_GAIN * foreground.sum():
+            return None
+        self.background = shifted
+        self.drift = max(self.drift, self._moved(frame))   # health sees it at once
+        return candidate, gain
+
+    def _moved(self, frame: np.ndarray) -> float:
+        """The camera shift against the calibrated reference, as drift (sets ``shift_px``)."""
+        (dx, dy), _ = cv2.phaseCorrelate(self.reference.mean(axis=2), frame.mean(axis=2),
+                                         self._window)
+        self.shift_px = math.hypot(dx, dy) / self.scale
+        return min(1.0, math.hypot(dx, dy) / (MOVED_SHARE * WORK_WIDTH))
 
     def adapt(self, frame: np.ndarray, dt: float, learn: bool = True) -> None:
         """Follow slow changes of the empty chamber (``learn``); update the drift against the
@@ -138,9 +181,5 @@ class PresenceMeter:
         changed = float(foreground.sum()) / self.roi_px
         self.drift_gain = gain
         light = min(1.0, abs(math.log(max(gain, 1e-3))))
-        (dx, dy), _ = cv2.phaseCorrelate(self.reference.mean(axis=2), frame.mean(axis=2),
-                                         self._window)
-        self.shift_px = math.hypot(dx, dy) / self.scale
-        moved = min(1.0, math.hypot(dx, dy) / (MOVED_SHARE * WORK_WIDTH))
-        value = max(changed, light, moved, 1.0 if self.size_mismatch else 0.0)
+        value = max(changed, light, self._moved(frame), 1.0 if self.size_mismatch else 0.0)
         self.drift = value if alpha == 0 else self.drift + (value - self.drift) * max(alpha, 0.1)

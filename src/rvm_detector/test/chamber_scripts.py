@@ -174,3 +174,10 @@ def swap_on_the_same_track():
     b_out = [[b(x)] for x in range(320, 700, 60)] + empty(4)
     return timed(empty(3) + enter() + rest(6) + a_out + empty(2) + b_in
                  + [[b(260)] for _ in range(6)] + b_out)
+
+
+def judged_then_rests_as(class_name='other', frames=10, first=6):
+    """Judged ``pet_bottle`` on its first ``first`` still frames; the rest of its rest the model
+    says ``class_name`` (``frames`` frames); then it leaves by the exit."""
+    return timed(empty(3) + enter() + rest(first) + rest(frames, class_name=class_name)
+                 + leave_exit())

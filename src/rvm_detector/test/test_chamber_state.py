@@ -29,6 +29,9 @@ EVERY_ROW = [
     (S.EMPTY, ChamberFacts(objects=1), S.ENTERING, A.NONE),
     (S.ENTERING, ChamberFacts(objects=0, confirmed=True), S.EMPTY, A.NONE),   # a blip first
     (S.ENTERING, ChamberFacts(objects=1, confirmed=True), S.SETTLING, A.OPEN),
+    # a knocked camera with nothing left once re-registered: the episode was the moved background
+    (S.SETTLING, ChamberFacts(objects=2, multiple=True, gone=True, settle_timeout=True,
+                              scene_moved=True), S.EMPTY, A.DISMISS),
     # several objects beat everything else in settling, even a settled accept
     (S.SETTLING, ChamberFacts(objects=2, multiple=True, settled=True, accepted=True, gone=True),
      S.CLEARING, A.REJECT_MULTIPLE),
@@ -46,6 +49,9 @@ EVERY_ROW = [
      A.WITHDRAW_AND_OPEN),
     (S.JUDGED, ChamberFacts(objects=2, multiple=True, gone=True, at_exit=True), S.CLEARING,
      A.REJECT_MULTIPLE),
+    # the re-vote over a judged item's whole rest rejects it: before any exit evidence
+    (S.JUDGED, ChamberFacts(objects=1, settled=True, accepted=False, gone=True, at_exit=True),
+     S.CLEARING, A.JUDGE),
     (S.JUDGED, ChamberFacts(gone=True, at_exit=True), S.EMPTY, A.FINAL_ACCEPT),
     (S.JUDGED, ChamberFacts(gone=True), S.EMPTY, A.REJECT_WITHDRAWN),
     (S.CLEARING, ChamberFacts(objects=1, newcomer=True, gone=True), S.SETTLING, A.OPEN),
@@ -88,3 +94,12 @@ def test_first_matching_row_wins(state, facts, target, action):
 def test_a_moving_or_flickering_object_keeps_judged_clearing_and_blocked(state):
     assert step(state, ChamberFacts(objects=1)) is None
     assert step(state, ChamberFacts(objects=0)) is None   # fewer than leave_frames empty frames
+
+
+def test_a_knocked_camera_dismisses_only_an_episode_with_nothing_left():
+    """The re-registered scene still shows something (an item): the episode goes on as before."""
+    moved = ChamberFacts(objects=1, settled=True, accepted=True, scene_moved=True, present=True)
+    assert step(Chamber.SETTLING, moved).action is A.JUDGE
+    for state in (S.EMPTY, S.ENTERING, S.JUDGED, S.CLEARING, S.BLOCKED):
+        edge = step(state, ChamberFacts(scene_moved=True))
+        assert edge is None or edge.action is not A.DISMISS

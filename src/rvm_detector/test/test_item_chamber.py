@@ -184,7 +184,7 @@ ALL_SCRIPTS = {
     cs.nudged_after_judgement: 1, cs.hand_occludes_judged: 1, cs.hand_only: 0,
     cs.hand_holds_item: 1, cs.camera_gap_while_settling: 1, cs.close_pair: 2, cs.swap: 2,
     cs.enter_while_clearing: 2, cs.beside_rejected: 2, cs.yank: 1, cs.push: 1,
-    cs.swap_on_the_same_track: 2}
+    cs.swap_on_the_same_track: 2, cs.judged_then_rests_as: 1}
 
 
 def test_the_scripts_cover_every_edge_of_the_transition_table(monkeypatch):
@@ -207,6 +207,7 @@ def test_the_scripts_cover_every_edge_of_the_transition_table(monkeypatch):
             if session.state is state:
                 session.end_session('command')
                 fired |= set(session.transitions)
+    fired |= set(knocked_camera_during_a_phantom_episode()[0].transitions)
     monkeypatch.setattr(
         item_session, 'judge', lambda *a, **k: (_ for _ in ()).throw(ValueError('x')))
     fired |= set(play(cs.accepted_and_exit())[0].transitions)
@@ -351,3 +352,58 @@ def test_a_failed_episode_is_also_published_durable():
     failed = [p for t, p in events if t == TOPIC_ITEM_FAILED]
     assert [p['status'] for p in failed] == ['failed']
     assert failed[0] in [p for t, p in events if t == TOPIC_PROCESSING]
+
+
+def test_an_accept_whose_whole_rest_votes_a_rejected_class_is_rejected_once_at_once():
+    """The accept waits for the exit, and the vote keeps counting the still item: once most of
+    its rest says ``other``, the episode is rejected (one verdict, never credited)."""
+    session, events = play(cs.judged_then_rests_as('other'))
+    assert decisions(events) == [('other', False, 'category_not_accepted')]
+    assert (Chamber.JUDGED, Chamber.CLEARING, Action.JUDGE) in session.transitions
+    statuses = [p['status'] for t, p in events if t == TOPIC_PROCESSING]
+    assert statuses == ['queued', 'processing', 'completed']
+    assert session.state is Chamber.EMPTY
+
+
+@pytest.mark.parametrize('script, category', [
+    (cs.judged_then_rests_as('other', frames=3), 'pet_bottle'),      # a minority of its rest
+    (cs.judged_then_rests_as('glass_bottle'), 'pet_bottle'),         # another accepted class
+])
+def test_a_rest_vote_never_rejects_on_a_minority_or_an_accepted_class(script, category):
+    session, events = play(script)
+    assert decisions(events) == [(category, True, None)]
+    assert (Chamber.JUDGED, Chamber.CLEARING, Action.JUDGE) not in session.transitions
+
+
+def knocked_camera_during_a_phantom_episode():
+    """A phantom on the moving background opens an episode while the camera is knocked; on the
+    frame the reference is re-registered (``moved``) nothing is left: the episode is dismissed
+    with one ``failed`` event; a real item after it gets its own episode and verdict."""
+    from rvm_detector.presence import PresenceReading
+    phantom = cs.rest(6, x=300)
+    frames = cs.empty(3) + phantom[:3] + [[]] + cs.empty(3) + cs.enter() + cs.rest(6)
+    frames += cs.leave_exit()
+    readings = [presence(bool(f)) for f in frames]
+    readings[6] = PresenceReading(present=False, moved=True)
+    return run(frames, session=new_session(stable_frames=4), times=cs.timed(frames)[1],
+               readings=readings)
+
+
+def test_a_knocked_camera_dismisses_the_phantom_episode_and_the_item_gets_its_own():
+    session, events = knocked_camera_during_a_phantom_episode()
+    assert (Chamber.SETTLING, Chamber.EMPTY, Action.DISMISS) in session.transitions
+    failed = [p for t, p in events if t == TOPIC_PROCESSING and p['status'] == 'failed']
+    assert [p['detail'] for p in failed] == [
+        'the camera moved: the episode was the moved background']
+    assert decisions(events) == [('pet_bottle', True, None)]
+    assert failed[0]['item_id'] != verdicts(events)[0]['item_id']
+
+
+def test_a_knocked_camera_keeps_an_episode_whose_item_is_still_there():
+    from rvm_detector.presence import PresenceReading
+    frames, times = cs.accepted_and_exit()
+    readings = [presence(bool(f)) for f in frames]
+    readings[8] = PresenceReading(present=True, moved=True)       # settling, item present
+    session, events = run(frames, session=new_session(), times=times, readings=readings)
+    assert decisions(events) == [('pet_bottle', True, None)]
+    assert all(a is not Action.DISMISS for _, _, a in session.transitions)

@@ -115,6 +115,29 @@ def test_drift_shows_a_moved_camera_and_a_changed_light_not_an_undisturbed_chamb
     assert not reading.present
 
 
+def test_a_knocked_camera_re_registers_the_background_at_once_and_keeps_an_item(cal):
+    """A whole-scene shift: the very first shifted frame is re-registered (``moved``), the empty
+    chamber is empty again, the drift shows the shift, and an item in the shifted scene stays
+    present; a still scene, an item alone or a light change re-registers nothing."""
+    meter = PresenceMeter(cal)
+    for frame in (empty_chamber(40), with_item(empty_chamber(41)),
+                  empty_chamber(42, gain=0.7)):
+        reading, _ = meter.measure(frame)
+        assert not reading.moved
+    assert meter.drift == 0.0
+    reading, _ = meter.measure(empty_chamber(43, shift=(6, 12)))
+    assert reading.moved and not reading.present
+    assert meter.drift == 1.0 and meter.shift_px == pytest.approx(13.4, abs=2)
+    reading, _ = meter.measure(with_item(empty_chamber(44, shift=(6, 12))))
+    assert reading.present and not reading.moved
+    assert reading.support((140, 100, 200, 140)) > 0.8
+
+    meter = PresenceMeter(cal)       # knocked while an item lies there: the item stays present
+    reading, _ = meter.measure(with_item(empty_chamber(45, shift=(6, 12)), x=152, y=106))
+    assert reading.moved and reading.present
+    assert reading.support((152, 106, 212, 146)) > 0.8
+
+
 def test_appearance_tells_a_different_object_from_the_same_one():
     frame = with_item(with_item(empty_chamber(), 40, 40, colour=(200, 40, 40)), 200, 150)
 
