@@ -9,6 +9,8 @@ decision, wrong alert (the ``recalibrate`` alert expected for a moved camera or 
 and not raised, or raised where nothing changed). Every kind is rule-driven (the number of
 verdicts follows from the chamber rules); categories and policy decisions also depend on the
 model. It exits 1 when any count but ``expected``/``produced`` is non-zero (``--hard`` too).
+``rvm-scenarios --merge A.json B.json ...`` adds up the tables of earlier ``--json`` runs (a sweep
+split by seed or kind) and prints the one table with its total row (exit 1 on any failure too).
 """
 
 from __future__ import annotations
@@ -154,6 +156,23 @@ def format_table(table: dict[str, Score]) -> str:
     return '\n'.join(lines)
 
 
+def merge_tables(paths) -> dict[str, Score]:
+    """The per-kind sum of the ``table`` of each ``--json`` file (kinds in suite order)."""
+    merged: dict[str, Score] = {}
+    for path in paths:
+        try:
+            with open(path, encoding='utf-8') as handle:
+                table = json.load(handle)['table']
+            rows = {kind: Score(**counts) for kind, counts in table.items()}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise SystemExit(f'rvm-scenarios --merge: {path}: not an rvm-scenarios --json file '
+                             f'({type(exc).__name__}: {exc})') from exc
+        for kind, row in rows.items():
+            merged.setdefault(kind, Score()).add(row)
+    order = {kind: i for i, kind in enumerate(KINDS)}
+    return dict(sorted(merged.items(), key=lambda item: order.get(item[0], len(order))))
+
+
 def make_core(threads: int = 0, model_path: str = ''):
     """A loaded DetectorCore on the CPU: the bundled (or given) model, default item rules."""
     from rvm_detector.detector_config import DetectorConfig
@@ -186,7 +205,13 @@ def main(argv=None) -> int:
     parser.add_argument('--model', default='', help="model weights ('' = bundled)")
     parser.add_argument(
         '--json', default=None, help='also write the table and per-scenario rows here')
+    parser.add_argument('--merge', nargs='+', metavar='JSON', default=None,
+                        help='print the summed table of earlier --json files (runs nothing)')
     args = parser.parse_args(argv)
+    if args.merge:
+        table = merge_tables(args.merge)
+        print(format_table(table))
+        return 1 if any(getattr(row, name) for row in table.values() for name in FAILURES) else 0
     core = make_core(args.threads, args.model)
     details: list = []
     table = run_suite(

@@ -1,4 +1,7 @@
 """rvm-scenarios: the scorer, and a fixed small scenario set through the real bundled model."""
+import json
+from dataclasses import asdict
+
 import pytest
 
 from rvm_detector.class_map import ClassMap
@@ -96,6 +99,34 @@ def test_rvm_scenarios_exits_non_zero_on_any_failure(monkeypatch, capsys):
         monkeypatch.setattr(scenarios, 'run_suite', lambda *a, **k: {'single': row})
         assert scenarios.main(['--per-kind', '1']) == code, failure
     assert '| **total** |' in capsys.readouterr().out
+
+
+def test_merge_adds_up_json_tables_by_kind_in_suite_order(tmp_path, monkeypatch, capsys):
+    """``--merge`` sums the --json tables of a split sweep, runs no model, and fails on a bad
+    file with its name."""
+    from rvm_training import scenarios
+
+    def write(name, table):
+        path = tmp_path / name
+        path.write_text(json.dumps({'table': {k: asdict(v) for k, v in table.items()},
+                                    'scenarios': []}))
+        return str(path)
+
+    first = write('s0.json', {'withdraw': Score(5, 5, 5), 'single': Score(5, 5, 5)})
+    second = write('s1.json', {'single': Score(5, 5, 4, missing=1)})
+    moved = write('cm.json', {'camera_moved': Score(5, 5, 5, wrong_alert=2)})
+    monkeypatch.setattr(scenarios, 'make_core', lambda *a: pytest.fail('--merge runs no model'))
+    assert scenarios.main(['--merge', first, second, moved]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2:] == ['| single | 10 | 10 | 9 | 1 | 0 | 0 | 0 | 0 |',
+                         '| withdraw | 5 | 5 | 5 | 0 | 0 | 0 | 0 | 0 |',
+                         '| camera_moved | 5 | 5 | 5 | 0 | 0 | 0 | 0 | 2 |',
+                         '| **total** | 20 | 20 | 19 | 1 | 0 | 0 | 0 | 2 |']
+    assert scenarios.main(['--merge', first]) == 0
+    bad = tmp_path / 'bad.json'
+    bad.write_text('{"scenarios": []}')
+    with pytest.raises(SystemExit, match='bad.json'):
+        scenarios.main(['--merge', first, str(bad)])
 
 
 def test_evidence_kinds_follow_the_basic_ones_so_older_seeds_render_the_same():
