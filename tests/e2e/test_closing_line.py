@@ -19,8 +19,13 @@ def start(tmp_path, *extra):
            '--outbox', str(tmp_path / 'outbox.sqlite3'), *extra]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, bufsize=1)
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)                                   # the end of its output
+    threading.Thread(target=read, daemon=True).start()
     return proc, lines
 
 
@@ -29,18 +34,18 @@ def read_until(proc, lines, seen: list[str], predicate, timeout: float = 240) ->
     while not any(predicate(s) for s in seen):
         assert time.monotonic() < deadline, ''.join(seen)
         try:
-            seen.append(lines.get(timeout=1))
+            line = lines.get(timeout=1)
         except queue.Empty:
             assert proc.poll() is None, 'runner ended early:\n' + ''.join(seen)
+            continue
+        assert line is not None, 'runner ended early:\n' + ''.join(seen)
+        seen.append(line)
 
 
 def finish(proc, lines, seen: list[str]) -> list[str]:
     code = proc.wait(60)
-    while True:
-        try:
-            seen.append(lines.get(timeout=2))
-        except queue.Empty:
-            break
+    while (line := lines.get(timeout=30)) is not None:    # until the end of its output
+        seen.append(line)
     return [code, [s.rstrip('\n') for s in seen]]
 
 
