@@ -1,5 +1,6 @@
 """rvm-export: ONNX / OpenVINO exports load through the detector and give the .pt's verdicts."""
 
+import functools
 import importlib.util
 import json
 from pathlib import Path
@@ -28,11 +29,13 @@ def onnx_model(tmp_path_factory):
     return export_model(BUNDLED_MODEL, 'onnx', tmp_path_factory.mktemp('export'), imgsz=320)
 
 
+@functools.lru_cache(maxsize=1)
 def _frames(n=4):
+    """``n`` resting frames of a synthetic scene (rendered once: ~8 s; both exports use them)."""
     from rvm_training.synthetic_scene import render_sequence
     frames = [f.image for f in render_sequence(seed=5, width=640, height=480, n_items=4)
               if f.phase == 'resting']
-    return frames[::max(1, len(frames) // n)][:n]
+    return tuple(frames[::max(1, len(frames) // n)][:n])
 
 
 def _same_detections(weights, other, imgsz=320):
