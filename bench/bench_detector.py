@@ -42,7 +42,10 @@ def frames_for_bench(n: int, width: int, height: int) -> list[np.ndarray]:
     """Frames of the synthetic RVM scene (items resting in the chamber), else random noise."""
     try:
         from rvm_training.synthetic_scene import render_sequence
-        frames = [f.image for f in render_sequence(seed=3, width=width, height=height, n_items=4)
+        # a few frames (--quick) come from one item: rendering all four takes ~8 s
+        items = 4 if n >= 8 else 1
+        frames = [f.image for f in render_sequence(seed=3, width=width, height=height,
+                                                   n_items=items)
                   if f.phase == 'resting']
         if len(frames) >= n:
             step = len(frames) // n
@@ -163,10 +166,10 @@ def main(argv=None) -> int:
                     help='only the torch / ONNX Runtime / OpenVINO comparison')
     ap.add_argument(
         '--quick', action='store_true',
-        help='3 frames and one SAM2 run at imgsz 512: checks the benchmark runs (test suite)')
+        help='3 frames and one SAM2 run at imgsz 256: checks the benchmark runs (test suite)')
     args = ap.parse_args(argv)
     if args.quick:
-        args.frames, args.sam2_runs, args.sam2_imgsz = 3, 1, min(args.sam2_imgsz, 512)
+        args.frames, args.sam2_runs, args.sam2_imgsz = 3, 1, min(args.sam2_imgsz, 256)
 
     import torch
 
