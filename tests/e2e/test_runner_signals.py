@@ -22,16 +22,24 @@ def test_a_signal_prints_the_normal_summary(tmp_path, stop_signal):
            '--params', str(tmp_path / 'params.yaml'), '--outbox', str(tmp_path / 'outbox.sqlite3')]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, bufsize=1)
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)                                   # the end of its output
+    threading.Thread(target=read, daemon=True).start()
     seen: list[str] = []
     try:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and not any(s.startswith('rvm state:') for s in seen):
             try:
-                seen.append(lines.get(timeout=1))
+                line = lines.get(timeout=1)
             except queue.Empty:
                 assert proc.poll() is None, 'runner ended early:\n' + ''.join(seen)
+                continue
+            assert line is not None, 'runner ended early:\n' + ''.join(seen)
+            seen.append(line)
         assert any(s.startswith('rvm state:') for s in seen), ''.join(seen)
         proc.send_signal(stop_signal)
         assert proc.wait(60) == 128 + stop_signal
@@ -39,9 +47,9 @@ def test_a_signal_prints_the_normal_summary(tmp_path, stop_signal):
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
-    time.sleep(0.2)
-    while not lines.empty():
-        seen.append(lines.get())
+    # every line it printed (a fixed pause here could miss the last ones on a loaded machine)
+    while (line := lines.get(timeout=30)) is not None:
+        seen.append(line)
     text = ''.join(seen)
     assert f'{signal.Signals(stop_signal).name} received: stopping' in text
     assert 'rvm-edge: server    offline: outbox only' in text and 'rvm-edge: model ' in text
