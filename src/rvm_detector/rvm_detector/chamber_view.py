@@ -51,16 +51,24 @@ def corroborated(items: list[Detection], roi: np.ndarray | None,
     return kept, len(items) - len(kept), faint
 
 
-def distinct_objects(tracks: list[Track], min_conf: float, min_hits: int = 2) -> list[Track]:
+def distinct_objects(tracks: list[Track], min_conf: float, min_hits: int = 2,
+                     footprint=None) -> list[Track]:
     """Visible tracks that count as separate objects.
 
     A track counts once it was matched in ``min_hits`` frames with a confidence of at least
     ``min_conf``, unless its box lies (>= 80 %) inside a larger counted object's box (a fragment).
+    ``footprint``: the box where the judged item last lay still; the tracks inside it (>= 80 %)
+    are pieces of that one item (a hand across it splits the model's view in two), counted once.
     """
     tracks = [t for t in tracks if t.hits >= min_hits and t.last.confidence >= min_conf]
     tracks.sort(key=lambda t: _area(t.last.bbox), reverse=True)
     kept: list[Track] = []
+    inside = False
     for track in tracks:
+        if footprint is not None and box_containment(track.last.bbox, footprint) >= 0.8:
+            if inside:
+                continue
+            inside = True
         if all(box_containment(track.last.bbox, k.last.bbox) < 0.8 for k in kept):
             kept.append(track)
     return kept

@@ -123,8 +123,10 @@ class ItemSession:
                      for t in visible]
         where = self._where()
         new = [t for t, s in zip(visible, sightings) if not where.is_resident(s)]
+        pending = self.episode.pending if self.episode is not None else None
+        footprint = pending['rest'][-1].bbox if pending and self.state is Chamber.JUDGED else None
         distinct = distinct_objects(new, self.verdict_policy.multi_object_conf,
-                                    min(2, self.policy.stable_frames))
+                                    min(2, self.policy.stable_frames), footprint)
         present = bool(items) or (presence is not None and presence.present)
         main = self._main_track(new, sightings)
         return FrameView(items, hands, new, distinct, main, present,

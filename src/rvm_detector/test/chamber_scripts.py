@@ -181,3 +181,10 @@ def judged_then_rests_as(class_name='other', frames=10, first=6):
     says ``class_name`` (``frames`` frames); then it leaves by the exit."""
     return timed(empty(3) + enter() + rest(first) + rest(frames, class_name=class_name)
                  + leave_exit())
+
+
+def split_by_a_hand(frames=6):
+    """A hand across the judged item: the model sees two pieces of it inside its footprint."""
+    pieces = [[det(260, Y, 380, Y + 80, conf=0.6), det(270, Y + 120, 370, Y + 200, conf=0.45)]
+              for _ in range(frames)]
+    return timed(empty(3) + enter() + rest(6) + pieces + rest(4) + leave_exit())

@@ -184,7 +184,7 @@ ALL_SCRIPTS = {
     cs.nudged_after_judgement: 1, cs.hand_occludes_judged: 1, cs.hand_only: 0,
     cs.hand_holds_item: 1, cs.camera_gap_while_settling: 1, cs.close_pair: 2, cs.swap: 2,
     cs.enter_while_clearing: 2, cs.beside_rejected: 2, cs.yank: 1, cs.push: 1,
-    cs.swap_on_the_same_track: 2, cs.judged_then_rests_as: 1}
+    cs.swap_on_the_same_track: 2, cs.judged_then_rests_as: 1, cs.split_by_a_hand: 1}
 
 
 def test_the_scripts_cover_every_edge_of_the_transition_table(monkeypatch):
@@ -407,3 +407,11 @@ def test_a_knocked_camera_keeps_an_episode_whose_item_is_still_there():
     session, events = run(frames, session=new_session(), times=times, readings=readings)
     assert decisions(events) == [('pet_bottle', True, None)]
     assert all(a is not Action.DISMISS for _, _, a in session.transitions)
+
+
+def test_a_judged_item_split_in_two_by_a_hand_is_one_object_and_is_credited_at_the_exit():
+    session, events = play(cs.split_by_a_hand())
+    assert decisions(events) == [('pet_bottle', True, None)]
+    assert all(a is not Action.REJECT_MULTIPLE for _, _, a in session.transitions)
+    _, joined = play(cs.second_joins_judged())      # a real second object still counts
+    assert decisions(joined) == [('pet_bottle', False, 'multiple_objects')]
