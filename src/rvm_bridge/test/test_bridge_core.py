@@ -110,8 +110,11 @@ def test_http_delivery_in_order_with_outage_and_latest(tmp_path, capture_server,
     for i in range(25):
         core.publish(events.TOPIC_VERDICT, _verdict(i))
         core.publish(events.TOPIC_HEALTH, events.make_event('health-updated', {'n': i}))
-    time.sleep(0.3)
-    assert core.status()['outbox_depth'] == 25 and '503' in core.status()['last_error']
+    deadline = time.monotonic() + 30.0             # bounded wait on the sender's first answer
+    while time.monotonic() < deadline and '503' not in core.status()['last_error']:
+        time.sleep(0.02)
+    assert core.outbox.settle(5.0) and core.status()['outbox_depth'] == 25
+    assert '503' in core.status()['last_error']
     state['status'] = 200
     assert core.flush(10.0)
     status = core.status()
