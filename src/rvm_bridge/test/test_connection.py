@@ -108,7 +108,7 @@ class FakeTransport:
         self.incoming.put(TransportClosed(None, 'aborted'))
 
 
-def wait_until(predicate, timeout=3.0):
+def wait_until(predicate, timeout=10.0):   # bounded; generous for a loaded machine
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

@@ -52,7 +52,7 @@ def _sender(tmp_path, transport, kind='http', **kw):
     return box, sender
 
 
-def _wait(predicate, timeout=5.0):
+def _wait(predicate, timeout=10.0):
     done = threading.Event()
     for _ in range(int(timeout / 0.01)):
         if predicate():

@@ -20,7 +20,7 @@ MAP = (
 )
 
 
-def wait_for(predicate, timeout=5.0):
+def wait_for(predicate, timeout=10.0):
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, 'condition not met in time'

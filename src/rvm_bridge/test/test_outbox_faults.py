@@ -26,7 +26,7 @@ def _truth(box):
         db.close()
 
 
-def _wait(predicate, timeout=5.0):
+def _wait(predicate, timeout=10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
