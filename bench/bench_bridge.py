@@ -22,6 +22,7 @@ Measured in one run, on the same server:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -121,6 +122,10 @@ def main() -> int:
     parser.add_argument(
         '--minutes', type=float, default=1.0, help='steady-load duration for the RSS figure')
     parser.add_argument(
+        '--outbox-group-ms', type=float, default=None,
+        help="the bridge's outbox_group_ms for the throughput, latency and load runs (default:"
+        " BridgeConfig's); the durable append lines always compare the default with 0")
+    parser.add_argument(
         '--quick', action='store_true',
         help='100/20 events and 3 s of load: checks the benchmark runs (test suite); exit 1 if'
         ' the durable append ratio is below 3x')
@@ -141,12 +146,15 @@ def main() -> int:
             app_id=server.app_id, app_secret_env='RVM_BENCH_APP_SECRET', rvm_id='bench',
             outbox_path=str(tmp / 'outbox.sqlite3'), timezone_sync_on_start=False,
             status_period_s=0.0, channel_map_file=str(_outbound_only(tmp)))
+        if args.outbox_group_ms is not None:
+            config = dataclasses.replace(config, outbox_group_ms=args.outbox_group_ms)
         core = BridgeCore(config)
         core.start()
         sdk = server.pusher_client()
         rss_start = proc.memory_info().rss / 1e6
         print(f'# bridge bench: Soketi {server.port}, python {sys.version.split()[0]}, '
-              f'{psutil.cpu_count()} cpu(s)', flush=True)
+              f'{psutil.cpu_count()} cpu(s), outbox_group_ms {config.outbox_group_ms:g}',
+              flush=True)
 
         # warm-up (connections, SQLite pages, JIT of nothing)
         throughput(core, sdk, listener, 50)
