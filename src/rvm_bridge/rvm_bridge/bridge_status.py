@@ -3,7 +3,8 @@
 What ``bridge/status`` and /diagnostics show of a :class:`~rvm_bridge.bridge_core.BridgeCore`.
 A storage fault reads ``last_error: 'outbox: disk full (N events held in memory)'`` with state
 ``degraded`` (the connection may be fine; the disk is not); ``threads.restarts`` counts the
-background loops restarted after an exception (sender, socket reader, auth worker, jobs).
+background loops restarted after an exception (sender, socket reader, auth worker, jobs,
+outbox writer); rvm_health puts them in health-updated.
 """
 from __future__ import annotations
 
