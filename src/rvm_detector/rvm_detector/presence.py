@@ -171,12 +171,16 @@ class PresenceMeter:
         self.shift_px = math.hypot(dx, dy) / self.scale
         return min(1.0, math.hypot(dx, dy) / (MOVED_SHARE * WORK_WIDTH))
 
-    def adapt(self, frame: np.ndarray, dt: float, learn: bool = True) -> None:
+    def adapt(self, frame: np.ndarray, dt: float, learn: bool = True,
+              measure: bool = True) -> None:
         """Follow slow changes of the empty chamber (``learn``); update the drift against the
-        reference (also while something faint is detected: a camera shift shows regardless)."""
+        reference (also while something faint is detected: a camera shift shows regardless)
+        when ``measure``: not while the frame shows something (a hand the model cannot see)."""
         alpha = 1.0 - math.exp(-max(0.0, dt) / self.tau_s) if dt > 0 else 0.0
         if alpha > 0 and learn:
             cv2.accumulateWeighted(frame, self.background, alpha)
+        if not measure:
+            return
         foreground, gain = self._compare(frame, self.reference)
         changed = float(foreground.sum()) / self.roi_px
         self.drift_gain = gain

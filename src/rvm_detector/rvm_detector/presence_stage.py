@@ -66,13 +66,14 @@ class PresenceStage:
         return reading
 
     def learn(self, state: Chamber, view: FrameView, stamp_ns: int) -> None:
-        """Follow the empty chamber while it is armed and nothing is detected; measure drift."""
+        """Follow the empty chamber while it is armed and nothing is detected; measure drift
+        while nothing is present either (an undetected hand is no drift)."""
         last, self._last_stamp_ns = self._last_stamp_ns, stamp_ns
         if self.meter is None or self._frame is None or view.dark:
             return
         if state in ARMED_STATES and not view.items:
             dt = 0.0 if last is None else min(1.0, max(0.0, (stamp_ns - last) / 1e9))
-            self.meter.adapt(self._frame, dt, learn=not view.faint)
+            self.meter.adapt(self._frame, dt, learn=not view.faint, measure=not view.present)
 
     def status(self, now_wall: float) -> dict[str, Any] | None:
         """``calibration`` in the detector status: file, age and drift (None: uncalibrated)."""

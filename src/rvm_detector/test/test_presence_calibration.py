@@ -115,6 +115,28 @@ def test_drift_shows_a_moved_camera_and_a_changed_light_not_an_undisturbed_chamb
     assert not reading.present
 
 
+def test_drift_is_measured_only_while_the_armed_chamber_shows_nothing(cal):
+    """A hand the model cannot see reaches into the armed chamber for 1 s: no drift while it is
+    there; the empty chamber after it still measures a changed light."""
+    from rvm_detector.chamber_state import Chamber
+    from rvm_detector.chamber_view import FrameView
+    from rvm_detector.presence_stage import PresenceStage
+    stage = PresenceStage()
+    stage.use(cal)
+    for i in range(10):
+        frame = with_item(empty_chamber(50 + i), x=40 + 6 * i, y=60, w=150, h=110,
+                          colour=(90, 120, 200))
+        reading = stage.measure(frame)
+        view = FrameView([], [], [], [], None, present=reading.present)
+        stage.learn(Chamber.EMPTY, view, int(i * 1e8))
+        assert stage.meter.drift < 0.05, i
+    for i in range(30, 60):
+        reading = stage.measure(empty_chamber(50 + i, gain=0.7))
+        stage.learn(Chamber.EMPTY, FrameView([], [], [], [], None, present=reading.present),
+                    int(i * 1e8))
+    assert stage.meter.drift > 0.3          # a changed light still shows once nothing is there
+
+
 def test_a_knocked_camera_re_registers_the_background_at_once_and_keeps_an_item(cal):
     """A whole-scene shift: the very first shifted frame is re-registered (``moved``), the empty
     chamber is empty again, the drift shows the shift, and an item in the shifted scene stays
