@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from rvm_detector.appearance import Signature, same_object
+from rvm_detector.detection import box_iou
 
 Box = tuple[float, float, float, float]
 
@@ -85,6 +86,7 @@ class Whereabouts:
     exit_side: str = 'right'                    # frame edge the exit zone lies at
     frame_size: tuple[int, int] | None = None   # (width, height): an item cut by the exit edge
     judged: Signature | None = None             # the item whose accept waits for the exit
+    judged_box: Box | None = None               # ... where it lay still when it was judged
     residents: list[Signature] = field(default_factory=list)
     resident_tracks: set[int] = field(default_factory=set)
     last_box: Box | None = None                  # last sighting of the episode's item
@@ -120,9 +122,16 @@ class Whereabouts:
         if self.at_exit() and self.came_in(sighting):
             return False
         if (sighting.track_id >= self.first_new_track and sighting.first_box is not None
-                and box_touches(sighting.first_box, self.entry_zone)):
+                and box_touches(sighting.first_box, self.entry_zone)
+                and not self._where_it_lay(sighting.first_box)):
             return False      # came in through the entry after the verdict: another deposit
         return same_object(self.judged, sighting.signature, sighting.clipped)
+
+    def _where_it_lay(self, box: Box) -> bool:
+        """A track that began right where the judged item lay (IoU >= 0.5): that item found
+        again after the tracker lost it (a hand over it), even if it reaches into the entry zone.
+        """
+        return self.judged_box is not None and box_iou(box, self.judged_box) >= 0.5
 
     def observe(self, sightings: list[Sighting], presence_box: Box | None,
                 judged_track: int = -1) -> list[Sighting]:
@@ -198,12 +207,13 @@ class Whereabouts:
                 and not self.judged_visible and away)
 
     def decide(self, judged: Signature | None, residents: list[Sighting],
-               next_track: int = 0) -> None:
+               next_track: int = 0, judged_box: Box | None = None) -> None:
         """The episode's verdict is out: ``judged`` waits for the exit; ``residents`` stay.
 
-        ``next_track``: the tracker's next id (later tracks began after the verdict).
+        ``next_track``: the tracker's next id (later tracks began after the verdict);
+        ``judged_box``: where the judged item lay still.
         """
-        self.judged, self.first_new_track = judged, next_track
+        self.judged, self.first_new_track, self.judged_box = judged, next_track, judged_box
         self.residents += [s.signature for s in residents]
         self.resident_tracks |= {s.track_id for s in residents}
         self.foreign_frames, self.foreign_from_entry = 0, False
@@ -211,6 +221,7 @@ class Whereabouts:
     def reset(self, keep_residents: bool) -> None:
         """A new episode (residents kept while the chamber was not seen empty) or an empty one."""
         self.judged, self.last_box, self.judged_visible = None, None, False
+        self.judged_box = None
         self.last_clipped, self.unseen, self.gap_after = False, 0, False
         self.foreign_frames, self.foreign_from_entry = 0, False
         if not keep_residents:

@@ -286,7 +286,8 @@ class ItemSession:
             self.episode.pending = {
                 'fields': judgement.fields, 'stamp_ns': ctx.stamp_ns, 'timings': ctx.timings,
                 'rest': deque(self.episode.last_window, maxlen=REST_FRAMES)}
-            self._where().decide(judgement.signature, [], self.tracker.next_id)
+            self._where().decide(judgement.signature, [], self.tracker.next_id,
+                                 ctx.view.main.last.bbox)
             return self._processing('processing', 'accepted; final when it leaves by the exit')
         self._decide_residents(ctx)
         return self._final(judgement.fields, ctx.stamp_ns, ctx.timings)

@@ -188,3 +188,10 @@ def split_by_a_hand(frames=6):
     pieces = [[det(260, Y, 380, Y + 80, conf=0.6), det(270, Y + 120, 370, Y + 200, conf=0.45)]
               for _ in range(frames)]
     return timed(empty(3) + enter() + rest(6) + pieces + rest(4) + leave_exit())
+
+
+def occluded_at_the_entry(frames=8, x=100):
+    """Judged lying with one end in the entry zone, covered (no detection) for ``frames`` frames
+    so the tracker drops its track, found again where it lay, then it leaves by the exit."""
+    return timed(empty(3) + enter(to=x + 1) + rest(6, x=x) + empty(frames) + rest(4, x=x)
+                 + leave_exit(x))

@@ -415,3 +415,14 @@ def test_a_judged_item_split_in_two_by_a_hand_is_one_object_and_is_credited_at_t
     assert all(a is not Action.REJECT_MULTIPLE for _, _, a in session.transitions)
     _, joined = play(cs.second_joins_judged())      # a real second object still counts
     assert decisions(joined) == [('pet_bottle', False, 'multiple_objects')]
+
+
+def test_a_judged_item_found_again_where_it_lay_is_the_judged_item_even_at_the_entry():
+    """Covered long enough for the tracker to drop it, the item is found again on a new track
+    whose first box reaches into the entry zone: it is the judged item (it began where that
+    item lay), not a deposit that came in after the verdict; credited once, at the exit."""
+    frames, times = cs.occluded_at_the_entry()
+    first, last = 3, max(i for i, f in enumerate(frames) if f)
+    readings = [presence(first <= i <= last) for i in range(len(frames))]
+    session, events = run(frames, session=new_session(), times=times, readings=readings)
+    assert decisions(events) == [('pet_bottle', True, None)]
