@@ -107,6 +107,7 @@ def test_soketi_killed_500_durable_events_all_arrive_in_order(
         deadline = time.monotonic() + 30
         while not core.status()['last_error'] and time.monotonic() < deadline:
             time.sleep(0.05)
+        assert core.outbox.settle(10.0)               # grouped appends (outbox_group_ms) committed
         status = core.status()
         assert status['outbox_depth'] >= 490 and status['last_error']
         # hold the bridge until a dashboard is subscribed again: a freshly opened one (pusher-js's
