@@ -7,6 +7,7 @@ import json
 
 import pytest
 from rvm_common import events
+from rvm_common.contract import laravel_reencoded as php_reencoded
 from rvm_common.events import dumps, make_event
 
 from support.schemas import SchemaViolation, errors, event_names, schema, validate_event
@@ -226,15 +227,6 @@ def test_health_core_events_validate():
     )
     for _, payload in emitted:
         validate_event(json.loads(dumps(payload)))
-
-
-def php_reencoded(value):
-    """What PHP's json_decode(..., true) + json_encode makes of a payload: {} becomes []."""
-    if isinstance(value, dict):
-        return {k: php_reencoded(v) for k, v in value.items()} if value else []
-    if isinstance(value, list):
-        return [php_reencoded(v) for v in value]
-    return value
 
 
 def test_payloads_re_encoded_by_php_still_validate():

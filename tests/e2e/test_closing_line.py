@@ -2,50 +2,22 @@
 dashboard viewer), during the model load, or mid-run still ends with one `done:` line."""
 from __future__ import annotations
 
-import queue
 import signal
-import subprocess
-import sys
-import threading
-import time
 
 import pytest
+from support.runner_process import read_to_end, read_until, start_runner
 
 pytestmark = pytest.mark.slow
 
 
 def start(tmp_path, *extra):
-    cmd = [sys.executable, '-m', 'rvm_bringup.runner', 'run', '--source', 'sample',
-           '--outbox', str(tmp_path / 'outbox.sqlite3'), *extra]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, bufsize=1)
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def read() -> None:
-        for line in proc.stdout:
-            lines.put(line)
-        lines.put(None)                                   # the end of its output
-    threading.Thread(target=read, daemon=True).start()
-    return proc, lines
-
-
-def read_until(proc, lines, seen: list[str], predicate, timeout: float = 240) -> None:
-    deadline = time.monotonic() + timeout
-    while not any(predicate(s) for s in seen):
-        assert time.monotonic() < deadline, ''.join(seen)
-        try:
-            line = lines.get(timeout=1)
-        except queue.Empty:
-            assert proc.poll() is None, 'runner ended early:\n' + ''.join(seen)
-            continue
-        assert line is not None, 'runner ended early:\n' + ''.join(seen)
-        seen.append(line)
+    return start_runner(tmp_path, 'run', '--source', 'sample',
+                        '--outbox', str(tmp_path / 'outbox.sqlite3'), *extra)
 
 
 def finish(proc, lines, seen: list[str]) -> list[str]:
     code = proc.wait(60)
-    while (line := lines.get(timeout=30)) is not None:    # until the end of its output
-        seen.append(line)
+    read_to_end(lines, seen)
     return [code, [s.rstrip('\n') for s in seen]]
 
 

@@ -3,14 +3,10 @@ the same closing summary is printed, and the exit status says which signal stopp
 from __future__ import annotations
 
 import json
-import queue
 import signal
-import subprocess
-import sys
-import threading
-import time
 
 import pytest
+from support.runner_process import read_to_end, read_until, start_runner
 
 pytestmark = pytest.mark.slow
 
@@ -18,29 +14,12 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize('stop_signal', [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_prints_the_normal_summary(tmp_path, stop_signal):
     (tmp_path / 'params.yaml').write_text('/**:\n  ros__parameters: {}\n')   # the defaults
-    cmd = [sys.executable, '-m', 'rvm_bringup.runner', 'run', '--source', 'sample', '--realtime',
-           '--params', str(tmp_path / 'params.yaml'), '--outbox', str(tmp_path / 'outbox.sqlite3')]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, bufsize=1)
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def read() -> None:
-        for line in proc.stdout:
-            lines.put(line)
-        lines.put(None)                                   # the end of its output
-    threading.Thread(target=read, daemon=True).start()
+    proc, lines = start_runner(
+        tmp_path, 'run', '--source', 'sample', '--realtime',
+        '--params', str(tmp_path / 'params.yaml'), '--outbox', str(tmp_path / 'outbox.sqlite3'))
     seen: list[str] = []
     try:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and not any(s.startswith('rvm state:') for s in seen):
-            try:
-                line = lines.get(timeout=1)
-            except queue.Empty:
-                assert proc.poll() is None, 'runner ended early:\n' + ''.join(seen)
-                continue
-            assert line is not None, 'runner ended early:\n' + ''.join(seen)
-            seen.append(line)
-        assert any(s.startswith('rvm state:') for s in seen), ''.join(seen)
+        read_until(proc, lines, seen, lambda s: s.startswith('rvm state:'))
         proc.send_signal(stop_signal)
         assert proc.wait(60) == 128 + stop_signal
     finally:
@@ -48,8 +27,7 @@ def test_a_signal_prints_the_normal_summary(tmp_path, stop_signal):
             proc.kill()
             proc.wait(10)
     # every line it printed (a fixed pause here could miss the last ones on a loaded machine)
-    while (line := lines.get(timeout=30)) is not None:
-        seen.append(line)
+    read_to_end(lines, seen)
     text = ''.join(seen)
     assert f'{signal.Signals(stop_signal).name} received: stopping' in text
     assert 'rvm-edge: server    offline: outbox only' in text and 'rvm-edge: model ' in text

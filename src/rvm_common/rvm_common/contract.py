@@ -83,3 +83,15 @@ def validate(payload: Any, event: str | None = None) -> None:
 
 def _short(message: str) -> str:
     return message if len(message) <= _MESSAGE_LIMIT else message[:_MESSAGE_LIMIT] + '...'
+
+
+def laravel_reencoded(value: Any) -> Any:
+    """What Laravel makes of a payload it re-encodes (``json_decode(.., true)``, ``json_encode``).
+
+    An empty object becomes ``[]``: every outbound payload must still match its schema after it.
+    """
+    if isinstance(value, dict):
+        return {k: laravel_reencoded(v) for k, v in value.items()} if value else []
+    if isinstance(value, list):
+        return [laravel_reencoded(v) for v in value]
+    return value

@@ -12,6 +12,7 @@ import pytest
 from health_test_support import WALL_START, camera_status, detector_status, scripted_resources
 
 from rvm_common import contract, events
+from rvm_common.contract import laravel_reencoded as php_reencoded
 from rvm_health.health_config import HealthConfig
 from rvm_health.health_core import HealthCore
 
@@ -105,15 +106,6 @@ def test_the_contract_rejects_a_wrong_state():
     assert contract.errors(dict(bad, state='online')) == []
     with pytest.raises(contract.ContractError, match='sleeping'):
         contract.validate(bad)
-
-
-def php_reencoded(value):
-    """What PHP's json_decode(..., true) + json_encode makes of a payload: {} becomes []."""
-    if isinstance(value, dict):
-        return {k: php_reencoded(v) for k, v in value.items()} if value else []
-    if isinstance(value, list):
-        return [php_reencoded(v) for v in value]
-    return value
 
 
 @pytest.mark.parametrize('restarts', [{}, {'rvm-bridge-sender': 2}])
