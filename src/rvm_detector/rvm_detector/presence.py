@@ -8,7 +8,9 @@ covers at least ``min_blob`` of the ROI.
 
 The background starts as the calibrated reference and follows slow changes (a moved camera, a
 changed light) only while the chamber is armed and nothing is detected (:meth:`adapt`, time
-constant ``tau_s``), so an item that rests, is judged or is covered is never learnt away. The
+constant ``tau_s``), so an item that rests, is judged or is covered is never learnt away. A pixel
+that matches the calibrated reference is never foreground: where the background learnt an object
+the model never saw, the floor it uncovers on leaving is empty chamber, not a ghost. The
 calibrated reference itself never changes: :attr:`drift` compares the empty chamber with it for
 health (``recalibrate``): the share of the ROI that differs, the light change ``|ln gain|`` and
 the camera shift (phase correlation; :data:`MOVED_SHARE` of the width counts 1.0), whichever is
@@ -121,6 +123,8 @@ class PresenceMeter:
             if registered is not None:
                 foreground, gain = registered
                 moved = True
+        if foreground.any():      # the empty floor as calibrated is empty, whatever was learnt
+            foreground &= self._compare(frame, self.reference)[0]
         motion = (None if previous is None else
                   np.abs(frame - previous).max(axis=2) > 20.0 + 0.08 * previous.mean(axis=2))
         count, labels, stats, _ = cv2.connectedComponentsWithStats(foreground.astype(np.uint8))

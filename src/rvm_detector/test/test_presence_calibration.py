@@ -137,6 +137,22 @@ def test_drift_is_measured_only_while_the_armed_chamber_shows_nothing(cal):
     assert stage.meter.drift > 0.3          # a changed light still shows once nothing is there
 
 
+def test_an_object_learnt_into_the_background_leaves_no_ghost(cal):
+    """An object the model never saw lay in the armed chamber long enough to be learnt; once it
+    is gone the floor it uncovers matches the calibration: empty, not a ghost that would keep
+    the next episode from ever closing."""
+    meter = PresenceMeter(cal)
+    for i in range(40):
+        _, prepared = meter.measure(with_item(empty_chamber(70 + i)))
+        meter.adapt(prepared, 0.1)
+    reading, prepared = meter.measure(empty_chamber(111))
+    ghost, _ = meter._compare(prepared, meter.background)
+    assert ghost.sum() >= meter.min_blob * meter.roi_px       # the background holds the object
+    assert not reading.present and reading.fraction < 0.001
+    reading, _ = meter.measure(with_item(empty_chamber(112), x=60, y=150))
+    assert reading.present                                     # a new item is seen as before
+
+
 def test_a_knocked_camera_re_registers_the_background_at_once_and_keeps_an_item(cal):
     """A whole-scene shift: the very first shifted frame is re-registered (``moved``), the empty
     chamber is empty again, the drift shows the shift, and an item in the shifted scene stays
