@@ -162,7 +162,12 @@ class Whereabouts:
             self.last_box = presence_box   # covered or undetected: the blob where it was
         foreign = [s for s in sightings if not self.is_resident(s) and s not in judged]
         if foreign:
-            if self.foreign_frames == 0:
+            # a track that begins at the entry now starts a run from the entry, even while
+            # something else foreign was seen (a resident on its way out looks different)
+            arriving = any(s.previous_box is None and box_touches(s.box, self.entry_zone)
+                           for s in foreign)
+            if self.foreign_frames == 0 or (arriving and not self.foreign_from_entry):
+                self.foreign_frames = 0
                 self.foreign_from_entry = any(box_touches(s.box, self.entry_zone)
                                               for s in foreign)
             self.foreign_frames += 1

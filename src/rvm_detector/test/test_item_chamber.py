@@ -426,3 +426,31 @@ def test_a_judged_item_found_again_where_it_lay_is_the_judged_item_even_at_the_e
     readings = [presence(first <= i <= last) for i in range(len(frames))]
     session, events = run(frames, session=new_session(), times=times, readings=readings)
     assert decisions(events) == [('pet_bottle', True, None)]
+
+
+def test_a_newcomer_from_the_entry_counts_while_a_resident_leaves_looking_different():
+    """enter_while_clearing: the rejected item hurries to the exit on new tracks and, cut by the
+    frame edge, no longer looks like itself (foreign); the valid item that begins at the entry
+    right then is still a newcomer from the entry, not part of that run."""
+    import numpy as np
+
+    from rvm_detector.appearance import Signature
+    from rvm_detector.exit_evidence import Sighting, Whereabouts
+    square = np.array([[0, 0], [160, 0], [160, 480], [0, 480]], np.float32)
+    exit_ = np.array([[480, 0], [640, 0], [640, 480], [480, 480]], np.float32)
+    where = Whereabouts(square, exit_, 'right', frame_size=(640, 480))
+    hist = np.full((12, 8), 1.0 / 96, np.float32)
+    rejected = Sighting(1, (260, 140, 380, 340), Signature('other', 24000.0, hist))
+    where.decide(None, [rejected], next_track=2)
+    other_look = np.zeros((12, 8), np.float32)
+    other_look[0, 0] = 1.0
+    leaving = Sighting(3, (560, 140, 640, 340), Signature('aluminium_can', 9000.0, other_look),
+                       clipped=True, first_box=(560, 140, 640, 340))
+    where.observe([leaving], None)
+    assert where.foreign_frames == 1 and not where.foreign_from_entry
+    newcomer_box = (0, 140, 120, 340)
+    where.observe([Sighting(4, newcomer_box, Signature('pet_bottle', 24000.0, hist),
+                            first_box=newcomer_box)], None)
+    where.observe([Sighting(4, newcomer_box, Signature('pet_bottle', 24000.0, hist),
+                            first_box=newcomer_box, previous_box=newcomer_box)], None)
+    assert where.foreign_from_entry and where.newcomer(confirm_frames=2)
