@@ -1,7 +1,8 @@
 """A bridge in its own process (edge-kill test, fault matrix): ``python bridge_child.py CONFIG N``.
 
 Builds a BridgeCore from the JSON config, publishes verdicts 1..N (deterministic
-event ids), prints ``{"published": N}`` and then keeps delivering until stdin
+event ids), prints ``{"published": N, "depth": D, "depth_at_start": S}`` (the outbox's depth
+now, and before the bridge started sending) and then keeps delivering until stdin
 closes (or it is killed).  With N = 0 it only drains what the outbox holds and
 prints ``{"flushed": true|false}`` once the outbox is empty.  With N = ``script`` it reads
 commands from stdin, one per line, and answers each with one JSON line: ``publish A B``
@@ -45,6 +46,7 @@ def main() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     config = BridgeConfig(**json.loads(sys.argv[1]))
     core = BridgeCore(config)
+    found = core.outbox.depth()               # what a previous run left, before anything is sent
     core.start()
     if sys.argv[2] == 'script':
         script(core)
@@ -54,7 +56,8 @@ def main() -> None:
     for i in range(1, count + 1):
         core.publish(events.TOPIC_VERDICT, verdict(i))
     core.outbox.settle(60.0)                  # committed: 'published' means stored
-    print(json.dumps({'published': count, 'depth': core.outbox.depth()}), flush=True)
+    print(json.dumps({'published': count, 'depth': core.outbox.depth(), 'depth_at_start': found}),
+          flush=True)
     if count == 0:
         print(json.dumps({'flushed': core.flush(60.0)}), flush=True)
     sys.stdin.read()          # until the test closes stdin (or SIGKILLs us)

@@ -171,9 +171,12 @@ def test_fixed_ports_and_a_wildcard_host_for_ssh_tunnels(tmp_path):
 
 
 STACK_SCRIPT = """
-import sys, time
+import signal, sys, time
 from pathlib import Path
 from rvm_bringup.demo_stack import DemoStack
+# as under a terminal: the suite itself may run under nohup, whose ignored SIGHUP children inherit
+# (and a stack leaves an ignored SIGHUP alone)
+signal.signal(signal.SIGHUP, signal.SIG_DFL)
 stack = DemoStack(Path(sys.argv[1]))
 ep = stack.start()
 print(stack.soketi.pid, ep.port, flush=True)
