@@ -115,17 +115,24 @@ class Whereabouts:
         """Whether the sighting can be the judged item.
 
         It must look the same, and an item last seen at the exit cannot reappear at the entry
-        unseen in between (that is the next, identical-looking item).
+        unseen in between (that is the next, identical-looking item); a track that was where the
+        item was last seen in its frame before did not reappear (a long item lying across both
+        zones).
         """
         if self.judged is None:
             return False
-        if self.at_exit() and self.came_in(sighting):
+        if self.at_exit() and self.came_in(sighting) and not self._seen_on(sighting):
             return False
         if (sighting.track_id >= self.first_new_track and sighting.first_box is not None
                 and box_touches(sighting.first_box, self.entry_zone)
                 and not self._where_it_lay(sighting.first_box)):
             return False      # came in through the entry after the verdict: another deposit
         return same_object(self.judged, sighting.signature, sighting.clipped)
+
+    def _seen_on(self, sighting: Sighting) -> bool:
+        """Its track was at the item's last sighting in the frame before (IoU >= 0.5)."""
+        return (sighting.previous_box is not None and self.last_box is not None
+                and box_iou(sighting.previous_box, self.last_box) >= 0.5)
 
     def _where_it_lay(self, box: Box) -> bool:
         """A track that began right where the judged item lay (IoU >= 0.5): that item found

@@ -195,3 +195,23 @@ def occluded_at_the_entry(frames=8, x=100):
     so the tracker drops its track, found again where it lay, then it leaves by the exit."""
     return timed(empty(3) + enter(to=x + 1) + rest(6, x=x) + empty(frames) + rest(4, x=x)
                  + leave_exit(x))
+
+
+def long_item_across_the_zones(x=180, w=440):
+    """A long item that rests from inside the entry zone to past the start of the exit zone of a
+    narrow chamber (:func:`narrow_zones`): seen in every frame on one track, then it leaves by
+    the exit (hard single, seed 4 #2: a big glass bottle)."""
+    long_box = lambda x1: det(x1, Y, min(x1 + w, 640), Y + 200, 'glass_bottle')   # noqa: E731
+    return timed(empty(3) + [[long_box(x1)] for x1 in range(0, x, 60)]
+                 + [[long_box(x)] for _ in range(8)]
+                 + [[long_box(x1)] for x1 in range(x + 60, 640, 60)] + empty(4))
+
+
+def narrow_zones():
+    """A calibrated chamber opening from x 100 to 500 (entry 100-200 on the left, exit 400-500)."""
+    import numpy as np
+    from rvm_detector.session_records import ChamberZones
+
+    def band(x1, x2):
+        return np.array([[x1, 0], [x2, 0], [x2, 480], [x1, 480]], np.float32)
+    return ChamberZones(band(100, 500), band(100, 200), band(400, 500), 'left')

@@ -454,3 +454,14 @@ def test_a_newcomer_from_the_entry_counts_while_a_resident_leaves_looking_differ
     where.observe([Sighting(4, newcomer_box, Signature('pet_bottle', 24000.0, hist),
                             first_box=newcomer_box, previous_box=newcomer_box)], None)
     assert where.foreign_from_entry and where.newcomer(confirm_frames=2)
+
+
+def test_a_long_judged_item_reaching_from_the_entry_into_the_exit_zone_is_credited_once():
+    """Resting across both zones, the judged item is last seen 'in the exit zone' while its box
+    touches the entry zone: the same track, seen in every frame, is still the judged item (it
+    did not reappear at the entry), never a newcomer that credits it and opens a new episode."""
+    session = new_session()
+    session.zones = cs.narrow_zones()
+    session, events = play(cs.long_item_across_the_zones(), session=session)
+    assert decisions(events) == [('glass_bottle', True, None)]
+    assert all(a is not Action.ACCEPT_AND_OPEN for _, _, a in session.transitions)
