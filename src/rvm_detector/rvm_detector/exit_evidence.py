@@ -95,7 +95,7 @@ class Whereabouts:
     foreign_frames: int = 0                      # consecutive frames with a foreign object
     first_new_track: int = 0                     # tracks from this id on began after the verdict
     unseen: int = 0                              # frames since the judged item was last seen
-    gap_after: bool = False                      # a frame without any object came since then
+    gap_after: bool = False                      # a frame of empty chamber came since then
     foreign_from_entry: bool = False             # that run began at the entry zone
 
     def came_in(self, sighting: Sighting) -> bool:
@@ -158,7 +158,10 @@ class Whereabouts:
         if not judged and self.judged is not None and self.unseen <= 1:
             judged = [s for s in sightings if self._leaving_by_entry(s)]
         self.unseen = 0 if judged else self.unseen + 1
-        self.gap_after = not judged and (self.gap_after or not sightings)
+        # an empty chamber: no object detected and no presence blob (a hand over the item
+        # hides it from the detector, not from presence)
+        self.gap_after = not judged and (
+            self.gap_after or (not sightings and presence_box is None))
         self.judged_visible = bool(judged)
         if judged:
             last = max(judged, key=lambda s: s.signature.area)

@@ -215,3 +215,13 @@ def narrow_zones():
     def band(x1, x2):
         return np.array([[x1, 0], [x2, 0], [x2, 480], [x1, 480]], np.float32)
     return ChamberZones(band(100, 500), band(100, 200), band(400, 500), 'left')
+
+
+def covered_at_the_entry(x=100, covered=4, pieces=3):
+    """Judged resting with one end in the entry zone; a hand from the entry covers it (no
+    detection for ``covered`` frames, then ``pieces`` frames of a small low-confidence piece at
+    the entry), the hand goes and it leaves by the exit. Presence sees something all along
+    (occluded_after_judge easy, seed 4 #2)."""
+    piece = [[det(x, Y + 40, x + 60, Y + 120, conf=0.3)] for _ in range(pieces)]
+    return timed(empty(3) + enter(to=x + 1) + rest(6, x=x) + empty(covered) + piece
+                 + rest(4, x=x) + leave_exit(x))

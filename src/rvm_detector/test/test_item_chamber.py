@@ -465,3 +465,16 @@ def test_a_long_judged_item_reaching_from_the_entry_into_the_exit_zone_is_credit
     session, events = play(cs.long_item_across_the_zones(), session=session)
     assert decisions(events) == [('glass_bottle', True, None)]
     assert all(a is not Action.ACCEPT_AND_OPEN for _, _, a in session.transitions)
+
+
+def test_a_judged_item_covered_at_the_entry_while_presence_sees_it_is_never_withdrawn():
+    """No detection under the hand is no empty chamber while presence still sees a blob there:
+    the pieces the model makes of item and hand at the entry are no newcomer, so the judged item
+    is neither withdrawn nor given a second episode; it is credited once, at the exit."""
+    from rvm_detector.presence import PresenceReading
+    frames, times = cs.covered_at_the_entry()
+    first, last = 3, max(i for i, f in enumerate(frames) if f)
+    readings = [PresenceReading(present=True, bbox=(20.0, 120.0, 240.0, 360.0))
+                if first <= i <= last else presence(False) for i in range(len(frames))]
+    session, events = run(frames, session=new_session(), times=times, readings=readings)
+    assert decisions(events) == [('pet_bottle', True, None)]
