@@ -148,7 +148,8 @@ class PresenceMeter:
 
         The shift is the phase correlation of the frame against the background; it counts when
         it is at least :data:`REGISTER_SHARE` of the width, its peak is clear, and the shifted
-        background explains the frame (at most :data:`REGISTER_GAIN` of the foreground left).
+        background explains the frame where it lies (at most :data:`REGISTER_GAIN` of the
+        foreground there left; the strip the shift uncovers proves nothing).
         An item in the chamber stays foreground; the strip the shift uncovers is taken from the
         frame. Returns the new (foreground, gain), or None (not a camera shift).
         """
@@ -162,7 +163,9 @@ class PresenceMeter:
         covered = cv2.warpAffine(np.ones(size[::-1], np.float32), matrix, size) > 0.999
         shifted[~covered] = frame[~covered]
         candidate, gain = self._compare(frame, shifted)
-        if candidate.sum() > REGISTER_GAIN * foreground.sum():
+        # judged where the shifted background lies: the uncovered strip is the frame itself and
+        # explains anything (an item coming in at the edge correlates as a large shift)
+        if candidate[covered].sum() > REGISTER_GAIN * foreground[covered].sum():
             return None
         self.background = shifted
         self.drift = max(self.drift, self._moved(frame))   # health sees it at once
