@@ -87,6 +87,7 @@ class PresenceMeter:
         self.drift = 0.0                   # empty chamber vs the calibrated reference (0..1)
         self.drift_gain = 1.0
         self.shift_px = 0.0                # camera shift against the reference (full-frame px)
+        self._offset = (0.0, 0.0)          # the background's registered shift (work px)
         self.size_mismatch = False
         self._window = cv2.createHanningWindow(self.work_size, cv2.CV_32F)
         self._previous: np.ndarray | None = None
@@ -147,7 +148,8 @@ class PresenceMeter:
         """Re-register the background when the whole scene shifted (a knocked camera).
 
         The shift is the phase correlation of the frame against the background; it counts when
-        it is at least :data:`REGISTER_SHARE` of the width, its peak is clear, and the shifted
+        it is at least :data:`REGISTER_SHARE` of the width, its peak is clear, the frame is
+        shifted as much against the calibrated reference (with earlier shifts), and the shifted
         background explains the frame where it lies (at most :data:`REGISTER_GAIN` of the
         foreground there left; the strip the shift uncovers proves nothing).
         An item in the chamber stays foreground; the strip the shift uncovers is taken from the
@@ -156,6 +158,14 @@ class PresenceMeter:
         (dx, dy), response = cv2.phaseCorrelate(self.background.mean(axis=2),
                                                 frame.mean(axis=2), self._window)
         if math.hypot(dx, dy) < REGISTER_SHARE * WORK_WIDTH or response < REGISTER_RESPONSE:
+            return None
+        # the whole scene moved against the calibrated view too (a hand moving over its own
+        # partly learnt ghost correlates with the background alone)
+        (rx, ry), against = cv2.phaseCorrelate(self.reference.mean(axis=2), frame.mean(axis=2),
+                                               self._window)
+        ex, ey = self._offset[0] + dx, self._offset[1] + dy
+        if against < REGISTER_RESPONSE or math.hypot(rx - ex, ry - ey) > max(
+                REGISTER_SHARE * WORK_WIDTH, 0.5 * math.hypot(dx, dy)):
             return None
         matrix = np.float32([[1, 0, dx], [0, 1, dy]])
         size = self.work_size
@@ -167,7 +177,7 @@ class PresenceMeter:
         # explains anything (an item coming in at the edge correlates as a large shift)
         if candidate[covered].sum() > REGISTER_GAIN * foreground[covered].sum():
             return None
-        self.background = shifted
+        self.background, self._offset = shifted, (ex, ey)
         self.drift = max(self.drift, self._moved(frame))   # health sees it at once
         return candidate, gain
 
