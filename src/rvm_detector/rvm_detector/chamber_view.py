@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rvm_detector.detection import Detection, box_containment
+from rvm_detector.detection import Detection, box_containment, box_iou
 from rvm_detector.exit_evidence import box_centre_in
 from rvm_detector.item_tracker import Track
 
@@ -49,6 +49,36 @@ def corroborated(items: list[Detection], roi: np.ndarray | None,
     kept = [d for d, s in inside if s >= MIN_SUPPORT]
     faint = any(FAINT_SUPPORT <= s < MIN_SUPPORT for _, s in inside)
     return kept, len(items) - len(kept), faint
+
+
+@dataclass
+class FixtureBoxes:
+    """Clutter of the calibrated empty chamber that the model calls an item: the boxes of the
+    phantoms seen while the chamber is armed. A later detection there (IoU >= 0.5) is never an
+    item, even when presence comes to see it (a flickering light, an item changing the ROI's
+    median light)."""
+
+    boxes: list = field(default_factory=list)
+    limit: int = 20
+
+    def learn(self, phantoms: list[Detection]) -> None:
+        for det in phantoms:
+            if all(box_iou(det.bbox, b) < 0.5 for b in self.boxes):
+                self.boxes = (self.boxes + [det.bbox])[-self.limit:]
+
+    def covers(self, box) -> bool:
+        """Whether a presence box lies (>= 80 %) inside a fixture: the clutter, no item."""
+        return box is not None and any(box_containment(box, b) >= 0.8 for b in self.boxes)
+
+    def apply(self, seen: list[Detection], items: list[Detection], phantoms: int,
+              learn: bool) -> tuple[list[Detection], int]:
+        """(the ``items`` that are no fixture, ``phantoms`` with the fixtures added); ``learn``
+        (the chamber is armed): the phantoms among ``seen`` become fixtures first."""
+        if learn:
+            kept = {id(d) for d in items}
+            self.learn([d for d in seen if id(d) not in kept])
+        left = [d for d in items if all(box_iou(d.bbox, b) < 0.5 for b in self.boxes)]
+        return left, phantoms + len(items) - len(left)
 
 
 def distinct_objects(tracks: list[Track], min_conf: float, min_hits: int = 2,

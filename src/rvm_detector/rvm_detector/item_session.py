@@ -22,8 +22,8 @@ from rvm_detector.appearance import Signature, signature_of
 from rvm_detector.calibration import zones as zones_of
 from rvm_detector.chamber_state import (
     IDLE_END_STATES, INITIAL_STATE, SESSION_END, Action, Chamber, ChamberFacts, step)
-from rvm_detector.chamber_view import (STILL_MOTION, ChamberCounters, FrameView, corroborated,
-                                       distinct_objects, split_hands)
+from rvm_detector.chamber_view import (STILL_MOTION, ChamberCounters, FixtureBoxes, FrameView,
+                                       corroborated, distinct_objects, split_hands)
 from rvm_detector.class_map import ClassMap
 from rvm_detector.detection import Detection
 from rvm_detector.exit_evidence import OPPOSITE, Sighting, Whereabouts
@@ -62,6 +62,7 @@ class ItemSession:
         self.state: Chamber = INITIAL_STATE
         self.transitions: deque = deque(maxlen=200)   # (source, target, action) of recent edges
         self.counters = ChamberCounters()
+        self.fixtures = FixtureBoxes()             # clutter the model sees on the empty chamber
         self.where: Whereabouts | None = None
         self.episode: Episode | None = None
         self.session_id: str | None = None
@@ -113,7 +114,10 @@ class ItemSession:
         items, hands = split_hands(detections)
         phantoms, faint = 0, False
         if presence is not None:
+            seen = items
             items, phantoms, faint = corroborated(items, zones.roi, presence.support)
+            items, phantoms = self.fixtures.apply(
+                seen, items, phantoms, learn=self.state in (Chamber.EMPTY, Chamber.BLOCKED))
         self.phantoms += phantoms
         self.tracker.update(items)
         visible = self.tracker.visible()
@@ -127,7 +131,8 @@ class ItemSession:
         footprint = pending['rest'][-1].bbox if pending and self.state is Chamber.JUDGED else None
         distinct = distinct_objects(new, self.verdict_policy.multi_object_conf,
                                     min(2, self.policy.stable_frames), footprint)
-        present = bool(items) or (presence is not None and presence.present)
+        present = bool(items) or (presence is not None and presence.present
+                                  and not self.fixtures.covers(presence.bbox))
         main = self._main_track(new, sightings)
         return FrameView(items, hands, new, distinct, main, present,
                          presence_box=presence.bbox if presence is not None else None,

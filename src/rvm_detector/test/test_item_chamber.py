@@ -478,3 +478,30 @@ def test_a_judged_item_covered_at_the_entry_while_presence_sees_it_is_never_with
                 if first <= i <= last else presence(False) for i in range(len(frames))]
     session, events = run(frames, session=new_session(), times=times, readings=readings)
     assert decisions(events) == [('pet_bottle', True, None)]
+
+
+def test_clutter_the_model_sees_on_the_armed_chamber_is_never_a_second_object_or_presence():
+    """A can-like clutter lies in the calibrated chamber: the model sees it every frame, first
+    without presence (a phantom while armed), later presence sees it too (a flickering light):
+    it is a fixture, neither a second object of the judged item nor a chamber that never
+    empties (background_flicker easy, seed 3 #4: multiple_objects, then no verdict at all)."""
+    import numpy as np
+
+    from item_sequences import det
+
+    from rvm_detector.presence import PresenceReading
+    clutter = (500, 20, 600, 100)
+    frames, times = cs.accepted_and_exit()
+    frames = [f + [det(*clutter, 'aluminium_can', 0.93)] for f in frames]
+    readings = []
+    for i, dets in enumerate(frames):
+        boxes = [d.bbox for d in dets[:-1]] + ([clutter] if i >= 10 else [])
+        mask = np.zeros((480, 640), bool)
+        for x1, y1, x2, y2 in boxes:
+            mask[int(y1):int(y2), int(x1):int(x2)] = True
+        bbox = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+                max(b[3] for b in boxes)) if boxes else None
+        readings.append(PresenceReading(present=bool(boxes), bbox=bbox, mask=mask))
+    session, events = run(frames, session=new_session(), times=times, readings=readings)
+    assert decisions(events) == [('pet_bottle', True, None)]
+    assert session.state is Chamber.EMPTY
