@@ -203,9 +203,14 @@ class Whereabouts:
             self.last_box = box
 
     def at_exit(self) -> bool:
-        """The item's last sighting lies in the exit zone."""
-        return self.last_box is not None and in_exit_zone(self.last_box, self.exit_zone,
-                                                          self.exit_side, self.frame_size)
+        """The item's last sighting lies in the exit zone, away from where it lay when judged.
+
+        An item that vanishes from its rest spot showed no way out, even when that spot lies in
+        the exit zone (a long item, a narrow calibrated ROI): no credit without a move.
+        """
+        return (self.last_box is not None and not self._where_it_lay(self.last_box)
+                and in_exit_zone(self.last_box, self.exit_zone, self.exit_side,
+                                 self.frame_size))
 
     def newcomer(self, confirm_frames: int) -> bool:
         """A foreign object came in through the entry and the judged item is out of sight.

@@ -293,6 +293,12 @@ def test_a_fast_yank_from_the_middle_is_never_credited(rest_x):
     assert decisions(events) == [('pet_bottle', False, 'withdrawn')]
 
 
+def test_a_fast_yank_from_a_rest_in_the_exit_zone_is_never_credited():
+    """Judged lying in the exit zone (centre at x 480), gone the next frame: it never moved."""
+    _, events = play(cs.yank(420))
+    assert decisions(events) == [('pet_bottle', False, 'withdrawn')]
+
+
 def test_a_fast_push_into_the_exit_zone_is_credited():
     _, events = play(cs.push(280))
     assert decisions(events) == [('pet_bottle', True, None)]
