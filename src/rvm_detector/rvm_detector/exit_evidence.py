@@ -89,6 +89,7 @@ class Whereabouts:
     judged_box: Box | None = None               # ... where it lay still when it was judged
     residents: list[Signature] = field(default_factory=list)
     resident_tracks: set[int] = field(default_factory=set)
+    resident_boxes: list[Box] = field(default_factory=list)   # where each resident was decided
     last_box: Box | None = None                  # last sighting of the episode's item
     last_clipped: bool = False                   # ... cut by the frame edge: on its way out
     judged_visible: bool = False
@@ -107,9 +108,15 @@ class Whereabouts:
         """A decided object still in the chamber (by track; else by look, unless it came in)."""
         if sighting.track_id in self.resident_tracks:
             return True
-        return (not self.came_in(sighting)
+        arrived = self.came_in(sighting) and not self._where_a_resident_lay(sighting.first_box)
+        return (not arrived
                 and any(same_object(r, sighting.signature, sighting.clipped)
                         for r in self.residents))
+
+    def _where_a_resident_lay(self, box: Box | None) -> bool:
+        """A track that began overlapping a resident's box: that resident nudged (the tracker
+        lost it), even when the nudge put it into the entry zone."""
+        return box is not None and any(box_touches(box, _corners(r)) for r in self.resident_boxes)
 
     def is_judged(self, sighting: Sighting) -> bool:
         """Whether the sighting can be the judged item.
@@ -236,6 +243,7 @@ class Whereabouts:
         self.judged, self.first_new_track, self.judged_box = judged, next_track, judged_box
         self.residents += [s.signature for s in residents]
         self.resident_tracks |= {s.track_id for s in residents}
+        self.resident_boxes += [s.box for s in residents]
         self.foreign_frames, self.foreign_from_entry = 0, False
 
     def reset(self, keep_residents: bool) -> None:
@@ -245,4 +253,4 @@ class Whereabouts:
         self.last_clipped, self.unseen, self.gap_after = False, 0, False
         self.foreign_frames, self.foreign_from_entry = 0, False
         if not keep_residents:
-            self.residents, self.resident_tracks = [], set()
+            self.residents, self.resident_tracks, self.resident_boxes = [], set(), []

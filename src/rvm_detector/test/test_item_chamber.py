@@ -299,6 +299,15 @@ def test_a_fast_yank_from_a_rest_in_the_exit_zone_is_never_credited():
     assert decisions(events) == [('pet_bottle', False, 'withdrawn')]
 
 
+def test_a_rejected_item_nudged_into_the_entry_zone_is_no_newcomer():
+    """Rejected at x 200; a nudge puts it at x 120 (a new track, in the entry zone)."""
+    nudged = [[cs.box(120, 'other')] for _ in range(6)]
+    _, events = play(cs.timed(cs.empty(3) + cs.enter('other', to=201)
+                              + cs.rest(8, x=200, class_name='other') + nudged
+                              + cs.leave_exit(120)))
+    assert decisions(events) == [('other', False, 'category_not_accepted')]
+
+
 def test_a_fast_push_into_the_exit_zone_is_credited():
     _, events = play(cs.push(280))
     assert decisions(events) == [('pet_bottle', True, None)]
