@@ -185,8 +185,11 @@ class ItemSession:
     def _settled(self, view: FrameView) -> bool:
         main = view.main
         still = max(main.still_frames, view.image_still) if main is not None else 0
+        # a judged item's rest takes only views of it alone: pieces of it around a hand the
+        # model cannot see would make a piece its footprint, and the other pieces a second object
+        alone = self.state is not Chamber.JUDGED or len(view.new_items) == 1
         return (main is not None and still >= self.policy.stable_frames
-                and not view.hands and len(view.distinct) <= 1)
+                and not view.hands and len(view.distinct) <= 1 and alone)
 
     def advance(self, view: FrameView, now: float, stamp_ns: int,
                 timings_ms: dict[str, float] | None = None) -> list[Event]:

@@ -329,6 +329,15 @@ def test_with_presence_an_occluded_judged_item_keeps_its_episode():
     assert len(verdicts(fallback)) == 2
 
 
+def test_a_hand_splitting_a_judged_item_into_pieces_is_no_second_object():
+    """A hand the model cannot see splits the judged item into 3 still pieces for 10 frames."""
+    pieces = [[cs.det(300, 140, 380, 340, conf=0.55), cs.det(260, 140, 380, 200, conf=0.48),
+               cs.det(260, 280, 290, 340, conf=0.45)] for _ in range(10)]
+    _, events = play(cs.timed(cs.empty(3) + cs.enter() + cs.rest(6) + pieces + cs.rest(4)
+                              + cs.leave_exit()))
+    assert decisions(events) == [('pet_bottle', True, None)]
+
+
 def test_dark_frames_change_nothing():
     frames, times = cs.occluded(8)
     readings = [presence(True, dark=13 <= i < 21) for i in range(len(frames))]
