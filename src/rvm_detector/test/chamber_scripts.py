@@ -6,7 +6,7 @@ items in a 640 x 480 frame, entering on the left (the entry) and leaving on the 
 
 from __future__ import annotations
 
-from item_sequences import det, hand
+from item_sequences import det, hand, new_session, presence, run
 
 Y = 140
 
@@ -225,3 +225,17 @@ def covered_at_the_entry(x=100, covered=4, pieces=3):
     piece = [[det(x, Y + 40, x + 60, Y + 120, conf=0.3)] for _ in range(pieces)]
     return timed(empty(3) + enter(to=x + 1) + rest(6, x=x) + empty(covered) + piece
                  + rest(4, x=x) + leave_exit(x))
+
+
+def knocked_camera_during_a_phantom_episode():
+    """A phantom on the moving background opens an episode while the camera is knocked; on the
+    frame the reference is re-registered (``moved``) nothing is left: the episode is dismissed
+    with one ``failed`` event; a real item after it gets its own episode and verdict."""
+    from rvm_detector.presence import PresenceReading
+    phantom = rest(6, x=300)
+    frames = empty(3) + phantom[:3] + [[]] + empty(3) + enter() + rest(6)
+    frames += leave_exit()
+    readings = [presence(bool(f)) for f in frames]
+    readings[6] = PresenceReading(present=False, moved=True)
+    return run(frames, session=new_session(stable_frames=4), times=timed(frames)[1],
+               readings=readings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 from event_checks import check_event
 
+from rvm_common.events import TOPIC_VERDICT
 from rvm_detector.class_map import ClassMap
 from rvm_detector.detection import Detection
 from rvm_detector.item_session import ItemPolicy, ItemSession
@@ -87,3 +88,19 @@ def run(frames, session=None, start=0.0, fps=10.0, times=None, readings=None):
     for topic, payload in events:
         check_event(topic, payload)
     return session, events
+
+
+def verdicts(events):
+    """The verdict payloads among ``(topic, payload)`` events."""
+    return [p for t, p in events if t == TOPIC_VERDICT]
+
+
+def play(script, session=None, **policy):
+    """Run a ``chamber_scripts`` script (frames, times) through a fresh session."""
+    frames, times = script
+    return run(frames, session=session or new_session(**policy), times=times)
+
+
+def decisions(events):
+    """``(category, accepted, reason)`` of each verdict, in order."""
+    return [(v['category'], v['accepted'], v['reason']) for v in verdicts(events)]
