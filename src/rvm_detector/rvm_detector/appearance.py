@@ -30,8 +30,15 @@ class Signature:
     hist: np.ndarray
 
 
-def signature_of(image: np.ndarray, det: Detection) -> Signature:
-    """The signature of ``det`` in ``image`` (BGR): its mask (or box) pixels."""
+def signature_of(image: np.ndarray | None, det: Detection) -> Signature:
+    """The signature of ``det`` in ``image`` (BGR): its mask (or box) pixels.
+
+    Without an image (scripted detections) only the class and area count: a flat histogram.
+    """
+    if image is None:
+        bx1, by1, bx2, by2 = det.bbox
+        area = det.area_px or max(0.0, bx2 - bx1) * max(0.0, by2 - by1)
+        return Signature(det.class_name, float(area), np.full(HIST_BINS, 1.0 / 96, np.float32))
     height, width = image.shape[:2]
     x1, y1, x2, y2 = (int(round(v)) for v in det.bbox)
     x1, y1 = max(0, min(width - 1, x1)), max(0, min(height - 1, y1))

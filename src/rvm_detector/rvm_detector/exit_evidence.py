@@ -61,6 +61,13 @@ def box_touches(box: Box, zone: np.ndarray) -> bool:
     return bool(box[0] <= x2 and box[2] >= x1 and box[1] <= y2 and box[3] >= y1)
 
 
+def cut_by_frame_edge(box: Box, frame_size: tuple[int, int]) -> bool:
+    """Whether the box touches the frame edge (within 1 %: the object is partly outside)."""
+    width, height = frame_size
+    mx, my = max(2.0, 0.01 * width), max(2.0, 0.01 * height)
+    return box[0] <= mx or box[1] <= my or box[2] >= width - mx or box[3] >= height - my
+
+
 def _corners(box: Box) -> np.ndarray:
     return np.array([[box[0], box[1]], [box[2], box[3]]], np.float32)
 

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rvm_detector.appearance import Signature, signature_of
+from rvm_detector.appearance import signature_of
 from rvm_detector.calibration import zones as zones_of
 from rvm_detector.chamber_state import (
     IDLE_END_STATES, INITIAL_STATE, SESSION_END, Action, Chamber, ChamberFacts, step)
@@ -26,7 +26,7 @@ from rvm_detector.chamber_view import (STILL_MOTION, ChamberCounters, FixtureBox
                                        corroborated, distinct_objects, split_hands)
 from rvm_detector.class_map import ClassMap
 from rvm_detector.detection import Detection
-from rvm_detector.exit_evidence import OPPOSITE, Sighting, Whereabouts
+from rvm_detector.exit_evidence import OPPOSITE, Sighting, Whereabouts, cut_by_frame_edge
 from rvm_detector.item_events import Event, ItemEvents
 from rvm_detector.item_tracker import IouTracker, Track
 from rvm_detector.item_verdict import VerdictPolicy, judge, rest_verdict, vote
@@ -121,8 +121,8 @@ class ItemSession:
         self.phantoms += phantoms
         self.tracker.update(items)
         visible = self.tracker.visible()
-        sightings = [Sighting(t.track_id, t.last.bbox, _signature(image, t.last),
-                              _clipped(t.last.bbox, frame_size), t.first_bbox,
+        sightings = [Sighting(t.track_id, t.last.bbox, signature_of(image, t.last),
+                              cut_by_frame_edge(t.last.bbox, frame_size), t.first_bbox,
                               t.history[-2].bbox if len(t.history) >= 2 else None)
                      for t in visible]
         where = self._where()
@@ -393,21 +393,3 @@ class ItemSession:
         self.session_id = None
         self.verdicts = []
         return events + [summary]
-
-
-def _signature(image: np.ndarray | None, det: Detection) -> Signature:
-    if image is None:        # scripted detections: class and area only
-        hist = np.full((12, 8), 1.0 / 96, np.float32)
-        return Signature(det.class_name, float(det.area_px or _box_area(det.bbox)), hist)
-    return signature_of(image, det)
-
-
-def _clipped(box, frame_size: tuple[int, int]) -> bool:
-    """Whether the box touches the frame edge (within 1 %: the object is partly outside)."""
-    width, height = frame_size
-    mx, my = max(2.0, 0.01 * width), max(2.0, 0.01 * height)
-    return box[0] <= mx or box[1] <= my or box[2] >= width - mx or box[3] >= height - my
-
-
-def _box_area(box) -> float:
-    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
