@@ -12,11 +12,13 @@ constant ``tau_s``), so an item that rests, is judged or is covered is never lea
 that matches the calibrated reference is never foreground: where the background learnt an object
 the model never saw, the floor it uncovers on leaving is empty chamber, not a ghost. The
 calibrated reference itself never changes: :attr:`drift` compares the empty chamber with it for
-health (``recalibrate``): the share of the ROI that differs, the light change ``|ln gain|`` and
-the camera shift (phase correlation; :data:`MOVED_SHARE` of the width counts 1.0), whichever is
-largest. A frame much darker than the reference (lights out, a covered lens)
-is *dark*: it says nothing about presence. ``motion`` marks what changed since the previous
-frame: an item whose box barely changes is still, however much the model's box jitters.
+health (``recalibrate``): the share of the ROI that differs, the light change ``|ln gain|``, the
+share of the ROI's channel values newly clipped (a light so bright or dark that the sensor
+saturates: the median ratio no longer shows it) and the camera shift (phase correlation;
+:data:`MOVED_SHARE` of the width counts 1.0), whichever is largest. A frame much darker than the
+reference (lights out, a covered lens) is *dark*: it says nothing about presence. ``motion``
+marks what changed since the previous frame: an item whose box barely changes is still, however
+much the model's box jitters.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ MOVED_SHARE = 0.04        # a camera shift of this share of the width is drift 1
 REGISTER_SHARE = 0.01     # a whole-scene shift of this share of the width is a moved camera
 REGISTER_RESPONSE = 0.2   # phase-correlation peak below which a shift is not trusted
 REGISTER_GAIN = 0.5       # the shifted background must leave at most this share of foreground
+CLIPPED_LEVELS = (6.0, 249.0)   # grey levels at or beyond which a pixel is clipped (dark, bright)
 
 
 @dataclass
@@ -83,6 +86,7 @@ class PresenceMeter:
         self.roi = roi.astype(bool)
         self.roi_px = max(1, int(self.roi.sum()))
         self.reference = self._prepare(calibration.reference)
+        self.reference_clipped = self._clipped(self.reference)
         self.background = self.reference.copy()
         self.drift = 0.0                   # empty chamber vs the calibrated reference (0..1)
         self.drift_gain = 1.0
@@ -98,6 +102,12 @@ class PresenceMeter:
             image = cv2.resize(image, self.calibration.size, interpolation=cv2.INTER_AREA)
         small = cv2.resize(image, self.work_size, interpolation=cv2.INTER_AREA)
         return cv2.GaussianBlur(small.astype(np.float32), (3, 3), 0)
+
+    def _clipped(self, frame: np.ndarray) -> float:
+        """Share of the ROI's channel values that are clipped (at a sensor limit)."""
+        low, high = CLIPPED_LEVELS
+        values = frame[self.roi]
+        return float(((values <= low) | (values >= high)).mean())
 
     def _compare(self, frame: np.ndarray, background: np.ndarray) -> tuple[np.ndarray, float]:
         frame_gray = frame.mean(axis=2)[self.roi]
@@ -202,5 +212,7 @@ class PresenceMeter:
         changed = float(foreground.sum()) / self.roi_px
         self.drift_gain = gain
         light = min(1.0, abs(math.log(max(gain, 1e-3))))
-        value = max(changed, light, self._moved(frame), 1.0 if self.size_mismatch else 0.0)
+        clipped = max(0.0, self._clipped(frame) - self.reference_clipped)
+        value = max(changed, light, clipped, self._moved(frame),
+                    1.0 if self.size_mismatch else 0.0)
         self.drift = value if alpha == 0 else self.drift + (value - self.drift) * max(alpha, 0.1)

@@ -115,6 +115,32 @@ def test_drift_shows_a_moved_camera_and_a_changed_light_not_an_undisturbed_chamb
     assert not reading.present
 
 
+def bright_chamber(seed, gain=1.0):
+    """A flat, brightly lit floor (grey 225, little texture) on dark walls."""
+    rng = np.random.default_rng(seed)
+    frame = np.full((H, W, 3), 30.0)
+    frame[20:220, 30:310] = 225.0 + np.random.default_rng(7).normal(0, 4, (200, 280, 3))
+    return np.clip(frame * gain + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8)
+
+
+def test_drift_shows_a_light_so_bright_that_the_floor_clips():
+    """On a bright floor a 40 % brighter light saturates the sensor: the floor is flat white, the
+    median ratio shows 13 % (lighting_change seed 6 hard #3: drift 0.150, no alert), the clipped
+    floor shows it; a 5 % brighter light clips nothing."""
+    bright = calibration.record([bright_chamber(i) for i in range(8)], now_wall=1_800_000_000.0)
+
+    def drift(gain):
+        meter = PresenceMeter(bright)
+        for i in range(30):
+            _, prepared = meter.measure(bright_chamber(40 + i, gain))
+            meter.adapt(prepared, 0.1)
+        return meter
+
+    clipped = drift(1.4)
+    assert abs(np.log(clipped.drift_gain)) < 0.15 < clipped.drift
+    assert drift(1.05).drift < 0.1
+
+
 def test_drift_is_measured_only_while_the_armed_chamber_shows_nothing(cal):
     """A hand the model cannot see reaches into the armed chamber for 1 s: no drift while it is
     there; the empty chamber after it still measures a changed light."""
