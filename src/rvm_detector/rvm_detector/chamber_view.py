@@ -7,8 +7,10 @@ Assumptions (docs/detector.md "Chamber"):
   a hand is simply not detected; a hand pushing or holding the item still keeps it moving, which
   delays settling through the stillness rule.
 * with a calibration, an *item* is a detection whose box centre lies in the ROI and whose box is
-  at least :data:`MIN_SUPPORT` foreground (presence); others are *phantoms* (the model sees
-  something on the empty chamber) and are ignored. Emptiness is presence's: a chamber whose item
+  at least :data:`MIN_SUPPORT` foreground (presence), or that continues such an item of the frame
+  before with at least :data:`FAINT_SUPPORT` (a clear bottle or a pale cup that came in with
+  presence fades into the floor once it rests); others are *phantoms* (the model sees something
+  on the empty chamber) and are ignored. Emptiness is presence's: a chamber whose item
   the detector lost (a hand over it, a miss) is not empty. Without a calibration every detection
   is an item and emptiness means no detection (the detection-only fallback).
 """
@@ -40,13 +42,24 @@ def split_hands(detections: list[Detection]) -> tuple[list[Detection], list[Dete
     return [d for d in detections if d.category != HAND_CATEGORY], hands
 
 
-def corroborated(items: list[Detection], roi: np.ndarray | None,
-                 support) -> tuple[list[Detection], int, bool]:
-    """(items inside the ROI with presence support, phantoms dropped, a faint one among them)."""
+def corroborated(items: list[Detection], roi: np.ndarray | None, support,
+                 before: list[Detection] = (),
+                 continue_iou: float = 0.3) -> tuple[list[Detection], int, bool]:
+    """(items inside the ROI with presence support, phantoms dropped, a faint one among them).
+
+    ``before``: the items kept in the frame before; a detection overlapping one of them (IoU >=
+    ``continue_iou``) needs only :data:`FAINT_SUPPORT` (hysteresis: a phantom never had
+    :data:`MIN_SUPPORT`, so it never gets in).
+    """
     if roi is None:
         return list(items), 0, False
     inside = [(d, support(d.bbox)) for d in items if box_centre_in(d.bbox, roi)]
-    kept = [d for d, s in inside if s >= MIN_SUPPORT]
+
+    def continues(det: Detection) -> bool:
+        return any(box_iou(det.bbox, b.bbox) >= continue_iou for b in before)
+
+    kept = [d for d, s in inside
+            if s >= MIN_SUPPORT or (s >= FAINT_SUPPORT and continues(d))]
     faint = any(FAINT_SUPPORT <= s < MIN_SUPPORT for _, s in inside)
     return kept, len(items) - len(kept), faint
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from rvm_detector.appearance import Signature, same_object
+from rvm_detector.appearance import AREA_RATIO, Signature, same_object
 from rvm_detector.detection import box_iou
 
 Box = tuple[float, float, float, float]
@@ -170,7 +170,8 @@ class Whereabouts:
                   or (self.judged is not None and s.clipped and s.track_id == judged_track
                       and s.track_id < self.first_new_track and not handed_over)]
         if not judged and self.judged is not None and self.unseen <= 1:
-            judged = [s for s in sightings if self._leaving_by_entry(s)]
+            judged = [s for s in sightings
+                      if self._leaving_by_entry(s) or self._leaving_by_exit(s)]
         self.unseen = 0 if judged else self.unseen + 1
         # an empty chamber: no object detected and no presence blob (a hand over the item
         # hides it from the detector, not from presence)
@@ -202,11 +203,27 @@ class Whereabouts:
     def _leaving_by_entry(self, sighting: Sighting) -> bool:
         """A box at the entry moving toward it just after the judged item was seen: that item
         pulled out fast (the tracker lost it, and behind the flap it looks different)."""
+        return (box_touches(sighting.box, self.entry_zone)
+                and self._stepped(sighting, OPPOSITE[self.exit_side]))
+
+    def _leaving_by_exit(self, sighting: Sighting) -> bool:
+        """A box of the judged item's size stepping on from it toward the exit just after it was
+        seen, away from the entry and not on a track that came in after the verdict: that item
+        pushed out fast (moving through the chamber's light it looks different)."""
         before = sighting.previous_box or self.last_box
-        if (before is None or not box_touches(sighting.box, self.entry_zone)
-                or not box_touches(sighting.box, _corners(before))):
+        small, large = sorted((max(self.judged.area, 1.0), max(sighting.signature.area, 1.0)))
+        arrived = sighting.track_id >= self.first_new_track and self.came_in(sighting)
+        return (before is not None and not box_touches(before, self.entry_zone) and not arrived
+                and (large / small <= AREA_RATIO or sighting.clipped)
+                and self._stepped(sighting, self.exit_side))
+
+    def _stepped(self, sighting: Sighting, side: str) -> bool:
+        """The box overlaps where the item was (its track's box before, else its last sighting)
+        and its centre moved toward ``side``."""
+        before = sighting.previous_box or self.last_box
+        if before is None or not box_touches(sighting.box, _corners(before)):
             return False
-        axis, sign = STEP_TO[OPPOSITE[self.exit_side]]
+        axis, sign = STEP_TO[side]
         box = sighting.box
         moved = ((box[axis] + box[axis + 2]) - (before[axis] + before[axis + 2])) / 2
         return moved * sign >= 1.0

@@ -75,6 +75,7 @@ class ItemSession:
         self._frame = (1, 1)
         self._still_track, self._still_count = -1, 0     # image stillness of the main object
         self._stamp_ns = 0
+        self._items_before: list[Detection] = []          # corroborated items of the last frame
         self.HANDLERS: dict[Action, Callable[[StepContext], list[Event]]] = {
             Action.NONE: lambda ctx: [],
             Action.OPEN: self._open,
@@ -115,9 +116,11 @@ class ItemSession:
         phantoms, faint = 0, False
         if presence is not None:
             seen = items
-            items, phantoms, faint = corroborated(items, zones.roi, presence.support)
+            items, phantoms, faint = corroborated(items, zones.roi, presence.support,
+                                                  self._items_before, self.policy.match_iou)
             items, phantoms = self.fixtures.apply(
                 seen, items, phantoms, learn=self.state in (Chamber.EMPTY, Chamber.BLOCKED))
+            self._items_before = items
         self.phantoms += phantoms
         self.tracker.update(items)
         visible = self.tracker.visible()

@@ -72,17 +72,19 @@ def presence(present=True, dark=False):
     return PresenceReading(present=present and not dark, dark=dark)
 
 
-def run(frames, session=None, start=0.0, fps=10.0, times=None, readings=None):
+def run(frames, session=None, start=0.0, fps=10.0, times=None, readings=None, images=None):
     """Feed ``frames`` (lists of detections) at ``fps`` or at ``times``; schema-checked events.
 
-    ``readings``: one presence reading per frame (None: detection-only, no calibration).
+    ``readings``: one presence reading per frame (None: detection-only, no calibration);
+    ``images``: one BGR image per frame (None: signatures by class and area only).
     """
     session = session or new_session()
     events = []
     for i, dets in enumerate(frames):
         now = times[i] if times is not None else start + i / fps
         reading = readings[i] if readings is not None else None
-        view = session.track(dets, (W, H), None, reading)
+        image = images[i] if images is not None else None
+        view = session.track(dets, (W, H), image, reading)
         events += session.advance(view, now, int((1_800_000_000 + now) * 1e9),
                                   {'inference': 10.0, 'total': 12.0})
     for topic, payload in events:
