@@ -387,3 +387,26 @@ def test_an_exception_in_the_writer_thread_loses_and_acknowledges_nothing(tmp_pa
     assert acknowledged == results                       # each once, in order, after its commit
     assert [e.event_id for e in box.peek(50)] == [_ev(i)['event_id'] for i in range(20)]
     box.close()
+
+
+def test_a_write_that_raises_in_the_producers_own_turn_keeps_the_event_queued(tmp_path, caplog):
+    """Without a writer thread (outbox_group_ms 0) the producer writes its own group: a write that
+    raises (a bug) neither raises into the publisher nor loses the event; the log says it stays
+    queued, and the sender's next round (retry_unstored) commits it and acknowledges it once."""
+    box = Outbox(tmp_path / 'o.db')
+    real, failed = box._group._write, []
+
+    def write_once_failing(group):
+        if group and not failed:
+            failed.append(len(group))
+            raise RuntimeError('injected fault')
+        real(group)
+    box._group._write = write_once_failing
+    acknowledged = []
+    result = box.submit('ch', 'ev', 'http', _ev(1), on_done=acknowledged.append)
+    assert failed == [1] and result.outcome == '' and acknowledged == []
+    assert box.stats()['write_bugs'] == 1
+    assert 'stays queued' in caplog.text and box.holds(_ev(1)['event_id'])
+    box.retry_unstored()
+    assert result.outcome == 'stored' and acknowledged == [result] and box.depth() == 1
+    box.close()

@@ -44,7 +44,7 @@ KEEP_DELIVERED = 10_000     # confirmed event ids remembered, so a re-publish is
 _COLUMNS = 'seq, event_id, channel, event, transport, payload, size, created, attempts'
 _COUNTERS = ('appended', 'confirmed', 'duplicates', 'dropped_overflow', 'rejected', 'expired',
              'dead_lettered', 'retrimmed', 'oversize', 'refused', 'integrity_errors',
-             'storage_errors', 'lost_unstored')
+             'storage_errors', 'lost_unstored', 'write_bugs')
 
 
 class Outbox(RowWriter):
@@ -171,13 +171,20 @@ class Outbox(RowWriter):
         duplicate).  ``encode`` turns the final payload into wire JSON (e.g. the payload-limit
         fitter).  A ``stored`` row is committed (``synchronous=FULL``) when this returns.
         ``wait=False`` (with :meth:`start_writer`): queued for the writer thread, returns at once;
-        ``on_done(append)`` is called once its transaction is committed (acknowledged).
+        ``on_done(append)`` is called once its transaction is committed (acknowledged). A write
+        that raises (a bug) leaves the event queued (``outcome`` still ''), never lost.
         """
         payload.setdefault('event_id', str(uuid.uuid4()))
         request = Append(channel, event, transport, payload, encode, str(payload['event_id']),
                          on_done=on_done)
         if wait or self._writer_stop is None:
-            self._group.run(request)              # on_done, if any, was called by then
+            try:
+                self._group.run(request)          # on_done, if any, was called by then
+            except Exception:  # noqa: BLE001 - a bug in the write: the group was put back
+                self.counters['write_bugs'] += 1
+                LOG.exception('outbox %s: writing event %s raised; it stays queued and is '
+                              'written with the next append or the sender\'s next round',
+                              self.path, request.event_id)
         else:
             self._group.enqueue(request)
         return request
@@ -195,10 +202,12 @@ class Outbox(RowWriter):
         return self._group.settle(timeout)
 
     def retry_unstored(self) -> int:
-        """Write held events now if their retry is due; returns how many are still held."""
+        """Write held events now if their retry is due (and appends a raising write left queued);
+        returns how many are still held."""
         with self._lock:
             due = self._unstored.due()
-        if due:
+        # a write that raised in a producer's own turn (no writer thread) left its group queued
+        if due or (self._writer_stop is None and self._group.queued_ids()):
             self._group.kick()
         return self.unstored()
 
