@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rvm_detector.appearance import same_object, signature_of
 from rvm_detector.detection import Detection, box_containment, box_iou
 from rvm_detector.exit_evidence import box_centre_in
 from rvm_detector.item_tracker import Track
@@ -66,31 +67,39 @@ def corroborated(items: list[Detection], roi: np.ndarray | None, support,
 
 @dataclass
 class FixtureBoxes:
-    """Clutter of the calibrated empty chamber that the model calls an item: the boxes of the
-    phantoms seen while the chamber is armed. A later detection there (IoU >= 0.5) is never an
-    item, even when presence comes to see it (a flickering light, an item changing the ROI's
-    median light)."""
+    """Clutter of the calibrated empty chamber that the model calls an item: the boxes (and looks)
+    of the phantoms seen while the chamber is armed. A later detection there (IoU >= 0.5) that
+    looks like that clutter is never an item, even when presence comes to see it (a flickering
+    light, an item changing the ROI's median light); one that looks different is an item put
+    where the clutter lies."""
 
     boxes: list = field(default_factory=list)
+    looks: list = field(default_factory=list)      # appearance.Signature of each box
     limit: int = 20
 
-    def learn(self, phantoms: list[Detection]) -> None:
+    def learn(self, phantoms: list[Detection], image: np.ndarray | None = None) -> None:
         for det in phantoms:
             if all(box_iou(det.bbox, b) < 0.5 for b in self.boxes):
                 self.boxes = (self.boxes + [det.bbox])[-self.limit:]
+                self.looks = (self.looks + [signature_of(image, det)])[-self.limit:]
 
     def covers(self, box) -> bool:
         """Whether a presence box lies (>= 80 %) inside a fixture: the clutter, no item."""
         return box is not None and any(box_containment(box, b) >= 0.8 for b in self.boxes)
 
+    def holds(self, det: Detection, image: np.ndarray | None = None) -> bool:
+        """Whether ``det`` is a fixture seen again: at its box, with its look."""
+        return any(box_iou(det.bbox, b) >= 0.5 and same_object(look, signature_of(image, det))
+                   for b, look in zip(self.boxes, self.looks))
+
     def apply(self, seen: list[Detection], items: list[Detection], phantoms: int,
-              learn: bool) -> tuple[list[Detection], int]:
+              learn: bool, image: np.ndarray | None = None) -> tuple[list[Detection], int]:
         """(the ``items`` that are no fixture, ``phantoms`` with the fixtures added); ``learn``
         (the chamber is armed): the phantoms among ``seen`` become fixtures first."""
         if learn:
             kept = {id(d) for d in items}
-            self.learn([d for d in seen if id(d) not in kept])
-        left = [d for d in items if all(box_iou(d.bbox, b) < 0.5 for b in self.boxes)]
+            self.learn([d for d in seen if id(d) not in kept], image)
+        left = [d for d in items if not self.holds(d, image)]
         return left, phantoms + len(items) - len(left)
 
 

@@ -119,7 +119,7 @@ class ItemSession:
             items, phantoms, faint = corroborated(items, zones.roi, presence.support,
                                                   self._items_before, self.policy.match_iou)
             items, phantoms = self.fixtures.apply(
-                seen, items, phantoms, learn=self.state in (Chamber.EMPTY, Chamber.BLOCKED))
+                seen, items, phantoms, self.state in (Chamber.EMPTY, Chamber.BLOCKED), image)
             self._items_before = items
         self.phantoms += phantoms
         self.tracker.update(items)

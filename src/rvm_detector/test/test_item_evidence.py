@@ -339,3 +339,33 @@ def test_a_judged_item_that_looks_different_while_it_leaves_fast_is_credited_at_
     _, events = run(frames, session=new_session(), times=times,
                     images=_painted(frames, lambda i: blue if i >= back else red))
     assert [accepted for _, accepted, _ in decisions(events)] == [False]
+
+
+def test_an_item_put_exactly_where_clutter_lies_is_an_item_when_it_looks_different():
+    """The model calls a grey mark on the floor a can while the chamber is armed (a fixture). A
+    blue bottle then comes to rest exactly on it: at the fixture's box, but not with its look, so
+    it is the item, judged and credited at the exit (not ignored as the clutter)."""
+    import numpy as np
+
+    from item_sequences import H, W
+
+    from rvm_detector.presence import PresenceReading
+    mark = cs.box(260, 'aluminium_can', 0.8)
+    rest = cs.empty(3) + cs.enter() + cs.rest(6)
+    frames, times = cs.timed(rest + cs.leave_exit())
+    frames = [[mark] + f if i < 3 or not f else f for i, f in enumerate(frames)]
+    images, readings = [], []
+    for dets in frames:
+        image, mask = np.full((H, W, 3), 128, np.uint8), np.zeros((H, W), bool)
+        image[140:340, 260:380] = 100                              # the grey mark
+        for d in dets:
+            if d is not mark:
+                x1, y1, x2, y2 = (int(v) for v in d.bbox)
+                image[y1:y2, x1:x2], mask[y1:y2, x1:x2] = (200, 120, 30), True
+        images.append(image)
+        box = next((d.bbox for d in dets if d is not mark), None)
+        readings.append(PresenceReading(present=box is not None, bbox=box, mask=mask))
+    session, events = run(frames, session=new_session(), times=times, readings=readings,
+                          images=images)
+    assert session.fixtures.boxes == [mark.bbox]
+    assert decisions(events) == [('pet_bottle', True, None)]
