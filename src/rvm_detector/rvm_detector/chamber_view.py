@@ -7,11 +7,11 @@ Assumptions (docs/detector.md "Chamber"):
   a hand is simply not detected; a hand pushing or holding the item still keeps it moving, which
   delays settling through the stillness rule.
 * with a calibration, an *item* is a detection whose box centre lies in the ROI and whose box is
-  at least :data:`MIN_SUPPORT` foreground (presence), or that continues such an item of the frame
-  before with at least :data:`FAINT_SUPPORT` (a clear bottle or a pale cup that came in with
-  presence fades into the floor once it rests); others are *phantoms* (the model sees something
-  on the empty chamber) and are ignored. Emptiness is presence's: a chamber whose item
-  the detector lost (a hand over it, a miss) is not empty. Without a calibration every detection
+  at least :data:`MIN_SUPPORT` foreground (presence) or moving in a still scene, or that continues
+  such an item of the frame before (a clear bottle or a pale cup fades into the floor once it
+  rests); others are *phantoms* (the model sees something on the still, empty chamber) and are
+  ignored. Emptiness is presence's: a chamber whose item the detector lost (a hand over it, a
+  miss) is not empty. Without a calibration every detection
   is an item and emptiness means no detection (the detection-only fallback).
 """
 
@@ -35,6 +35,10 @@ STILL_MOTION = 0.02
 #: a dropped detection with this much foreground may be a faint item: the background is not
 #: learnt while it is there
 FAINT_SUPPORT = 0.02
+#: share of a box that changed since the previous frame that makes a detection a moving item ...
+MOVING_SUPPORT = 0.05
+#: ... while less than this share of the whole frame changed (not a light switched or flickering)
+STILL_SCENE = 0.2
 
 
 def split_hands(detections: list[Detection]) -> tuple[list[Detection], list[Detection]]:
@@ -43,24 +47,33 @@ def split_hands(detections: list[Detection]) -> tuple[list[Detection], list[Dete
     return [d for d in detections if d.category != HAND_CATEGORY], hands
 
 
-def corroborated(items: list[Detection], roi: np.ndarray | None, support,
+def corroborated(items: list[Detection], roi: np.ndarray | None, presence,
                  before: list[Detection] = (),
                  continue_iou: float = 0.3) -> tuple[list[Detection], int, bool]:
-    """(items inside the ROI with presence support, phantoms dropped, a faint one among them).
+    """(items inside the ROI with image evidence, phantoms dropped, a faint one among them).
 
-    ``before``: the items kept in the frame before; a detection overlapping one of them (IoU >=
-    ``continue_iou``) needs only :data:`FAINT_SUPPORT` (hysteresis: a phantom never had
-    :data:`MIN_SUPPORT`, so it never gets in).
+    ``presence``: the frame's :class:`~rvm_detector.presence.PresenceReading`. A detection is an
+    item when :data:`MIN_SUPPORT` of its box is foreground, or :data:`MOVING_SUPPORT` of it
+    changed since the frame before while the frame as a whole did not (a clear bottle the
+    floor shows through still moves the image as it comes in), or when it continues (IoU >=
+    ``continue_iou``) an item of the frame ``before`` (it stays one while the model follows
+    it: a clear bottle at rest may differ from the floor nowhere). A phantom (the model sees
+    something on the still, empty chamber) has neither, so it never gets in.
     """
     if roi is None:
         return list(items), 0, False
-    inside = [(d, support(d.bbox)) for d in items if box_centre_in(d.bbox, roi)]
+    inside = [(d, presence.support(d.bbox)) for d in items if box_centre_in(d.bbox, roi)]
+    scene_motion = presence.motion_share((0.0, 0.0, 1e9, 1e9))     # the whole frame
+
+    def moving(det: Detection) -> bool:
+        share = presence.motion_share(det.bbox)
+        return (share is not None and share >= MOVING_SUPPORT
+                and scene_motion is not None and scene_motion < STILL_SCENE)
 
     def continues(det: Detection) -> bool:
         return any(box_iou(det.bbox, b.bbox) >= continue_iou for b in before)
 
-    kept = [d for d, s in inside
-            if s >= MIN_SUPPORT or (s >= FAINT_SUPPORT and continues(d))]
+    kept = [d for d, s in inside if s >= MIN_SUPPORT or moving(d) or continues(d)]
     faint = any(FAINT_SUPPORT <= s < MIN_SUPPORT for _, s in inside)
     return kept, len(items) - len(kept), faint
 

@@ -116,7 +116,7 @@ class ItemSession:
         phantoms, faint = 0, False
         if presence is not None:
             seen = items
-            items, phantoms, faint = corroborated(items, zones.roi, presence.support,
+            items, phantoms, faint = corroborated(items, zones.roi, presence,
                                                   self._items_before, self.policy.match_iou)
             items, phantoms = self.fixtures.apply(
                 seen, items, phantoms, self.state in (Chamber.EMPTY, Chamber.BLOCKED), image)

@@ -294,9 +294,10 @@ def _masks(frames, share_of):
 
 def test_an_item_that_came_in_with_presence_stays_an_item_when_it_fades_into_the_floor():
     """A pale cup (or a clear bottle) shows 30 % foreground while it comes in, 4 % once it rests:
-    the track that presence corroborated stays an item at the faint share, so it gets its verdict
-    (camera_gap seed 9 easy #3: no verdict; two_items seed 0 hard #2: the clear bottle beside a
-    can was a phantom). A detection that never had the full share is still a phantom."""
+    the track that presence corroborated stays an item while the model follows it, so it gets
+    its verdict (camera_gap seed 9 easy #3: no verdict; two_items seed 0 hard #2: the clear
+    bottle beside a can was a phantom). A still detection that never had the full share is
+    still a phantom."""
     frames, times = cs.accepted_and_exit()
     first = next(i for i, f in enumerate(frames) if f)
     fading = _masks(frames, lambda i: 0.3 if i < first + 2 else 0.04)
@@ -369,3 +370,34 @@ def test_an_item_put_exactly_where_clutter_lies_is_an_item_when_it_looks_differe
                           images=images)
     assert session.fixtures.boxes == [mark.bbox]
     assert decisions(events) == [('pet_bottle', True, None)]
+
+
+def test_a_clear_bottle_presence_never_sees_is_an_item_by_its_motion_as_it_comes_in():
+    """A clear PET bottle differs from the floor nowhere (0 % foreground) but the image changes
+    where it moves in: a detection whose box changed (>= 5 %) while the scene as a whole did not
+    is an item, and it stays one at rest while the model follows it (camera_moved seed 10 hard
+    #1: no verdict). The same motion over the whole frame (a light switched) proves nothing."""
+    import numpy as np
+
+    from item_sequences import H, W
+
+    from rvm_detector.presence import PresenceReading
+    frames, times = cs.accepted_and_exit()
+    first = next(i for i, f in enumerate(frames) if f)
+
+    def readings(scene_wide):
+        out = []
+        for i, dets in enumerate(frames):
+            motion = np.zeros((H, W), bool)
+            if scene_wide:
+                motion[:] = i >= first
+            for det in dets[:1] if first <= i < first + 3 else []:
+                x1, y1, x2, y2 = (int(v) for v in det.bbox)
+                motion[y1:y1 + (y2 - y1) // 5, x1:x2] = True        # 20 % of its box changed
+            out.append(PresenceReading(present=False, mask=np.zeros((H, W), bool),
+                                       motion=motion))
+        return out
+    _, events = run(frames, session=new_session(), times=times, readings=readings(False))
+    assert decisions(events) == [('pet_bottle', True, None)]
+    session, events = run(frames, session=new_session(), times=times, readings=readings(True))
+    assert events == [] and session.items_total == 0 and session.phantoms > 0
