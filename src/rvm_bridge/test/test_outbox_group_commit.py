@@ -51,9 +51,8 @@ def test_appends_that_do_not_wait_are_committed_together_and_acknowledged(tmp_pa
     box.close()
 
 
-def test_an_exception_in_the_writer_thread_loses_and_acknowledges_nothing(tmp_path):
-    box = Outbox(tmp_path / 'o.db')
-    supervisor = ThreadSupervisor()
+def _fail_first_write(box):
+    """Make the box's first non-empty group write raise (a bug); returns the failed group sizes."""
     real, failed = box._group._write, []
 
     def write_once_failing(group):
@@ -62,6 +61,13 @@ def test_an_exception_in_the_writer_thread_loses_and_acknowledges_nothing(tmp_pa
             raise RuntimeError('injected fault')
         real(group)
     box._group._write = write_once_failing
+    return failed
+
+
+def test_an_exception_in_the_writer_thread_loses_and_acknowledges_nothing(tmp_path):
+    box = Outbox(tmp_path / 'o.db')
+    supervisor = ThreadSupervisor()
+    failed = _fail_first_write(box)
     box.start_writer(supervisor, window_s=0.005)
     acknowledged = []
     results = [box.submit('ch', 'ev', 'http', _ev(i), wait=False, on_done=acknowledged.append)
@@ -79,14 +85,7 @@ def test_a_write_that_raises_in_the_producers_own_turn_keeps_the_event_queued(tm
     raises (a bug) neither raises into the publisher nor loses the event; the log says it stays
     queued, and the sender's next round (retry_unstored) commits it and acknowledges it once."""
     box = Outbox(tmp_path / 'o.db')
-    real, failed = box._group._write, []
-
-    def write_once_failing(group):
-        if group and not failed:
-            failed.append(len(group))
-            raise RuntimeError('injected fault')
-        real(group)
-    box._group._write = write_once_failing
+    failed = _fail_first_write(box)
     acknowledged = []
     result = box.submit('ch', 'ev', 'http', _ev(1), on_done=acknowledged.append)
     assert failed == [1] and result.outcome == '' and acknowledged == []
