@@ -102,8 +102,11 @@ class FixtureBoxes:
 
     def holds(self, det: Detection, image: np.ndarray | None = None) -> bool:
         """Whether ``det`` is a fixture seen again: at its box, with its look."""
-        return any(box_iou(det.bbox, b) >= 0.5 and same_object(look, signature_of(image, det))
-                   for b, look in zip(self.boxes, self.looks))
+        looks = [look for b, look in zip(self.boxes, self.looks) if box_iou(det.bbox, b) >= 0.5]
+        if not looks:
+            return False
+        seen = signature_of(image, det)          # once per detection, only where a fixture lies
+        return any(same_object(look, seen) for look in looks)
 
     def apply(self, seen: list[Detection], items: list[Detection], phantoms: int,
               learn: bool, image: np.ndarray | None = None) -> tuple[list[Detection], int]:
